@@ -1,0 +1,47 @@
+/**
+ * @ovs/genl-codec: the netlink wire for the Open vSwitch port-management stack.
+ * Bytes <-> typed messages for netlink, generic netlink (nlctrl and the OVS
+ * families), rtnetlink links; kernel-style attribute policies; Linux errnos.
+ */
+export * from './errno.js';
+export * from './errors.js';
+export * from './netlink.js';
+export {
+  ATTR_ORDER,
+  AttrSet,
+  StructCodec,
+  Writer,
+  attr,
+  be16,
+  be32,
+  binary,
+  flag,
+  forEachAttr,
+  fromHex,
+  hex,
+  nested,
+  nestedArray,
+  s16,
+  s32,
+  s64,
+  s8,
+  string,
+  struct,
+  u16,
+  u32,
+  u32Array,
+  u32Enum,
+  u64,
+  u8,
+  u8Enum,
+} from './attrs.js';
+export type { AttrDef, AttrValues, AttrsOf, FieldType, JsonValue, NlaType, Policy, RawAttr, StructValue, ValueCodec } from './attrs.js';
+export * from './policy.js';
+export * from './genl.js';
+export * from './ovs.js';
+export * from './rtnetlink.js';
+export * from './message.js';
+export { messageFromJson, messageToJson, protocolName } from './json.js';
+export { formatAttrs, formatMessage } from './format.js';
+export { LINKTYPE_NETLINK, isCapture, readCapture } from './pcap.js';
+export type { NetlinkPacket } from './pcap.js';
