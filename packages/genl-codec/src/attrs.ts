@@ -140,6 +140,17 @@ export interface ValueCodec<T> {
   toJson(value: T): JsonValue;
   fromJson(json: unknown, path: string): T;
   format(value: T): string;
+  /** For fixed-size integers: what the compiled fast paths need to read and write them inline. */
+  readonly int?: IntLayout;
+}
+
+/** A fixed-size integer's layout: DataView method suffix, size, byte order, range. */
+export interface IntLayout {
+  readonly method: 'Uint8' | 'Uint16' | 'Uint32' | 'Int8' | 'Int16' | 'Int32';
+  readonly size: 1 | 2 | 4;
+  readonly le: boolean;
+  readonly min: number;
+  readonly max: number;
 }
 
 // Extra bits kept in ATTR_ORDER entries beside the 16-bit nla_type.
@@ -482,16 +493,28 @@ type FastDecoder = (buf: Uint8Array, dv: DataView, start: number, end: number) =
 type FastWriter = (w: Writer, values: Record<string, unknown>) => void;
 
 function compileDecoder(entries: readonly Entry[]): FastDecoder {
+  const nestedSets = entries.map((e) => (e.def.codec.kind === 'nested' ? e.def.codec.policy.nested : undefined));
   const cases = entries
-    .map(
-      (e, i) => `      case ${e.def.type}:
+    .map((e, i) => {
+      const key = JSON.stringify(e.key);
+      const int = e.def.codec.int;
+      let read: string;
+      if (int) {
+        read = `if (len !== ${4 + int.size}) return SLOW;
+        o[${key}] = dv.get${int.method}(off + 4${int.size > 1 ? `, ${int.le}` : ''});`;
+      } else if (nestedSets[i]) {
+        read = `o[${key}] = n${i}.decode(buf, dv, off + 4, off + len);`;
+      } else {
+        read = `state.extra = 0;
+        o[${key}] = c${i}.decode(buf, dv, off + 4, len - 4);
+        if (state.extra !== 0) return SLOW;`;
+      }
+      return `      case ${e.def.type}:
         if (last >= ${i}) return SLOW;
         last = ${i};
-        state.extra = 0;
-        o[${JSON.stringify(e.key)}] = d[${i}](buf, dv, off + 4, len - 4);
-        if (state.extra !== 0) return SLOW;
-        break;`,
-    )
+        ${read}
+        break;`;
+    })
     .join('\n');
   const body = `return function fastDecode(buf, dv, start, end) {
     const o = {};
@@ -513,24 +536,47 @@ ${cases}
     }
     return o;
   };`;
-  return new Function('d', 'state', 'SLOW', body)(entries.map((e) => e.decode), codecState, SLOW) as FastDecoder;
+  return instantiate(body, entries, nestedSets, { state: codecState, SLOW }) as FastDecoder;
 }
 
 function compileWriter(entries: readonly Entry[]): FastWriter {
-  const parts = entries.map(
-    (e, i) => `    x = v[${JSON.stringify(e.key)}];
+  const nestedSets = entries.map((e) => (e.def.codec.kind === 'nested' ? e.def.codec.policy.nested : undefined));
+  const parts = entries.map((e, i) => {
+    const int = e.def.codec.int;
+    if (int) {
+      const padded = (4 + int.size + 3) & ~3;
+      const zero = Array.from({ length: padded - 4 - int.size }, (_, k) => `w.buf[s + ${4 + int.size + k}] = 0;`).join(' ');
+      // Nested sets are written by the set itself, skipping the codec's wrapper.
+    const call = nestedSets[i] ? `if (x === null || typeof x !== 'object') notNested(${JSON.stringify(e.def.name)});
+      n${i}.write(w, x, ${JSON.stringify(e.def.name)});` : `c${i}.write(w, x, ${JSON.stringify(e.def.name)});`;
+    return `    x = v[${JSON.stringify(e.key)}];
+    if (x !== undefined) {
+      if (typeof x !== 'number' || !(x >= ${int.min} && x <= ${int.max}) || Math.floor(x) !== x) badInt(${JSON.stringify(e.def.name)}, x, ${int.min}, ${int.max});
+      w.ensure(${padded});
+      s = w.pos;
+      w.dv.setUint16(s, ${4 + int.size}, true);
+      w.dv.setUint16(s + 2, ${e.def.type}, true);
+      w.dv.set${int.method}(s + 4, x${int.size > 1 ? `, ${int.le}` : ''});
+      ${zero}
+      w.pos = s + ${padded};
+    }`;
+    }
+    // Nested sets are written by the set itself, skipping the codec's wrapper.
+    const call = nestedSets[i] ? `if (x === null || typeof x !== 'object') notNested(${JSON.stringify(e.def.name)});
+      n${i}.write(w, x, ${JSON.stringify(e.def.name)});` : `c${i}.write(w, x, ${JSON.stringify(e.def.name)});`;
+    return `    x = v[${JSON.stringify(e.key)}];
     if (x !== undefined) {
       s = w.pos;
       w.ensure(4);
       w.pos = s + 4;
-      wr[${i}](w, x, ${JSON.stringify(e.def.name)});
+      ${call}
       l = w.pos - s;
       if (l > 0xffff) tooLong(${JSON.stringify(e.def.name)}, l);
       w.dv.setUint16(s, l, true);
       w.dv.setUint16(s + 2, ${e.def.type}, true);
       w.pad();
-    }`,
-  );
+    }`;
+  });
   const body = `return function fastWrite(w, v) {
     let x, s, l;
 ${parts.join('\n')}
@@ -538,7 +584,22 @@ ${parts.join('\n')}
   const tooLong = (name: string, len: number) => {
     throw new NetlinkEncodeError(name, `attribute too long (${len} bytes)`);
   };
-  return new Function('wr', 'tooLong', body)(entries.map((e) => e.write), tooLong) as FastWriter;
+  const badInt = (name: string, x: unknown, min: number, max: number) => checkInt(x, name, min, max);
+  const notNested = (name: string) => {
+    throw new NetlinkEncodeError(name, 'expected nested attributes');
+  };
+  return instantiate(body, entries, nestedSets, { tooLong, badInt, notNested }) as FastWriter;
+}
+
+/**
+ * Build a compiled function. Each codec (c0, c1...) and nested set (n0...)
+ * is a parameter of its own rather than an array element, so that every
+ * call site in the generated code sees one receiver and stays monomorphic.
+ */
+function instantiate(body: string, entries: readonly Entry[], nestedSets: ReadonlyArray<AttrSet | undefined>, extra: Record<string, unknown>): unknown {
+  const names = [...entries.map((_, i) => `c${i}`), ...entries.map((_, i) => `n${i}`), ...Object.keys(extra)];
+  const values = [...entries.map((e) => e.def.codec), ...nestedSets, ...Object.values(extra)];
+  return new Function(...names, body)(...values);
 }
 
 /** Offset of the last attribute of `type` in buf[start, end) whose payload decodes. */
@@ -726,9 +787,11 @@ function intCodec(spec: IntSpec, names?: Readonly<Record<string, number>>): Valu
   const byName = names ? new Map(Object.entries(names)) : undefined;
   const byValue = names ? new Map(Object.entries(names).map(([k, v]) => [v, k])) : undefined;
   const le = !be;
+  const method = `${signed ? 'Int' : 'Uint'}${size * 8}` as IntLayout['method'];
   return {
     kind,
     policy: { type: spec.policy },
+    int: { method, size, le, min, max },
     decode(_buf, dv, off, len) {
       expectLen(kind, off, len, size);
       if (size === 4) return signed ? dv.getInt32(off, le) : dv.getUint32(off, le);

@@ -135,10 +135,11 @@ let lastDv: DataView = new DataView(lastU8.buffer);
 function decodeStrict(bytes: Uint8Array, opts: DecodeOptions): DecodeResult {
   const protocol = opts.protocol ?? NetlinkProtocol.NETLINK_GENERIC;
   const families = opts.families ?? newFamilyTable();
-  if (bytes.buffer !== lastBuffer || lastU8.length !== bytes.buffer.byteLength) {
-    lastBuffer = bytes.buffer;
-    lastU8 = new Uint8Array(bytes.buffer);
-    lastDv = new DataView(bytes.buffer);
+  const ab = bytes.buffer;
+  if (ab !== lastBuffer || lastU8.length < bytes.byteOffset + bytes.length) {
+    lastBuffer = ab;
+    lastU8 = new Uint8Array(ab);
+    lastDv = new DataView(ab);
   }
   const buf = lastU8;
   const base = bytes.byteOffset;
