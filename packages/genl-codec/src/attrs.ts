@@ -493,7 +493,7 @@ type FastDecoder = (buf: Uint8Array, dv: DataView, start: number, end: number) =
 type FastWriter = (w: Writer, values: Record<string, unknown>) => void;
 
 function compileDecoder(entries: readonly Entry[]): FastDecoder {
-  const nestedSets = entries.map((e) => (e.def.codec.kind === 'nested' ? e.def.codec.policy.nested : undefined));
+  const nestedSets = entries.map((e) => (plainNested.has(e.def.codec) ? e.def.codec.policy.nested : undefined));
   const cases = entries
     .map((e, i) => {
       const key = JSON.stringify(e.key);
@@ -540,7 +540,7 @@ ${cases}
 }
 
 function compileWriter(entries: readonly Entry[]): FastWriter {
-  const nestedSets = entries.map((e) => (e.def.codec.kind === 'nested' ? e.def.codec.policy.nested : undefined));
+  const nestedSets = entries.map((e) => (plainNested.has(e.def.codec) ? e.def.codec.policy.nested : undefined));
   const parts = entries.map((e, i) => {
     const int = e.def.codec.int;
     if (int) {
@@ -1081,50 +1081,75 @@ export class StructCodec<F extends Record<string, FieldType>> implements ValueCo
   }
   /** Read the struct at `off` (the caller checked the length). */
   read(buf: Uint8Array, dv: DataView, off: number): StructValue<F> {
-    const out: Record<string, unknown> = {};
-    for (const f of this.fields) {
-      const o = off + f.off;
-      switch (f.type) {
-        case 'u8': out[f.key] = dv.getUint8(o); break;
-        case 'u16': out[f.key] = dv.getUint16(o, true); break;
-        case 'be16': out[f.key] = dv.getUint16(o, false); break;
-        case 'u32': out[f.key] = dv.getUint32(o, true); break;
-        case 's32': out[f.key] = dv.getInt32(o, true); break;
-        case 'be32': out[f.key] = dv.getUint32(o, false); break;
-        case 'u64': out[f.key] = dv.getBigUint64(o, true); break;
-        default: out[f.key] = buf.slice(o, o + fieldSize(f.type));
-      }
-    }
-    return out as StructValue<F>;
+    return (this.compiledRead ??= this.compileRead())(buf, dv, off);
   }
   write(w: Writer, value: StructValue<F>, path: string): void {
-    if (value === null || typeof value !== 'object') throw new NetlinkEncodeError(path, `expected struct ${this.cName}`);
-    w.ensure(this.size);
-    const base = w.pos;
-    const v = value as Record<string, unknown>;
-    for (const f of this.fields) {
-      const o = base + f.off;
-      const x = v[f.key];
-      const p = `${path}.${f.key}`;
-      switch (f.type) {
-        case 'u8': w.dv.setUint8(o, checkInt(x, p, 0, 0xff)); break;
-        case 'u16': w.dv.setUint16(o, checkInt(x, p, 0, 0xffff), true); break;
-        case 'be16': w.dv.setUint16(o, checkInt(x, p, 0, 0xffff), false); break;
-        case 'u32': w.dv.setUint32(o, checkInt(x, p, 0, 0xffffffff), true); break;
-        case 's32': w.dv.setInt32(o, checkInt(x, p, -0x80000000, 0x7fffffff), true); break;
-        case 'be32': w.dv.setUint32(o, checkInt(x, p, 0, 0xffffffff), false); break;
-        case 'u64':
-          if (typeof x !== 'bigint') throw new NetlinkEncodeError(p, 'expected a bigint');
-          w.dv.setBigUint64(o, x, true);
-          break;
-        default: {
-          const n = fieldSize(f.type);
-          if (!(x instanceof Uint8Array) || x.length !== n) throw new NetlinkEncodeError(p, `expected ${n} bytes`);
-          w.buf.set(x, o);
-        }
+    (this.compiledWrite ??= this.compileWrite())(w, value, path);
+  }
+
+  // Like attribute sets, structs compile to straight-line code with constant keys.
+  private compiledRead: ((buf: Uint8Array, dv: DataView, off: number) => StructValue<F>) | undefined;
+  private compiledWrite: ((w: Writer, value: StructValue<F>, path: string) => void) | undefined;
+
+  private compileRead(): (buf: Uint8Array, dv: DataView, off: number) => StructValue<F> {
+    const fields = this.fields.map((f) => {
+      const o = `off + ${f.off}`;
+      const get: Record<string, string> = {
+        u8: `dv.getUint8(${o})`,
+        u16: `dv.getUint16(${o}, true)`,
+        be16: `dv.getUint16(${o}, false)`,
+        u32: `dv.getUint32(${o}, true)`,
+        s32: `dv.getInt32(${o}, true)`,
+        be32: `dv.getUint32(${o}, false)`,
+        u64: `dv.getBigUint64(${o}, true)`,
+      };
+      return `${JSON.stringify(f.key)}: ${get[f.type] ?? `buf.slice(${o}, ${o} + ${fieldSize(f.type)})`}`;
+    });
+    return new Function(`return function read(buf, dv, off) { return { ${fields.join(', ')} }; };`)() as never;
+  }
+
+  private compileWrite(): (w: Writer, value: StructValue<F>, path: string) => void {
+    const ranges: Record<string, [number, number, string, boolean]> = {
+      u8: [0, 0xff, 'Uint8', true],
+      u16: [0, 0xffff, 'Uint16', true],
+      be16: [0, 0xffff, 'Uint16', false],
+      u32: [0, 0xffffffff, 'Uint32', true],
+      s32: [-0x80000000, 0x7fffffff, 'Int32', true],
+      be32: [0, 0xffffffff, 'Uint32', false],
+    };
+    const lines = this.fields.map((f) => {
+      const key = JSON.stringify(f.key);
+      const o = `b + ${f.off}`;
+      const r = ranges[f.type];
+      if (r) {
+        const [min, max, method, le] = r;
+        return `x = v[${key}];
+      if (typeof x !== 'number' || !(x >= ${min} && x <= ${max}) || Math.floor(x) !== x) badInt(path + '.' + ${key}, x, ${min}, ${max});
+      w.dv.set${method}(${o}, x${method === 'Uint8' ? '' : `, ${le}`});`;
       }
-    }
-    w.pos = base + this.size;
+      if (f.type === 'u64') {
+        return `x = v[${key}];
+      if (typeof x !== 'bigint' || x < 0n || x > 0xffffffffffffffffn) bad(path + '.' + ${key}, 'expected a bigint in [0, 2^64)');
+      w.dv.setBigUint64(${o}, x, true);`;
+      }
+      const n = fieldSize(f.type);
+      return `x = v[${key}];
+      if (!(x instanceof Uint8Array) || x.length !== ${n}) bad(path + '.' + ${key}, 'expected ${n} bytes');
+      w.buf.set(x, ${o});`;
+    });
+    const body = `return function write(w, v, path) {
+      if (v === null || typeof v !== 'object') bad(path, ${JSON.stringify(`expected struct ${this.cName}`)});
+      w.ensure(${this.size});
+      const b = w.pos;
+      let x;
+      ${lines.join('\n      ')}
+      w.pos = b + ${this.size};
+    };`;
+    const bad = (path: string, reason: string) => {
+      throw new NetlinkEncodeError(path, reason);
+    };
+    const badInt = (path: string, x: unknown, min: number, max: number) => checkInt(x, path, min, max);
+    return new Function('bad', 'badInt', body)(bad, badInt) as never;
   }
   toJson(value: StructValue<F>): JsonValue {
     const out: Record<string, JsonValue> = {};
@@ -1169,6 +1194,9 @@ export function struct<F extends Record<string, FieldType>>(cName: string, field
   return new StructCodec(cName, fields);
 }
 
+/** Codecs made by nested(): the compiled fast paths call their set directly. */
+const plainNested = new WeakSet<ValueCodec<unknown>>();
+
 /** Nested attributes of another set (NLA_NESTED). */
 export function nested<S extends AttrSet>(set: S | (() => S)): ValueCodec<AttrsOf<S>> {
   const get = typeof set === 'function' ? set : () => set;
@@ -1188,6 +1216,7 @@ export function nested<S extends AttrSet>(set: S | (() => S)): ValueCodec<AttrsO
     fromJson: (j, p) => target().fromJson(j, p) as AttrsOf<S>,
     format: () => '{...}',
   };
+  plainNested.add(codec as ValueCodec<unknown>);
   return codec;
 }
 
