@@ -75,8 +75,9 @@ export class Writer {
     this.dv = new DataView(this.buf.buffer);
   }
   ensure(n: number): void {
-    const need = this.pos + n;
-    if (need <= this.buf.length) return;
+    if (this.pos + n > this.buf.length) this.grow(this.pos + n);
+  }
+  private grow(need: number): void {
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
     const next = new Uint8Array(size);

@@ -87,7 +87,8 @@ export const ctrlFamily: GenlFamilyDef<typeof ctrlAttrs> = {
  * hand (`set`), e.g. from `--family ovs_vport=34`.
  */
 export class FamilyTable {
-  private readonly byIdMap = new Map<number, GenlFamilyDef>();
+  // Indexed by id (a u16): a plain array lookup on the decoder's hot path.
+  private readonly byIdArr: Array<GenlFamilyDef | undefined> = [];
   private readonly idByName = new Map<string, number>();
   constructor(readonly known: ReadonlyMap<string, GenlFamilyDef>) {
     this.set('nlctrl', GENL_ID_CTRL);
@@ -96,12 +97,12 @@ export class FamilyTable {
   set(name: string, id: number): void {
     const def = this.known.get(name);
     const old = this.idByName.get(name);
-    if (old !== undefined) this.byIdMap.delete(old);
+    if (old !== undefined) this.byIdArr[old] = undefined;
     this.idByName.set(name, id);
-    if (def) this.byIdMap.set(id, def);
+    if (def) this.byIdArr[id] = def;
   }
   byId(id: number): GenlFamilyDef | undefined {
-    return this.byIdMap.get(id);
+    return this.byIdArr[id];
   }
   id(name: string): number | undefined {
     return this.idByName.get(name);

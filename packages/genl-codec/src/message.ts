@@ -126,6 +126,8 @@ export function decode(bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResul
   return opts.lenient ? withLenientDecoding(() => decodeStrict(bytes, opts)) : decodeStrict(bytes, opts);
 }
 
+const EMPTY: Message[] = [];
+
 // Decoders work on views of the whole ArrayBuffer with absolute offsets, so
 // that messages carved out of one buffer (a slab, a datagram) share the views.
 let lastBuffer: ArrayBufferLike | undefined;
@@ -144,22 +146,25 @@ function decodeStrict(bytes: Uint8Array, opts: DecodeOptions): DecodeResult {
   const buf = lastU8;
   const base = bytes.byteOffset;
   const limit = base + bytes.length;
-  const messages: Message[] = [];
+  // Usually one message: `[msg]` allocates just what it needs, where push() into [] reserves 16 slots.
+  let messages: Message[] = EMPTY;
   let off = base;
   try {
     while (off < limit) {
       const msg = decodeAt(buf, lastDv, off, limit, protocol, families);
-      messages.push(msg);
+      if (messages === EMPTY) messages = [msg];
+      else messages.push(msg);
       const end = off + msg.header.len;
       off = Math.min(limit, off + align4(msg.header.len));
       if (!isZero(buf, end, off)) throw new NetlinkDecodeError(end, 'non-zero padding after the message');
     }
   } catch (err) {
+    if (messages === EMPTY) messages = [];
     if (err instanceof NetlinkDecodeError) return { ok: false, messages, error: new NetlinkDecodeError(err.offset - base, err.reason) };
     // Anything else is a bug in a decoder; still report it as a decode error, with the offset.
     return { ok: false, messages, error: new NetlinkDecodeError(off - base, `internal decoder error: ${String(err)}`) };
   }
-  return { ok: true, messages };
+  return { ok: true, messages: messages === EMPTY ? [] : messages };
 }
 
 /** Decode exactly one message; bytes after it are an error. */
