@@ -9,7 +9,7 @@ import { main } from './cli.js';
 import { readCapture } from './pcap.js';
 import { GOLDEN_DIR, loadGolden } from './testing/golden.js';
 
-async function run(args: string[], input = ''): Promise<{ code: number; out: string[]; err: string[] }> {
+async function run(args: string[], input: string | Buffer = ''): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(args, {
@@ -90,7 +90,7 @@ describe('ovs-genl decode', () => {
 
   it('reports a corrupt capture and exits 1', async () => {
     const pcap = gunzipSync(readFileSync(`${GOLDEN_DIR}pcap/raw-genl.pcap.gz`));
-    const r = await run(['decode', '-'], pcap.subarray(0, 100).toString('latin1'));
+    const r = await run(['decode', '-'], pcap.subarray(0, 100));
     expect(r.code).toBe(1);
   });
 
@@ -144,5 +144,61 @@ describe('pcap reader', () => {
         expect(p.protocol).toBe({ NETLINK_ROUTE: 0, NETLINK_NETFILTER: 12, NETLINK_GENERIC: 16 }[m.protocol]);
       }
     }
+  });
+});
+
+/** A pcapng file (SHB, one IDB with if_tsresol, EPBs) holding the given cooked nlmon packets. */
+function toPcapng(packets: Array<{ data: Uint8Array; protocol: number }>): Buffer {
+  const block = (type: number, body: Buffer) => {
+    const len = 12 + body.length;
+    const b = Buffer.alloc(len);
+    b.writeUInt32LE(type, 0);
+    b.writeUInt32LE(len, 4);
+    body.copy(b, 8);
+    b.writeUInt32LE(len, len - 4);
+    return b;
+  };
+  const shb = Buffer.alloc(16);
+  shb.writeUInt32LE(0x1a2b3c4d, 0);
+  shb.writeUInt16LE(1, 4);
+  shb.writeBigInt64LE(-1n, 8);
+  // IDB: LINKTYPE_NETLINK, snaplen 0, option if_tsresol = 9 (nanoseconds), end of options.
+  const idb = Buffer.from([253, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+  const epbs = packets.map((p, i) => {
+    const cooked = Buffer.alloc(16);
+    cooked.writeUInt16BE(0x0338, 2); // ARPHRD_NETLINK
+    cooked.writeUInt16BE(p.protocol, 14);
+    const data = Buffer.concat([cooked, Buffer.from(p.data)]);
+    const body = Buffer.alloc(20 + ((data.length + 3) & ~3));
+    body.writeUInt32LE(0, 0);
+    body.writeUInt32LE(0, 4);
+    body.writeUInt32LE(i * 1000, 8);
+    body.writeUInt32LE(data.length, 12);
+    body.writeUInt32LE(data.length, 16);
+    data.copy(body, 20);
+    return block(6, body);
+  });
+  return Buffer.concat([block(0x0a0d0d0a, shb), block(1, idb), ...epbs]);
+}
+
+describe('pcapng', () => {
+  it('reads the same packets from a pcapng file as from the pcap it was made from', () => {
+    const packets = readCapture(gunzipSync(readFileSync(`${GOLDEN_DIR}pcap/dpctl-ports.pcap.gz`)));
+    const again = readCapture(toPcapng(packets));
+    expect(again.map((p) => [p.protocol, Buffer.from(p.data).toString('hex')])).toEqual(
+      packets.map((p) => [p.protocol, Buffer.from(p.data).toString('hex')]),
+    );
+    expect(again[3]!.time).toBeCloseTo(3e-6, 9); // 3000 ns with if_tsresol 10^-9
+  });
+
+  it('decodes a pcapng capture through the CLI, and reports a truncated one', async () => {
+    const packets = readCapture(gunzipSync(readFileSync(`${GOLDEN_DIR}pcap/dpctl-ports.pcap.gz`)));
+    const file = toPcapng(packets);
+    const ok = await run(['decode', '--json', '--only', 'generic', '-'], file);
+    expect(ok.code).toBe(0);
+    expect(ok.out.length).toBeGreaterThan(100);
+    const bad = await run(['decode', '-'], file.subarray(0, 300));
+    expect(bad.code).toBe(1);
+    expect(bad.err[0]).toMatch(/ovs-genl: at offset \d+: /);
   });
 });
