@@ -292,7 +292,7 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
     return r as AttrValues<D>;
   }
 
-  /** The general decoder: any layout (order, flags, repeats, unknown types, lenient mode). */
+  /** The general decoder, for every layout (order, flags, repeats, unknown types, lenient mode). */
   private decodeGeneral(buf: Uint8Array, dv: DataView, start: number, end: number): AttrValues<D> {
     const out: Record<string, unknown> = {};
     let off = start;
@@ -822,6 +822,11 @@ export const s32 = intCodec({ kind: 's32', size: 4, signed: true, be: false, pol
 /** Big-endian (network byte order) integers, e.g. UDP ports in rtnetlink. */
 export const be16 = intCodec({ kind: 'be16', size: 2, signed: false, be: true, policy: 'BE16' });
 export const be32 = intCodec({ kind: 'be32', size: 4, signed: false, be: true, policy: 'BE32' });
+
+/** Enum names with their C prefix: prefixed('OVS_VPORT_TYPE_', { NETDEV: 1 }) is { OVS_VPORT_TYPE_NETDEV: 1 }. */
+export function prefixed(prefix: string, values: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v]));
+}
 
 /** A u32 whose values have names (an enum); JSON and the formatter show the name. */
 export function u32Enum(names: Readonly<Record<string, number>>): ValueCodec<number> {

@@ -3,7 +3,7 @@
  * family, and the registry of families a decoder knows by name and learns by
  * id (ids are assigned by the kernel at module load; never hard-code them).
  */
-import { AttrSet, type AttrsOf, type StructCodec, attr, binary, nestedArray, string, u16, u32 } from './attrs.js';
+import { AttrSet, type AttrsOf, type StructCodec, attr, binary, nestedArray, prefixed, string, u16, u32 } from './attrs.js';
 import { NLMSG } from './netlink.js';
 
 export const GENL_ID_CTRL = NLMSG.MIN_TYPE;
@@ -76,7 +76,7 @@ export interface GenlFamilyDef<S extends AttrSet = AttrSet> {
 export const ctrlFamily: GenlFamilyDef<typeof ctrlAttrs> = {
   name: 'nlctrl',
   version: 2,
-  cmds: Object.fromEntries(Object.entries(CTRL_CMD).map(([k, v]) => [`CTRL_CMD_${k}`, v])),
+  cmds: prefixed('CTRL_CMD_', CTRL_CMD),
   attrs: ctrlAttrs,
   mcastGroups: ['notify'],
 };

@@ -21,6 +21,7 @@ export {
   hex,
   nested,
   nestedArray,
+  prefixed,
   s16,
   s32,
   s64,

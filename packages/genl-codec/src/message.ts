@@ -1,9 +1,9 @@
 /**
  * Whole netlink messages: nlmsghdr + payload, for every protocol the stack
- * speaks. decode() is total: any bytes give typed messages or a typed error
+ * speaks. decode() is total: whatever the bytes, it gives typed messages or a typed error
  * naming the offset; it never throws and never reads past the buffer.
  */
-import { AttrSet, type AttrsOf, SlabWriter, type Writer, attr, binary, nested, s64, string, u32, u32Enum, u64, withLenientDecoding } from './attrs.js';
+import { AttrSet, type AttrsOf, SlabWriter, type Writer, attr, binary, nested, prefixed, s64, string, u32, u32Enum, u64, withLenientDecoding } from './attrs.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { FamilyTable, type GenlFamilyDef, ctrlFamily, CTRL_CMD } from './genl.js';
 import { GENL_HDRLEN, NLMSG, NLMSG_HDRLEN, NLM_F, NetlinkProtocol, type NlmsgHeader, align4 } from './netlink.js';
@@ -31,7 +31,7 @@ export const nlPolicyTypeAttrs = new AttrSet('netlink_policy_type_attr', {
   policyMaxtype: attr(9, 'NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE', u32),
   bitfield32Mask: attr(10, 'NL_POLICY_TYPE_ATTR_BITFIELD32_MASK', u32),
   pad: attr(11, 'NL_POLICY_TYPE_ATTR_PAD', binary()),
-  type: attr(1, 'NL_POLICY_TYPE_ATTR_TYPE', u32Enum(prefixedNames('NL_ATTR_TYPE_', NL_ATTR_TYPE))),
+  type: attr(1, 'NL_POLICY_TYPE_ATTR_TYPE', u32Enum(prefixed('NL_ATTR_TYPE_', NL_ATTR_TYPE))),
 });
 
 /** Extended-ack TLVs (NLMSGERR_ATTR_*), in netlink_ack_tlv_fill() order. */
@@ -384,6 +384,3 @@ export function cmdName(family: GenlFamilyDef, cmd: number): string {
   return `CMD_${cmd}`;
 }
 
-function prefixedNames(prefix: string, values: Readonly<Record<string, number>>): Record<string, number> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v]));
-}

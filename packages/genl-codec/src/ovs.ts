@@ -12,6 +12,7 @@ import {
   binary,
   flag,
   nested,
+  prefixed,
   string,
   struct,
   u16,
@@ -374,6 +375,3 @@ export const ovsCtLimitFamily: GenlFamilyDef<typeof ovsCtLimitAttrs> = {
   mcastGroups: [OVS_CT_LIMIT_MCGROUP],
 };
 
-function prefixed<T extends Record<string, number>>(prefix: string, values: T): Record<string, number> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v]));
-}

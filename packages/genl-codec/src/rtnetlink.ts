@@ -29,6 +29,7 @@ import {
   fromHex,
   hex,
   nested,
+  prefixed,
   s32,
   string,
   struct,
@@ -382,9 +383,6 @@ const flagOrU8: ValueCodec<true | number> = {
 };
 
 /** Prefix every key of a constant table, for enum codecs that show uapi names. */
-function prefixed(prefix: string, values: Readonly<Record<string, number>>): Record<string, number> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v]));
-}
 
 // ---------------------------------------------------------------------------
 // Kind-specific IFLA_INFO_DATA sets
