@@ -46,3 +46,4 @@ export { messageFromJson, messageToJson, protocolName } from './json.js';
 export { formatAttrs, formatMessage } from './format.js';
 export { LINKTYPE_NETLINK, isCapture, readCapture } from './pcap.js';
 export type { NetlinkPacket } from './pcap.js';
+export type { NetlinkSocket, NetlinkSocketOptions } from './socket.js';

@@ -1,0 +1,220 @@
+/**
+ * Generic netlink inside the model (net/netlink/genetlink.c): registered
+ * families with their ids, ops and multicast groups, request dispatch with
+ * permission checks and policy parsing, and the nlctrl family itself.
+ */
+import {
+  AttrSet,
+  type AttrTable,
+  CTRL_CMD,
+  Errno,
+  GENL_FLAGS,
+  GENL_ID_CTRL,
+  type GenlFamilyDef,
+  type GenlMessage,
+  NLM_F,
+  NL_VALIDATE,
+  type NlmsgHeader,
+  type Policy,
+  type ValidationFailure,
+  ctrlAttrs,
+  ctrlFamily,
+  nlaParse,
+} from '@ovs/genl-codec';
+import type { KernelSocket } from './ksocket.js';
+
+/** What a doit handler gets (struct genl_info). */
+export interface GenlInfo {
+  sock: KernelSocket;
+  header: NlmsgHeader;
+  cmd: number;
+  /** struct ovs_header.dp_ifindex for families that have it. */
+  dpIfindex: number;
+  /** The request's bytes (the whole message) and the parsed attributes (tb[]). */
+  bytes: Uint8Array;
+  dv: DataView;
+  tb: AttrTable;
+  family: KernelGenlFamily;
+  /** genlmsg_reply(): unicast to the requester. */
+  reply(msg: GenlMessage): void;
+  /**
+   * genl_notify(): multicast to the group's members in the requester's
+   * namespace and, if the request had NLM_F_ECHO, a copy to the requester.
+   */
+  notify(msg: GenlMessage, group: number): void;
+}
+
+/** A dump in progress (struct netlink_callback): args persist between chunks, as cb->args. */
+export interface DumpContext {
+  sock: KernelSocket;
+  header: NlmsgHeader;
+  dpIfindex: number;
+  bytes: Uint8Array;
+  args: number[];
+  family: KernelGenlFamily;
+  /** Append a message to the current chunk; false when it does not fit (the handler stops and returns). */
+  put(msg: GenlMessage): boolean;
+}
+
+/** A handler's answer: 0 for success, or a negative errno with optional extack fields. */
+export type HandlerResult = number | { error: number; message?: string; offset?: number; policy?: Policy; missingType?: number };
+
+export interface GenlOp {
+  cmd: number;
+  /** GENL_ADMIN_PERM / GENL_UNS_ADMIN_PERM as declared; DO/DUMP/HASPOL are added when reported. */
+  flags: number;
+  doit?: (info: GenlInfo) => HandlerResult;
+  /** Returns > 0 while more remains (skb->len), 0 when done, or a negative errno. */
+  dumpit?: (ctx: DumpContext) => number;
+  /** GENL_DONT_VALIDATE_STRICT: liberal attribute parsing. */
+  liberal: boolean;
+  /** GENL_DONT_VALIDATE_DUMP: dump requests are not parsed. */
+  noDumpValidate: boolean;
+}
+
+/** A family as registered with genl_register_family(). */
+export interface KernelGenlFamily {
+  readonly def: GenlFamilyDef;
+  readonly id: number;
+  readonly version: number;
+  readonly hdrsize: number;
+  readonly maxattr: number;
+  /** Policy for parsing requests; absent for nlctrl, whose ops carry their own. */
+  readonly policy: AttrSet | undefined;
+  readonly ops: readonly GenlOp[];
+  /** Multicast group names and their global ids. */
+  readonly mcgrps: ReadonlyArray<{ name: string; id: number }>;
+  /** Whether the family has a family-level policy (every op then reports GENL_CMD_CAP_HASPOL). */
+  readonly hasPolicy: boolean;
+  readonly netnsok: boolean;
+}
+
+export interface FamilyRegistration {
+  def: GenlFamilyDef;
+  maxattr: number;
+  policy: AttrSet | undefined;
+  ops: GenlOp[];
+  mcgrps: string[];
+  hasPolicy?: boolean;
+  id?: number;
+}
+
+/** The flags CTRL_ATTR_OP_FLAGS reports for an op (ctrl_fill_info / genl_get_cmd_both). */
+export function reportedOpFlags(family: KernelGenlFamily, op: GenlOp): number {
+  let f = op.flags;
+  if (op.doit) f |= GENL_FLAGS.CMD_CAP_DO;
+  if (op.dumpit) f |= GENL_FLAGS.CMD_CAP_DUMP;
+  if (family.hasPolicy) f |= GENL_FLAGS.CMD_CAP_HASPOL;
+  return f;
+}
+
+export class GenlRegistry {
+  private readonly byId = new Map<number, KernelGenlFamily>();
+  private readonly byName = new Map<string, KernelGenlFamily>();
+  private nextId: number;
+  private nextGroup: number;
+
+  constructor(opts: { firstFamilyId: number; firstMcastGroup: number }) {
+    this.nextId = opts.firstFamilyId;
+    this.nextGroup = opts.firstMcastGroup;
+  }
+
+  get families(): Iterable<KernelGenlFamily> {
+    return this.byId.values();
+  }
+
+  register(r: FamilyRegistration, fixedGroupIds?: number[]): KernelGenlFamily {
+    const id = r.id ?? this.nextId++;
+    const family: KernelGenlFamily = {
+      def: r.def,
+      id,
+      version: r.def.version,
+      hdrsize: r.def.userHeader ? 4 : 0,
+      maxattr: r.maxattr,
+      policy: r.policy,
+      ops: r.ops,
+      mcgrps: r.mcgrps.map((name, i) => ({ name, id: fixedGroupIds?.[i] ?? this.nextGroup++ })),
+      hasPolicy: r.hasPolicy ?? r.policy !== undefined,
+      netnsok: true,
+    };
+    this.byId.set(id, family);
+    this.byName.set(r.def.name, family);
+    return family;
+  }
+
+  get(id: number): KernelGenlFamily | undefined {
+    return this.byId.get(id);
+  }
+
+  find(name: string): KernelGenlFamily | undefined {
+    return this.byName.get(name);
+  }
+}
+
+/** Parse a doit request's attributes the way genl_family_rcv_msg_attrs_parse does. */
+export function parseRequest(op: GenlOp, policy: AttrSet, bytes: Uint8Array, hdrlen: number): { tb: AttrTable } | { failure: ValidationFailure } {
+  const validate = op.liberal ? NL_VALIDATE.LIBERAL : NL_VALIDATE.STRICT;
+  return nlaParse(policy, bytes, 16 + hdrlen, bytes.length, validate);
+}
+
+/** ctrl_policy_family: what CTRL_CMD_GETFAMILY accepts (maxattr CTRL_ATTR_FAMILY_NAME). */
+export const ctrlPolicyFamily = new AttrSet('ctrl_policy_family', {
+  familyId: ctrlAttrs.defs.familyId,
+  familyName: ctrlAttrs.defs.familyName,
+});
+
+/** The nlctrl ops: GETFAMILY (do and dump) and GETPOLICY (dump), with their own policies. */
+export function nlctrlRegistration(registry: GenlRegistry, build: (f: KernelGenlFamily, sock: KernelSocket, seq: number, flags: number) => GenlMessage): FamilyRegistration {
+  const getfamily: GenlOp = {
+    cmd: CTRL_CMD.GETFAMILY,
+    flags: 0,
+    liberal: true,
+    noDumpValidate: true,
+    doit(info) {
+      // ctrl_getfamily(): by id, else by name; neither is EINVAL; not found is ENOENT.
+      let res: KernelGenlFamily | undefined;
+      let err: number = -Errno.EINVAL;
+      const id = info.tb[ctrlAttrs.defs.familyId.type];
+      if (id !== undefined) {
+        res = registry.get(info.dv.getUint16(id.dataOffset, true));
+        err = -Errno.ENOENT;
+      }
+      const name = info.tb[ctrlAttrs.defs.familyName.type];
+      if (name !== undefined) {
+        const end = info.bytes.indexOf(0, name.dataOffset);
+        res = registry.find(Buffer.from(info.bytes.subarray(name.dataOffset, end)).toString('latin1'));
+        err = -Errno.ENOENT;
+      }
+      if (res === undefined) return err;
+      info.reply(build(res, info.sock, info.header.seq, 0));
+      return 0;
+    },
+    dumpit(ctx) {
+      // ctrl_dumpfamily(): every family, resuming at cb->args[0].
+      const all = [...registry.families];
+      let i = ctx.args[0] ?? 0;
+      for (; i < all.length; i++) {
+        if (!ctx.put(build(all[i]!, ctx.sock, ctx.header.seq, NLM_F.MULTI))) break;
+      }
+      const added = i - (ctx.args[0] ?? 0);
+      ctx.args[0] = i;
+      return added;
+    },
+  };
+  const getpolicy: GenlOp = {
+    cmd: CTRL_CMD.GETPOLICY,
+    flags: 0,
+    liberal: false,
+    noDumpValidate: false,
+    dumpit: () => -Errno.EOPNOTSUPP,
+  };
+  return {
+    def: ctrlFamily,
+    maxattr: 0,
+    policy: ctrlPolicyFamily,
+    ops: [getfamily, getpolicy],
+    mcgrps: ['notify'],
+    hasPolicy: true,
+    id: GENL_ID_CTRL,
+  };
+}

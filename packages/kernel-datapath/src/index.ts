@@ -1,0 +1,12 @@
+/**
+ * @ovs/kernel-datapath: the Linux openvswitch module's control plane as a
+ * model that speaks only netlink bytes. Userspace talks to it through
+ * KernelSocket (an implementation of @ovs/genl-codec's NetlinkSocket).
+ */
+export { Kernel, DUMP_STARTED } from './kernel.js';
+export type { KernelOptions, KernelProfile, Failure, Request, ProtocolHandler } from './kernel.js';
+export { KernelSocket, DEFAULT_RCVBUF } from './ksocket.js';
+export { Netns, NetDevice, validIfname } from './netns.js';
+export type { NetDeviceInit, RxHandlerOwner, NetnsListener } from './netns.js';
+export { GenlRegistry, reportedOpFlags } from './genetlink.js';
+export type { GenlInfo, GenlOp, DumpContext, KernelGenlFamily, HandlerResult } from './genetlink.js';

@@ -1,0 +1,410 @@
+/**
+ * The kernel: netlink sockets, namespaces, generic netlink and rtnetlink
+ * dispatch, acks and dumps (net/netlink/af_netlink.c, genetlink.c), with
+ * the openvswitch module's families registered on top. Every request is
+ * handled to completion before the next (one lock, a serial order across
+ * sockets), as the kernel's genl_mutex / rtnl_lock serialise them.
+ */
+import {
+  type ExtAck,
+  type GenlMessage,
+  Errno,
+  GENL_HDRLEN,
+  type Message,
+  NLMSG,
+  NLM_F,
+  NetlinkErrnoError,
+  NetlinkProtocol,
+  type Policy,
+  align4,
+  encode,
+  nlPolicyTypeAttrs,
+  policyDump,
+} from '@ovs/genl-codec';
+import {
+  type DumpContext,
+  GenlRegistry,
+  type GenlOp,
+  type HandlerResult,
+  type KernelGenlFamily,
+  nlctrlRegistration,
+  parseRequest,
+  reportedOpFlags,
+} from './genetlink.js';
+import { DEFAULT_RCVBUF, type DumpState, KernelSocket } from './ksocket.js';
+import { Netns } from './netns.js';
+
+export type KernelProfile = 'linux-6.1' | 'ovs-2.5';
+
+export interface KernelOptions {
+  /** Which openvswitch module: Linux 6.1's (default) or the OVS 2.5 out-of-tree one. */
+  profile?: KernelProfile;
+  /** Number of CPUs (the captures' machine had 2). */
+  nCpus?: number;
+  /** First id handed to the OVS families (the captured kernel: ovs_datapath 32 ... ovs_ct_limit 37). */
+  firstFamilyId?: number;
+  /** First multicast group id for them (the captured kernel: 9 ... 13). */
+  firstMcastGroup?: number;
+  /** Bytes of messages per dump datagram. */
+  dumpChunkSize?: number;
+}
+
+/** What a protocol handler (genl, rtnetlink) is given for one request. */
+export interface Request {
+  sock: KernelSocket;
+  /** The whole message. */
+  bytes: Uint8Array;
+  dv: DataView;
+  type: number;
+  flags: number;
+  seq: number;
+}
+
+/** A protocol's request handler; returns DUMP_STARTED when a dump began (no ack then). */
+export type ProtocolHandler = (req: Request) => HandlerResult | typeof DUMP_STARTED;
+
+export const DUMP_STARTED: unique symbol = Symbol('dump started');
+
+/** A full failure: errno plus extack fields. */
+export interface Failure {
+  error: number;
+  message?: string;
+  offset?: number;
+  policy?: Policy;
+  missingType?: number;
+}
+
+export class Kernel {
+  readonly profile: KernelProfile;
+  readonly nCpus: number;
+  readonly genl: GenlRegistry;
+  readonly dumpChunkSize: number;
+  readonly initNet: Netns;
+  private readonly namespaces = new Map<string, Netns>();
+  private readonly sockets = new Map<number, KernelSocket>();
+  private readonly handlers = new Map<number, ProtocolHandler>();
+  private nextPortId = 1_000_000;
+  private nsSeed = 0;
+
+  constructor(opts: KernelOptions = {}) {
+    this.profile = opts.profile ?? 'linux-6.1';
+    this.nCpus = opts.nCpus ?? 2;
+    this.dumpChunkSize = opts.dumpChunkSize ?? 2048;
+    this.genl = new GenlRegistry({ firstFamilyId: opts.firstFamilyId ?? 32, firstMcastGroup: opts.firstMcastGroup ?? 9 });
+    this.genl.register(nlctrlRegistration(this.genl, (f, sock, seq, flags) => this.ctrlFamilyMessage(f, sock, seq, flags)), [16]);
+    this.handlers.set(NetlinkProtocol.NETLINK_GENERIC, (req) => this.genlRequest(req));
+    this.initNet = this.netns('init');
+  }
+
+  /** The namespace of that name, created on first use. */
+  netns(name: string): Netns {
+    let ns = this.namespaces.get(name);
+    if (ns === undefined) {
+      ns = new Netns(name, this.nsSeed++);
+      this.namespaces.set(name, ns);
+    }
+    return ns;
+  }
+
+  get allNamespaces(): Iterable<Netns> {
+    return this.namespaces.values();
+  }
+
+  /** Install the handler for a netlink protocol (rtnetlink registers NETLINK_ROUTE). */
+  setProtocolHandler(protocol: number, handler: ProtocolHandler): void {
+    this.handlers.set(protocol, handler);
+  }
+
+  /** socket(AF_NETLINK, SOCK_RAW, protocol) + bind(): a socket with its own port id. */
+  socket(opts: {
+    protocol: number;
+    netns?: string;
+    capNetAdmin?: boolean;
+    portId?: number;
+    extAck?: boolean;
+    capAck?: boolean;
+    rcvbuf?: number;
+  }): KernelSocket {
+    if (!this.handlers.has(opts.protocol)) throw new NetlinkErrnoError(Errno.EPROTONOSUPPORT);
+    let portId = opts.portId;
+    if (portId !== undefined) {
+      if (this.sockets.has(portId)) throw new NetlinkErrnoError(Errno.EADDRINUSE);
+    } else {
+      while (this.sockets.has(this.nextPortId)) this.nextPortId++;
+      portId = this.nextPortId++;
+    }
+    const sock = new KernelSocket(this, {
+      protocol: opts.protocol,
+      netns: this.netns(opts.netns ?? 'init'),
+      capNetAdmin: opts.capNetAdmin ?? true,
+      portId,
+      extAck: opts.extAck ?? true,
+      capAck: opts.capAck ?? false,
+      rcvbuf: opts.rcvbuf ?? DEFAULT_RCVBUF,
+    });
+    this.sockets.set(portId, sock);
+    return sock;
+  }
+
+  /** Called by a socket when it closes. */
+  release(sock: KernelSocket): void {
+    if (this.sockets.get(sock.portId) === sock) this.sockets.delete(sock.portId);
+  }
+
+  joinGroup(sock: KernelSocket, group: number): void {
+    if (!Number.isInteger(group) || group <= 0 || group > 0xffffffff) throw new NetlinkErrnoError(Errno.EINVAL);
+    sock.groups.add(group);
+  }
+
+  /** netlink_rcv_skb(): each request in the datagram, acking as asked or on error. */
+  receive(sock: KernelSocket, datagram: Uint8Array): void {
+    const handler = this.handlers.get(sock.protocol)!;
+    const dv = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
+    let off = 0;
+    while (datagram.length - off >= 16) {
+      const len = dv.getUint32(off, true);
+      if (len < 16 || len > datagram.length - off) return;
+      const bytes = datagram.subarray(off, off + len);
+      const mdv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const type = mdv.getUint16(4, true);
+      const flags = mdv.getUint16(6, true);
+      let result: HandlerResult | typeof DUMP_STARTED = 0;
+      if (flags & NLM_F.REQUEST && type >= NLMSG.MIN_TYPE) {
+        result = handler({ sock, bytes, dv: mdv, type, flags, seq: mdv.getUint32(8, true) });
+      }
+      if (result !== DUMP_STARTED) {
+        const failure = toFailure(result);
+        if (flags & NLM_F.ACK || failure.error !== 0) this.ack(sock, bytes, failure);
+      }
+      off += Math.min(align4(len), datagram.length - off);
+    }
+  }
+
+  /** netlink_ack(): NLMSG_ERROR with the request (capped unless an error) and extack TLVs. */
+  ack(sock: KernelSocket, request: Uint8Array, failure: Failure): void {
+    let flags = 0;
+    let echoed: Uint8Array;
+    if (failure.error !== 0 && !sock.capAck) {
+      echoed = request;
+    } else {
+      echoed = request.subarray(0, 16);
+      flags |= NLM_F.CAPPED;
+    }
+    const ext = sock.extAck ? extAckFor(failure) : undefined;
+    if (ext !== undefined) flags |= NLM_F.ACK_TLVS;
+    const seq = new DataView(request.buffer, request.byteOffset, request.byteLength).getUint32(8, true);
+    sock.deliver(
+      encode({
+        kind: 'error',
+        protocol: sock.protocol,
+        header: { len: 0, type: NLMSG.ERROR, flags, seq, pid: sock.portId },
+        error: failure.error,
+        request: echoed,
+        ...(ext ? { ext } : {}),
+      }),
+    );
+  }
+
+  /** netlink_unicast(). */
+  unicast(sock: KernelSocket, msg: Message | Uint8Array): void {
+    sock.deliver(msg instanceof Uint8Array ? msg : encode(msg));
+  }
+
+  /**
+   * netlink_broadcast() to a group's members of that protocol and namespace,
+   * except `excludePortId`.
+   */
+  multicast(protocol: number, netns: Netns, group: number, bytes: Uint8Array, excludePortId = 0): void {
+    for (const s of this.sockets.values()) {
+      if (s.protocol === protocol && s.netns === netns && s.portId !== excludePortId && s.groups.has(group)) s.deliver(bytes);
+    }
+  }
+
+  /** genl_notify() / nlmsg_notify(): members of the group first, then the requester if it asked for an echo. */
+  notify(sock: KernelSocket, requestFlags: number, msg: GenlMessage | Message, group: number): void {
+    const bytes = encode(msg);
+    const report = (requestFlags & NLM_F.ECHO) !== 0;
+    this.multicast(sock.protocol, sock.netns, group, bytes, report ? sock.portId : 0);
+    if (report) sock.deliver(bytes);
+  }
+
+  /** Start a dump on a socket (netlink_dump_start): EBUSY if one is running; the first chunk now. */
+  startDump(sock: KernelSocket, seq: number, produce: DumpState['next']): typeof DUMP_STARTED | number {
+    if (sock.dump !== undefined) return -Errno.EBUSY;
+    sock.dump = { seq, next: produce };
+    this.continueDump(sock);
+    return DUMP_STARTED;
+  }
+
+  /** netlink_dump(): one more chunk, or NLMSG_DONE once the dump says it is finished. */
+  continueDump(sock: KernelSocket): void {
+    const st = sock.dump;
+    if (st === undefined) return;
+    const out: Uint8Array[] = [];
+    const r = st.next(out, this.dumpChunkSize);
+    if (!r.done) {
+      if (out.length > 0) sock.deliver(concat(out));
+      return;
+    }
+    sock.dump = undefined;
+    out.push(
+      encode({
+        kind: 'done',
+        protocol: sock.protocol,
+        header: { len: 0, type: NLMSG.DONE, flags: NLM_F.MULTI, seq: st.seq, pid: sock.portId },
+        error: r.error ?? 0,
+      }),
+    );
+    sock.deliver(concat(out));
+  }
+
+  // -------------------------------------------------------------------------
+  // Generic netlink
+
+  /** genl_rcv_msg() -> genl_family_rcv_msg(). */
+  private genlRequest(req: Request): HandlerResult | typeof DUMP_STARTED {
+    const family = this.genl.get(req.type);
+    if (family === undefined) return -Errno.ENOENT;
+    const hdrlen = GENL_HDRLEN + family.hdrsize;
+    if (req.bytes.length < 16 + hdrlen) return -Errno.EINVAL;
+    const cmd = req.bytes[16]!;
+    const op = family.ops.find((o) => o.cmd === cmd);
+    if (op === undefined) return -Errno.EOPNOTSUPP;
+    if (op.flags & 0x11 && !req.sock.capNetAdmin) return -Errno.EPERM; // GENL_ADMIN_PERM | GENL_UNS_ADMIN_PERM
+    const dpIfindex = family.hdrsize ? req.dv.getInt32(16 + GENL_HDRLEN, true) : 0;
+    if ((req.flags & NLM_F.DUMP) === NLM_F.DUMP) return this.genlDump(req, family, op, hdrlen, dpIfindex);
+    if (op.doit === undefined) return -Errno.EOPNOTSUPP;
+    const parsed = parseRequest(op, family.policy!, req.bytes, hdrlen);
+    if ('failure' in parsed) return failureResult(parsed.failure);
+    const sock = req.sock;
+    return op.doit({
+      sock,
+      header: { len: req.bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) },
+      cmd,
+      dpIfindex,
+      bytes: req.bytes,
+      dv: req.dv,
+      tb: parsed.tb,
+      family,
+      reply: (msg) => this.unicast(sock, msg),
+      notify: (msg, group) => this.notify(sock, req.flags, msg, group),
+    });
+  }
+
+  private genlDump(req: Request, family: KernelGenlFamily, op: GenlOp, hdrlen: number, dpIfindex: number): HandlerResult | typeof DUMP_STARTED {
+    if (op.dumpit === undefined) return -Errno.EOPNOTSUPP;
+    if (!op.noDumpValidate && family.policy) {
+      const parsed = parseRequest(op, family.policy, req.bytes, hdrlen);
+      if ('failure' in parsed) return failureResult(parsed.failure);
+    }
+    const bytes = Uint8Array.from(req.bytes); // cb keeps its own copy of the request
+    const args: number[] = [];
+    const header = { len: bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) };
+    const dumpit = op.dumpit;
+    const sock = req.sock;
+    return this.startDump(sock, req.seq, (out, budget) => {
+      let used = 0;
+      const ctx: DumpContext = {
+        sock,
+        header,
+        dpIfindex,
+        bytes,
+        args,
+        family,
+        put(msg) {
+          const b = encode(msg);
+          if (used > 0 && used + align4(b.length) > budget) return false;
+          out.push(b);
+          used += align4(b.length);
+          return true;
+        },
+      };
+      const n = dumpit(ctx);
+      if (n > 0) return { done: false };
+      return { done: true, error: n };
+    });
+  }
+
+  /** ctrl_fill_info(): a family's description, as CTRL_CMD_NEWFAMILY. */
+  ctrlFamilyMessage(f: KernelGenlFamily, sock: KernelSocket, seq: number, flags: number): GenlMessage {
+    const ctrl = this.genl.get(16)!;
+    return {
+      kind: 'genl',
+      protocol: NetlinkProtocol.NETLINK_GENERIC,
+      header: { len: 0, type: ctrl.id, flags, seq, pid: sock.portId },
+      family: ctrl.def,
+      cmd: 1, // CTRL_CMD_NEWFAMILY
+      version: ctrl.version,
+      reserved: 0,
+      attrs: {
+        familyName: f.def.name,
+        familyId: f.id,
+        version: f.version,
+        hdrsize: f.hdrsize,
+        maxattr: f.maxattr,
+        ops: f.ops.map((op) => ({ id: op.cmd, flags: reportedOpFlags(f, op) })),
+        ...(f.mcgrps.length ? { mcastGroups: f.mcgrps.map((g) => ({ id: g.id, name: g.name })) } : {}),
+      },
+    } as GenlMessage;
+  }
+
+  /** All sockets (read-only inspection). */
+  get openSockets(): Iterable<KernelSocket> {
+    return this.sockets.values();
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n = align4(n) + p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    off = align4(off);
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export function toFailure(r: HandlerResult | typeof DUMP_STARTED): Failure {
+  if (r === DUMP_STARTED) return { error: 0 };
+  if (typeof r === 'number') return { error: r };
+  return r as Failure;
+}
+
+function failureResult(f: { errno: number; message?: string; offset?: number; policy?: Policy; missingType?: number }): HandlerResult {
+  return { error: -f.errno, ...(f.message ? { message: f.message } : {}), offset: f.offset, policy: f.policy, missingType: f.missingType } as HandlerResult;
+}
+
+/** netlink_ack_tlv_fill(): MSG, then for errors OFFS, POLICY, MISS_TYPE. */
+function extAckFor(f: Failure): ExtAck | undefined {
+  const ext: ExtAck = {};
+  let any = false;
+  if (f.message) {
+    ext.msg = f.message;
+    any = true;
+  }
+  if (f.error !== 0) {
+    if (f.offset !== undefined) {
+      ext.offs = f.offset;
+      any = true;
+    }
+    const dump = f.policy ? policyDump(f.policy) : undefined;
+    if (dump) {
+      const policy: Record<string, unknown> = {};
+      for (const a of dump) {
+        const e = nlPolicyTypeAttrs.byType[a.type]!;
+        policy[e.key] = a.width === 'u32' ? Number(a.value) : a.value;
+      }
+      ext.policy = policy as ExtAck['policy'];
+      any = true;
+    }
+    if (f.missingType !== undefined) {
+      ext.missType = f.missingType;
+      any = true;
+    }
+  }
+  return any ? ext : undefined;
+}
