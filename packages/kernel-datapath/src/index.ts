@@ -10,3 +10,7 @@ export { Netns, NetDevice, validIfname } from './netns.js';
 export type { NetDeviceInit, RxHandlerOwner, NetnsListener } from './netns.js';
 export { GenlRegistry, reportedOpFlags } from './genetlink.js';
 export type { GenlInfo, GenlOp, DumpContext, KernelGenlFamily, HandlerResult } from './genetlink.js';
+export { Openvswitch, Datapath } from './datapath.js';
+export { Vport, VportModules } from './vport.js';
+export type { VportOps, VportParms, VportModule } from './vport.js';
+export { PortMap } from './portmap.js';

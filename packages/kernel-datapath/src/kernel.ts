@@ -33,6 +33,7 @@ import {
 } from './genetlink.js';
 import { DEFAULT_RCVBUF, type DumpState, KernelSocket } from './ksocket.js';
 import { Netns } from './netns.js';
+import { Openvswitch } from './datapath.js';
 
 export type KernelProfile = 'linux-6.1' | 'ovs-2.5';
 
@@ -47,6 +48,8 @@ export interface KernelOptions {
   firstMcastGroup?: number;
   /** Bytes of messages per dump datagram. */
   dumpChunkSize?: number;
+  /** Load the openvswitch module (default true): without it, userspace finds no ovs_* family. */
+  openvswitch?: boolean;
 }
 
 /** What a protocol handler (genl, rtnetlink) is given for one request. */
@@ -94,7 +97,11 @@ export class Kernel {
     this.genl.register(nlctrlRegistration(this.genl, (f, sock, seq, flags) => this.ctrlFamilyMessage(f, sock, seq, flags)), [16]);
     this.handlers.set(NetlinkProtocol.NETLINK_GENERIC, (req) => this.genlRequest(req));
     this.initNet = this.netns('init');
+    this.ovs = opts.openvswitch === false ? undefined : new Openvswitch(this);
   }
+
+  /** The openvswitch module's state (undefined when not loaded). */
+  readonly ovs: Openvswitch | undefined;
 
   /** The namespace of that name, created on first use. */
   netns(name: string): Netns {

@@ -1,0 +1,593 @@
+/**
+ * The openvswitch module's control plane (net/openvswitch/datapath.c): the
+ * ovs_datapath and ovs_vport families and their commands, checked in the
+ * kernel's order, replying and notifying as the kernel does; the other OVS
+ * families registered so userspace finds them.
+ */
+import {
+  Errno,
+  GENL_FLAGS,
+  type GenlMessage,
+  NLM_F,
+  NetlinkErrnoError,
+  NetlinkProtocol,
+  OVSP_LOCAL,
+  OVS_DP_CMD,
+  OVS_DP_F,
+  OVS_VPORT_CMD,
+  OVS_VPORT_TYPE,
+  DP_MAX_PORTS,
+  AttrSet,
+  type OvsTunnelAttrs,
+  ovsCtLimitFamily,
+  ovsDatapathAttrs,
+  ovsDatapathFamily,
+  ovsFlowFamily,
+  ovsMeterFamily,
+  ovsPacketFamily,
+  ovsVportAttrs,
+  ovsVportFamily,
+} from '@ovs/genl-codec';
+import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from './genetlink.js';
+import type { Kernel } from './kernel.js';
+import type { NetDevice, Netns } from './netns.js';
+import { PortMap } from './portmap.js';
+import { Vport, type VportContext, VportModules, type VportParms, setUpcallPortids } from './vport.js';
+
+/** Hash buckets of a datapath's port table (DP_VPORT_HASH_BUCKETS): the vport dump walks them in order. */
+const DP_VPORT_HASH_BUCKETS = 1024;
+const DEFAULT_MASKS_CACHE_SIZE = 256;
+/** PCPU_MIN_UNIT_SIZE / sizeof(struct mask_cache_entry). */
+const MASKS_CACHE_MAX = 4096;
+
+/** struct datapath. */
+export class Datapath {
+  readonly ports = new PortMap<Vport>(DP_MAX_PORTS);
+  /** dp->ports[]: newest first within a bucket, as hlist_add_head leaves them. */
+  readonly buckets: Vport[][] = Array.from({ length: DP_VPORT_HASH_BUCKETS }, () => []);
+  userFeatures = 0;
+  masksCacheSize = DEFAULT_MASKS_CACHE_SIZE;
+  perCpuPids: number[] | undefined;
+  readonly stats = { nHit: 0n, nMissed: 0n, nLost: 0n };
+  local: Vport | undefined;
+
+  constructor(readonly netns: Netns) {}
+
+  /** ovs_dp_name(): the local port's device name. */
+  get name(): string {
+    return this.local?.name ?? '';
+  }
+
+  /** get_dpifindex(): the local port's ifindex. */
+  get ifindex(): number {
+    return this.local?.dev.ifindex ?? 0;
+  }
+
+  addPort(vport: Vport): void {
+    this.ports.set(vport.portNo, vport);
+    this.buckets[vport.portNo & (DP_VPORT_HASH_BUCKETS - 1)]!.unshift(vport);
+  }
+
+  removePort(vport: Vport): void {
+    this.ports.delete(vport.portNo);
+    const bucket = this.buckets[vport.portNo & (DP_VPORT_HASH_BUCKETS - 1)]!;
+    bucket.splice(bucket.indexOf(vport), 1);
+  }
+}
+
+/** The module's state: datapaths per namespace, the vport name hash, the vport types. */
+export class Openvswitch {
+  readonly modules: VportModules;
+  private readonly dps = new Map<Netns, Datapath[]>();
+  private readonly vportsByName = new Map<Netns, Map<string, Vport>>();
+  readonly families: {
+    datapath: KernelGenlFamily;
+    vport: KernelGenlFamily;
+  };
+  private readonly ctx: VportContext;
+
+  constructor(private readonly kernel: Kernel) {
+    const legacy = kernel.profile === 'ovs-2.5';
+    this.modules = new VportModules(kernel.profile);
+    this.ctx = { nCpus: kernel.nCpus, limitPidsToCpus: !legacy };
+    // Linux 6.1 asks for CAP_NET_ADMIN in the socket's user namespace; the 2.5 module, globally.
+    const admin = legacy ? GENL_FLAGS.ADMIN_PERM : GENL_FLAGS.UNS_ADMIN_PERM;
+    const op = (cmd: number, flags: number, doit?: GenlOp['doit'], dumpit?: GenlOp['dumpit']): GenlOp => ({
+      cmd,
+      flags,
+      ...(doit ? { doit } : {}),
+      ...(dumpit ? { dumpit } : {}),
+      liberal: true,
+      noDumpValidate: true,
+    });
+    const unmodelled = (): HandlerResult => -Errno.EOPNOTSUPP;
+    const dpPolicy = legacy ? restrict(ovsDatapathAttrs, 5) : ovsDatapathAttrs;
+    const vportPolicy = legacy ? restrict(ovsVportAttrs, 6) : ovsVportAttrs;
+    this.families = {
+      datapath: kernel.genl.register({
+        def: ovsDatapathFamily,
+        maxattr: dpPolicy.maxType,
+        policy: dpPolicy,
+        ops: [
+          op(OVS_DP_CMD.NEW, admin, (i) => this.dpCmdNew(i)),
+          op(OVS_DP_CMD.DEL, admin, (i) => this.dpCmdDel(i)),
+          op(OVS_DP_CMD.GET, 0, (i) => this.dpCmdGet(i), (c) => this.dpCmdDump(c)),
+          op(OVS_DP_CMD.SET, admin, (i) => this.dpCmdSet(i)),
+        ],
+        mcgrps: [ovsDatapathFamily.mcastGroups[0]!],
+      }),
+      vport: kernel.genl.register({
+        def: ovsVportFamily,
+        maxattr: vportPolicy.maxType,
+        policy: vportPolicy,
+        ops: [
+          op(OVS_VPORT_CMD.NEW, admin, (i) => this.vportCmdNew(i)),
+          op(OVS_VPORT_CMD.DEL, admin, (i) => this.vportCmdDel(i)),
+          op(OVS_VPORT_CMD.GET, 0, (i) => this.vportCmdGet(i), (c) => this.vportCmdDump(c)),
+          op(OVS_VPORT_CMD.SET, admin, (i) => this.vportCmdSet(i)),
+        ],
+        mcgrps: [ovsVportFamily.mcastGroups[0]!],
+      }),
+    };
+    // Registered so userspace finds them; their commands are not modelled.
+    kernel.genl.register({
+      def: ovsFlowFamily,
+      maxattr: 11,
+      policy: ovsFlowFamily.attrs,
+      ops: [op(1, admin, unmodelled), op(2, admin, unmodelled), op(3, 0, unmodelled, () => 0), op(4, admin, unmodelled)],
+      mcgrps: [ovsFlowFamily.mcastGroups[0]!],
+    });
+    kernel.genl.register({ def: ovsPacketFamily, maxattr: 11, policy: ovsPacketFamily.attrs, ops: [op(3, admin, unmodelled)], mcgrps: [] });
+    if (!legacy) {
+      kernel.genl.register({
+        def: ovsMeterFamily,
+        maxattr: 9,
+        policy: ovsMeterFamily.attrs,
+        ops: [op(1, 0, unmodelled), op(2, admin, unmodelled), op(4, 0, unmodelled), op(3, admin, unmodelled)],
+        mcgrps: [ovsMeterFamily.mcastGroups[0]!],
+      });
+      kernel.genl.register({
+        def: ovsCtLimitFamily,
+        maxattr: 1,
+        policy: ovsCtLimitFamily.attrs,
+        ops: [op(1, admin, unmodelled), op(2, admin, unmodelled), op(3, 0, unmodelled)],
+        mcgrps: [ovsCtLimitFamily.mcastGroups[0]!],
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Inspection (read-only, for tests and tools)
+
+  datapaths(netns: Netns = this.kernel.initNet): readonly Datapath[] {
+    return this.dps.get(netns) ?? [];
+  }
+
+  /** ovs_vport_locate(): a vport by name in a namespace. */
+  locate(netns: Netns, name: string): Vport | undefined {
+    return this.vportsByName.get(netns)?.get(name);
+  }
+
+  /** get_dp(): the datapath of an internal device's vport (ovs_internal_dev_get_vport), by ifindex. */
+  getDp(netns: Netns, dpIfindex: number): Datapath | undefined {
+    const dev = netns.byIfindex(dpIfindex);
+    return dev === undefined ? undefined : this.internalVports.get(dev)?.dp;
+  }
+
+  /** The vport behind each internal device. */
+  private readonly internalVports = new Map<NetDevice, Vport>();
+
+  // -------------------------------------------------------------------------
+  // Vports: ovs_vport_add / new_vport / ovs_dp_detach_port
+
+  /** new_vport() -> ovs_vport_add(): EAGAIN after loading a module (the caller restarts). */
+  private vportAdd(parms: VportParms): Vport {
+    const ops = this.modules.lookup(parms.type);
+    if (ops !== undefined) {
+      if (!this.modules.tryGet(parms.type)) throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
+      let vport: Vport;
+      try {
+        vport = ops.create(parms, this.ctx);
+      } catch (err) {
+        this.modules.put(parms.type);
+        throw err;
+      }
+      let names = this.vportsByName.get(parms.dp.netns);
+      if (names === undefined) this.vportsByName.set(parms.dp.netns, (names = new Map()));
+      names.set(vport.name, vport);
+      if (vport.ops.type === OVS_VPORT_TYPE.INTERNAL) this.internalVports.set(vport.dev, vport);
+      parms.dp.addPort(vport);
+      return vport;
+    }
+    // The 2.5 module's GRE compat check: the kernel's own ip_gre holds the GRE protocol.
+    if (this.kernel.profile === 'ovs-2.5' && parms.type === OVS_VPORT_TYPE.GRE && this.greProtocolTaken) {
+      throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
+    }
+    this.modules.requestModule(parms.type);
+    if (this.modules.lookup(parms.type) === undefined) throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
+    throw new NetlinkErrnoError(Errno.EAGAIN);
+  }
+
+  /** For the ovs-2.5 profile: whether ip_gre was loaded first (then compat GRE vports fail). */
+  greProtocolTaken = false;
+
+  /** ovs_dp_detach_port() -> ovs_vport_del(). */
+  private detachPort(vport: Vport): void {
+    vport.dp.removePort(vport);
+    const names = this.vportsByName.get(vport.dp.netns);
+    if (names?.get(vport.name) === vport) names.delete(vport.name);
+    this.internalVports.delete(vport.dev);
+    this.modules.put(vport.ops.type);
+    vport.ops.destroy(vport, this.ctx);
+  }
+
+  // -------------------------------------------------------------------------
+  // ovs_datapath
+
+  /** lookup_datapath(): by OVS_DP_ATTR_NAME (the local port's name) or by dp_ifindex. */
+  private lookupDatapath(info: GenlInfo): Datapath | undefined {
+    const name = info.tb[ovsDatapathAttrs.defs.name.type];
+    if (name === undefined) return this.getDp(info.sock.netns, info.dpIfindex);
+    const vport = this.locate(info.sock.netns, cString(info, name.dataOffset));
+    return vport !== undefined && vport.portNo === OVSP_LOCAL ? vport.dp : undefined;
+  }
+
+  /** ovs_dp_change(): user features, masks cache size, per-CPU upcall pids. */
+  private dpChange(dp: Datapath, info: GenlInfo): number {
+    const tb = info.tb;
+    let features = 0;
+    const f = tb[ovsDatapathAttrs.defs.userFeatures.type];
+    if (f !== undefined) {
+      features = info.dv.getUint32(f.dataOffset, true);
+      const known = this.kernel.profile === 'ovs-2.5' ? OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS : OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS | OVS_DP_F.TC_RECIRC_SHARING | OVS_DP_F.DISPATCH_UPCALL_PER_CPU;
+      if (features & ~known) return -Errno.EOPNOTSUPP;
+      // Debian's kernel is built without CONFIG_NET_TC_SKB_EXT.
+      if (features & OVS_DP_F.TC_RECIRC_SHARING) return -Errno.EOPNOTSUPP;
+    }
+    if (this.kernel.profile !== 'ovs-2.5') {
+      const m = tb[ovsDatapathAttrs.defs.masksCacheSize.type];
+      if (m !== undefined) {
+        const size = info.dv.getUint32(m.dataOffset, true);
+        if ((size !== 0 && (size & (size - 1)) !== 0) || size > MASKS_CACHE_MAX) return -Errno.EINVAL;
+        dp.masksCacheSize = size;
+      }
+    }
+    dp.userFeatures = features;
+    const pids = tb[ovsDatapathAttrs.defs.perCpuPids.type];
+    if (features & OVS_DP_F.DISPATCH_UPCALL_PER_CPU && pids !== undefined && this.kernel.profile !== 'ovs-2.5') {
+      if (pids.dataLength === 0 || pids.dataLength % 4 !== 0) return -Errno.EINVAL;
+      const list: number[] = [];
+      for (let o = 0; o < pids.dataLength; o += 4) list.push(info.dv.getUint32(pids.dataOffset + o, true));
+      dp.perCpuPids = list;
+    }
+    return 0;
+  }
+
+  private dpCmdNew(info: GenlInfo): HandlerResult {
+    const tb = info.tb;
+    const nameAttr = tb[ovsDatapathAttrs.defs.name.type];
+    const pidAttr = tb[ovsDatapathAttrs.defs.upcallPid.type];
+    if (nameAttr === undefined || pidAttr === undefined) return -Errno.EINVAL;
+    const netns = info.sock.netns;
+    const dp = new Datapath(netns);
+    const err = this.dpChange(dp, info);
+    if (err) return err;
+    const ifindexAttr = this.kernel.profile === 'ovs-2.5' ? undefined : tb[ovsDatapathAttrs.defs.ifindex.type];
+    const parms: VportParms = {
+      name: cString(info, nameAttr.dataOffset),
+      type: OVS_VPORT_TYPE.INTERNAL,
+      options: undefined,
+      dp,
+      portNo: OVSP_LOCAL,
+      upcallPids: info.bytes.subarray(pidAttr.dataOffset, pidAttr.dataOffset + pidAttr.dataLength),
+      desiredIfindex: ifindexAttr ? info.dv.getUint32(ifindexAttr.dataOffset, true) : 0,
+    };
+    try {
+      dp.local = this.vportAddRestarting(parms);
+    } catch (e) {
+      const errno = errnoOf(e);
+      return errno === -Errno.EBUSY ? -Errno.EEXIST : errno;
+    }
+    let list = this.dps.get(netns);
+    if (list === undefined) this.dps.set(netns, (list = []));
+    list.push(dp);
+    info.notify(this.dpFill(dp, info.sock.portId, info.header.seq, 0, OVS_DP_CMD.NEW), this.families.datapath.mcgrps[0]!.id);
+    return 0;
+  }
+
+  private dpCmdDel(info: GenlInfo): HandlerResult {
+    const dp = this.lookupDatapath(info);
+    if (dp === undefined) return -Errno.ENODEV;
+    const reply = this.dpFill(dp, info.sock.portId, info.header.seq, 0, OVS_DP_CMD.DEL);
+    // __dp_destroy(): every port but the local one, then the local one; no vport notifications.
+    for (const portNo of [...dp.ports.keys()]) if (portNo !== OVSP_LOCAL) this.detachPort(dp.ports.get(portNo)!);
+    const list = this.dps.get(dp.netns)!;
+    list.splice(list.indexOf(dp), 1);
+    this.detachPort(dp.local!);
+    info.notify(reply, this.families.datapath.mcgrps[0]!.id);
+    return 0;
+  }
+
+  private dpCmdSet(info: GenlInfo): HandlerResult {
+    const dp = this.lookupDatapath(info);
+    if (dp === undefined) return -Errno.ENODEV;
+    const err = this.dpChange(dp, info);
+    if (err) return err;
+    info.notify(this.dpFill(dp, info.sock.portId, info.header.seq, 0, OVS_DP_CMD.SET), this.families.datapath.mcgrps[0]!.id);
+    return 0;
+  }
+
+  private dpCmdGet(info: GenlInfo): HandlerResult {
+    const dp = this.lookupDatapath(info);
+    if (dp === undefined) return -Errno.ENODEV;
+    info.reply(this.dpFill(dp, info.sock.portId, info.header.seq, 0, OVS_DP_CMD.GET));
+    return 0;
+  }
+
+  /** ovs_dp_cmd_dump(): the namespace's datapaths, resuming at cb->args[0]. */
+  private dpCmdDump(ctx: DumpContext): number {
+    const list = this.datapaths(ctx.sock.netns);
+    const skip = ctx.args[0] ?? 0;
+    let i = 0;
+    let added = 0;
+    for (const dp of list) {
+      if (i >= skip) {
+        if (!ctx.put(this.dpFill(dp, ctx.sock.portId, ctx.header.seq, NLM_F.MULTI, OVS_DP_CMD.GET))) break;
+        added++;
+      }
+      i++;
+    }
+    ctx.args[0] = i;
+    return added;
+  }
+
+  /** ovs_dp_cmd_fill_info(). */
+  private dpFill(dp: Datapath, portid: number, seq: number, flags: number, cmd: number): GenlMessage {
+    const legacy = this.kernel.profile === 'ovs-2.5';
+    const attrs: Record<string, unknown> = {
+      name: dp.name,
+      stats: { nHit: dp.stats.nHit, nMissed: dp.stats.nMissed, nLost: dp.stats.nLost, nFlows: 0n },
+      megaflowStats: { nMaskHit: 0n, nMasks: 0, pad0: 0, nCacheHit: 0n, pad1: 0n },
+      userFeatures: dp.userFeatures,
+    };
+    if (!legacy) {
+      attrs.masksCacheSize = dp.masksCacheSize;
+      if (dp.userFeatures & OVS_DP_F.DISPATCH_UPCALL_PER_CPU && dp.perCpuPids) attrs.perCpuPids = dp.perCpuPids;
+    }
+    return this.message(this.families.datapath, portid, seq, flags, cmd, dp.ifindex, attrs);
+  }
+
+  // -------------------------------------------------------------------------
+  // ovs_vport
+
+  /** lookup_vport(): by name (with an optional dp_ifindex check), else by port number. */
+  private lookupVport(info: GenlInfo): Vport | number {
+    const tb = info.tb;
+    if (this.kernel.profile !== 'ovs-2.5' && tb[ovsVportAttrs.defs.ifindex.type] !== undefined) return -Errno.EOPNOTSUPP;
+    const name = tb[ovsVportAttrs.defs.name.type];
+    if (name !== undefined) {
+      const vport = this.locate(info.sock.netns, cString(info, name.dataOffset));
+      if (vport === undefined) return -Errno.ENODEV;
+      if (info.dpIfindex && info.dpIfindex !== vport.dp.ifindex) return -Errno.ENODEV;
+      return vport;
+    }
+    const portNoAttr = tb[ovsVportAttrs.defs.portNo.type];
+    if (portNoAttr !== undefined) {
+      const portNo = info.dv.getUint32(portNoAttr.dataOffset, true);
+      if (portNo >= DP_MAX_PORTS) return -Errno.EFBIG;
+      const dp = this.getDp(info.sock.netns, info.dpIfindex);
+      if (dp === undefined) return -Errno.ENODEV;
+      return dp.ports.get(portNo) ?? -Errno.ENODEV;
+    }
+    return -Errno.EINVAL;
+  }
+
+  private vportAddRestarting(parms: VportParms, restart?: () => void): Vport {
+    for (;;) {
+      try {
+        return this.vportAdd(parms);
+      } catch (e) {
+        if (errnoOf(e) !== -Errno.EAGAIN) throw e;
+        restart?.();
+      }
+    }
+  }
+
+  private vportCmdNew(info: GenlInfo): HandlerResult {
+    const tb = info.tb;
+    const d = ovsVportAttrs.defs;
+    const nameAttr = tb[d.name.type];
+    const typeAttr = tb[d.type.type];
+    const pidAttr = tb[d.upcallPid.type];
+    if (nameAttr === undefined || typeAttr === undefined || pidAttr === undefined) return -Errno.EINVAL;
+    const type = info.dv.getUint32(typeAttr.dataOffset, true);
+    const ifindexAttr = this.kernel.profile === 'ovs-2.5' ? undefined : tb[d.ifindex.type];
+    if (ifindexAttr !== undefined && type !== OVS_VPORT_TYPE.INTERNAL) return -Errno.EOPNOTSUPP;
+    const portNoAttr = tb[d.portNo.type];
+    const requested = portNoAttr ? info.dv.getUint32(portNoAttr.dataOffset, true) : 0;
+    if (requested >= DP_MAX_PORTS) return -Errno.EFBIG;
+    const optionsAttr = tb[d.options.type];
+    const netns = info.sock.netns;
+    for (;;) {
+      // restart:
+      const dp = this.getDp(netns, info.dpIfindex);
+      if (dp === undefined) return -Errno.ENODEV;
+      let portNo = requested;
+      if (portNo) {
+        if (dp.ports.has(portNo)) return -Errno.EBUSY;
+      } else {
+        portNo = dp.ports.lowestFree(1);
+        if (portNo < 0) return -Errno.EFBIG;
+      }
+      const parms: VportParms = {
+        name: cString(info, nameAttr.dataOffset),
+        type,
+        options: optionsAttr ? parseTunnelOptions(info.dv, optionsAttr.dataOffset, optionsAttr.dataLength) : undefined,
+        dp,
+        portNo,
+        upcallPids: info.bytes.subarray(pidAttr.dataOffset, pidAttr.dataOffset + pidAttr.dataLength),
+        desiredIfindex: ifindexAttr ? info.dv.getUint32(ifindexAttr.dataOffset, true) : 0,
+      };
+      let vport: Vport;
+      try {
+        vport = this.vportAdd(parms);
+      } catch (e) {
+        const errno = errnoOf(e);
+        if (errno === -Errno.EAGAIN) continue;
+        return errno;
+      }
+      info.notify(this.vportFill(vport, info.sock.portId, info.header.seq, 0, OVS_VPORT_CMD.NEW, netns), this.families.vport.mcgrps[0]!.id);
+      return 0;
+    }
+  }
+
+  private vportCmdSet(info: GenlInfo): HandlerResult {
+    const vport = this.lookupVport(info);
+    if (typeof vport === 'number') return vport;
+    const tb = info.tb;
+    const d = ovsVportAttrs.defs;
+    const typeAttr = tb[d.type.type];
+    if (typeAttr !== undefined && info.dv.getUint32(typeAttr.dataOffset, true) !== vport.ops.type) return -Errno.EINVAL;
+    const optionsAttr = tb[d.options.type];
+    if (optionsAttr !== undefined) {
+      // ovs_vport_set_options(): no type of these kernels can change its options.
+      if (vport.ops.setOptions === undefined) return -Errno.EOPNOTSUPP;
+      const err = vport.ops.setOptions(vport, parseTunnelOptions(info.dv, optionsAttr.dataOffset, optionsAttr.dataLength));
+      if (err) return err;
+    }
+    const pidAttr = tb[d.upcallPid.type];
+    if (pidAttr !== undefined) {
+      const err = setUpcallPortids(vport, info.bytes.subarray(pidAttr.dataOffset, pidAttr.dataOffset + pidAttr.dataLength), this.ctx);
+      if (err) return err;
+    }
+    info.notify(this.vportFill(vport, info.sock.portId, info.header.seq, 0, OVS_VPORT_CMD.SET, info.sock.netns), this.families.vport.mcgrps[0]!.id);
+    return 0;
+  }
+
+  private vportCmdDel(info: GenlInfo): HandlerResult {
+    const vport = this.lookupVport(info);
+    if (typeof vport === 'number') return vport;
+    if (vport.portNo === OVSP_LOCAL) return -Errno.EINVAL;
+    const reply = this.vportFill(vport, info.sock.portId, info.header.seq, 0, OVS_VPORT_CMD.DEL, info.sock.netns);
+    this.detachPort(vport);
+    info.notify(reply, this.families.vport.mcgrps[0]!.id);
+    return 0;
+  }
+
+  private vportCmdGet(info: GenlInfo): HandlerResult {
+    const vport = this.lookupVport(info);
+    if (typeof vport === 'number') return vport;
+    info.reply(this.vportFill(vport, info.sock.portId, info.header.seq, 0, OVS_VPORT_CMD.GET, info.sock.netns));
+    return 0;
+  }
+
+  /** ovs_vport_cmd_dump(): bucket by bucket (cb->args[0]), skipping cb->args[1] within the bucket. */
+  private vportCmdDump(ctx: DumpContext): number {
+    const dp = this.getDp(ctx.sock.netns, ctx.dpIfindex);
+    if (dp === undefined) return -Errno.ENODEV;
+    let bucket = ctx.args[0] ?? 0;
+    let skip = ctx.args[1] ?? 0;
+    let added = 0;
+    let j = 0;
+    outer: for (; bucket < DP_VPORT_HASH_BUCKETS; bucket++) {
+      j = 0;
+      for (const vport of dp.buckets[bucket]!) {
+        if (j >= skip) {
+          if (!ctx.put(this.vportFill(vport, ctx.sock.portId, ctx.header.seq, NLM_F.MULTI, OVS_VPORT_CMD.GET, ctx.sock.netns))) break outer;
+          added++;
+        }
+        j++;
+      }
+      skip = 0;
+    }
+    ctx.args[0] = bucket;
+    ctx.args[1] = j;
+    return added;
+  }
+
+  /** ovs_vport_cmd_fill_info(). */
+  private vportFill(vport: Vport, portid: number, seq: number, flags: number, cmd: number, requester: Netns): GenlMessage {
+    const legacy = this.kernel.profile === 'ovs-2.5';
+    const s = vport.dev.stats;
+    const attrs: Record<string, unknown> = { portNo: vport.portNo, type: vport.ops.type, name: vport.name };
+    if (!legacy) {
+      attrs.ifindex = vport.dev.ifindex;
+      if (vport.dev.netns !== requester) attrs.netnsid = 0;
+    }
+    attrs.stats = {
+      rxPackets: s.rxPackets,
+      txPackets: s.txPackets,
+      rxBytes: s.rxBytes,
+      txBytes: s.txBytes,
+      rxErrors: s.rxErrors,
+      txErrors: s.txErrors,
+      rxDropped: s.rxDropped,
+      txDropped: s.txDropped,
+    };
+    // ovs_vport_get_upcall_portids(): the whole array only with OVS_DP_F_VPORT_PIDS.
+    attrs.upcallPid = vport.dp.userFeatures & OVS_DP_F.VPORT_PIDS ? vport.upcallPids : vport.upcallPids.slice(0, 1);
+    const options = vport.ops.getOptions?.(vport);
+    if (options !== undefined) attrs.options = options;
+    return this.message(this.families.vport, portid, seq, flags, cmd, vport.dp.ifindex, attrs);
+  }
+
+  private message(family: KernelGenlFamily, portid: number, seq: number, flags: number, cmd: number, dpIfindex: number, attrs: Record<string, unknown>): GenlMessage {
+    return {
+      kind: 'genl',
+      protocol: NetlinkProtocol.NETLINK_GENERIC,
+      header: { len: 0, type: family.id, flags, seq, pid: portid },
+      family: family.def,
+      cmd,
+      version: family.version,
+      reserved: 0,
+      dpIfindex,
+      attrs,
+    };
+  }
+}
+
+/** The policy of an older module: the same attributes, fewer of them. */
+function restrict(set: AttrSet, maxType: number): AttrSet {
+  const defs = Object.fromEntries(Object.entries(set.defs).filter(([, d]) => d.type <= maxType));
+  return new AttrSet(set.name, defs, { maxType });
+}
+
+/** nla_data() of a NUL_STRING attribute (validated by the policy). */
+function cString(info: GenlInfo, off: number): string {
+  const end = info.bytes.indexOf(0, off);
+  return Buffer.from(info.bytes.subarray(off, end < 0 ? info.bytes.length : end)).toString('utf8');
+}
+
+/**
+ * The tunnel options as the vport types read them: nla_find_nested() for a
+ * 2-byte OVS_TUNNEL_ATTR_DST_PORT, and the GBP flag inside
+ * OVS_TUNNEL_ATTR_EXTENSION.
+ */
+function parseTunnelOptions(dv: DataView, off: number, len: number): OvsTunnelAttrs {
+  const out: OvsTunnelAttrs = {};
+  const end = off + len;
+  while (end - off >= 4) {
+    const l = dv.getUint16(off, true);
+    const t = dv.getUint16(off + 2, true) & 0x3fff;
+    if (l < 4 || l > end - off) break;
+    if (t === 1 && l - 4 === 2) out.dstPort = dv.getUint16(off + 4, true);
+    if (t === 2) {
+      out.extension = {};
+      let o = off + 4;
+      while (off + l - o >= 4) {
+        const il = dv.getUint16(o, true);
+        if (il < 4 || il > off + l - o) break;
+        if ((dv.getUint16(o + 2, true) & 0x3fff) === 1) out.extension.gbp = true;
+        o += (il + 3) & ~3;
+      }
+    }
+    off += (l + 3) & ~3;
+  }
+  return out;
+}
+
+function errnoOf(e: unknown): number {
+  if (e instanceof NetlinkErrnoError) return -e.errno;
+  throw e;
+}
+
