@@ -191,16 +191,19 @@ export interface AttrDef<T = unknown> {
   readonly name: string;
   readonly codec: ValueCodec<T>;
   readonly policy: Policy;
+  /** NLA_F_* bits the attribute carries when this codec writes it (nla_nest_start sets NLA_F_NESTED). */
+  readonly nlaFlags: number;
 }
 
 /** Declare one attribute: its number, uapi name and value codec (policy defaults to the codec's). */
-export function attr<T>(type: number, name: string, codec: ValueCodec<T>, policy?: Partial<Policy>): AttrDef<T> {
+export function attr<T>(type: number, name: string, codec: ValueCodec<T>, policy?: Partial<Policy>, nlaFlags = 0): AttrDef<T> {
   let merged: Policy | undefined;
   // Lazy: a nested codec may point at a set that is still being declared (OVS_KEY_ATTR_ENCAP).
   return {
     type,
     name,
     codec,
+    nlaFlags,
     get policy(): Policy {
       return (merged ??= { ...codec.policy, ...policy });
     },
@@ -343,7 +346,7 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
       if (value !== undefined) {
         out[entry!.key] = value;
         extra |= codecState.extra;
-        if (order === undefined && (entry!.pos <= lastPos || rawType !== type || extra !== 0)) {
+        if (order === undefined && (entry!.pos <= lastPos || rawType !== (type | entry!.def.nlaFlags) || extra !== 0)) {
           order = this.backfillOrder(out, entry!.key);
         }
         lastPos = entry!.pos;
@@ -366,7 +369,7 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
   /** The order entries of the attributes decoded so far, which were canonical. */
   private backfillOrder(out: Record<string, unknown>, except: string | undefined): number[] {
     const order: number[] = [];
-    for (const e of this.entries) if (e.key !== except && out[e.key] !== undefined) order.push(e.def.type);
+    for (const e of this.entries) if (e.key !== except && out[e.key] !== undefined) order.push(e.def.type | e.def.nlaFlags);
     return order;
   }
 
@@ -385,7 +388,7 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
     if (order === undefined) {
       for (const e of this.entries) {
         const v = obj[e.key];
-        if (v !== undefined) this.writeOne(w, e, v, e.def.type, 0, path);
+        if (v !== undefined) this.writeOne(w, e, v, e.def.type | e.def.nlaFlags, 0, path);
       }
       if (values.unknown) for (const r of values.unknown) writeRaw(w, r, 0);
       return;
@@ -412,7 +415,7 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
     }
     for (const e of this.entries) {
       const v = obj[e.key];
-      if (v !== undefined && !done.has(e.key)) this.writeOne(w, e, v, e.def.type, 0, path);
+      if (v !== undefined && !done.has(e.key)) this.writeOne(w, e, v, e.def.type | e.def.nlaFlags, 0, path);
     }
     if (values.unknown) for (let i = rawUsed; i < values.unknown.length; i++) writeRaw(w, values.unknown[i]!, 0);
   }
@@ -442,7 +445,8 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
       else if (raw.invalid !== undefined) json = { hex: hex(raw.data), invalid: raw.invalid };
       else if (this.byType[raw.type] !== undefined) json = { hex: hex(raw.data) };
       else json = hex(raw.data);
-      if (flags !== 0) json = withFlags(json, flags);
+      // Flags are shown only where they differ from what this codec writes by default.
+      if (flags !== (raw === undefined ? def!.nlaFlags : 0)) json = withFlags(json, flags);
       out[key] = json;
     });
     return out;
@@ -464,12 +468,12 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
       const rawJson = isRawJson(value) ? value : undefined;
       if (entry !== undefined && out[entry.key] === undefined && !rawJson) {
         out[entry.key] = entry.def.codec.fromJson(value, p);
-        order.push(entry.def.type | flags | (noPad ? ORDER_NO_PAD : 0) | (isNoNulJson(rawValue) ? ORDER_NO_NUL : 0));
+        order.push(entry.def.type | (flags ?? entry.def.nlaFlags) | (noPad ? ORDER_NO_PAD : 0) | (isNoNulJson(rawValue) ? ORDER_NO_NUL : 0));
       } else {
         const type = entry?.def.type ?? parseUnknownName(name, this.namePrefix, p);
         const data = rawJson ? rawJson.hex : value;
         if (typeof data !== 'string') throw new NetlinkEncodeError(p, 'a raw attribute is a hex string');
-        const r: RawAttr = { type, flags, data: fromHex(data, p) };
+        const r: RawAttr = { type, flags: flags ?? 0, data: fromHex(data, p) };
         if (rawJson?.invalid !== undefined) r.invalid = rawJson.invalid;
         raw.push(r);
         order.push(noPad ? -raw.length - RAW_NO_PAD : -raw.length);
@@ -510,7 +514,7 @@ function compileDecoder(entries: readonly Entry[]): FastDecoder {
         o[${key}] = c${i}.decode(buf, dv, off + 4, len - 4);
         if (state.extra !== 0) return SLOW;`;
       }
-      return `      case ${e.def.type}:
+      return `      case ${e.def.type | e.def.nlaFlags}:
         if (last >= ${i}) return SLOW;
         last = ${i};
         ${read}
@@ -556,7 +560,7 @@ function compileWriter(entries: readonly Entry[]): FastWriter {
       w.ensure(${padded});
       s = w.pos;
       w.dv.setUint16(s, ${4 + int.size}, true);
-      w.dv.setUint16(s + 2, ${e.def.type}, true);
+      w.dv.setUint16(s + 2, ${e.def.type | e.def.nlaFlags}, true);
       w.dv.set${int.method}(s + 4, x${int.size > 1 ? `, ${int.le}` : ''});
       ${zero}
       w.pos = s + ${padded};
@@ -574,7 +578,7 @@ function compileWriter(entries: readonly Entry[]): FastWriter {
       l = w.pos - s;
       if (l > 0xffff) tooLong(${JSON.stringify(e.def.name)}, l);
       w.dv.setUint16(s, l, true);
-      w.dv.setUint16(s + 2, ${e.def.type}, true);
+      w.dv.setUint16(s + 2, ${e.def.type | e.def.nlaFlags}, true);
       w.pad();
     }`;
   });
@@ -647,7 +651,7 @@ export function forEachAttr<D extends DefsRecord>(
     }
   }
   for (const e of set.entries) {
-    if (!done.has(e.key) && obj[e.key] !== undefined) fn(e.def.name, e.def, obj[e.key], 0, undefined);
+    if (!done.has(e.key) && obj[e.key] !== undefined) fn(e.def.name, e.def, obj[e.key], e.def.nlaFlags, undefined);
   }
   if (values.unknown) for (let i = rawUsed; i < values.unknown.length; i++) fn(rawName(values.unknown[i]!), undefined, values.unknown[i]!.data, values.unknown[i]!.flags, values.unknown[i]);
 }
@@ -710,8 +714,8 @@ function isFlagWrapper(v: unknown): v is { value: unknown; flags: string[] } {
   );
 }
 
-function splitFlags(v: unknown): { value: unknown; flags: number; noPad: boolean } {
-  if (!isFlagWrapper(v)) return { value: v, flags: 0, noPad: false };
+function splitFlags(v: unknown): { value: unknown; flags: number | undefined; noPad: boolean } {
+  if (!isFlagWrapper(v)) return { value: v, flags: undefined, noPad: false };
   let flags = 0;
   for (const f of v.flags) {
     if (f === 'NLA_F_NESTED') flags |= NLA_F_NESTED;

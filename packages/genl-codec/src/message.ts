@@ -6,7 +6,7 @@
 import { AttrSet, type AttrsOf, SlabWriter, type Writer, attr, binary, nested, prefixed, s64, string, u32, u32Enum, u64, withLenientDecoding } from './attrs.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { FamilyTable, type GenlFamilyDef, ctrlFamily, CTRL_CMD } from './genl.js';
-import { GENL_HDRLEN, NLMSG, NLMSG_HDRLEN, NLM_F, NetlinkProtocol, type NlmsgHeader, align4 } from './netlink.js';
+import { GENL_HDRLEN, NLA_F_NESTED, NLMSG, NLMSG_HDRLEN, NLM_F, NetlinkProtocol, type NlmsgHeader, align4 } from './netlink.js';
 import {
   ovsCtLimitFamily,
   ovsDatapathFamily,
@@ -39,7 +39,8 @@ export const extAckAttrs = new AttrSet('nlmsgerr_attrs', {
   msg: attr(1, 'NLMSGERR_ATTR_MSG', string({ nul: true })),
   cookie: attr(3, 'NLMSGERR_ATTR_COOKIE', binary()),
   offs: attr(2, 'NLMSGERR_ATTR_OFFS', u32),
-  policy: attr(4, 'NLMSGERR_ATTR_POLICY', nested(nlPolicyTypeAttrs)),
+  // netlink_policy_dump_write_attr() opens the nest with nla_nest_start(): NLA_F_NESTED is set.
+  policy: attr(4, 'NLMSGERR_ATTR_POLICY', nested(nlPolicyTypeAttrs), undefined, NLA_F_NESTED),
   missType: attr(5, 'NLMSGERR_ATTR_MISS_TYPE', u32),
   missNest: attr(6, 'NLMSGERR_ATTR_MISS_NEST', u32),
 });

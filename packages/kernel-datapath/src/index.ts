@@ -14,3 +14,5 @@ export { Openvswitch, Datapath } from './datapath.js';
 export { Vport, VportModules } from './vport.js';
 export type { VportOps, VportParms, VportModule } from './vport.js';
 export { PortMap } from './portmap.js';
+export { replayCapture, NORMALISATIONS } from './replay.js';
+export type { ReplayOptions, ReplayReport } from './replay.js';

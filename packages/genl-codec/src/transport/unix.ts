@@ -1,0 +1,459 @@
+/**
+ * A netlink socket carried over a unix-domain stream socket: the client side
+ * of the `ovs-kernel` daemon, and the wire format both ends speak.
+ *
+ * Each stream connection is one netlink socket. All integers are u32
+ * little-endian unless noted.
+ *
+ *   frame      := length:u32  type:u8  payload[length - 1]
+ *                 (length counts the type byte and the payload; at most
+ *                 UNIX_MAX_FRAME_LENGTH; a frame that breaks a rule below ends the
+ *                 connection)
+ *
+ *   client -> daemon
+ *     HELLO      1  version:u8 (=1)  flags:u8  reserved:u16 (=0)  protocol:u32
+ *                   portId:u32 (0: let the kernel choose)  rcvbuf:u32 (0: the
+ *                   kernel's default)  netns:utf8 (the rest; empty: "init").
+ *                   flags: 1 CAP_NET_ADMIN, 2 NETLINK_EXT_ACK, 4 NETLINK_CAP_ACK.
+ *                   The first frame, and only once. Answered by RESULT, whose
+ *                   value is the socket's port id; on an errno (e.g.
+ *                   EPROTONOSUPPORT, EADDRINUSE) the daemon then ends the
+ *                   connection.
+ *     TO_KERNEL  3  one datagram (sendmsg). Answered by RESULT once the kernel
+ *                   has handled it; the FROM_KERNEL frames it caused come
+ *                   before that RESULT.
+ *     JOIN       5  group:u32 (NETLINK_ADD_MEMBERSHIP). Answered by RESULT.
+ *     LEAVE      6  group:u32 (NETLINK_DROP_MEMBERSHIP). Answered by RESULT.
+ *     CLOSE      8  (empty) close(): the daemon closes the socket and ends the
+ *                   connection.
+ *
+ *   daemon -> client
+ *     RESULT     2  errno:u32 (0: success)  value:u32  message:utf8 (optional).
+ *                   Answers HELLO, TO_KERNEL, JOIN, LEAVE one for one, in order.
+ *     FROM_KERNEL 4 one datagram the kernel queued for the socket (a reply,
+ *                   a dump chunk, a multicast notification), in queue order.
+ *     RECV_ERROR 7  errno:u32: recvmsg() would fail here with this errno
+ *                   (ENOBUFS after the receive queue overran); in order with
+ *                   FROM_KERNEL.
+ *     CLOSE      8  reason:utf8 (optional): the daemon is shutting down; the
+ *                   connection ends next.
+ *
+ * Datagrams flow as soon as the kernel queues them; a multicast caused by
+ * another connection arrives without this client asking. The client keeps
+ * what arrives in order; recv() hands it out, and rejects with ENOBUFS where
+ * a RECV_ERROR stood. When the connection is lost, datagrams already received
+ * are still returned, then recv() rejects with ECONNRESET and send() with
+ * EPIPE; after close() everything rejects with EBADF.
+ */
+import { createConnection, type Socket } from 'node:net';
+import { Errno, errnoNumber, strerror } from '../errno.js';
+import { NetlinkErrnoError } from '../errors.js';
+import type { NetlinkSocket, NetlinkSocketOptions } from '../socket.js';
+
+export const UNIX_NETLINK_VERSION = 1;
+
+/** Frame types (the type byte). */
+export const UNIX_FRAME = {
+  HELLO: 1,
+  RESULT: 2,
+  TO_KERNEL: 3,
+  FROM_KERNEL: 4,
+  JOIN: 5,
+  LEAVE: 6,
+  RECV_ERROR: 7,
+  CLOSE: 8,
+} as const;
+
+/** HELLO flags. */
+export const UNIX_HELLO_FLAG = {
+  CAP_NET_ADMIN: 1,
+  EXT_ACK: 2,
+  CAP_ACK: 4,
+} as const;
+
+/** The largest frame either end accepts (length field). */
+export const UNIX_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
+
+/** A frame that breaks the format. */
+export class UnixFrameError extends Error {
+  override readonly name = 'UnixFrameError';
+}
+
+export interface UnixFrame {
+  type: number;
+  payload: Buffer;
+}
+
+/** One frame's bytes. */
+export function encodeUnixFrame(type: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
+  const out = Buffer.allocUnsafe(5 + payload.length);
+  out.writeUInt32LE(payload.length + 1, 0);
+  out.writeUInt8(type, 4);
+  out.set(payload, 5);
+  return out;
+}
+
+/** A frame whose payload is one u32 (JOIN, LEAVE, RECV_ERROR). */
+export function encodeUnixU32Frame(type: number, value: number): Buffer {
+  const p = Buffer.allocUnsafe(4);
+  p.writeUInt32LE(value >>> 0, 0);
+  return encodeUnixFrame(type, p);
+}
+
+/** The RESULT frame. */
+export function encodeUnixResult(errno: number, value = 0, message?: string): Buffer {
+  const text = message ? Buffer.from(message, 'utf8') : Buffer.alloc(0);
+  const p = Buffer.allocUnsafe(8 + text.length);
+  p.writeUInt32LE(Math.abs(errno), 0);
+  p.writeUInt32LE(value >>> 0, 4);
+  text.copy(p, 8);
+  return encodeUnixFrame(UNIX_FRAME.RESULT, p);
+}
+
+export interface UnixResult {
+  errno: number;
+  value: number;
+  message?: string;
+}
+
+export function decodeUnixResult(payload: Buffer): UnixResult {
+  if (payload.length < 8) throw new UnixFrameError(`RESULT of ${payload.length} bytes (at least 8)`);
+  const message = payload.length > 8 ? payload.toString('utf8', 8) : undefined;
+  return { errno: payload.readUInt32LE(0), value: payload.readUInt32LE(4), ...(message ? { message } : {}) };
+}
+
+export function decodeUnixU32(frame: UnixFrame): number {
+  if (frame.payload.length !== 4) throw new UnixFrameError(`frame type ${frame.type} with ${frame.payload.length} bytes (expected 4)`);
+  return frame.payload.readUInt32LE(0);
+}
+
+/** What a HELLO carries. */
+export interface UnixHello {
+  version: number;
+  protocol: number;
+  /** 0: the kernel chooses. */
+  portId: number;
+  /** 0: the kernel's default. */
+  rcvbuf: number;
+  netns: string;
+  capNetAdmin: boolean;
+  extAck: boolean;
+  capAck: boolean;
+}
+
+export function encodeUnixHello(h: Omit<UnixHello, 'version'> & { version?: number }): Buffer {
+  const name = Buffer.from(h.netns, 'utf8');
+  const p = Buffer.alloc(16 + name.length);
+  p.writeUInt8(h.version ?? UNIX_NETLINK_VERSION, 0);
+  p.writeUInt8((h.capNetAdmin ? UNIX_HELLO_FLAG.CAP_NET_ADMIN : 0) | (h.extAck ? UNIX_HELLO_FLAG.EXT_ACK : 0) | (h.capAck ? UNIX_HELLO_FLAG.CAP_ACK : 0), 1);
+  p.writeUInt32LE(h.protocol >>> 0, 4);
+  p.writeUInt32LE(h.portId >>> 0, 8);
+  p.writeUInt32LE(h.rcvbuf >>> 0, 12);
+  name.copy(p, 16);
+  return encodeUnixFrame(UNIX_FRAME.HELLO, p);
+}
+
+/** A HELLO's payload; the version is returned as sent (the daemon decides what it accepts). */
+export function decodeUnixHello(payload: Buffer): UnixHello {
+  if (payload.length < 16) throw new UnixFrameError(`HELLO of ${payload.length} bytes (at least 16)`);
+  const flags = payload.readUInt8(1);
+  return {
+    version: payload.readUInt8(0),
+    protocol: payload.readUInt32LE(4),
+    portId: payload.readUInt32LE(8),
+    rcvbuf: payload.readUInt32LE(12),
+    netns: payload.toString('utf8', 16) || 'init',
+    capNetAdmin: (flags & UNIX_HELLO_FLAG.CAP_NET_ADMIN) !== 0,
+    extAck: (flags & UNIX_HELLO_FLAG.EXT_ACK) !== 0,
+    capAck: (flags & UNIX_HELLO_FLAG.CAP_ACK) !== 0,
+  };
+}
+
+/** Splits a byte stream into frames; copes with frames split across and packed into chunks. */
+export class UnixFrameReader {
+  private chunks: Buffer[] = [];
+  private length = 0;
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  /** The next whole frame, or undefined until more bytes arrive. Throws UnixFrameError on a bad length. */
+  next(): UnixFrame | undefined {
+    if (this.length < 4) return undefined;
+    if (this.chunks[0]!.length < 4) this.coalesce();
+    const len = this.chunks[0]!.readUInt32LE(0);
+    if (len < 1 || len > UNIX_MAX_FRAME_LENGTH) throw new UnixFrameError(`frame length ${len} (1 to ${UNIX_MAX_FRAME_LENGTH})`);
+    if (this.length < 4 + len) return undefined;
+    if (this.chunks[0]!.length < 4 + len) this.coalesce();
+    const head = this.chunks[0]!;
+    const frame: UnixFrame = { type: head.readUInt8(4), payload: head.subarray(5, 4 + len) };
+    if (head.length === 4 + len) this.chunks.shift();
+    else this.chunks[0] = head.subarray(4 + len);
+    this.length -= 4 + len;
+    return frame;
+  }
+
+  /** Bytes received that do not form a whole frame yet. */
+  get buffered(): number {
+    return this.length;
+  }
+
+  private coalesce(): void {
+    this.chunks = [Buffer.concat(this.chunks, this.length)];
+  }
+}
+
+/** How connectUnixNetlink opens its socket: NetlinkSocketOptions plus what the model's socket() takes. */
+export interface UnixNetlinkOptions extends NetlinkSocketOptions {
+  /** Ask for this port id (bind() with nl_pid); EADDRINUSE if taken. */
+  portId?: number;
+  /** SO_RCVBUF: bytes the kernel queues before dropping (ENOBUFS). */
+  rcvbuf?: number;
+  /** NETLINK_EXT_ACK (default true, as OVS and iproute2 set it). */
+  extAck?: boolean;
+  /** NETLINK_CAP_ACK (default false). */
+  capAck?: boolean;
+  /** How long to wait for the daemon to answer the HELLO, in ms (default 10000). */
+  handshakeTimeoutMs?: number;
+}
+
+type Received = { datagram: Uint8Array } | { errno: number };
+interface Waiter {
+  resolve: (d: Uint8Array) => void;
+  reject: (e: Error) => void;
+}
+interface PendingOp {
+  resolve: (value: number) => void;
+  reject: (e: Error) => void;
+}
+
+/** Why a connect() failed, in words for a person. */
+function connectReason(code: string | undefined): string {
+  switch (code) {
+    case 'ENOENT':
+    case 'ECONNREFUSED':
+      return 'no kernel running';
+    case 'EACCES':
+      return 'permission denied';
+    case 'ENOTSOCK':
+      return 'not a socket';
+    default:
+      return code !== undefined && errnoNumber(code) !== undefined ? strerror(errnoNumber(code)!) : (code ?? 'connection failed');
+  }
+}
+
+/**
+ * Open a netlink socket through the daemon listening on `path`. Rejects with a
+ * NetlinkErrnoError: the connect() errno (ENOENT or ECONNREFUSED when nothing
+ * listens there; its message says "no kernel running"), or the errno the
+ * kernel gave socket()/bind() (EPROTONOSUPPORT, EADDRINUSE...).
+ */
+export async function connectUnixNetlink(path: string, opts: UnixNetlinkOptions): Promise<UnixNetlinkSocket> {
+  const stream = await new Promise<Socket>((resolve, reject) => {
+    const s = createConnection(path);
+    const onError = (err: NodeJS.ErrnoException): void => {
+      s.destroy();
+      reject(new NetlinkErrnoError(errnoNumber(err.code ?? '') ?? Errno.EIO, `cannot connect to ${path}: ${connectReason(err.code)}`));
+    };
+    s.once('error', onError);
+    s.once('connect', () => {
+      s.off('error', onError);
+      resolve(s);
+    });
+  });
+  const sock = new UnixNetlinkSocket(stream, path, opts.protocol);
+  try {
+    await sock.handshake(opts);
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+  return sock;
+}
+
+/** The client end: a NetlinkSocket whose kernel is the daemon at the other end of a unix socket. */
+export class UnixNetlinkSocket implements NetlinkSocket {
+  readonly protocol: number;
+  private port = 0;
+  private readonly reader = new UnixFrameReader();
+  private readonly received: Received[] = [];
+  private readonly waiters: Waiter[] = [];
+  private readonly ops: PendingOp[] = [];
+  /** Set once the connection is gone (not by close()). */
+  private lost: { errno: number; reason: string } | undefined;
+  private closed = false;
+  private readonly ended: Promise<void>;
+
+  constructor(
+    private readonly stream: Socket,
+    /** The daemon's socket path (for messages). */
+    readonly path: string,
+    protocol: number,
+  ) {
+    this.protocol = protocol;
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Errors (EPIPE, ECONNRESET) are followed by 'close'; the loss is reported there.
+    stream.on('error', () => {});
+    this.ended = new Promise((resolve) => {
+      stream.once('close', () => {
+        this.connectionLost(`lost the connection to the ovs-kernel daemon at ${this.path}`);
+        resolve();
+      });
+    });
+  }
+
+  get portId(): number {
+    return this.port;
+  }
+
+  /** Send HELLO and wait for the port id. */
+  async handshake(opts: UnixNetlinkOptions): Promise<void> {
+    const timeoutMs = opts.handshakeTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new NetlinkErrnoError(Errno.ETIMEDOUT, `no answer from ${this.path} (is it an ovs-kernel daemon?)`)), timeoutMs);
+    });
+    try {
+      this.port = await Promise.race([
+        this.request(
+          encodeUnixHello({
+            protocol: opts.protocol,
+            netns: opts.netns ?? 'init',
+            capNetAdmin: opts.capNetAdmin ?? true,
+            portId: opts.portId ?? 0,
+            rcvbuf: opts.rcvbuf ?? 0,
+            extAck: opts.extAck ?? true,
+            capAck: opts.capAck ?? false,
+          }),
+        ),
+        timeout,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves once the daemon has handled the datagram (as sendmsg() returns after the kernel has); its replies are then already here. */
+  async send(datagram: Uint8Array): Promise<void> {
+    await this.request(encodeUnixFrame(UNIX_FRAME.TO_KERNEL, datagram));
+  }
+
+  recv(): Promise<Uint8Array> {
+    try {
+      const d = this.tryRecv();
+      if (d !== undefined) return Promise.resolve(d);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** A datagram that has already arrived from the daemon, else undefined. */
+  tryRecv(): Uint8Array | undefined {
+    if (this.closed) throw new NetlinkErrnoError(Errno.EBADF);
+    const r = this.received.shift();
+    if (r !== undefined) {
+      if ('errno' in r) throw new NetlinkErrnoError(r.errno);
+      return r.datagram;
+    }
+    if (this.lost !== undefined) throw new NetlinkErrnoError(this.lost.errno, this.lost.reason);
+    return undefined;
+  }
+
+  async joinGroup(group: number): Promise<void> {
+    await this.request(encodeUnixU32Frame(UNIX_FRAME.JOIN, group));
+  }
+
+  async leaveGroup(group: number): Promise<void> {
+    await this.request(encodeUnixU32Frame(UNIX_FRAME.LEAVE, group));
+  }
+
+  /** Close the socket and end the connection; pending recv() calls reject with EBADF. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const ebadf = new NetlinkErrnoError(Errno.EBADF);
+    for (const w of this.waiters.splice(0)) w.reject(ebadf);
+    for (const op of this.ops.splice(0)) op.reject(ebadf);
+    this.received.length = 0;
+    if (this.lost === undefined && !this.stream.destroyed) {
+      this.stream.end(encodeUnixFrame(UNIX_FRAME.CLOSE));
+      const timer = setTimeout(() => this.stream.destroy(), 1000);
+      timer.unref();
+      await this.ended;
+      clearTimeout(timer);
+    } else {
+      this.stream.destroy();
+    }
+  }
+
+  /** Write a frame that the daemon answers with RESULT; resolves with its value. */
+  private request(frame: Buffer): Promise<number> {
+    if (this.closed) return Promise.reject(new NetlinkErrnoError(Errno.EBADF));
+    if (this.lost !== undefined) return Promise.reject(new NetlinkErrnoError(Errno.EPIPE, this.lost.reason));
+    return new Promise((resolve, reject) => {
+      this.ops.push({ resolve, reject });
+      this.stream.write(frame);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    this.reader.push(chunk);
+    try {
+      for (let f = this.reader.next(); f !== undefined; f = this.reader.next()) this.onFrame(f);
+    } catch (err) {
+      const reason = err instanceof UnixFrameError ? err.message : String(err);
+      this.connectionLost(`the ovs-kernel daemon at ${this.path} broke the protocol: ${reason}`, Errno.EPROTO);
+      this.stream.destroy();
+    }
+  }
+
+  private onFrame(f: UnixFrame): void {
+    switch (f.type) {
+      case UNIX_FRAME.RESULT: {
+        const r = decodeUnixResult(f.payload);
+        const op = this.ops.shift();
+        if (op === undefined) throw new UnixFrameError('RESULT with no request outstanding');
+        if (r.errno === 0) op.resolve(r.value);
+        else op.reject(new NetlinkErrnoError(r.errno, r.message));
+        return;
+      }
+      case UNIX_FRAME.FROM_KERNEL:
+        // A copy: the chunk may hold other frames, and the caller owns what recv() returns.
+        this.push({ datagram: new Uint8Array(f.payload) });
+        return;
+      case UNIX_FRAME.RECV_ERROR:
+        this.push({ errno: decodeUnixU32(f) });
+        return;
+      case UNIX_FRAME.CLOSE: {
+        const why = f.payload.length > 0 ? f.payload.toString('utf8') : 'shutting down';
+        this.connectionLost(`the ovs-kernel daemon at ${this.path} closed the connection: ${why}`);
+        return;
+      }
+      default:
+        throw new UnixFrameError(`unknown frame type ${f.type} from the daemon`);
+    }
+  }
+
+  private push(r: Received): void {
+    if (this.closed) return;
+    const w = this.waiters.shift();
+    if (w === undefined) {
+      this.received.push(r);
+      return;
+    }
+    if ('errno' in r) w.reject(new NetlinkErrnoError(r.errno));
+    else w.resolve(r.datagram);
+  }
+
+  /** The connection is gone: outstanding requests fail with ECONNRESET (or `errno`), as do recv() calls once the queue is empty. */
+  private connectionLost(reason: string, errno: number = Errno.ECONNRESET): void {
+    if (this.lost !== undefined || this.closed) return;
+    this.lost = { errno, reason };
+    for (const op of this.ops.splice(0)) op.reject(new NetlinkErrnoError(errno, reason));
+    for (const w of this.waiters.splice(0)) w.reject(new NetlinkErrnoError(errno, reason));
+  }
+}
