@@ -92,7 +92,7 @@ export class Kernel {
   constructor(opts: KernelOptions = {}) {
     this.profile = opts.profile ?? 'linux-6.1';
     this.nCpus = opts.nCpus ?? 2;
-    this.dumpChunkSize = opts.dumpChunkSize ?? 2048;
+    this.dumpChunkSize = opts.dumpChunkSize ?? 16384;
     this.genl = new GenlRegistry({ firstFamilyId: opts.firstFamilyId ?? 32, firstMcastGroup: opts.firstMcastGroup ?? 9 });
     this.genl.register(nlctrlRegistration(this.genl, (f, sock, seq, flags) => this.ctrlFamilyMessage(f, sock, seq, flags)), [16]);
     this.handlers.set(NetlinkProtocol.NETLINK_GENERIC, (req) => this.genlRequest(req));
