@@ -47,4 +47,3 @@ export { formatAttrs, formatMessage } from './format.js';
 export { LINKTYPE_NETLINK, isCapture, readCapture } from './pcap.js';
 export type { NetlinkPacket } from './pcap.js';
 export type { NetlinkSocket, NetlinkSocketOptions } from './socket.js';
-export * from './transport/unix.js';

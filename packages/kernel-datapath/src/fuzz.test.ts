@@ -101,7 +101,9 @@ const request = fc.record({
   mutations: fc.array(fc.tuple(fc.nat(), fc.nat(0xff)), { maxLength: 3 }),
 });
 
-function build(r: fc.Infer<typeof request>, sock: KernelSocket): Uint8Array {
+type Request = typeof request extends fc.Arbitrary<infer T> ? T : never;
+
+function build(r: Request, sock: KernelSocket): Uint8Array {
   const family = r.family === 'dp' ? ovsDatapathFamily : ovsVportFamily;
   const bytes = encode({
     kind: 'genl',
@@ -119,7 +121,7 @@ function build(r: fc.Infer<typeof request>, sock: KernelSocket): Uint8Array {
   return b;
 }
 
-function run(kernel: Kernel, r: fc.Infer<typeof request>, sockets: KernelSocket[]): void {
+function run(kernel: Kernel, r: Request, sockets: KernelSocket[]): void {
   const sock = sockets[r.socket]!;
   const before = snapshot(kernel);
   const bytes = build(r, sock);

@@ -16,3 +16,5 @@ export type { VportOps, VportParms, VportModule } from './vport.js';
 export { PortMap } from './portmap.js';
 export { replayCapture, NORMALISATIONS } from './replay.js';
 export type { ReplayOptions, ReplayReport } from './replay.js';
+export { startDaemon, DaemonError } from './daemon.js';
+export type { Daemon } from './daemon.js';

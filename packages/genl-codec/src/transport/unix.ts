@@ -43,7 +43,8 @@
  * what arrives in order; recv() hands it out, and rejects with ENOBUFS where
  * a RECV_ERROR stood. When the connection is lost, datagrams already received
  * are still returned, then recv() rejects with ECONNRESET and send() with
- * EPIPE; after close() everything rejects with EBADF.
+ * EPIPE (UnixNetlinkConnectionError, a NetlinkErrnoError saying why); after
+ * close() everything rejects with EBADF.
  */
 import { createConnection, type Socket } from 'node:net';
 import { Errno, errnoNumber, strerror } from '../errno.js';
@@ -73,6 +74,21 @@ export const UNIX_HELLO_FLAG = {
 
 /** The largest frame either end accepts (length field). */
 export const UNIX_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
+
+/**
+ * The connection to the daemon failed or was lost (connect() errors, no
+ * answer to HELLO, ECONNRESET, EPIPE, EPROTO): an error of the transport, not
+ * an errno the kernel answered. The reason, for people, is in extackMessage.
+ */
+export class UnixNetlinkConnectionError extends NetlinkErrnoError {
+  constructor(errno: number, reason: string) {
+    super(errno, reason);
+  }
+
+  get reason(): string {
+    return this.extackMessage ?? '';
+  }
+}
 
 /** A frame that breaks the format. */
 export class UnixFrameError extends Error {
@@ -247,16 +263,17 @@ function connectReason(code: string | undefined): string {
 
 /**
  * Open a netlink socket through the daemon listening on `path`. Rejects with a
- * NetlinkErrnoError: the connect() errno (ENOENT or ECONNREFUSED when nothing
- * listens there; its message says "no kernel running"), or the errno the
- * kernel gave socket()/bind() (EPROTONOSUPPORT, EADDRINUSE...).
+ * UnixNetlinkConnectionError carrying the connect() errno (ENOENT or
+ * ECONNREFUSED when nothing listens there; its reason says "no kernel
+ * running"), or with a NetlinkErrnoError carrying the errno the kernel gave
+ * socket()/bind() (EPROTONOSUPPORT, EADDRINUSE...).
  */
 export async function connectUnixNetlink(path: string, opts: UnixNetlinkOptions): Promise<UnixNetlinkSocket> {
   const stream = await new Promise<Socket>((resolve, reject) => {
     const s = createConnection(path);
     const onError = (err: NodeJS.ErrnoException): void => {
       s.destroy();
-      reject(new NetlinkErrnoError(errnoNumber(err.code ?? '') ?? Errno.EIO, `cannot connect to ${path}: ${connectReason(err.code)}`));
+      reject(new UnixNetlinkConnectionError(errnoNumber(err.code ?? '') ?? Errno.EIO, `cannot connect to ${path}: ${connectReason(err.code)}`));
     };
     s.once('error', onError);
     s.once('connect', () => {
@@ -309,12 +326,12 @@ export class UnixNetlinkSocket implements NetlinkSocket {
     return this.port;
   }
 
-  /** Send HELLO and wait for the port id. */
+  /** Send HELLO and wait for the port id (connectUnixNetlink does this). @internal */
   async handshake(opts: UnixNetlinkOptions): Promise<void> {
     const timeoutMs = opts.handshakeTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new NetlinkErrnoError(Errno.ETIMEDOUT, `no answer from ${this.path} (is it an ovs-kernel daemon?)`)), timeoutMs);
+      timer = setTimeout(() => reject(new UnixNetlinkConnectionError(Errno.ETIMEDOUT, `no answer from ${this.path} (is it an ovs-kernel daemon?)`)), timeoutMs);
     });
     try {
       this.port = await Promise.race([
@@ -359,7 +376,7 @@ export class UnixNetlinkSocket implements NetlinkSocket {
       if ('errno' in r) throw new NetlinkErrnoError(r.errno);
       return r.datagram;
     }
-    if (this.lost !== undefined) throw new NetlinkErrnoError(this.lost.errno, this.lost.reason);
+    if (this.lost !== undefined) throw new UnixNetlinkConnectionError(this.lost.errno, this.lost.reason);
     return undefined;
   }
 
@@ -393,7 +410,7 @@ export class UnixNetlinkSocket implements NetlinkSocket {
   /** Write a frame that the daemon answers with RESULT; resolves with its value. */
   private request(frame: Buffer): Promise<number> {
     if (this.closed) return Promise.reject(new NetlinkErrnoError(Errno.EBADF));
-    if (this.lost !== undefined) return Promise.reject(new NetlinkErrnoError(Errno.EPIPE, this.lost.reason));
+    if (this.lost !== undefined) return Promise.reject(new UnixNetlinkConnectionError(Errno.EPIPE, this.lost.reason));
     return new Promise((resolve, reject) => {
       this.ops.push({ resolve, reject });
       this.stream.write(frame);
@@ -453,7 +470,7 @@ export class UnixNetlinkSocket implements NetlinkSocket {
   private connectionLost(reason: string, errno: number = Errno.ECONNRESET): void {
     if (this.lost !== undefined || this.closed) return;
     this.lost = { errno, reason };
-    for (const op of this.ops.splice(0)) op.reject(new NetlinkErrnoError(errno, reason));
-    for (const w of this.waiters.splice(0)) w.reject(new NetlinkErrnoError(errno, reason));
+    for (const op of this.ops.splice(0)) op.reject(new UnixNetlinkConnectionError(errno, reason));
+    for (const w of this.waiters.splice(0)) w.reject(new UnixNetlinkConnectionError(errno, reason));
   }
 }

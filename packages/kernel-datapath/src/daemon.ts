@@ -1,0 +1,351 @@
+/**
+ * The ovs-kernel daemon: one Kernel served over a unix-domain socket, one
+ * KernelSocket per connection, in the framing of @ovs/genl-codec's unix
+ * transport (see the comment at the top of transport/unix.ts).
+ *
+ * Datagrams are forwarded as soon as the kernel queues them: after every
+ * request (from any connection) each connection's socket is drained with
+ * tryRecv(), so replies, dump chunks (the model produces the next chunk
+ * inside tryRecv(), as netlink_recvmsg() does) and multicast notifications
+ * caused by other connections all reach their client promptly. A connection
+ * whose client does not read stops being drained once MAX_UNSENT bytes wait in
+ * its stream; the kernel's own receive queue then fills, dumps pause, and an
+ * overrun reaches the client as ENOBUFS, as on a real socket.
+ */
+import { lstatSync, unlinkSync } from 'node:fs';
+import { type Server, type Socket, createConnection, createServer } from 'node:net';
+import {
+  Errno,
+  NetlinkErrnoError,
+} from '@ovs/genl-codec';
+import {
+  UNIX_FRAME,
+  UNIX_NETLINK_VERSION,
+  UnixFrameError,
+  UnixFrameReader,
+  type UnixFrame,
+  decodeUnixHello,
+  decodeUnixU32,
+  encodeUnixFrame,
+  encodeUnixResult,
+  encodeUnixU32Frame,
+} from '@ovs/genl-codec/unix';
+import { Kernel, type KernelOptions } from './kernel.js';
+import type { KernelSocket } from './ksocket.js';
+
+/** Bytes waiting in a connection's stream beyond which its socket is not drained until the client reads. */
+export const MAX_UNSENT = 1024 * 1024;
+
+export interface DaemonOptions {
+  socketPath: string;
+  /** The kernel to serve; a new one (with kernelOptions) by default. */
+  kernel?: Kernel;
+  kernelOptions?: KernelOptions;
+  /** Where connection-level problems are reported (protocol errors, model bugs); stderr by default. */
+  log?: (line: string) => void;
+}
+
+export interface Daemon {
+  readonly kernel: Kernel;
+  readonly socketPath: string;
+  /** Open connections (netlink sockets). */
+  readonly connections: number;
+  /**
+   * Forward whatever the kernel has queued for every connection. The daemon
+   * does this after each request it handles; call it after driving the
+   * kernel directly (in-process sockets, injected events).
+   */
+  flush(): void;
+  /** Stop listening, tell every client (CLOSE frame), close their sockets, remove the socket file. */
+  close(): Promise<void>;
+}
+
+/** Why the daemon cannot start; `code` is EADDRINUSE when a daemon is already listening at the path. */
+export class DaemonError extends Error {
+  override readonly name = 'DaemonError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Whether something accepts connections at `path` (false on ENOENT/ECONNREFUSED; other errors are thrown). */
+export function probeSocket(path: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection(path);
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(true); // connected but silent, or a full backlog: something is there
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      s.destroy();
+      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') resolve(false);
+      else reject(err);
+    });
+  });
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(path, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Start serving; refuses (DaemonError EADDRINUSE) when a daemon already listens at socketPath, and removes a stale socket file. */
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const kernel = opts.kernel ?? new Kernel(opts.kernelOptions);
+  const path = opts.socketPath;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const conns = new Set<Connection>();
+  const drainAll = (): void => {
+    for (const c of conns) c.drain();
+  };
+  const server = createServer((stream) => {
+    const c = new Connection(stream, kernel, log, drainAll, () => conns.delete(c));
+    conns.add(c);
+  });
+
+  try {
+    await listen(server, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    if (await probeSocket(path)) throw new DaemonError('EADDRINUSE', `a kernel is already running at ${path}`);
+    let isSocket = false;
+    try {
+      isSocket = lstatSync(path).isSocket();
+    } catch {
+      // vanished meanwhile
+    }
+    if (!isSocket && pathExists(path)) throw new DaemonError('EADDRINUSE', `${path} exists and is not a socket`);
+    if (isSocket) unlinkSync(path); // stale: nobody listens
+    await listen(server, path);
+  }
+  const ino = lstatSync(path).ino;
+  // Past listen(), a server error is an accept() failure (EMFILE...): the daemon goes on.
+  server.on('error', (err) => log(`ovs-kernel: ${err.message}`));
+
+  let closing: Promise<void> | undefined;
+  return {
+    kernel,
+    socketPath: path,
+    get connections() {
+      return conns.size;
+    },
+    flush: drainAll,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const c of [...conns]) c.shutdown('the kernel is shutting down');
+        // A client that does not read would hold its connection (and server.close()) open.
+        setTimeout(() => {
+          for (const c of [...conns]) c.destroy();
+        }, 1000).unref();
+      }).then(() => {
+        // libuv unlinks the path when the server closes; make sure, unless another daemon has taken it.
+        try {
+          if (lstatSync(path).ino === ino) unlinkSync(path);
+        } catch {
+          // gone already
+        }
+      });
+      return closing;
+    },
+  };
+}
+
+function pathExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One client connection: one KernelSocket. */
+class Connection {
+  private readonly reader = new UnixFrameReader();
+  private sock: KernelSocket | undefined;
+  private state: 'hello' | 'open' | 'done' = 'hello';
+  /** Frames are handled one after another, in order, even when a handler awaits. */
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly stream: Socket,
+    private readonly kernel: Kernel,
+    private readonly log: (line: string) => void,
+    private readonly drainAll: () => void,
+    private readonly onGone: () => void,
+  ) {
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('drain', () => this.drain());
+    stream.on('error', () => {}); // 'close' follows
+    stream.on('close', () => this.gone());
+  }
+
+  /** Forward what the kernel queued for this socket, while the client keeps up. */
+  drain(): void {
+    const sock = this.sock;
+    if (sock === undefined || this.state !== 'open') return;
+    while (this.stream.writableLength < MAX_UNSENT && !this.stream.destroyed) {
+      let d: Uint8Array | undefined;
+      try {
+        d = sock.tryRecv();
+      } catch (err) {
+        if (err instanceof NetlinkErrnoError && err.errno === Errno.ENOBUFS) {
+          this.stream.write(encodeUnixU32Frame(UNIX_FRAME.RECV_ERROR, Errno.ENOBUFS));
+          continue;
+        }
+        if (!(err instanceof NetlinkErrnoError)) this.internalError('receiving', err);
+        return;
+      }
+      if (d === undefined) return;
+      this.stream.write(encodeUnixFrame(UNIX_FRAME.FROM_KERNEL, d));
+    }
+  }
+
+  /** The daemon is closing: say so, then end the connection. */
+  shutdown(reason: string): void {
+    if (this.state === 'open' && !this.stream.destroyed) this.stream.write(encodeUnixFrame(UNIX_FRAME.CLOSE, Buffer.from(reason, 'utf8')));
+    this.finish();
+  }
+
+  /** End the connection now, written or not. */
+  destroy(): void {
+    this.stream.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'done') return;
+    this.reader.push(chunk);
+    try {
+      for (let f = this.reader.next(); f !== undefined; f = this.reader.next()) {
+        const frame = f;
+        this.chain = this.chain.then(() => this.onFrame(frame)).catch((err: unknown) => this.protocolError(err));
+      }
+    } catch (err) {
+      this.protocolError(err);
+    }
+  }
+
+  private async onFrame(f: UnixFrame): Promise<void> {
+    if (this.state === 'done') return;
+    if (this.state === 'hello') {
+      if (f.type !== UNIX_FRAME.HELLO) throw new UnixFrameError(`frame type ${f.type} before HELLO`);
+      this.hello(f);
+      return;
+    }
+    const sock = this.sock!;
+    switch (f.type) {
+      case UNIX_FRAME.TO_KERNEL: {
+        // The kernel may keep (parts of) the datagram; give it its own copy.
+        const errno = this.kernelCall('sendmsg', () => sock.sendSync(new Uint8Array(f.payload)));
+        this.drainAll();
+        this.result(errno);
+        return;
+      }
+      case UNIX_FRAME.JOIN:
+      case UNIX_FRAME.LEAVE: {
+        const group = decodeUnixU32(f);
+        let errno = 0;
+        try {
+          await (f.type === UNIX_FRAME.JOIN ? sock.joinGroup(group) : sock.leaveGroup(group));
+        } catch (err) {
+          errno = this.errnoOf(f.type === UNIX_FRAME.JOIN ? 'joinGroup' : 'leaveGroup', err);
+        }
+        this.result(errno);
+        return;
+      }
+      case UNIX_FRAME.CLOSE:
+        this.finish();
+        return;
+      default:
+        throw new UnixFrameError(`unknown frame type ${f.type}`);
+    }
+  }
+
+  private hello(f: UnixFrame): void {
+    const h = decodeUnixHello(f.payload);
+    if (h.version !== UNIX_NETLINK_VERSION) {
+      this.stream.end(encodeUnixResult(Errno.EPROTO, 0, `protocol version ${h.version} not supported (this daemon speaks ${UNIX_NETLINK_VERSION})`));
+      this.state = 'done';
+      return;
+    }
+    try {
+      this.sock = this.kernel.socket({
+        protocol: h.protocol,
+        netns: h.netns,
+        capNetAdmin: h.capNetAdmin,
+        ...(h.portId !== 0 ? { portId: h.portId } : {}),
+        ...(h.rcvbuf !== 0 ? { rcvbuf: h.rcvbuf } : {}),
+        extAck: h.extAck,
+        capAck: h.capAck,
+      });
+    } catch (err) {
+      this.stream.end(encodeUnixResult(this.errnoOf('socket', err)));
+      this.state = 'done';
+      return;
+    }
+    this.state = 'open';
+    this.stream.write(encodeUnixResult(0, this.sock.portId));
+  }
+
+  private result(errno: number): void {
+    if (!this.stream.destroyed) this.stream.write(encodeUnixResult(errno));
+  }
+
+  /** Run a kernel entry point; its errno, or EIO (logged) when the model itself failed. */
+  private kernelCall(what: string, fn: () => void): number {
+    try {
+      fn();
+      return 0;
+    } catch (err) {
+      return this.errnoOf(what, err);
+    }
+  }
+
+  private errnoOf(what: string, err: unknown): number {
+    if (err instanceof NetlinkErrnoError) return err.errno;
+    this.internalError(what, err);
+    return Errno.EIO;
+  }
+
+  private internalError(what: string, err: unknown): void {
+    const port = this.sock?.portId ?? 0;
+    this.log(`ovs-kernel: internal error in ${what} (port ${port}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+
+  private protocolError(err: unknown): void {
+    if (this.state === 'done') return;
+    const msg = err instanceof UnixFrameError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    this.log(`ovs-kernel: dropping connection${this.sock ? ` (port ${this.sock.portId})` : ''}: ${msg}`);
+    this.finish();
+    this.stream.destroy();
+  }
+
+  /** Close the kernel socket and end the stream (after what is written). */
+  private finish(): void {
+    this.state = 'done';
+    this.sock?.closeSync();
+    if (!this.stream.destroyed) this.stream.destroySoon();
+  }
+
+  private gone(): void {
+    this.state = 'done';
+    this.sock?.closeSync();
+    this.onGone();
+  }
+}
