@@ -17,7 +17,7 @@ import {
 } from '@ovs/genl-codec';
 import { Kernel } from './kernel.js';
 import type { KernelSocket } from './ksocket.js';
-import { IFF } from '@ovs/genl-codec';
+import { IFF, RTNLGRP_LINK } from '@ovs/genl-codec';
 
 export const NORMALISATIONS = [
   'ifindexes: the model numbers devices its own way; each captured ifindex is mapped to the model one it first pairs with (ovs_header.dp_ifindex, OVS_VPORT_ATTR_IFINDEX, ifinfomsg.ifi_index, also inside echoed requests), consistently for the whole capture, and requests are rewritten through that map',
@@ -116,6 +116,9 @@ export function replayCapture(input: unknown, opts: ReplayOptions = {}): ReplayR
   // One listener per protocol, in every OVS multicast group: captures show the notifications listeners got.
   const genlListener = kernel.socket({ protocol: NetlinkProtocol.NETLINK_GENERIC });
   for (const f of kernel.genl.families) for (const g of f.mcgrps) if (f.def.name.startsWith('ovs_')) void genlListener.joinGroup(g.id);
+  // ovs-vswitchd listens to RTNLGRP_LINK: a link deleted at its request comes back to it with its pid and seq.
+  const routeListener = kernel.socket({ protocol: NetlinkProtocol.NETLINK_ROUTE });
+  void routeListener.joinGroup(RTNLGRP_LINK);
 
   const ifmap = new Map<number, number>();
   const families = newFamilyTable(Object.fromEntries(Object.entries(fam).map(([k, v]) => [k, v.id])));
@@ -139,7 +142,7 @@ export function replayCapture(input: unknown, opts: ReplayOptions = {}): ReplayR
     }
     const request = rewriteRequest(Buffer.from(ex.request.hex, 'hex'), protocol, ifmap);
     sock.sendSync(request);
-    const listener = protocol === NetlinkProtocol.NETLINK_GENERIC ? genlListener : undefined;
+    const listener = protocol === NetlinkProtocol.NETLINK_GENERIC ? genlListener : routeListener;
     const got = [...drain(listener, protocol, families, ex.request), ...drain(sock, protocol, families, ex.request)];
     const model = collapse(got);
     const captured = collapse(ex.answers.map((a) => Uint8Array.from(Buffer.from(a.hex, 'hex'))).map((b) => decodeOne(b, protocol, families)));
@@ -226,7 +229,8 @@ function rewriteRequest(bytes: Uint8Array, protocol: number, ifmap: Map<number, 
     const i = dv.getInt32(20, true);
     const m = ifmap.get(i);
     if (m !== undefined) dv.setInt32(20, m, true);
-  } else if (protocol === NetlinkProtocol.NETLINK_ROUTE && type >= 16 && type <= 19 && out.length >= 32) {
+  } else if (protocol === NetlinkProtocol.NETLINK_ROUTE && ((type >= 16 && type <= 19) || (type >= 36 && type <= 38)) && out.length >= 24) {
+    // ifinfomsg.ifi_index and tcmsg.tcm_ifindex both sit 4 bytes into the payload.
     const i = dv.getInt32(20, true);
     const m = ifmap.get(i);
     if (m !== undefined) dv.setInt32(20, m, true);
@@ -259,6 +263,9 @@ function visit(m: Message, onIfindex: Walk, onVolatile: Walk, families: FamilyTa
     for (const k of ['stats', 'stats64', 'address', 'broadcast', 'permAddress']) {
       if (a[k] !== undefined) onVolatile(k, a[k], (v) => (a[k] = v));
     }
+  } else if (m.kind === 'rtnl' && m.family === 'qdisc') {
+    const tc = m.tcmsg as Record<string, unknown>;
+    onIfindex('tcm_ifindex', tc.ifindex, (v) => (tc.ifindex = v));
   } else if (m.kind === 'error' && m.request.length >= 16) {
     const r = decode(m.request, { protocol: m.protocol, families, lenient: true });
     if (r.ok && r.messages.length === 1) {
