@@ -312,6 +312,17 @@ describe('notifications and acks', () => {
     expect(silent).toEqual([]);
     expect(listener.drain()).toHaveLength(2);
   });
+  it('a device unregistered under a netdev vport removes the vport and notifies the group (dp_device_event)', () => {
+    const listener = new TestClient(kernel);
+    void listener.sock.joinGroup(kernel.ovs!.families.vport.mcgrps[0]!.id);
+    c.newVport(dp, 'd0', NETDEV);
+    listener.drain();
+    kernel.initNet.removeDevice(kernel.initNet.byIfname('d0')!);
+    const [del] = listener.drain();
+    expect(del?.kind === 'genl' && del.cmd).toBe(OVS_VPORT_CMD.DEL);
+    expect(del?.header).toMatchObject({ pid: 0, seq: 0 });
+    expect(errnoOf(c.request(ovsVportFamily, OVS_VPORT_CMD.GET, { name: 'd0' }))).toBe(Errno.ENODEV);
+  });
   it('a full receive queue drops datagrams and the next read is ENOBUFS', () => {
     const listener = new TestClient(kernel, { rcvbuf: 2000 });
     void listener.sock.joinGroup(kernel.ovs!.families.vport.mcgrps[0]!.id);

@@ -11,6 +11,7 @@ import {
   NLM_F,
   NetlinkErrnoError,
   NetlinkProtocol,
+  encode,
   OVSP_LOCAL,
   OVS_DP_CMD,
   OVS_DP_F,
@@ -129,6 +130,14 @@ export class Openvswitch {
         mcgrps: [ovsVportFamily.mcastGroups[0]!],
       }),
     };
+    // dp_device_event(): a device unregistered under a netdev vport takes the vport with it.
+    kernel.onNetns((ns) =>
+      ns.listeners.push({
+        linkChanged: (dev, event) => {
+          if (event === 'del') this.deviceGone(dev);
+        },
+      }),
+    );
     // Registered so userspace finds them; their commands are not modelled.
     kernel.genl.register({
       def: ovsFlowFamily,
@@ -196,6 +205,7 @@ export class Openvswitch {
       if (names === undefined) this.vportsByName.set(parms.dp.netns, (names = new Map()));
       names.set(vport.name, vport);
       if (vport.ops.type === OVS_VPORT_TYPE.INTERNAL) this.internalVports.set(vport.dev, vport);
+      this.vportsByDev.set(vport.dev, vport);
       parms.dp.addPort(vport);
       return vport;
     }
@@ -208,6 +218,18 @@ export class Openvswitch {
     throw new NetlinkErrnoError(Errno.EAGAIN);
   }
 
+  /** The vport bound to each device. */
+  private readonly vportsByDev = new Map<NetDevice, Vport>();
+
+  /** dp_detach_port_notify(): OVS_VPORT_CMD_DEL to the group (pid 0, seq 0), then the detach. */
+  private deviceGone(dev: NetDevice): void {
+    const vport = this.vportsByDev.get(dev);
+    if (vport === undefined || vport.ops.type === OVS_VPORT_TYPE.INTERNAL) return;
+    const msg = this.vportFill(vport, 0, 0, 0, OVS_VPORT_CMD.DEL, vport.dp.netns);
+    this.detachPort(vport);
+    this.kernel.multicast(NetlinkProtocol.NETLINK_GENERIC, vport.dp.netns, this.families.vport.mcgrps[0]!.id, encode(msg));
+  }
+
   /** For the ovs-2.5 profile: whether ip_gre was loaded first (then compat GRE vports fail). */
   greProtocolTaken = false;
 
@@ -217,6 +239,7 @@ export class Openvswitch {
     const names = this.vportsByName.get(vport.dp.netns);
     if (names?.get(vport.name) === vport) names.delete(vport.name);
     this.internalVports.delete(vport.dev);
+    this.vportsByDev.delete(vport.dev);
     this.modules.put(vport.ops.type);
     vport.ops.destroy(vport, this.ctx);
   }

@@ -18,3 +18,6 @@ export { replayCapture, NORMALISATIONS } from './replay.js';
 export type { ReplayOptions, ReplayReport } from './replay.js';
 export { startDaemon, DaemonError } from './daemon.js';
 export type { Daemon } from './daemon.js';
+export { registerRtnetlink } from './rtnetlink.js';
+export { ipLinkAdd, ipLinkDel, ipLinkSet, ipLinkShow, toIpLink, formatIpLink } from './iplink.js';
+export type { IpLink, IpLinkKind } from './iplink.js';

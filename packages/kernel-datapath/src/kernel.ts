@@ -34,6 +34,7 @@ import {
 import { DEFAULT_RCVBUF, type DumpState, KernelSocket } from './ksocket.js';
 import { Netns } from './netns.js';
 import { Openvswitch } from './datapath.js';
+import { registerRtnetlink } from './rtnetlink.js';
 
 export type KernelProfile = 'linux-6.1' | 'ovs-2.5';
 
@@ -97,6 +98,7 @@ export class Kernel {
     this.genl.register(nlctrlRegistration(this.genl, (f, sock, seq, flags) => this.ctrlFamilyMessage(f, sock, seq, flags)), [16]);
     this.handlers.set(NetlinkProtocol.NETLINK_GENERIC, (req) => this.genlRequest(req));
     this.initNet = this.netns('init');
+    registerRtnetlink(this);
     this.ovs = opts.openvswitch === false ? undefined : new Openvswitch(this);
   }
 
@@ -109,9 +111,18 @@ export class Kernel {
     if (ns === undefined) {
       ns = new Netns(name, this.nsSeed++);
       this.namespaces.set(name, ns);
+      for (const hook of this.netnsHooks) hook(ns);
     }
     return ns;
   }
+
+  /** Called for every namespace, existing and future (register_pernet_subsys). */
+  onNetns(hook: (ns: Netns) => void): void {
+    this.netnsHooks.push(hook);
+    for (const ns of this.namespaces.values()) hook(ns);
+  }
+
+  private readonly netnsHooks: Array<(ns: Netns) => void> = [];
 
   get allNamespaces(): Iterable<Netns> {
     return this.namespaces.values();

@@ -87,6 +87,8 @@ export class KernelSocket implements NetlinkSocket {
     }
     this.queue.push(datagram);
     this.queuedBytes += cost;
+    // A reader already waiting in recv() gets it (after the kernel finishes the current request).
+    if (this.waiters.length > 0) queueMicrotask(() => this.flushWaiters());
     return true;
   }
 

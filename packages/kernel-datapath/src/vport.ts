@@ -4,7 +4,7 @@
  * restart, upcall port ids, and the netdev, internal and tunnel types with
  * the devices they bind to or create.
  */
-import { Errno, IFF, IF_OPER, NetlinkErrnoError, OVSP_LOCAL, OVS_VPORT_TYPE, type OvsTunnelAttrs } from '@ovs/genl-codec';
+import { Errno, IFF, IF_OPER, NetlinkErrnoError, OVS_VPORT_TYPE, type OvsTunnelAttrs } from '@ovs/genl-codec';
 import type { Datapath } from './datapath.js';
 import type { NetDevice, Netns } from './netns.js';
 
@@ -158,16 +158,17 @@ const internalOps: VportOps = {
     const netns = parms.dp.netns;
     // register_netdevice(): EEXIST for a taken name, EBUSY for a taken ifindex.
     const dev = netns.addDevice({ name: parms.name, kind: 'openvswitch', ifindex: parms.desiredIfindex || undefined, mtu: 1500 });
+    // dev_set_promiscuity(dev, 1); an internal device has no master and no rx_handler:
+    // its packets reach the datapath through its own transmit function.
     dev.promiscuity = 1;
-    const vport = vportAlloc(parms, internalOps, dev, ctx);
-    if (parms.portNo !== OVSP_LOCAL) {
-      dev.master = dpDev(parms.dp);
-      dev.rxHandler = { description: `openvswitch vport ${parms.dp.name}:${parms.portNo}` };
-    }
-    return vport;
+    netns.changed(dev);
+    return vportAlloc(parms, internalOps, dev, ctx);
   },
   destroy(vport) {
-    vport.dev.netns.removeDevice(vport.dev);
+    const dev = vport.dev;
+    dev.promiscuity = 0;
+    dev.netns.changed(dev);
+    dev.netns.removeDevice(dev);
   },
   send(vport, packet) {
     countTx(vport.dev, packet);
