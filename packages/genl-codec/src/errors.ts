@@ -27,7 +27,7 @@ export class NetlinkEncodeError extends Error {
 
 /** An error as the kernel reports it: errno plus the extended-ack message. */
 export class NetlinkErrnoError extends Error {
-  override readonly name = 'NetlinkErrnoError';
+  override readonly name: string = 'NetlinkErrnoError';
   readonly errno: number;
   readonly code: string;
   constructor(

@@ -21,7 +21,6 @@ import {
   Errno,
   NetlinkErrnoError,
   NetlinkProtocol,
-  type NetlinkSocket,
   strerror,
 } from '@ovs/genl-codec';
 import {
@@ -30,7 +29,7 @@ import {
   connectUnixNetlink,
 } from '@ovs/genl-codec/unix';
 import { type Daemon, DaemonError, probeSocket, startDaemon } from './daemon.js';
-import * as datapath from './index.js';
+import { type IpLinkKind, formatIpLink, ipLinkAdd, ipLinkDel, ipLinkSet, ipLinkShow } from './iplink.js';
 import type { KernelOptions, KernelProfile } from './kernel.js';
 import { replayCapture } from './replay.js';
 
@@ -516,28 +515,6 @@ export function parseIp(args: string[]): { netns?: string; socket?: string; cmd:
   }
 }
 
-/**
- * The ip link helpers of iplink.ts (another module's contract). Looked up on
- * the package's exports at run time so that this CLI builds before that
- * module exists; once it does (and index.ts exports it), a plain
- * `import { ipLinkAdd, ... } from './iplink.js'` replaces this.
- */
-interface IpLinkApi {
-  ipLinkAdd(sock: NetlinkSocket, name: string, kind: string, opts: { peer?: string }): unknown;
-  ipLinkDel(sock: NetlinkSocket, name: string): unknown;
-  ipLinkSet(sock: NetlinkSocket, name: string, opts: { up?: boolean; mtu?: number }): unknown;
-  ipLinkShow(sock: NetlinkSocket, name?: string): unknown;
-  formatIpLink(links: never): string | readonly string[];
-}
-
-function ipLinkApi(): IpLinkApi {
-  const exports = datapath as unknown as Partial<Record<keyof IpLinkApi, unknown>>;
-  const names: Array<keyof IpLinkApi> = ['ipLinkAdd', 'ipLinkDel', 'ipLinkSet', 'ipLinkShow', 'formatIpLink'];
-  const missing = names.filter((n) => typeof exports[n] !== 'function');
-  if (missing.length > 0) throw new Failure(`ip: this build has no ${missing.join(', ')} (iplink.ts); ip commands are not available yet`);
-  return exports as IpLinkApi;
-}
-
 async function cmdIp(args: string[], socketOpt: string | undefined, io: CliIo): Promise<number> {
   if (args.includes('help') || args.includes('--help') || args.includes('-h')) {
     io.out(SYNOPSIS);
@@ -554,10 +531,11 @@ async function cmdIp(args: string[], socketOpt: string | undefined, io: CliIo): 
     throw err;
   }
   try {
-    const { ipLinkAdd, ipLinkDel, ipLinkSet, ipLinkShow, formatIpLink } = ipLinkApi();
     switch (cmd.op) {
       case 'add':
-        await ipLinkAdd(sock, cmd.name, cmd.kind, cmd.peer !== undefined ? { peer: cmd.peer } : {});
+        // Any type goes to the kernel as given (ipLinkAdd passes it on); an unknown one is the
+        // kernel's "Unknown device type", as with iproute2.
+        await ipLinkAdd(sock, cmd.name, cmd.kind as IpLinkKind, cmd.peer !== undefined ? { peer: cmd.peer } : {});
         break;
       case 'del':
         await ipLinkDel(sock, cmd.name);
@@ -565,13 +543,9 @@ async function cmdIp(args: string[], socketOpt: string | undefined, io: CliIo): 
       case 'set':
         await ipLinkSet(sock, cmd.name, { ...(cmd.up !== undefined ? { up: cmd.up } : {}), ...(cmd.mtu !== undefined ? { mtu: cmd.mtu } : {}) });
         break;
-      case 'show': {
-        const links = await ipLinkShow(sock, cmd.name);
-        const text = formatIpLink(links as never);
-        const lines = typeof text === 'string' ? text.replace(/\n$/, '').split('\n') : text;
-        for (const line of lines) if (line !== '') io.out(line);
+      case 'show':
+        for (const line of await showLinks(sock, cmd.name)) io.out(line);
         break;
-      }
     }
     return 0;
   } catch (err) {
@@ -580,6 +554,34 @@ async function cmdIp(args: string[], socketOpt: string | undefined, io: CliIo): 
   } finally {
     await sock.close();
   }
+}
+
+/**
+ * The lines of `ip link show [NAME]`. For one device iproute2 still names its
+ * peer (or lower device) and master, and marks M-DOWN when that peer is down,
+ * asking the kernel about them by index; here they come from a dump and are
+ * formatted alongside, only NAME's entry being kept.
+ */
+async function showLinks(sock: UnixNetlinkSocket, name: string | undefined): Promise<string[]> {
+  const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+  const links = await ipLinkShow(sock, name);
+  if (name === undefined) return lines(formatIpLink(links));
+  const shown = new Set(links.map((l) => l.ifindex));
+  const related = new Set<number>();
+  for (const l of links) {
+    if (l.link !== undefined && l.link !== 0 && l.linkNetnsid === undefined && !shown.has(l.link)) related.add(l.link);
+    if (l.master !== undefined && !shown.has(l.master)) related.add(l.master);
+  }
+  if (related.size === 0) return lines(formatIpLink(links));
+  const others = (await ipLinkShow(sock)).filter((l) => related.has(l.ifindex));
+  // Each entry's first line starts at column 0, its others are indented.
+  const out: string[] = [];
+  let entries = 0;
+  for (const line of lines(formatIpLink([...links, ...others]))) {
+    if (!line.startsWith(' ') && ++entries > links.length) break;
+    out.push(line);
+  }
+  return out;
 }
 
 /**
