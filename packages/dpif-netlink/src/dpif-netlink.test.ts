@@ -1,0 +1,210 @@
+/**
+ * dpif-netlink over the in-process kernel model and over the ovs-kernel
+ * daemon's socket. The test wires the transport; the package itself only
+ * ever sees NetlinkSocket.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Errno, type NetlinkSocket, OVS_VPORT_TYPE } from '@ovs/genl-codec';
+import { connectUnixNetlink } from '@ovs/genl-codec/unix';
+import { Kernel, type KernelOptions, startDaemon } from '@ovs/kernel-datapath';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DpifNetlink, type DpifNetlinkOptions, netdevToOvsVportType } from './dpif-netlink.js';
+import { DpifError } from './nl-sock.js';
+
+let kernel: Kernel;
+let logs: string[];
+
+function setup(opts: KernelOptions = {}, capNetAdmin = true): DpifNetlinkOptions {
+  kernel = new Kernel(opts);
+  for (const name of ['veth0', 'veth2', 'd0']) kernel.initNet.addDevice({ name, kind: 'dummy' });
+  logs = [];
+  return {
+    socket: async (protocol) => kernel.socket({ protocol, capNetAdmin }),
+    log: (level, module, text) => logs.push(`${module}|${level}|${text}`),
+  };
+}
+
+async function rejects(p: Promise<unknown>): Promise<DpifError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(DpifError);
+    return err as DpifError;
+  }
+  throw new Error('expected a DpifError');
+}
+
+describe('netdev_to_ovs_vport_type', () => {
+  it('maps OVS netdev types to kernel vport types as OVS does', () => {
+    expect(netdevToOvsVportType('system')).toBe(OVS_VPORT_TYPE.NETDEV);
+    expect(netdevToOvsVportType('tap')).toBe(OVS_VPORT_TYPE.NETDEV);
+    expect(netdevToOvsVportType('internal')).toBe(OVS_VPORT_TYPE.INTERNAL);
+    expect(netdevToOvsVportType('stt')).toBe(OVS_VPORT_TYPE.STT);
+    expect(netdevToOvsVportType('geneve')).toBe(OVS_VPORT_TYPE.GENEVE);
+    expect(netdevToOvsVportType('gre')).toBe(OVS_VPORT_TYPE.GRE);
+    expect(netdevToOvsVportType('ip6gre')).toBe(OVS_VPORT_TYPE.GRE);
+    expect(netdevToOvsVportType('vxlan')).toBe(OVS_VPORT_TYPE.VXLAN);
+    expect(netdevToOvsVportType('lisp')).toBe(OVS_VPORT_TYPE.LISP);
+    expect(netdevToOvsVportType('patch')).toBe(OVS_VPORT_TYPE.UNSPEC);
+    expect(netdevToOvsVportType('dummy')).toBe(OVS_VPORT_TYPE.UNSPEC);
+  });
+});
+
+describe('open', () => {
+  it('creates a datapath with per-CPU dispatch on Linux 6.1 (the impossible feature bit refused first)', async () => {
+    const dpif = await DpifNetlink.open('ovs-system', setup(), true);
+    expect(dpif.perCpu).toBe(true);
+    expect(dpif.fullName).toBe('system@ovs-system');
+    expect(kernel.ovs!.datapaths()[0]?.userFeatures).toBe(9); // UNALIGNED | DISPATCH_UPCALL_PER_CPU, as OVS 3.1 settles
+    expect(logs).toContain('dpif_netlink|INFO|Datapath dispatch mode: per-cpu');
+    await dpif.close();
+  });
+
+  it('falls back to per-vport upcall pids on the OVS 2.5 module, which accepts any feature bit', async () => {
+    const dpif = await DpifNetlink.open('dp0', setup({ profile: 'ovs-2.5' }), true);
+    expect(dpif.perCpu).toBe(false);
+    expect(kernel.ovs!.datapaths()[0]?.userFeatures).toBe(3); // UNALIGNED | VPORT_PIDS
+    await dpif.close();
+  });
+
+  it('opens an existing datapath, and an absent one is ENODEV', async () => {
+    const opts = setup();
+    await (await DpifNetlink.open('dp0', opts, true)).close();
+    const again = await DpifNetlink.open('dp0', opts, false);
+    expect(again.dpIfindex).toBe(kernel.ovs!.datapaths()[0]!.ifindex);
+    expect((await rejects(DpifNetlink.open('nope', opts, false))).errno).toBe(Errno.ENODEV);
+  });
+
+  it('says the openvswitch module is not loaded when its family is missing', async () => {
+    const err = await rejects(DpifNetlink.open('dp0', setup({ openvswitch: false }), true));
+    expect(err.errno).toBe(Errno.ENOENT);
+    expect(err.message).toMatch(/openvswitch kernel module is not loaded/);
+  });
+
+  it('creating an existing datapath is EEXIST; an unprivileged socket gets EPERM', async () => {
+    const opts = setup();
+    await (await DpifNetlink.open('dp0', opts, true)).close();
+    expect((await rejects(DpifNetlink.open('dp0', opts, true))).errno).toBe(Errno.EEXIST);
+    const user = { ...opts, socket: async (protocol: number) => kernel.socket({ protocol, capNetAdmin: false }) };
+    expect((await rejects(DpifNetlink.open('dp1', user, true))).errno).toBe(Errno.EPERM);
+  });
+});
+
+describe('ports', () => {
+  let dpif: DpifNetlink;
+  beforeEach(async () => {
+    dpif = await DpifNetlink.open('dp0', setup(), true);
+  });
+  afterEach(async () => {
+    await dpif.close();
+  });
+
+  it('adds system, internal and compat vxlan ports; queries, dumps and deletes them', async () => {
+    expect(await dpif.portAdd({ name: 'veth0', type: 'system' })).toBe(1);
+    expect(await dpif.portAdd({ name: 'int1', type: 'internal' })).toBe(2);
+    expect(await dpif.portAdd({ name: 'vxlan_sys_4789', type: 'vxlan', tunnel: { dstPort: 4789 } })).toBe(3);
+    expect(await dpif.portQueryByNumber(2)).toEqual({ name: 'int1', type: 'internal', portNo: 2 });
+    expect(await dpif.portQueryByName('vxlan_sys_4789')).toEqual({ name: 'vxlan_sys_4789', type: 'vxlan', portNo: 3 });
+    expect((await dpif.portDump()).map((p) => `${p.portNo}:${p.name}:${p.type}`)).toEqual([
+      '0:dp0:internal',
+      '1:veth0:system',
+      '2:int1:internal',
+      '3:vxlan_sys_4789:vxlan',
+    ]);
+    await dpif.portDel(2);
+    expect((await rejects(dpif.portQueryByNumber(2))).errno).toBe(Errno.ENODEV);
+    expect(kernel.initNet.byIfname('int1')).toBeUndefined();
+  });
+
+  it('per-CPU dispatch: ports get upcall pid 0 and no channels', async () => {
+    const n = await dpif.portAdd({ name: 'veth0', type: 'system' });
+    expect(kernel.ovs!.datapaths()[0]!.ports.get(n)!.upcallPids).toEqual([0]);
+    expect(dpif.channelPids(n)).toEqual([]);
+  });
+
+  it('a requested port number is honoured; in use it is EBUSY, logged as OVS logs it', async () => {
+    expect(await dpif.portAdd({ name: 'veth0', type: 'system' }, 7)).toBe(7);
+    expect((await rejects(dpif.portAdd({ name: 'veth2', type: 'system' }, 7))).errno).toBe(Errno.EBUSY);
+    expect(logs).toContain('dpif_netlink|INFO|system@dp0: requested port 7 is in use');
+    expect((await rejects(dpif.portAdd({ name: 'veth2', type: 'system' }, 65535))).errno).toBe(Errno.EFBIG);
+  });
+
+  it('an unsupported type is EINVAL with OVS\'s warning, and nothing reaches the kernel', async () => {
+    const err = await rejects(dpif.portAdd({ name: 'p0', type: 'patch' }));
+    expect(err.errno).toBe(Errno.EINVAL);
+    expect(logs).toContain("dpif_netlink|WARN|system@dp0: cannot create port `p0' because it has unsupported type `patch'");
+    expect(kernel.ovs!.datapaths()[0]!.ports.length).toBe(1);
+  });
+
+  it('kernel errors carry the errno name and number: an absent device is ENODEV', async () => {
+    const err = await rejects(dpif.portAdd({ name: 'nosuchdev', type: 'system' }));
+    expect(err.errno).toBe(Errno.ENODEV);
+    expect(err.errnoName).toBe('ENODEV');
+    expect(err.text).toBe('No such device');
+  });
+
+  it('port_poll: resync first, then the names of changed ports of this datapath', async () => {
+    expect(await dpif.portPoll()).toEqual({ kind: 'resync' });
+    expect(await dpif.portPoll()).toEqual({ kind: 'none' });
+    await dpif.portAdd({ name: 'veth0', type: 'system' });
+    await dpif.portAdd({ name: 'int1', type: 'internal' });
+    expect(await dpif.portPoll()).toEqual({ kind: 'changed', name: 'veth0' });
+    expect(await dpif.portPoll()).toEqual({ kind: 'changed', name: 'int1' });
+    expect(await dpif.portPoll()).toEqual({ kind: 'none' });
+  });
+
+  it('get_stats reads the datapath counters and masks cache size', async () => {
+    expect(await dpif.getStats()).toMatchObject({ nHit: 0n, nMissed: 0n, nLost: 0n, nFlows: 0n, masksCacheSize: 256 });
+  });
+});
+
+describe('per-vport dispatch', () => {
+  it('gives each port one upcall socket per handler; a channel failure deletes the kernel port and closes them', async () => {
+    const opts = { ...setup(), dispatch: 'per-vport' as const, nHandlers: 2 };
+    const dpif = await DpifNetlink.open('dp0', opts, true);
+    expect(dpif.perCpu).toBe(false);
+    const n = await dpif.portAdd({ name: 'veth0', type: 'system' });
+    const pids = dpif.channelPids(n);
+    expect(pids).toHaveLength(2);
+    expect(kernel.ovs!.datapaths()[0]!.ports.get(n)!.upcallPids).toEqual(pids);
+
+    class Failing extends DpifNetlink {}
+    Object.defineProperty(Failing.prototype, 'addChannels', {
+      value() {
+        throw new DpifError(Errno.ENOMEM, undefined, 'vport_add_channel');
+      },
+    });
+    Object.setPrototypeOf(dpif, Failing.prototype);
+    const before = [...kernel.openSockets].length;
+    expect((await rejects(dpif.portAdd({ name: 'veth2', type: 'system' }))).errno).toBe(Errno.ENOMEM);
+    expect(kernel.ovs!.locate(kernel.initNet, 'veth2')).toBeUndefined(); // rolled back in the kernel
+    expect([...kernel.openSockets].length).toBe(before); // and the two upcall sockets closed
+    await dpif.close();
+  });
+});
+
+describe('over the ovs-kernel daemon', () => {
+  it('adds and deletes ports through the unix socket, state kept between connections', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpif-'));
+    const socketPath = join(dir, 'k.sock');
+    const daemon = await startDaemon({ socketPath });
+    try {
+      daemon.kernel.initNet.addDevice({ name: 'veth0', kind: 'dummy' });
+      const opts: DpifNetlinkOptions = { socket: (protocol): Promise<NetlinkSocket> => connectUnixNetlink(socketPath, { protocol }) };
+      const a = await DpifNetlink.open('dp0', opts, true);
+      expect(await a.portAdd({ name: 'veth0', type: 'system' })).toBe(1);
+      await a.close();
+      const b = await DpifNetlink.open('dp0', opts, false);
+      expect((await b.portDump()).map((p) => p.name)).toEqual(['dp0', 'veth0']);
+      await b.portDel(1);
+      await b.destroy();
+      await b.close();
+      expect(daemon.kernel.ovs!.datapaths()).toHaveLength(0);
+    } finally {
+      await daemon.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,385 @@
+/**
+ * dpif-netlink (lib/dpif-netlink.c): the datapath interface over the
+ * openvswitch module's generic netlink families, through any NetlinkSocket
+ * (the kernel model in-process, the ovs-kernel daemon, a real AF_NETLINK
+ * socket). Never imports the kernel model: only bytes cross.
+ */
+import {
+  CTRL_CMD,
+  type CtrlAttrs,
+  Errno,
+  type FamilyTable,
+  type GenlFamilyDef,
+  type GenlMessage,
+  type Message,
+  NLM_F,
+  NetlinkProtocol,
+  type NetlinkSocket,
+  OVS_DP_CMD,
+  OVS_DP_F,
+  OVS_VPORT_CMD,
+  OVS_VPORT_TYPE,
+  type OvsDatapathAttrs,
+  type OvsVportAttrs,
+  ctrlFamily,
+  decode,
+  newFamilyTable,
+  ovsDatapathFamily,
+  ovsVportFamily,
+} from '@ovs/genl-codec';
+import type { Dpif, DpifPort, DpifStats, NetdevSpec, PortPollResult } from './dpif.js';
+import { DpifError, NlSock } from './nl-sock.js';
+
+/** Opens a netlink socket of a protocol: the transport, chosen by the caller. */
+export type SocketFactory = (protocol: number) => Promise<NetlinkSocket>;
+
+export type LogFn = (level: 'DBG' | 'INFO' | 'WARN' | 'ERR', module: string, text: string) => void;
+
+export interface DpifNetlinkOptions {
+  socket: SocketFactory;
+  /** Upcall handler threads (one upcall socket each per port in per-vport mode, or per CPU). */
+  nHandlers?: number;
+  /** Force the upcall dispatch mode (default: per-CPU where the kernel accepts it, as OVS 3.1). */
+  dispatch?: 'auto' | 'per-cpu' | 'per-vport';
+  log?: LogFn;
+}
+
+/** OVS_DP_F_UNSUPPORTED: a bit no kernel knows, to catch old kernels that accept anything. */
+const OVS_DP_F_UNSUPPORTED = 0x80000000;
+
+/** netdev_to_ovs_vport_type(): the kernel vport type for an OVS netdev type, or UNSPEC. */
+export function netdevToOvsVportType(type: string): number {
+  if (type === 'tap' || type === 'system') return OVS_VPORT_TYPE.NETDEV;
+  if (type === 'internal') return OVS_VPORT_TYPE.INTERNAL;
+  if (type.includes('stt')) return OVS_VPORT_TYPE.STT;
+  if (type === 'geneve') return OVS_VPORT_TYPE.GENEVE;
+  if (type.includes('gre')) return OVS_VPORT_TYPE.GRE;
+  if (type === 'vxlan') return OVS_VPORT_TYPE.VXLAN;
+  if (type === 'lisp') return OVS_VPORT_TYPE.LISP;
+  return OVS_VPORT_TYPE.UNSPEC;
+}
+
+/** get_vport_type(): the OVS type name of a kernel vport. */
+export function vportTypeName(type: number, name: string): string {
+  switch (type) {
+    case OVS_VPORT_TYPE.NETDEV:
+      return 'system';
+    case OVS_VPORT_TYPE.INTERNAL:
+      return 'internal';
+    case OVS_VPORT_TYPE.GENEVE:
+      return 'geneve';
+    case OVS_VPORT_TYPE.GRE:
+      return 'gre';
+    case OVS_VPORT_TYPE.VXLAN:
+      return 'vxlan';
+    case OVS_VPORT_TYPE.LISP:
+      return 'lisp';
+    case OVS_VPORT_TYPE.STT:
+      return 'stt';
+    default:
+      return `unknown-${type}:${name}`;
+  }
+}
+
+/** The family ids and the ovs_vport multicast group, learned through nlctrl. */
+export interface OvsFamilies {
+  table: FamilyTable;
+  vportGroup: number;
+}
+
+/**
+ * dpif_netlink_init(): look the families up by name, in OVS's order (the
+ * ovs_vport group is looked up again, as nl_lookup_genl_mcgroup does). A
+ * kernel without the ovs_datapath family has no openvswitch module.
+ */
+export async function lookupFamilies(sock: NlSock): Promise<OvsFamilies> {
+  const get = async (name: string): Promise<CtrlAttrs | undefined> => {
+    try {
+      const [reply] = await sock.transact(genl(ctrlFamily, 16, CTRL_CMD.GETFAMILY, { familyName: name }, NLM_F.REQUEST, 1));
+      const attrs = (reply as GenlMessage<typeof ctrlFamily>).attrs;
+      sock.families.learn(attrs);
+      return attrs;
+    } catch (err) {
+      if (err instanceof DpifError && err.errno === Errno.ENOENT) return undefined;
+      throw err;
+    }
+  };
+  if ((await get('ovs_datapath')) === undefined) {
+    throw new DpifError(Errno.ENOENT, undefined, 'the openvswitch kernel module is not loaded (no ovs_datapath generic netlink family)');
+  }
+  for (const name of ['ovs_vport', 'ovs_flow', 'ovs_packet']) {
+    if ((await get(name)) === undefined) throw new DpifError(Errno.ENOENT, undefined, `generic netlink family ${name} is missing`);
+  }
+  const vport = await get('ovs_vport');
+  const group = vport?.mcastGroups?.find((g) => g.name === 'ovs_vport')?.id;
+  if (group === undefined) throw new DpifError(Errno.EPROTO, undefined, 'ovs_vport has no multicast group');
+  await get('ovs_meter');
+  await get('ovs_ct_limit');
+  return { table: sock.families, vportGroup: group };
+}
+
+function genl(family: GenlFamilyDef, type: number, cmd: number, attrs: Record<string, unknown>, flags: number, version = family.version, dpIfindex?: number): GenlMessage {
+  return {
+    kind: 'genl',
+    protocol: NetlinkProtocol.NETLINK_GENERIC,
+    header: { len: 0, type, flags, seq: 0, pid: 0 },
+    family,
+    cmd,
+    version,
+    reserved: 0,
+    ...(family.userHeader ? { dpIfindex: dpIfindex ?? 0 } : {}),
+    attrs,
+  } as GenlMessage;
+}
+
+export class DpifNetlink implements Dpif {
+  readonly fullName: string;
+  /** The per-port upcall sockets (per-vport dispatch), by port number. */
+  private readonly channels = new Map<number, NetlinkSocket[]>();
+  private pollSock: NlSock | undefined;
+  private pollStarted = false;
+  /** Names from notifications already read, reported one per port_poll() call. */
+  private readonly pollQueue: string[] = [];
+
+  private constructor(
+    private readonly sock: NlSock,
+    private readonly families: OvsFamilies,
+    private readonly opts: DpifNetlinkOptions,
+    readonly name: string,
+    /** dp_ifindex: the ifindex of the datapath's local port. */
+    readonly dpIfindex: number,
+    /** The user features the datapath runs with. */
+    readonly userFeatures: number,
+  ) {
+    this.fullName = `system@${name}`;
+  }
+
+  get perCpu(): boolean {
+    return (this.userFeatures & OVS_DP_F.DISPATCH_UPCALL_PER_CPU) !== 0;
+  }
+
+  private get dpId(): number {
+    return this.families.table.id('ovs_datapath')!;
+  }
+
+  private get vportId(): number {
+    return this.families.table.id('ovs_vport')!;
+  }
+
+  private log(level: 'DBG' | 'INFO' | 'WARN' | 'ERR', module: string, text: string): void {
+    this.opts.log?.(level, module, text);
+  }
+
+  /**
+   * dpif_netlink_open(): open the datapath called `name`, creating it if
+   * `create`. A new datapath is created with the feature negotiation of OVS
+   * 3.1: an impossible bit first (a kernel that accepts it is too old to
+   * trust), then UNALIGNED with per-CPU upcall dispatch, falling back to
+   * per-vport pids.
+   */
+  static async open(name: string, opts: DpifNetlinkOptions, create: boolean): Promise<DpifNetlink> {
+    const raw = await opts.socket(NetlinkProtocol.NETLINK_GENERIC);
+    const sock = new NlSock(raw, newFamilyTable());
+    try {
+      const families = await lookupFamilies(sock);
+      const dpId = families.table.id('ovs_datapath')!;
+      let reply: GenlMessage;
+      if (create) {
+        reply = await DpifNetlink.createDatapath(sock, dpId, name, opts);
+      } else {
+        reply = (await sock.transact(genl(ovsDatapathFamily, dpId, OVS_DP_CMD.GET, { name }, NLM_F.REQUEST | NLM_F.ECHO)))[0] as GenlMessage;
+      }
+      const attrs = reply!.attrs as OvsDatapathAttrs;
+      const dpif = new DpifNetlink(sock, families, opts, attrs.name ?? name, reply!.dpIfindex ?? 0, attrs.userFeatures ?? 0);
+      if (create) dpif.log('INFO', 'dpif_netlink', `Datapath dispatch mode: ${dpif.perCpu ? 'per-cpu' : 'per-vport'}`);
+      return dpif;
+    } catch (err) {
+      await raw.close();
+      throw err;
+    }
+  }
+
+  private static async createDatapath(sock: NlSock, dpId: number, name: string, opts: DpifNetlinkOptions): Promise<GenlMessage> {
+    const newDp = async (features: number) =>
+      ((await sock.transact(genl(ovsDatapathFamily, dpId, OVS_DP_CMD.NEW, { name, upcallPid: 0, userFeatures: features }, NLM_F.REQUEST | NLM_F.ECHO))) as GenlMessage[])[0]!;
+    const base = OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS;
+    try {
+      const accepted = await newDp((base | OVS_DP_F_UNSUPPORTED) >>> 0);
+      // An old kernel (the 2.5 module checks no bits) took the impossible bit:
+      // set the features it really has, and dispatch per vport.
+      return ((await sock.transact(
+        genl(ovsDatapathFamily, dpId, OVS_DP_CMD.SET, { name, userFeatures: base }, NLM_F.REQUEST | NLM_F.ECHO, undefined, accepted.dpIfindex),
+      )) as GenlMessage[])[0]!;
+    } catch (err) {
+      if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP) throw err;
+    }
+    if (opts.dispatch !== 'per-vport') {
+      try {
+        return await newDp(OVS_DP_F.UNALIGNED | OVS_DP_F.DISPATCH_UPCALL_PER_CPU);
+      } catch (err) {
+        if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP || opts.dispatch === 'per-cpu') throw err;
+      }
+    }
+    return newDp(base);
+  }
+
+  async close(): Promise<void> {
+    for (const socks of this.channels.values()) for (const s of socks) await s.close();
+    this.channels.clear();
+    await this.pollSock?.sock.close();
+    await this.sock.sock.close();
+  }
+
+  /** dpif_netlink_destroy(): OVS_DP_CMD_DEL. */
+  async destroy(): Promise<void> {
+    await this.sock.transact(genl(ovsDatapathFamily, this.dpId, OVS_DP_CMD.DEL, {}, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
+  }
+
+  async getStats(): Promise<DpifStats> {
+    const [reply] = (await this.sock.transact(
+      genl(ovsDatapathFamily, this.dpId, OVS_DP_CMD.GET, { name: this.name }, NLM_F.REQUEST | NLM_F.ECHO),
+    )) as GenlMessage[];
+    const a = reply!.attrs as OvsDatapathAttrs;
+    return {
+      nHit: a.stats?.nHit ?? 0n,
+      nMissed: a.stats?.nMissed ?? 0n,
+      nLost: a.stats?.nLost ?? 0n,
+      nFlows: a.stats?.nFlows ?? 0n,
+      nMaskHit: a.megaflowStats?.nMaskHit ?? 0n,
+      nMasks: a.megaflowStats?.nMasks ?? 0,
+      nCacheHit: a.megaflowStats?.nCacheHit ?? 0n,
+      masksCacheSize: a.masksCacheSize,
+    };
+  }
+
+  /**
+   * dpif_netlink_port_add__(): the vport type for the netdev's type (EINVAL
+   * for types the kernel has none of), tunnel options, upcall sockets per
+   * handler (per-vport dispatch; with per-CPU dispatch the port gets pid 0),
+   * a requested number or an automatic one. If the channels cannot be set up
+   * after the kernel made the port, the port is deleted again.
+   */
+  async portAdd(netdev: NetdevSpec, portNo?: number): Promise<number> {
+    const type = netdevToOvsVportType(netdev.type);
+    if (type === OVS_VPORT_TYPE.UNSPEC) {
+      this.log('WARN', 'dpif_netlink', `${this.fullName}: cannot create port \`${netdev.name}' because it has unsupported type \`${netdev.type}'`);
+      throw new DpifError(Errno.EINVAL);
+    }
+    const attrs: OvsVportAttrs = { type, name: netdev.name };
+    if (portNo !== undefined) attrs.portNo = portNo;
+    const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
+    if (isTunnel && netdev.tunnel?.dstPort !== undefined) {
+      attrs.options = { dstPort: netdev.tunnel.dstPort, ...(netdev.tunnel.gbp ? { extension: { gbp: true } } : {}) };
+    }
+    // Upcall sockets: one per handler in per-vport mode.
+    const upcallSocks: NetlinkSocket[] = [];
+    if (!this.perCpu) {
+      for (let i = 0; i < (this.opts.nHandlers ?? 1); i++) upcallSocks.push(await this.opts.socket(NetlinkProtocol.NETLINK_GENERIC));
+    }
+    attrs.upcallPid = upcallSocks.length ? upcallSocks.map((s) => s.portId) : [0];
+    let reply: GenlMessage;
+    try {
+      reply = (await this.sock.transact(
+        genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.NEW, attrs, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
+      ))[0] as GenlMessage;
+    } catch (err) {
+      for (const s of upcallSocks) await s.close();
+      if (err instanceof DpifError && err.errno === Errno.EBUSY && portNo !== undefined) {
+        this.log('INFO', 'dpif_netlink', `${this.fullName}: requested port ${portNo} is in use`);
+      }
+      throw err;
+    }
+    const assigned = (reply.attrs as OvsVportAttrs).portNo!;
+    try {
+      this.addChannels(assigned, upcallSocks);
+    } catch (err) {
+      // vport_add_channel() failed: take the port out of the kernel again, leak nothing.
+      await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo: assigned }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
+      for (const s of upcallSocks) await s.close();
+      throw err;
+    }
+    return assigned;
+  }
+
+  /** vport_add_channel(): remember the port's upcall sockets (the hook a test can make fail). */
+  protected addChannels(portNo: number, socks: NetlinkSocket[]): void {
+    if (socks.length) this.channels.set(portNo, socks);
+  }
+
+  /** Upcall socket port ids of a port (per-vport dispatch). */
+  channelPids(portNo: number): number[] {
+    return (this.channels.get(portNo) ?? []).map((s) => s.portId);
+  }
+
+  /** dpif_netlink_port_del__(): OVS_VPORT_CMD_DEL, then the port's channels. */
+  async portDel(portNo: number): Promise<void> {
+    await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
+    const socks = this.channels.get(portNo);
+    this.channels.delete(portNo);
+    for (const s of socks ?? []) await s.close();
+  }
+
+  private toPort(m: Message): DpifPort {
+    const a = (m as GenlMessage).attrs as OvsVportAttrs;
+    return { name: a.name!, type: vportTypeName(a.type!, a.name!), portNo: a.portNo! };
+  }
+
+  /** dpif_netlink_port_query__() by number: ENODEV when absent. */
+  async portQueryByNumber(portNo: number): Promise<DpifPort> {
+    const [reply] = await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { portNo }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
+    return this.toPort(reply!);
+  }
+
+  /** By name: the port must belong to this datapath (ENODEV otherwise). */
+  async portQueryByName(name: string): Promise<DpifPort> {
+    const [reply] = await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { name }, NLM_F.REQUEST | NLM_F.ECHO, undefined, 0));
+    if ((reply as GenlMessage).dpIfindex !== this.dpIfindex) throw new DpifError(Errno.ENODEV);
+    return this.toPort(reply!);
+  }
+
+  /** dpif_netlink_port_dump_start/next: an NLM_F_DUMP of the datapath's vports, read to NLMSG_DONE. */
+  async portDump(): Promise<DpifPort[]> {
+    const msgs = await this.sock.transact(
+      genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, {}, NLM_F.REQUEST | NLM_F.ACK | NLM_F.ECHO | NLM_F.DUMP, undefined, this.dpIfindex),
+    );
+    return msgs.map((m) => this.toPort(m));
+  }
+
+  /**
+   * dpif_netlink_port_poll(): subscribed to the ovs_vport group; the first
+   * call, and any overflow of the socket (ENOBUFS), ask the caller to
+   * resynchronise; then the names of added, deleted and changed ports of
+   * this datapath, one per call.
+   */
+  async portPoll(): Promise<PortPollResult> {
+    if (this.pollSock === undefined) {
+      const raw = await this.opts.socket(NetlinkProtocol.NETLINK_GENERIC);
+      await raw.joinGroup(this.families.vportGroup);
+      this.pollSock = new NlSock(raw, this.families.table);
+    }
+    if (!this.pollStarted) {
+      this.pollStarted = true;
+      return { kind: 'resync' };
+    }
+    const raw = this.pollSock.sock;
+    for (;;) {
+      const queued = this.pollQueue.shift();
+      if (queued !== undefined) return { kind: 'changed', name: queued };
+      let d: Uint8Array | undefined;
+      try {
+        d = raw.tryRecv ? raw.tryRecv() : undefined;
+      } catch (err) {
+        if (err instanceof Error && (err as DpifError).errno === Errno.ENOBUFS) return { kind: 'resync' };
+        throw err;
+      }
+      if (d === undefined) return { kind: 'none' };
+      const r = decode(d, { families: this.families.table });
+      for (const m of r.messages) {
+        if (m.kind !== 'genl' || m.family !== ovsVportFamily) continue;
+        if (m.dpIfindex !== this.dpIfindex) continue;
+        const name = (m.attrs as OvsVportAttrs).name;
+        if (name !== undefined) this.pollQueue.push(name);
+      }
+    }
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * @ovs/dpif-netlink: userspace's datapath interface (lib/dpif.c,
+ * lib/dpif-netlink.c) over any NetlinkSocket.
+ */
+export type { Dpif, DpifPort, DpifStats, NetdevSpec, PortPollResult } from './dpif.js';
+export { DpifNetlink, lookupFamilies, netdevToOvsVportType, vportTypeName } from './dpif-netlink.js';
+export type { DpifNetlinkOptions, LogFn, OvsFamilies, SocketFactory } from './dpif-netlink.js';
+export { DpifError, NlSock } from './nl-sock.js';
