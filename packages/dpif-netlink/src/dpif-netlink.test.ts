@@ -170,13 +170,12 @@ describe('per-vport dispatch', () => {
     expect(pids).toHaveLength(2);
     expect(kernel.ovs!.datapaths()[0]!.ports.get(n)!.upcallPids).toEqual(pids);
 
-    class Failing extends DpifNetlink {}
-    Object.defineProperty(Failing.prototype, 'addChannels', {
+    // vport_add_channel() fails (say, out of memory) for the next port.
+    Object.defineProperty(dpif, 'addChannels', {
       value() {
         throw new DpifError(Errno.ENOMEM, undefined, 'vport_add_channel');
       },
     });
-    Object.setPrototypeOf(dpif, Failing.prototype);
     const before = [...kernel.openSockets].length;
     expect((await rejects(dpif.portAdd({ name: 'veth2', type: 'system' }))).errno).toBe(Errno.ENOMEM);
     expect(kernel.ovs!.locate(kernel.initNet, 'veth2')).toBeUndefined(); // rolled back in the kernel
