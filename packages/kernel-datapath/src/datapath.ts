@@ -531,22 +531,13 @@ export class Openvswitch {
   /** ovs_vport_cmd_fill_info(). */
   private vportFill(vport: Vport, portid: number, seq: number, flags: number, cmd: number, requester: Netns): GenlMessage {
     const legacy = this.kernel.profile === 'ovs-2.5';
-    const s = vport.dev.stats;
     const attrs: Record<string, unknown> = { portNo: vport.portNo, type: vport.ops.type, name: vport.name };
     if (!legacy) {
       attrs.ifindex = vport.dev.ifindex;
       if (vport.dev.netns !== requester) attrs.netnsid = 0;
     }
-    attrs.stats = {
-      rxPackets: s.rxPackets,
-      txPackets: s.txPackets,
-      rxBytes: s.rxBytes,
-      txBytes: s.txBytes,
-      rxErrors: s.rxErrors,
-      txErrors: s.txErrors,
-      rxDropped: s.rxDropped,
-      txDropped: s.txDropped,
-    };
+    // ovs_vport_get_stats(): the device's counters, which have struct ovs_vport_stats' fields.
+    attrs.stats = { ...vport.dev.stats };
     // ovs_vport_get_upcall_portids(): the whole array only with OVS_DP_F_VPORT_PIDS.
     attrs.upcallPid = vport.dp.userFeatures & OVS_DP_F.VPORT_PIDS ? vport.upcallPids : vport.upcallPids.slice(0, 1);
     const options = vport.ops.getOptions?.(vport);
