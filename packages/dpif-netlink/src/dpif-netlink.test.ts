@@ -94,17 +94,21 @@ describe('open', () => {
 
 describe('ports', () => {
   let dpif: DpifNetlink;
+  let setupOpts: DpifNetlinkOptions;
   beforeEach(async () => {
-    dpif = await DpifNetlink.open('dp0', setup(), true);
+    setupOpts = setup();
+    dpif = await DpifNetlink.open('dp0', setupOpts, true);
   });
   afterEach(async () => {
     await dpif.close();
   });
 
-  it('adds system, internal and compat vxlan ports; queries, dumps and deletes them', async () => {
+  it('adds system, internal and vxlan ports; queries, dumps and deletes them', async () => {
     expect(await dpif.portAdd({ name: 'veth0', type: 'system' })).toBe(1);
     expect(await dpif.portAdd({ name: 'int1', type: 'internal' })).toBe(2);
-    expect(await dpif.portAdd({ name: 'vxlan_sys_4789', type: 'vxlan', tunnel: { dstPort: 4789 } })).toBe(3);
+    await dpif.close();
+    dpif = await DpifNetlink.open('dp0', { ...setupOpts, tunnels: 'compat' }, false);
+    expect(await dpif.portAdd({ name: 'vx0', type: 'vxlan', tunnel: { dstPort: 4789 } })).toBe(3);
     expect(await dpif.portQueryByNumber(2)).toEqual({ name: 'int1', type: 'internal', portNo: 2 });
     expect(await dpif.portQueryByName('vxlan_sys_4789')).toEqual({ name: 'vxlan_sys_4789', type: 'vxlan', portNo: 3 });
     expect((await dpif.portDump()).map((p) => `${p.portNo}:${p.name}:${p.type}`)).toEqual([
@@ -116,6 +120,34 @@ describe('ports', () => {
     await dpif.portDel(2);
     expect((await rejects(dpif.portQueryByNumber(2))).errno).toBe(Errno.ENODEV);
     expect(kernel.initNet.byIfname('int1')).toBeUndefined();
+  });
+
+  it('tunnels as OVS 2.8+ makes them: a vxlan_sys_4789 / genev_sys_6081 / gre_sys device by rtnetlink, added as a netdev vport', async () => {
+    const vx = await dpif.portAdd({ name: 'vx0', type: 'vxlan', tunnel: { dstPort: 4789 } });
+    const gn = await dpif.portAdd({ name: 'gnv0', type: 'geneve', tunnel: { dstPort: 6081 } });
+    const gr = await dpif.portAdd({ name: 'gre0', type: 'gre' });
+    const ns = kernel.initNet;
+    expect([ns.byIfname('vxlan_sys_4789')?.kind, ns.byIfname('genev_sys_6081')?.kind, ns.byIfname('gre_sys')?.kind]).toEqual(['vxlan', 'geneve', 'gretap']);
+    expect(await dpif.portQueryByNumber(vx)).toEqual({ name: 'vxlan_sys_4789', type: 'system', portNo: vx });
+    expect(ns.byIfname('gre_sys')?.mtu).toBe(65000);
+    // A second vxlan port on the same UDP port shares the device: EEXIST from rtnetlink, then the vport exists.
+    expect((await rejects(dpif.portAdd({ name: 'vx1', type: 'vxlan', tunnel: { dstPort: 4789 } }))).errno).toBe(Errno.EEXIST);
+    await dpif.portDel(vx);
+    await dpif.portDel(gn);
+    await dpif.portDel(gr);
+    expect(ns.byIfname('vxlan_sys_4789')).toBeUndefined(); // RTM_DELLINK after the vport
+    expect(ns.byIfname('gre_sys')).toBeUndefined();
+  });
+
+  it('falls back to the compat vport type when the kernel refuses the device', async () => {
+    const opts = { ...setupOpts, socket: async (protocol: number) => kernel.socket({ protocol }) };
+    await dpif.close();
+    // A kernel whose rtnetlink cannot make vxlan devices: refuse RTM_NEWLINK by taking NETLINK_ROUTE away.
+    kernel.setProtocolHandler(0, () => -Errno.EOPNOTSUPP);
+    dpif = await DpifNetlink.open('dp0', opts, false);
+    const n = await dpif.portAdd({ name: 'vx0', type: 'vxlan', tunnel: { dstPort: 4789 } });
+    expect(await dpif.portQueryByNumber(n)).toEqual({ name: 'vxlan_sys_4789', type: 'vxlan', portNo: n });
+    expect(logs.some((l) => l.includes('cannot create vxlan device vxlan_sys_4789'))).toBe(true);
   });
 
   it('per-CPU dispatch: ports get upcall pid 0 and no channels', async () => {

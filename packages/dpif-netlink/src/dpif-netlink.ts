@@ -5,6 +5,7 @@
  * socket). Never imports the kernel model: only bytes cross.
  */
 import {
+  ATTR_ORDER,
   CTRL_CMD,
   type CtrlAttrs,
   Errno,
@@ -15,6 +16,8 @@ import {
   NLM_F,
   NetlinkProtocol,
   type NetlinkSocket,
+  RTM,
+  type RtnlLinkMessage,
   OVS_DP_CMD,
   OVS_DP_F,
   OVS_VPORT_CMD,
@@ -41,6 +44,13 @@ export interface DpifNetlinkOptions {
   nHandlers?: number;
   /** Force the upcall dispatch mode (default: per-CPU where the kernel accepts it, as OVS 3.1). */
   dispatch?: 'auto' | 'per-cpu' | 'per-vport';
+  /**
+   * How tunnel ports are made: 'rtnetlink' (OVS 2.8+: a vxlan_sys_4789-style
+   * device made with RTM_NEWLINK, added as a netdev vport), 'compat' (the
+   * seeds' tunnel vport types with options), or 'auto' (default): rtnetlink,
+   * falling back to compat where the kernel refuses the device.
+   */
+  tunnels?: 'auto' | 'rtnetlink' | 'compat';
   log?: LogFn;
 }
 
@@ -132,6 +142,44 @@ function genl(family: GenlFamilyDef, type: number, cmd: number, attrs: Record<st
   } as GenlMessage;
 }
 
+/** netdev_vport_get_dpif_port(): the datapath port name of a tunnel netdev (vxlan_sys_4789, gre_sys...). */
+export function tunnelDpifPortName(type: string, dstPort: number | undefined): string {
+  switch (type) {
+    case 'vxlan':
+      return `vxlan_sys_${dstPort ?? 4789}`;
+    case 'geneve':
+      return `genev_sys_${dstPort ?? 6081}`;
+    case 'stt':
+      return `stt_sys_${dstPort ?? 7471}`;
+    case 'lisp':
+      return `lisp_sys_${dstPort ?? 4341}`;
+    default:
+      return `${type}_sys`;
+  }
+}
+
+/**
+ * dpif_netlink_rtnl_port_create()'s device: kind and IFLA_INFO_DATA as OVS
+ * 3.1 sends them (attribute order included), or undefined for types it makes
+ * no device for.
+ */
+function tunnelLinkInfo(type: string, dstPort: number | undefined): RtnlLinkMessage['attrs']['linkinfo'] | undefined {
+  const ordered = <T extends object>(attrs: T, order: number[]): T => {
+    Object.defineProperty(attrs, ATTR_ORDER, { value: order, enumerable: false });
+    return attrs;
+  };
+  switch (type) {
+    case 'vxlan':
+      return { kind: 'vxlan', data: { set: 'vxlan', attrs: ordered({ learning: 0, collectMetadata: 1, udpZeroCsum6Rx: 1, port: dstPort ?? 4789 }, [7, 25, 20, 15]) } };
+    case 'geneve':
+      return { kind: 'geneve', data: { set: 'geneve', attrs: ordered({ collectMetadata: true as const, udpZeroCsum6Rx: 1, port: dstPort ?? 6081 }, [6, 10, 5]) } };
+    case 'gre':
+      return { kind: 'gretap', data: { set: 'gre', attrs: { collectMetadata: true as const } } };
+    default:
+      return undefined;
+  }
+}
+
 export class DpifNetlink implements Dpif {
   readonly fullName: string;
   /** The per-port upcall sockets (per-vport dispatch), by port number. */
@@ -140,6 +188,10 @@ export class DpifNetlink implements Dpif {
   private pollStarted = false;
   /** Names from notifications already read, reported one per port_poll() call. */
   private readonly pollQueue: string[] = [];
+  /** The rtnetlink socket for tunnel devices, opened on first use. */
+  private rtnl: NlSock | undefined;
+  /** Ports whose device this datapath interface made with RTM_NEWLINK (deleted with the port). */
+  private readonly rtnlDevices = new Map<number, string>();
 
   private constructor(
     private readonly sock: NlSock,
@@ -227,6 +279,7 @@ export class DpifNetlink implements Dpif {
     for (const socks of this.channels.values()) for (const s of socks) await s.close();
     this.channels.clear();
     await this.pollSock?.sock.close();
+    await this.rtnl?.sock.close();
     await this.sock.sock.close();
   }
 
@@ -265,12 +318,56 @@ export class DpifNetlink implements Dpif {
       this.log('WARN', 'dpif_netlink', `${this.fullName}: cannot create port \`${netdev.name}' because it has unsupported type \`${netdev.type}'`);
       throw new DpifError(Errno.EINVAL);
     }
-    const attrs: OvsVportAttrs = { type, name: netdev.name };
-    if (portNo !== undefined) attrs.portNo = portNo;
     const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
+    if (isTunnel && (this.opts.tunnels ?? 'auto') !== 'compat') {
+      const device = await this.createTunnelDevice(netdev);
+      if (device !== undefined) {
+        const n = await this.addVport({ type: OVS_VPORT_TYPE.NETDEV, name: device }, portNo);
+        this.rtnlDevices.set(n, device);
+        return n;
+      }
+    }
+    const attrs: OvsVportAttrs = { type, name: isTunnel ? tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort) : netdev.name };
     if (isTunnel && netdev.tunnel?.dstPort !== undefined) {
       attrs.options = { dstPort: netdev.tunnel.dstPort, ...(netdev.tunnel.gbp ? { extension: { gbp: true } } : {}) };
     }
+    return this.addVport(attrs, portNo);
+  }
+
+  /**
+   * dpif_netlink_rtnl_port_create(): the tunnel's device, made with
+   * RTM_NEWLINK; an existing one is used as it is. Undefined when the kernel
+   * refuses (then the compat vport type is used, unless tunnels: 'rtnetlink').
+   */
+  private async createTunnelDevice(netdev: NetdevSpec): Promise<string | undefined> {
+    const linkinfo = tunnelLinkInfo(netdev.type, netdev.tunnel?.dstPort);
+    if (linkinfo === undefined) return undefined;
+    const name = tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort);
+    if (this.rtnl === undefined) this.rtnl = new NlSock(await this.opts.socket(NetlinkProtocol.NETLINK_ROUTE), this.families.table);
+    const link = (type: number, flags: number, attrs: RtnlLinkMessage['attrs']): RtnlLinkMessage => ({
+      kind: 'rtnl',
+      protocol: NetlinkProtocol.NETLINK_ROUTE,
+      header: { len: 0, type, flags, seq: 0, pid: 0 },
+      family: 'link',
+      ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 },
+      attrs,
+    });
+    try {
+      await this.rtnl.transact(link(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.EXCL | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo }));
+      // gretap takes its MTU only once it exists.
+      if (linkinfo.kind === 'gretap') await this.rtnl.transact(link(RTM.SETLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name, mtu: 65000 }));
+    } catch (err) {
+      if (err instanceof DpifError && err.errno === Errno.EEXIST) return name;
+      if (this.opts.tunnels === 'rtnetlink') throw err;
+      this.log('INFO', 'dpif_netlink', `${this.fullName}: cannot create ${linkinfo.kind} device ${name} (${err instanceof DpifError ? err.text : String(err)}), using the ${netdev.type} vport type`);
+      return undefined;
+    }
+    return name;
+  }
+
+  /** The OVS_VPORT_CMD_NEW itself, with upcall channels. */
+  private async addVport(attrs: OvsVportAttrs, portNo: number | undefined): Promise<number> {
+    if (portNo !== undefined) attrs.portNo = portNo;
     // Upcall sockets: one per handler in per-vport mode.
     const upcallSocks: NetlinkSocket[] = [];
     if (!this.perCpu) {
@@ -317,6 +414,19 @@ export class DpifNetlink implements Dpif {
     const socks = this.channels.get(portNo);
     this.channels.delete(portNo);
     for (const s of socks ?? []) await s.close();
+    // dpif_netlink_rtnl_port_destroy(): the tunnel device goes with its port.
+    const device = this.rtnlDevices.get(portNo);
+    if (device !== undefined && this.rtnl !== undefined) {
+      this.rtnlDevices.delete(portNo);
+      await this.rtnl.transact({
+        kind: 'rtnl',
+        protocol: NetlinkProtocol.NETLINK_ROUTE,
+        header: { len: 0, type: RTM.DELLINK, flags: NLM_F.REQUEST | NLM_F.ACK, seq: 0, pid: 0 },
+        family: 'link',
+        ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 },
+        attrs: { ifname: device },
+      });
+    }
   }
 
   private toPort(m: Message): DpifPort {
