@@ -187,6 +187,12 @@ describe('ports', () => {
     expect(await dpif.portPoll()).toEqual({ kind: 'none' });
   });
 
+  it('handlers: per-CPU dispatch sends one handler socket per CPU as OVS_DP_ATTR_PER_CPU_PIDS', async () => {
+    await dpif.handlersSet(2);
+    expect(kernel.ovs!.datapaths()[0]!.perCpuPids).toEqual(dpif.handlerPids);
+    expect(dpif.handlerPids).toHaveLength(2);
+  });
+
   it('get_stats reads the datapath counters and masks cache size', async () => {
     expect(await dpif.getStats()).toMatchObject({ nHit: 0n, nMissed: 0n, nLost: 0n, nFlows: 0n, masksCacheSize: 256 });
   });
@@ -202,6 +208,11 @@ describe('per-vport dispatch', () => {
     expect(pids).toHaveLength(2);
     expect(kernel.ovs!.datapaths()[0]!.ports.get(n)!.upcallPids).toEqual(pids);
 
+    // handlers_set() refreshes the existing ports' upcall pids (at most one per CPU on this kernel).
+    await dpif.handlersSet(1);
+    expect(kernel.ovs!.datapaths()[0]!.ports.get(n)!.upcallPids).toEqual(dpif.channelPids(n));
+    expect(dpif.channelPids(n)).toHaveLength(1);
+    await dpif.handlersSet(2);
     // vport_add_channel() fails (say, out of memory) for the next port.
     Object.defineProperty(dpif, 'addChannels', {
       value() {

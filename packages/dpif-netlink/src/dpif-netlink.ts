@@ -277,6 +277,7 @@ export class DpifNetlink implements Dpif {
 
   async close(): Promise<void> {
     for (const socks of this.channels.values()) for (const s of socks) await s.close();
+    for (const s of this.handlerSocks) await s.close();
     this.channels.clear();
     await this.pollSock?.sock.close();
     await this.rtnl?.sock.close();
@@ -396,6 +397,48 @@ export class DpifNetlink implements Dpif {
       throw err;
     }
     return assigned;
+  }
+
+  /** The per-CPU upcall sockets (per-CPU dispatch). */
+  private handlerSocks: NetlinkSocket[] = [];
+
+  /**
+   * dpif_handlers_set(): upcall handler sockets. With per-CPU dispatch, one
+   * per CPU, their port ids sent as OVS_DP_ATTR_PER_CPU_PIDS (indexed by
+   * CPU); with per-vport dispatch, `n` sockets per port from now on, and the
+   * existing ports' OVS_VPORT_ATTR_UPCALL_PID refreshed.
+   */
+  async handlersSet(n: number): Promise<void> {
+    if (this.perCpu) {
+      const socks: NetlinkSocket[] = [];
+      for (let i = 0; i < n; i++) socks.push(await this.opts.socket(NetlinkProtocol.NETLINK_GENERIC));
+      try {
+        await this.sock.transact(
+          genl(ovsDatapathFamily, this.dpId, OVS_DP_CMD.SET, { name: this.name, userFeatures: this.userFeatures, perCpuPids: socks.map((s) => s.portId) }, NLM_F.REQUEST | NLM_F.ECHO),
+        );
+      } catch (err) {
+        for (const s of socks) await s.close();
+        throw err;
+      }
+      for (const s of this.handlerSocks) await s.close();
+      this.handlerSocks = socks;
+      return;
+    }
+    this.opts.nHandlers = n;
+    for (const [portNo, old] of [...this.channels]) {
+      const socks: NetlinkSocket[] = [];
+      for (let i = 0; i < n; i++) socks.push(await this.opts.socket(NetlinkProtocol.NETLINK_GENERIC));
+      await this.sock.transact(
+        genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.SET, { portNo, upcallPid: socks.map((s) => s.portId) }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
+      );
+      this.channels.set(portNo, socks);
+      for (const s of old) await s.close();
+    }
+  }
+
+  /** Port ids of the per-CPU handler sockets. */
+  get handlerPids(): number[] {
+    return this.handlerSocks.map((s) => s.portId);
   }
 
   /** vport_add_channel(): remember the port's upcall sockets (the hook a test can make fail). */
