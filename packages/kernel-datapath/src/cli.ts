@@ -27,6 +27,7 @@ import {
   UnixNetlinkConnectionError,
   type UnixNetlinkSocket,
   connectUnixNetlink,
+  kernelSocketPath,
 } from '@ovs/genl-codec/unix';
 import { type Daemon, DaemonError, probeSocket, startDaemon } from './daemon.js';
 import { type IpLinkKind, formatIpLink, ipLinkAdd, ipLinkDel, ipLinkSet, ipLinkShow } from './iplink.js';
@@ -167,13 +168,8 @@ function parsing<T>(fn: () => T): T {
 // ---------------------------------------------------------------------------
 // Paths
 
-/** The socket path: --socket, else $OVS_KERNEL_SOCKET, else ${OVS_RUNDIR:-/tmp/ovs-ts-$UID}/ovs-kernel.sock. */
-export function socketPathFor(env: NodeJS.ProcessEnv, option?: string): string {
-  if (option !== undefined && option !== '') return resolve(option);
-  if (env.OVS_KERNEL_SOCKET) return resolve(env.OVS_KERNEL_SOCKET);
-  const dir = env.OVS_RUNDIR || `/tmp/ovs-ts-${process.getuid?.() ?? 0}`;
-  return resolve(dir, 'ovs-kernel.sock');
-}
+/** The socket path (shared with every client of the daemon). */
+export const socketPathFor = (env: NodeJS.ProcessEnv, option?: string): string => kernelSocketPath(env, option);
 
 /** A file beside the socket: ovs-kernel.sock -> ovs-kernel.pid / ovs-kernel.log. */
 export function besideSocket(socketPath: string, ext: '.pid' | '.log'): string {

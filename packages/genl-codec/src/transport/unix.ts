@@ -47,6 +47,7 @@
  * close() everything rejects with EBADF.
  */
 import { createConnection, type Socket } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { Errno, errnoNumber, strerror } from '../errno.js';
 import { NetlinkErrnoError } from '../errors.js';
 import type { NetlinkSocket, NetlinkSocketOptions } from '../socket.js';
@@ -473,4 +474,16 @@ export class UnixNetlinkSocket implements NetlinkSocket {
     for (const op of this.ops.splice(0)) op.reject(new UnixNetlinkConnectionError(errno, reason));
     for (const w of this.waiters.splice(0)) w.reject(new UnixNetlinkConnectionError(errno, reason));
   }
+}
+
+/**
+ * Where the ovs-kernel daemon listens: --socket, else $OVS_KERNEL_SOCKET,
+ * else ${OVS_RUNDIR:-/tmp/ovs-ts-$UID}/ovs-kernel.sock. Shared by the daemon
+ * and every tool that talks to it.
+ */
+export function kernelSocketPath(env: NodeJS.ProcessEnv = process.env, option?: string): string {
+  if (option !== undefined && option !== '') return resolvePath(option);
+  if (env.OVS_KERNEL_SOCKET) return resolvePath(env.OVS_KERNEL_SOCKET);
+  const dir = env.OVS_RUNDIR || `/tmp/ovs-ts-${process.getuid?.() ?? 0}`;
+  return resolvePath(dir, 'ovs-kernel.sock');
 }
