@@ -474,7 +474,7 @@ export class DpifNetlink implements Dpif {
 
   private toPort(m: Message): DpifPort {
     const a = (m as GenlMessage).attrs as OvsVportAttrs;
-    return { name: a.name!, type: vportTypeName(a.type!, a.name!), portNo: a.portNo! };
+    return { name: a.name!, type: vportTypeName(a.type!, a.name!), portNo: a.portNo!, ...(a.stats ? { stats: a.stats } : {}) };
   }
 
   /** dpif_netlink_port_query__() by number: ENODEV when absent. */

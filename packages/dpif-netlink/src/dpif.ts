@@ -25,6 +25,8 @@ export interface DpifPort {
   /** The OVS type name (netdev_vport type): system, internal, vxlan, ... */
   type: string;
   portNo: number;
+  /** The vport's counters as the kernel reports them (OVS_VPORT_ATTR_STATS). */
+  stats?: { rxPackets: bigint; txPackets: bigint; rxBytes: bigint; txBytes: bigint; rxErrors: bigint; txErrors: bigint; rxDropped: bigint; txDropped: bigint };
 }
 
 /** struct dpif_dp_stats. */

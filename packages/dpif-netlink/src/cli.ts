@@ -1,0 +1,69 @@
+/**
+ * ovs-dpctl: talks to the ovs-kernel daemon by default (its socket:
+ * --socket PATH, $OVS_KERNEL_SOCKET or ${OVS_RUNDIR:-/tmp/ovs-ts-$UID}/ovs-kernel.sock),
+ * to the real kernel with --system.
+ */
+import { parseArgs } from 'node:util';
+import { connectUnixNetlink, kernelSocketPath } from '@ovs/genl-codec/unix';
+import type { SocketFactory } from './dpif-netlink.js';
+import { runDpctl } from './dpctl.js';
+
+const USAGE = `ovs-dpctl: Open vSwitch datapath management utility
+usage: ovs-dpctl [OPTIONS] COMMAND [ARG...]
+  add-dp DP [IFACE...]     add new datapath DP (with IFACEs)
+  del-dp DP                delete local datapath DP
+  add-if DP IFACE...       add each IFACE as a port on DP
+  set-if DP IFACE...       reconfigure each IFACE within DP
+  del-if DP IFACE...       delete each IFACE from DP
+  dump-dps                 display names of all datapaths
+  show                     show basic info on all datapaths
+  show DP...               show basic info on each DP
+Each IFACE on add-dp, add-if, and set-if may be followed by
+comma-separated options. See ovs-dpctl(8) for syntax, or the
+Interface table in ovs-vswitchd.conf.db(5) for an options list.
+Options:
+  -s, --statistics         print statistics for port or flow
+  --system                 the real kernel (AF_NETLINK) instead of the ovs-kernel daemon
+  --socket PATH            the ovs-kernel daemon's socket
+  --json                   show and dump-dps as JSON
+  -h, --help               display this help message`;
+
+export async function main(argv: string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        system: { type: 'boolean' },
+        socket: { type: 'string' },
+        json: { type: 'boolean' },
+        statistics: { type: 'boolean', short: 's' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    io.err(`ovs-dpctl: ${(err as Error).message} (use --help for help)`);
+    return 1;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  let socket: SocketFactory;
+  if (values.system) {
+    const { openNetlinkSocket } = await import('./transport-netlink.js');
+    socket = openNetlinkSocket;
+  } else {
+    const path = kernelSocketPath(process.env, values.socket);
+    socket = (protocol) => connectUnixNetlink(path, { protocol });
+  }
+  const args = values.statistics && positionals[0] === 'show' ? ['show', '-s', ...positionals.slice(1)] : positionals;
+  try {
+    return await runDpctl(args, { ...io, socket, json: values.json ?? false });
+  } catch (err) {
+    io.err(`ovs-dpctl: ${(err as Error).message}`);
+    return 1;
+  }
+}
