@@ -6,3 +6,8 @@ export type { Dpif, DpifPort, DpifStats, NetdevSpec, PortPollResult } from './dp
 export { DpifNetlink, lookupFamilies, netdevToOvsVportType, vportTypeName } from './dpif-netlink.js';
 export type { DpifNetlinkOptions, LogFn, OvsFamilies, SocketFactory } from './dpif-netlink.js';
 export { DpifError, NlSock } from './nl-sock.js';
+export { AfNetlinkSocket, NetlinkBindingUnavailableError, NetlinkSyscallError, closeAllNetlinkSockets, openNetlinkSocket } from './transport-netlink.js';
+export type { OpenNetlinkSocketOptions } from './transport-netlink.js';
+export { runDpctl } from './dpctl.js';
+export type { DpctlIo } from './dpctl.js';
+export { tunnelDpifPortName } from './dpif-netlink.js';

@@ -1,0 +1,434 @@
+/**
+ * The AF_NETLINK transport against THIS machine's kernel (nlctrl, errors,
+ * overruns, close), plus its event handling over a scripted raw socket. The
+ * openvswitch module itself is exercised in the kernel lab
+ * (kernel-lab/suite.mjs), since this kernel has none.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import {
+  CTRL_CMD,
+  type ErrorMessage,
+  Errno,
+  type GenlMessage,
+  type Message,
+  NLM_F,
+  NetlinkErrnoError,
+  NetlinkProtocol,
+  type NetlinkSocket,
+  ctrlFamily,
+  decode,
+  encode,
+  encodeAll,
+  newFamilyTable,
+} from '@ovs/genl-codec';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DpifNetlink } from './dpif-netlink.js';
+import { DpifError, NlSock } from './nl-sock.js';
+import {
+  AfNetlinkSocket,
+  NetlinkSyscallError,
+  type RawErrnoException,
+  closeAllNetlinkSockets,
+  type RawMessageInfo,
+  type RawNetlinkLike,
+  openNetlinkSocket,
+} from './transport-netlink.js';
+
+const GENERIC = NetlinkProtocol.NETLINK_GENERIC;
+const GENL_ID_CTRL = 16;
+
+/**
+ * Why real AF_NETLINK sockets cannot be used here, or undefined when they can.
+ * Only socket()/bind() failing counts: a binding that does not load is a
+ * failure of this package's install, and fails the file.
+ */
+async function whyNoAfNetlink(): Promise<string | undefined> {
+  try {
+    const s = await openNetlinkSocket(GENERIC);
+    await s.close();
+    return undefined;
+  } catch (err) {
+    if (err instanceof NetlinkSyscallError) return `AF_NETLINK sockets cannot be created in this environment (${err.message})`;
+    throw err;
+  }
+}
+const noAfNetlink = await whyNoAfNetlink();
+if (noAfNetlink !== undefined) console.warn(`transport-netlink: skipping the real-kernel tests: ${noAfNetlink}`);
+
+const opened: NetlinkSocket[] = [];
+async function open(protocol: number = GENERIC, rcvbuf?: number): Promise<NetlinkSocket> {
+  const s = await openNetlinkSocket(protocol, rcvbuf === undefined ? {} : { rcvbuf });
+  opened.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close();
+});
+
+function getFamily(name: string, seq: number, pid = 0): Message {
+  const m: GenlMessage<typeof ctrlFamily> = {
+    kind: 'genl',
+    protocol: GENERIC,
+    header: { len: 0, type: GENL_ID_CTRL, flags: NLM_F.REQUEST, seq, pid },
+    family: ctrlFamily,
+    cmd: CTRL_CMD.GETFAMILY,
+    version: 1,
+    reserved: 0,
+    attrs: { familyName: name },
+  };
+  return m as GenlMessage;
+}
+
+function decodeOne(d: Uint8Array): Message {
+  const r = decode(d, { protocol: GENERIC, families: newFamilyTable() });
+  expect(r.ok).toBe(true);
+  expect(r.messages).toHaveLength(1);
+  return r.messages[0]!;
+}
+
+/**
+ * What arrives until nothing has for `quietMs`: datagrams, and receive errors
+ * as their errno names, in order (polled with tryRecv, so no recv() is left
+ * waiting afterwards).
+ */
+async function drain(s: NetlinkSocket, quietMs: number): Promise<(Uint8Array | string)[]> {
+  const out: (Uint8Array | string)[] = [];
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < quietMs) {
+    let d: Uint8Array | undefined;
+    try {
+      d = s.tryRecv!();
+    } catch (err) {
+      expect(err).toBeInstanceOf(NetlinkErrnoError);
+      out.push((err as NetlinkErrnoError).code);
+      quietSince = Date.now();
+      continue;
+    }
+    if (d === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+    else {
+      out.push(d);
+      quietSince = Date.now();
+    }
+  }
+  return out;
+}
+
+describe('AF_NETLINK on this machine\'s kernel', () => {
+  it('nlctrl answers CTRL_CMD_GETFAMILY for nlctrl itself: id 16, to our port id', async (ctx) => {
+    ctx.skip(noAfNetlink !== undefined, noAfNetlink);
+    const s = await open();
+    expect(s.protocol).toBe(GENERIC);
+    expect(s.portId).toBeGreaterThan(0);
+    await s.send(encode(getFamily('nlctrl', 1, s.portId)));
+    const reply = decodeOne(await s.recv());
+    expect(reply.kind).toBe('genl');
+    const g = reply as GenlMessage<typeof ctrlFamily>;
+    expect(g.family).toBe(ctrlFamily);
+    expect(g.cmd).toBe(CTRL_CMD.NEWFAMILY);
+    expect(g.header.seq).toBe(1);
+    expect(g.header.pid).toBe(s.portId);
+    expect(g.attrs.familyName).toBe('nlctrl');
+    expect(g.attrs.familyId).toBe(GENL_ID_CTRL);
+    expect(g.attrs.mcastGroups?.map((m) => m.name)).toContain('notify');
+  });
+
+  it('through NlSock: the family is learned, and an unknown family is ENOENT', async (ctx) => {
+    ctx.skip(noAfNetlink !== undefined, noAfNetlink);
+    const nl = new NlSock(await open(), newFamilyTable());
+    const [reply] = await nl.transact(getFamily('nlctrl', 0));
+    expect((reply as GenlMessage<typeof ctrlFamily>).attrs.familyId).toBe(GENL_ID_CTRL);
+    const err = await nl.transact(getFamily('no_such_family', 0)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DpifError);
+    expect((err as DpifError).errno).toBe(Errno.ENOENT);
+  });
+
+  it('NETLINK_EXT_ACK is on: a policy violation comes back with the kernel\'s message and offset', async (ctx) => {
+    ctx.skip(noAfNetlink !== undefined, noAfNetlink);
+    const s = await open();
+    expect((s as AfNetlinkSocket).extAck).toBe(true);
+    // CTRL_ATTR_FAMILY_NAME longer than GENL_NAMSIZ - 1, which the codec refuses to encode: by hand.
+    const name = Buffer.from('a_family_name_far_too_long\0');
+    const attrLen = 4 + name.length;
+    const req = Buffer.alloc(16 + 4 + ((attrLen + 3) & ~3));
+    req.writeUInt32LE(req.length, 0);
+    req.writeUInt16LE(GENL_ID_CTRL, 4);
+    req.writeUInt16LE(NLM_F.REQUEST, 6);
+    req.writeUInt32LE(7, 8);
+    req.writeUInt8(CTRL_CMD.GETFAMILY, 16);
+    req.writeUInt8(1, 17);
+    req.writeUInt16LE(attrLen, 20);
+    req.writeUInt16LE(2, 22); // CTRL_ATTR_FAMILY_NAME
+    name.copy(req, 24);
+    await s.send(req);
+    const reply = decodeOne(await s.recv()) as ErrorMessage;
+    expect(reply.kind).toBe('error');
+    expect(reply.header.seq).toBe(7);
+    expect(reply.error).toBe(-Errno.EINVAL);
+    expect(reply.ext?.msg).toBe('Attribute failed policy validation');
+    expect(reply.ext?.offs).toBe(20); // the attribute, counted from the request's nlmsghdr
+    expect(reply.request.length).toBe(req.length); // NETLINK_CAP_ACK off: the whole request echoed
+  });
+
+  it('answers the messages of one datagram one datagram each, in order', async (ctx) => {
+    ctx.skip(noAfNetlink !== undefined, noAfNetlink);
+    const s = await open();
+    await s.send(encodeAll([getFamily('nlctrl', 1), getFamily('no_such_family', 2), getFamily('nlctrl', 3)]));
+    const got = [decodeOne(await s.recv()), decodeOne(await s.recv()), decodeOne(await s.recv())];
+    expect(got.map((m) => `${m.header.seq}:${m.kind}`)).toEqual(['1:genl', '2:error', '3:genl']);
+    expect((got[1] as ErrorMessage).error).toBe(-Errno.ENOENT);
+  });
+
+  it('DpifNetlink.open() says the openvswitch module is not loaded (ENOENT)', async (ctx) => {
+    ctx.skip(noAfNetlink !== undefined, noAfNetlink);
+    // A kernel with the module loaded would really create dp0: that case is the kernel lab's.
+    ctx.skip(existsSync('/sys/module/openvswitch'), 'this kernel has the openvswitch module loaded (kernel-lab/suite.mjs covers it)');
+    const sockets: NetlinkSocket[] = [];
+    const factory = async (protocol: number): Promise<NetlinkSocket> => {
+      const s = await openNetlinkSocket(protocol);
+      sockets.push(s);
+      return s;
+    };
+    const err = await DpifNetlink.open('dp0', { socket: factory }, true).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DpifError);
+    expect((err as DpifError).errno).toBe(Errno.ENOENT);
+    expect((err as DpifError).message).toMatch(/the openvswitch kernel module is not loaded/);
+    // open() closed its socket on the way out.
+    expect(sockets).toHaveLength(1);
+    expect(() => sockets[0]!.tryRecv!()).toThrow(expect.objectContaining({ errno: Errno.EBADF }));
+  });
+
+  it('an overrun receive queue is ENOBUFS in its place among the datagrams, and the socket goes on', async (ctx) => {
+    ctx.skip(noAfNetlink !== undefined, noAfNetlink);
+    const s = await open(GENERIC, 1); // SO_RCVBUF at its minimum: a few replies fit
+    const n = 200;
+    await s.send(encodeAll(Array.from({ length: n }, (_, i) => getFamily('nlctrl', i + 1))));
+    const got = await drain(s, 300);
+    const events = got.map((x) => (typeof x === 'string' ? x : 'reply'));
+    const seqs = got.filter((x): x is Uint8Array => typeof x !== 'string').map((d) => decodeOne(d).header.seq);
+    expect(events.filter((e) => e !== 'reply')).toEqual(['ENOBUFS']); // one overrun, reported once
+    expect(seqs.length).toBeGreaterThan(0);
+    expect(seqs.length).toBeLessThan(n);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs); // what was kept comes in order
+    // The socket goes on: a new request is answered.
+    await s.send(encode(getFamily('nlctrl', 1000)));
+    expect(decodeOne(await s.recv()).header.seq).toBe(1000);
+  });
+
+  it('joins and leaves nlctrl\'s notify group; a group the family lacks is EINVAL', async (ctx) => {
+    ctx.skip(noAfNetlink !== undefined, noAfNetlink);
+    const s = await open();
+    await s.joinGroup(GENL_ID_CTRL); // nlctrl's "notify" group has id 16 (GENL_ID_CTRL)
+    await s.leaveGroup(GENL_ID_CTRL);
+    const err = await s.joinGroup(1_000_000).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NetlinkSyscallError);
+    expect((err as NetlinkSyscallError).errno).toBe(Errno.EINVAL);
+  });
+
+  it('each socket has its own port id; a protocol the kernel lacks is EPROTONOSUPPORT', async (ctx) => {
+    ctx.skip(noAfNetlink !== undefined, noAfNetlink);
+    const a = await open();
+    const b = await open(NetlinkProtocol.NETLINK_ROUTE);
+    expect(a.portId).not.toBe(b.portId);
+    expect(b.protocol).toBe(NetlinkProtocol.NETLINK_ROUTE);
+    const err = await openNetlinkSocket(99).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(NetlinkSyscallError);
+    expect((err as NetlinkSyscallError).errno).toBe(Errno.EPROTONOSUPPORT);
+    expect((err as NetlinkSyscallError).syscall).toBe('socket');
+  });
+
+  it('close(): a waiting recv() rejects with EBADF, and so does everything after', async (ctx) => {
+    ctx.skip(noAfNetlink !== undefined, noAfNetlink);
+    const s = await openNetlinkSocket(GENERIC);
+    const waiting = s.recv();
+    await s.close();
+    await expect(waiting).rejects.toMatchObject({ errno: Errno.EBADF, code: 'EBADF' });
+    await expect(s.recv()).rejects.toBeInstanceOf(NetlinkErrnoError);
+    await expect(s.send(encode(getFamily('nlctrl', 1)))).rejects.toMatchObject({ errno: Errno.EBADF });
+    await expect(s.joinGroup(GENL_ID_CTRL)).rejects.toMatchObject({ errno: Errno.EBADF });
+    expect(() => s.tryRecv!()).toThrow(NetlinkErrnoError);
+    await s.close(); // twice is fine
+  });
+});
+
+/** A raw socket whose events the test fires. */
+class ScriptedRaw extends EventEmitter implements RawNetlinkLike {
+  refs: string[] = [];
+  sent: { msg: Uint8Array; callback: (error?: RawErrnoException) => void }[] = [];
+  closed = false;
+  groups = new Set<number>();
+  send(msg: Uint8Array, _options: { port?: number }, callback: (error?: RawErrnoException) => void): void {
+    if (this.closed) throw new Error('Netlink socket is closed');
+    this.sent.push({ msg, callback });
+  }
+  close(): void {
+    this.closed = true;
+  }
+  address(): { port: number; groups: number } {
+    return { port: 4242, groups: 0 };
+  }
+  ref(): void {
+    this.refs.push('ref');
+  }
+  unref(): void {
+    this.refs.push('unref');
+  }
+  addMembership(group: number): void {
+    if (group > 32) throw errno(Errno.EINVAL, 'setsockopt');
+    this.groups.add(group);
+  }
+  dropMembership(group: number): void {
+    this.groups.delete(group);
+  }
+  setRecvBufferSize(): void {}
+  message(bytes: number[]): void {
+    const info: RawMessageInfo = { port: 0, groups: 0 };
+    this.emit('message', Buffer.from(bytes), info);
+  }
+}
+
+function errno(n: number, syscall: string): RawErrnoException {
+  return Object.assign(new Error(`${syscall} failed`), { errno: n, syscall });
+}
+
+describe('AfNetlinkSocket over a scripted raw socket', () => {
+  it('hands datagrams and receive errors out in arrival order; ENOBUFS in its place', async () => {
+    const raw = new ScriptedRaw();
+    const s = new AfNetlinkSocket(raw, GENERIC);
+    expect(s.portId).toBe(4242);
+    raw.message([1]);
+    raw.emit('error', errno(Errno.ENOBUFS, 'recvmsg'));
+    raw.message([2]);
+    raw.emit('truncatedMessage', Buffer.from([3]), { port: 0, groups: 0, truncated: 70000 });
+    raw.message([4]);
+    expect([...(await s.recv())]).toEqual([1]);
+    await expect(s.recv()).rejects.toMatchObject({ name: 'NetlinkErrnoError', errno: Errno.ENOBUFS });
+    expect([...s.tryRecv()!]).toEqual([2]);
+    expect(() => s.tryRecv()).toThrow(expect.objectContaining({ errno: Errno.E2BIG }));
+    expect([...(await s.recv())]).toEqual([4]);
+    expect(s.tryRecv()).toBeUndefined();
+  });
+
+  it('keeps the event loop alive only while a recv() waits', async () => {
+    const raw = new ScriptedRaw();
+    const s = new AfNetlinkSocket(raw, GENERIC);
+    expect(raw.refs).toEqual(['unref']);
+    const a = s.recv();
+    const b = s.recv();
+    expect(raw.refs).toEqual(['unref', 'ref']);
+    raw.message([1]);
+    expect(raw.refs).toEqual(['unref', 'ref']);
+    raw.message([2]);
+    expect(raw.refs).toEqual(['unref', 'ref', 'unref']);
+    expect([...(await a), ...(await b)]).toEqual([1, 2]);
+  });
+
+  it('keeps the event loop alive while a send() is unfinished (the binding may hold the datagram for its poll handle)', async () => {
+    const raw = new ScriptedRaw();
+    const s = new AfNetlinkSocket(raw, GENERIC);
+    const a = s.send(new Uint8Array([1]));
+    expect(raw.refs).toEqual(['unref', 'ref']);
+    raw.sent[0]!.callback();
+    await a;
+    expect(raw.refs).toEqual(['unref', 'ref', 'unref']);
+    const b = s.send(new Uint8Array([2]));
+    const r = s.recv();
+    raw.sent[1]!.callback();
+    await b;
+    expect(raw.refs).toEqual(['unref', 'ref', 'unref', 'ref']); // the recv() still waits
+    raw.message([3]);
+    expect([...(await r)]).toEqual([3]);
+    expect(raw.refs.at(-1)).toBe('unref');
+  });
+
+  it('sockets still open are closed on exit (closeAllNetlinkSockets), before Node\'s teardown could poll them', async () => {
+    closeAllNetlinkSockets(); // what earlier tests left
+    const raws = [new ScriptedRaw(), new ScriptedRaw(), new ScriptedRaw()];
+    const socks = raws.map((r) => new AfNetlinkSocket(r, GENERIC));
+    await socks[1]!.close();
+    expect(closeAllNetlinkSockets()).toBe(2);
+    expect(raws.map((r) => r.closed)).toEqual([true, true, true]);
+    expect(closeAllNetlinkSockets()).toBe(0);
+    await expect(socks[0]!.recv()).rejects.toMatchObject({ errno: Errno.EBADF });
+  });
+
+  it('send() resolves when sendmsg returned, rejects with its errno; close() fails what is pending with EBADF', async () => {
+    const raw = new ScriptedRaw();
+    const s = new AfNetlinkSocket(raw, GENERIC);
+    const ok = s.send(new Uint8Array([1, 2, 3, 4]).subarray(1, 3));
+    const bad = s.send(new Uint8Array([5]));
+    const pending = s.send(new Uint8Array([6]));
+    expect(raw.sent.map((x) => [...x.msg])).toEqual([[2, 3], [5], [6]]);
+    raw.sent[0]!.callback();
+    raw.sent[1]!.callback(errno(Errno.EPERM, 'sendmsg'));
+    await ok;
+    await expect(bad).rejects.toMatchObject({ name: 'NetlinkSyscallError', errno: Errno.EPERM, syscall: 'sendmsg' });
+    await s.close();
+    expect(raw.closed).toBe(true);
+    await expect(pending).rejects.toMatchObject({ errno: Errno.EBADF });
+    raw.sent[2]!.callback(); // a late completion is ignored
+  });
+
+  it('memberships map to the binding; its errno is kept', async () => {
+    const raw = new ScriptedRaw();
+    const s = new AfNetlinkSocket(raw, GENERIC);
+    await s.joinGroup(7);
+    expect([...raw.groups]).toEqual([7]);
+    await s.leaveGroup(7);
+    expect([...raw.groups]).toEqual([]);
+    await expect(s.joinGroup(99)).rejects.toMatchObject({ errno: Errno.EINVAL });
+  });
+
+  it('a socket the binding gave up (poll error) fails waiting and later calls with that errno', async () => {
+    const raw = new ScriptedRaw();
+    const s = new AfNetlinkSocket(raw, GENERIC);
+    raw.message([1]);
+    const sending = s.send(new Uint8Array([9]));
+    raw.emit('error', errno(Errno.EIO, ''));
+    await expect(sending).rejects.toMatchObject({ errno: Errno.EIO });
+    expect([...(await s.recv())]).toEqual([1]); // what had arrived is still handed out
+    await expect(s.recv()).rejects.toMatchObject({ errno: Errno.EIO });
+    await expect(s.send(new Uint8Array([1]))).rejects.toMatchObject({ errno: Errno.EIO });
+    await s.close();
+    await expect(s.recv()).rejects.toMatchObject({ errno: Errno.EBADF });
+  });
+});
+
+describe('without the native binding', () => {
+  afterEach(() => {
+    vi.doUnmock('netlink/dist/raw.js');
+    vi.resetModules();
+  });
+
+  it('openNetlinkSocket() rejects with a clear DpifError (ENOSYS) naming the missing binding', async () => {
+    vi.resetModules();
+    vi.doMock('netlink/dist/raw.js', () => {
+      throw new Error('No native build was found for platform=linux arch=x64');
+    });
+    const fresh = await import('./transport-netlink.js');
+    const nl = await import('./nl-sock.js');
+    const codec = await import('@ovs/genl-codec');
+    const err = await fresh.openNetlinkSocket(GENERIC).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(fresh.NetlinkBindingUnavailableError);
+    expect(err).toBeInstanceOf(nl.DpifError);
+    expect(err).toBeInstanceOf(codec.NetlinkErrnoError);
+    expect((err as DpifError).errno).toBe(Errno.ENOSYS);
+    expect((err as DpifError).message).toMatch(/^AF_NETLINK transport: the native binding of the `netlink` package is unavailable \(.+\).*: ENOSYS \(38\)/);
+    expect((err as Error).cause).toBeDefined();
+  });
+});
