@@ -193,6 +193,15 @@ describe('ports', () => {
     expect(dpif.handlerPids).toHaveLength(2);
   });
 
+  it('port_poll: an overflowing notification socket (ENOBUFS) asks for a resync', async () => {
+    await dpif.close();
+    // Sockets with a tiny receive buffer: a burst of notifications overflows the poll socket.
+    dpif = await DpifNetlink.open('dp0', { ...setupOpts, socket: async (protocol) => kernel.socket({ protocol, rcvbuf: 1500 }) }, false);
+    expect(await dpif.portPoll()).toEqual({ kind: 'resync' });
+    for (const name of ['veth0', 'veth2', 'd0']) await dpif.portAdd({ name, type: 'system' });
+    expect(await dpif.portPoll()).toEqual({ kind: 'resync' });
+  });
+
   it('get_stats reads the datapath counters and masks cache size', async () => {
     expect(await dpif.getStats()).toMatchObject({ nHit: 0n, nMissed: 0n, nLost: 0n, nFlows: 0n, masksCacheSize: 256 });
   });
