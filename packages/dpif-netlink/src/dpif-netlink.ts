@@ -234,15 +234,17 @@ export class DpifNetlink implements Dpif {
     const sock = new NlSock(raw, newFamilyTable());
     try {
       const families = await lookupFamilies(sock);
-      const dpId = families.table.id('ovs_datapath')!;
-      let reply: GenlMessage;
-      if (create) {
-        reply = await DpifNetlink.createDatapath(sock, dpId, name, opts);
-      } else {
-        reply = (await sock.transact(genl(ovsDatapathFamily, dpId, OVS_DP_CMD.GET, { name }, NLM_F.REQUEST | NLM_F.ECHO)))[0] as GenlMessage;
+      const reply = await DpifNetlink.negotiate(sock, families.table.id('ovs_datapath')!, name, opts, create);
+      const attrs = reply.attrs as OvsDatapathAttrs;
+      const dpif = new DpifNetlink(sock, families, opts, attrs.name ?? name, reply.dpIfindex ?? 0, attrs.userFeatures ?? 0);
+      // dpif_netlink_set_features(): offer TC_RECIRC_SHARING; a kernel without it keeps what it has.
+      try {
+        await sock.transact(
+          genl(ovsDatapathFamily, dpif.dpId, OVS_DP_CMD.SET, { name: dpif.name, userFeatures: dpif.userFeatures | OVS_DP_F.TC_RECIRC_SHARING }, NLM_F.REQUEST | NLM_F.ECHO, undefined, dpif.dpIfindex),
+        );
+      } catch (err) {
+        if (!(err instanceof DpifError)) throw err;
       }
-      const attrs = reply!.attrs as OvsDatapathAttrs;
-      const dpif = new DpifNetlink(sock, families, opts, attrs.name ?? name, reply!.dpIfindex ?? 0, attrs.userFeatures ?? 0);
       if (create) dpif.log('INFO', 'dpif_netlink', `Datapath dispatch mode: ${dpif.perCpu ? 'per-cpu' : 'per-vport'}`);
       return dpif;
     } catch (err) {
@@ -251,28 +253,44 @@ export class DpifNetlink implements Dpif {
     }
   }
 
-  private static async createDatapath(sock: NlSock, dpId: number, name: string, opts: DpifNetlinkOptions): Promise<GenlMessage> {
-    const newDp = async (features: number) =>
-      ((await sock.transact(genl(ovsDatapathFamily, dpId, OVS_DP_CMD.NEW, { name, upcallPid: 0, userFeatures: features }, NLM_F.REQUEST | NLM_F.ECHO))) as GenlMessage[])[0]!;
-    const base = OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS;
+  /**
+   * The user-features handshake of dpif_netlink_open(): NEW (create) or GET
+   * then SET (open) with the datapath's features plus UNALIGNED, VPORT_PIDS
+   * and a bit no kernel knows. A kernel that refuses that bit is trusted:
+   * then per-CPU upcall dispatch is asked for, else per-vport pids. A kernel
+   * that accepts it (the 2.5 module checks nothing) is set to the standard
+   * features.
+   */
+  private static async negotiate(sock: NlSock, dpId: number, name: string, opts: DpifNetlinkOptions, create: boolean): Promise<GenlMessage> {
+    let cmd: number = OVS_DP_CMD.NEW;
+    let features = 0;
+    if (!create) {
+      const current = (await sock.transact(genl(ovsDatapathFamily, dpId, OVS_DP_CMD.GET, { name, upcallPid: 0 }, NLM_F.REQUEST | NLM_F.ECHO)))[0] as GenlMessage;
+      features = (current.attrs as OvsDatapathAttrs).userFeatures ?? 0;
+      cmd = OVS_DP_CMD.SET;
+    }
+    const send = async (f: number) =>
+      ((await sock.transact(genl(ovsDatapathFamily, dpId, cmd, { name, upcallPid: 0, userFeatures: f >>> 0 }, NLM_F.REQUEST | NLM_F.ECHO))) as GenlMessage[])[0]!;
+    features = (features | OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS) >>> 0;
     try {
-      const accepted = await newDp((base | OVS_DP_F_UNSUPPORTED) >>> 0);
-      // An old kernel (the 2.5 module checks no bits) took the impossible bit:
-      // set the features it really has, and dispatch per vport.
+      const accepted = await send(features | OVS_DP_F_UNSUPPORTED);
+      opts.log?.('INFO', 'dpif_netlink', 'Kernel does not correctly support feature negotiation. Using standard features.');
+      cmd = OVS_DP_CMD.SET;
       return ((await sock.transact(
-        genl(ovsDatapathFamily, dpId, OVS_DP_CMD.SET, { name, userFeatures: base }, NLM_F.REQUEST | NLM_F.ECHO, undefined, accepted.dpIfindex),
+        genl(ovsDatapathFamily, dpId, OVS_DP_CMD.SET, { name, upcallPid: 0, userFeatures: OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS }, NLM_F.REQUEST | NLM_F.ECHO, undefined, accepted.dpIfindex),
       )) as GenlMessage[])[0]!;
     } catch (err) {
       if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP) throw err;
     }
+    const perCpu = ((features & ~OVS_DP_F.VPORT_PIDS) | OVS_DP_F.DISPATCH_UPCALL_PER_CPU) >>> 0;
     if (opts.dispatch !== 'per-vport') {
       try {
-        return await newDp(OVS_DP_F.UNALIGNED | OVS_DP_F.DISPATCH_UPCALL_PER_CPU);
+        return await send(perCpu);
       } catch (err) {
         if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP || opts.dispatch === 'per-cpu') throw err;
       }
     }
-    return newDp(base);
+    return send(((perCpu & ~OVS_DP_F.DISPATCH_UPCALL_PER_CPU) | OVS_DP_F.VPORT_PIDS) >>> 0);
   }
 
   async close(): Promise<void> {
