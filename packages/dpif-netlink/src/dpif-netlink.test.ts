@@ -66,6 +66,23 @@ describe('open', () => {
     const dpif = await DpifNetlink.open('dp0', setup({ profile: 'ovs-2.5' }), true);
     expect(dpif.perCpu).toBe(false);
     expect(kernel.ovs!.datapaths()[0]?.userFeatures).toBe(3); // UNALIGNED | VPORT_PIDS
+    expect(logs).toContain('dpif_netlink|INFO|Kernel does not correctly support feature negotiation. Using standard features.');
+    await dpif.close();
+  });
+
+  it('on the out-of-tree module (ovs_geneve exists) tunnels are the seeds\' compat vport types, with no rtnetlink device', async () => {
+    const dpif = await DpifNetlink.open('dp0', setup({ profile: 'ovs-2.5' }), true);
+    expect(dpif.outOfTreeTunnels).toBe(true);
+    expect(kernel.initNet.byIfname('genev_sys_6081')).toBeUndefined(); // the probe's device was deleted again
+    const n = await dpif.portAdd({ name: 'vx0', type: 'vxlan', tunnel: { dstPort: 4789 } });
+    expect(await dpif.portQueryByNumber(n)).toMatchObject({ name: 'vxlan_sys_4789', type: 'vxlan' });
+    expect(kernel.ovs!.datapaths()[0]!.ports.get(n)!.upcallPids).toEqual(dpif.channelPids(n));
+    await dpif.close();
+  });
+
+  it('on Linux 6.1 the ovs_geneve probe is refused: tunnels are rtnetlink devices', async () => {
+    const dpif = await DpifNetlink.open('dp0', setup(), true);
+    expect(dpif.outOfTreeTunnels).toBe(false);
     await dpif.close();
   });
 

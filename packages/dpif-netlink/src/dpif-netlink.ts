@@ -180,6 +180,50 @@ function tunnelLinkInfo(type: string, dstPort: number | undefined): RtnlLinkMess
   }
 }
 
+/** An RTM_*LINK request with an empty ifinfomsg. */
+function linkRequest(type: number, flags: number, attrs: RtnlLinkMessage['attrs']): RtnlLinkMessage {
+  return {
+    kind: 'rtnl',
+    protocol: NetlinkProtocol.NETLINK_ROUTE,
+    header: { len: 0, type, flags, seq: 0, pid: 0 },
+    family: 'link',
+    ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 },
+    attrs,
+  };
+}
+
+/**
+ * dpif_netlink_rtnl_probe_oot_tunnels(): does the kernel have the
+ * out-of-tree module's tunnel drivers? An existing genev_sys_6081 of kind
+ * ovs_geneve says yes; otherwise try to create one (the in-tree kernel does
+ * not know the kind: EOPNOTSUPP) and delete it again.
+ */
+async function probeOutOfTreeTunnels(socket: SocketFactory): Promise<boolean> {
+  const name = 'genev_sys_6081';
+  const sock = new NlSock(await socket(NetlinkProtocol.NETLINK_ROUTE), newFamilyTable());
+  try {
+    try {
+      const [reply] = await sock.transact(linkRequest(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }));
+      return (reply as RtnlLinkMessage).attrs.linkinfo?.kind === 'ovs_geneve';
+    } catch (err) {
+      if (!(err instanceof DpifError)) throw err;
+      if (err.errno !== Errno.ENODEV) return false;
+    }
+    // IFLA_GENEVE_COLLECT_METADATA, IFLA_GENEVE_UDP_ZERO_CSUM6_RX 1, IFLA_GENEVE_PORT 6081: as OVS sends them.
+    const data = Uint8Array.from([4, 0, 6, 0, 5, 0, 10, 0, 1, 0, 0, 0, 6, 0, 5, 0, 0x17, 0xc1, 0, 0]);
+    try {
+      await sock.transact(linkRequest(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo: { kind: 'ovs_geneve', data: { set: 'raw', bytes: data } } }));
+    } catch (err) {
+      if (err instanceof DpifError) return false;
+      throw err;
+    }
+    await sock.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name }));
+    return true;
+  } finally {
+    await sock.sock.close();
+  }
+}
+
 export class DpifNetlink implements Dpif {
   readonly fullName: string;
   /** The per-port upcall sockets (per-vport dispatch), by port number. */
@@ -202,6 +246,8 @@ export class DpifNetlink implements Dpif {
     readonly dpIfindex: number,
     /** The user features the datapath runs with. */
     readonly userFeatures: number,
+    /** Tunnels come from the out-of-tree module (its ovs_geneve exists): compat vport types, no rtnetlink devices. */
+    readonly outOfTreeTunnels = false,
   ) {
     this.fullName = `system@${name}`;
   }
@@ -234,16 +280,19 @@ export class DpifNetlink implements Dpif {
     const sock = new NlSock(raw, newFamilyTable());
     try {
       const families = await lookupFamilies(sock);
-      const reply = await DpifNetlink.negotiate(sock, families.table.id('ovs_datapath')!, name, opts, create);
+      const { reply, trusted } = await DpifNetlink.negotiate(sock, families.table.id('ovs_datapath')!, name, opts, create);
       const attrs = reply.attrs as OvsDatapathAttrs;
-      const dpif = new DpifNetlink(sock, families, opts, attrs.name ?? name, reply.dpIfindex ?? 0, attrs.userFeatures ?? 0);
-      // dpif_netlink_set_features(): offer TC_RECIRC_SHARING; a kernel without it keeps what it has.
-      try {
-        await sock.transact(
-          genl(ovsDatapathFamily, dpif.dpId, OVS_DP_CMD.SET, { name: dpif.name, userFeatures: dpif.userFeatures | OVS_DP_F.TC_RECIRC_SHARING }, NLM_F.REQUEST | NLM_F.ECHO, undefined, dpif.dpIfindex),
-        );
-      } catch (err) {
-        if (!(err instanceof DpifError)) throw err;
+      const outOfTree = (opts.tunnels ?? 'auto') === 'auto' && (await probeOutOfTreeTunnels(opts.socket));
+      const dpif = new DpifNetlink(sock, families, opts, attrs.name ?? name, reply.dpIfindex ?? 0, attrs.userFeatures ?? 0, outOfTree);
+      // dpif_netlink_set_features(): a kernel that negotiates is offered TC_RECIRC_SHARING; without it, it keeps what it has.
+      if (trusted) {
+        try {
+          await sock.transact(
+            genl(ovsDatapathFamily, dpif.dpId, OVS_DP_CMD.SET, { name: dpif.name, userFeatures: dpif.userFeatures | OVS_DP_F.TC_RECIRC_SHARING }, NLM_F.REQUEST | NLM_F.ECHO, undefined, dpif.dpIfindex),
+          );
+        } catch (err) {
+          if (!(err instanceof DpifError)) throw err;
+        }
       }
       if (create) dpif.log('INFO', 'dpif_netlink', `Datapath dispatch mode: ${dpif.perCpu ? 'per-cpu' : 'per-vport'}`);
       return dpif;
@@ -261,7 +310,7 @@ export class DpifNetlink implements Dpif {
    * that accepts it (the 2.5 module checks nothing) is set to the standard
    * features.
    */
-  private static async negotiate(sock: NlSock, dpId: number, name: string, opts: DpifNetlinkOptions, create: boolean): Promise<GenlMessage> {
+  private static async negotiate(sock: NlSock, dpId: number, name: string, opts: DpifNetlinkOptions, create: boolean): Promise<{ reply: GenlMessage; trusted: boolean }> {
     let cmd: number = OVS_DP_CMD.NEW;
     let features = 0;
     if (!create) {
@@ -275,22 +324,22 @@ export class DpifNetlink implements Dpif {
     try {
       const accepted = await send(features | OVS_DP_F_UNSUPPORTED);
       opts.log?.('INFO', 'dpif_netlink', 'Kernel does not correctly support feature negotiation. Using standard features.');
-      cmd = OVS_DP_CMD.SET;
-      return ((await sock.transact(
+      const reply = ((await sock.transact(
         genl(ovsDatapathFamily, dpId, OVS_DP_CMD.SET, { name, upcallPid: 0, userFeatures: OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS }, NLM_F.REQUEST | NLM_F.ECHO, undefined, accepted.dpIfindex),
       )) as GenlMessage[])[0]!;
+      return { reply, trusted: false };
     } catch (err) {
       if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP) throw err;
     }
     const perCpu = ((features & ~OVS_DP_F.VPORT_PIDS) | OVS_DP_F.DISPATCH_UPCALL_PER_CPU) >>> 0;
     if (opts.dispatch !== 'per-vport') {
       try {
-        return await send(perCpu);
+        return { reply: await send(perCpu), trusted: true };
       } catch (err) {
         if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP || opts.dispatch === 'per-cpu') throw err;
       }
     }
-    return send(((perCpu & ~OVS_DP_F.DISPATCH_UPCALL_PER_CPU) | OVS_DP_F.VPORT_PIDS) >>> 0);
+    return { reply: await send(((perCpu & ~OVS_DP_F.DISPATCH_UPCALL_PER_CPU) | OVS_DP_F.VPORT_PIDS) >>> 0), trusted: true };
   }
 
   async close(): Promise<void> {
@@ -338,7 +387,7 @@ export class DpifNetlink implements Dpif {
       throw new DpifError(Errno.EINVAL);
     }
     const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
-    if (isTunnel && (this.opts.tunnels ?? 'auto') !== 'compat') {
+    if (isTunnel && (this.opts.tunnels ?? 'auto') !== 'compat' && !this.outOfTreeTunnels) {
       const device = await this.createTunnelDevice(netdev);
       if (device !== undefined) {
         const n = await this.addVport({ type: OVS_VPORT_TYPE.NETDEV, name: device }, portNo);
@@ -363,14 +412,7 @@ export class DpifNetlink implements Dpif {
     if (linkinfo === undefined) return undefined;
     const name = tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort);
     if (this.rtnl === undefined) this.rtnl = new NlSock(await this.opts.socket(NetlinkProtocol.NETLINK_ROUTE), this.families.table);
-    const link = (type: number, flags: number, attrs: RtnlLinkMessage['attrs']): RtnlLinkMessage => ({
-      kind: 'rtnl',
-      protocol: NetlinkProtocol.NETLINK_ROUTE,
-      header: { len: 0, type, flags, seq: 0, pid: 0 },
-      family: 'link',
-      ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 },
-      attrs,
-    });
+    const link = linkRequest;
     try {
       await this.rtnl.transact(link(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.EXCL | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo }));
       // gretap takes its MTU only once it exists.
@@ -479,14 +521,7 @@ export class DpifNetlink implements Dpif {
     const device = this.rtnlDevices.get(portNo);
     if (device !== undefined && this.rtnl !== undefined) {
       this.rtnlDevices.delete(portNo);
-      await this.rtnl.transact({
-        kind: 'rtnl',
-        protocol: NetlinkProtocol.NETLINK_ROUTE,
-        header: { len: 0, type: RTM.DELLINK, flags: NLM_F.REQUEST | NLM_F.ACK, seq: 0, pid: 0 },
-        family: 'link',
-        ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 },
-        attrs: { ifname: device },
-      });
+      await this.rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: device }));
     }
   }
 

@@ -262,10 +262,13 @@ export class Openvswitch {
     const f = tb[ovsDatapathAttrs.defs.userFeatures.type];
     if (f !== undefined) {
       features = info.dv.getUint32(f.dataOffset, true);
-      const known = this.kernel.profile === 'ovs-2.5' ? OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS : OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS | OVS_DP_F.TC_RECIRC_SHARING | OVS_DP_F.DISPATCH_UPCALL_PER_CPU;
-      if (features & ~known) return -Errno.EOPNOTSUPP;
-      // Debian's kernel is built without CONFIG_NET_TC_SKB_EXT.
-      if (features & OVS_DP_F.TC_RECIRC_SHARING) return -Errno.EOPNOTSUPP;
+      // The 2.5 module stores whatever it is given; Linux 6.1 refuses unknown bits, and
+      // TC_RECIRC_SHARING too as Debian builds it (without CONFIG_NET_TC_SKB_EXT).
+      if (this.kernel.profile !== 'ovs-2.5') {
+        const known = OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS | OVS_DP_F.TC_RECIRC_SHARING | OVS_DP_F.DISPATCH_UPCALL_PER_CPU;
+        if (features & ~known) return -Errno.EOPNOTSUPP;
+        if (features & OVS_DP_F.TC_RECIRC_SHARING) return -Errno.EOPNOTSUPP;
+      }
     }
     if (this.kernel.profile !== 'ovs-2.5') {
       const m = tb[ovsDatapathAttrs.defs.masksCacheSize.type];

@@ -1827,7 +1827,10 @@ class Rtnetlink {
       linkinfo = p.tb;
     }
     const kindAttr = linkinfo[IFLA_INFO.KIND];
-    const kind = kindAttr ? getStr(m, kindAttr, MODULE_NAME_LEN) : '';
+    const requestedKind = kindAttr ? getStr(m, kindAttr, MODULE_NAME_LEN) : '';
+    // The out-of-tree openvswitch module (the ovs-2.5 profile) brings its own geneve driver,
+    // registered as "ovs_geneve": OVS probes for it to choose its compat tunnel ports.
+    const kind = requestedKind === 'ovs_geneve' && this.kernel.profile === 'ovs-2.5' ? 'geneve' : requestedKind;
     const ops = kind !== '' ? linkOpsOf(kind) : undefined;
     let data: AttrTable | undefined;
     const dataAttr = linkinfo[IFLA_INFO.DATA];
