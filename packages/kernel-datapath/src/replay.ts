@@ -147,7 +147,7 @@ export function replayCapture(input: unknown, opts: ReplayOptions = {}): ReplayR
     const model = collapse(got);
     const captured = collapse(ex.answers.map((a) => Uint8Array.from(Buffer.from(a.hex, 'hex'))).map((b) => decodeOne(b, protocol, families)));
     const diff = compare(captured, model, ifmap, families);
-    const what = model.map((m) => describe(m)).join(', ') || 'nothing';
+    const what = summarise(model.map((m) => describe(m)));
     if (diff === undefined) {
       report.passed++;
       report.lines.push(`ok   ${label} -> ${what}`);
@@ -217,6 +217,18 @@ function describe(m: Message): string {
   if (m.kind === 'done') return m.error ? `DONE ${m.error}` : 'DONE';
   if (m.kind === 'rtnl') return `RTM ${m.header.type}`;
   return `type ${m.header.type}`;
+}
+
+/** "A, A, A, B" -> "A x3, B": a dump's replies on one line. */
+function summarise(names: string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < names.length; ) {
+    let j = i;
+    while (j < names.length && names[j] === names[i]) j++;
+    out.push(j - i > 1 ? `${names[i]} x${j - i}` : names[i]!);
+    i = j;
+  }
+  return out.join(', ') || 'nothing';
 }
 
 /** Translate the ifindexes a request names from the captured kernel's numbering into the model's. */
