@@ -2063,9 +2063,9 @@ class Rtnetlink {
     const dev = this.register(ns, { name, kind, ifindex: ifm.index, mtu, mac, flags, type, st: proto.st, txqlen: proto.txqlen }, this.createOperstate(m, tb));
     if (kind === 'vxlan') {
       // __vxlan_dev_create() calls rtnl_configure_link(dev, NULL) itself.
-      this.configureLink(dev, undefined, undefined);
+      this.configureLink(dev, undefined);
     }
-    const r = this.configureLink(dev, ifm, ctx);
+    const r = this.configureLink(dev, ifm);
     if (r) return r;
     return this.afterCreate(m, dev, tb, [dev]);
   }
@@ -2206,7 +2206,7 @@ class Rtnetlink {
   }
 
   /** rtnl_configure_link(): the requested flags, then the device's first RTM_NEWLINK (or the changes). */
-  private configureLink(dev: NetDevice, ifm: { flags: number; change: number } | undefined, ctx: NotifyCtx | undefined): Result {
+  private configureLink(dev: NetDevice, ifm: { flags: number; change: number } | undefined): Result {
     const st = this.state(dev);
     const old = this.kernelFlags(dev);
     if (ifm !== undefined && (ifm.flags || ifm.change)) {
@@ -2217,7 +2217,6 @@ class Rtnetlink {
       }
     }
     // 6.1's rtnl_configure_link() notifies without the requester (see the top of this file).
-    void ctx;
     if (st.initialized) {
       const changes = (old ^ this.kernelFlags(dev)) >>> 0;
       if (changes) this.notify(dev, RTM.NEWLINK, changes);
@@ -2262,7 +2261,7 @@ class Rtnetlink {
       this.createOperstate(m, peerTb),
     );
     this.setCarrier(peer, false);
-    const r = this.configureLink(peer, peerIfm, undefined);
+    const r = this.configureLink(peer, peerIfm);
     if (r) return r;
     let dev: NetDevice;
     try {
@@ -2278,7 +2277,7 @@ class Rtnetlink {
     this.setCarrier(dev, false);
     dev.peer = peer;
     peer.peer = dev;
-    const r2 = this.configureLink(dev, ifm, ctx);
+    const r2 = this.configureLink(dev, ifm);
     if (r2) return r2;
     return this.afterCreate(m, dev, tb, [dev, peer]);
   }
