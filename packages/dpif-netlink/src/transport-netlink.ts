@@ -39,7 +39,7 @@
  * process open, and one still open when the process exits is closed then).
  * After close(), everything rejects with EBADF.
  */
-import { Errno, NetlinkErrnoError, type NetlinkSocket } from '@ovs/genl-codec';
+import { Errno, NetlinkErrnoError, type NetlinkSocket, type RecvWaiter, recvOrPark } from '@ovs/genl-codec';
 import { DpifError } from './nl-sock.js';
 
 /** The errno exception the binding throws and reports (errno is positive). */
@@ -204,10 +204,6 @@ export function closeAllNetlinkSockets(): number {
 }
 
 type Received = { datagram: Uint8Array } | { error: NetlinkErrnoError };
-interface Waiter {
-  resolve: (d: Uint8Array) => void;
-  reject: (e: Error) => void;
-}
 interface PendingSend {
   resolve: () => void;
   reject: (e: Error) => void;
@@ -218,7 +214,7 @@ export class AfNetlinkSocket implements NetlinkSocket {
   readonly protocol: number;
   readonly portId: number;
   private readonly received: Received[] = [];
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters: RecvWaiter[] = [];
   private readonly sends = new Set<PendingSend>();
   private closed = false;
   /** Set when the binding gave the socket up (a poll error): what every later call fails with. */
@@ -267,16 +263,13 @@ export class AfNetlinkSocket implements NetlinkSocket {
   }
 
   recv(): Promise<Uint8Array> {
-    try {
-      const d = this.tryRecv();
-      if (d !== undefined) return Promise.resolve(d);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      this.updateRef();
-    });
+    return recvOrPark(
+      () => this.tryRecv(),
+      (w) => {
+        this.waiters.push(w);
+        this.updateRef();
+      },
+    );
   }
 
   /** A datagram (or a receive error) the event loop has already read; undefined if none. */

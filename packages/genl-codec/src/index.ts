@@ -46,4 +46,5 @@ export { messageFromJson, messageToJson, protocolName } from './json.js';
 export { formatAttrs, formatMessage } from './format.js';
 export { LINKTYPE_NETLINK, isCapture, readCapture } from './pcap.js';
 export type { NetlinkPacket } from './pcap.js';
-export type { NetlinkSocket, NetlinkSocketOptions } from './socket.js';
+export { recvOrPark } from './socket.js';
+export type { NetlinkSocket, NetlinkSocketOptions, RecvWaiter } from './socket.js';

@@ -35,3 +35,24 @@ export interface NetlinkSocketOptions {
   /** Whether the opener has CAP_NET_ADMIN in that namespace (default true). */
   capNetAdmin?: boolean;
 }
+
+/** A recv() parked until a datagram (or an error) arrives. */
+export interface RecvWaiter {
+  resolve(datagram: Uint8Array): void;
+  reject(err: Error): void;
+}
+
+/**
+ * recv() for a socket that has tryRecv(): what is queued now (or the error
+ * that stands in its place), else a promise handed to `park` for the socket
+ * to settle when something arrives.
+ */
+export function recvOrPark(tryRecv: () => Uint8Array | undefined, park: (waiter: RecvWaiter) => void): Promise<Uint8Array> {
+  try {
+    const d = tryRecv();
+    if (d !== undefined) return Promise.resolve(d);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return new Promise((resolve, reject) => park({ resolve, reject }));
+}

@@ -4,7 +4,7 @@
  * and the dump in progress, resumed as userspace reads (netlink_recvmsg ->
  * netlink_dump).
  */
-import { Errno, NetlinkErrnoError, type NetlinkSocket } from '@ovs/genl-codec';
+import { Errno, NetlinkErrnoError, type NetlinkSocket, type RecvWaiter, recvOrPark } from '@ovs/genl-codec';
 import type { Kernel } from './kernel.js';
 import type { Netns } from './netns.js';
 
@@ -48,7 +48,7 @@ export class KernelSocket implements NetlinkSocket {
   private readonly queue: Uint8Array[] = [];
   private queuedBytes = 0;
   private overrun = false;
-  private readonly waiters: Array<{ resolve: (d: Uint8Array) => void; reject: (e: Error) => void }> = [];
+  private readonly waiters: RecvWaiter[] = [];
 
   constructor(
     private readonly kernel: Kernel,
@@ -108,13 +108,7 @@ export class KernelSocket implements NetlinkSocket {
   }
 
   recv(): Promise<Uint8Array> {
-    try {
-      const d = this.tryRecv();
-      if (d !== undefined) return Promise.resolve(d);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return recvOrPark(() => this.tryRecv(), (w) => this.waiters.push(w));
   }
 
   /** Hand queued datagrams to pending recv() calls. */

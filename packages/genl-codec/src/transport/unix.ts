@@ -50,7 +50,7 @@ import { createConnection, type Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { Errno, errnoNumber, strerror } from '../errno.js';
 import { NetlinkErrnoError } from '../errors.js';
-import type { NetlinkSocket, NetlinkSocketOptions } from '../socket.js';
+import { type NetlinkSocket, type NetlinkSocketOptions, type RecvWaiter, recvOrPark } from '../socket.js';
 
 export const UNIX_NETLINK_VERSION = 1;
 
@@ -238,10 +238,6 @@ export interface UnixNetlinkOptions extends NetlinkSocketOptions {
 }
 
 type Received = { datagram: Uint8Array } | { errno: number };
-interface Waiter {
-  resolve: (d: Uint8Array) => void;
-  reject: (e: Error) => void;
-}
 interface PendingOp {
   resolve: (value: number) => void;
   reject: (e: Error) => void;
@@ -298,7 +294,7 @@ export class UnixNetlinkSocket implements NetlinkSocket {
   private port = 0;
   private readonly reader = new UnixFrameReader();
   private readonly received: Received[] = [];
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters: RecvWaiter[] = [];
   private readonly ops: PendingOp[] = [];
   /** Set once the connection is gone (not by close()). */
   private lost: { errno: number; reason: string } | undefined;
@@ -360,13 +356,7 @@ export class UnixNetlinkSocket implements NetlinkSocket {
   }
 
   recv(): Promise<Uint8Array> {
-    try {
-      const d = this.tryRecv();
-      if (d !== undefined) return Promise.resolve(d);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return recvOrPark(() => this.tryRecv(), (w) => this.waiters.push(w));
   }
 
   /** A datagram that has already arrived from the daemon, else undefined. */
