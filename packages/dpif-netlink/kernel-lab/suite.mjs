@@ -5,7 +5,7 @@
 // It uses the BUILT packages (dist/), creates datapaths and devices in the
 // throw-away guest, prints one line per check and `N passed, N failed`, and
 // exits non-zero when a check failed.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -314,6 +314,78 @@ await check('delete the datapath', async () => {
   assert(!linkExists('dp0'), 'the dp0 device is gone');
   eq(sh('ovs-dpctl', ['dump-dps']).trim(), '', 'ovs-dpctl dump-dps');
 });
+
+// ---------------------------------------------------------------- ovs-dpctl side by side
+// The same commands through Debian's real ovs-dpctl and through ours (runDpctl
+// over AF_NETLINK), from the same starting state: the same text and exit status.
+const { runDpctl } = dpifMod;
+const DPCTL_STEPS = [
+  'add-dp dpx',
+  'add-if dpx vethx0',
+  'add-if dpx intx,type=internal',
+  'add-if dpx dummyx,port_no=7',
+  'show dpx',
+  'dump-dps',
+  'add-if dpx vethx0',
+  'add-if dpx nosuchdev',
+  'add-if dpx vethx2,port_no=1',
+  'add-if dpx vethx2,port_no=65536',
+  'add-if dpx lo',
+  'add-if nosuchdp vethx2',
+  'set-if dpx vethx0,type=system',
+  'set-if dpx vethx0,type=internal',
+  'del-if dpx nosuchport',
+  'del-if dpx vethx0',
+  'del-if dpx intx dummyx',
+  'show',
+  'add-dp dpx',
+  'del-dp dpx',
+  'del-dp dpx',
+  'show dpx',
+];
+
+/** Timestamps apart, and counters that traffic in the guest may move. */
+const normaliseDpctl = (text) =>
+  text
+    .replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|/gm, 'TIME|')
+    .replace(/(lookups: hit:)\d+ missed:\d+ lost:\d+/g, '$1N missed:N lost:N')
+    .trim();
+
+/** Real ovs-dpctl: its log lines (stderr) come before what it prints (stdout) in every step used here. */
+function realDpctl(args) {
+  const r = spawnSync('ovs-dpctl', args.split(' '), { encoding: 'utf8' });
+  return { code: r.status, text: `${r.stderr}${r.stdout}` };
+}
+
+async function ourDpctl(args) {
+  const lines = [];
+  const code = await runDpctl(args.split(' '), { out: (l) => lines.push(l), err: (l) => lines.push(l), socket });
+  return { code, text: lines.join('\n') };
+}
+
+function dpctlDevices(up) {
+  for (const d of ['vethx0', 'vethx2', 'dummyx', 'intx']) if (linkExists(d)) sh('ip', ['link', 'del', d]);
+  if (!up) return;
+  sh('ip', ['link', 'add', 'vethx0', 'type', 'veth', 'peer', 'name', 'vethx1']);
+  sh('ip', ['link', 'add', 'vethx2', 'type', 'veth', 'peer', 'name', 'vethx3']);
+  sh('ip', ['link', 'add', 'dummyx', 'type', 'dummy']);
+  for (const d of ['vethx0', 'vethx1', 'vethx2', 'vethx3', 'dummyx']) sh('ip', ['link', 'set', d, 'up']);
+}
+
+const realRuns = [];
+dpctlDevices(true);
+for (const step of DPCTL_STEPS) realRuns.push(realDpctl(step));
+dpctlDevices(false);
+dpctlDevices(true);
+for (const [i, step] of DPCTL_STEPS.entries()) {
+  await check(`ovs-dpctl ${step}: our output and exit status are the real ovs-dpctl's`, async () => {
+    const ours = await ourDpctl(step);
+    const real = realRuns[i];
+    eq(normaliseDpctl(ours.text), normaliseDpctl(real.text), 'output');
+    eq(ours.code, real.code, 'exit status');
+  });
+}
+dpctlDevices(false);
 
 console.log(`${passed} passed, ${failed} failed`);
 if (failed) {

@@ -1,16 +1,19 @@
 /**
  * ovs-dpctl (lib/dpctl.c, utilities/ovs-dpctl.c): datapath commands with the
- * real tool's syntax, output, error texts and exit codes.
+ * real tool's syntax, output, error texts, exit codes, and the requests it
+ * sends, start-up included (dp_initialize: the routing table, the families,
+ * the tunnel probe; every open followed by a port dump, every close too).
  *
  *   add-dp DP [IFACE...]   del-dp DP   dump-dps
  *   add-if DP IFACE[,type=T][,port_no=N][,OPTION=VALUE...]...
  *   set-if DP IFACE[,type=T][,OPTION=VALUE...]...
  *   del-if DP IFACE...     show [-s] [DP...]
  */
-import { Errno, NLM_F, NetlinkProtocol, OVS_DP_CMD, RTM, type GenlMessage, ovsDatapathFamily, strerror, newFamilyTable, type OvsDatapathAttrs } from '@ovs/genl-codec';
-import type { DpifPort } from './dpif.js';
-import { DpifNetlink, type LogFn, type SocketFactory, lookupFamilies } from './dpif-netlink.js';
-import { DpifError, NlSock } from './nl-sock.js';
+import { Errno, strerror } from '@ovs/genl-codec';
+import { type DpifPort, dpifClose, dpifOpen, dpifPortAdd } from './dpif.js';
+import { type DpifNetlink, DpifNetlinkProvider, type LogFn, type SocketFactory } from './dpif-netlink.js';
+import type { Netdev } from './netdev-linux.js';
+import { DpifError } from './nl-sock.js';
 
 export interface DpctlIo {
   out(line: string): void;
@@ -22,267 +25,536 @@ export interface DpctlIo {
   now?: () => Date;
 }
 
-class DpctlError extends Error {}
-
 /** The console format of OVS's vlog: 2026-11-22T03:55:52Z|00001|dpif_netlink|INFO|text. */
 function makeLogger(io: DpctlIo): LogFn {
   let seq = 0;
   return (level, module, text) => {
+    if (level === 'DBG') return;
     const ts = (io.now?.() ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z');
     io.err(`${ts}|${String(++seq).padStart(5, '0')}|${module}|${level}|${text}`);
   };
 }
 
-/** "system@dp0" or "dp0" -> "dp0". */
-function dpName(arg: string): string {
-  const at = arg.indexOf('@');
-  return at < 0 ? arg : arg.slice(at + 1);
-}
-
-/** "veth0,type=internal,port_no=7,remote_ip=..." */
-function parseIface(arg: string): { name: string; type: string; portNo?: number; options: Record<string, string> } {
-  const [name = '', ...rest] = arg.split(',');
-  const out: { name: string; type: string; portNo?: number; options: Record<string, string> } = { name, type: 'system', options: {} };
-  for (const kv of rest) {
-    const eq = kv.indexOf('=');
-    if (eq < 0) throw new DpctlError(`${kv}: option missing '=' in ${arg}`);
-    const k = kv.slice(0, eq);
-    const v = kv.slice(eq + 1);
-    if (k === 'type') out.type = v;
-    else if (k === 'port_no') {
-      if (!/^\d+$/.test(v)) throw new DpctlError(`bad port number ${v}`);
-      out.portNo = Number(v);
-    } else out.options[k] = v;
+/** An error already reported with dpctl_error(): its errno decides the exit status. */
+class Reported extends Error {
+  constructor(readonly errno: number) {
+    super(strerror(errno));
   }
-  return out;
 }
 
-function fail(errno: number, text: string): never {
-  throw new DpctlError(`${text} (${strerror(errno)})`);
+/** The tunnel types' default UDP ports (netdev-vport). */
+const DEFAULT_DST_PORT: Record<string, number> = { vxlan: 4789, geneve: 6081, lisp: 4341, stt: 7471 };
+const TUNNEL_TYPES = new Set(['vxlan', 'geneve', 'gre', 'lisp', 'stt']);
+
+/** One ovs-dpctl run: the process-wide provider, made on first use (dp_initialize). */
+class Dpctl {
+  private providerP: Promise<DpifNetlinkProvider> | undefined;
+  readonly log: LogFn;
+
+  constructor(readonly io: DpctlIo) {
+    this.log = makeLogger(io);
+  }
+
+  /** dpctl_error(): "ovs-dpctl: MESSAGE (strerror)" on stderr. */
+  error(errno: number, text: string): Reported {
+    this.io.err(`ovs-dpctl: ${text}${errno ? ` (${strerror(errno)})` : ''}`);
+    return new Reported(errno || Errno.EINVAL);
+  }
+
+  provider(): Promise<DpifNetlinkProvider> {
+    this.providerP ??= DpifNetlinkProvider.create({ socket: this.io.socket, log: this.log });
+    return this.providerP;
+  }
+
+  /** parsed_dpif_open(): "[TYPE@]NAME"; only the system (kernel) datapath type is here. */
+  async open(arg: string, create: boolean): Promise<DpifNetlink> {
+    const at = arg.indexOf('@');
+    const name = at < 0 ? arg : arg.slice(at + 1);
+    const type = at < 0 ? 'system' : arg.slice(0, at) || 'system';
+    if (type !== 'system') {
+      this.log('WARN', 'dpif', `could not create datapath ${name} of unknown type ${type}`);
+      throw new DpifError(Errno.EAFNOSUPPORT);
+    }
+    return dpifOpen(await this.provider(), name, create);
+  }
+
+  async close(dpif: DpifNetlink): Promise<void> {
+    await dpifClose(await this.provider(), dpif);
+  }
+
+  async end(): Promise<void> {
+    if (this.providerP) await (await this.providerP).close();
+  }
 }
+
+type Handler = (ctx: Dpctl, args: string[], stats: boolean) => Promise<void>;
+
+/** The command table: name, min and max argument counts, handler. */
+const COMMANDS: Record<string, [number, number, Handler]> = {
+  'add-dp': [1, Infinity, addDp],
+  'del-dp': [1, 1, delDp],
+  'add-if': [2, Infinity, addIf],
+  'set-if': [2, Infinity, setIf],
+  'del-if': [2, Infinity, delIf],
+  'dump-dps': [0, 0, dumpDps],
+  show: [0, Infinity, show],
+};
 
 export async function runDpctl(argv: string[], io: DpctlIo): Promise<number> {
-  const log = makeLogger(io);
-  const opts = { socket: io.socket, log };
-  const [cmd, ...args] = argv;
+  const stats = argv.some((a) => a === '-s' || a === '--statistics');
+  const [cmd, ...args] = argv.filter((a) => a !== '-s' && a !== '--statistics');
+  if (cmd === undefined) {
+    io.err('ovs-dpctl: missing command name; use --help for help');
+    return 1;
+  }
+  const entry = COMMANDS[cmd];
+  if (entry === undefined) {
+    io.err(`ovs-dpctl: unknown command '${cmd}'; use --help for help`);
+    return 1;
+  }
+  const [min, max, handler] = entry;
+  if (args.length < min) {
+    io.err(`ovs-dpctl: '${cmd}' command requires at least ${min} arguments`);
+    return 1;
+  }
+  if (args.length > max) {
+    io.err(`ovs-dpctl: '${cmd}' command takes at most ${max} arguments`);
+    return 1;
+  }
+  const ctx = new Dpctl(io);
   try {
-    switch (cmd) {
-      case 'add-dp': {
-        if (args.length < 1) throw new DpctlError("'add-dp' command requires at least 1 arguments");
-        const name = dpName(args[0]!);
-        let dpif: DpifNetlink;
-        try {
-          dpif = await DpifNetlink.open(name, opts, true);
-        } catch (err) {
-          if (err instanceof DpifError) fail(err.errno, 'add_dp');
-          throw err;
-        }
-        try {
-          for (const iface of args.slice(1)) await addIf(dpif, iface, io, log);
-        } finally {
-          await dpif.close();
-        }
-        return 0;
-      }
-      case 'del-dp': {
-        if (args.length !== 1) throw new DpctlError("'del-dp' command requires at least 1 arguments");
-        const dpif = await openOrFail(dpName(args[0]!), opts, 'opening datapath');
-        try {
-          await dpif.destroy();
-        } catch (err) {
-          if (err instanceof DpifError) fail(err.errno, 'del_dp');
-          throw err;
-        } finally {
-          await dpif.close();
-        }
-        return 0;
-      }
-      case 'add-if':
-      case 'set-if':
-      case 'del-if': {
-        if (args.length < 2) throw new DpctlError(`'${cmd}' command requires at least 2 arguments`);
-        const dpif = await openOrFail(dpName(args[0]!), opts, 'opening datapath');
-        let status = 0;
-        try {
-          for (const iface of args.slice(1)) {
-            try {
-              if (cmd === 'add-if') await addIf(dpif, iface, io, log);
-              else if (cmd === 'set-if') await setIf(dpif, iface);
-              else await delIf(dpif, iface);
-            } catch (err) {
-              if (!(err instanceof DpctlError)) throw err;
-              io.err(`ovs-dpctl: ${err.message}`);
-              status = 1;
-            }
-          }
-        } finally {
-          await dpif.close();
-        }
-        return status;
-      }
-      case 'dump-dps': {
-        const names = await datapathNames(io.socket);
-        if (io.json) io.out(JSON.stringify(names.map((n) => `system@${n}`)));
-        else for (const n of names) io.out(`system@${n}`);
-        return 0;
-      }
-      case 'show': {
-        const stats = args[0] === '-s' || args[0] === '--statistics';
-        const names = stats ? args.slice(1) : args;
-        const list = names.length ? names.map(dpName) : await datapathNames(io.socket);
-        const all: unknown[] = [];
-        for (const name of list) {
-          const dpif = await openOrFail(name, opts, `opening datapath ${name} failed`);
-          try {
-            const shown = await show(dpif, stats, io);
-            all.push(shown);
-          } finally {
-            await dpif.close();
-          }
-        }
-        if (io.json) io.out(JSON.stringify(all));
-        return 0;
-      }
-      default:
-        throw new DpctlError(cmd ? `unknown command '${cmd}'; use --help for help` : 'missing command name; use --help for help');
-    }
+    await handler(ctx, args, stats);
+    return 0;
   } catch (err) {
-    if (err instanceof DpctlError) {
-      io.err(`ovs-dpctl: ${err.message}`);
-      return 1;
-    }
+    if (err instanceof Reported) return 1;
     if (err instanceof DpifError) {
       io.err(`ovs-dpctl: ${err.message}`);
       return 1;
     }
     throw err;
-  }
-}
-
-async function openOrFail(name: string, opts: { socket: SocketFactory; log: LogFn }, what: string): Promise<DpifNetlink> {
-  try {
-    return await DpifNetlink.open(name, opts, false);
-  } catch (err) {
-    if (err instanceof DpifError) fail(err.errno, what);
-    throw err;
-  }
-}
-
-/** netdev_open() of a system/tap device: it must exist (RTM_GETLINK by name). */
-async function netdevExists(socket: SocketFactory, name: string): Promise<number> {
-  const raw = await socket(NetlinkProtocol.NETLINK_ROUTE);
-  const sock = new NlSock(raw, newFamilyTable());
-  try {
-    await sock.transact({
-      kind: 'rtnl',
-      protocol: NetlinkProtocol.NETLINK_ROUTE,
-      header: { len: 0, type: RTM.GETLINK, flags: NLM_F.REQUEST, seq: 0, pid: 0 },
-      family: 'link',
-      ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 },
-      attrs: { ifname: name },
-    });
-    return 0;
-  } catch (err) {
-    if (err instanceof DpifError) return err.errno;
-    throw err;
   } finally {
-    await raw.close();
+    await ctx.end();
   }
 }
 
-async function addIf(dpif: DpifNetlink, arg: string, io: DpctlIo, log: LogFn): Promise<void> {
-  const iface = parseIface(arg);
-  if (iface.type === 'system' || iface.type === 'tap') {
-    const err = await netdevExists(io.socket, iface.name);
-    if (err) fail(err, `${iface.name}: failed to open network device`);
-  }
-  const dstPort = iface.options.dst_port !== undefined ? Number(iface.options.dst_port) : undefined;
+/** Open DP or report "opening datapath (ERR)". */
+async function openOrReport(ctx: Dpctl, arg: string, create = false, what = 'opening datapath'): Promise<DpifNetlink> {
   try {
-    await dpif.portAdd({ name: iface.name, type: iface.type, ...(dstPort !== undefined ? { tunnel: { dstPort } } : {}) }, iface.portNo);
+    return await ctx.open(arg, create);
+  } catch (err) {
+    if (err instanceof DpifError) throw ctx.error(err.errno, what);
+    throw err;
+  }
+}
+
+/** Run `each` over the arguments; the last failure decides the status (lasterror). */
+async function forEach(args: string[], each: (arg: string) => Promise<void>): Promise<void> {
+  let last: Reported | undefined;
+  for (const arg of args) {
+    try {
+      await each(arg);
+    } catch (err) {
+      if (!(err instanceof Reported)) throw err;
+      last = err;
+    }
+  }
+  if (last) throw last;
+}
+
+async function addDp(ctx: Dpctl, args: string[]): Promise<void> {
+  const dpif = await openOrReport(ctx, args[0]!, true, 'add_dp');
+  await ctx.close(dpif);
+  if (args.length > 1) await addIf(ctx, args);
+}
+
+async function delDp(ctx: Dpctl, args: string[]): Promise<void> {
+  const dpif = await openOrReport(ctx, args[0]!);
+  try {
+    await dpif.destroy();
   } catch (err) {
     if (!(err instanceof DpifError)) throw err;
-    // dpif_port_add() logs the failure, then dpctl reports it.
-    log('WARN', 'dpif', `${dpif.fullName}: failed to add ${iface.name} as port: ${err.text}`);
-    fail(err.errno, `adding ${iface.name} to ${dpif.name} failed`);
-  }
-}
-
-async function setIf(dpif: DpifNetlink, arg: string): Promise<void> {
-  const iface = parseIface(arg);
-  let port: DpifPort;
-  try {
-    port = await dpif.portQueryByName(iface.name);
-  } catch {
-    throw new DpctlError(`${dpif.name}: unknown port ${iface.name}`);
-  }
-  if (iface.type !== port.type && !(iface.type === 'system' && port.type === 'system')) {
-    throw new DpctlError(`${iface.name}: can't change type from ${port.type} to ${iface.type}`);
-  }
-}
-
-async function delIf(dpif: DpifNetlink, name: string): Promise<void> {
-  let port: DpifPort;
-  try {
-    port = await dpif.portQueryByName(name);
-  } catch (err) {
-    if (err instanceof DpifError && err.errno === Errno.ENODEV) throw new DpctlError(`no port named ${name}`);
-    throw err;
-  }
-  try {
-    await dpif.portDel(port.portNo);
-  } catch (err) {
-    if (err instanceof DpifError) fail(err.errno, `deleting port ${name} from ${dpif.name} failed`);
-    throw err;
-  }
-}
-
-/** dpif_netlink_enumerate(): the datapaths, by an OVS_DP_CMD_GET dump. */
-async function datapathNames(socket: SocketFactory): Promise<string[]> {
-  const raw = await socket(NetlinkProtocol.NETLINK_GENERIC);
-  const sock = new NlSock(raw, newFamilyTable());
-  try {
-    const fams = await lookupFamilies(sock);
-    const msgs = await sock.transact({
-      kind: 'genl',
-      protocol: NetlinkProtocol.NETLINK_GENERIC,
-      header: { len: 0, type: fams.table.id('ovs_datapath')!, flags: NLM_F.REQUEST | NLM_F.ECHO | NLM_F.DUMP, seq: 0, pid: 0 },
-      family: ovsDatapathFamily,
-      cmd: OVS_DP_CMD.GET,
-      version: ovsDatapathFamily.version,
-      reserved: 0,
-      dpIfindex: 0,
-      attrs: {},
-    });
-    return msgs.map((m) => ((m as GenlMessage).attrs as OvsDatapathAttrs).name ?? '');
+    ctx.log('WARN', 'dpif', `${dpif.fullName}: delete failed (${err.text})`);
+    throw ctx.error(err.errno, 'del_dp');
   } finally {
-    await raw.close();
+    await ctx.close(dpif);
   }
+}
+
+/** "NAME,key=value,..." as strtok_r() splits it (empty fields vanish). */
+function splitIface(arg: string): { name: string | undefined; options: Array<[string, string]> } {
+  const [name, ...rest] = arg.split(',').filter((f) => f !== '');
+  return {
+    name,
+    options: rest.map((o): [string, string] => {
+      const eq = o.indexOf('=');
+      return eq < 0 ? [o, ''] : [o.slice(0, eq), o.slice(eq + 1)];
+    }),
+  };
+}
+
+/** atoi(): leading digits (with a sign), 0 if none. */
+function atoi(s: string): number {
+  const m = /^\s*([+-]?\d+)/.exec(s);
+  return m ? Number.parseInt(m[1]!, 10) : 0;
+}
+
+async function addIf(ctx: Dpctl, args: string[]): Promise<void> {
+  const dpArg = args[0]!;
+  const dpif = await openOrReport(ctx, dpArg);
+  const provider = await ctx.provider();
+  try {
+    await forEach(args.slice(1), async (arg) => {
+      const { name, options } = splitIface(arg);
+      if (name === undefined) throw ctx.error(0, `${arg} is not a valid network device name`);
+      let type = 'system';
+      let portNo: number | undefined;
+      const config = new Map<string, string>();
+      for (const [key, value] of options) {
+        if (key === 'type') type = value;
+        else if (key === 'port_no') {
+          // u32_to_odp(atoi()): -1 is ODPP_NONE, "any".
+          const n = atoi(value) >>> 0;
+          portNo = n === 0xffffffff ? undefined : n;
+        } else if (config.has(key)) ctx.error(0, `duplicate "${key}" option`);
+        else config.set(key, value);
+      }
+      let netdev: Netdev;
+      try {
+        netdev = await provider.netdevs.open(name, type);
+      } catch (err) {
+        if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed to open network device`);
+        throw err;
+      }
+      try {
+        const tunnel = setConfig(ctx, netdev, config);
+        try {
+          await dpifPortAdd(provider, dpif, netdev, { name, type, ...(tunnel ? { tunnel } : {}) }, portNo);
+        } catch (err) {
+          if (err instanceof DpifError) throw ctx.error(err.errno, `adding ${name} to ${dpArg} failed`);
+          throw err;
+        }
+        try {
+          await provider.netdevs.netnsidUpdate(netdev);
+          await provider.netdevs.setUp(netdev);
+        } catch (err) {
+          if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed bringing interface up`);
+          throw err;
+        }
+      } finally {
+        provider.netdevs.close(netdev);
+      }
+    });
+  } finally {
+    await ctx.close(dpif);
+  }
+}
+
+/**
+ * netdev_set_config(): system and internal devices take no options; tunnels
+ * take their dst_port (the rest of tunnel configuration is the netdev
+ * layer's, not dpctl's). Returns the tunnel configuration to add with.
+ */
+function setConfig(ctx: Dpctl, netdev: Netdev, config: Map<string, string>): { dstPort?: number } | undefined {
+  if (!TUNNEL_TYPES.has(netdev.type)) {
+    if (config.size) ctx.log('WARN', 'netdev', `${netdev.name}: arguments provided to device that is not configurable`);
+    return undefined;
+  }
+  const dstPort = config.get('dst_port');
+  return dstPort === undefined ? {} : { dstPort: atoi(dstPort) };
+}
+
+async function setIf(ctx: Dpctl, args: string[]): Promise<void> {
+  const dpArg = args[0]!;
+  const dpif = await openOrReport(ctx, dpArg);
+  const provider = await ctx.provider();
+  try {
+    await forEach(args.slice(1), async (arg) => {
+      const { name, options } = splitIface(arg);
+      if (name === undefined) {
+        ctx.error(0, `${arg} is not a valid network device name`);
+        return;
+      }
+      let port: DpifPort;
+      try {
+        port = await dpif.portQueryByName(name);
+      } catch (err) {
+        if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed to query port in ${dpArg}`);
+        throw err;
+      }
+      let netdev: Netdev;
+      try {
+        netdev = await provider.netdevs.open(name, port.type);
+      } catch (err) {
+        if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed to open network device`);
+        throw err;
+      }
+      try {
+        const config = new Map(Object.entries(getConfig(netdev)));
+        for (const [key, value] of options) {
+          if (key === 'type') {
+            if (value !== port.type) throw ctx.error(0, `${name}: can't change type from ${port.type} to ${value}`);
+          } else if (key === 'port_no') {
+            if (port.portNo !== atoi(value) >>> 0) throw ctx.error(0, `${name}: can't change port number from ${port.portNo} to ${atoi(value)}`);
+          } else if (value === '') config.delete(key);
+          else config.set(key, value);
+        }
+        setConfig(ctx, netdev, config);
+      } finally {
+        provider.netdevs.close(netdev);
+      }
+    });
+  } finally {
+    await ctx.close(dpif);
+  }
+}
+
+async function delIf(ctx: Dpctl, args: string[]): Promise<void> {
+  const dpArg = args[0]!;
+  const dpif = await openOrReport(ctx, dpArg);
+  try {
+    await forEach(args.slice(1), async (name) => {
+      let portNo: number;
+      if (/^\d*$/.test(name)) portNo = atoi(name);
+      else {
+        try {
+          portNo = (await dpif.portQueryByName(name)).portNo;
+        } catch (err) {
+          if (!(err instanceof DpifError)) throw err;
+          ctx.error(0, `no port named ${name}`);
+          throw new Reported(Errno.ENOENT);
+        }
+      }
+      try {
+        await dpif.portDel(portNo);
+      } catch (err) {
+        if (!(err instanceof DpifError)) throw err;
+        ctx.log('WARN', 'dpif', `${dpif.fullName}: port_del failed (${err.text})`);
+        throw ctx.error(err.errno, `deleting port ${name} from ${dpArg} failed`);
+      }
+    });
+  } finally {
+    await ctx.close(dpif);
+  }
+}
+
+async function dumpDps(ctx: Dpctl): Promise<void> {
+  const names: string[] = [];
+  await dpsForEach(ctx, async (dpif) => {
+    names.push(dpif.fullName);
+  });
+  if (ctx.io.json) ctx.io.out(JSON.stringify(names));
+  else for (const n of names) ctx.io.out(n);
+}
+
+/** dps_for_each(): open every kernel datapath in turn. */
+async function dpsForEach(ctx: Dpctl, cb: (dpif: DpifNetlink) => Promise<void>): Promise<void> {
+  const provider = await ctx.provider();
+  await provider.dpInitialize();
+  const names = await provider.enumerate();
+  await forEach(names, async (name) => {
+    const dpif = await openOrReport(ctx, name, false, `opening datapath ${name} failed`);
+    try {
+      await cb(dpif);
+    } finally {
+      await ctx.close(dpif);
+    }
+  });
+}
+
+async function show(ctx: Dpctl, args: string[], stats: boolean): Promise<void> {
+  const shown: unknown[] = [];
+  const each = async (dpif: DpifNetlink) => {
+    shown.push(await showDpif(ctx, dpif, stats));
+  };
+  try {
+    if (args.length === 0) await dpsForEach(ctx, each);
+    else {
+      await forEach(args, async (arg) => {
+        const dpif = await openOrReport(ctx, arg, false, `opening datapath ${arg} failed`);
+        try {
+          await each(dpif);
+        } finally {
+          await ctx.close(dpif);
+        }
+      });
+    }
+  } finally {
+    if (ctx.io.json) ctx.io.out(JSON.stringify(shown, (_k, v) => (typeof v === 'bigint' ? Number(v) : v)));
+  }
+}
+
+/** netdev_get_config(): what a tunnel netdev reports (re-derived from its device name); the others have none. */
+function getConfig(netdev: Netdev): Record<string, string> {
+  if (!TUNNEL_TYPES.has(netdev.type)) return {};
+  const out: Record<string, string> = {};
+  const port = /_(\d+)$/.exec(netdev.name);
+  if (port && DEFAULT_DST_PORT[netdev.type] !== undefined && Number(port[1]) !== DEFAULT_DST_PORT[netdev.type]) out.dst_port = port[1]!;
+  // A freshly made tunnel netdev is in the "unknown" packet-type mode, which it reports as ptap.
+  out.packet_type = 'ptap';
+  return out;
+}
+
+/** struct netdev_stats, UINT64_MAX ("?") where unknown. */
+interface NetdevStats {
+  rxPackets?: bigint;
+  txPackets?: bigint;
+  rxBytes?: bigint;
+  txBytes?: bigint;
+  rxErrors?: bigint;
+  txErrors?: bigint;
+  rxDropped?: bigint;
+  txDropped?: bigint;
+  rxOverErrors?: bigint;
+  rxFrameErrors?: bigint;
+  txAbortedErrors?: bigint;
+  txCarrierErrors?: bigint;
+  collisions?: bigint;
+}
+
+/**
+ * netdev_get_stats(): system devices combine the vport's counters with the
+ * link's detailed ones; internal ports have only the vport's; tunnels only
+ * their userspace counters.
+ */
+async function getStats(ctx: Dpctl, netdev: Netdev): Promise<NetdevStats> {
+  const provider = await ctx.provider();
+  if (TUNNEL_TYPES.has(netdev.type)) return { rxPackets: 0n, txPackets: 0n, rxBytes: 0n, txBytes: 0n };
+  let vport: NetdevStats | undefined;
+  try {
+    const s = (await provider.vportGet(netdev.name)).stats;
+    if (s) vport = { ...s };
+  } catch (err) {
+    if (!(err instanceof DpifError)) throw err;
+    if (netdev.type === 'internal') throw err;
+    if (err.errno !== Errno.ENOENT && err.errno !== Errno.ENODEV) ctx.log('WARN', 'netdev_linux', `${netdev.name}: obtaining netdev stats via vport failed (${err.text})`);
+  }
+  const zeroDetail = { rxOverErrors: 0n, rxFrameErrors: 0n, txAbortedErrors: 0n, txCarrierErrors: 0n, collisions: 0n };
+  if (netdev.type === 'internal') return { ...zeroDetail, ...vport };
+  const link = (await provider.netdevs.getLink(netdev.name)).attrs.stats64;
+  const fromLink: NetdevStats = link
+    ? {
+        rxPackets: link.rxPackets,
+        txPackets: link.txPackets,
+        rxBytes: link.rxBytes,
+        txBytes: link.txBytes,
+        rxErrors: link.rxErrors,
+        txErrors: link.txErrors,
+        rxDropped: link.rxDropped,
+        txDropped: link.txDropped,
+        rxOverErrors: link.rxOverErrors,
+        rxFrameErrors: link.rxFrameErrors,
+        txAbortedErrors: link.txAbortedErrors,
+        txCarrierErrors: link.txCarrierErrors,
+        collisions: link.collisions,
+      }
+    : {};
+  return { ...fromLink, ...vport };
+}
+
+function stat(v: bigint | undefined): string {
+  return v === undefined ? '?' : String(v);
+}
+
+/** print_human_size(). */
+function humanSize(v: bigint | undefined): string {
+  if (v === undefined) return '';
+  const n = Number(v);
+  const units: Array<[number, string]> = [
+    [1024 ** 4, 'TiB'],
+    [1024 ** 3, 'GiB'],
+    [1024 ** 2, 'MiB'],
+    [1024, 'KiB'],
+  ];
+  const u = units.find(([size]) => n >= size);
+  return u ? ` (${(n / u[0]).toFixed(1)} ${u[1]})` : '';
 }
 
 /** show_dpif(). */
-async function show(dpif: DpifNetlink, withStats: boolean, io: DpctlIo): Promise<unknown> {
-  const s = await dpif.getStats();
-  const ports = (await dpif.portDump()).sort((a, b) => a.portNo - b.portNo);
-  if (io.json) return { name: dpif.fullName, stats: { hit: Number(s.nHit), missed: Number(s.nMissed), lost: Number(s.nLost), flows: Number(s.nFlows) }, ports };
-  io.out(`${dpif.fullName}:`);
-  io.out(`  lookups: hit:${s.nHit} missed:${s.nMissed} lost:${s.nLost}`);
-  io.out(`  flows: ${s.nFlows}`);
-  const total = s.nHit + s.nMissed;
-  const perPkt = total > 0n ? Number(s.nMaskHit) / Number(total) : 0;
-  io.out(`  masks: hit:${s.nMaskHit} total:${s.nMasks} hit/pkt:${perPkt.toFixed(2)}`);
-  if (s.masksCacheSize !== undefined) {
-    io.out('  caches:');
-    io.out(`    masks-cache: size:${s.masksCacheSize}`);
+async function showDpif(ctx: Dpctl, dpif: DpifNetlink, withStats: boolean): Promise<unknown> {
+  const provider = await ctx.provider();
+  const out = (line: string) => {
+    if (!ctx.io.json) ctx.io.out(line);
+  };
+  const json: { name: string; stats?: unknown; masksCacheSize?: number; ports: unknown[] } = { name: dpif.fullName, ports: [] };
+  out(`${dpif.fullName}:`);
+  try {
+    const s = await dpif.getStats();
+    json.stats = s;
+    out(`  lookups: hit:${s.nHit} missed:${s.nMissed} lost:${s.nLost}`);
+    out(`  flows: ${s.nFlows}`);
+    if (s.nMasks !== undefined) {
+      const pkts = s.nHit + s.nMissed;
+      out(`  masks: hit:${s.nMaskHit} total:${s.nMasks} hit/pkt:${(pkts ? Number(s.nMaskHit) / Number(pkts) : 0).toFixed(2)}`);
+      if (s.nCacheHit !== undefined) out(`  cache: hit:${s.nCacheHit} hit-rate:${(pkts ? (Number(s.nCacheHit) / Number(pkts)) * 100 : 0).toFixed(2)}%`);
+    }
+  } catch (err) {
+    if (!(err instanceof DpifError)) throw err;
   }
-  for (const p of ports) {
-    io.out(`  port ${p.portNo}: ${p.name}${p.type === 'system' ? '' : ` (${p.type})`}`);
-    if (withStats && p.stats) {
-      const t = p.stats;
-      io.out(`    RX packets:${t.rxPackets} errors:${t.rxErrors} dropped:${t.rxDropped} overruns:0 frame:0`);
-      io.out(`    TX packets:${t.txPackets} errors:${t.txErrors} dropped:${t.txDropped} aborted:0 carrier:0`);
-      io.out('    collisions:0');
-      io.out(`    RX bytes:${t.rxBytes}  TX bytes:${t.txBytes}`);
+  // show_dpif_cache__()
+  const levels = await dpif.cacheGetSupportedLevels().catch(() => 0);
+  if (levels > 0) {
+    out('  caches:');
+    for (let i = 0; i < levels; i++) {
+      const size = await dpif.cacheGetSize(i).catch(() => undefined);
+      if (size === undefined) continue;
+      json.masksCacheSize = size;
+      out(`    masks-cache: size:${size}`);
     }
   }
-  return undefined;
+  const numbers = (await dpif.portDump()).map((p) => p.portNo).sort((a, b) => a - b);
+  for (const n of numbers) {
+    let port: DpifPort;
+    try {
+      port = await dpif.portQueryByNumber(n);
+    } catch (err) {
+      if (err instanceof DpifError) continue;
+      throw err;
+    }
+    let line = `  port ${port.portNo}: ${port.name}`;
+    const entry: Record<string, unknown> = { portNo: port.portNo, name: port.name, type: port.type };
+    if (port.type !== 'system') {
+      line += ` (${port.type}`;
+      try {
+        const netdev = await provider.netdevs.open(port.name, port.type);
+        const config = getConfig(netdev);
+        provider.netdevs.close(netdev);
+        entry.config = config;
+        Object.keys(config)
+          .sort()
+          .forEach((k, j) => {
+            line += `${j ? ',' : ':'} ${k}=${config[k]}`;
+          });
+      } catch (err) {
+        if (!(err instanceof DpifError)) throw err;
+        line += `: open failed (${err.text})`;
+      }
+      line += ')';
+    }
+    if (withStats) {
+      let netdev: Netdev;
+      try {
+        netdev = await provider.netdevs.open(port.name, port.type);
+      } catch (err) {
+        if (!(err instanceof DpifError)) throw err;
+        out(`${line}, open failed (${err.text})`);
+        continue;
+      }
+      try {
+        const s = await getStats(ctx, netdev);
+        entry.stats = s;
+        out(line);
+        out(`    RX packets:${stat(s.rxPackets)} errors:${stat(s.rxErrors)} dropped:${stat(s.rxDropped)} overruns:${stat(s.rxOverErrors)} frame:${stat(s.rxFrameErrors)}`);
+        out(`    TX packets:${stat(s.txPackets)} errors:${stat(s.txErrors)} dropped:${stat(s.txDropped)} aborted:${stat(s.txAbortedErrors)} carrier:${stat(s.txCarrierErrors)}`);
+        out(`    collisions:${stat(s.collisions)}`);
+        out(`    RX bytes:${stat(s.rxBytes)}${humanSize(s.rxBytes)}  TX bytes:${stat(s.txBytes)}${humanSize(s.txBytes)}`);
+      } catch (err) {
+        if (!(err instanceof DpifError)) throw err;
+        out(`${line}, could not retrieve stats (${err.text})`);
+      } finally {
+        provider.netdevs.close(netdev);
+      }
+    } else out(line);
+    json.ports.push(entry);
+  }
+  return json;
 }

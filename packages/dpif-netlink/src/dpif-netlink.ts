@@ -9,6 +9,7 @@ import {
   CTRL_CMD,
   type CtrlAttrs,
   Errno,
+  IFF,
   type FamilyTable,
   type GenlFamilyDef,
   type GenlMessage,
@@ -30,8 +31,10 @@ import {
   ovsDatapathFamily,
   ovsVportFamily,
 } from '@ovs/genl-codec';
-import type { Dpif, DpifPort, DpifStats, NetdevSpec, PortPollResult } from './dpif.js';
+import type { Dpif, DpifPort, DpifProvider, DpifStats, NetdevSpec, PortPollResult } from './dpif.js';
 import { DpifError, NlSock } from './nl-sock.js';
+import { type Netdev, NetdevRegistry, linkMessage, netdevVportTypeFromName } from './netdev-linux.js';
+import { RouteTable } from './route-table.js';
 
 /** Opens a netlink socket of a protocol: the transport, chosen by the caller. */
 export type SocketFactory = (protocol: number) => Promise<NetlinkSocket>;
@@ -69,11 +72,16 @@ export function netdevToOvsVportType(type: string): number {
   return OVS_VPORT_TYPE.UNSPEC;
 }
 
-/** get_vport_type(): the OVS type name of a kernel vport. */
-export function vportTypeName(type: number, name: string): string {
+/**
+ * get_vport_type(): the OVS type name of a kernel vport. A netdev vport is
+ * named after its device: a tunnel device made by dpif-netlink
+ * (vxlan_sys_4789...) by its prefix, else the class of the live netdev of
+ * that name (`liveType`), else "system".
+ */
+export function vportTypeName(type: number, name: string, liveType?: (name: string) => string | undefined): string {
   switch (type) {
     case OVS_VPORT_TYPE.NETDEV:
-      return 'system';
+      return netdevVportTypeFromName(name) ?? liveType?.(name) ?? 'system';
     case OVS_VPORT_TYPE.INTERNAL:
       return 'internal';
     case OVS_VPORT_TYPE.GENEVE:
@@ -87,7 +95,7 @@ export function vportTypeName(type: number, name: string): string {
     case OVS_VPORT_TYPE.STT:
       return 'stt';
     default:
-      return `unknown-${type}:${name}`;
+      return 'unknown';
   }
 }
 
@@ -142,6 +150,9 @@ function genl(family: GenlFamilyDef, type: number, cmd: number, attrs: Record<st
   } as GenlMessage;
 }
 
+/** The tunnel types dpif_netlink_rtnl_port_create() makes devices for (and port_del deletes). */
+const RTNL_TUNNEL_TYPES = new Set(['vxlan', 'geneve', 'gre']);
+
 /** netdev_vport_get_dpif_port(): the datapath port name of a tunnel netdev (vxlan_sys_4789, gre_sys...). */
 export function tunnelDpifPortName(type: string, dstPort: number | undefined): string {
   switch (type) {
@@ -180,17 +191,7 @@ function tunnelLinkInfo(type: string, dstPort: number | undefined): RtnlLinkMess
   }
 }
 
-/** An RTM_*LINK request with an empty ifinfomsg. */
-function linkRequest(type: number, flags: number, attrs: RtnlLinkMessage['attrs']): RtnlLinkMessage {
-  return {
-    kind: 'rtnl',
-    protocol: NetlinkProtocol.NETLINK_ROUTE,
-    header: { len: 0, type, flags, seq: 0, pid: 0 },
-    family: 'link',
-    ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 },
-    attrs,
-  };
-}
+const linkRequest = linkMessage;
 
 /**
  * dpif_netlink_rtnl_probe_oot_tunnels(): does the kernel have the
@@ -198,29 +199,177 @@ function linkRequest(type: number, flags: number, attrs: RtnlLinkMessage['attrs'
  * ovs_geneve says yes; otherwise try to create one (the in-tree kernel does
  * not know the kind: EOPNOTSUPP) and delete it again.
  */
-async function probeOutOfTreeTunnels(socket: SocketFactory): Promise<boolean> {
+async function probeOutOfTreeTunnels(sock: NlSock): Promise<boolean> {
   const name = 'genev_sys_6081';
-  const sock = new NlSock(await socket(NetlinkProtocol.NETLINK_ROUTE), newFamilyTable());
   try {
+    const [reply] = await sock.transact(linkRequest(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }));
+    return (reply as RtnlLinkMessage).attrs.linkinfo?.kind === 'ovs_geneve';
+  } catch (err) {
+    if (!(err instanceof DpifError)) throw err;
+    if (err.errno !== Errno.ENODEV) return false;
+  }
+  // IFLA_GENEVE_COLLECT_METADATA, IFLA_GENEVE_UDP_ZERO_CSUM6_RX 1, IFLA_GENEVE_PORT 6081: as OVS sends them.
+  const data = Uint8Array.from([4, 0, 6, 0, 5, 0, 10, 0, 1, 0, 0, 0, 6, 0, 5, 0, 0x17, 0xc1, 0, 0]);
+  try {
+    await sock.transact(linkRequest(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo: { kind: 'ovs_geneve', data: { set: 'raw', bytes: data } } }, IFF.UP));
+  } catch (err) {
+    if (err instanceof DpifError) return false;
+    throw err;
+  }
+  await sock.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name }));
+  return true;
+}
+
+/**
+ * The user-features handshake of dpif_netlink_open(): NEW (create) or GET
+ * then SET (open) with the datapath's features plus UNALIGNED, VPORT_PIDS
+ * and a bit no kernel knows. A kernel that refuses that bit is trusted:
+ * then per-CPU upcall dispatch is asked for, else per-vport pids. A kernel
+ * that accepts it (the 2.5 module checks nothing) is set to the standard
+ * features.
+ */
+async function negotiate(sock: NlSock, dpId: number, name: string, opts: DpifNetlinkOptions, create: boolean): Promise<{ reply: GenlMessage; trusted: boolean }> {
+  let cmd: number = OVS_DP_CMD.NEW;
+  let features = 0;
+  if (!create) {
+    const current = (await sock.transact(genl(ovsDatapathFamily, dpId, OVS_DP_CMD.GET, { name, upcallPid: 0 }, NLM_F.REQUEST | NLM_F.ECHO)))[0] as GenlMessage;
+    features = (current.attrs as OvsDatapathAttrs).userFeatures ?? 0;
+    cmd = OVS_DP_CMD.SET;
+  }
+  const send = async (f: number) =>
+    ((await sock.transact(genl(ovsDatapathFamily, dpId, cmd, { name, upcallPid: 0, userFeatures: f >>> 0 }, NLM_F.REQUEST | NLM_F.ECHO))) as GenlMessage[])[0]!;
+  features = (features | OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS) >>> 0;
+  try {
+    const accepted = await send(features | OVS_DP_F_UNSUPPORTED);
+    opts.log?.('INFO', 'dpif_netlink', 'Kernel does not correctly support feature negotiation. Using standard features.');
+    const reply = ((await sock.transact(
+      genl(ovsDatapathFamily, dpId, OVS_DP_CMD.SET, { name, upcallPid: 0, userFeatures: OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS }, NLM_F.REQUEST | NLM_F.ECHO, undefined, accepted.dpIfindex),
+    )) as GenlMessage[])[0]!;
+    return { reply, trusted: false };
+  } catch (err) {
+    if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP) throw err;
+  }
+  const perCpu = ((features & ~OVS_DP_F.VPORT_PIDS) | OVS_DP_F.DISPATCH_UPCALL_PER_CPU) >>> 0;
+  if (opts.dispatch !== 'per-vport') {
     try {
-      const [reply] = await sock.transact(linkRequest(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }));
-      return (reply as RtnlLinkMessage).attrs.linkinfo?.kind === 'ovs_geneve';
+      return { reply: await send(perCpu), trusted: true };
     } catch (err) {
-      if (!(err instanceof DpifError)) throw err;
-      if (err.errno !== Errno.ENODEV) return false;
+      if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP || opts.dispatch === 'per-cpu') throw err;
     }
-    // IFLA_GENEVE_COLLECT_METADATA, IFLA_GENEVE_UDP_ZERO_CSUM6_RX 1, IFLA_GENEVE_PORT 6081: as OVS sends them.
-    const data = Uint8Array.from([4, 0, 6, 0, 5, 0, 10, 0, 1, 0, 0, 0, 6, 0, 5, 0, 0x17, 0xc1, 0, 0]);
+  }
+  return { reply: await send(((perCpu & ~OVS_DP_F.DISPATCH_UPCALL_PER_CPU) | OVS_DP_F.VPORT_PIDS) >>> 0), trusted: true };
+}
+
+/** What dpif_netlink_init() learns once per process. */
+interface ProviderState {
+  families: OvsFamilies;
+  /** Tunnels come from the out-of-tree module (its ovs_geneve exists): compat vport types, no rtnetlink devices. */
+  outOfTree: boolean;
+}
+
+/**
+ * dpif_netlink_class with the process-wide state behind it: the sockets, the
+ * family ids and tunnel flavour that dpif_netlink_init() learns once, the
+ * netdev objects and the routing table (dp_initialize()). One per process
+ * (one ovs-dpctl run, one ovs-vswitchd); DpifNetlink.open() makes a private
+ * one for callers that need no more than a datapath.
+ */
+export class DpifNetlinkProvider implements DpifProvider<DpifNetlink> {
+  readonly netdevs: NetdevRegistry;
+  readonly routes: RouteTable;
+  readonly portNetdevs = new Map<number, Netdev>();
+  private state: Promise<ProviderState> | undefined;
+  private initialized: Promise<void> | undefined;
+
+  private constructor(
+    readonly opts: DpifNetlinkOptions,
+    /** Generic netlink transactions. */
+    readonly sock: NlSock,
+    /** rtnetlink transactions (devices, addresses, routes). */
+    readonly rtnl: NlSock,
+  ) {
+    this.netdevs = new NetdevRegistry(rtnl, (name) => this.vportGet(name), (level, module, text) => this.log(level, module, text));
+    this.routes = new RouteTable(this.netdevs, rtnl);
+  }
+
+  static async create(opts: DpifNetlinkOptions): Promise<DpifNetlinkProvider> {
+    const table = newFamilyTable();
+    const sock = new NlSock(await opts.socket(NetlinkProtocol.NETLINK_GENERIC), table);
     try {
-      await sock.transact(linkRequest(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo: { kind: 'ovs_geneve', data: { set: 'raw', bytes: data } } }));
+      return new DpifNetlinkProvider(opts, sock, new NlSock(await opts.socket(NetlinkProtocol.NETLINK_ROUTE), table));
     } catch (err) {
-      if (err instanceof DpifError) return false;
+      await sock.sock.close();
       throw err;
     }
-    await sock.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name }));
-    return true;
-  } finally {
-    await sock.sock.close();
+  }
+
+  /**
+   * dp_initialize(): the routing table first (route_table_init), then the
+   * provider (a route's netdev lookup may already have done that).
+   */
+  dpInitialize(): Promise<void> {
+    this.initialized ??= (async () => {
+      await this.routes.reset();
+      await this.init();
+    })();
+    return this.initialized;
+  }
+
+  log(level: 'DBG' | 'INFO' | 'WARN' | 'ERR', module: string, text: string): void {
+    this.opts.log?.(level, module, text);
+  }
+
+  /** dpif_netlink_init(): the families and their ovs_vport group, then the out-of-tree tunnel probe; once. */
+  init(): Promise<ProviderState> {
+    this.state ??= (async () => {
+      const families = await lookupFamilies(this.sock);
+      const outOfTree = (this.opts.tunnels ?? 'auto') === 'auto' && (await probeOutOfTreeTunnels(this.rtnl));
+      return { families, outOfTree };
+    })();
+    return this.state;
+  }
+
+  /** dpif_netlink_vport_get(): a vport of any datapath by device name (OVS_VPORT_CMD_GET, dp_ifindex 0). */
+  async vportGet(name: string): Promise<OvsVportAttrs & { dpIfindex: number }> {
+    const { families } = await this.init();
+    const [reply] = (await this.sock.transact(genl(ovsVportFamily, families.table.id('ovs_vport')!, OVS_VPORT_CMD.GET, { name }, NLM_F.REQUEST | NLM_F.ECHO))) as GenlMessage[];
+    return { ...(reply!.attrs as OvsVportAttrs), dpIfindex: reply!.dpIfindex ?? 0 };
+  }
+
+  /** dpif_netlink_enumerate(): the datapaths' names, by an OVS_DP_CMD_GET dump. */
+  async enumerate(): Promise<string[]> {
+    const { families } = await this.init();
+    const msgs = await this.sock.transact(genl(ovsDatapathFamily, families.table.id('ovs_datapath')!, OVS_DP_CMD.GET, {}, NLM_F.REQUEST | NLM_F.ECHO | NLM_F.ACK | NLM_F.DUMP));
+    return msgs.map((m) => ((m as GenlMessage).attrs as OvsDatapathAttrs).name ?? '');
+  }
+
+  /**
+   * dpif_netlink_open(): open the datapath called `name`, creating it if
+   * `create`, with OVS 3.1's feature negotiation (see negotiate()).
+   */
+  async open(name: string, create: boolean): Promise<DpifNetlink> {
+    const { families, outOfTree } = await this.init();
+    const dpId = families.table.id('ovs_datapath')!;
+    const { reply, trusted } = await negotiate(this.sock, dpId, name, this.opts, create);
+    const attrs = reply.attrs as OvsDatapathAttrs;
+    const dpif = new DpifNetlink(this, families, attrs.name ?? name, reply.dpIfindex ?? 0, attrs.userFeatures ?? 0, outOfTree);
+    // dpif_netlink_set_features(): a kernel that negotiates is offered TC_RECIRC_SHARING; without it, it keeps what it has.
+    if (trusted) {
+      try {
+        await this.sock.transact(genl(ovsDatapathFamily, dpId, OVS_DP_CMD.SET, { name: dpif.name, userFeatures: dpif.userFeatures | OVS_DP_F.TC_RECIRC_SHARING }, NLM_F.REQUEST | NLM_F.ECHO, undefined, dpif.dpIfindex));
+      } catch (err) {
+        if (!(err instanceof DpifError)) throw err;
+      }
+    }
+    if (create) this.opts.log?.('INFO', 'dpif_netlink', `Datapath dispatch mode: ${dpif.perCpu ? 'per-cpu' : 'per-vport'}`);
+    return dpif;
+  }
+
+  /** Close the provider's sockets (process exit). */
+  async close(): Promise<void> {
+    this.routes.close();
+    await this.rtnl.sock.close();
+    await this.sock.sock.close();
   }
 }
 
@@ -232,15 +381,13 @@ export class DpifNetlink implements Dpif {
   private pollStarted = false;
   /** Names from notifications already read, reported one per port_poll() call. */
   private readonly pollQueue: string[] = [];
-  /** The rtnetlink socket for tunnel devices, opened on first use. */
-  private rtnl: NlSock | undefined;
-  /** Ports whose device this datapath interface made with RTM_NEWLINK (deleted with the port). */
-  private readonly rtnlDevices = new Map<number, string>();
+  /** Close the provider with the datapath (it was made for this one). */
+  private ownsProvider = false;
 
-  private constructor(
-    private readonly sock: NlSock,
+  /** @internal DpifNetlinkProvider.open() makes these. */
+  constructor(
+    readonly provider: DpifNetlinkProvider,
     private readonly families: OvsFamilies,
-    private readonly opts: DpifNetlinkOptions,
     readonly name: string,
     /** dp_ifindex: the ifindex of the datapath's local port. */
     readonly dpIfindex: number,
@@ -252,8 +399,21 @@ export class DpifNetlink implements Dpif {
     this.fullName = `system@${name}`;
   }
 
+  private get sock(): NlSock {
+    return this.provider.sock;
+  }
+
+  private get opts(): DpifNetlinkOptions {
+    return this.provider.opts;
+  }
+
   get perCpu(): boolean {
     return (this.userFeatures & OVS_DP_F.DISPATCH_UPCALL_PER_CPU) !== 0;
+  }
+
+  /** ovs_tunnels_out_of_tree: tunnels are the module's vport types (out-of-tree module, or `tunnels: 'compat'`). */
+  private get rtnlTunnelsOff(): boolean {
+    return this.outOfTreeTunnels || this.opts.tunnels === 'compat';
   }
 
   private get dpId(): number {
@@ -269,77 +429,19 @@ export class DpifNetlink implements Dpif {
   }
 
   /**
-   * dpif_netlink_open(): open the datapath called `name`, creating it if
-   * `create`. A new datapath is created with the feature negotiation of OVS
-   * 3.1: an impossible bit first (a kernel that accepts it is too old to
-   * trust), then UNALIGNED with per-CPU upcall dispatch, falling back to
-   * per-vport pids.
+   * Open the datapath called `name` (creating it if `create`) with a
+   * provider of its own, closed with the datapath.
    */
   static async open(name: string, opts: DpifNetlinkOptions, create: boolean): Promise<DpifNetlink> {
-    const raw = await opts.socket(NetlinkProtocol.NETLINK_GENERIC);
-    const sock = new NlSock(raw, newFamilyTable());
+    const provider = await DpifNetlinkProvider.create(opts);
     try {
-      const families = await lookupFamilies(sock);
-      const { reply, trusted } = await DpifNetlink.negotiate(sock, families.table.id('ovs_datapath')!, name, opts, create);
-      const attrs = reply.attrs as OvsDatapathAttrs;
-      const outOfTree = (opts.tunnels ?? 'auto') === 'auto' && (await probeOutOfTreeTunnels(opts.socket));
-      const dpif = new DpifNetlink(sock, families, opts, attrs.name ?? name, reply.dpIfindex ?? 0, attrs.userFeatures ?? 0, outOfTree);
-      // dpif_netlink_set_features(): a kernel that negotiates is offered TC_RECIRC_SHARING; without it, it keeps what it has.
-      if (trusted) {
-        try {
-          await sock.transact(
-            genl(ovsDatapathFamily, dpif.dpId, OVS_DP_CMD.SET, { name: dpif.name, userFeatures: dpif.userFeatures | OVS_DP_F.TC_RECIRC_SHARING }, NLM_F.REQUEST | NLM_F.ECHO, undefined, dpif.dpIfindex),
-          );
-        } catch (err) {
-          if (!(err instanceof DpifError)) throw err;
-        }
-      }
-      if (create) dpif.log('INFO', 'dpif_netlink', `Datapath dispatch mode: ${dpif.perCpu ? 'per-cpu' : 'per-vport'}`);
+      const dpif = await provider.open(name, create);
+      dpif.ownsProvider = true;
       return dpif;
     } catch (err) {
-      await raw.close();
+      await provider.close();
       throw err;
     }
-  }
-
-  /**
-   * The user-features handshake of dpif_netlink_open(): NEW (create) or GET
-   * then SET (open) with the datapath's features plus UNALIGNED, VPORT_PIDS
-   * and a bit no kernel knows. A kernel that refuses that bit is trusted:
-   * then per-CPU upcall dispatch is asked for, else per-vport pids. A kernel
-   * that accepts it (the 2.5 module checks nothing) is set to the standard
-   * features.
-   */
-  private static async negotiate(sock: NlSock, dpId: number, name: string, opts: DpifNetlinkOptions, create: boolean): Promise<{ reply: GenlMessage; trusted: boolean }> {
-    let cmd: number = OVS_DP_CMD.NEW;
-    let features = 0;
-    if (!create) {
-      const current = (await sock.transact(genl(ovsDatapathFamily, dpId, OVS_DP_CMD.GET, { name, upcallPid: 0 }, NLM_F.REQUEST | NLM_F.ECHO)))[0] as GenlMessage;
-      features = (current.attrs as OvsDatapathAttrs).userFeatures ?? 0;
-      cmd = OVS_DP_CMD.SET;
-    }
-    const send = async (f: number) =>
-      ((await sock.transact(genl(ovsDatapathFamily, dpId, cmd, { name, upcallPid: 0, userFeatures: f >>> 0 }, NLM_F.REQUEST | NLM_F.ECHO))) as GenlMessage[])[0]!;
-    features = (features | OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS) >>> 0;
-    try {
-      const accepted = await send(features | OVS_DP_F_UNSUPPORTED);
-      opts.log?.('INFO', 'dpif_netlink', 'Kernel does not correctly support feature negotiation. Using standard features.');
-      const reply = ((await sock.transact(
-        genl(ovsDatapathFamily, dpId, OVS_DP_CMD.SET, { name, upcallPid: 0, userFeatures: OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS }, NLM_F.REQUEST | NLM_F.ECHO, undefined, accepted.dpIfindex),
-      )) as GenlMessage[])[0]!;
-      return { reply, trusted: false };
-    } catch (err) {
-      if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP) throw err;
-    }
-    const perCpu = ((features & ~OVS_DP_F.VPORT_PIDS) | OVS_DP_F.DISPATCH_UPCALL_PER_CPU) >>> 0;
-    if (opts.dispatch !== 'per-vport') {
-      try {
-        return { reply: await send(perCpu), trusted: true };
-      } catch (err) {
-        if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP || opts.dispatch === 'per-cpu') throw err;
-      }
-    }
-    return { reply: await send(((perCpu & ~OVS_DP_F.DISPATCH_UPCALL_PER_CPU) | OVS_DP_F.VPORT_PIDS) >>> 0), trusted: true };
   }
 
   async close(): Promise<void> {
@@ -347,8 +449,7 @@ export class DpifNetlink implements Dpif {
     for (const s of this.handlerSocks) await s.close();
     this.channels.clear();
     await this.pollSock?.sock.close();
-    await this.rtnl?.sock.close();
-    await this.sock.sock.close();
+    if (this.ownsProvider) await this.provider.close();
   }
 
   /** dpif_netlink_destroy(): OVS_DP_CMD_DEL. */
@@ -358,7 +459,7 @@ export class DpifNetlink implements Dpif {
 
   async getStats(): Promise<DpifStats> {
     const [reply] = (await this.sock.transact(
-      genl(ovsDatapathFamily, this.dpId, OVS_DP_CMD.GET, { name: this.name }, NLM_F.REQUEST | NLM_F.ECHO),
+      genl(ovsDatapathFamily, this.dpId, OVS_DP_CMD.GET, {}, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
     )) as GenlMessage[];
     const a = reply!.attrs as OvsDatapathAttrs;
     return {
@@ -366,11 +467,23 @@ export class DpifNetlink implements Dpif {
       nMissed: a.stats?.nMissed ?? 0n,
       nLost: a.stats?.nLost ?? 0n,
       nFlows: a.stats?.nFlows ?? 0n,
-      nMaskHit: a.megaflowStats?.nMaskHit ?? 0n,
-      nMasks: a.megaflowStats?.nMasks ?? 0,
-      nCacheHit: a.megaflowStats?.nCacheHit ?? 0n,
+      // Without OVS_DP_ATTR_MEGAFLOW_STATS these are unknown; a cache hit count of 0 means "unknown" too.
+      ...(a.megaflowStats ? { nMaskHit: a.megaflowStats.nMaskHit, nMasks: a.megaflowStats.nMasks } : {}),
+      ...(a.megaflowStats?.nCacheHit ? { nCacheHit: a.megaflowStats.nCacheHit } : {}),
       masksCacheSize: a.masksCacheSize,
     };
+  }
+
+  /** dpif_netlink_cache_get_supported_levels(): one level (the masks cache) where the kernel reports its size. */
+  async cacheGetSupportedLevels(): Promise<number> {
+    return (await this.getStats()).masksCacheSize === undefined ? 0 : 1;
+  }
+
+  /** dpif_netlink_cache_get_size(): the masks cache's size (level 0). */
+  async cacheGetSize(level: number): Promise<number> {
+    const size = level === 0 ? (await this.getStats()).masksCacheSize : undefined;
+    if (size === undefined) throw new DpifError(Errno.EINVAL);
+    return size;
   }
 
   /**
@@ -381,49 +494,101 @@ export class DpifNetlink implements Dpif {
    * after the kernel made the port, the port is deleted again.
    */
   async portAdd(netdev: NetdevSpec, portNo?: number): Promise<number> {
+    // dpif_netlink_port_add(): the rtnetlink way first (tunnels only, in-tree module), and on any failure the compat way.
+    const mode = this.opts.tunnels ?? 'auto';
+    if (!this.rtnlTunnelsOff) {
+      try {
+        return await this.rtnlPortCreateAndAdd(netdev, portNo);
+      } catch (err) {
+        if (!(err instanceof DpifError)) throw err;
+        if (mode === 'rtnetlink' && tunnelLinkInfo(netdev.type, undefined) !== undefined) throw err;
+      }
+    }
+    return this.portAddCompat(netdev, portNo);
+  }
+
+  /**
+   * dpif_netlink_rtnl_port_create_and_add(): a tunnel's device
+   * (vxlan_sys_4789...) made with RTM_NEWLINK, then added as a netdev vport;
+   * if the vport cannot be added the device is deleted again. EOPNOTSUPP,
+   * with nothing sent, for what it makes no device for.
+   */
+  private async rtnlPortCreateAndAdd(netdev: NetdevSpec, portNo: number | undefined): Promise<number> {
+    const linkinfo = tunnelLinkInfo(netdev.type, netdev.tunnel?.dstPort);
+    if (linkinfo === undefined) throw new DpifError(Errno.EOPNOTSUPP);
+    const name = tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort);
+    try {
+      await this.rtnlPortCreate(name, linkinfo);
+    } catch (err) {
+      if (err instanceof DpifError && err.errno !== Errno.EOPNOTSUPP) this.log('WARN', 'dpif_netlink', `Failed to create ${netdev.name} with rtnetlink: ${err.text}`);
+      throw err;
+    }
+    try {
+      return await this.addVport({ type: OVS_VPORT_TYPE.NETDEV, name }, portNo);
+    } catch (err) {
+      await this.provider.rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name })).catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * dpif_netlink_rtnl_port_create(): RTM_NEWLINK (exclusive); a device that
+   * already exists is used if it is configured as OVS would have made it,
+   * else deleted and made again.
+   */
+  private async rtnlPortCreate(name: string, linkinfo: NonNullable<ReturnType<typeof tunnelLinkInfo>>): Promise<void> {
+    const rtnl = this.provider.rtnl;
+    const create = () => rtnl.transact(linkRequest(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.EXCL | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo }, IFF.UP));
+    try {
+      await create();
+    } catch (err) {
+      if (!(err instanceof DpifError) || err.errno !== Errno.EEXIST) throw err;
+      if (await this.rtnlVerify(name, linkinfo)) return;
+      try {
+        await rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name }));
+      } catch (delErr) {
+        if (delErr instanceof DpifError) this.log('WARN', 'dpif_netlink_rtnl', `RTNL device ${name} exists and cannot be deleted: ${delErr.text}`);
+        throw delErr;
+      }
+      await create();
+    }
+    // gretap takes its MTU only once it exists.
+    if (linkinfo.kind === 'gretap') await rtnl.transact(linkRequest(RTM.SETLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name, mtu: 65000 }));
+  }
+
+  /** dpif_netlink_rtnl_verify(): the existing device is of the kind, with the UDP port and metadata collection OVS sets. */
+  private async rtnlVerify(name: string, want: NonNullable<ReturnType<typeof tunnelLinkInfo>>): Promise<boolean> {
+    let link: RtnlLinkMessage | undefined;
+    try {
+      [link] = (await this.provider.rtnl.transact(linkRequest(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }))) as RtnlLinkMessage[];
+    } catch (err) {
+      if (err instanceof DpifError) return false;
+      throw err;
+    }
+    const have = link?.attrs.linkinfo;
+    if (have === undefined || have.kind !== want.kind) return false;
+    const a = (have.data as { attrs?: Record<string, unknown> } | undefined)?.attrs ?? {};
+    const w = (want.data as { attrs: Record<string, unknown> }).attrs;
+    return Object.keys(w).every((k) => (k === 'collectMetadata' ? Boolean(a[k]) === Boolean(w[k]) : a[k] === w[k]));
+  }
+
+  /**
+   * dpif_netlink_port_add_compat(): the seeds' flow — the netdev's own vport
+   * type (EINVAL with OVS's warning for types the kernel has none of), tunnel
+   * options (UDP port, extensions) for tunnels.
+   */
+  private async portAddCompat(netdev: NetdevSpec, portNo: number | undefined): Promise<number> {
     const type = netdevToOvsVportType(netdev.type);
     if (type === OVS_VPORT_TYPE.UNSPEC) {
       this.log('WARN', 'dpif_netlink', `${this.fullName}: cannot create port \`${netdev.name}' because it has unsupported type \`${netdev.type}'`);
       throw new DpifError(Errno.EINVAL);
     }
     const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
-    if (isTunnel && (this.opts.tunnels ?? 'auto') !== 'compat' && !this.outOfTreeTunnels) {
-      const device = await this.createTunnelDevice(netdev);
-      if (device !== undefined) {
-        const n = await this.addVport({ type: OVS_VPORT_TYPE.NETDEV, name: device }, portNo);
-        this.rtnlDevices.set(n, device);
-        return n;
-      }
-    }
     const attrs: OvsVportAttrs = { type, name: isTunnel ? tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort) : netdev.name };
     if (isTunnel && netdev.tunnel?.dstPort !== undefined) {
       attrs.options = { dstPort: netdev.tunnel.dstPort, ...(netdev.tunnel.gbp ? { extension: { gbp: true } } : {}) };
     }
     return this.addVport(attrs, portNo);
-  }
-
-  /**
-   * dpif_netlink_rtnl_port_create(): the tunnel's device, made with
-   * RTM_NEWLINK; an existing one is used as it is. Undefined when the kernel
-   * refuses (then the compat vport type is used, unless tunnels: 'rtnetlink').
-   */
-  private async createTunnelDevice(netdev: NetdevSpec): Promise<string | undefined> {
-    const linkinfo = tunnelLinkInfo(netdev.type, netdev.tunnel?.dstPort);
-    if (linkinfo === undefined) return undefined;
-    const name = tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort);
-    if (this.rtnl === undefined) this.rtnl = new NlSock(await this.opts.socket(NetlinkProtocol.NETLINK_ROUTE), this.families.table);
-    const link = linkRequest;
-    try {
-      await this.rtnl.transact(link(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.EXCL | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo }));
-      // gretap takes its MTU only once it exists.
-      if (linkinfo.kind === 'gretap') await this.rtnl.transact(link(RTM.SETLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name, mtu: 65000 }));
-    } catch (err) {
-      if (err instanceof DpifError && err.errno === Errno.EEXIST) return name;
-      if (this.opts.tunnels === 'rtnetlink') throw err;
-      this.log('INFO', 'dpif_netlink', `${this.fullName}: cannot create ${linkinfo.kind} device ${name} (${err instanceof DpifError ? err.text : String(err)}), using the ${netdev.type} vport type`);
-      return undefined;
-    }
-    return name;
   }
 
   /** The OVS_VPORT_CMD_NEW itself, with upcall channels. */
@@ -511,23 +676,27 @@ export class DpifNetlink implements Dpif {
     return (this.channels.get(portNo) ?? []).map((s) => s.portId);
   }
 
-  /** dpif_netlink_port_del__(): OVS_VPORT_CMD_DEL, then the port's channels. */
+  /**
+   * dpif_netlink_port_del__(): the port is looked up (its name and type),
+   * deleted, its channels dropped, and a tunnel device dpif-netlink makes
+   * (vxlan_sys_4789...) deleted with it.
+   */
   async portDel(portNo: number): Promise<void> {
+    const port = await this.portQueryByNumber(portNo);
     await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
     const socks = this.channels.get(portNo);
     this.channels.delete(portNo);
     for (const s of socks ?? []) await s.close();
-    // dpif_netlink_rtnl_port_destroy(): the tunnel device goes with its port.
-    const device = this.rtnlDevices.get(portNo);
-    if (device !== undefined && this.rtnl !== undefined) {
-      this.rtnlDevices.delete(portNo);
-      await this.rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: device }));
+    // dpif_netlink_rtnl_port_destroy(): for the types it makes devices for, unless tunnels are the module's own
+    // (out-of-tree, or forced compat). A compat vport's device went with it: that is ENODEV, as in OVS.
+    if (!this.rtnlTunnelsOff && RTNL_TUNNEL_TYPES.has(port.type)) {
+      await this.provider.rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: port.name }));
     }
   }
 
   private toPort(m: Message): DpifPort {
     const a = (m as GenlMessage).attrs as OvsVportAttrs;
-    return { name: a.name!, type: vportTypeName(a.type!, a.name!), portNo: a.portNo!, ...(a.stats ? { stats: a.stats } : {}) };
+    return { name: a.name!, type: vportTypeName(a.type!, a.name!, (n) => this.provider.netdevs.get(n)?.type), portNo: a.portNo!, ...(a.stats ? { stats: a.stats } : {}) };
   }
 
   /** dpif_netlink_port_query__() by number: ENODEV when absent. */
@@ -536,9 +705,12 @@ export class DpifNetlink implements Dpif {
     return this.toPort(reply!);
   }
 
-  /** By name: the port must belong to this datapath (ENODEV otherwise). */
+  /**
+   * By name (OVS passes port number 0 along, which the kernel ignores when
+   * a name is given); a port of another datapath is ENODEV.
+   */
   async portQueryByName(name: string): Promise<DpifPort> {
-    const [reply] = await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { name }, NLM_F.REQUEST | NLM_F.ECHO, undefined, 0));
+    const [reply] = await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { portNo: 0, name }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
     if ((reply as GenlMessage).dpIfindex !== this.dpIfindex) throw new DpifError(Errno.ENODEV);
     return this.toPort(reply!);
   }

@@ -4,6 +4,7 @@
  * port dump and poll; statistics and features. dpif-netlink is one
  * implementation.
  */
+import type { Netdev, NetdevRegistry } from './netdev-linux.js';
 
 /** A network device as the datapath is asked to add it (the part of struct netdev dpif needs). */
 export interface NetdevSpec {
@@ -35,9 +36,10 @@ export interface DpifStats {
   nMissed: bigint;
   nLost: bigint;
   nFlows: bigint;
-  nMaskHit: bigint;
-  nMasks: number;
-  nCacheHit: bigint;
+  /** Megaflow statistics, where the datapath keeps them. */
+  nMaskHit?: bigint;
+  nMasks?: number;
+  nCacheHit?: bigint;
   masksCacheSize: number | undefined;
 }
 
@@ -59,4 +61,85 @@ export interface Dpif {
   /** Delete the datapath. */
   destroy(): Promise<void>;
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------
+// lib/dpif.c's side of opening, closing and adding ports: what every OVS
+// program does around the provider (do_open, dpif_close, dpif_port_add), with
+// the port -> netdev map of lib/netdev-offload.c.
+
+/** What the dpif.c layer needs of a provider (dpif-netlink's DpifNetlinkProvider). */
+export interface DpifProvider<D extends Dpif> {
+  dpInitialize(): Promise<void>;
+  open(name: string, create: boolean): Promise<D>;
+  readonly netdevs: NetdevRegistry;
+  /** netdev-offload's port_to_netdev map: port number -> the netdev it holds a reference to. */
+  readonly portNetdevs: Map<number, Netdev>;
+  log(level: 'DBG' | 'INFO' | 'WARN' | 'ERR', module: string, text: string): void;
+}
+
+/**
+ * do_open(): dp_initialize() (the routing table, the provider), the
+ * provider's open, then a port dump that opens each port's netdev and
+ * records it (netdev_ports_insert: the ifindex is asked for on the way).
+ */
+export async function dpifOpen<D extends Dpif>(provider: DpifProvider<D>, name: string, create: boolean): Promise<D> {
+  await provider.dpInitialize();
+  const dpif = await provider.open(name, create);
+  for (const port of await dpif.portDump()) {
+    if (port.type === 'tap') continue;
+    let netdev: Netdev;
+    try {
+      netdev = await provider.netdevs.open(port.name, port.type);
+    } catch (err) {
+      provider.log('WARN', 'dpif', `could not open netdev ${port.name} type ${port.type}: ${errText(err)}`);
+      continue;
+    }
+    await netdevPortsInsert(provider, netdev, port.portNo);
+    provider.netdevs.close(netdev);
+  }
+  return dpif;
+}
+
+/** netdev_ports_insert(): the ifindex is looked up first, then the port is recorded unless it already is. */
+async function netdevPortsInsert<D extends Dpif>(provider: DpifProvider<D>, netdev: Netdev, portNo: number): Promise<void> {
+  await provider.netdevs.getIfindex(netdev).catch(() => undefined);
+  if (provider.portNetdevs.has(portNo)) return;
+  netdev.refs++;
+  provider.portNetdevs.set(portNo, netdev);
+}
+
+/** dpif_close(): a port dump that drops the ports' netdevs, then the provider's close. */
+export async function dpifClose<D extends Dpif>(provider: DpifProvider<D>, dpif: D): Promise<void> {
+  try {
+    for (const port of await dpif.portDump()) {
+      const netdev = provider.portNetdevs.get(port.portNo);
+      if (port.type === 'tap' || netdev === undefined) continue;
+      provider.portNetdevs.delete(port.portNo);
+      provider.netdevs.close(netdev);
+    }
+  } catch {
+    // The datapath may be gone (the dump ends in ENODEV): nothing to drop then.
+  }
+  await dpif.close();
+}
+
+/**
+ * dpif_port_add(): the provider's port_add, then netdev_ports_insert; a
+ * failure is logged as OVS logs it and rethrown.
+ */
+export async function dpifPortAdd<D extends Dpif>(provider: DpifProvider<D>, dpif: D, netdev: Netdev, spec: NetdevSpec, portNo?: number): Promise<number> {
+  let assigned: number;
+  try {
+    assigned = await dpif.portAdd(spec, portNo);
+  } catch (err) {
+    provider.log('WARN', 'dpif', `${dpif.fullName}: failed to add ${netdev.name} as port: ${errText(err)}`);
+    throw err;
+  }
+  if (netdev.type !== 'tap') await netdevPortsInsert(provider, netdev, assigned);
+  return assigned;
+}
+
+function errText(err: unknown): string {
+  return (err as { text?: string }).text ?? String(err);
 }

@@ -3,12 +3,17 @@
  * JSON; random and mutated bytes never make the decoder throw, and whatever
  * decodes re-encodes to the same bytes.
  */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AttrSet, type ValueCodec, StructCodec } from './attrs.js';
 import { messageFromJson, messageToJson } from './json.js';
 import { type GenlMessage, KNOWN_FAMILIES, type Message, decode, encode, encodeAll, newFamilyTable } from './message.js';
-import { GOLDEN_FILES, PROTOCOLS, hexToBytes, loadGolden } from './testing/golden.js';
+import { RTM, type RtnlMessage } from './rtnetlink.js';
+import { type IfAddrMsg, type RtMsg, ifaAttrs, ifaddrmsg, rtaAttrs, rtmsg } from './rtnetlink-route.js';
+import { readCapture } from './pcap.js';
+import { GOLDEN_DIR, GOLDEN_FILES, PROTOCOLS, hexToBytes, loadGolden } from './testing/golden.js';
 
 const IDS: Record<string, number> = { ovs_datapath: 32, ovs_vport: 33, ovs_flow: 34, ovs_packet: 35, ovs_meter: 36, ovs_ct_limit: 37 };
 
@@ -50,6 +55,8 @@ function valueArb(codec: ValueCodec<unknown>, depth: number): fc.Arbitrary<unkno
       return fc.string({ unit: 'grapheme', maxLength: 20 }).filter((s) => !s.includes('\0'));
     case 'binary':
       return fc.uint8Array({ maxLength: 24 });
+    case 'inaddr':
+      return fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ maxLength: 24 }));
     case 'u32[]':
       return fc.array(fc.nat(0xffffffff), { maxLength: 4 });
     case 'nested':
@@ -94,6 +101,30 @@ const genlArb: fc.Arbitrary<GenlMessage> = fc.constantFrom(...KNOWN_FAMILIES.val
   }),
 );
 
+/** RTM_NEW/DEL/GETADDR and RTM_NEW/DEL/GETROUTE with random fixed structs and attributes. */
+const rtnlArb: fc.Arbitrary<RtnlMessage> = fc.oneof(
+  fc
+    .record({ header: headerArb, type: fc.constantFrom(RTM.NEWADDR, RTM.DELADDR, RTM.GETADDR), fixed: valueArb(ifaddrmsg, 0)!, attrs: attrsArb(ifaAttrs) })
+    .map(({ header, type, fixed, attrs }): RtnlMessage => ({
+      kind: 'rtnl',
+      protocol: 0,
+      header: { len: 0, type, ...header },
+      family: 'addr',
+      ifaddrmsg: fixed as IfAddrMsg,
+      attrs,
+    })),
+  fc
+    .record({ header: headerArb, type: fc.constantFrom(RTM.NEWROUTE, RTM.DELROUTE, RTM.GETROUTE), fixed: valueArb(rtmsg, 0)!, attrs: attrsArb(rtaAttrs) })
+    .map(({ header, type, fixed, attrs }): RtnlMessage => ({
+      kind: 'rtnl',
+      protocol: 0,
+      header: { len: 0, type, ...header },
+      family: 'route',
+      rtmsg: fixed as RtMsg,
+      attrs,
+    })),
+);
+
 function families() {
   return newFamilyTable(IDS);
 }
@@ -113,9 +144,22 @@ describe('property: typed messages round-trip', () => {
     );
   });
 
+  it('decode(encode(m)) equals m for random address and route messages', () => {
+    fc.assert(
+      fc.property(rtnlArb, (m) => {
+        const bytes = encode(m);
+        const r = decode(bytes, { protocol: 0 });
+        expect(r.ok).toBe(true);
+        if (!r.ok) return;
+        expect(r.messages).toEqual([{ ...m, header: { ...m.header, len: bytes.length } }]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('JSON round trip gives the same bytes', () => {
     fc.assert(
-      fc.property(genlArb, (m) => {
+      fc.property(fc.oneof(genlArb, rtnlArb), (m) => {
         const bytes = encode(m);
         const json = JSON.parse(JSON.stringify(messageToJson(m, families())));
         expect(encode(messageFromJson(json, families()))).toEqual(bytes);
@@ -147,7 +191,13 @@ function checkTotal(bytes: Uint8Array, protocol: number): void {
   }
 }
 
-const goldenMessages = GOLDEN_FILES.flatMap((f) => loadGolden(f).messages).map((m) => ({ bytes: hexToBytes(m.hex), protocol: PROTOCOLS[m.protocol]! }));
+// The JSON captures, and the rtnetlink frames (route and address dumps) only the pcaps hold.
+const goldenMessages = [
+  ...GOLDEN_FILES.flatMap((f) => loadGolden(f).messages).map((m) => ({ bytes: hexToBytes(m.hex), protocol: PROTOCOLS[m.protocol]! })),
+  ...readCapture(gunzipSync(readFileSync(`${GOLDEN_DIR}pcap/dpctl-datapath.pcap.gz`)))
+    .filter((p) => p.protocol === 0)
+    .map((p) => ({ bytes: p.data, protocol: 0 })),
+];
 
 describe('property: decoding is total', () => {
   it('random bytes never throw', () => {
@@ -159,7 +209,7 @@ describe('property: decoding is total', () => {
 
   it('random bytes behind a valid-looking header never throw', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 120 }), fc.constantFrom(2, 3, 16, 32, 33, 34, 35, 36, 37), fc.constantFrom(0, 16), (body, type, protocol) => {
+      fc.property(fc.uint8Array({ maxLength: 120 }), fc.constantFrom(2, 3, 16, 20, 21, 22, 24, 25, 26, 32, 33, 34, 35, 36, 37), fc.constantFrom(0, 16), (body, type, protocol) => {
         const bytes = new Uint8Array(16 + body.length);
         const dv = new DataView(bytes.buffer);
         dv.setUint32(0, bytes.length, true);

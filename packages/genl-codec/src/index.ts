@@ -1,7 +1,8 @@
 /**
  * @ovs/genl-codec: the netlink wire for the Open vSwitch port-management stack.
  * Bytes <-> typed messages for netlink, generic netlink (nlctrl and the OVS
- * families), rtnetlink links; kernel-style attribute policies; Linux errnos.
+ * families), rtnetlink links, addresses and routes; kernel-style attribute
+ * policies; Linux errnos.
  */
 export * from './errno.js';
 export * from './errors.js';
@@ -41,6 +42,7 @@ export * from './policy.js';
 export * from './genl.js';
 export * from './ovs.js';
 export * from './rtnetlink.js';
+export * from './rtnetlink-route.js';
 export * from './message.js';
 export { messageFromJson, messageToJson, protocolName } from './json.js';
 export { formatAttrs, formatMessage } from './format.js';

@@ -501,7 +501,7 @@ describe('malformed and unmodeled payloads', () => {
   });
 
   it('keeps message types it does not model raw', () => {
-    const m = decodeOne(hex(Uint8Array.from([...hdr(24, RTM.GETADDR), 2, 0, 0, 0, 0, 0, 0, 0])));
+    const m = decodeOne(hex(Uint8Array.from([...hdr(28, RTM.GETNEIGH), 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])));
     expect(m.kind).toBe('raw');
   });
 

@@ -1,8 +1,9 @@
 /**
  * rtnetlink (NETLINK_ROUTE) link and qdisc messages: struct ifinfomsg + IFLA_*
  * attributes (RTM_NEWLINK / DELLINK / GETLINK / SETLINK) and struct tcmsg +
- * TCA_* attributes (RTM_NEWQDISC / DELQDISC / GETQDISC). Other rtnetlink
- * message types are left to message.ts, which keeps them raw.
+ * TCA_* attributes (RTM_NEWQDISC / DELQDISC / GETQDISC); address and route
+ * messages (ifaddrmsg + IFA_*, rtmsg + RTA_*) come from rtnetlink-route.ts.
+ * Other rtnetlink message types are left to message.ts, which keeps them raw.
  *
  * Numbers are those of the Linux 6.1 uapi headers (include/uapi/linux/
  * rtnetlink.h, if_link.h, if.h, if_arp.h, if_tunnel.h, veth.h, pkt_sched.h).
@@ -42,6 +43,7 @@ import {
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { NLA_TYPE_MASK, NetlinkProtocol, type NlmsgHeader, align4 } from './netlink.js';
 import { IFNAMSIZ } from './ovs.js';
+import { type IfAddrMsg, type IfaAttrs, type RtMsg, type RtaAttrs, ifaAttrs, ifaddrmsg, rtaAttrs, rtmsg } from './rtnetlink-route.js';
 
 // ---------------------------------------------------------------------------
 // Constants
@@ -844,15 +846,33 @@ export interface RtnlQdiscMessage extends RtnlBase {
   attrs: TcaAttrs;
 }
 
+/** RTM_NEWADDR / DELADDR / GETADDR. */
+export interface RtnlAddrMessage extends RtnlBase {
+  family: 'addr';
+  ifaddrmsg: IfAddrMsg;
+  attrs: IfaAttrs;
+}
+
+/** RTM_NEWROUTE / DELROUTE / GETROUTE. */
+export interface RtnlRouteMessage extends RtnlBase {
+  family: 'route';
+  rtmsg: RtMsg;
+  attrs: RtaAttrs;
+}
+
 /** An rtnetlink message this codec models; `family` is the rtnetlink message family (RTM_FAM). */
-export type RtnlMessage = RtnlLinkMessage | RtnlQdiscMessage;
+export type RtnlMessage = RtnlLinkMessage | RtnlQdiscMessage | RtnlAddrMessage | RtnlRouteMessage;
 
 /** Which modeled message family an nlmsg_type belongs to. */
 export function rtmFamily(type: number): RtnlMessage['family'] | undefined {
   if (type >= RTM.NEWLINK && type <= RTM.SETLINK) return 'link';
+  if (type >= RTM.NEWADDR && type <= RTM.GETADDR) return 'addr';
+  if (type >= RTM.NEWROUTE && type <= RTM.GETROUTE) return 'route';
   if (type >= RTM.NEWQDISC && type <= RTM.GETQDISC) return 'qdisc';
   return undefined;
 }
+
+const FIXED = { link: ifinfomsg, qdisc: tcmsg, addr: ifaddrmsg, route: rtmsg } as const;
 
 /**
  * Decode the payload buf[start, end) of an rtnetlink message. Returns
@@ -863,17 +883,24 @@ export function decodeRtnl(buf: Uint8Array, dv: DataView, header: NlmsgHeader, s
   const family = rtmFamily(header.type);
   if (family === undefined) return undefined;
   const protocol = NetlinkProtocol.NETLINK_ROUTE;
-  const fixed = family === 'link' ? ifinfomsg : tcmsg;
+  const fixed = FIXED[family];
   if (end - start < fixed.size) {
-    // A link dump may still be asked for with a bare struct rtgenmsg (rtnl_dump_ifinfo accepts it): keep it raw.
-    if (header.type === RTM.GETLINK) return undefined;
+    // Link, address and route dumps may still be asked for with a bare struct rtgenmsg (OVS's route
+    // dump, glibc's getifaddrs; the kernel accepts it): keep those raw.
+    if (header.type === RTM.GETLINK || header.type === RTM.GETADDR || header.type === RTM.GETROUTE) return undefined;
     throw new NetlinkDecodeError(start, `${rtmName(header.type)} payload of ${end - start} bytes is shorter than struct ${fixed.cName} (${fixed.size})`);
   }
   const attrStart = start + fixed.size;
-  if (family === 'link') {
-    return { kind: 'rtnl', protocol, header, family, ifinfomsg: ifinfomsg.read(buf, dv, start), attrs: iflaAttrs.decode(buf, dv, attrStart, end) };
+  switch (family) {
+    case 'link':
+      return { kind: 'rtnl', protocol, header, family, ifinfomsg: ifinfomsg.read(buf, dv, start), attrs: iflaAttrs.decode(buf, dv, attrStart, end) };
+    case 'addr':
+      return { kind: 'rtnl', protocol, header, family, ifaddrmsg: ifaddrmsg.read(buf, dv, start), attrs: ifaAttrs.decode(buf, dv, attrStart, end) };
+    case 'route':
+      return { kind: 'rtnl', protocol, header, family, rtmsg: rtmsg.read(buf, dv, start), attrs: rtaAttrs.decode(buf, dv, attrStart, end) };
+    case 'qdisc':
+      return { kind: 'rtnl', protocol, header, family, tcmsg: tcmsg.read(buf, dv, start), attrs: tcaAttrs.decode(buf, dv, attrStart, end) };
   }
-  return { kind: 'rtnl', protocol, header, family, tcmsg: tcmsg.read(buf, dv, start), attrs: tcaAttrs.decode(buf, dv, attrStart, end) };
 }
 
 /** Write the payload of `msg` (its fixed struct and attributes) after the nlmsghdr. */
@@ -885,6 +912,12 @@ export function writeRtnl(w: Writer, msg: RtnlMessage): void {
   } else if (msg.family === 'qdisc') {
     tcmsg.write(w, msg.tcmsg, `${name}.tcmsg`);
     tcaAttrs.write(w, msg.attrs, name);
+  } else if (msg.family === 'addr') {
+    ifaddrmsg.write(w, msg.ifaddrmsg, `${name}.ifaddrmsg`);
+    ifaAttrs.write(w, msg.attrs, name);
+  } else if (msg.family === 'route') {
+    rtmsg.write(w, msg.rtmsg, `${name}.rtmsg`);
+    rtaAttrs.write(w, msg.attrs, name);
   } else {
     throw new NetlinkEncodeError(name, `unknown rtnetlink message family ${JSON.stringify((msg as { family: unknown }).family)}`);
   }
@@ -931,6 +964,48 @@ function tcmsgFromJson(j: Record<string, unknown>, path: string): TcMsg {
   };
 }
 
+function ifaddrToJson(h: IfAddrMsg): Record<string, JsonValue> {
+  return { ifa_family: h.family, ifa_prefixlen: h.prefixlen, ifa_flags: h.flags, ifa_scope: h.scope, ifa_index: h.index };
+}
+
+function ifaddrFromJson(j: Record<string, unknown>, path: string): IfAddrMsg {
+  return {
+    family: intField(j, 'ifa_family', path, 0, 0xff),
+    prefixlen: intField(j, 'ifa_prefixlen', path, 0, 0xff),
+    flags: intField(j, 'ifa_flags', path, 0, 0xff),
+    scope: intField(j, 'ifa_scope', path, 0, 0xff),
+    index: intField(j, 'ifa_index', path, 0, 0xffffffff),
+  };
+}
+
+function rtmsgToJson(h: RtMsg): Record<string, JsonValue> {
+  return {
+    rtm_family: h.family,
+    rtm_dst_len: h.dstLen,
+    rtm_src_len: h.srcLen,
+    rtm_tos: h.tos,
+    rtm_table: h.table,
+    rtm_protocol: h.protocol,
+    rtm_scope: h.scope,
+    rtm_type: h.type,
+    rtm_flags: h.flags,
+  };
+}
+
+function rtmsgFromJson(j: Record<string, unknown>, path: string): RtMsg {
+  return {
+    family: intField(j, 'rtm_family', path, 0, 0xff),
+    dstLen: intField(j, 'rtm_dst_len', path, 0, 0xff),
+    srcLen: intField(j, 'rtm_src_len', path, 0, 0xff),
+    tos: intField(j, 'rtm_tos', path, 0, 0xff),
+    table: intField(j, 'rtm_table', path, 0, 0xff),
+    protocol: intField(j, 'rtm_protocol', path, 0, 0xff),
+    scope: intField(j, 'rtm_scope', path, 0, 0xff),
+    type: intField(j, 'rtm_type', path, 0, 0xff),
+    flags: intField(j, 'rtm_flags', path, 0, 0xffffffff),
+  };
+}
+
 /** An integer field of a JSON object (absent: 0); "0x..." strings are accepted for handles and masks. */
 function intField(j: Record<string, unknown>, key: string, path: string, min: number, max: number): number {
   let v = j[key] ?? 0;
@@ -948,8 +1023,16 @@ function jsonObject(json: unknown, path: string): Record<string, unknown> {
 
 /** The JSON form of an rtnetlink payload: struct fields by C name (ifi_index, tcm_parent, ...) and `attrs` by uapi name. */
 export function rtnlToJson(msg: RtnlMessage): Record<string, JsonValue> {
-  if (msg.family === 'link') return { ...ifinfoToJson(msg.ifinfomsg), attrs: iflaAttrs.toJson(msg.attrs) };
-  return { ...tcmsgToJson(msg.tcmsg), attrs: tcaAttrs.toJson(msg.attrs) };
+  switch (msg.family) {
+    case 'link':
+      return { ...ifinfoToJson(msg.ifinfomsg), attrs: iflaAttrs.toJson(msg.attrs) };
+    case 'addr':
+      return { ...ifaddrToJson(msg.ifaddrmsg), attrs: ifaAttrs.toJson(msg.attrs) };
+    case 'route':
+      return { ...rtmsgToJson(msg.rtmsg), attrs: rtaAttrs.toJson(msg.attrs) };
+    case 'qdisc':
+      return { ...tcmsgToJson(msg.tcmsg), attrs: tcaAttrs.toJson(msg.attrs) };
+  }
 }
 
 /**
@@ -964,6 +1047,12 @@ export function rtnlFromJson(json: Record<string, unknown>, header: NlmsgHeader,
   }
   if (family === 'qdisc') {
     return { kind: 'rtnl', protocol, header, family, tcmsg: tcmsgFromJson(json, path), attrs: tcaAttrs.fromJson(json.attrs ?? {}, `${path}.attrs`) };
+  }
+  if (family === 'addr') {
+    return { kind: 'rtnl', protocol, header, family, ifaddrmsg: ifaddrFromJson(json, path), attrs: ifaAttrs.fromJson(json.attrs ?? {}, `${path}.attrs`) };
+  }
+  if (family === 'route') {
+    return { kind: 'rtnl', protocol, header, family, rtmsg: rtmsgFromJson(json, path), attrs: rtaAttrs.fromJson(json.attrs ?? {}, `${path}.attrs`) };
   }
   throw new NetlinkEncodeError(path, `rtnetlink message type ${header.type} is not modeled: give its payload as a hex string`);
 }

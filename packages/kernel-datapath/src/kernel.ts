@@ -51,6 +51,12 @@ export interface KernelOptions {
   dumpChunkSize?: number;
   /** Load the openvswitch module (default true): without it, userspace finds no ovs_* family. */
   openvswitch?: boolean;
+  /**
+   * The IP layer's own addresses and routes in every namespace (default true:
+   * lo's 127.0.0.1 and ::1, IPv6 link-locals, ff00::/8; see addrconf.ts).
+   * false leaves the tables empty, for a test to load a captured machine's.
+   */
+  addrconf?: boolean;
 }
 
 /** What a protocol handler (genl, rtnetlink) is given for one request. */
@@ -89,11 +95,13 @@ export class Kernel {
   private readonly handlers = new Map<number, ProtocolHandler>();
   private nextPortId = 1_000_000;
   private nsSeed = 0;
+  private readonly addrconf: boolean;
 
   constructor(opts: KernelOptions = {}) {
     this.profile = opts.profile ?? 'linux-6.1';
     this.nCpus = opts.nCpus ?? 2;
     this.dumpChunkSize = opts.dumpChunkSize ?? 16384;
+    this.addrconf = opts.addrconf ?? true;
     this.genl = new GenlRegistry({ firstFamilyId: opts.firstFamilyId ?? 32, firstMcastGroup: opts.firstMcastGroup ?? 9 });
     this.genl.register(nlctrlRegistration(this.genl, (f, sock, seq, flags) => this.ctrlFamilyMessage(f, sock, seq, flags)), [16]);
     this.handlers.set(NetlinkProtocol.NETLINK_GENERIC, (req) => this.genlRequest(req));
@@ -109,7 +117,7 @@ export class Kernel {
   netns(name: string): Netns {
     let ns = this.namespaces.get(name);
     if (ns === undefined) {
-      ns = new Netns(name, this.nsSeed++);
+      ns = new Netns(name, this.nsSeed++, { addrconf: this.addrconf });
       this.namespaces.set(name, ns);
       for (const hook of this.netnsHooks) hook(ns);
     }

@@ -1,9 +1,13 @@
 /**
  * Network namespaces and their net_devices: the device table the vports bind
  * to (name, ifindex, MAC, MTU, flags, the rx_handler a vport registers) and
- * that rtnetlink shows and changes.
+ * that rtnetlink shows and changes; and each namespace's IP addresses and
+ * routes (ifaddr.ts, fib.ts, addrconf.ts).
  */
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, Errno, IFF, IF_OPER, NetlinkErrnoError } from '@ovs/genl-codec';
+import { Addrconf } from './addrconf.js';
+import { Fib } from './fib.js';
+import { InetAddresses } from './ifaddr.js';
 
 /** The rx_handler slot of a net_device: who consumes its packets (a vport, a bridge...). */
 export interface RxHandlerOwner {
@@ -85,13 +89,23 @@ export class Netns {
   private lastIfindex = 0;
   private macCounter = 0;
   readonly listeners: NetnsListener[] = [];
+  /** The IPv4 and IPv6 routing tables. */
+  readonly fib = new Fib();
+  /** The IPv4 and IPv6 addresses of the devices. */
+  readonly addresses: InetAddresses = new InetAddresses(this, this.fib);
+  /** What the IP layer does by itself as devices come and go (`addrconf.auto = false` stops its own addresses). */
+  readonly addrconf: Addrconf = new Addrconf(this);
 
   constructor(
     readonly name: string,
     /** A namespace id seed, so MACs differ across namespaces. */
     private readonly seed: number,
+    opts: { addrconf?: boolean } = {},
   ) {
-    this.addDevice({ name: 'lo', kind: 'loopback', mac: new Uint8Array(6) });
+    this.addrconf.auto = opts.addrconf ?? true;
+    // lo is up from the start: 127.0.0.1/8 and ::1 with their routes (unless addrconf is off).
+    const lo = this.addDevice({ name: 'lo', kind: 'loopback', mac: new Uint8Array(6) });
+    this.addrconf.sync(lo, { up: true, ready: true, carrier: true });
   }
 
   get devices(): IterableIterator<NetDevice> {
@@ -133,6 +147,8 @@ export class Netns {
     this.byName.delete(dev.name);
     this.byIndex.delete(dev.ifindex);
     for (const l of this.listeners) l.linkChanged(dev, 'del');
+    // Without rtnetlink listening (it calls this first, before RTM_DELLINK), the IP layer still lets go.
+    this.addrconf.unregister(dev);
     const peer = dev.peer;
     if (peer !== undefined) {
       dev.peer = undefined;

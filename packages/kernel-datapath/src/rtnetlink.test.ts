@@ -166,13 +166,17 @@ describe('rtnetlink_rcv_msg dispatch', () => {
     expect(errorOf(ask(s, linkMsg(RTM.GETNEIGH, NLM_F.DUMP, 4, {})))).toEqual({ error: -Errno.EOPNOTSUPP });
   });
 
-  it('dumps addresses and routes as empty (rtnl_dump_all with no address family)', () => {
+  it("dumps lo's addresses and routes, and netconf as empty (rtnl_dump_all with no address family)", () => {
     const k = kernel();
     const s = k.socket({ protocol: ROUTE });
-    for (const type of [RTM.GETADDR, RTM.GETROUTE, RTM.GETNETCONF]) {
+    for (const [type, n] of [
+      [RTM.GETADDR, 2],
+      [RTM.GETROUTE, 4],
+      [RTM.GETNETCONF, 0],
+    ] as const) {
       const msgs = ask(s, linkMsg(type, NLM_F.DUMP, 7, {}));
-      expect(msgs.map((m) => m.kind)).toEqual(['done']);
-      expect(msgs[0]!.header.flags).toBe(NLM_F.MULTI);
+      expect(msgs.map((m) => m.kind)).toEqual([...new Array<string>(n).fill('rtnl'), 'done']);
+      for (const m of msgs) expect(m.header.flags).toBe(NLM_F.MULTI);
     }
   });
 

@@ -8,9 +8,14 @@
  * and RTM_NEWLINK / RTM_DELLINK notifications to RTNLGRP_LINK.
  *
  * Replies and notifications are built as rtnl_fill_ifinfo() builds them, in
- * its attribute order (which @ovs/genl-codec's iflaAttrs follows). The model
- * has no IP layer, so IFLA_AF_SPEC is always an empty nest (what the kernel
- * writes for a device being unregistered, whose inet/inet6 data are gone).
+ * its attribute order (which @ovs/genl-codec's iflaAttrs follows).
+ * IFLA_AF_SPEC is always an empty nest (what the kernel writes for a device
+ * being unregistered, whose inet/inet6 data are gone): the per-device IPv4 and
+ * IPv6 settings are not modelled.
+ *
+ * Address and route requests go to rtnetlink-inet.ts; this module tells the
+ * namespace's IP layer (addrconf.ts) what becomes of each device: up, down,
+ * carrier, unregistered.
  *
  * Like the captured Debian 6.1.192 kernel (golden/vswitchd-ports.json), the
  * RTM_DELLINK notification of a device deleted by an rtnetlink request carries
@@ -68,6 +73,7 @@ import type { HandlerResult } from './genetlink.js';
 import type { Kernel, ProtocolHandler, Request } from './kernel.js';
 import type { KernelSocket } from './ksocket.js';
 import { type NetDevice, type Netns, type NetnsListener, validIfname } from './netns.js';
+import { InetRtnetlink } from './rtnetlink-inet.js';
 
 // ---------------------------------------------------------------------------
 // Constants
@@ -855,8 +861,12 @@ class Rtnetlink {
   /** The request whose device removals are under way (DELLINK notifications carry its port id and seq). */
   private delCtx: NotifyCtx | undefined;
   private readonly listener: NetnsListener = { linkChanged: (dev, event) => this.linkChanged(dev, event) };
+  /** RTM_*ADDR and RTM_*ROUTE. */
+  private readonly inet: InetRtnetlink;
 
-  constructor(private readonly kernel: Kernel) {}
+  constructor(private readonly kernel: Kernel) {
+    this.inet = new InetRtnetlink(kernel, (dev) => this.state(dev).carrier);
+  }
 
   /** Listen to every namespace not yet listened to. */
   attachNamespaces(): void {
@@ -864,8 +874,23 @@ class Rtnetlink {
       if (this.attached.has(ns)) continue;
       this.attached.add(ns);
       ns.listeners.push(this.listener);
-      for (const dev of ns.devices) this.state(dev);
+      this.inet.attach(ns);
+      for (const dev of ns.devices) {
+        this.state(dev);
+        this.ipSync(dev);
+      }
     }
+  }
+
+  /**
+   * Tell the namespace's IP layer the device's state (it turns changes into
+   * NETDEV_UP / CHANGE / DOWN): up, addrconf_link_ready() (operstate up or
+   * unknown, a qdisc attached), carrier.
+   */
+  private ipSync(dev: NetDevice): void {
+    if (!this.isRegistered(dev)) return;
+    const st = this.state(dev);
+    dev.netns.addrconf.sync(dev, { up: dev.isUp, ready: dev.isUp && operUp(dev.operstate) && st.qdiscAttached, carrier: st.carrier });
   }
 
   // -------------------------------------------------------------------------
@@ -973,6 +998,7 @@ class Rtnetlink {
       dev.operstate = st.carrier ? (dev.kind === 'loopback' ? dev.operstate : IF_OPER.UNKNOWN) : this.defaultOperstate(dev);
       if (dev.isUp) st.qdiscAttached = true;
       this.notify(dev, RTM.NEWLINK, 0xffffffff);
+      this.ipSync(dev);
       return;
     }
     // A change made elsewhere: what opening or closing the device entails here, then RTM_NEWLINK
@@ -990,6 +1016,7 @@ class Rtnetlink {
     const changes = (st.lastFlags ^ this.kernelFlags(dev)) >>> 0;
     if (masterChanged) this.notify(dev, RTM.NEWLINK, 0, undefined, false, st.lastPromiscuity);
     if (changes || !masterChanged) this.notify(dev, RTM.NEWLINK, changes);
+    this.ipSync(dev);
     this.runLinkwatch();
   }
 
@@ -1002,6 +1029,8 @@ class Rtnetlink {
       this.notify(dev, RTM.NEWLINK, IFF.UP | IFF.RUNNING);
     }
     const st = this.state(dev);
+    // NETDEV_UNREGISTER: the device's addresses and routes go before RTM_DELLINK.
+    dev.netns.addrconf.unregister(dev);
     if (st.initialized || !st.profile.linkOps) this.notify(dev, RTM.DELLINK, 0xffffffff, this.delCtx, true);
     // A veth's peer lost its carrier.
     this.runLinkwatch();
@@ -1063,6 +1092,7 @@ class Rtnetlink {
       } else {
         this.syncFlags(dev);
       }
+      this.ipSync(dev); // NETDEV_CHANGE
     }
   }
 
@@ -1081,6 +1111,7 @@ class Rtnetlink {
     dev.flags |= IFF.UP;
     this.state(dev).qdiscAttached = true;
     this.syncFlags(dev);
+    this.ipSync(dev); // NETDEV_UP
     return 0;
   }
 
@@ -1094,6 +1125,7 @@ class Rtnetlink {
     }
     dev.flags &= ~IFF.UP;
     this.syncFlags(dev);
+    this.ipSync(dev); // NETDEV_DOWN
   }
 
   /** __dev_change_flags(). Returns an errno (open failures). */
@@ -1294,9 +1326,10 @@ class Rtnetlink {
             return this.dumpLinks(m);
           case RTM.GETQDISC:
             return this.kernel.startDump(req.sock, req.seq, () => ({ done: true, error: 0 }));
-          // rtnl_dump_all(): the per-family dumps; the model has no address family with any.
           case RTM.GETADDR:
           case RTM.GETROUTE:
+            return this.inet.handle(req);
+          // rtnl_dump_all(): the per-family dumps; the model has no netconf to show.
           case RTM.GETNETCONF:
             return this.kernel.startDump(req.sock, req.seq, () => ({ done: true, error: 0 }));
           default:
@@ -1324,6 +1357,15 @@ class Rtnetlink {
         case RTM.GETQDISC:
           result = this.getQdisc(m);
           break;
+        case RTM.NEWADDR:
+        case RTM.DELADDR:
+        case RTM.NEWROUTE:
+        case RTM.DELROUTE: {
+          const answer = this.inet.handle(req);
+          if (typeof answer === 'symbol') return answer;
+          result = answer;
+          break;
+        }
         default:
           return -Errno.EOPNOTSUPP;
       }

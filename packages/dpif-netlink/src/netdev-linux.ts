@@ -1,0 +1,268 @@
+/**
+ * The netdev objects ovs-dpctl's code paths touch (lib/netdev.c,
+ * lib/netdev-linux.c, lib/netdev-vport.c), with the caches that decide which
+ * netlink requests real OVS sends:
+ *
+ * - netdev_open()/netdev_close(): one shared, refcounted object per name; a
+ *   device opened without a type is "auto-classified" as `system` and is
+ *   replaced (not reused) when someone opens it with another type.
+ * - netdev_linux_netnsid_update(): the first question about a system or
+ *   internal device ("is it in another namespace?") is an OVS_VPORT_CMD_GET
+ *   by name, cached on the object when it succeeds (or when the module is
+ *   missing: ENOENT); a device that is not a vport (ENODEV) stays unknown and
+ *   is asked again next time. These are the GETs that fill the start of every
+ *   ovs-dpctl capture.
+ * - the process-wide getifaddrs() cache (an RTM_GETLINK and an RTM_GETADDR
+ *   dump), flushed when the routing table is reset.
+ *
+ * Where OVS uses an ioctl (SIOCGIFFLAGS to check that a device exists,
+ * SIOCSIFFLAGS to bring it up), this uses the rtnetlink equivalent, since a
+ * NetlinkSocket is all there is.
+ */
+import { AF_INET, AF_INET6, Errno, IFF, type Message, NLM_F, NetlinkProtocol, RTM, type RtnlLinkMessage } from '@ovs/genl-codec';
+import type { LogFn } from './dpif-netlink.js';
+import { DpifError, type NlSock } from './nl-sock.js';
+
+/** The netdev classes this layer knows, as OVS names them. */
+const LINUX_TYPES = new Set(['system', 'internal', 'tap']);
+const VPORT_TYPES = new Set(['vxlan', 'geneve', 'gre', 'lisp', 'stt', 'erspan', 'ip6erspan', 'ip6gre', 'gtpu', 'bareudp', 'patch']);
+
+/** netdev_vport_type_from_name(): tunnel device names made by dpif-netlink (vxlan_sys_4789, gre_sys...). */
+const DPIF_PORT_PREFIXES: Array<[string, string]> = [
+  ['genev_sys', 'geneve'],
+  ['gre_sys', 'gre'],
+  ['vxlan_sys', 'vxlan'],
+  ['lisp_sys', 'lisp'],
+  ['stt_sys', 'stt'],
+  ['erspan_sys', 'erspan'],
+  ['ip6erspan_sys', 'ip6erspan'],
+  ['ip6gre_sys', 'ip6gre'],
+  ['gtpu_sys', 'gtpu'],
+  ['udp_sys', 'bareudp'],
+];
+
+export function netdevVportTypeFromName(name: string): string | undefined {
+  return DPIF_PORT_PREFIXES.find(([prefix]) => name.startsWith(prefix))?.[1];
+}
+
+/** struct netnsid: unknown, the local namespace, or a remote one's id. */
+export type Netnsid = 'unset' | 'local' | number;
+
+export class Netdev {
+  refs = 0;
+  netnsid: Netnsid = 'unset';
+  ifindex: number | undefined;
+  mac: Uint8Array | undefined;
+
+  constructor(
+    readonly name: string,
+    /** The class: system, internal, tap, vxlan, ... */
+    readonly type: string,
+    /** Opened without a type: any typed open replaces it. */
+    readonly autoClassified: boolean,
+  ) {}
+
+  get isLinux(): boolean {
+    return LINUX_TYPES.has(this.type);
+  }
+}
+
+/** One address of a device as getifaddrs() reports it: IPv4 as v4-mapped IPv6. */
+export interface IfAddr {
+  name: string;
+  addr: Uint8Array;
+  mask: Uint8Array;
+}
+
+/** What the netdev layer needs of the datapath provider: dpif_netlink_vport_get(). */
+export type VportGet = (name: string) => Promise<{ netnsid?: number }>;
+
+/** An IPv4 address as a v4-mapped IPv6 address (in6_addr_set_mapped_ipv4). */
+export function mappedIpv4(v4: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16);
+  out[10] = 0xff;
+  out[11] = 0xff;
+  out.set(v4.subarray(0, 4), 12);
+  return out;
+}
+
+/** A prefix length as a 16-byte mask (IPv4 lengths count from bit 96). */
+export function prefixMask(plen: number): Uint8Array {
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) {
+    const bits = Math.max(0, Math.min(8, plen - i * 8));
+    out[i] = (0xff00 >> bits) & 0xff;
+  }
+  return out;
+}
+
+export class NetdevRegistry {
+  /** netdev_shash: the live objects by name. */
+  private readonly devices = new Map<string, Netdev>();
+  /** The getifaddrs() result, until flushed. */
+  private ifAddrs: IfAddr[] | undefined;
+
+  constructor(
+    private readonly rtnl: NlSock,
+    private readonly vportGet: VportGet,
+    private readonly log: LogFn = () => {},
+  ) {}
+
+  /** netdev_from_name(): the live object, if any. */
+  get(name: string): Netdev | undefined {
+    return this.devices.get(name);
+  }
+
+  /** netdev_get_type_from_name(). */
+  typeFromName(name: string): string | undefined {
+    return netdevVportTypeFromName(name) ?? this.devices.get(name)?.type;
+  }
+
+  /**
+   * netdev_open(): the live object of that name (a typed open of an
+   * auto-classified one makes a new object), or a new one; a system device
+   * must exist, an internal one need not yet. Throws DpifError.
+   */
+  async open(name: string, type?: string): Promise<Netdev> {
+    if (name === '') throw new DpifError(Errno.EINVAL);
+    let dev = this.devices.get(name);
+    if (dev && type && type !== dev.type) {
+      if (!dev.autoClassified) throw new DpifError(Errno.EEXIST);
+      // Its holders keep it; new opens get a properly typed object.
+      this.devices.delete(name);
+      dev = undefined;
+    }
+    if (!dev) {
+      const cls = type || 'system';
+      if (!LINUX_TYPES.has(cls) && !VPORT_TYPES.has(cls)) {
+        this.log('WARN', 'netdev', `could not create netdev ${name} of unknown type ${cls}`);
+        throw new DpifError(Errno.EAFNOSUPPORT);
+      }
+      dev = new Netdev(name, cls, !type);
+      if (cls === 'system' || cls === 'internal') await this.construct(dev);
+      this.devices.set(name, dev);
+    }
+    dev.refs++;
+    return dev;
+  }
+
+  /** netdev_close(): the last reference destroys the object (and its caches). */
+  close(dev: Netdev): void {
+    if (--dev.refs === 0 && this.devices.get(dev.name) === dev) this.devices.delete(dev.name);
+  }
+
+  /** netdev_linux_construct(): the device must exist (get_flags), unless it is an internal port still to be made. */
+  private async construct(dev: Netdev): Promise<void> {
+    try {
+      await this.getLink(dev.name);
+    } catch (err) {
+      if (err instanceof DpifError && err.errno === Errno.ENODEV && dev.type === 'internal') return;
+      throw err;
+    }
+  }
+
+  /** netdev_linux_netnsid_update(). */
+  async netnsidUpdate(dev: Netdev): Promise<void> {
+    if (!dev.isLinux || dev.netnsid !== 'unset') return;
+    if (dev.type === 'tap') {
+      dev.netnsid = 'local';
+      return;
+    }
+    try {
+      const reply = await this.vportGet(dev.name);
+      dev.netnsid = reply.netnsid ?? 'local';
+    } catch (err) {
+      if (!(err instanceof DpifError)) throw err;
+      // No API (module not loaded): assume local. Anything else: still unknown.
+      if (err.errno === Errno.ENOENT) dev.netnsid = 'local';
+    }
+  }
+
+  private async remote(dev: Netdev): Promise<boolean> {
+    await this.netnsidUpdate(dev);
+    return typeof dev.netnsid === 'number';
+  }
+
+  /** netdev_get_addr_list(): the device's addresses from the getifaddrs() cache; EADDRNOTAVAIL if none. */
+  async getAddrList(dev: Netdev): Promise<IfAddr[]> {
+    if (!dev.isLinux || (await this.remote(dev))) throw new DpifError(Errno.EOPNOTSUPP);
+    const all = await this.getifaddrs();
+    const mine = all.filter((a) => a.name === dev.name);
+    if (mine.length === 0) throw new DpifError(Errno.EADDRNOTAVAIL);
+    return mine;
+  }
+
+  /** netdev_get_flags() of netdev-linux: netdev_linux_update_via_netlink(), which also caches ifindex and MAC. */
+  async getFlags(dev: Netdev): Promise<number> {
+    if (!dev.isLinux) return IFF.UP;
+    if (await this.remote(dev)) throw new DpifError(Errno.EOPNOTSUPP);
+    const link = await this.getLink(dev.name, true);
+    dev.ifindex = link.ifinfomsg.index;
+    dev.mac = link.attrs.address;
+    return link.ifinfomsg.flags;
+  }
+
+  /** netdev_get_ifindex(): netdev-linux asks the kernel unless cached; tunnels answer without netlink. */
+  async getIfindex(dev: Netdev): Promise<number | undefined> {
+    if (!dev.isLinux) return undefined;
+    if (await this.remote(dev)) throw new DpifError(Errno.EOPNOTSUPP);
+    if (dev.ifindex === undefined) dev.ifindex = (await this.getLink(dev.name)).ifinfomsg.index;
+    return dev.ifindex;
+  }
+
+  /** netdev_turn_flags_on(IFF_UP): SIOCSIFFLAGS in OVS, RTM_SETLINK here. */
+  async setUp(dev: Netdev): Promise<void> {
+    if (!dev.isLinux) return;
+    await this.rtnl.transact(linkMessage(RTM.SETLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: dev.name }, IFF.UP));
+  }
+
+  /** The link by name (RTM_GETLINK). */
+  async getLink(name: string, extMask = false): Promise<RtnlLinkMessage> {
+    const [reply] = await this.rtnl.transact(linkMessage(RTM.GETLINK, NLM_F.REQUEST, extMask ? { ifname: name, extMask: 8 /* RTEXT_FILTER_SKIP_STATS */ } : { ifname: name }));
+    return reply as RtnlLinkMessage;
+  }
+
+  /** netdev_get_addrs_list_flush(). */
+  flushAddrs(): void {
+    this.ifAddrs = undefined;
+  }
+
+  /** glibc getifaddrs(): an RTM_GETLINK dump for the names, an RTM_GETADDR dump for the addresses. */
+  private async getifaddrs(): Promise<IfAddr[]> {
+    if (this.ifAddrs) return this.ifAddrs;
+    const names = new Map<number, string>();
+    for (const m of await this.rtnl.transact(rtgenDump(RTM.GETLINK, 17 /* AF_PACKET */))) {
+      if (m.kind === 'rtnl' && m.family === 'link' && m.attrs.ifname !== undefined) names.set(m.ifinfomsg.index, m.attrs.ifname);
+    }
+    const out: IfAddr[] = [];
+    for (const m of await this.rtnl.transact(rtgenDump(RTM.GETADDR, 0))) {
+      if (m.kind !== 'rtnl' || m.family !== 'addr') continue;
+      const name = names.get(m.ifaddrmsg.index);
+      const { family, prefixlen } = m.ifaddrmsg;
+      if (name === undefined || (family !== AF_INET && family !== AF_INET6)) continue;
+      // getifaddrs() takes IFA_LOCAL for IPv4 when present, IFA_ADDRESS otherwise.
+      const raw = family === AF_INET ? (m.attrs.local ?? m.attrs.address) : m.attrs.address;
+      if (raw === undefined) continue;
+      out.push(family === AF_INET ? { name, addr: mappedIpv4(raw), mask: prefixMask(96 + prefixlen) } : { name, addr: raw.slice(0, 16), mask: prefixMask(prefixlen) });
+    }
+    this.ifAddrs = out;
+    return out;
+  }
+}
+
+/** An RTM_*LINK request with an empty ifinfomsg (flags/change for IFF_UP when `up` is given). */
+export function linkMessage(type: number, flags: number, attrs: RtnlLinkMessage['attrs'], up?: number): RtnlLinkMessage {
+  return {
+    kind: 'rtnl',
+    protocol: NetlinkProtocol.NETLINK_ROUTE,
+    header: { len: 0, type, flags, seq: 0, pid: 0 },
+    family: 'link',
+    ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: up ?? 0, change: up ?? 0 },
+    attrs,
+  };
+}
+
+/** A dump request whose body is a bare struct rtgenmsg, as OVS's route dump and glibc's getifaddrs() send them. */
+export function rtgenDump(type: number, family: number, flags: number = NLM_F.REQUEST | NLM_F.DUMP): Message {
+  return { kind: 'raw', protocol: NetlinkProtocol.NETLINK_ROUTE, header: { len: 0, type, flags, seq: 0, pid: 0 }, payload: Uint8Array.of(family) };
+}
