@@ -1,0 +1,192 @@
+/**
+ * An OVSDB client (the JSON-RPC side of ovsdb-client and lib/jsonrpc.c):
+ * requests matched to replies by id, notifications as events, replies to the
+ * server's "echo" probes, and, when asked, reconnection with exponential
+ * backoff (requests in flight when the connection drops fail with
+ * ConnectionClosedError; the caller decides whether to resend).
+ */
+import { EventEmitter } from 'node:events';
+import { type Socket, connect as netConnect } from 'node:net';
+import { OvsdbError } from './errors.js';
+import type { Json } from './json.js';
+import { Connection, type Message } from './jsonrpc.js';
+
+export class ConnectionClosedError extends Error {
+  override name = 'ConnectionClosedError';
+}
+
+/** A JSON-RPC error reply; `ovsdb` is the <error> object decoded. */
+export class RpcError extends Error {
+  override name = 'RpcError';
+  readonly ovsdb: OvsdbError;
+  constructor(
+    readonly method: string,
+    readonly error: Json,
+  ) {
+    const e = OvsdbError.fromJson(error);
+    super(`${method}: ${e.message}`);
+    this.ovsdb = e;
+  }
+}
+
+export interface ReconnectOptions {
+  /** First delay, doubled after each failure. Default 100 ms. */
+  minMs?: number;
+  /** Largest delay. Default 8000 ms (ovsdb's reconnect.c default). */
+  maxMs?: number;
+}
+
+export interface ClientOptions {
+  reconnect?: boolean | ReconnectOptions;
+  maxMessageBytes?: number;
+}
+
+/** "unix:PATH" or "tcp:HOST:PORT" (HOST may be [IPv6]). */
+export function parseRemote(remote: string): { path: string } | { host: string; port: number } {
+  if (remote.startsWith('unix:')) return { path: remote.slice(5) };
+  const m = /^tcp:(\[[^\]]+\]|[^:]+):(\d+)$/.exec(remote);
+  if (m) return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  throw new Error(`${remote}: unsupported remote (use unix:PATH or tcp:HOST:PORT)`);
+}
+
+function openSocket(remote: string): Promise<Socket> {
+  const target = parseRemote(remote);
+  return new Promise((resolve, reject) => {
+    const sock = 'path' in target ? netConnect(target.path) : netConnect(target.port, target.host);
+    sock.once('connect', () => {
+      sock.removeListener('error', reject);
+      resolve(sock);
+    });
+    sock.once('error', reject);
+  });
+}
+
+interface Pending {
+  method: string;
+  resolve: (v: Json) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Events: 'notification' (method, params), 'disconnect' (), 'reconnect' ()
+ * after a dropped connection was re-established, 'close' () when closed for good.
+ */
+export class OvsdbClient extends EventEmitter {
+  private conn!: Connection;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+  private retryTimer?: NodeJS.Timeout;
+
+  private constructor(
+    readonly remote: string,
+    private readonly opts: ClientOptions,
+  ) {
+    super();
+  }
+
+  static async connect(remote: string, opts: ClientOptions = {}): Promise<OvsdbClient> {
+    const c = new OvsdbClient(remote, opts);
+    c.attach(await openSocket(remote));
+    return c;
+  }
+
+  get connected(): boolean {
+    return !this.closed && this.conn.isOpen;
+  }
+
+  private attach(sock: Socket): void {
+    this.conn = new Connection(sock, { maxMessageBytes: this.opts.maxMessageBytes });
+    this.conn.on('message', (m: Message) => this.onMessage(m));
+    this.conn.on('close', () => this.onClose());
+  }
+
+  private onMessage(m: Message): void {
+    if (m.kind === 'reply') {
+      const p = typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
+      if (!p) return;
+      this.pending.delete(m.id as number);
+      if (m.error !== null) p.reject(new RpcError(p.method, m.error));
+      else p.resolve(m.result);
+      return;
+    }
+    if (m.method === 'echo' && m.id !== null) {
+      this.conn.reply(m.id, m.params);
+      return;
+    }
+    this.emit('notification', m.method, m.params);
+  }
+
+  private onClose(): void {
+    for (const p of this.pending.values()) p.reject(new ConnectionClosedError(`${this.remote}: connection closed`));
+    this.pending.clear();
+    if (this.closed) return;
+    this.emit('disconnect');
+    if (this.opts.reconnect) this.scheduleReconnect(0);
+    else {
+      this.closed = true;
+      this.emit('close');
+    }
+  }
+
+  private scheduleReconnect(attempt: number): void {
+    const r = typeof this.opts.reconnect === 'object' ? this.opts.reconnect : {};
+    const delay = attempt === 0 ? 0 : Math.min(r.maxMs ?? 8000, (r.minMs ?? 100) * 2 ** (attempt - 1));
+    this.retryTimer = setTimeout(() => {
+      openSocket(this.remote).then(
+        (sock) => {
+          if (this.closed) {
+            sock.destroy();
+            return;
+          }
+          this.attach(sock);
+          this.emit('reconnect');
+        },
+        () => {
+          if (!this.closed) this.scheduleReconnect(attempt + 1);
+        },
+      );
+    }, delay);
+  }
+
+  /** Sends a request; resolves with its result, rejects with RpcError or ConnectionClosedError. */
+  request(method: string, params: Json[]): Promise<Json> {
+    if (this.closed || !this.conn.isOpen) return Promise.reject(new ConnectionClosedError(`${this.remote}: not connected`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { method, resolve, reject });
+      this.conn.request(method, params, id);
+    });
+  }
+
+  notify(method: string, params: Json[]): void {
+    if (this.conn.isOpen) this.conn.notify(method, params);
+  }
+
+  async listDbs(): Promise<string[]> {
+    return (await this.request('list_dbs', [])) as string[];
+  }
+
+  getSchema(db: string): Promise<Json> {
+    return this.request('get_schema', [db]);
+  }
+
+  /** Raw "transact": the results array, one entry per operation (+1 for a commit error). */
+  async transact(db: string, ...ops: Json[]): Promise<Json[]> {
+    return (await this.request('transact', [db, ...ops])) as Json[];
+  }
+
+  echo(...params: Json[]): Promise<Json> {
+    return this.request('echo', params);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.conn.close();
+    for (const p of this.pending.values()) p.reject(new ConnectionClosedError(`${this.remote}: closed`));
+    this.pending.clear();
+    this.emit('close');
+  }
+}

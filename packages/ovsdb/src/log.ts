@@ -1,0 +1,315 @@
+/**
+ * The database file, in ovsdb-server's standalone format (ovsdb/log.c,
+ * ovsdb/file.c), so `ovsdb-tool` and the real `ovsdb-server` read ours and we
+ * read theirs: records of
+ *
+ *     OVSDB JSON <length> <sha1 of the JSON text>\n<JSON text>\n
+ *
+ * the first one the schema, each next one a committed transaction
+ * {"<table>": {"<uuid>": <row> | null}, "_date": ms, "_comment": ...,
+ * "_is_diff": true} (a modified row's columns are diffs, as OVS ≥ 2.15
+ * writes them; records without "_is_diff" hold whole values).
+ *
+ * Every commit is appended and fsynced before it is acknowledged. A record
+ * that is cut short or fails its checksum (a crash mid-write) ends the log:
+ * it is dropped with a warning and the file truncated there. Compaction
+ * writes a snapshot (schema + one record with every row) to FILE.tmp and
+ * renames it over FILE.
+ */
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefault } from './datum.js';
+import { type ChangeSet, Database, type Row, newRowFields } from './db.js';
+import { OvsdbError } from './errors.js';
+import { type Json, type JsonObject, isObject, isUuid } from './json.js';
+import { type DatabaseSchema, parseSchema } from './schema.js';
+
+const MAGIC = 'OVSDB JSON';
+
+export function encodeRecord(json: Json): Buffer {
+  const data = Buffer.from(`${JSON.stringify(json)}\n`, 'utf8');
+  const sha1 = createHash('sha1').update(data).digest('hex');
+  return Buffer.concat([Buffer.from(`${MAGIC} ${data.length} ${sha1}\n`, 'ascii'), data]);
+}
+
+export interface ReadResult {
+  records: Json[];
+  /** Bytes of valid records; anything after is garbage. */
+  validLength: number;
+  /** Why reading stopped early, if it did. */
+  problem?: string;
+}
+
+/** Splits a file's bytes into records, stopping at the first bad one. */
+export function readRecords(buf: Buffer): ReadResult {
+  const records: Json[] = [];
+  let off = 0;
+  while (off < buf.length) {
+    const nl = buf.indexOf(0x0a, off);
+    const stop = (problem: string): ReadResult => ({ records, validLength: off, problem });
+    if (nl < 0 || nl - off > 200) return stop(`record header at offset ${off} is incomplete`);
+    const m = /^OVSDB JSON (\d+) ([0-9a-f]{40})$/.exec(buf.toString('latin1', off, nl));
+    if (!m) return stop(`record at offset ${off} has a bad header`);
+    const len = Number(m[1]);
+    const start = nl + 1;
+    if (start + len > buf.length) return stop(`record at offset ${off} is truncated (${buf.length - start} of ${len} bytes)`);
+    const data = buf.subarray(start, start + len);
+    if (createHash('sha1').update(data).digest('hex') !== m[2]) return stop(`record at offset ${off} fails its SHA-1 check`);
+    let json: Json;
+    try {
+      json = JSON.parse(data.toString('utf8')) as Json;
+    } catch {
+      return stop(`record at offset ${off} is not valid JSON`);
+    }
+    records.push(json);
+    off = start + len;
+  }
+  return { records, validLength: off };
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+function fsyncDir(path: string): void {
+  try {
+    const fd = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic.
+  }
+}
+
+/** A row in the file's format: the non-default, persistent columns. */
+function rowJson(db: Database, table: string, fields: Row['fields']): JsonObject {
+  const o: JsonObject = {};
+  for (const c of db.table(table)!.schema.userColumns) {
+    if (c.ephemeral) continue;
+    const d = fields[c.name]!;
+    if (!isDefault(d, c.type)) o[c.name] = datumToJson(d, c.type);
+  }
+  return o;
+}
+
+/**
+ * A modified row: the changed persistent columns as diffs (as ovsdb-server
+ * writes them since OVS 2.15), so that adding one port to a bridge with
+ * thousands writes one UUID, not the whole set.
+ */
+function rowDiffJson(db: Database, table: string, old: Row['fields'], next: Row['fields'], changed: ReadonlySet<string>): JsonObject {
+  const o: JsonObject = {};
+  for (const c of db.table(table)!.schema.userColumns) {
+    if (c.ephemeral || !changed.has(c.name)) continue;
+    o[c.name] = datumToJson(datumDiff(old[c.name]!, next[c.name]!, c.type), c.type);
+  }
+  return o;
+}
+
+/** The record for a committed transaction, or null if it changed nothing persistent. */
+export function changeRecord(db: Database, cs: ChangeSet, date = Date.now()): JsonObject | null {
+  const rec: Record<string, JsonObject> = {};
+  let any = false;
+  for (const ch of cs.changes) {
+    let row: Json;
+    if (!ch.new) row = null;
+    else if (!ch.old) row = rowJson(db, ch.table, ch.new.fields);
+    else {
+      row = rowDiffJson(db, ch.table, ch.old.fields, ch.new.fields, ch.changed);
+      if (!Object.keys(row).length) continue;
+    }
+    (rec[ch.table] ??= {})[ch.uuid] = row;
+    any = true;
+  }
+  if (!any) return null;
+  const out: JsonObject = { ...rec };
+  if (cs.comment !== undefined) out._comment = cs.comment;
+  out._is_diff = true;
+  out._date = date;
+  return out;
+}
+
+/** Applies one transaction record of the file to the database. */
+export function replayRecord(db: Database, rec: Json): void {
+  if (!isObject(rec)) throw new OvsdbError('syntax error', 'transaction record must be an object');
+  const isDiff = rec._is_diff === true;
+  const txn = db.begin();
+  for (const [tname, rows] of Object.entries(rec)) {
+    if (tname.startsWith('_')) continue;
+    const table = db.table(tname);
+    if (!table) throw new OvsdbError('syntax error', `No table named ${tname}.`);
+    if (!isObject(rows)) throw new OvsdbError('syntax error', `table ${tname} must be an object`);
+    for (const [uuid, row] of Object.entries(rows)) {
+      if (!isUuid(uuid)) throw new OvsdbError('syntax error', `"${uuid}" is not a valid UUID`);
+      const current = txn.get(table, uuid);
+      if (row === null) {
+        if (current) txn.delete(table, uuid);
+        continue;
+      }
+      if (!isObject(row)) throw new OvsdbError('syntax error', 'row must be JSON object');
+      const fields = current ? txn.modify(table, uuid) : newRowFields(table.schema);
+      for (const [cname, v] of Object.entries(row)) {
+        const c = table.schema.columns.get(cname);
+        if (!c || cname.startsWith('_')) continue;
+        const d = datumFromJson(c.type, v, undefined, false);
+        fields[cname] = isDiff && current ? applyDiff(fields[cname]!, d, c.type) : d;
+      }
+      if (!current) txn.insert(table, uuid, fields);
+    }
+  }
+  const err = txn.precommit();
+  if (err) throw err;
+  txn.commit();
+}
+
+/** A snapshot record: every row of the database. */
+export function snapshotRecord(db: Database, date = Date.now()): JsonObject {
+  const out: JsonObject = {};
+  for (const [name, table] of db.tables) {
+    if (!table.rows.size) continue;
+    const rows: JsonObject = {};
+    for (const row of table.rows.values()) rows[row.uuid] = rowJson(db, name, row.fields);
+    out[name] = rows;
+  }
+  out._comment = 'compacting database online';
+  out._date = date;
+  return out;
+}
+
+export interface LogOptions {
+  /** Compact when the file exceeds this and 4× its size after the last compaction. Default 10 MiB. */
+  compactMinBytes?: number;
+  onWarning?: (msg: string) => void;
+}
+
+/** An open database file, appended to as transactions commit. */
+export class DbFile {
+  private fd: number;
+  private size: number;
+  private sizeAfterCompaction: number;
+
+  private constructor(
+    readonly path: string,
+    readonly db: Database,
+    private readonly opts: LogOptions,
+  ) {
+    // O_APPEND: every write lands at the end, whatever the file offset.
+    this.fd = openSync(path, 'a');
+    this.size = fstatSync(this.fd).size;
+    this.sizeAfterCompaction = this.size;
+  }
+
+  /** `ovsdb-tool create`: a new file holding only the schema. */
+  static create(path: string, schemaJson: Json): DatabaseSchema {
+    const schema = parseSchema(schemaJson);
+    if (existsSync(path)) throw new OvsdbError('I/O error', `${path}: file already exists`);
+    const fd = openSync(path, 'wx', 0o644);
+    try {
+      writeAll(fd, encodeRecord(schemaJson));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    fsyncDir(path);
+    return schema;
+  }
+
+  /** Opens a file, replaying its transactions; a bad tail is cut off with a warning. */
+  static open(path: string, opts: LogOptions = {}): DbFile {
+    const buf = readFileSync(path);
+    const { records, validLength, problem } = readRecords(buf);
+    if (!records.length) throw new OvsdbError('syntax error', `${path}: ${problem ?? 'empty file'}`);
+    const db = new Database(parseSchema(records[0]));
+    for (const rec of records.slice(1)) replayRecord(db, rec);
+    if (problem) {
+      (opts.onWarning ?? ((m) => process.emitWarning(m)))(
+        `${path}: ${problem}; dropping ${buf.length - validLength} bytes after the last good record`,
+      );
+      const fd = openSync(path, 'r+');
+      try {
+        ftruncateSync(fd, validLength);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return new DbFile(path, db, opts);
+  }
+
+  /** Appends a committed transaction and fsyncs it. Throws on I/O errors. */
+  append(cs: ChangeSet): void {
+    const rec = changeRecord(this.db, cs);
+    if (!rec) return;
+    const buf = encodeRecord(rec);
+    try {
+      writeAll(this.fd, buf);
+      // fdatasync flushes the data and the new file size (all a reader needs), not
+      // the timestamps: a third of fsync's cost for an append.
+      fdatasyncSync(this.fd);
+    } catch (e) {
+      // Cut off whatever part was written so the file stays a valid log.
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        /* the next open drops the torn record */
+      }
+      throw new OvsdbError('I/O error', `${this.path}: ${(e as Error).message}`);
+    }
+    this.size += buf.length;
+  }
+
+  /** Whether the file has grown enough to be worth compacting. */
+  shouldCompact(): boolean {
+    const min = this.opts.compactMinBytes ?? 10 * 1024 * 1024;
+    return this.size >= min && this.size >= 4 * this.sizeAfterCompaction;
+  }
+
+  /** Rewrites the file as the schema plus one snapshot record. */
+  compact(): void {
+    const tmp = `${this.path}.tmp`;
+    const fd = openSync(tmp, 'w', 0o644);
+    let size = 0;
+    try {
+      const a = encodeRecord(this.db.schema.json);
+      const b = encodeRecord(snapshotRecord(this.db));
+      writeAll(fd, a);
+      writeAll(fd, b);
+      fsyncSync(fd);
+      size = a.length + b.length;
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.path);
+    fsyncDir(this.path);
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'a');
+    this.size = size;
+    this.sizeAfterCompaction = size;
+  }
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+}
