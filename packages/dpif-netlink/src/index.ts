@@ -6,7 +6,7 @@ export type { Dpif, DpifPort, DpifProvider, DpifStats, NetdevSpec, PortPollResul
 export { dpifClose, dpifOpen, dpifPortAdd } from './dpif.js';
 export { DpifNetlink, DpifNetlinkProvider, lookupFamilies, netdevToOvsVportType, vportTypeName } from './dpif-netlink.js';
 export { Netdev, NetdevRegistry, netdevVportTypeFromName } from './netdev-linux.js';
-export type { IfAddr, Netnsid } from './netdev-linux.js';
+export type { IfAddr, NetdevClass, Netnsid, VportGet, VportStats } from './netdev-linux.js';
 export { RouteTable } from './route-table.js';
 export type { OvsRoute } from './route-table.js';
 export type { DpifNetlinkOptions, LogFn, OvsFamilies, SocketFactory } from './dpif-netlink.js';

@@ -18,6 +18,12 @@
  * Where OVS uses an ioctl (SIOCGIFFLAGS to check that a device exists,
  * SIOCSIFFLAGS to bring it up), this uses the rtnetlink equivalent, since a
  * NetlinkSocket is all there is.
+ *
+ * Other netdev classes (the tunnel and patch vports of @ovs/netdev) plug in
+ * with registerClass() (netdev_register_provider): their hooks run on open,
+ * last close, set_config and get_config, and keep their state in the
+ * object's class slot. Without a registered class a vport type still opens
+ * (ovs-dpctl needs no more than the object).
  */
 import { AF_INET, AF_INET6, Errno, IFF, type Message, NLM_F, NetlinkProtocol, RTM, type RtnlLinkMessage } from '@ovs/genl-codec';
 import type { LogFn } from './dpif-netlink.js';
@@ -48,11 +54,36 @@ export function netdevVportTypeFromName(name: string): string | undefined {
 /** struct netnsid: unknown, the local namespace, or a remote one's id. */
 export type Netnsid = 'unset' | 'local' | number;
 
+/**
+ * The part of struct netdev_class a pluggable class provides. Hooks throw to
+ * fail (construct: the open fails; setConfig: the configuration is refused).
+ */
+export interface NetdevClass {
+  /** The OVS type name it is registered under: vxlan, patch, ... */
+  readonly type: string;
+  /** After the object is made, before anyone holds it; may fill `dev.classState`. */
+  construct?(dev: Netdev): void | Promise<void>;
+  /** When the last reference goes. */
+  destruct?(dev: Netdev): void;
+  setConfig?(dev: Netdev, args: Record<string, string>): void | Promise<void>;
+  getConfig?(dev: Netdev): Record<string, string>;
+}
+
 export class Netdev {
   refs = 0;
   netnsid: Netnsid = 'unset';
   ifindex: number | undefined;
   mac: Uint8Array | undefined;
+  /** netdev-linux's cached IFLA_MTU (undefined: not known, ask the kernel). */
+  mtu: number | undefined;
+  /** netdev-linux's ifi_flags as last seen (IFF_RUNNING is the carrier). */
+  ifiFlags: number | undefined;
+  /** How often IFF_RUNNING flipped (netdev_get_carrier_resets). */
+  carrierResets = 0;
+  /** netdev_get_change_seq(): 1 when made, bumped by every change; never 0. */
+  changeSeq = 1;
+  /** The registered class's private state (struct netdev_vport's fields for a vport). */
+  classState: unknown;
 
   constructor(
     readonly name: string,
@@ -60,11 +91,51 @@ export class Netdev {
     readonly type: string,
     /** Opened without a type: any typed open replaces it. */
     readonly autoClassified: boolean,
+    /** The registered class, if the type has one. */
+    readonly netdevClass?: NetdevClass,
   ) {}
 
   get isLinux(): boolean {
     return LINUX_TYPES.has(this.type);
   }
+
+  /** netdev_change_seq_changed(). */
+  changed(): void {
+    this.changeSeq = this.changeSeq + 1 >= Number.MAX_SAFE_INTEGER ? 1 : this.changeSeq + 1;
+  }
+
+  /**
+   * Take in what an RTM_NEWLINK says about the device (the reply of
+   * netdev_linux_update_via_netlink); bumps the change sequence if anything
+   * differs. Returns whether it did.
+   */
+  updateFromLink(link: RtnlLinkMessage): boolean {
+    let changed = false;
+    const flags = link.ifinfomsg.flags;
+    if (this.ifiFlags !== undefined && (flags ^ this.ifiFlags) & IFF.RUNNING) this.carrierResets++;
+    if (flags !== this.ifiFlags) changed = true;
+    this.ifiFlags = flags;
+    const { mtu, address } = link.attrs;
+    if (mtu && mtu !== this.mtu) {
+      this.mtu = mtu;
+      changed = true;
+    }
+    // Only an Ethernet address counts, and never all-zeros (eth_addr_is_zero).
+    if (address?.length === 6 && address.some((b) => b !== 0) && !sameBytes(address, this.mac)) {
+      this.mac = address;
+      changed = true;
+    }
+    if (link.ifinfomsg.index !== this.ifindex) {
+      this.ifindex = link.ifinfomsg.index;
+      changed = true;
+    }
+    if (changed) this.changed();
+    return changed;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** One address of a device as getifaddrs() reports it: IPv4 as v4-mapped IPv6. */
@@ -74,8 +145,20 @@ export interface IfAddr {
   mask: Uint8Array;
 }
 
+/** The counters a vport reply carries (OVS_VPORT_ATTR_STATS). */
+export interface VportStats {
+  rxPackets: bigint;
+  txPackets: bigint;
+  rxBytes: bigint;
+  txBytes: bigint;
+  rxErrors: bigint;
+  txErrors: bigint;
+  rxDropped: bigint;
+  txDropped: bigint;
+}
+
 /** What the netdev layer needs of the datapath provider: dpif_netlink_vport_get(). */
-export type VportGet = (name: string) => Promise<{ netnsid?: number }>;
+export type VportGet = (name: string) => Promise<{ netnsid?: number; stats?: VportStats }>;
 
 /** An IPv4 address as a v4-mapped IPv6 address (in6_addr_set_mapped_ipv4). */
 export function mappedIpv4(v4: Uint8Array): Uint8Array {
@@ -99,18 +182,39 @@ export function prefixMask(plen: number): Uint8Array {
 export class NetdevRegistry {
   /** netdev_shash: the live objects by name. */
   private readonly devices = new Map<string, Netdev>();
+  /** netdev_classes: the pluggable classes by type. */
+  private readonly classes = new Map<string, NetdevClass>();
   /** The getifaddrs() result, until flushed. */
   private ifAddrs: IfAddr[] | undefined;
 
   constructor(
     private readonly rtnl: NlSock,
-    private readonly vportGet: VportGet,
-    private readonly log: LogFn = () => {},
+    /** dpif_netlink_vport_get(), for the netnsid and the vport's counters. */
+    readonly vportGet: VportGet,
+    readonly log: LogFn = () => {},
   ) {}
 
   /** netdev_from_name(): the live object, if any. */
   get(name: string): Netdev | undefined {
     return this.devices.get(name);
+  }
+
+  /** netdev_get_devices(): the live objects. */
+  all(): Netdev[] {
+    return [...this.devices.values()];
+  }
+
+  /**
+   * netdev_register_provider(): a class for objects opened with its type
+   * from now on. A type that already has a class is refused (EEXIST), as OVS
+   * refuses a duplicate provider.
+   */
+  registerClass(cls: NetdevClass): void {
+    if (this.classes.has(cls.type)) {
+      this.log('WARN', 'netdev', `attempted to register duplicate netdev provider: ${cls.type}`);
+      throw new DpifError(Errno.EEXIST);
+    }
+    this.classes.set(cls.type, cls);
   }
 
   /** netdev_get_type_from_name(). */
@@ -134,27 +238,35 @@ export class NetdevRegistry {
     }
     if (!dev) {
       const cls = type || 'system';
-      if (!LINUX_TYPES.has(cls) && !VPORT_TYPES.has(cls)) {
+      const netdevClass = this.classes.get(cls);
+      if (!LINUX_TYPES.has(cls) && !VPORT_TYPES.has(cls) && !netdevClass) {
         this.log('WARN', 'netdev', `could not create netdev ${name} of unknown type ${cls}`);
         throw new DpifError(Errno.EAFNOSUPPORT);
       }
-      dev = new Netdev(name, cls, !type);
+      dev = new Netdev(name, cls, !type, netdevClass);
       if (cls === 'system' || cls === 'internal') await this.construct(dev);
+      await netdevClass?.construct?.(dev);
+      dev.changed();
       this.devices.set(name, dev);
     }
     dev.refs++;
     return dev;
   }
 
-  /** netdev_close(): the last reference destroys the object (and its caches). */
+  /** netdev_close(): the last reference destroys the object (its caches, its class state). */
   close(dev: Netdev): void {
-    if (--dev.refs === 0 && this.devices.get(dev.name) === dev) this.devices.delete(dev.name);
+    if (--dev.refs !== 0) return;
+    if (this.devices.get(dev.name) === dev) this.devices.delete(dev.name);
+    dev.netdevClass?.destruct?.(dev);
   }
 
-  /** netdev_linux_construct(): the device must exist (get_flags), unless it is an internal port still to be made. */
+  /**
+   * netdev_linux_construct(): the device must exist (get_flags, whose flags
+   * are kept), unless it is an internal port still to be made.
+   */
   private async construct(dev: Netdev): Promise<void> {
     try {
-      await this.getLink(dev.name);
+      dev.ifiFlags = (await this.getLink(dev.name)).ifinfomsg.flags;
     } catch (err) {
       if (err instanceof DpifError && err.errno === Errno.ENODEV && dev.type === 'internal') return;
       throw err;
@@ -192,14 +304,22 @@ export class NetdevRegistry {
     return mine;
   }
 
-  /** netdev_get_flags() of netdev-linux: netdev_linux_update_via_netlink(), which also caches ifindex and MAC. */
+  /** netdev_get_flags() of netdev-linux: netdev_linux_update_via_netlink(), which also caches ifindex, MAC and MTU. */
   async getFlags(dev: Netdev): Promise<number> {
     if (!dev.isLinux) return IFF.UP;
+    return (await this.updateViaNetlink(dev)).ifinfomsg.flags;
+  }
+
+  /**
+   * netdev_linux_update_via_netlink(): RTM_GETLINK by name without stats
+   * (not for a device in another namespace), its answer taken into the
+   * object's caches.
+   */
+  async updateViaNetlink(dev: Netdev): Promise<RtnlLinkMessage> {
     if (await this.remote(dev)) throw new DpifError(Errno.EOPNOTSUPP);
     const link = await this.getLink(dev.name, true);
-    dev.ifindex = link.ifinfomsg.index;
-    dev.mac = link.attrs.address;
-    return link.ifinfomsg.flags;
+    dev.updateFromLink(link);
+    return link;
   }
 
   /** netdev_get_ifindex(): netdev-linux asks the kernel unless cached; tunnels answer without netlink. */

@@ -1,0 +1,203 @@
+/**
+ * netdev-linux's device state (lib/netdev-linux.c) for system, internal and
+ * tap netdevs, over rtnetlink only: MAC, MTU, carrier, statistics (the
+ * datapath vport's counters combined with the link's), status. Answers come
+ * from the object's caches where OVS caches them (filled by
+ * netdev_linux_update_via_netlink, refreshed by the LinkWatcher) and from
+ * the kernel otherwise. Vport classes answer from their own state.
+ */
+import { DpifError, type Netdev, type NetdevRegistry } from '@ovs/dpif-netlink';
+import { Errno, IFF, type RtnlLinkMessage, strerror } from '@ovs/genl-codec';
+import { tunnelState } from './netdev-vport.js';
+
+/** struct netdev_stats; undefined where the class cannot tell (OVS's UINT64_MAX, printed "?"). */
+export interface NetdevStats {
+  rxPackets?: bigint;
+  txPackets?: bigint;
+  rxBytes?: bigint;
+  txBytes?: bigint;
+  rxErrors?: bigint;
+  txErrors?: bigint;
+  rxDropped?: bigint;
+  txDropped?: bigint;
+  multicast?: bigint;
+  collisions?: bigint;
+  rxLengthErrors?: bigint;
+  rxOverErrors?: bigint;
+  rxCrcErrors?: bigint;
+  rxFrameErrors?: bigint;
+  rxFifoErrors?: bigint;
+  rxMissedErrors?: bigint;
+  txAbortedErrors?: bigint;
+  txCarrierErrors?: bigint;
+  txFifoErrors?: bigint;
+  txHeartbeatErrors?: bigint;
+  txWindowErrors?: bigint;
+}
+
+const BASIC = ['rxPackets', 'txPackets', 'rxBytes', 'txBytes', 'rxErrors', 'txErrors', 'rxDropped', 'txDropped'] as const;
+const DETAIL = [
+  'multicast',
+  'collisions',
+  'rxLengthErrors',
+  'rxOverErrors',
+  'rxCrcErrors',
+  'rxFrameErrors',
+  'rxFifoErrors',
+  'rxMissedErrors',
+  'txAbortedErrors',
+  'txCarrierErrors',
+  'txFifoErrors',
+  'txHeartbeatErrors',
+  'txWindowErrors',
+] as const;
+
+/** The caches of struct netdev_linux that the Netdev object does not hold itself. */
+interface LinuxCache {
+  /** VALID_VPORT_STAT_ERROR: the last vport-stats errno (0: they worked). */
+  vportStatsError?: number;
+  /** VALID_DRVINFO: the driver's name (here: the rtnetlink link kind). */
+  driver?: string;
+}
+
+const caches = new WeakMap<Netdev, LinuxCache>();
+
+function cacheOf(dev: Netdev): LinuxCache {
+  let c = caches.get(dev);
+  if (!c) caches.set(dev, (c = {}));
+  return c;
+}
+
+/** netdev_linux_changed(): forget what a link change may have made stale (the driver is kept across RTM_NEWLINK). */
+export function invalidateLinuxCache(dev: Netdev, keepDriver: boolean): void {
+  const c = cacheOf(dev);
+  c.vportStatsError = undefined;
+  if (!keepDriver) c.driver = undefined;
+}
+
+/** netdev_get_etheraddr(): a Linux device's MAC (asked for once, then cached), a vport's made-up one. */
+export async function netdevGetEtheraddr(registry: NetdevRegistry, netdev: Netdev): Promise<Uint8Array | undefined> {
+  const vport = tunnelState(netdev);
+  if (vport) return vport.etheraddr;
+  if (!netdev.isLinux) return undefined;
+  if (netdev.mac === undefined) await registry.updateViaNetlink(netdev);
+  return netdev.mac;
+}
+
+/** netdev_get_mtu(): a Linux device's MTU (cached); undefined for classes without one (EOPNOTSUPP). */
+export async function netdevGetMtu(registry: NetdevRegistry, netdev: Netdev): Promise<number | undefined> {
+  if (!netdev.isLinux) return undefined;
+  if (netdev.mtu === undefined) await registry.updateViaNetlink(netdev);
+  return netdev.mtu;
+}
+
+/** netdev_get_carrier(): IFF_RUNNING of the last flags seen for a Linux device; always up for classes without carrier. */
+export async function netdevGetCarrier(_registry: NetdevRegistry, netdev: Netdev): Promise<boolean> {
+  if (!netdev.isLinux) return true;
+  return ((netdev.ifiFlags ?? 0) & IFF.RUNNING) !== 0;
+}
+
+/**
+ * netdev_get_status(): internal ports report the openvswitch driver; system
+ * and tap devices the driver ethtool would name, which over rtnetlink is
+ * the link kind (veth, dummy...; none for a device without one).
+ */
+export async function netdevGetStatus(registry: NetdevRegistry, netdev: Netdev): Promise<Record<string, string>> {
+  if (netdev.type === 'internal') return { driver_name: 'openvswitch' };
+  if (!netdev.isLinux) return {};
+  const c = cacheOf(netdev);
+  c.driver ??= (await registry.getLink(netdev.name, true)).attrs.linkinfo?.kind ?? '';
+  return c.driver ? { driver_name: c.driver } : {};
+}
+
+/**
+ * netdev_get_stats(). System devices: the vport's counters plus the link's
+ * error details (the link's alone if the device is no vport); tap: the
+ * link's with rx/tx swapped where the vport has none; internal: the vport's
+ * only; vports: what userspace counted. Throws DpifError when nothing is
+ * known.
+ */
+export async function netdevGetStats(registry: NetdevRegistry, netdev: Netdev): Promise<NetdevStats> {
+  const vport = tunnelState(netdev);
+  if (vport) return { ...vport.stats };
+  if (!netdev.isLinux) throw new DpifError(Errno.EOPNOTSUPP);
+  const fromVport = await statsViaVport(registry, netdev);
+  const vportError = cacheOf(netdev).vportStatsError ?? 0;
+  if (netdev.type === 'internal') {
+    if (!fromVport) throw new DpifError(vportError);
+    return fromVport;
+  }
+  let dev: NetdevStats;
+  try {
+    dev = statsOfLink(await registry.getLink(netdev.name));
+  } catch (err) {
+    if (!(err instanceof DpifError) || !fromVport) throw err;
+    return fromVport;
+  }
+  if (!fromVport) return netdev.type === 'tap' ? swapped(dev) : dev;
+  if (netdev.type === 'tap') {
+    // The vport counts from the switch's side; the link's packet counts are the wire's (GSO/TSO).
+    return {
+      ...fromVport,
+      rxPackets: dev.txPackets,
+      rxBytes: dev.txBytes,
+      txPackets: dev.rxPackets,
+      txBytes: dev.rxBytes,
+      rxDropped: add(fromVport.rxDropped, dev.txDropped),
+      txDropped: add(fromVport.txDropped, dev.rxDropped),
+      rxErrors: add(fromVport.rxErrors, dev.txErrors),
+      txErrors: add(fromVport.txErrors, dev.rxErrors),
+      multicast: add(fromVport.multicast, dev.multicast),
+      collisions: add(fromVport.collisions, dev.collisions),
+    };
+  }
+  const out: NetdevStats = { ...fromVport };
+  for (const k of DETAIL) out[k] = add(fromVport[k], dev[k]);
+  return out;
+}
+
+function add(a: bigint | undefined, b: bigint | undefined): bigint | undefined {
+  return a === undefined || b === undefined ? undefined : BigInt.asUintN(64, a + b);
+}
+
+/**
+ * get_stats_via_vport(): the datapath vport's counters (details zero), not
+ * asked again after a failure until the device changes. A failure other
+ * than "not a vport" is worth a warning.
+ */
+async function statsViaVport(registry: NetdevRegistry, netdev: Netdev): Promise<NetdevStats | undefined> {
+  const c = cacheOf(netdev);
+  if (c.vportStatsError) return undefined;
+  try {
+    const s = (await registry.vportGet(netdev.name)).stats;
+    if (!s) throw new DpifError(Errno.EOPNOTSUPP);
+    c.vportStatsError = 0;
+    const out: NetdevStats = {};
+    for (const k of BASIC) out[k] = s[k];
+    for (const k of DETAIL) out[k] = 0n;
+    return out;
+  } catch (err) {
+    if (!(err instanceof DpifError)) throw err;
+    if (err.errno !== Errno.ENOENT && err.errno !== Errno.ENODEV) registry.log('WARN', 'netdev_linux', `${netdev.name}: obtaining netdev stats via vport failed (${strerror(err.errno)})`);
+    c.vportStatsError = err.errno;
+    return undefined;
+  }
+}
+
+/** get_stats_via_netlink(): IFLA_STATS64, else IFLA_STATS. */
+function statsOfLink(link: RtnlLinkMessage): NetdevStats {
+  const s = link.attrs.stats64 ?? link.attrs.stats;
+  if (!s) {
+    throw new DpifError(Errno.EPROTO, 'RTM_GETLINK reply lacks stats');
+  }
+  const out: NetdevStats = {};
+  for (const k of [...BASIC, ...DETAIL]) out[k] = BigInt(s[k]);
+  return out;
+}
+
+/** netdev_tap_get_stats() without vport counters: the link's seen from the switch (rx/tx swapped, no error details). */
+function swapped(s: NetdevStats): NetdevStats {
+  const out: NetdevStats = { ...s, rxPackets: s.txPackets, txPackets: s.rxPackets, rxBytes: s.txBytes, txBytes: s.rxBytes, rxErrors: s.txErrors, txErrors: s.rxErrors, rxDropped: s.txDropped, txDropped: s.rxDropped };
+  for (const k of DETAIL) if (k !== 'multicast' && k !== 'collisions') out[k] = 0n;
+  return out;
+}

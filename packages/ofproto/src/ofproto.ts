@@ -1,0 +1,360 @@
+/**
+ * A bridge as an OpenFlow switch over a datapath: ofproto/ofproto.c's port
+ * bookkeeping (OpenFlow port numbers, update_port, ofport install/remove)
+ * together with the ofproto-dpif class it runs on (port_add / port_del /
+ * port_query_by_name / port_construct / port_destruct), the two halves of
+ * one object here as they are of one `struct ofproto_dpif` in OVS.
+ *
+ * Datapath ports: a system/internal port has its own; a tunnel port is a
+ * "ghost" on its tunnel backer (one datapath port per device name such as
+ * vxlan_sys_4789, shared, reclaimed with its last user by the backer's
+ * run()); a patch port is a ghost with no datapath port at all.
+ */
+import { DpifError, type DpifPort, type Netdev, dpifPortAdd } from '@ovs/dpif-netlink';
+import { Errno } from '@ovs/genl-codec';
+import { netdevGetTunnelConfig, netdevToSpec, netdevVportGetDpifPort, netdevVportIsPatch } from '@ovs/netdev';
+import { type BackerClient, DpifBacker, type OfprotoEnv } from './backer.js';
+import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, type Ofport, OfprotoError } from './ofport.js';
+
+/** struct ofproto_port: a port as the class reports it. */
+export interface OfprotoPort {
+  name: string;
+  type: string;
+  ofpPort: number;
+}
+
+/** Numbers deleted less than this long ago are not handed out again (alloc_ofp_port). */
+const REUSE_AFTER_MS = 60 * 60 * 1000;
+
+export class Ofproto implements BackerClient {
+  /** ofproto->ports, by OpenFlow port number. */
+  readonly ports = new Map<number, Ofport>();
+  /** ofproto->port_by_name. */
+  readonly portByName = new Map<string, Ofport>();
+  /** ofp_requests: the number each interface asked for (OFPP_NONE: none). */
+  private readonly ofpRequests = new Map<string, number>();
+  /** ofport_usage: when each number was last freed (Infinity while in use). */
+  private readonly usage = new Map<number, number>();
+  private allocPortNo = 0;
+  readonly maxPorts = OFPP_MAX;
+  /** ofproto-dpif's `ports` (with a datapath port of their own) and `ghost_ports` (tunnels, patches). */
+  private readonly dpPorts = new Set<string>();
+  private readonly ghostPorts = new Set<string>();
+  /** port_poll_set / ENOBUFS: what the backer reported for update_port(). */
+  private readonly pollSet = new Set<string>();
+  private pollResync = false;
+
+  private constructor(
+    readonly env: OfprotoEnv,
+    readonly name: string,
+    readonly type: string,
+    readonly backer: DpifBacker,
+  ) {}
+
+  /** ofproto_create() with the ofproto-dpif class: the bridge joins (or opens) its type's backer. */
+  static async create(env: OfprotoEnv, name: string, type = 'system'): Promise<Ofproto> {
+    const backer = await DpifBacker.open(env, type);
+    const ofproto = new Ofproto(env, name, type, backer);
+    backer.clients.add(ofproto);
+    return ofproto;
+  }
+
+  private get now(): number {
+    return this.env.now?.() ?? Date.now();
+  }
+
+  private log(level: 'DBG' | 'INFO' | 'WARN' | 'ERR', module: string, text: string): void {
+    this.env.log(level, module, text);
+  }
+
+  // ---------------------------------------------------------------- ofproto.c
+
+  /**
+   * ofproto_port_add(): the class adds the datapath side, then update_port()
+   * makes the ofport. Returns the OpenFlow port number; throws an error
+   * carrying the errno (EEXIST for a tunnel like an existing one, ...).
+   */
+  async portAdd(netdev: Netdev, ofpRequest?: number): Promise<number> {
+    await this.dpifPortAdd(netdev);
+    this.ofpRequests.set(netdev.name, ofpRequest ?? OFPP_NONE);
+    await this.updatePort(netdev.name);
+    const port = await this.portQueryByName(netdev.name);
+    return port.ofpPort;
+  }
+
+  /** ofproto_port_del(): the class removes the datapath side, update_port() the ofport. */
+  async portDel(ofpPort: number): Promise<void> {
+    const ofport = this.ports.get(ofpPort);
+    if (ofport) this.ofpRequests.delete(ofport.name);
+    await this.dpifPortDel(ofpPort);
+    if (ofport) await this.updatePort(ofport.name);
+  }
+
+  /** ofproto_port_query_by_name(). */
+  async portQueryByName(name: string): Promise<OfprotoPort> {
+    if (this.ghostPorts.has(name)) {
+      // Asked before the ofport exists: the netdev layer knows the type.
+      const type = this.env.provider.netdevs.typeFromName(name);
+      if (type === undefined) throw new OfprotoError(Errno.ENODEV);
+      return { name, type, ofpPort: this.portByName.get(name)?.ofpPort ?? OFPP_NONE };
+    }
+    if (!this.dpPorts.has(name)) throw new OfprotoError(Errno.ENODEV);
+    const dp: DpifPort = await this.backer.dpif.portQueryByName(name);
+    const ofport = this.backer.odpToOfport.get(dp.portNo);
+    return { name: dp.name, type: dp.type, ofpPort: ofport && this.ports.get(ofport.ofpPort) === ofport ? ofport.ofpPort : OFPP_NONE };
+  }
+
+  /**
+   * update_port(): make the ofport match what the datapath and netdev layers
+   * say about `name` now — install it, refresh it, or remove it.
+   */
+  async updatePort(name: string): Promise<void> {
+    let query: OfprotoPort | undefined;
+    try {
+      query = await this.portQueryByName(name);
+    } catch (err) {
+      if (!(err instanceof DpifError) && !(err instanceof OfprotoError)) throw err;
+    }
+    const opened = query ? await this.ofportOpen(query) : undefined;
+    if (opened === undefined) {
+      await this.ofportRemoveWithName(name);
+      return;
+    }
+    const port = this.ports.get(opened.ofpPort);
+    if (port && port.name === name) {
+      // Same place: take the freshly opened netdev.
+      const old = port.netdev;
+      port.netdev = opened.netdev;
+      this.env.provider.netdevs.close(old);
+      return;
+    }
+    if (port) await this.ofportRemove(port);
+    await this.ofportRemoveWithName(name);
+    await this.ofportInstall(opened.netdev, opened.ofpPort);
+  }
+
+  /**
+   * ofport_open(): the port's netdev, and its OpenFlow number — LOCAL for
+   * the port named like the bridge, else the one the datapath side knows,
+   * else a new one. A netdev that cannot be opened: the port is ignored.
+   */
+  private async ofportOpen(port: OfprotoPort): Promise<{ netdev: Netdev; ofpPort: number } | undefined> {
+    let netdev: Netdev;
+    try {
+      netdev = await this.env.provider.netdevs.open(port.name, port.type);
+    } catch (err) {
+      if (!(err instanceof DpifError)) throw err;
+      this.log('WARN', 'ofproto', `${this.name}: ignoring port ${port.name} (${port.ofpPort}) because netdev ${port.name} cannot be opened (${err.text})`);
+      return undefined;
+    }
+    let ofpPort = port.ofpPort;
+    if (ofpPort === OFPP_NONE) {
+      if (port.name === this.name) ofpPort = OFPP_LOCAL;
+      else {
+        ofpPort = this.allocOfpPort(port.name);
+        if (ofpPort === OFPP_NONE) {
+          this.log('WARN', 'ofproto', `${this.name}: failed to allocated ofp port number for ${port.name}.`);
+          this.env.provider.netdevs.close(netdev);
+          throw new OfprotoError(Errno.ENOSPC);
+        }
+      }
+    }
+    return { netdev, ofpPort };
+  }
+
+  /**
+   * alloc_ofp_port(): the requested number if it is free, else the next
+   * number after the last one given that was never used (or freed over an
+   * hour ago), wrapping at 32768; failing that, the least recently freed.
+   * The number counts as used from now on, even if the port then fails.
+   */
+  allocOfpPort(name: string): number {
+    const requested = this.ofpRequests.get(name) || OFPP_NONE;
+    let portNo = requested;
+    if (portNo >= this.maxPorts || this.usage.get(portNo) === Infinity) {
+      const end = this.allocPortNo;
+      let lru = Infinity;
+      let lruPort = 0;
+      for (;;) {
+        if (++this.allocPortNo >= Math.min(this.maxPorts, 32768)) this.allocPortNo = 1;
+        const lastUsed = this.usage.get(this.allocPortNo);
+        if (lastUsed === undefined) {
+          portNo = this.allocPortNo;
+          break;
+        }
+        if (lastUsed < this.now - REUSE_AFTER_MS) {
+          this.usage.delete(this.allocPortNo);
+          portNo = this.allocPortNo;
+          break;
+        }
+        if (lastUsed < lru) {
+          lru = lastUsed;
+          lruPort = this.allocPortNo;
+        }
+        if (this.allocPortNo === end) {
+          if (lruPort) {
+            portNo = lruPort;
+            break;
+          }
+          return OFPP_NONE;
+        }
+      }
+    }
+    this.usage.set(portNo, Infinity);
+    return portNo;
+  }
+
+  /** dealloc_ofp_port(): the number is free from now (LOCAL is not tracked). */
+  private deallocOfpPort(ofpPort: number): void {
+    if (ofpPort < this.maxPorts) this.usage.set(ofpPort, this.now);
+  }
+
+  /** ofport_install(): the ofport, then the class's port_construct; on failure it is taken down again. */
+  private async ofportInstall(netdev: Netdev, ofpPort: number): Promise<void> {
+    const ofport: Ofport = { ofpPort, name: netdev.name, netdev, odpPort: undefined, tunnel: undefined, changeSeq: 0 };
+    this.ports.set(ofpPort, ofport);
+    this.portByName.set(ofport.name, ofport);
+    try {
+      await this.portConstruct(ofport);
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      if (errno === undefined) throw err;
+      this.log('WARN', 'ofproto', `${this.name}: could not add port ${ofport.name} (${(err as OfprotoError).text})`);
+      this.ofportDestroyInner(ofport);
+      throw err;
+    }
+  }
+
+  private async ofportRemoveWithName(name: string): Promise<void> {
+    const port = this.portByName.get(name);
+    if (port) await this.ofportRemove(port);
+  }
+
+  /** ofport_remove() / ofport_destroy(port, del=true). */
+  private async ofportRemove(port: Ofport): Promise<void> {
+    await this.portDestruct(port, true);
+    this.ofportDestroyInner(port);
+  }
+
+  /** ofport_destroy__(). */
+  private ofportDestroyInner(port: Ofport): void {
+    this.deallocOfpPort(port.ofpPort);
+    if (this.ports.get(port.ofpPort) === port) this.ports.delete(port.ofpPort);
+    if (this.portByName.get(port.name) === port) this.portByName.delete(port.name);
+    this.env.provider.netdevs.close(port.netdev);
+  }
+
+  // ---------------------------------------------------------------- ofproto-dpif.c
+
+  /**
+   * port_add() of ofproto-dpif (seed 004): patch ports are ghosts with no
+   * datapath port; otherwise the datapath port (a tunnel's: its backer) is
+   * added unless it exists; tunnels are ghosts on it.
+   */
+  private async dpifPortAdd(netdev: Netdev): Promise<void> {
+    if (netdevVportIsPatch(netdev)) {
+      this.ghostPorts.add(netdev.name);
+      return;
+    }
+    const dpPortName = netdevVportGetDpifPort(netdev);
+    const tunnel = netdevGetTunnelConfig(netdev);
+    if (!(await this.backer.portExists(dpPortName))) {
+      const odp = await dpifPortAdd(this.env.provider, this.backer.dpif, netdev, netdevToSpec(netdev));
+      if (tunnel) this.backer.tnlBackers.set(dpPortName, odp);
+    }
+    if (tunnel) this.ghostPorts.add(netdev.name);
+    else this.dpPorts.add(netdev.name);
+  }
+
+  /** port_del() of ofproto-dpif: a port with a datapath port of its own loses it; ghosts just stop being ghosts. */
+  private async dpifPortDel(ofpPort: number): Promise<void> {
+    const ofport = this.ports.get(ofpPort);
+    if (!ofport) return;
+    this.ghostPorts.delete(ofport.name);
+    this.backer.needRevalidate = true;
+    if (!ofport.tunnel && !netdevVportIsPatch(ofport.netdev) && ofport.odpPort !== undefined) {
+      await this.backer.dpif.portDel(ofport.odpPort);
+    }
+  }
+
+  /**
+   * port_construct(): the ofport's datapath port — a tunnel enters the
+   * tunnel map (EEXIST if another has the same match), others the datapath
+   * port -> ofport map.
+   */
+  private async portConstruct(ofport: Ofport): Promise<void> {
+    this.backer.needRevalidate = true;
+    if (netdevVportIsPatch(ofport.netdev)) return;
+    const dpPortName = netdevVportGetDpifPort(ofport.netdev);
+    const dp = await this.backer.dpif.portQueryByName(dpPortName);
+    ofport.odpPort = dp.portNo;
+    const tunnel = netdevGetTunnelConfig(ofport.netdev);
+    if (tunnel) {
+      const err = this.backer.tunnels.add(ofport.name, tunnel, dp.portNo);
+      if (err) throw new OfprotoError(err);
+      ofport.tunnel = tunnel;
+      return;
+    }
+    if (this.backer.odpToOfport.has(dp.portNo)) {
+      this.log('ERR', 'ofproto_dpif', `port ${dp.name} already has an OpenFlow port number`);
+      throw new OfprotoError(Errno.EBUSY);
+    }
+    this.backer.odpToOfport.set(dp.portNo, ofport);
+  }
+
+  /** port_destruct(): out of the maps; with `del`, a datapath port of its own that still exists is deleted. */
+  private async portDestruct(ofport: Ofport, del: boolean): Promise<void> {
+    this.backer.needRevalidate = true;
+    const dpPortName = netdevVportGetDpifPort(ofport.netdev);
+    if (del && !ofport.tunnel && ofport.odpPort !== undefined && (await this.backer.portExists(dpPortName))) {
+      await this.backer.dpif.portDel(ofport.odpPort).catch(() => {});
+    }
+    if (ofport.odpPort !== undefined && !ofport.tunnel && this.backer.odpToOfport.get(ofport.odpPort) === ofport) this.backer.odpToOfport.delete(ofport.odpPort);
+    if (ofport.tunnel) this.backer.tunnels.del(ofport.name);
+    this.dpPorts.delete(ofport.name);
+    this.ghostPorts.delete(ofport.name);
+  }
+
+  // ---------------------------------------------------------------- BackerClient
+
+  *tunnelPorts(): Iterable<Ofport> {
+    for (const p of this.ports.values()) if (p.tunnel) yield p;
+  }
+
+  ownsPort(devname: string): boolean {
+    return this.dpPorts.has(devname);
+  }
+
+  portChanged(devname: string): void {
+    this.pollSet.add(devname);
+  }
+
+  resync(): void {
+    this.pollResync = true;
+  }
+
+  /**
+   * ofproto_run(): the backer's run (tunnel backers, datapath port changes),
+   * then update_port() for every port the datapath reported (all of them
+   * after an overflow: reinit_ports()).
+   */
+  async run(): Promise<void> {
+    await this.backer.run();
+    const names = this.pollResync ? new Set([...this.portByName.keys(), ...this.dpPorts, ...this.ghostPorts]) : new Set(this.pollSet);
+    this.pollResync = false;
+    this.pollSet.clear();
+    for (const name of names) await this.updatePort(name).catch(() => {});
+  }
+
+  /** ofproto_destroy(): every ofport goes (with its datapath port when `del`), then the backer reference. */
+  async destroy(del = true): Promise<void> {
+    for (const port of [...this.ports.values()]) {
+      await this.portDestruct(port, del);
+      this.ofportDestroyInner(port);
+    }
+    this.backer.needRevalidate = true;
+    await this.backer.run();
+    // The last bridge of a datapath takes the datapath with it when deleted (del-br), not when the daemon exits.
+    await this.backer.close(this, del);
+  }
+}
