@@ -336,14 +336,21 @@ export class Ofproto implements BackerClient {
   /**
    * ofproto_run(): the backer's run (tunnel backers, datapath port changes),
    * then update_port() for every port the datapath reported (all of them
-   * after an overflow: reinit_ports()).
+   * after an overflow: reinit_ports()). Returns the names of the ports that
+   * went away on the way (their devices vanished), for the bridge layer.
    */
-  async run(): Promise<void> {
+  async run(): Promise<string[]> {
     await this.backer.run();
     const names = this.pollResync ? new Set([...this.portByName.keys(), ...this.dpPorts, ...this.ghostPorts]) : new Set(this.pollSet);
     this.pollResync = false;
     this.pollSet.clear();
-    for (const name of names) await this.updatePort(name).catch(() => {});
+    const gone: string[] = [];
+    for (const name of names) {
+      const had = this.portByName.has(name);
+      await this.updatePort(name).catch(() => {});
+      if (had && !this.portByName.has(name)) gone.push(name);
+    }
+    return gone;
   }
 
   /** ofproto_destroy(): every ofport goes (with its datapath port when `del`), then the backer reference. */

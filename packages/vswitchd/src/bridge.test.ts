@@ -1,0 +1,131 @@
+/**
+ * The bridge layer between a real OVSDB server (ours, in-process) and the
+ * kernel model: configuration in, datapath and database status out, with
+ * OVS's numbers, texts and logs (../shared/oracle).
+ */
+import { IFF } from '@ovs/genl-codec';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { unixctlTransact } from './unixctl.js';
+import { type Rig, addBr, addPort, configure, delBr, delPort, interfaces, startRig } from './testing/switch.js';
+
+let rig: Rig;
+beforeEach(async () => {
+  rig = await startRig();
+});
+afterEach(async () => {
+  await rig.close();
+});
+
+function kernelPorts(): Record<number, string> {
+  const out: Record<number, string> = {};
+  const dp = rig.kernel.ovs!.datapaths().find((d) => d.name === 'ovs-system');
+  for (const v of dp?.buckets.flat() ?? []) out[v.portNo] = v.name;
+  return out;
+}
+
+const bridgeLog = () => rig.vlog.recent.map((l) => l.split('|').slice(2).join('|')).filter((l) => l.startsWith('bridge|'));
+
+describe('bridge_reconfigure', () => {
+  it('add-br makes the datapath and the LOCAL port; add-port a system and an internal port; cur_cfg follows next_cfg', async () => {
+    await configure(rig, addBr('br0'));
+    expect(interfaces(rig.idl)).toEqual({ br0: [65534, null] });
+    expect(kernelPorts()).toEqual({ 0: 'ovs-system', 1: 'br0' });
+    const vethA = rig.kernel.initNet.addDevice({ name: 'vethA', kind: 'dummy' });
+    vethA.flags |= IFF.UP;
+    await configure(rig, addPort('br0', 'vethA'));
+    await configure(rig, addPort('br0', 'int0', { type: 'internal' }));
+    expect(interfaces(rig.idl)).toEqual({ br0: [65534, null], vethA: [1, null], int0: [2, null] });
+    expect(kernelPorts()).toEqual({ 0: 'ovs-system', 1: 'br0', 2: 'vethA', 3: 'int0' });
+    expect(bridgeLog()).toEqual(['bridge|INFO|bridge br0: added interface br0 on port 65534', 'bridge|INFO|bridge br0: added interface vethA on port 1', 'bridge|INFO|bridge br0: added interface int0 on port 2']);
+    const ovs = rig.idl.first('Open_vSwitch')!;
+    expect(ovs.get('cur_cfg')).toBe(ovs.get('next_cfg'));
+    // The device's state, written back.
+    const vrow = [...rig.idl.rows('Interface')].find((r) => r.get('name') === 'vethA')!;
+    expect(vrow.get('ifindex')).toBe(vethA.ifindex);
+    expect(vrow.get('mac_in_use')).toBe([...vethA.mac].map((b) => b.toString(16).padStart(2, '0')).join(':'));
+    expect(vrow.get('admin_state')).toBe('up');
+  });
+
+  it("a missing device or an unknown type: ofport -1 and OVS's error text; the device made later is picked up on the next change", async () => {
+    await configure(rig, addBr('br0'));
+    await configure(rig, addPort('br0', 'nosuchdev0'));
+    await configure(rig, addPort('br0', 'foo0', { type: 'foo' }));
+    expect(interfaces(rig.idl)).toMatchObject({
+      nosuchdev0: [-1, 'could not open network device nosuchdev0 (No such device)'],
+      foo0: [-1, 'could not open network device foo0 (Address family not supported by protocol)'],
+    });
+    expect(rig.vlog.recent.some((l) => l.endsWith('netdev|WARN|could not create netdev foo0 of unknown type foo'))).toBe(true);
+    rig.kernel.initNet.addDevice({ name: 'nosuchdev0', kind: 'dummy' });
+    await configure(rig, addPort('br0', 'other0', { type: 'internal' }));
+    // The failed port got its number when it finally worked (failures to open spend none); which of the two
+    // new ones is first follows OVS's hash order.
+    const ifs = interfaces(rig.idl);
+    expect([ifs.nosuchdev0, ifs.other0].map((x) => x![1])).toEqual([null, null]);
+    expect(new Set([ifs.nosuchdev0![0], ifs.other0![0]])).toEqual(new Set([1, 2]));
+  });
+
+  it('tunnels share a backer; a duplicate tunnel fails and is retried on every reconfiguration, spending a number each time', async () => {
+    await configure(rig, addBr('br0'));
+    await configure(rig, addPort('br0', 'vxlan0', { type: 'vxlan', options: new Map([['remote_ip', '192.0.2.1']]) }));
+    await configure(rig, addPort('br0', 'vxlan2', { type: 'vxlan', options: new Map([['remote_ip', '192.0.2.2']]) }));
+    await configure(rig, addPort('br0', 'vxlan3', { type: 'vxlan', options: new Map([['remote_ip', '192.0.2.1']]) }));
+    expect(interfaces(rig.idl)).toMatchObject({ vxlan0: [1, null], vxlan2: [2, null], vxlan3: [-1, 'could not add network device vxlan3 to ofproto (File exists)'] });
+    await configure(rig, addPort('br0', 'int9', { type: 'internal' }));
+    const n = interfaces(rig.idl).int9![0]!;
+    expect(n).toBeGreaterThan(3); // 3 was spent by vxlan3's first try, more by retries
+    // The users of vxlan_sys_4789 go; vxlan3 fits on the surviving backer.
+    await configure(rig, delPort('br0', 'vxlan0'));
+    await configure(rig, delPort('br0', 'vxlan2'));
+    expect(interfaces(rig.idl).vxlan3![1]).toBeNull();
+    expect(Object.values(kernelPorts())).toContain('vxlan_sys_4789');
+    await configure(rig, delPort('br0', 'vxlan3'));
+    expect(Object.values(kernelPorts())).not.toContain('vxlan_sys_4789');
+  });
+
+  it('the oracle ofport scenario: requests, a taken request, a changed request, several ports in one transaction (hash order)', async () => {
+    const internal = { type: 'internal' };
+    await configure(rig, addBr('br0'));
+    await configure(rig, addPort('br0', 'p1', internal));
+    await configure(rig, addPort('br0', 'p2', internal));
+    await configure(rig, addPort('br0', 'p10', { ...internal, ofport_request: 10 }));
+    await configure(rig, addPort('br0', 'p3', internal));
+    expect(interfaces(rig.idl)).toMatchObject({ p1: [1, null], p2: [2, null], p10: [10, null], p3: [3, null] });
+    // Two ports asking for 20 in one transaction: one gets it, the other the next automatic number.
+    await configure(rig, (txn, idl) => {
+      addPort('br0', 'q1', { ...internal, ofport_request: 20 })(txn, idl);
+      addPort('br0', 'q2', { ...internal, ofport_request: 20 })(txn, idl);
+    });
+    let ifs = interfaces(rig.idl);
+    expect(new Set([ifs.q1![0], ifs.q2![0]])).toEqual(new Set([20, 4]));
+    await configure(rig, addPort('br0', 'q3', { ...internal, ofport_request: 10 }));
+    await configure(rig, addPort('br0', 'q6', { ...internal, ofport_request: 65279 }));
+    expect(interfaces(rig.idl)).toMatchObject({ q3: [5, null], q6: [65279, null] });
+    // A new request on a live port: deleted and added back with it (its datapath port kept).
+    const dpBefore = Object.entries(kernelPorts()).find(([, n]) => n === 'p1')![0];
+    await configure(rig, (txn, idl) => txn.update([...idl.rows('Interface')].find((r) => r.get('name') === 'p1')!, { ofport_request: 30 }));
+    expect(interfaces(rig.idl).p1).toEqual([30, null]);
+    expect(bridgeLog().slice(-2)).toEqual(['bridge|INFO|bridge br0: deleted interface p1 on port 1', 'bridge|INFO|bridge br0: added interface p1 on port 30']);
+    void dpBefore;
+    // m1..m4 in one transaction: 6, 7, 8, 9 to m1, m4, m3, m2 in the oracle. OVS's hash puts m1 and m4 in
+    // bucket 0 and m2 and m3 in bucket 6 of this 8-bucket map; within a bucket the order follows the rows'
+    // UUIDs (random), so only the buckets' order is certain.
+    await configure(rig, (txn, idl) => {
+      for (const n of ['m1', 'm2', 'm3', 'm4']) addPort('br0', n, internal)(txn, idl);
+    });
+    ifs = interfaces(rig.idl);
+    expect(new Set([ifs.m3![0], ifs.m2![0]])).toEqual(new Set([8, 9]));
+    expect(new Set([ifs.m1![0], ifs.m4![0]])).toEqual(new Set([6, 7]));
+  });
+
+  it('del-br takes the bridge, its ports and (the last bridge) the datapath away; ovs-appctl dpif/show shows what is there', async () => {
+    await configure(rig, addBr('br0'));
+    await configure(rig, addPort('br0', 'patch-a', { type: 'patch', options: new Map([['peer', 'patch-b']]) }));
+    expect(await unixctlTransact(`${rig.dir}/vswitchd.ctl`, 'dpif/show', [])).toBe(
+      'system@ovs-system: hit:0 missed:0\n  br0:\n    br0 65534/1: (internal)\n    patch-a 1/none: (patch: peer=patch-b)\n',
+    );
+    await configure(rig, delBr('br0'));
+    expect(bridgeLog().slice(-2)).toEqual(['bridge|INFO|bridge br0: deleted interface br0 on port 65534', 'bridge|INFO|bridge br0: deleted interface patch-a on port 1']);
+    expect(rig.kernel.ovs!.datapaths()).toEqual([]);
+    expect(await unixctlTransact(`${rig.dir}/vswitchd.ctl`, 'dpif/show', [])).toBe('');
+  });
+});

@@ -1,0 +1,488 @@
+/**
+ * vswitchd/bridge.c: the database drives bridges, bridges drive ofproto.
+ *
+ * bridge_run() reconfigures when the database's configuration changed:
+ * bridges are added and deleted (add_del_bridges), each bridge's wanted
+ * ports collected and the others deleted, missing ofprotos created, and
+ * the missing interfaces created (iface_create / iface_do_create: netdev
+ * open, netdev configuration, ofproto_port_add) — first those asking for an
+ * OpenFlow port number, then the others, in OVS's hash order. Results go
+ * back to the database: Interface.ofport (-1 on failure), Interface.error
+ * with OVS's texts, the device's state, and Open_vSwitch.cur_cfg.
+ *
+ * Unlike OVS, which walks every port of every bridge on each change, a
+ * reconfiguration here looks only at the rows that changed (and at the
+ * interfaces that failed, which OVS retries every time): changing one port
+ * of a bridge of 10,000 touches that port alone.
+ */
+import type { DpifNetlinkProvider, Netdev } from '@ovs/dpif-netlink';
+import { NetdevConfigError, netdevGetCarrier, netdevGetEtheraddr, netdevGetMtu, netdevSetConfig } from '@ovs/netdev';
+import { OFPP_LOCAL, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
+import type { Idl, IdlRow, Uuid, VswitchTables } from '@ovs/ovsdb';
+import { strerror } from '@ovs/genl-codec';
+import { shashOrder } from './ovs-hash.js';
+import type { Vlog } from './vlog.js';
+
+type Row<K extends keyof VswitchTables> = IdlRow<VswitchTables[K]>;
+
+export interface Iface {
+  readonly name: string;
+  type: string;
+  ofpPort: number;
+  netdev: Netdev;
+  cfg: Uuid;
+  port: Port;
+  /** The options and request the interface was made with (to see what changed). */
+  optionsKey: string;
+  request: number | undefined;
+}
+
+export interface Port {
+  readonly name: string;
+  cfg: Uuid;
+  readonly ifaces: Map<string, Iface>;
+}
+
+export class Bridge {
+  ofproto: Ofproto | undefined;
+  readonly ports = new Map<string, Port>();
+  readonly ifaceByName = new Map<string, Iface>();
+  /** Interfaces that could not be made: retried on every reconfiguration, as OVS does. */
+  readonly failed = new Map<string, { port: Uuid; iface: Uuid }>();
+  /** The Bridge row's port set when last looked at. */
+  portUuids = new Set<Uuid>();
+  /** Ports and interfaces by their database rows. */
+  readonly portByCfg = new Map<Uuid, Port>();
+  readonly ifaceByCfg = new Map<Uuid, Iface>();
+  /** Not configured yet: its first reconfiguration looks at every port. */
+  fresh = true;
+
+  constructor(
+    readonly name: string,
+    readonly type: string,
+    public cfg: Uuid,
+  ) {}
+}
+
+/** What one reconfiguration wants written back to the database. */
+interface StatusUpdate {
+  ofport: number;
+  error: string | null;
+  netdev?: Netdev;
+}
+
+/** ofproto_normalize_type(): "" is "system". */
+const normalizeType = (t: string): string => t || 'system';
+
+export class BridgeLayer {
+  /** all_bridges. */
+  readonly bridges = new Map<string, Bridge>();
+  private seqno = -1;
+  private nextCfg = -1;
+  /** Rows that changed since the last reconfiguration (from the IDL). */
+  private readonly dirty = new Set<Uuid>();
+  private full = true;
+  private readonly status = new Map<Uuid, StatusUpdate>();
+  private readonly env: OfprotoEnv;
+
+  constructor(
+    readonly idl: Idl<VswitchTables>,
+    readonly provider: DpifNetlinkProvider,
+    readonly vlog: Vlog,
+  ) {
+    this.env = { provider, log: vlog.fn };
+    idl.onChange((_seqno, changes) => {
+      for (const c of changes) this.dirty.add(c.uuid);
+    });
+  }
+
+  private log(level: 'INFO' | 'WARN' | 'ERR', text: string): void {
+    this.vlog.log(level, 'bridge', text);
+  }
+
+  /** bridge_run(): reconfigure if the configuration changed, then let every datapath type and bridge run. */
+  async run(): Promise<void> {
+    const ovs = this.idl.first('Open_vSwitch');
+    const nextCfg = ovs?.get('next_cfg') ?? 0;
+    if (this.idl.seqno !== this.seqno) {
+      this.seqno = this.idl.seqno;
+      if (this.full || nextCfg !== this.nextCfg || this.configChanged()) await this.reconfigure(ovs);
+      this.nextCfg = nextCfg;
+      this.dirty.clear();
+    }
+    await this.bridgeRunInner();
+    await this.writeStatus(ovs);
+  }
+
+  /** Did any row that changed carry configuration (not just the status vswitchd itself writes)? */
+  private configChanged(): boolean {
+    for (const uuid of this.dirty) {
+      if (this.idl.get('Bridge', uuid) || this.idl.get('Port', uuid)) return true;
+      const iface = this.idl.get('Interface', uuid);
+      if (iface === undefined) return true; // deleted rows, the Open_vSwitch row
+      const known = this.findIface(iface.get('name'));
+      if (!known || known.cfg !== uuid || configKey(iface) !== known.optionsKey || requestOf(iface) !== known.request || ifaceType(iface, known.port.name === known.name && this.bridges.has(known.name)) !== known.type) return true;
+    }
+    return false;
+  }
+
+  private findIface(name: string): Iface | undefined {
+    for (const br of this.bridges.values()) {
+      const i = br.ifaceByName.get(name);
+      if (i) return i;
+    }
+    return undefined;
+  }
+
+  /** bridge_reconfigure(). */
+  private async reconfigure(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
+    const full = this.full;
+    this.full = false;
+    // At start-up the datapath may hold ports from an earlier run: those the database still configures are kept.
+    if (full) this.env.initPorts = new Set([...this.idl.rows('Interface')].map((r) => r.get('name')));
+    await this.addDelBridges(ovs);
+    const deferred: Array<() => Promise<void>> = [];
+    const wanted = new Map<Bridge, { all: Row<'Port'>[]; examine: Map<string, Row<'Port'>> }>();
+    for (const br of this.bridges.values()) {
+      const brRow = this.idl.get('Bridge', br.cfg)!;
+      const { examine, removed } = this.portsToExamine(br, brRow, full || br.fresh);
+      br.fresh = false;
+      if (examine.size === 0 && removed.length === 0) continue;
+      const all = [...br.portUuids].map((u) => this.idl.get('Port', u)).filter((r) => r !== undefined);
+      wanted.set(br, { all, examine });
+      await this.delPorts(br, examine, removed, deferred);
+    }
+    for (const br of this.bridges.values()) {
+      if (br.ofproto) continue;
+      try {
+        br.ofproto = await Ofproto.create(this.env, br.name, br.type);
+      } catch (err) {
+        this.log('ERR', `failed to create bridge ${br.name}: ${errText(err)}`);
+        this.bridges.delete(br.name);
+      }
+    }
+    for (const [br, { all, examine }] of wanted) {
+      if (!this.bridges.has(br.name)) continue;
+      await this.addPorts(br, all, examine, true);
+      await this.addPorts(br, all, examine, false);
+    }
+    // What OVS does in ofproto_run at the end of the reconfiguration: ghost ports whose netdev was removed go now.
+    for (const d of deferred) await d();
+  }
+
+  /**
+   * bridge_collect_wanted_ports(), restricted to what can have changed: all
+   * ports the first time; then the ports added to the Bridge row, those
+   * whose row or interfaces changed, and those with failed interfaces (OVS
+   * retries those every time). Ports that left the row are returned apart.
+   */
+  private portsToExamine(br: Bridge, brRow: Row<'Bridge'>, all: boolean): { examine: Map<string, Row<'Port'>>; removed: Port[] } {
+    const uuids = brRow.get('ports');
+    const current = new Set(uuids);
+    const pick = new Set<Uuid>();
+    if (all) for (const u of uuids) pick.add(u);
+    else {
+      for (const u of uuids) if (!br.portUuids.has(u) || this.dirty.has(u)) pick.add(u);
+      for (const u of this.dirty) {
+        const iface = br.ifaceByCfg.get(u);
+        if (iface && current.has(iface.port.cfg)) pick.add(iface.port.cfg);
+      }
+      for (const f of br.failed.values()) if (current.has(f.port)) pick.add(f.port);
+    }
+    const removed: Port[] = [];
+    for (const u of br.portUuids) {
+      if (current.has(u)) continue;
+      const port = br.portByCfg.get(u);
+      if (port) removed.push(port);
+    }
+    if (all) for (const port of br.ports.values()) if (!current.has(port.cfg) && !removed.includes(port)) removed.push(port);
+    br.portUuids = current;
+    const examine = new Map<string, Row<'Port'>>();
+    for (const u of pick) {
+      const row = this.idl.get('Port', u);
+      if (!row) continue;
+      const name = row.get('name');
+      if (examine.has(name)) this.log('WARN', `bridge ${br.name}: ${name} specified twice as bridge port`);
+      else examine.set(name, row);
+    }
+    return { examine, removed };
+  }
+
+  /** add_del_bridges(): bridges no longer configured (or whose datapath type changed) go; new ones are made, without an ofproto yet. */
+  private async addDelBridges(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
+    const newBr = new Map<string, Row<'Bridge'>>();
+    for (const uuid of ovs?.get('bridges') ?? []) {
+      const row = this.idl.get('Bridge', uuid);
+      if (!row) continue;
+      const name = row.get('name');
+      if (name.includes('/') || name.includes('\\')) this.log('WARN', `ignoring bridge with invalid name "${name}"`);
+      else if (newBr.has(name)) this.log('WARN', `bridge ${name} specified twice`);
+      else newBr.set(name, row);
+    }
+    for (const br of [...this.bridges.values()]) {
+      const row = newBr.get(br.name);
+      if (!row || normalizeType(row.get('datapath_type')) !== br.type) await this.bridgeDestroy(br, true);
+      else br.cfg = row.uuid;
+    }
+    for (const name of shashOrder([...newBr.keys()])) {
+      if (!this.bridges.has(name)) {
+        const row = newBr.get(name)!;
+        this.bridges.set(name, new Bridge(name, normalizeType(row.get('datapath_type')), row.uuid));
+      }
+    }
+  }
+
+  /**
+   * bridge_del_ports() and bridge_delete_or_reconfigure_ports(): ports and
+   * interfaces no longer wanted go, interfaces whose type changed or whose
+   * new configuration the netdev refuses go (to be made again), and an
+   * interface whose requested OpenFlow number changed goes to come back with it.
+   */
+  private async delPorts(br: Bridge, examine: Map<string, Row<'Port'>>, removed: Port[], deferred: Array<() => Promise<void>>): Promise<void> {
+    for (const port of removed) {
+      for (const iface of [...port.ifaces.values()]) await this.ifaceDestroy(br, iface, deferred);
+    }
+    for (const row of examine.values()) {
+      const port = br.ports.get(row.get('name'));
+      if (!port) continue;
+      if (port.cfg !== row.uuid) br.portByCfg.delete(port.cfg);
+      br.portByCfg.set(row.uuid, port);
+      port.cfg = row.uuid;
+      const names = new Map<string, Row<'Interface'>>();
+      for (const u of row.get('interfaces')) {
+        const r = this.idl.get('Interface', u);
+        if (r) names.set(r.get('name'), r);
+      }
+      for (const iface of [...port.ifaces.values()]) {
+        const cfg = names.get(iface.name);
+        if (!cfg) {
+          await this.ifaceDestroy(br, iface, deferred);
+          continue;
+        }
+        if (iface.cfg !== cfg.uuid) {
+          br.ifaceByCfg.delete(iface.cfg);
+          br.ifaceByCfg.set(cfg.uuid, iface);
+          iface.cfg = cfg.uuid;
+        }
+        const type = ifaceType(cfg, iface.name === br.name);
+        if (type !== iface.type) {
+          await this.ifaceDestroy(br, iface, deferred);
+          continue;
+        }
+        const key = configKey(cfg);
+        if (key !== iface.optionsKey) {
+          try {
+            await netdevSetConfig(this.provider.netdevs, iface.netdev, Object.fromEntries(cfg.get('options')));
+            iface.optionsKey = key;
+          } catch (err) {
+            if (!(err instanceof NetdevConfigError)) throw err;
+            await this.ifaceDestroy(br, iface, deferred);
+            continue;
+          }
+        }
+        const request = requestOf(cfg);
+        if (iface.ofpPort !== OFPP_LOCAL && request !== undefined && request !== iface.ofpPort) {
+          const victim = [...br.ifaceByName.values()].find((i) => i.ofpPort === request);
+          if (!victim) await this.ifaceDestroy(br, iface, deferred);
+          else if (victim.request !== request) {
+            await this.ifaceDestroy(br, victim, deferred);
+            await this.ifaceDestroy(br, iface, deferred);
+          }
+        }
+        iface.request = request;
+      }
+    }
+    // Failed interfaces no longer configured are not retried.
+    for (const [name, f] of [...br.failed]) {
+      const portRow = this.idl.get('Port', f.port);
+      if (!portRow || !br.portUuids.has(f.port) || !portRow.get('interfaces').includes(f.iface)) br.failed.delete(name);
+    }
+  }
+
+  /**
+   * iface_destroy(): "deleted interface" is logged now; the ofport goes now,
+   * except a ghost (tunnel, patch) — OVS finds those only when ofproto_run
+   * notices their netdev was removed, after this reconfiguration's additions.
+   */
+  private async ifaceDestroy(br: Bridge, iface: Iface, deferred: Array<() => Promise<void>>): Promise<void> {
+    this.log('INFO', `bridge ${br.name}: deleted interface ${iface.name} on port ${iface.ofpPort}`);
+    this.forget(br, iface);
+    const ofproto = br.ofproto;
+    const del = async () => {
+      if (ofproto && iface.ofpPort !== OFPP_NONE && ofproto.ports.get(iface.ofpPort)?.name === iface.name) await ofproto.portDel(iface.ofpPort).catch(() => {});
+      this.provider.netdevs.close(iface.netdev);
+    };
+    const ghost = ofproto?.ports.get(iface.ofpPort)?.odpPort === undefined || ofproto?.ports.get(iface.ofpPort)?.tunnel !== undefined;
+    if (ghost) deferred.push(del);
+    else await del();
+  }
+
+  /** The bridge's records of an interface (and of its port when it was the last) go. */
+  private forget(br: Bridge, iface: Iface): void {
+    br.ifaceByName.delete(iface.name);
+    br.ifaceByCfg.delete(iface.cfg);
+    iface.port.ifaces.delete(iface.name);
+    if (iface.port.ifaces.size === 0) {
+      br.ports.delete(iface.port.name);
+      br.portByCfg.delete(iface.port.cfg);
+    }
+  }
+
+  /** bridge_add_ports(): the interfaces not yet made, those asking for a number first, in OVS's hash order. */
+  private async addPorts(br: Bridge, all: Row<'Port'>[], examine: Map<string, Row<'Port'>>, withRequest: boolean): Promise<void> {
+    const todo: Array<{ port: Row<'Port'>; iface: Row<'Interface'> }> = [];
+    for (const port of examine.values()) {
+      for (const u of port.get('interfaces')) {
+        const iface = this.idl.get('Interface', u);
+        if (!iface || br.ifaceByName.has(iface.get('name'))) continue;
+        if ((requestOf(iface) !== undefined) === withRequest) todo.push({ port, iface });
+      }
+    }
+    if (todo.length === 0) return;
+    // SHASH_FOR_EACH over the wanted ports: their names in hash order (only needed when several are new).
+    const order = todo.length > 1 ? new Map(shashOrder(all.map((p) => p.get('name'))).map((n, i) => [n, i])) : undefined;
+    if (order) todo.sort((a, b) => order.get(a.port.get('name'))! - order.get(b.port.get('name'))!);
+    for (const { port, iface } of todo) await this.ifaceCreate(br, port, iface);
+  }
+
+  /** iface_create() / iface_do_create(). */
+  private async ifaceCreate(br: Bridge, portRow: Row<'Port'>, cfg: Row<'Interface'>): Promise<void> {
+    const name = cfg.get('name');
+    const type = ifaceType(cfg, name === br.name);
+    const fail = (text: string | null, logged: boolean) => {
+      if (text && !logged) this.log('WARN', text);
+      br.failed.set(name, { port: portRow.uuid, iface: cfg.uuid });
+      this.status.set(cfg.uuid, { ofport: -1, error: text });
+    };
+    let netdev: Netdev;
+    try {
+      netdev = await this.provider.netdevs.open(name, type);
+    } catch (err) {
+      fail(`could not open network device ${name} (${errText(err)})`, false);
+      return;
+    }
+    try {
+      await netdevSetConfig(this.provider.netdevs, netdev, Object.fromEntries(cfg.get('options')));
+    } catch (err) {
+      this.provider.netdevs.close(netdev);
+      if (!(err instanceof NetdevConfigError)) throw err;
+      fail(err.message, true);
+      return;
+    }
+    const request = requestOf(cfg);
+    let ofpPort: number;
+    try {
+      ofpPort = await br.ofproto!.portAdd(netdev, request);
+    } catch (err) {
+      this.provider.netdevs.close(netdev);
+      fail(`could not add network device ${name} to ofproto (${errText(err)})`, false);
+      return;
+    }
+    this.log('INFO', `bridge ${br.name}: added interface ${name} on port ${ofpPort}`);
+    let port = br.ports.get(portRow.get('name'));
+    if (!port) {
+      br.ports.set(portRow.get('name'), (port = { name: portRow.get('name'), cfg: portRow.uuid, ifaces: new Map() }));
+      br.portByCfg.set(portRow.uuid, port);
+    }
+    const iface: Iface = { name, type, ofpPort, netdev, cfg: cfg.uuid, port, optionsKey: configKey(cfg), request };
+    port.ifaces.set(name, iface);
+    br.ifaceByName.set(name, iface);
+    br.ifaceByCfg.set(cfg.uuid, iface);
+    br.failed.delete(name);
+    this.status.set(cfg.uuid, { ofport: ofpPort, error: null, netdev });
+  }
+
+  /** bridge_destroy(): its ports go, then its ofproto (with the datapath's ports, and the datapath with the last bridge). */
+  private async bridgeDestroy(br: Bridge, del: boolean): Promise<void> {
+    for (const iface of br.ifaceByName.values()) {
+      this.log('INFO', `bridge ${br.name}: deleted interface ${iface.name} on port ${iface.ofpPort}`);
+    }
+    this.bridges.delete(br.name);
+    await br.ofproto?.destroy(del);
+    for (const iface of br.ifaceByName.values()) this.provider.netdevs.close(iface.netdev);
+    br.ifaceByName.clear();
+    br.ports.clear();
+  }
+
+  /** bridge_run__(): each bridge's ofproto_run (with its datapath type's run: tunnel backers, port changes). */
+  private async bridgeRunInner(): Promise<void> {
+    for (const br of this.bridges.values()) {
+      if (!br.ofproto) continue;
+      // A port whose datapath side vanished (its device deleted) is gone from the ofproto: the bridge forgets it too.
+      for (const name of await br.ofproto.run()) {
+        const iface = br.ifaceByName.get(name);
+        if (!iface) continue;
+        this.forget(br, iface);
+        this.provider.netdevs.close(iface.netdev);
+        br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg });
+        this.status.set(iface.cfg, { ofport: -1, error: null });
+      }
+    }
+  }
+
+  /**
+   * The results, back to the database in one transaction: each interface
+   * made (ofport, no error, the device's MAC, ifindex, MTU, states) or
+   * failed (ofport -1 and the error, the rest cleared), and cur_cfg.
+   */
+  private async writeStatus(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
+    const nextCfg = ovs?.get('next_cfg') ?? 0;
+    if (this.status.size === 0 && (!ovs || ovs.get('cur_cfg') === nextCfg)) return;
+    const txn = this.idl.transaction();
+    for (const [uuid, st] of this.status) {
+      const row = this.idl.get('Interface', uuid);
+      if (!row) continue;
+      const values: Partial<VswitchTables['Interface']> = { ofport: st.ofport, error: st.error };
+      if (st.netdev) Object.assign(values, await this.netdevStatus(st.netdev));
+      else Object.assign(values, { mac_in_use: null, ifindex: null, admin_state: null, link_state: null, mtu: null });
+      txn.update(row, values);
+    }
+    if (ovs && ovs.get('cur_cfg') !== nextCfg) txn.update(ovs, { cur_cfg: nextCfg });
+    this.status.clear();
+    const r = await txn.commit();
+    if (r.status === 'error') this.log('WARN', `could not write the bridges' status to the database (${r.error.message})`);
+  }
+
+  /** iface_refresh_netdev_status(). */
+  private async netdevStatus(netdev: Netdev): Promise<Partial<VswitchTables['Interface']>> {
+    const reg = this.provider.netdevs;
+    const mac = await netdevGetEtheraddr(reg, netdev).catch(() => undefined);
+    const mtu = await netdevGetMtu(reg, netdev).catch(() => undefined);
+    const ifindex = (await reg.getIfindex(netdev).catch(() => undefined)) ?? 0;
+    const carrier = await netdevGetCarrier(reg, netdev).catch(() => false);
+    const flags = netdev.isLinux ? await reg.getFlags(netdev).catch(() => undefined) : undefined;
+    return {
+      mac_in_use: mac ? [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':') : null,
+      mtu: mtu ?? null,
+      ifindex,
+      admin_state: flags === undefined ? (netdev.isLinux ? null : 'up') : flags & 1 ? 'up' : 'down',
+      link_state: carrier ? 'up' : 'down',
+    };
+  }
+
+  /** Shut down: bridges stay in the datapath (as OVS leaves them on exit) unless `cleanup`. */
+  async close(cleanup = false): Promise<void> {
+    for (const br of [...this.bridges.values()]) await this.bridgeDestroy(br, cleanup);
+  }
+}
+
+/** iface_get_type(): the bridge's own port is internal; an empty type is "system". */
+function ifaceType(cfg: Row<'Interface'>, isLocal: boolean): string {
+  return isLocal ? 'internal' : cfg.get('type') || 'system';
+}
+
+/** iface_get_requested_ofp_port(). */
+function requestOf(cfg: Row<'Interface'>): number | undefined {
+  const r = cfg.get('ofport_request');
+  return r === null || r === undefined ? undefined : r;
+}
+
+function configKey(cfg: Row<'Interface'>): string {
+  return JSON.stringify([...cfg.get('options')].sort());
+}
+
+function errText(err: unknown): string {
+  const e = err as { errno?: number; text?: string; message?: string };
+  if (e.errno !== undefined) return strerror(e.errno);
+  return e.text ?? e.message ?? String(err);
+}

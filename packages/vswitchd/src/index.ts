@@ -1,0 +1,15 @@
+/**
+ * @ovs/vswitchd: the switch as a user runs it — ovs-vswitchd's bridge layer
+ * (vswitchd/bridge.c) between the database and ofproto, the daemon with its
+ * control socket, ovs-appctl, and ovs-sandbox.
+ */
+export { Bridge, BridgeLayer } from './bridge.js';
+export type { Iface, Port } from './bridge.js';
+export { hashString, shashOrder } from './ovs-hash.js';
+export { UnixctlError, UnixctlServer, unixctlTransact } from './unixctl.js';
+export type { UnixctlHandler } from './unixctl.js';
+export { VERSION, Vswitchd } from './vswitchd.js';
+export type { VswitchdOptions } from './vswitchd.js';
+export { Vlog } from './vlog.js';
+export type { Level, VlogOptions } from './vlog.js';
+export { rundir } from './paths.js';

@@ -1,0 +1,15 @@
+/**
+ * Where the daemons keep their sockets, pid files and logs: OVS_RUNDIR (as
+ * OVS names it), else the project's default /tmp/ovs-ts-$UID — the same
+ * directory the ovs-kernel daemon and ovs-vsctl use.
+ */
+import { join } from 'node:path';
+
+export function rundir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.OVS_RUNDIR || join('/tmp', `ovs-ts-${process.getuid?.() ?? 0}`);
+}
+
+/** The database socket ovs-vsctl and ovs-vswitchd use by default (OVS: $OVS_RUNDIR/db.sock). */
+export function dbSocket(env: NodeJS.ProcessEnv = process.env): string {
+  return join(rundir(env), 'db.sock');
+}
