@@ -19,7 +19,7 @@ import type { DpifNetlinkProvider, Netdev } from '@ovs/dpif-netlink';
 import { NetdevConfigError, netdevGetCarrier, netdevGetEtheraddr, netdevGetMtu, netdevSetConfig } from '@ovs/netdev';
 import { OFPP_LOCAL, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
 import type { Idl, IdlRow, Uuid, VswitchTables } from '@ovs/ovsdb';
-import { strerror } from '@ovs/genl-codec';
+import { type NetlinkSocket, NetlinkProtocol, RTNLGRP_LINK, strerror } from '@ovs/genl-codec';
 import { shashOrder } from './ovs-hash.js';
 import type { Vlog } from './vlog.js';
 
@@ -100,13 +100,38 @@ export class BridgeLayer {
     this.vlog.log(level, 'bridge', text);
   }
 
-  /** bridge_run(): reconfigure if the configuration changed, then let every datapath type and bridge run. */
+  /**
+   * if_notifier: an rtnetlink socket in RTNLGRP_LINK. Any link appearing,
+   * changing or going is a reason to reconfigure (a device an interface
+   * waited for may exist now), as in OVS.
+   */
+  private ifNotifier: NetlinkSocket | undefined;
+
+  private async ifNotifierChanged(): Promise<boolean> {
+    if (this.ifNotifier === undefined) {
+      this.ifNotifier = await this.provider.opts.socket(NetlinkProtocol.NETLINK_ROUTE);
+      await this.ifNotifier.joinGroup(RTNLGRP_LINK);
+      return false;
+    }
+    let changed = false;
+    for (;;) {
+      try {
+        if (this.ifNotifier.tryRecv?.() === undefined) return changed;
+      } catch {
+        // ENOBUFS: some were lost; that too means "something changed".
+      }
+      changed = true;
+    }
+  }
+
+  /** bridge_run(): reconfigure if the configuration (or the set of links) changed, then let every datapath type and bridge run. */
   async run(): Promise<void> {
     const ovs = this.idl.first('Open_vSwitch');
     const nextCfg = ovs?.get('next_cfg') ?? 0;
-    if (this.idl.seqno !== this.seqno) {
+    const ifacesChanged = await this.ifNotifierChanged();
+    if (this.idl.seqno !== this.seqno || ifacesChanged) {
       this.seqno = this.idl.seqno;
-      if (this.full || nextCfg !== this.nextCfg || this.configChanged()) await this.reconfigure(ovs);
+      if (this.full || ifacesChanged || nextCfg !== this.nextCfg || this.configChanged()) await this.reconfigure(ovs);
       this.nextCfg = nextCfg;
       this.dirty.clear();
     }
@@ -463,6 +488,7 @@ export class BridgeLayer {
   /** Shut down: bridges stay in the datapath (as OVS leaves them on exit) unless `cleanup`. */
   async close(cleanup = false): Promise<void> {
     for (const br of [...this.bridges.values()]) await this.bridgeDestroy(br, cleanup);
+    await this.ifNotifier?.close();
   }
 }
 

@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Idl, type VswitchTables } from '@ovs/ovsdb';
 
 const require = createRequire(import.meta.url);
 
@@ -90,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     const dbServer = spawn(tool('ovs-db'), ['serve', db, '--remote', `punix:${join(dir, 'db.sock')}`], { env, detached: true, stdio: ['ignore', log('ovs-db'), log('ovs-db')] });
     children.push(dbServer);
     await waitFor('ovs-db serve', () => existsSync(join(dir!, 'db.sock')), dbServer);
-    run(tool('ovs-vsctl'), ['--no-wait', 'init'], env);
+    await initDatabase(join(dir, 'db.sock'));
     // The switch.
     const vswitchd = spawn(tool('ovs-vswitchd'), [`unix:${join(dir, 'db.sock')}`, '--log-file', join(dir, 'ovs-vswitchd.log')], { env, detached: true, stdio: ['ignore', log('ovs-vswitchd.out'), log('ovs-vswitchd.out')] });
     children.push(vswitchd);
@@ -112,6 +113,21 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     for (const child of children.reverse()) await stopChild(child);
     spawnSync(tool('ovs-kernel'), ['stop'], { env });
+  }
+}
+
+/** ovs-vsctl init: the Open_vSwitch row, if the database has none. */
+async function initDatabase(socket: string): Promise<void> {
+  const idl = await Idl.open<VswitchTables>({ remote: `unix:${socket}`, tables: { Open_vSwitch: true }, reconnect: false });
+  try {
+    if (!idl.first('Open_vSwitch')) {
+      const txn = idl.transaction();
+      txn.insert('Open_vSwitch', {});
+      const r = await txn.commit();
+      if (r.status !== 'success') throw new Error(`cannot initialize the database (${r.status})`);
+    }
+  } finally {
+    idl.close();
   }
 }
 
