@@ -9,13 +9,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AttrSet, type ValueCodec, StructCodec } from './attrs.js';
 import { messageFromJson, messageToJson } from './json.js';
+import type { GenlFamilyDef } from './genl.js';
 import { type GenlMessage, KNOWN_FAMILIES, type Message, decode, encode, encodeAll, newFamilyTable } from './message.js';
+import { NLM_F } from './netlink.js';
 import { RTM, type RtnlMessage } from './rtnetlink.js';
 import { type IfAddrMsg, type RtMsg, ifaAttrs, ifaddrmsg, rtaAttrs, rtmsg } from './rtnetlink-route.js';
 import { readCapture } from './pcap.js';
 import { GOLDEN_DIR, GOLDEN_FILES, PROTOCOLS, hexToBytes, loadGolden } from './testing/golden.js';
 
-const IDS: Record<string, number> = { ovs_datapath: 32, ovs_vport: 33, ovs_flow: 34, ovs_packet: 35, ovs_meter: 36, ovs_ct_limit: 37 };
+const IDS: Record<string, number> = { ethtool: 20, ovs_datapath: 32, ovs_vport: 33, ovs_flow: 34, ovs_packet: 35, ovs_meter: 36, ovs_ct_limit: 37 };
 
 function valueArb(codec: ValueCodec<unknown>, depth: number): fc.Arbitrary<unknown> | undefined {
   if (codec instanceof StructCodec) {
@@ -79,20 +81,35 @@ function attrsArb(set: AttrSet, depth = 0): fc.Arbitrary<Record<string, unknown>
 
 const headerArb = fc.record({ flags: fc.nat(0xffff), seq: fc.nat(0xffffffff), pid: fc.nat(0xffffffff) });
 
+/**
+ * A command and NLM_F_REQUEST bit: any for most families; for one whose
+ * attributes depend on the command (ethtool), those its set describes.
+ */
+function cmdArb(family: GenlFamilyDef): fc.Arbitrary<{ cmd: number; request: boolean | undefined }> {
+  const only = family.attrsCmds;
+  if (only === undefined) return fc.record({ cmd: fc.nat(0xff), request: fc.constant(undefined) });
+  return fc.oneof(
+    fc.record({ cmd: fc.constantFrom(...only.request), request: fc.constant(true) }),
+    fc.record({ cmd: fc.constantFrom(...only.kernel), request: fc.constant(false) }),
+  );
+}
+
 const genlArb: fc.Arbitrary<GenlMessage> = fc.constantFrom(...KNOWN_FAMILIES.values()).chain((family) =>
   fc.record({
     header: headerArb,
-    cmd: fc.nat(0xff),
+    command: cmdArb(family),
     version: fc.nat(0xff),
     reserved: fc.nat(0xffff),
     dpIfindex: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
     attrs: attrsArb(family.attrs),
-  }).map(({ header, dpIfindex, attrs, ...rest }) => {
+  }).map(({ header, command, dpIfindex, attrs, ...rest }) => {
+    const flags = command.request === undefined ? header.flags : command.request ? header.flags | NLM_F.REQUEST : header.flags & ~NLM_F.REQUEST;
     const msg: GenlMessage = {
       kind: 'genl',
       protocol: 16,
-      header: { len: 0, type: family.name === 'nlctrl' ? 16 : IDS[family.name]!, ...header },
+      header: { len: 0, type: family.name === 'nlctrl' ? 16 : IDS[family.name]!, ...header, flags },
       family,
+      cmd: command.cmd,
       ...rest,
       attrs,
     };

@@ -62,7 +62,7 @@ function errorText(error: number): string {
 export function formatMessage(msg: Message, families: FamilyTable = newFamilyTable()): string {
   switch (msg.kind) {
     case 'genl': {
-      const name = cmdName(msg.family, msg.cmd);
+      const name = cmdName(msg.family, msg.cmd, (msg.header.flags & NLM_F.REQUEST) !== 0);
       const style = name.endsWith('_NEW') || name.endsWith('_SET') ? 'new' : name.endsWith('_DEL') ? 'del' : 'get';
       let line = headerLine(`${msg.family.name} ${name}`, msg, style);
       if (msg.version !== msg.family.version) line += ` version=${msg.version}`;

@@ -68,6 +68,18 @@ export interface GenlFamilyDef<S extends AttrSet = AttrSet> {
   readonly userHeader?: StructCodec<{ dpIfindex: 's32' }>;
   /** Commands by name (uapi constant names). */
   readonly cmds: Readonly<Record<string, number>>;
+  /**
+   * The message types the kernel sends, for a family that numbers them apart
+   * from requests (ethtool's ETHTOOL_MSG_*_REPLY and *_NTF); `cmds` then names
+   * requests only. A message is a request when it has NLM_F_REQUEST.
+   */
+  readonly kernelCmds?: Readonly<Record<string, number>>;
+  /**
+   * For a family whose attribute numbering depends on the command (ethtool):
+   * the commands `attrs` describes, requests and kernel messages apart; the
+   * others' messages decode as raw ones. Absent: `attrs` describes them all.
+   */
+  readonly attrsCmds?: { readonly request: readonly number[]; readonly kernel: readonly number[] };
   readonly attrs: S;
   /** Multicast group names. */
   readonly mcastGroups: readonly string[];

@@ -1,8 +1,8 @@
 /**
  * @ovs/genl-codec: the netlink wire for the Open vSwitch port-management stack.
- * Bytes <-> typed messages for netlink, generic netlink (nlctrl and the OVS
- * families), rtnetlink links, addresses and routes; kernel-style attribute
- * policies; Linux errnos.
+ * Bytes <-> typed messages for netlink, generic netlink (nlctrl, the OVS
+ * families, ethtool's features), rtnetlink links, addresses and routes;
+ * kernel-style attribute policies; Linux errnos.
  */
 export * from './errno.js';
 export * from './errors.js';
@@ -41,6 +41,7 @@ export type { AttrDef, AttrValues, AttrsOf, FieldType, JsonValue, NlaType, Polic
 export * from './policy.js';
 export * from './genl.js';
 export * from './ovs.js';
+export * from './ethtool.js';
 export * from './rtnetlink.js';
 export * from './rtnetlink-route.js';
 export * from './message.js';

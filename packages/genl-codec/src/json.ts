@@ -45,7 +45,7 @@ function protocolFromJson(v: unknown): number {
 function flagStyle(msg: Message): 'get' | 'new' | 'del' | 'ack' {
   if (msg.kind === 'error' || msg.kind === 'done') return 'ack';
   if (msg.kind === 'genl') {
-    const name = cmdName(msg.family, msg.cmd);
+    const name = cmdName(msg.family, msg.cmd, (msg.header.flags & NLM_F.REQUEST) !== 0);
     if (name.endsWith('_NEW') || name.endsWith('_SET')) return 'new';
     if (name.endsWith('_DEL')) return 'del';
   }
@@ -81,7 +81,7 @@ export function messageToJson(msg: Message, families: FamilyTable = newFamilyTab
   switch (msg.kind) {
     case 'genl':
       out.family = msg.family.name;
-      out.cmd = cmdName(msg.family, msg.cmd);
+      out.cmd = cmdName(msg.family, msg.cmd, (msg.header.flags & NLM_F.REQUEST) !== 0);
       out.version = msg.version;
       if (msg.reserved !== 0) out.reserved = msg.reserved;
       if (msg.dpIfindex !== undefined) out.dp_ifindex = msg.dpIfindex;
@@ -213,7 +213,8 @@ export function messageFromJson(input: unknown, families: FamilyTable = newFamil
   if (json.family !== undefined) {
     const family = familyByName(json.family, path);
     const cmdJson = field(json, 'cmd', path);
-    const cmd = typeof cmdJson === 'string' ? (family.cmds[cmdJson] ?? /^CMD_(\d+)$/.exec(cmdJson)?.map(Number)[1]) : cmdJson;
+    const cmd =
+      typeof cmdJson === 'string' ? (family.cmds[cmdJson] ?? family.kernelCmds?.[cmdJson] ?? /^CMD_(\d+)$/.exec(cmdJson)?.map(Number)[1]) : cmdJson;
     if (typeof cmd !== 'number' || !Number.isInteger(cmd) || cmd < 0 || cmd > 255) {
       throw new NetlinkEncodeError(`${path}.cmd`, `unknown ${family.name} command ${JSON.stringify(cmdJson)}`);
     }

@@ -5,6 +5,7 @@
  */
 import { AttrSet, type AttrsOf, SlabWriter, type Writer, attr, binary, nested, prefixed, s64, string, u32, u32Enum, u64, withLenientDecoding } from './attrs.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
+import { ethtoolFamily } from './ethtool.js';
 import { FamilyTable, type GenlFamilyDef, ctrlFamily, CTRL_CMD } from './genl.js';
 import { GENL_HDRLEN, NLA_F_NESTED, NLMSG, NLMSG_HDRLEN, NLM_F, NetlinkProtocol, type NlmsgHeader, align4 } from './netlink.js';
 import {
@@ -48,7 +49,7 @@ export type ExtAck = AttrsOf<typeof extAckAttrs>;
 
 /** The families this codec can decode by name; ids come from a FamilyTable. */
 export const KNOWN_FAMILIES: ReadonlyMap<string, GenlFamilyDef> = new Map<string, GenlFamilyDef>(
-  [ctrlFamily, ovsDatapathFamily, ovsVportFamily, ovsFlowFamily, ovsPacketFamily, ovsMeterFamily, ovsCtLimitFamily].map(
+  [ctrlFamily, ethtoolFamily, ovsDatapathFamily, ovsVportFamily, ovsFlowFamily, ovsPacketFamily, ovsMeterFamily, ovsCtLimitFamily].map(
     (f) => [f.name, f as GenlFamilyDef],
   ),
 );
@@ -205,7 +206,7 @@ function decodeAt(buf: Uint8Array, dv: DataView, off: number, limit: number, pro
   }
   if (protocol === NetlinkProtocol.NETLINK_GENERIC) {
     const family = families.byId(header.type);
-    if (family !== undefined) {
+    if (family !== undefined && describes(family, end - start >= GENL_HDRLEN ? buf[start]! : undefined, header.flags)) {
       const msg = decodeGenl(buf, dv, header, start, end, protocol, family);
       if (family === ctrlFamily && msg.cmd === CTRL_CMD.NEWFAMILY) families.learn(msg.attrs as AttrsOf<typeof ctrlFamily.attrs>);
       return msg;
@@ -215,6 +216,13 @@ function decodeAt(buf: Uint8Array, dv: DataView, off: number, limit: number, pro
     if (msg !== undefined) return msg;
   }
   return { kind: 'raw', protocol, header, payload: buf.slice(start, end) };
+}
+
+/** Whether the family's attribute set describes a message of this command (undefined: too short to tell). */
+function describes(family: GenlFamilyDef, cmd: number | undefined, flags: number): boolean {
+  const only = family.attrsCmds;
+  if (only === undefined || cmd === undefined) return true;
+  return (flags & NLM_F.REQUEST ? only.request : only.kernel).includes(cmd);
 }
 
 function decodeGenl(
@@ -379,9 +387,13 @@ export function isFamily<F extends GenlFamilyDef>(msg: Message, family: F): msg 
   return msg.kind === 'genl' && msg.family === (family as GenlFamilyDef);
 }
 
-/** The name of a genl command, e.g. OVS_VPORT_CMD_NEW. */
-export function cmdName(family: GenlFamilyDef, cmd: number): string {
-  for (const [name, value] of Object.entries(family.cmds)) if (value === cmd) return name;
+/**
+ * The name of a genl command, e.g. OVS_VPORT_CMD_NEW; `request` false for a
+ * message from the kernel, for families that number those apart (ethtool).
+ */
+export function cmdName(family: GenlFamilyDef, cmd: number, request = true): string {
+  const names = request ? family.cmds : (family.kernelCmds ?? family.cmds);
+  for (const [name, value] of Object.entries(names)) if (value === cmd) return name;
   return `CMD_${cmd}`;
 }
 

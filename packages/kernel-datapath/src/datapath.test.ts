@@ -51,10 +51,10 @@ describe('nlctrl', () => {
     expect(byId.attrs).toEqual(byName.attrs);
     expect(byName.attrs).toMatchObject({ familyName: 'ovs_vport', version: 1, hdrsize: 4, maxattr: 9 });
   });
-  it('a dump lists nlctrl and the six OVS families', () => {
+  it('a dump lists nlctrl, ethtool and the six OVS families, by id', () => {
     const msgs = c.request(ctrlFamily, CTRL_CMD.GETFAMILY, {}, { flags: NLM_F.REQUEST | NLM_F.DUMP });
     const names = msgs.filter((m) => m.kind === 'genl').map((m) => (m as ReturnType<typeof genl>).attrs.familyName);
-    expect(names).toEqual(['nlctrl', 'ovs_datapath', 'ovs_vport', 'ovs_flow', 'ovs_packet', 'ovs_meter', 'ovs_ct_limit']);
+    expect(names).toEqual(['nlctrl', 'ethtool', 'ovs_datapath', 'ovs_vport', 'ovs_flow', 'ovs_packet', 'ovs_meter', 'ovs_ct_limit']);
     expect(msgs.at(-1)?.kind).toBe('done');
   });
 });

@@ -66,6 +66,10 @@ export interface GenlOp {
   doit?: (info: GenlInfo) => HandlerResult;
   /** Returns > 0 while more remains (skb->len), 0 when done, or a negative errno. */
   dumpit?: (ctx: DumpContext) => number;
+  /** genl_ops.start: checks a dump request before the dump starts; an error answers the request. */
+  start?: (ctx: Omit<DumpContext, 'put'>) => HandlerResult;
+  /** genl_ops.policy: the op's own policy, in a family without a family-wide one (ethtool). */
+  policy?: AttrSet;
   /** GENL_DONT_VALIDATE_STRICT: liberal attribute parsing. */
   liberal: boolean;
   /** GENL_DONT_VALIDATE_DUMP: dump requests are not parsed. */
@@ -124,7 +128,14 @@ export class GenlRegistry {
   }
 
   register(r: FamilyRegistration, fixedGroupIds?: number[]): KernelGenlFamily {
+    // Dynamic ids and groups skip those already taken (idr_alloc_cyclic(), the mc_groups bitmap).
+    while (this.byId.has(this.nextId)) this.nextId++;
     const id = r.id ?? this.nextId++;
+    const taken = new Set([...this.byId.values()].flatMap((f) => f.mcgrps.map((g) => g.id)));
+    const groupId = (): number => {
+      while (taken.has(this.nextGroup)) this.nextGroup++;
+      return this.nextGroup++;
+    };
     const family: KernelGenlFamily = {
       def: r.def,
       id,
@@ -133,7 +144,7 @@ export class GenlRegistry {
       maxattr: r.maxattr,
       policy: r.policy,
       ops: r.ops,
-      mcgrps: r.mcgrps.map((name, i) => ({ name, id: fixedGroupIds?.[i] ?? this.nextGroup++ })),
+      mcgrps: r.mcgrps.map((name, i) => ({ name, id: fixedGroupIds?.[i] ?? groupId() })),
       hasPolicy: r.hasPolicy ?? r.policy !== undefined,
       netnsok: true,
     };

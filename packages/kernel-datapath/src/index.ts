@@ -11,6 +11,7 @@ export type { NetDeviceInit, RxHandlerOwner, NetnsListener } from './netns.js';
 export { GenlRegistry, reportedOpFlags } from './genetlink.js';
 export type { GenlInfo, GenlOp, DumpContext, KernelGenlFamily, HandlerResult } from './genetlink.js';
 export { Openvswitch, Datapath } from './datapath.js';
+export { Ethtool, ETHTOOL_FAMILY_ID, ETHTOOL_MCGRP_MONITOR_ID, driverFeatures, featureMask, offerFeatures } from './ethtool.js';
 export { Vport, VportModules } from './vport.js';
 export type { VportOps, VportParms, VportModule } from './vport.js';
 export { PortMap } from './portmap.js';

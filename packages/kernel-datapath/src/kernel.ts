@@ -34,6 +34,7 @@ import {
 import { DEFAULT_RCVBUF, type DumpState, KernelSocket } from './ksocket.js';
 import { Netns } from './netns.js';
 import { Openvswitch } from './datapath.js';
+import { Ethtool } from './ethtool.js';
 import { registerRtnetlink } from './rtnetlink.js';
 
 export type KernelProfile = 'linux-6.1' | 'ovs-2.5';
@@ -107,8 +108,13 @@ export class Kernel {
     this.handlers.set(NetlinkProtocol.NETLINK_GENERIC, (req) => this.genlRequest(req));
     this.initNet = this.netns('init');
     registerRtnetlink(this);
+    // Registered at boot, before any module: it takes the id it has on the captures' kernel.
+    this.ethtool = new Ethtool(this);
     this.ovs = opts.openvswitch === false ? undefined : new Openvswitch(this);
   }
+
+  /** The ethtool generic netlink family (device features). */
+  readonly ethtool: Ethtool;
 
   /** The openvswitch module's state (undefined when not loaded). */
   readonly ovs: Openvswitch | undefined;
@@ -300,7 +306,9 @@ export class Kernel {
     const dpIfindex = family.hdrsize ? req.dv.getInt32(16 + GENL_HDRLEN, true) : 0;
     if ((req.flags & NLM_F.DUMP) === NLM_F.DUMP) return this.genlDump(req, family, op, hdrlen, dpIfindex);
     if (op.doit === undefined) return -Errno.EOPNOTSUPP;
-    const parsed = parseRequest(op, family.policy!, req.bytes, hdrlen);
+    // Without a policy the attributes are not parsed (genl_family_rcv_msg_attrs_parse()).
+    const policy = op.policy ?? family.policy;
+    const parsed = policy ? parseRequest(op, policy, req.bytes, hdrlen) : { tb: [] };
     if ('failure' in parsed) return failureResult(parsed.failure);
     const sock = req.sock;
     return op.doit({
@@ -319,8 +327,9 @@ export class Kernel {
 
   private genlDump(req: Request, family: KernelGenlFamily, op: GenlOp, hdrlen: number, dpIfindex: number): HandlerResult | typeof DUMP_STARTED {
     if (op.dumpit === undefined) return -Errno.EOPNOTSUPP;
-    if (!op.noDumpValidate && family.policy) {
-      const parsed = parseRequest(op, family.policy, req.bytes, hdrlen);
+    const policy = op.policy ?? family.policy;
+    if (!op.noDumpValidate && policy) {
+      const parsed = parseRequest(op, policy, req.bytes, hdrlen);
       if ('failure' in parsed) return failureResult(parsed.failure);
     }
     const bytes = Uint8Array.from(req.bytes); // cb keeps its own copy of the request
@@ -328,6 +337,8 @@ export class Kernel {
     const header = { len: bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) };
     const dumpit = op.dumpit;
     const sock = req.sock;
+    const started = op.start?.({ sock, header, dpIfindex, bytes, args, family });
+    if (started !== undefined && toFailure(started).error !== 0) return started;
     return this.startDump(sock, req.seq, (out, budget) => {
       let used = 0;
       const ctx: DumpContext = {

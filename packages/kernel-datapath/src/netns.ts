@@ -6,6 +6,7 @@
  */
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, Errno, IFF, IF_OPER, NetlinkErrnoError } from '@ovs/genl-codec';
 import { Addrconf } from './addrconf.js';
+import { driverFeatures } from './ethtool.js';
 import { Fib } from './fib.js';
 import { InetAddresses } from './ifaddr.js';
 
@@ -49,6 +50,12 @@ export class NetDevice {
   master: NetDevice | undefined;
   /** Promiscuity count (dev_set_promiscuity). */
   promiscuity = 0;
+  /** dev->features: the offloads in effect, a netdev_features_t (bit i is NETIF_F_BIT's i). */
+  features: bigint;
+  /** dev->hw_features: those ethtool may change. */
+  hwFeatures: bigint;
+  /** dev->wanted_features: those of the changeable ones asked for. */
+  wantedFeatures: bigint;
   linkData: unknown;
   readonly stats = { rxPackets: 0n, txPackets: 0n, rxBytes: 0n, txBytes: 0n, rxErrors: 0n, txErrors: 0n, rxDropped: 0n, txDropped: 0n };
 
@@ -67,6 +74,10 @@ export class NetDevice {
     this.rxHandler = undefined;
     this.master = undefined;
     this.linkData = init.linkData;
+    const f = driverFeatures(init.kind);
+    this.features = f.features;
+    this.hwFeatures = f.hw;
+    this.wantedFeatures = f.wanted;
   }
 
   get isUp(): boolean {
@@ -89,6 +100,8 @@ export class Netns {
   private lastIfindex = 0;
   private macCounter = 0;
   readonly listeners: NetnsListener[] = [];
+  /** Who hears of NETDEV_FEAT_CHANGE besides rtnetlink (ethtool's FEATURES_NTF). */
+  readonly featureListeners: Array<(dev: NetDevice) => void> = [];
   /** The IPv4 and IPv6 routing tables. */
   readonly fib = new Fib();
   /** The IPv4 and IPv6 addresses of the devices. */
@@ -171,6 +184,15 @@ export class Netns {
   /** Tell listeners a device's state changed (flags, MTU, master...). */
   changed(dev: NetDevice): void {
     for (const l of this.listeners) l.linkChanged(dev, 'change');
+  }
+
+  /**
+   * netdev_features_change(): NETDEV_FEAT_CHANGE, to rtnetlink (RTM_NEWLINK)
+   * and then to ethtool, in the order they registered their notifiers.
+   */
+  featuresChanged(dev: NetDevice): void {
+    this.changed(dev);
+    for (const l of this.featureListeners) l(dev);
   }
 
   private nextIfindex(): number {

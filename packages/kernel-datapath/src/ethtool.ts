@@ -1,0 +1,572 @@
+/**
+ * Network device features and the ethtool generic netlink family that shows
+ * and changes them (Linux 6.1): each kind of device's features as its driver
+ * registers them, __netdev_update_features() with netdev_fix_features()
+ * (net/core/dev.c), and ETHTOOL_MSG_FEATURES_GET / _SET with their replies
+ * and ETHTOOL_MSG_FEATURES_NTF (net/ethtool/netlink.c, features.c, bitset.c).
+ * The family's other commands are registered, as nlctrl shows them, but
+ * answer EOPNOTSUPP.
+ */
+import {
+  ETHTOOL_A_BITSET,
+  ETHTOOL_A_BITSET_BIT,
+  ETHTOOL_A_FEATURES,
+  ETHTOOL_A_HEADER,
+  ETHTOOL_FLAG,
+  ETHTOOL_MSG,
+  ETHTOOL_MSG_KERNEL,
+  AttrSet,
+  Errno,
+  type EthtoolBitset,
+  type EthtoolBitsetBit,
+  GENL_FLAGS,
+  GENL_HDRLEN,
+  type GenlMessage,
+  NETDEV_FEATURE_COUNT,
+  NETDEV_FEATURE_NAMES,
+  NETIF_F_BIT,
+  NLA_F_NESTED,
+  NLA_HDRLEN,
+  NLMSG_HDRLEN,
+  NLM_F,
+  NL_VALIDATE,
+  NetlinkProtocol,
+  type NlmsgHeader,
+  type ParsedAttr,
+  align4,
+  encode,
+  ethtoolBitsetAttrs,
+  ethtoolBitsetBitAttrs,
+  ethtoolFamily,
+  ethtoolFeaturesAttrs,
+  ethtoolHeaderAttrs,
+  nlaParse,
+} from '@ovs/genl-codec';
+import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from './genetlink.js';
+import type { Failure, Kernel } from './kernel.js';
+import type { NetDevice, Netns } from './netns.js';
+
+// ---------------------------------------------------------------------------
+// netdev_features_t
+
+/** The netdev_features_t with these NETIF_F_*_BIT bits set. */
+export function featureMask(...bits: number[]): bigint {
+  let mask = 0n;
+  for (const b of bits) mask |= 1n << BigInt(b);
+  return mask;
+}
+
+const F = NETIF_F_BIT;
+const ALL_FEATURES = (1n << BigInt(NETDEV_FEATURE_COUNT)) - 1n;
+/** NETIF_F_NEVER_CHANGE: what the driver decides for good (ETHTOOL_A_FEATURES_NOCHANGE). */
+const NETIF_F_NEVER_CHANGE = featureMask(F.VLAN_CHALLENGED, F.LLTX, F.NETNS_LOCAL);
+/** NETIF_F_ETHTOOL_BITS: what a FEATURES_SET may name. */
+const NETIF_F_ETHTOOL_BITS = ALL_FEATURES & ~NETIF_F_NEVER_CHANGE;
+const NETIF_F_ALL_TSO = featureMask(F.TSO, F.TSO6, F.TSO_ECN, F.TSO_MANGLEID);
+const NETIF_F_LRO = featureMask(F.LRO);
+
+/**
+ * hw_features (changeable) and features (active) as each driver has them
+ * once registered, read with ETHTOOL_MSG_FEATURES_GET off Debian's
+ * 6.1.0-56-amd64, the captures' kernel; wanted_features starts as
+ * features & hw_features (register_netdevice()). None has LRO, on or
+ * changeable. veth offers GRO but leaves it off. gre is gretap's; geneve is
+ * vxlan's. An OVS datapath's own port (OVSP_LOCAL) also has NETNS_LOCAL,
+ * which internal_dev_create() adds to that one only.
+ */
+const DRIVER_FEATURES: Readonly<Record<string, { hw: bigint; features: bigint }>> = {
+  loopback: { hw: 0x0a000006401d4800n, features: 0x00000516401d7c69n },
+  veth: { hw: 0x0a0063164fdd49e9n, features: 0x000061164fdd19e9n },
+  dummy: { hw: 0x0a0002064fdd5869n, features: 0x000000064fdd5869n },
+  vxlan: { hw: 0x0a000306401d4849n, features: 0x00000106401d5849n },
+  geneve: { hw: 0x0a000306401d4849n, features: 0x00000106401d5849n },
+  gretap: { hw: 0x0a000206401d4869n, features: 0x00000006401d5869n },
+  gre: { hw: 0x0a000206401d4869n, features: 0x00000006401d5869n },
+  openvswitch: { hw: 0x0a0022064fdd48e9n, features: 0x000020064fdd58e9n },
+};
+
+/**
+ * What register_netdevice() alone gives a driver that sets nothing: GSO and
+ * GRO on and changeable (GSO then dropped for want of SG), GRO_FRAGLIST,
+ * GRO_UDP_FWD and NOCACHE_COPY changeable but off.
+ */
+const BARE_FEATURES = {
+  hw: featureMask(F.GSO, F.GRO, F.GRO_FRAGLIST, F.GRO_UDP_FWD, F.NOCACHE_COPY),
+  features: featureMask(F.GRO),
+};
+
+/** A new device's hw_features, features and wanted_features, by rtnetlink kind. */
+export function driverFeatures(kind: string): { hw: bigint; features: bigint; wanted: bigint } {
+  const d = DRIVER_FEATURES[kind] ?? BARE_FEATURES;
+  return { hw: d.hw, features: d.features, wanted: d.features & d.hw };
+}
+
+/**
+ * Test hook: make `mask` changeable and on, as a driver offering those
+ * offloads registers its device (a NIC with LRO: featureMask(NETIF_F_BIT.LRO)).
+ * Nobody is notified: the driver did it before anyone was looking.
+ */
+export function offerFeatures(dev: NetDevice, mask: bigint): void {
+  dev.hwFeatures |= mask;
+  dev.wantedFeatures |= mask;
+  dev.features |= mask;
+}
+
+/** netdev_fix_features(): features that depend on others go when those are off. */
+function netdevFixFeatures(features: bigint): bigint {
+  const has = (mask: bigint) => (features & mask) !== 0n;
+  const bit = (b: number) => featureMask(b);
+  if (has(bit(F.HW_CSUM)) && has(featureMask(F.IP_CSUM, F.IPV6_CSUM))) features &= ~featureMask(F.IP_CSUM, F.IPV6_CSUM);
+  if (has(NETIF_F_ALL_TSO) && !has(bit(F.SG))) features &= ~NETIF_F_ALL_TSO;
+  if (has(bit(F.TSO)) && !has(featureMask(F.HW_CSUM, F.IP_CSUM))) features &= ~featureMask(F.TSO, F.TSO_ECN);
+  if (has(bit(F.TSO6)) && !has(featureMask(F.HW_CSUM, F.IPV6_CSUM))) features &= ~bit(F.TSO6);
+  if (has(bit(F.TSO_MANGLEID)) && !has(bit(F.TSO))) features &= ~bit(F.TSO_MANGLEID);
+  if ((features & NETIF_F_ALL_TSO) === bit(F.TSO_ECN)) features &= ~bit(F.TSO_ECN);
+  if (has(bit(F.GSO)) && !has(bit(F.SG))) features &= ~bit(F.GSO);
+  // No driver here has gso_partial_features.
+  if (!has(bit(F.RXCSUM))) features &= ~bit(F.GRO_HW);
+  if (has(bit(F.RXFCS))) features &= ~featureMask(F.LRO, F.GRO_HW);
+  if (has(bit(F.GRO_HW)) && has(bit(F.LRO))) features &= ~bit(F.LRO);
+  if (has(bit(F.HW_TLS_TX))) {
+    const ipCsum = (features & featureMask(F.IP_CSUM, F.IPV6_CSUM)) === featureMask(F.IP_CSUM, F.IPV6_CSUM);
+    if (!ipCsum && !has(bit(F.HW_CSUM))) features &= ~bit(F.HW_TLS_TX);
+  }
+  if (has(bit(F.HW_TLS_RX)) && !has(bit(F.RXCSUM))) features &= ~bit(F.HW_TLS_RX);
+  return features;
+}
+
+/**
+ * __netdev_update_features(): the features become the wanted ones among the
+ * changeable (netdev_get_wanted_features()), fixed up, less LRO under an
+ * upper device that does not want it (netdev_sync_upper_features(), e.g. a
+ * port of an OVS datapath). No ndo_fix_features here: veth's acts only with
+ * XDP. Returns whether they changed; the caller notifies.
+ */
+function netdevUpdateFeatures(dev: NetDevice): boolean {
+  let features = (dev.features & ~dev.hwFeatures) | dev.wantedFeatures;
+  features = netdevFixFeatures(features);
+  if (dev.master !== undefined && !(dev.master.wantedFeatures & NETIF_F_LRO)) features &= ~NETIF_F_LRO;
+  if (features === dev.features) return false;
+  dev.features = features;
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// The ethtool family
+
+/**
+ * The family's id and its "monitor" group's id, as on the captures' kernel:
+ * ethtool registers at boot (subsys_initcall), long before openvswitch takes
+ * 32 and up, and with its group before theirs (9 and up).
+ */
+export const ETHTOOL_FAMILY_ID = 20;
+export const ETHTOOL_MCGRP_MONITOR_ID = 4;
+
+/** ETHTOOL_FLAGS_BASIC: the header flags FEATURES_GET / _SET accept (NLA_POLICY_MASK). */
+const ETHTOOL_FLAGS_BASIC = ETHTOOL_FLAG.COMPACT_BITSETS | ETHTOOL_FLAG.OMIT_REPLY;
+
+/** ethnl_features_get_policy: the header only. */
+const featuresGetPolicy = new AttrSet('ethnl_features_get_policy', { header: ethtoolFeaturesAttrs.defs.header });
+
+type Bytes = { bytes: Uint8Array; dv: DataView };
+
+/** struct ethnl_req_info: the device and flags of a request header. */
+interface ReqInfo {
+  dev: NetDevice | undefined;
+  flags: number;
+}
+
+export class Ethtool {
+  readonly family: KernelGenlFamily;
+  /** ethnl_bcast_seq: the sequence number of the last notification, kernel-wide. */
+  private bcastSeq = 0;
+
+  constructor(kernel: Kernel) {
+    this.family = kernel.genl.register(
+      {
+        def: ethtoolFamily,
+        maxattr: 0,
+        policy: undefined,
+        hasPolicy: true,
+        ops: this.ops(),
+        mcgrps: [...ethtoolFamily.mcastGroups],
+        id: ETHTOOL_FAMILY_ID,
+      },
+      [ETHTOOL_MCGRP_MONITOR_ID],
+    );
+    // ethnl_netdev_event(): NETDEV_FEAT_CHANGE becomes ETHTOOL_MSG_FEATURES_NTF to the namespace's monitors.
+    kernel.onNetns((ns) =>
+      ns.featureListeners.push((dev) => {
+        const msg = this.featuresMessage(dev, ETHTOOL_MSG_KERNEL.FEATURES_NTF, ETHTOOL_FLAG.COMPACT_BITSETS, { flags: 0, seq: ++this.bcastSeq, pid: 0 });
+        kernel.multicast(NetlinkProtocol.NETLINK_GENERIC, ns, ETHTOOL_MCGRP_MONITOR_ID, encode(msg));
+      }),
+    );
+  }
+
+  /**
+   * ethtool_genl_ops: every command, with 6.1's flags (SET and ACT need
+   * CAP_NET_ADMIN, and so do WOL_GET and MODULE_EEPROM_GET; GETs also dump).
+   */
+  private ops(): GenlOp[] {
+    const unmodelled = (): number => -Errno.EOPNOTSUPP;
+    return Object.entries(ETHTOOL_MSG).map(([name, cmd]): GenlOp => {
+      const get = name.endsWith('_GET');
+      const admin = !get || cmd === ETHTOOL_MSG.WOL_GET || cmd === ETHTOOL_MSG.MODULE_EEPROM_GET;
+      const op: GenlOp = {
+        cmd,
+        flags: admin ? GENL_FLAGS.UNS_ADMIN_PERM : 0,
+        liberal: false,
+        noDumpValidate: false,
+        doit: unmodelled,
+        ...(get ? { dumpit: unmodelled } : {}),
+      };
+      switch (cmd) {
+        case ETHTOOL_MSG.FEATURES_GET:
+          return {
+            ...op,
+            policy: featuresGetPolicy,
+            doit: (i) => this.featuresGet(i),
+            start: (c) => this.featuresDumpStart(c),
+            dumpit: (c) => this.featuresDump(c),
+          };
+        case ETHTOOL_MSG.FEATURES_SET:
+          return { ...op, policy: ethtoolFeaturesAttrs, doit: (i) => this.featuresSet(i) };
+        default:
+          return op;
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // ETHTOOL_MSG_FEATURES_GET
+
+  /** ethnl_default_doit(). */
+  private featuresGet(info: GenlInfo): HandlerResult {
+    const reserved = reservedFlags(info, info.tb[ETHTOOL_A_FEATURES.HEADER]);
+    if (reserved) return reserved;
+    // GENL_REQ_ATTR_CHECK()
+    const header = info.tb[ETHTOOL_A_FEATURES.HEADER];
+    if (header === undefined) return { error: -Errno.EINVAL, missingType: ETHTOOL_A_FEATURES.HEADER };
+    const req = parseHeaderDevGet(info, header, info.sock.netns, true);
+    if ('error' in req) return req;
+    const reply = this.featuresMessage(req.dev!, ETHTOOL_MSG_KERNEL.FEATURES_GET_REPLY, req.flags, { flags: 0, seq: info.header.seq, pid: info.sock.portId });
+    info.reply(reply);
+    return 0;
+  }
+
+  /**
+   * ethnl_default_start(): the header must be there and name no missing
+   * device (which the dump then ignores). Its errors carry no extack.
+   */
+  private featuresDumpStart(ctx: Omit<DumpContext, 'put'>): HandlerResult {
+    const at = requestAttrs(ctx, featuresGetPolicy);
+    const header = at.tb[ETHTOOL_A_FEATURES.HEADER];
+    const reserved = reservedFlags(at, header);
+    if (reserved) return reserved;
+    if (header === undefined) return -Errno.EINVAL;
+    const req = parseHeaderDevGet(at, header, ctx.sock.netns, false);
+    return 'error' in req ? req.error : 0;
+  }
+
+  /**
+   * ethnl_default_dumpit(): every device by ifindex hash bucket, newest first
+   * in each, resuming at args[0] / args[1]; 0 once all are in, so that
+   * NLMSG_DONE shares the last datagram.
+   */
+  private featuresDump(ctx: DumpContext): number {
+    const at = requestAttrs(ctx, featuresGetPolicy);
+    const flags = headerFlags(at, at.tb[ETHTOOL_A_FEATURES.HEADER]);
+    const buckets = new Map<number, NetDevice[]>();
+    for (const dev of ctx.sock.netns.devices) {
+      const list = buckets.get(dev.ifindex & 0xff);
+      if (list) list.push(dev);
+      else buckets.set(dev.ifindex & 0xff, [dev]);
+    }
+    let added = 0;
+    for (let h = ctx.args[0] ?? 0; h < 256; h++) {
+      const list = (buckets.get(h) ?? []).sort((a, b) => b.ifindex - a.ifindex);
+      for (let idx = ctx.args[1] ?? 0; idx < list.length; idx++) {
+        const msg = this.featuresMessage(list[idx]!, ETHTOOL_MSG_KERNEL.FEATURES_GET_REPLY, flags, { flags: NLM_F.MULTI, seq: ctx.header.seq, pid: ctx.sock.portId });
+        if (!ctx.put(msg)) {
+          ctx.args[0] = h;
+          ctx.args[1] = idx;
+          return added;
+        }
+        added++;
+      }
+      ctx.args[1] = 0;
+    }
+    ctx.args[0] = 256;
+    return 0;
+  }
+
+  /** features_prepare_data() + features_fill_reply(), after the reply header (ethnl_fill_reply_header()). */
+  private featuresMessage(dev: NetDevice, cmd: number, flags: number, h: Omit<NlmsgHeader, 'len' | 'type'>): GenlMessage {
+    const compact = (flags & ETHTOOL_FLAG.COMPACT_BITSETS) !== 0;
+    return this.message(cmd, h, {
+      header: { devIndex: dev.ifindex, devName: dev.name },
+      hw: putBitset(dev.hwFeatures, ALL_FEATURES, compact),
+      wanted: putBitset(dev.wantedFeatures, undefined, compact),
+      active: putBitset(dev.features, undefined, compact),
+      nochange: putBitset(NETIF_F_NEVER_CHANGE, undefined, compact),
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // ETHTOOL_MSG_FEATURES_SET
+
+  /** ethnl_set_features(). */
+  private featuresSet(info: GenlInfo): HandlerResult {
+    const header = info.tb[ETHTOOL_A_FEATURES.HEADER];
+    const reserved = reservedFlags(info, header);
+    if (reserved) return reserved;
+    const wantedAttr = info.tb[ETHTOOL_A_FEATURES.WANTED];
+    if (wantedAttr === undefined) return -Errno.EINVAL;
+    if (header === undefined) return { error: -Errno.EINVAL, message: 'request header missing' };
+    const req = parseHeaderDevGet(info, header, info.sock.netns, true);
+    if ('error' in req) return req;
+    const dev = req.dev!;
+    const oldActive = dev.features;
+    const oldWanted = dev.wantedFeatures;
+    const parsed = parseBitset(info, wantedAttr);
+    if ('error' in parsed) return parsed;
+    if (parsed.mask & ~NETIF_F_ETHTOOL_BITS) return { error: -Errno.EINVAL, message: 'attempt to change non-ethtool features' };
+
+    // The requested bits, the others as they were.
+    let reqWanted = (parsed.value & parsed.mask) | (oldWanted & ~parsed.mask);
+    if (reqWanted !== oldWanted) {
+      dev.wantedFeatures = (dev.wantedFeatures & ~dev.hwFeatures) | (reqWanted & dev.hwFeatures);
+      netdevUpdateFeatures(dev);
+    }
+    let newActive = dev.features;
+    const mod = newActive !== oldActive;
+
+    if (!(req.flags & ETHTOOL_FLAG.OMIT_REPLY)) {
+      // The reply tells what differs: requested bits that did not come out as asked, and what changed.
+      const wantedDiffMask = (reqWanted ^ newActive) & parsed.mask;
+      const activeDiffMask = oldActive ^ newActive;
+      reqWanted &= wantedDiffMask;
+      newActive &= activeDiffMask;
+      const compact = (req.flags & ETHTOOL_FLAG.COMPACT_BITSETS) !== 0;
+      info.reply(
+        this.message(ETHTOOL_MSG_KERNEL.FEATURES_SET_REPLY, { flags: 0, seq: info.header.seq, pid: info.sock.portId }, {
+          header: { devIndex: dev.ifindex, devName: dev.name },
+          wanted: putBitset(reqWanted, wantedDiffMask, compact),
+          active: putBitset(newActive, activeDiffMask, compact),
+        }),
+      );
+    }
+    // netdev_features_change(): NETDEV_FEAT_CHANGE.
+    if (mod) dev.netns.featuresChanged(dev);
+    return 0;
+  }
+
+  private message(cmd: number, h: Omit<NlmsgHeader, 'len' | 'type'>, attrs: GenlMessage<typeof ethtoolFamily>['attrs']): GenlMessage {
+    return {
+      kind: 'genl',
+      protocol: NetlinkProtocol.NETLINK_GENERIC,
+      header: { len: 0, type: this.family.id, ...h },
+      family: ethtoolFamily,
+      cmd,
+      version: this.family.version,
+      reserved: 0,
+      attrs,
+    } as GenlMessage;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Request headers (net/ethtool/netlink.c)
+
+/** A dump's request, parsed again from its copy (the genl layer validated it already). */
+function requestAttrs(ctx: { bytes: Uint8Array }, policy: AttrSet): Bytes & { tb: Array<ParsedAttr | undefined> } {
+  const dv = new DataView(ctx.bytes.buffer, ctx.bytes.byteOffset, ctx.bytes.byteLength);
+  const r = nlaParse(policy, ctx.bytes, NLMSG_HDRLEN + GENL_HDRLEN, ctx.bytes.length, NL_VALIDATE.LIBERAL);
+  return { bytes: ctx.bytes, dv, tb: 'tb' in r ? r.tb : [] };
+}
+
+/** The header's attributes (validated with ethnl_header_policy by the genl layer). */
+function headerAttrs(b: Bytes, header: ParsedAttr): Array<ParsedAttr | undefined> {
+  const r = nlaParse(ethtoolHeaderAttrs, b.bytes, header.dataOffset, header.dataOffset + header.dataLength, NL_VALIDATE.LIBERAL);
+  return 'tb' in r ? r.tb : [];
+}
+
+function headerFlags(b: Bytes, header: ParsedAttr | undefined): number {
+  const flags = header && headerAttrs(b, header)[ETHTOOL_A_HEADER.FLAGS];
+  return flags ? b.dv.getUint32(flags.dataOffset, true) : 0;
+}
+
+/**
+ * The NLA_POLICY_MASK of ETHTOOL_A_HEADER_FLAGS, which the codec's policies
+ * cannot say: checked right after the genl layer's validation, where the
+ * kernel checks it in attribute order (so of two faults in one request, the
+ * kernel may name this one and the model the other).
+ */
+function reservedFlags(b: Bytes, header: ParsedAttr | undefined): Failure | undefined {
+  const flags = header && headerAttrs(b, header)[ETHTOOL_A_HEADER.FLAGS];
+  if (flags === undefined || !(b.dv.getUint32(flags.dataOffset, true) & ~ETHTOOL_FLAGS_BASIC)) return undefined;
+  return { error: -Errno.EINVAL, message: 'reserved bit set', offset: flags.offset };
+}
+
+/** ethnl_parse_header_dev_get(): the device by DEV_INDEX (and DEV_NAME, which must agree) or by DEV_NAME. */
+function parseHeaderDevGet(b: Bytes, header: ParsedAttr, netns: Netns, requireDev: boolean): ReqInfo | Failure {
+  const tb = headerAttrs(b, header);
+  const index = tb[ETHTOOL_A_HEADER.DEV_INDEX];
+  const name = tb[ETHTOOL_A_HEADER.DEV_NAME];
+  let dev: NetDevice | undefined;
+  if (index !== undefined) {
+    dev = netns.byIfindex(b.dv.getUint32(index.dataOffset, true));
+    if (dev === undefined) return { error: -Errno.ENODEV, message: 'no device matches ifindex', offset: index.offset };
+    if (name !== undefined && cString(b.bytes, name) !== dev.name) {
+      return { error: -Errno.ENODEV, message: 'ifindex and name do not match', offset: header.offset };
+    }
+  } else if (name !== undefined) {
+    dev = netns.byIfname(cString(b.bytes, name));
+    if (dev === undefined) return { error: -Errno.ENODEV, message: 'no device matches name', offset: name.offset };
+  } else if (requireDev) {
+    return { error: -Errno.EINVAL, message: 'neither ifindex nor name specified', offset: header.offset };
+  }
+  return { dev, flags: headerFlags(b, header) };
+}
+
+/** nla_data() of a validated NUL_STRING, up to its NUL. */
+function cString(bytes: Uint8Array, a: ParsedAttr): string {
+  const data = bytes.subarray(a.dataOffset, a.dataOffset + a.dataLength);
+  const z = data.indexOf(0);
+  return Buffer.from(z < 0 ? data : data.subarray(0, z)).toString('utf8');
+}
+
+// ---------------------------------------------------------------------------
+// Bitsets (net/ethtool/bitset.c), NETDEV_FEATURE_COUNT bits wide
+
+/** ethnl_put_bitset(): value/mask words when compact, else the bits of the mask (of the value without one), named. */
+function putBitset(value: bigint, mask: bigint | undefined, compact: boolean): EthtoolBitset {
+  const list = mask === undefined ? { nomask: true as const } : {};
+  if (compact) return { ...list, size: NETDEV_FEATURE_COUNT, value: words(value), ...(mask === undefined ? {} : { mask: words(mask) }) };
+  const bits: EthtoolBitsetBit[] = [];
+  for (let i = 0; i < NETDEV_FEATURE_COUNT; i++) {
+    if (!testBit(mask ?? value, i)) continue;
+    const bit: EthtoolBitsetBit = { index: i, name: NETDEV_FEATURE_NAMES[i]! };
+    if (mask !== undefined && testBit(value, i)) bit.value = true;
+    bits.push(bit);
+  }
+  return { ...list, size: NETDEV_FEATURE_COUNT, bits };
+}
+
+function words(v: bigint): number[] {
+  return [Number(v & 0xffffffffn), Number(v >> 32n)];
+}
+
+function testBit(v: bigint, i: number): boolean {
+  return ((v >> BigInt(i)) & 1n) !== 0n;
+}
+
+/**
+ * ethnl_parse_bitset(): the value and mask a bitset nest asks for, or the
+ * kernel's complaint. Compact: SIZE, VALUE and MASK words (MASK all ones with
+ * NOMASK). Verbose: each member of BITS, whatever its type, a bit by index or
+ * name; with NOMASK the listed bits are set and every other one cleared.
+ */
+function parseBitset(b: Bytes, attr: ParsedAttr): { value: bigint; mask: bigint } | Failure {
+  const start = attr.dataOffset;
+  const r = nlaParse(ethtoolBitsetAttrs, b.bytes, start, start + attr.dataLength, NL_VALIDATE.STRICT);
+  if ('failure' in r) return { error: -r.failure.errno, message: r.failure.message, offset: r.failure.offset, policy: r.failure.policy };
+  const tb = r.tb;
+  const noMask = tb[ETHTOOL_A_BITSET.NOMASK] !== undefined;
+  const bitsAttr = tb[ETHTOOL_A_BITSET.BITS];
+  const valueAttr = tb[ETHTOOL_A_BITSET.VALUE];
+  const maskAttr = tb[ETHTOOL_A_BITSET.MASK];
+
+  if (bitsAttr === undefined) {
+    const bad = compactSanityChecks(b, attr, tb);
+    if (bad) return bad;
+    const changeBits = Math.min(b.dv.getUint32(tb[ETHTOOL_A_BITSET.SIZE]!.dataOffset, true), NETDEV_FEATURE_COUNT);
+    const low = (1n << BigInt(changeBits)) - 1n;
+    return { value: readWords(b, valueAttr!) & low, mask: noMask ? ALL_FEATURES : readWords(b, maskAttr!) & low };
+  }
+  if (valueAttr) return { error: -Errno.EINVAL, message: 'value only allowed in compact bitset', offset: valueAttr.offset };
+  if (maskAttr) return { error: -Errno.EINVAL, message: 'mask only allowed in compact bitset', offset: maskAttr.offset };
+
+  let value = 0n;
+  let mask = noMask ? ALL_FEATURES : 0n;
+  // nla_for_each_nested(): members while they fit, each parsed as a bit.
+  const end = bitsAttr.dataOffset + bitsAttr.dataLength;
+  for (let off = bitsAttr.dataOffset; end - off >= NLA_HDRLEN; ) {
+    const len = b.dv.getUint16(off, true);
+    if (len < NLA_HDRLEN || len > end - off) break;
+    const bit = parseBit(b, off, len, noMask);
+    if ('error' in bit) return bit;
+    if (bit.value) value |= featureMask(bit.index);
+    if (!noMask) mask |= featureMask(bit.index);
+    off += align4(len);
+  }
+  return { value, mask };
+}
+
+/** ethnl_parse_bit(): one bit by INDEX (a NAME given too must agree) or by NAME. */
+function parseBit(b: Bytes, off: number, len: number, noMask: boolean): { index: number; value: boolean } | Failure {
+  // nla_parse_nested(): the nest flag, then strict validation with bit_policy.
+  if (!(b.dv.getUint16(off + 2, true) & NLA_F_NESTED)) return { error: -Errno.EINVAL, message: 'NLA_F_NESTED is missing', offset: off };
+  const r = nlaParse(ethtoolBitsetBitAttrs, b.bytes, off + NLA_HDRLEN, off + len, NL_VALIDATE.STRICT);
+  if ('failure' in r) return { error: -r.failure.errno, message: r.failure.message, offset: r.failure.offset, policy: r.failure.policy };
+  const indexAttr = r.tb[ETHTOOL_A_BITSET_BIT.INDEX];
+  const nameAttr = r.tb[ETHTOOL_A_BITSET_BIT.NAME];
+  let index: number;
+  if (indexAttr !== undefined) {
+    index = b.dv.getUint32(indexAttr.dataOffset, true);
+    if (index >= NETDEV_FEATURE_COUNT) return { error: -Errno.EOPNOTSUPP, message: 'bit index too high', offset: indexAttr.offset };
+    if (nameAttr !== undefined && cString(b.bytes, nameAttr) !== NETDEV_FEATURE_NAMES[index]) {
+      return { error: -Errno.EINVAL, message: 'bit index and name mismatch', offset: off };
+    }
+  } else if (nameAttr !== undefined) {
+    // ethnl_name_to_idx(): the first bit of that name ('' is bit 2's).
+    index = NETDEV_FEATURE_NAMES.indexOf(cString(b.bytes, nameAttr));
+    if (index < 0) return { error: -Errno.EOPNOTSUPP, message: 'bit name not found', offset: nameAttr.offset };
+  } else {
+    return { error: -Errno.EINVAL, message: 'neither bit index nor name specified', offset: off };
+  }
+  return { index, value: noMask || r.tb[ETHTOOL_A_BITSET_BIT.VALUE] !== undefined };
+}
+
+/** ethnl_compact_sanity_checks(). */
+function compactSanityChecks(b: Bytes, nest: ParsedAttr, tb: Array<ParsedAttr | undefined>): Failure | undefined {
+  const noMask = tb[ETHTOOL_A_BITSET.NOMASK] !== undefined;
+  const size = tb[ETHTOOL_A_BITSET.SIZE];
+  const value = tb[ETHTOOL_A_BITSET.VALUE];
+  const mask = tb[ETHTOOL_A_BITSET.MASK];
+  if (noMask && mask) return { error: -Errno.EINVAL, message: 'mask not allowed in list bitset', offset: mask.offset };
+  if (!size) return { error: -Errno.EINVAL, message: 'missing size in compact bitset', offset: nest.offset };
+  if (!value) return { error: -Errno.EINVAL, message: 'missing value in compact bitset', offset: nest.offset };
+  if (!noMask && !mask) return { error: -Errno.EINVAL, message: 'missing mask in compact nonlist bitset', offset: nest.offset };
+  const attrNbits = b.dv.getUint32(size.dataOffset, true);
+  const bytes = Math.ceil(attrNbits / 32) * 4;
+  if (value.dataLength !== bytes) return { error: -Errno.EINVAL, message: 'bitset value length does not match size', offset: value.offset };
+  if (mask && mask.dataLength !== bytes) return { error: -Errno.EINVAL, message: 'bitset mask length does not match size', offset: mask.offset };
+  if (attrNbits <= NETDEV_FEATURE_COUNT) return undefined;
+  const test = noMask ? value : mask!;
+  if (bitmap32NotZero(b, test, attrNbits)) {
+    return { error: -Errno.EINVAL, message: 'cannot modify bits past kernel bitset size', offset: test.offset };
+  }
+  return undefined;
+}
+
+/**
+ * ethnl_bitmap32_not_zero(start = NETDEV_FEATURE_COUNT, a whole number of
+ * words) as 6.1 has it: its test of the whole words is inverted (all zero,
+ * or none, reads as "not zero"), so only a range ending inside a word after
+ * a non-zero whole one can read as zero, by that word's bits.
+ */
+function bitmap32NotZero(b: Bytes, a: ParsedAttr, end: number): boolean {
+  const word = (i: number) => b.dv.getUint32(a.dataOffset + i * 4, true);
+  const endWord = end >>> 5;
+  let allZero = true;
+  for (let i = NETDEV_FEATURE_COUNT / 32; i < endWord; i++) if (word(i) !== 0) allZero = false;
+  if (allZero || end % 32 === 0) return true;
+  return (word(endWord) & (0xffffffff >>> (32 - (end % 32)))) !== 0;
+}
+
+function readWords(b: Bytes, a: ParsedAttr): bigint {
+  let v = 0n;
+  for (let i = 0; i < Math.min(2, a.dataLength / 4); i++) v |= BigInt(b.dv.getUint32(a.dataOffset + i * 4, true)) << BigInt(32 * i);
+  return v;
+}
