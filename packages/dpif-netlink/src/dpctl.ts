@@ -23,6 +23,11 @@ export interface DpctlIo {
   json?: boolean;
   /** The clock for log lines (tests fix it). */
   now?: () => Date;
+  /**
+   * The process's provider, when ovs-dpctl's commands run inside a daemon
+   * (`ovs-appctl dpctl/show`): its netdevs and port map are the daemon's.
+   */
+  provider?: DpifNetlinkProvider;
 }
 
 /** The console format of OVS's vlog: 2026-11-22T03:55:52Z|00001|dpif_netlink|INFO|text. */
@@ -62,7 +67,7 @@ class Dpctl {
   }
 
   provider(): Promise<DpifNetlinkProvider> {
-    this.providerP ??= DpifNetlinkProvider.create({ socket: this.io.socket, log: this.log });
+    this.providerP ??= this.io.provider ? Promise.resolve(this.io.provider) : DpifNetlinkProvider.create({ socket: this.io.socket, log: this.log });
     return this.providerP;
   }
 
@@ -83,7 +88,7 @@ class Dpctl {
   }
 
   async end(): Promise<void> {
-    if (this.providerP) await (await this.providerP).close();
+    if (this.providerP && !this.io.provider) await (await this.providerP).close();
   }
 }
 

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Errno, type NetlinkSocket, OVS_VPORT_TYPE } from '@ovs/genl-codec';
+import { Errno, NETIF_F_BIT, type NetlinkSocket, OVS_VPORT_TYPE } from '@ovs/genl-codec';
 import { connectUnixNetlink } from '@ovs/genl-codec/unix';
-import { Kernel, type KernelOptions, startDaemon } from '@ovs/kernel-datapath';
+import { Kernel, type KernelOptions, featureMask, offerFeatures, startDaemon } from '@ovs/kernel-datapath';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DpifNetlink, type DpifNetlinkOptions, netdevToOvsVportType } from './dpif-netlink.js';
 import { DpifError } from './nl-sock.js';
@@ -187,6 +187,18 @@ describe('ports', () => {
     expect(await dpif.portQueryByNumber(n)).toMatchObject({ name: 'vxlan_sys_4789', type: 'vxlan' });
     kernel.ovs!.modules.module(OVS_VPORT_TYPE.GENEVE)!.failLoad = true;
     expect((await rejects(dpif.portAdd({ name: 'gnv0', type: 'geneve', tunnel: { dstPort: 6081 } }))).errnoName).toBe('EAFNOSUPPORT');
+  });
+
+  it('LRO is turned off on a netdev port whose device has it on (netdev_linux_ethtool_set_flag, over ethtool netlink)', async () => {
+    const dev = kernel.initNet.addDevice({ name: 'nic0', kind: 'dummy' });
+    offerFeatures(dev, featureMask(NETIF_F_BIT.LRO));
+    expect(dev.features & featureMask(NETIF_F_BIT.LRO)).not.toBe(0n);
+    await dpif.portAdd({ name: 'nic0', type: 'system' });
+    expect(dev.features & featureMask(NETIF_F_BIT.LRO)).toBe(0n);
+    // A device whose LRO is off already (a veth, a dummy) is only read.
+    const plain = kernel.initNet.addDevice({ name: 'plain0', kind: 'dummy' });
+    await dpif.portAdd({ name: 'plain0', type: 'system' });
+    expect(plain.features & featureMask(NETIF_F_BIT.LRO)).toBe(0n);
   });
 
   it('per-CPU dispatch: ports get upcall pid 0 and no channels', async () => {

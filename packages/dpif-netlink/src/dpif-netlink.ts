@@ -10,6 +10,7 @@ import {
   type CtrlAttrs,
   Errno,
   IFF,
+  NETIF_F_BIT,
   type FamilyTable,
   type GenlFamilyDef,
   type GenlMessage,
@@ -278,6 +279,7 @@ export class DpifNetlinkProvider implements DpifProvider<DpifNetlink> {
   readonly netdevs: NetdevRegistry;
   readonly routes: RouteTable;
   readonly portNetdevs = new Map<number, Netdev>();
+  openDpifs = 0;
   private state: Promise<ProviderState> | undefined;
   private initialized: Promise<void> | undefined;
 
@@ -288,7 +290,7 @@ export class DpifNetlinkProvider implements DpifProvider<DpifNetlink> {
     /** rtnetlink transactions (devices, addresses, routes). */
     readonly rtnl: NlSock,
   ) {
-    this.netdevs = new NetdevRegistry(rtnl, (name) => this.vportGet(name), (level, module, text) => this.log(level, module, text));
+    this.netdevs = new NetdevRegistry(rtnl, (name) => this.vportGet(name), (level, module, text) => this.log(level, module, text), sock);
     this.routes = new RouteTable(this.netdevs, rtnl);
   }
 
@@ -583,6 +585,8 @@ export class DpifNetlink implements Dpif {
       this.log('WARN', 'dpif_netlink', `${this.fullName}: cannot create port \`${netdev.name}' because it has unsupported type \`${netdev.type}'`);
       throw new DpifError(Errno.EINVAL);
     }
+    // LRO would hand the datapath merged packets it must not forward: OVS turns it off on every netdev port.
+    if (type === OVS_VPORT_TYPE.NETDEV) await this.provider.netdevs.ethtoolSetFlag(netdev.name, NETIF_F_BIT.LRO, 'LRO', false);
     const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
     const attrs: OvsVportAttrs = { type, name: isTunnel ? tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort) : netdev.name };
     if (isTunnel && netdev.tunnel?.dstPort !== undefined) {

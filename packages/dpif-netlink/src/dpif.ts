@@ -75,6 +75,8 @@ export interface DpifProvider<D extends Dpif> {
   readonly netdevs: NetdevRegistry;
   /** netdev-offload's port_to_netdev map: port number -> the netdev it holds a reference to. */
   readonly portNetdevs: Map<number, Netdev>;
+  /** How many datapaths are open through this provider (the class's refcount in dpif.c). */
+  openDpifs: number;
   log(level: 'DBG' | 'INFO' | 'WARN' | 'ERR', module: string, text: string): void;
 }
 
@@ -86,6 +88,7 @@ export interface DpifProvider<D extends Dpif> {
 export async function dpifOpen<D extends Dpif>(provider: DpifProvider<D>, name: string, create: boolean): Promise<D> {
   await provider.dpInitialize();
   const dpif = await provider.open(name, create);
+  provider.openDpifs++;
   for (const port of await dpif.portDump()) {
     if (port.type === 'tap') continue;
     let netdev: Netdev;
@@ -109,8 +112,12 @@ async function netdevPortsInsert<D extends Dpif>(provider: DpifProvider<D>, netd
   provider.portNetdevs.set(portNo, netdev);
 }
 
-/** dpif_close(): a port dump that drops the ports' netdevs, then the provider's close. */
+/** dpif_close(): the last datapath open through the provider drops the ports' netdevs (a port dump), then the provider's close. */
 export async function dpifClose<D extends Dpif>(provider: DpifProvider<D>, dpif: D): Promise<void> {
+  if (--provider.openDpifs > 0) {
+    await dpif.close();
+    return;
+  }
   try {
     for (const port of await dpif.portDump()) {
       const netdev = provider.portNetdevs.get(port.portNo);

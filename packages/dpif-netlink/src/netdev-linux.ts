@@ -25,9 +25,12 @@
  * object's class slot. Without a registered class a vport type still opens
  * (ovs-dpctl needs no more than the object).
  */
-import { AF_INET, AF_INET6, Errno, IFF, type Message, NLM_F, NetlinkProtocol, RTM, type RtnlLinkMessage } from '@ovs/genl-codec';
+import { AF_INET, AF_INET6, CTRL_CMD, ETHTOOL_FLAG, ETHTOOL_MSG, Errno, type EthtoolFeaturesAttrs, GENL_ID_CTRL, type GenlMessage, IFF, type Message, NLM_F, NetlinkProtocol, RTM, type RtnlLinkMessage, ctrlFamily, ethtoolFamily } from '@ovs/genl-codec';
 import type { LogFn } from './dpif-netlink.js';
 import { DpifError, type NlSock } from './nl-sock.js';
+
+/** IFNAMSIZ: a device name's buffer, NUL included. */
+const IFNAMSIZ = 16;
 
 /** The netdev classes this layer knows, as OVS names them. */
 const LINUX_TYPES = new Set(['system', 'internal', 'tap']);
@@ -192,7 +195,47 @@ export class NetdevRegistry {
     /** dpif_netlink_vport_get(), for the netnsid and the vport's counters. */
     readonly vportGet: VportGet,
     readonly log: LogFn = () => {},
+    /** Generic netlink, for ethtool (OVS's SIOCETHTOOL ioctls); none: no ethtool. */
+    private readonly genl?: NlSock,
   ) {}
+
+  /**
+   * netdev_linux_ethtool_set_flag(): a device feature flag (OVS: LRO, off
+   * for every netdev port) through Linux's ethtool netlink API — read it,
+   * and only if it is not as wanted, set it and read it back. Errors are
+   * logged, not thrown: a device without the feature is fine.
+   */
+  async ethtoolSetFlag(name: string, bit: number, flagName: string, enable: boolean): Promise<void> {
+    const genl = this.genl;
+    if (genl === undefined) return;
+    let id = genl.families.id(ethtoolFamily.name);
+    const request = (cmd: number, attrs: EthtoolFeaturesAttrs): GenlMessage =>
+      ({ kind: 'genl', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: id!, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, family: ethtoolFamily, cmd, version: ethtoolFamily.version, reserved: 0, attrs }) as GenlMessage;
+    const active = async (): Promise<boolean> => {
+      const [reply] = await genl.transact(request(ETHTOOL_MSG.FEATURES_GET, { header: { devName: name, flags: ETHTOOL_FLAG.COMPACT_BITSETS } }));
+      const words = ((reply as GenlMessage).attrs as EthtoolFeaturesAttrs).active?.value ?? [];
+      return ((words[bit >> 5] ?? 0) >>> (bit & 31)) % 2 === 1;
+    };
+    let step = 'ETHTOOL_MSG_FEATURES_GET';
+    try {
+      if (id === undefined) {
+        const [fam] = await genl.transact({ kind: 'genl', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: GENL_ID_CTRL, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, family: ctrlFamily, cmd: CTRL_CMD.GETFAMILY, version: 1, reserved: 0, attrs: { familyName: ethtoolFamily.name } } as GenlMessage);
+        genl.families.learn((fam as GenlMessage<typeof ctrlFamily>).attrs);
+        id = genl.families.id(ethtoolFamily.name);
+      }
+      if ((await active()) === enable) return;
+      step = 'ETHTOOL_MSG_FEATURES_SET';
+      const words = [0, 0];
+      words[bit >> 5] = (1 << (bit & 31)) >>> 0;
+      await genl.transact(request(ETHTOOL_MSG.FEATURES_SET, { header: { devName: name, flags: ETHTOOL_FLAG.COMPACT_BITSETS }, wanted: { size: 64, value: enable ? words : [0, 0], mask: words } }));
+      step = 'ETHTOOL_MSG_FEATURES_GET';
+      if ((await active()) !== enable) this.log('WARN', 'netdev_linux', `attempted to ${enable ? 'enable' : 'disable'} flag ${flagName} on ${name} but failed`);
+    } catch (err) {
+      if (!(err instanceof DpifError)) throw err;
+      // No ethtool family (ENOENT), a device that has no such feature or cannot change it: nothing to do, as OVS.
+      if (err.errno !== Errno.ENOENT && err.errno !== Errno.EOPNOTSUPP) this.log('WARN', 'netdev_linux', `ethtool command ${step} on network device ${name} failed: ${err.text}`);
+    }
+  }
 
   /** netdev_from_name(): the live object, if any. */
   get(name: string): Netdev | undefined {
@@ -266,7 +309,8 @@ export class NetdevRegistry {
    */
   private async construct(dev: Netdev): Promise<void> {
     try {
-      dev.ifiFlags = (await this.getLink(dev.name)).ifinfomsg.flags;
+      // SIOCGIFFLAGS takes the name in a struct ifreq: IFNAMSIZ bytes, so a longer name is cut to 15 characters.
+      dev.ifiFlags = (await this.getLink(dev.name.slice(0, IFNAMSIZ - 1))).ifinfomsg.flags;
     } catch (err) {
       if (err instanceof DpifError && err.errno === Errno.ENODEV && dev.type === 'internal') return;
       throw err;
