@@ -23,7 +23,7 @@ export function targetSocket(target: string, env: NodeJS.ProcessEnv = process.en
   return join(dir, `${target}.${pid}.ctl`);
 }
 
-export async function main(argv: string[], io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) }): Promise<number> {
+export async function main(argv: string[], io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let target = 'ovs-vswitchd';
   const args = [...argv];
   while (args.length && args[0]!.startsWith('-')) {
@@ -45,7 +45,7 @@ export async function main(argv: string[], io = { out: (s: string) => process.st
   }
   let path: string;
   try {
-    path = targetSocket(target);
+    path = targetSocket(target, env);
   } catch (err) {
     io.err(`ovs-appctl: ${(err as Error).message}\n`);
     return 1;

@@ -48,7 +48,7 @@ export class Bridge {
   readonly ports = new Map<string, Port>();
   readonly ifaceByName = new Map<string, Iface>();
   /** Interfaces that could not be made: retried on every reconfiguration, as OVS does. */
-  readonly failed = new Map<string, { port: Uuid; iface: Uuid }>();
+  readonly failed = new Map<string, { port: Uuid; iface: Uuid; key: string }>();
   /** The Bridge row's port set when last looked at. */
   portUuids = new Set<Uuid>();
   /** Ports and interfaces by their database rows. */
@@ -79,6 +79,8 @@ export class BridgeLayer {
   readonly bridges = new Map<string, Bridge>();
   private seqno = -1;
   private nextCfg = -1;
+  /** Open_vSwitch.bridges when last reconfigured. */
+  private bridgesKey = '';
   /** Rows that changed since the last reconfiguration (from the IDL). */
   private readonly dirty = new Set<Uuid>();
   private full = true;
@@ -143,10 +145,24 @@ export class BridgeLayer {
   private configChanged(): boolean {
     for (const uuid of this.dirty) {
       if (this.idl.get('Bridge', uuid) || this.idl.get('Port', uuid)) return true;
+      const ovs = this.idl.get('Open_vSwitch', uuid);
+      if (ovs) {
+        // Its cur_cfg is ours to write; its bridges are configuration.
+        if (ovs.get('bridges').join(',') !== this.bridgesKey) return true;
+        continue;
+      }
       const iface = this.idl.get('Interface', uuid);
       if (iface === undefined) return true; // deleted rows, the Open_vSwitch row
-      const known = this.findIface(iface.get('name'));
-      if (!known || known.cfg !== uuid || configKey(iface) !== known.optionsKey || requestOf(iface) !== known.request || ifaceType(iface, known.port.name === known.name && this.bridges.has(known.name)) !== known.type) return true;
+      const name = iface.get('name');
+      const known = this.findIface(name);
+      const isLocal = this.bridges.has(name);
+      if (known) {
+        if (known.cfg !== uuid || `${known.type}|${known.optionsKey}|${known.request}` !== wantKey(iface, isLocal)) return true;
+        continue;
+      }
+      // A failed interface's own status, written by us, is no reason; a change to what it asks for is.
+      const failed = [...this.bridges.values()].map((b) => b.failed.get(name)).find((f) => f !== undefined);
+      if (!failed || failed.iface !== uuid || failed.key !== wantKey(iface, isLocal)) return true;
     }
     return false;
   }
@@ -235,6 +251,7 @@ export class BridgeLayer {
 
   /** add_del_bridges(): bridges no longer configured (or whose datapath type changed) go; new ones are made, without an ofproto yet. */
   private async addDelBridges(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
+    this.bridgesKey = (ovs?.get('bridges') ?? []).join(',');
     const newBr = new Map<string, Row<'Bridge'>>();
     for (const uuid of ovs?.get('bridges') ?? []) {
       const row = this.idl.get('Bridge', uuid);
@@ -376,7 +393,7 @@ export class BridgeLayer {
     const type = ifaceType(cfg, name === br.name);
     const fail = (text: string | null, logged: boolean) => {
       if (text && !logged) this.log('WARN', text);
-      br.failed.set(name, { port: portRow.uuid, iface: cfg.uuid });
+      br.failed.set(name, { port: portRow.uuid, iface: cfg.uuid, key: wantKey(cfg, name === br.name) });
       this.status.set(cfg.uuid, { ofport: -1, error: text });
     };
     let netdev: Netdev;
@@ -439,7 +456,7 @@ export class BridgeLayer {
         if (!iface) continue;
         this.forget(br, iface);
         this.provider.netdevs.close(iface.netdev);
-        br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg });
+        br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: `${iface.type}|${iface.optionsKey}|${iface.request}` });
         this.status.set(iface.cfg, { ofport: -1, error: null });
       }
     }
@@ -501,6 +518,11 @@ function ifaceType(cfg: Row<'Interface'>, isLocal: boolean): string {
 function requestOf(cfg: Row<'Interface'>): number | undefined {
   const r = cfg.get('ofport_request');
   return r === null || r === undefined ? undefined : r;
+}
+
+/** What an interface asks for: type, options and requested number (a change to any of them is a reconfiguration). */
+function wantKey(cfg: Row<'Interface'>, isLocal: boolean): string {
+  return `${ifaceType(cfg, isLocal)}|${configKey(cfg)}|${requestOf(cfg)}`;
 }
 
 function configKey(cfg: Row<'Interface'>): string {

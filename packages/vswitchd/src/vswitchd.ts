@@ -120,7 +120,7 @@ export class Vswitchd {
       await this.settle();
       const out: string[] = [];
       const err: string[] = [];
-      const code = await runDpctl(['show', ...args], { out: (l) => out.push(l), err: (l) => err.push(l), socket: this.opts.socket });
+      const code = await runDpctl(['show', ...args], { out: (l) => out.push(l), err: (l) => err.push(l), socket: this.opts.socket, provider: this.provider });
       if (code !== 0) throw new UnixctlError(err.join('\n').replace(/^ovs-dpctl: /gm, ''));
       return out.length ? `${out.join('\n')}\n` : '';
     });

@@ -1,0 +1,273 @@
+/**
+ * The command line, as ovs-vsctl's parse_options() (getopt_long, stopping at
+ * the first non-option) and db-ctl-base's ctl_parse_commands() split it:
+ * global options first (command options given there belong to the first
+ * command), then commands separated by `--`, each with its own leading
+ * options. Errors carry the real tool's texts.
+ */
+
+export class UsageError extends Error {}
+
+export type TableFormat = 'list' | 'table' | 'json' | 'csv' | 'html';
+export type CellFormat = 'string' | 'bare' | 'json';
+
+export interface Style {
+  format: TableFormat;
+  cell: CellFormat;
+  headings: boolean;
+  pretty: boolean;
+  maxColumnWidth: number;
+}
+
+export interface GlobalOptions {
+  db?: string;
+  noWait: boolean;
+  dryRun: boolean;
+  oneline: boolean;
+  /** Seconds; 0 = none. */
+  timeout: number;
+  retry: boolean;
+  help: boolean;
+  version: boolean;
+  style: Style;
+}
+
+export interface ParsedCommand {
+  /** argv[0] is the command name. */
+  argv: string[];
+  /** "--name" → value (null when the option takes none). */
+  options: Map<string, string | null>;
+}
+
+export interface CommandSyntax {
+  name: string;
+  minArgs: number;
+  maxArgs: number;
+  /** As in the real tool: "--if-exists,--columns=". */
+  options: string;
+}
+
+type HasArg = 'no' | 'required' | 'optional';
+interface OptSpec {
+  name: string;
+  hasArg: HasArg;
+  short?: string;
+}
+
+const GLOBAL: OptSpec[] = [
+  { name: 'db', hasArg: 'required' },
+  { name: 'no-syslog', hasArg: 'no' },
+  { name: 'no-wait', hasArg: 'no' },
+  { name: 'dry-run', hasArg: 'no' },
+  { name: 'oneline', hasArg: 'no' },
+  { name: 'timeout', hasArg: 'required', short: 't' },
+  { name: 'retry', hasArg: 'no' },
+  { name: 'help', hasArg: 'no', short: 'h' },
+  { name: 'leader-only', hasArg: 'no' },
+  { name: 'no-leader-only', hasArg: 'no' },
+  { name: 'shuffle-remotes', hasArg: 'no' },
+  { name: 'no-shuffle-remotes', hasArg: 'no' },
+  { name: 'version', hasArg: 'no', short: 'V' },
+  { name: 'verbose', hasArg: 'optional', short: 'v' },
+  { name: 'log-file', hasArg: 'optional' },
+  { name: 'format', hasArg: 'required', short: 'f' },
+  { name: 'data', hasArg: 'required', short: 'd' },
+  { name: 'no-headings', hasArg: 'no' },
+  { name: 'pretty', hasArg: 'no' },
+  { name: 'bare', hasArg: 'no' },
+  { name: 'max-column-width', hasArg: 'required' },
+];
+
+function commandOptionSpecs(commands: Iterable<CommandSyntax>): OptSpec[] {
+  const out = new Map<string, OptSpec>();
+  for (const c of commands) {
+    for (const o of c.options.split(',').filter(Boolean)) {
+      const m = /^--([^=?]+)([=?]?)$/.exec(o)!;
+      out.set(m[1]!, { name: m[1]!, hasArg: m[2] === '=' ? 'required' : m[2] === '?' ? 'optional' : 'no' });
+    }
+  }
+  return [...out.values()];
+}
+
+function parseStyleOption(style: Style, name: string, value: string): void {
+  if (name === 'format') {
+    if (!['table', 'list', 'html', 'csv', 'json'].includes(value)) throw new UsageError(`unknown output format "${value}"`);
+    style.format = value as TableFormat;
+  } else if (name === 'data') {
+    if (!['string', 'bare', 'json'].includes(value)) throw new UsageError(`unknown data format "${value}"`);
+    style.cell = value as CellFormat;
+  }
+}
+
+/** Parses argv; returns the global options and the commands (not yet checked against their syntax). */
+export function parseArgs(
+  argv: string[],
+  syntaxes: Map<string, CommandSyntax>,
+): { global: GlobalOptions; commands: ParsedCommand[] } {
+  const global: GlobalOptions = {
+    noWait: false,
+    dryRun: false,
+    oneline: false,
+    timeout: 0,
+    retry: false,
+    help: false,
+    version: false,
+    style: { format: 'list', cell: 'string', headings: true, pretty: false, maxColumnWidth: 0 },
+  };
+  const cmdSpecs = commandOptionSpecs(syntaxes.values());
+  const specs = [...GLOBAL, ...cmdSpecs];
+  const local = new Map<string, string | null>();
+
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') break;
+    i++;
+    let spec: OptSpec | undefined;
+    let value: string | null = null;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      // getopt_long: an exact name, else a unique abbreviation.
+      spec = specs.find((s) => s.name === name);
+      if (!spec) {
+        const cands = specs.filter((s) => s.name.startsWith(name));
+        if (cands.length > 1) {
+          throw new UsageError(`option '--${name}' is ambiguous; possibilities:${cands.map((c) => ` '--${c.name}'`).join('')}`);
+        }
+        spec = cands[0];
+      }
+      if (!spec) throw new UsageError(`unrecognized option '${arg}'`);
+      if (eq >= 0) {
+        if (spec.hasArg === 'no') throw new UsageError(`option '--${spec.name}' doesn't allow an argument`);
+        value = arg.slice(eq + 1);
+      } else if (spec.hasArg === 'required') {
+        if (i >= argv.length) throw new UsageError(`option '--${spec.name}' requires an argument`);
+        value = argv[i++]!;
+      }
+    } else {
+      const ch = arg[1]!;
+      spec = GLOBAL.find((s) => s.short === ch);
+      if (!spec) throw new UsageError(`invalid option -- '${ch}'`);
+      if (arg.length > 2) {
+        if (spec.hasArg === 'no') throw new UsageError(`invalid option -- '${arg[2]}'`);
+        value = arg.slice(2);
+      } else if (spec.hasArg === 'required') {
+        if (i >= argv.length) throw new UsageError(`option requires an argument -- '${ch}'`);
+        value = argv[i++]!;
+      }
+    }
+    if (cmdSpecs.includes(spec)) {
+      // The real tool means to refuse a repeated option here but looks it up without its "--": it never does.
+      local.set(`--${spec.name}`, value);
+      continue;
+    }
+    switch (spec.name) {
+      case 'db':
+        global.db = value!;
+        break;
+      case 'no-wait':
+        global.noWait = true;
+        break;
+      case 'dry-run':
+        global.dryRun = true;
+        break;
+      case 'oneline':
+        global.oneline = true;
+        break;
+      case 'retry':
+        global.retry = true;
+        break;
+      case 'help':
+        global.help = true;
+        break;
+      case 'version':
+        global.version = true;
+        break;
+      case 'timeout':
+        if (!/^\d+$/.test(value!) || Number(value) === 0 || Number(value) > 4294967295) {
+          throw new UsageError(`value ${value} on -t or --timeout is invalid`);
+        }
+        global.timeout = Number(value);
+        break;
+      case 'format':
+      case 'data':
+        parseStyleOption(global.style, spec.name, value!);
+        break;
+      case 'no-headings':
+        global.style.headings = false;
+        break;
+      case 'pretty':
+        global.style.pretty = true;
+        break;
+      case 'bare':
+        global.style = { ...global.style, format: 'list', cell: 'bare', headings: false };
+        break;
+      case 'max-column-width':
+        global.style.maxColumnWidth = Number.parseInt(value!, 10) || 0;
+        break;
+      default:
+        // Logging, syslog and cluster options: accepted, no effect here.
+        break;
+    }
+  }
+  if (global.help || global.version) return { global, commands: [] };
+  return { global, commands: splitCommands(argv.slice(i), local, syntaxes) };
+}
+
+/** ctl_parse_commands() + parse_command(). */
+function splitCommands(args: string[], local: Map<string, string | null>, syntaxes: Map<string, CommandSyntax>): ParsedCommand[] {
+  const commands: ParsedCommand[] = [];
+  let start = 0;
+  for (let i = 0; i <= args.length; i++) {
+    if (i < args.length && args[i] !== '--') continue;
+    if (i > start) {
+      commands.push(parseCommand(args.slice(start, i), commands.length === 0 ? local : new Map(), syntaxes));
+    } else if (commands.length === 0 && local.size) {
+      throw new UsageError('missing command name (use --help for help)');
+    }
+    start = i + 1;
+  }
+  if (!commands.length) throw new UsageError('missing command name (use --help for help)');
+  return commands;
+}
+
+function parseCommand(args: string[], inherited: Map<string, string | null>, syntaxes: Map<string, CommandSyntax>): ParsedCommand {
+  const options = new Map(inherited);
+  let i = 0;
+  for (; i < args.length && args[i]!.startsWith('-'); i++) {
+    const a = args[i]!;
+    const eq = a.indexOf('=');
+    const key = eq < 0 ? a : a.slice(0, eq);
+    if (options.has(key)) throw new UsageError(`'${a}' option specified multiple times`);
+    options.set(key, eq < 0 ? null : a.slice(eq + 1));
+  }
+  if (i === args.length) throw new UsageError('missing command name (use --help for help)');
+  const name = args[i]!;
+  const syntax = syntaxes.get(name);
+  if (!syntax) throw new UsageError(`unknown command '${name}'; use --help for help`);
+  for (const [key, value] of options) {
+    // As the real tool: a substring search in the option list, then the character after it.
+    const at = syntax.options.indexOf(key);
+    const end = at < 0 ? undefined : syntax.options[at + key.length];
+    if (at < 0 || (end !== undefined && !'=,? '.includes(end))) throw new UsageError(`'${name}' command has no '${key}' option`);
+    if (end !== '?' && (end === '=') !== (value !== null)) {
+      throw new UsageError(
+        end === '=' ? `missing argument to '${key}' option on '${name}' command` : `'${key}' option on '${name}' does not accept an argument`,
+      );
+    }
+  }
+  const nArgs = args.length - i - 1;
+  if (nArgs < syntax.minArgs) throw new UsageError(`'${name}' command requires at least ${syntax.minArgs} arguments`);
+  if (nArgs > syntax.maxArgs) {
+    const hint = args.slice(i + 1).some((a) => a.startsWith('-'))
+      ? ' (note that options must precede command names and follow a "--" argument)'
+      : '';
+    throw new UsageError(`'${name}' command takes at most ${syntax.maxArgs} arguments${hint}`);
+  }
+  return { argv: args.slice(i), options };
+}

@@ -1,0 +1,313 @@
+/**
+ * ovs-vsctl's main loop (utilities/ovs-vsctl.c main() and do_vsctl()):
+ * parse, gather what each command needs replicated, connect the IDL, run
+ * every `--`-chained command into one transaction, commit (rerunning from a
+ * fresh replica on try-again), print, then — unless --no-wait — wait for
+ * ovs-vswitchd to catch up (Open_vSwitch.cur_cfg ≥ the next_cfg we set) and
+ * report the interfaces we added that it could not set up.
+ *
+ * run() returns what the process would print and its exit status, so tests
+ * run it in-process; runCli() is the executable.
+ */
+import { Idl } from '@ovs/ovsdb';
+import { type CommandSyntax, type GlobalOptions, UsageError, parseArgs } from './args.js';
+import { bridgeCommands } from './commands-bridge.js';
+import { dbCommands } from './commands-db.js';
+import { type Command, type CommandDef, Ctx, ExitRequest, FatalError, Prerequisites } from './context/context.js';
+import { type CommitResult, type Row, Txn } from './context/txn.js';
+import { TablePrinter } from './format.js';
+
+export const VERSION = '3.1.0';
+export const DB_SCHEMA_VERSION = '8.3.1';
+
+export const COMMANDS: Map<string, CommandDef> = new Map([...bridgeCommands, ...dbCommands].map((c) => [c.name, c]));
+
+export interface RunResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  /** Set when the real tool would die of a signal (SIGALRM on --timeout expiry: shell status 142). */
+  signal?: 'SIGALRM';
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The project's run directory: $OVS_RUNDIR, else /tmp/ovs-ts-$UID (see @ovs/genl-codec's kernelSocketPath). */
+export function rundir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.OVS_RUNDIR || `/tmp/ovs-ts-${process.getuid?.() ?? 0}`;
+}
+
+export function defaultDb(env: NodeJS.ProcessEnv = process.env): string {
+  return `unix:${rundir(env)}/db.sock`;
+}
+
+const STRERROR: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  ECONNREFUSED: 'Connection refused',
+  EACCES: 'Permission denied',
+  ENOTSOCK: 'Socket operation on non-socket',
+  ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ECONNRESET: 'Connection reset by peer',
+};
+
+class Output {
+  stdout = '';
+  stderr = '';
+  private seq = 0;
+
+  error(msg: string): void {
+    this.stderr += `ovs-vsctl: ${msg}\n`;
+  }
+
+  /** A VLOG_WARN on the console: "TIME|SEQ|MODULE|WARN|message". */
+  warn(module: string, msg: string): void {
+    const ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    this.stderr += `${ts}|${String(++this.seq).padStart(5, '0')}|${module}|WARN|${msg}\n`;
+  }
+
+  /** Messages logged elsewhere (the INFO "Called as ..." of a read-write invocation) still take a sequence number. */
+  skipSeq(): void {
+    this.seq++;
+  }
+}
+
+function escapeArgs(args: string[]): string {
+  return args.map((a) => (/[ \t\r\n\v\\'"]/.test(a) ? `"${a.replace(/[\\"]/g, (c) => `\\${c}`)}"` : a)).join(' ');
+}
+
+function usage(env: NodeJS.ProcessEnv): string {
+  return `ovs-vsctl: ovs-vswitchd management utility
+usage: ovs-vsctl [OPTIONS] COMMAND [ARG...]
+
+Commands: ${[...COMMANDS.keys()].join(', ')}
+Chain commands with "--"; each may be preceded by its options (--may-exist, --if-exists, --columns=, --id=@NAME, ...).
+
+Options:
+  --db=DATABASE               connect to DATABASE
+                              (default: ${defaultDb(env)})
+  --no-wait                   do not wait for ovs-vswitchd to reconfigure
+  --retry                     keep trying to connect to server forever
+  -t, --timeout=SECS          wait at most SECS seconds for ovs-vswitchd
+  --dry-run                   do not commit changes to database
+  --oneline                   print exactly one line of output per command
+  -f, --format=FORMAT         "list" (default), "table", "csv", "html" or "json"
+  -d, --data=FORMAT           "string", "bare" or "json"
+  --no-headings, --pretty, --bare
+  -h, --help, -V, --version
+`;
+}
+
+async function connect(db: string, pre: Prerequisites, retry: boolean): Promise<Idl> {
+  const tables: Record<string, string[]> = {};
+  for (const [t, cols] of pre.tables) tables[t] = [...cols];
+  for (;;) {
+    try {
+      return await Idl.open({ remote: db, tables, reconnect: false });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (retry && code) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      throw new FatalError(`${db}: database connection failed (${(code && STRERROR[code]) ?? (e as Error).message})`);
+    }
+  }
+}
+
+interface Attempt {
+  result: CommitResult;
+  ctx: Ctx;
+}
+
+/** do_vsctl(): one try at running every command and committing. Null: run again after the next database change. */
+async function attempt(idl: Idl, commands: Command[], g: GlobalOptions, args: string, out: Output): Promise<Attempt | null> {
+  const txn = new Txn(idl);
+  txn.comment(`ovs-vsctl: ${args}`);
+  const ovs: Row = idl.first('Open_vSwitch') ?? txn.insert('Open_vSwitch');
+  if (!g.noWait) txn.incrementOnCommit(ovs, 'next_cfg');
+  const ctx = new Ctx(idl, txn, ovs);
+  for (const [i, c] of commands.entries()) {
+    c.output = '';
+    c.table = undefined;
+    ctx.startCommand(c, i === commands.length - 1);
+    c.syntax.run(ctx);
+    if (ctx.tryAgain) return null;
+  }
+  for (const [name, sym] of ctx.symtab.symbols) {
+    if (!sym.created) throw new FatalError(`row id "${name}" is referenced but never created (e.g. with "-- --id=${name} create ...")`);
+    if (!sym.strongRef) {
+      out.warn(
+        'vsctl',
+        sym.weakRef
+          ? `row id "${name}" was created but only a weak reference to it was inserted, so it will not actually appear in the database`
+          : `row id "${name}" was created but no reference to it was inserted, so it will not actually appear in the database`,
+      );
+    }
+  }
+  const result: CommitResult = g.dryRun ? { status: 'unchanged' } : await txn.commit();
+  if (result.status === 'try-again') return null;
+  if (result.status === 'error') throw new FatalError(`transaction error: ${result.error}`);
+  const uuids = result.status === 'success' ? result.uuids : new Map<string, string>();
+  for (const c of commands) {
+    if (!c.syntax.post) continue;
+    ctx.startCommand(c, false);
+    c.syntax.post(ctx, uuids);
+  }
+  return { result, ctx };
+}
+
+/** post_db_reload_do_checks(): interfaces we created that ovs-vswitchd failed to set up. */
+function reportIfaceErrors(idl: Idl, created: Row[], uuids: Map<string, string>, out: Output, env: NodeJS.ProcessEnv): void {
+  let any = false;
+  for (const placeholder of created) {
+    const uuid = uuids.get(placeholder.uuid);
+    const iface = uuid ? idl.get('Interface', uuid) : undefined;
+    if (!iface) continue;
+    const ofport = iface.datum('ofport').keys;
+    if (ofport.length && ofport[0] !== -1) continue;
+    const name = iface.datum('name').keys[0] as string;
+    const error = iface.datum('error').keys[0] as string | undefined;
+    out.error(
+      error
+        ? `Error detected while setting up '${name}': ${error}.  See ovs-vswitchd log for details.`
+        : `Error detected while setting up '${name}'.  See ovs-vswitchd log for details.`,
+    );
+    any = true;
+  }
+  if (any) out.error(`The default log directory is "${env.OVS_LOGDIR || rundir(env)}".`);
+}
+
+function waitForCfg(idl: Idl, nextCfg: number): Promise<void> {
+  const done = () => {
+    for (const r of idl.rows('Open_vSwitch')) if (((r.datum('cur_cfg').keys[0] as number) ?? 0) >= nextCfg) return true;
+    return false;
+  };
+  if (done()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = idl.onChange(() => {
+      if (!done()) return;
+      off();
+      resolve();
+    });
+  });
+}
+
+function printOutputs(commands: Command[], g: GlobalOptions, out: Output): void {
+  const printer = new TablePrinter(g.style);
+  for (const c of commands) {
+    if (c.table) out.stdout += printer.format(c.table);
+    else if (g.oneline) out.stdout += `${c.output.replace(/\n$/, '').replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n`;
+    else out.stdout += c.output;
+  }
+}
+
+async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, onIdl: (idl: Idl) => void): Promise<number> {
+  const syntaxes = new Map<string, CommandSyntax>(COMMANDS);
+  const { global: g, commands: parsed } = parseArgs(argv, syntaxes);
+  if (g.help) {
+    out.stdout += usage(env);
+    return 0;
+  }
+  if (g.version) {
+    out.stdout += `ovs-vsctl (Open vSwitch) ${VERSION}\nDB Schema ${DB_SCHEMA_VERSION}\n`;
+    return 0;
+  }
+  const commands: Command[] = parsed.map((p) => ({ ...p, syntax: COMMANDS.get(p.argv[0]!)!, output: '' }));
+  if (commands.some((c) => c.syntax.mode === 'RW')) out.skipSeq();
+
+  const pre = new Prerequisites();
+  pre.add('Open_vSwitch');
+  if (!g.noWait) pre.add('Open_vSwitch', 'cur_cfg');
+  for (const c of commands) {
+    try {
+      c.syntax.pre?.(c, pre);
+    } catch (e) {
+      throw new FatalError((e as Error).message);
+    }
+  }
+  for (const w of pre.warnings) out.warn(w.module, w.message);
+
+  const db = g.db ?? defaultDb(env);
+  const idl = await connect(db, pre, g.retry);
+  onIdl(idl);
+  try {
+    const args = escapeArgs(argv);
+    let done: Attempt | null = null;
+    while (!done) {
+      const seqno = idl.seqno;
+      done = await attempt(idl, commands, g, args, out);
+      if (!done) {
+        if (!idl.client.connected) throw new FatalError(`${db}: database connection failed (Connection reset by peer)`);
+        if (idl.seqno === seqno) await idl.waitForChange(seqno);
+      }
+    }
+    printOutputs(commands, g, out);
+    const { result, ctx } = done;
+    if (!g.noWait && result.status === 'success' && result.nextCfg !== undefined) {
+      await waitForCfg(idl, result.nextCfg);
+      reportIfaceErrors(idl, ctx.newIfaces, result.uuids, out, env);
+    }
+    return 0;
+  } finally {
+    idl.close();
+  }
+}
+
+/** Runs one ovs-vsctl invocation; never throws. */
+export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const env = opts.env ?? process.env;
+  const out = new Output();
+  let idl: Idl | undefined;
+  const main = runCommands(argv, env, out, (i) => (idl = i)).then(
+    (status) => status,
+    (e: unknown) => {
+      if (e instanceof ExitRequest) return e.status;
+      if (e instanceof FatalError || e instanceof UsageError) {
+        out.error(e.message);
+        return 1;
+      }
+      if (e instanceof Error && e.constructor === Error) {
+        out.error(e.message);
+        return 1;
+      }
+      throw e;
+    },
+  );
+  let timeoutSecs = 0;
+  try {
+    timeoutSecs = parseArgs(argv, new Map(COMMANDS)).global.timeout;
+  } catch {
+    // Reported by runCommands.
+  }
+  if (!timeoutSecs && env.OVS_CTL_TIMEOUT && /^\d+$/.test(env.OVS_CTL_TIMEOUT)) timeoutSecs = Number(env.OVS_CTL_TIMEOUT);
+  if (!timeoutSecs) {
+    const status = await main;
+    return { status, stdout: out.stdout, stderr: out.stderr };
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), timeoutSecs * 1000);
+  });
+  const winner = await Promise.race([main, expired]);
+  clearTimeout(timer);
+  if (winner !== 'expired') return { status: winner, stdout: out.stdout, stderr: out.stderr };
+  // The real tool's alarm: fatal_signal logs this, then the process dies of SIGALRM (shell status 142).
+  (idl as Idl | undefined)?.close();
+  main.catch(() => {});
+  out.warn('fatal_signal', 'terminating with signal 14 (Alarm clock)');
+  return { status: 142, stdout: out.stdout, stderr: out.stderr, signal: 'SIGALRM' };
+}
+
+/** The executable: prints, then exits with the status (or dies of SIGALRM, as the real tool). */
+export function runCli(argv: string[]): void {
+  run(argv).then((r) => {
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr, () => {
+      if (r.signal) process.kill(process.pid, r.signal);
+      else process.exit(r.status);
+    });
+  });
+}

@@ -1,0 +1,347 @@
+/**
+ * ovs-vsctl's own commands (utilities/ovs-vsctl.c): init, show, bridges,
+ * ports, bonds, interfaces. They work on the cache of names
+ * (context/cache.ts), verify what they read, and change Open_vSwitch.bridges
+ * and Bridge.ports with "mutate"s (the real tool rewrites the whole set; the
+ * resulting database is the same, but a serial add-port costs one UUID on the
+ * wire instead of the bridge's every port).
+ */
+import type { ParsedCommand } from './args.js';
+import type { CachedBridge, CachedIface, CachedPort } from './context/cache.js';
+import { type CommandDef, type Ctx, ExitRequest, type Prerequisites, fatal } from './context/context.js';
+import type { Row } from './context/txn.js';
+import { setColumn } from './columns.js';
+import { datumToString, isDefault } from './datum.js';
+
+/** pre_get_info(). */
+function preGetInfo(_cmd: ParsedCommand, pre: Prerequisites): void {
+  pre.add('Open_vSwitch', 'bridges');
+  pre.add('Bridge', 'name', 'controller', 'fail_mode', 'ports');
+  pre.add('Port', 'name', 'fake_bridge', 'tag', 'interfaces');
+  pre.add('Interface', 'name', 'ofport', 'error');
+}
+
+const set = (...uuids: string[]) => ({ keys: uuids });
+const str = (s: string) => ({ keys: [s] });
+
+/** process_escape_args(): how the real tool quotes a command in its messages. */
+function escapeArgs(args: string[]): string {
+  return args.map((a) => (/[ \t\r\n\v\\'"]/.test(a) ? `"${a.replace(/[\\"]/g, (c) => `\\${c}`)}"` : a)).join(' ');
+}
+
+function commandString(ctx: Ctx): string {
+  return escapeArgs([...ctx.cmd.options.keys(), ...ctx.argv]);
+}
+
+function findBridge(ctx: Ctx, name: string, mustExist: boolean): CachedBridge | undefined {
+  const br = ctx.cache.bridges.get(name);
+  if (mustExist && !br) fatal(`no bridge named ${name}`);
+  ctx.txn.verify(ctx.ovs, 'bridges');
+  return br;
+}
+
+function findPort(ctx: Ctx, name: string, mustExist: boolean): CachedPort | undefined {
+  let port = ctx.cache.ports.get(name);
+  // A bridge's own local port is not a "port" to these commands.
+  if (port && port.name === port.bridge.name) port = undefined;
+  if (mustExist && !port) fatal(`no port named ${name}`);
+  ctx.verifyPorts();
+  return port;
+}
+
+function findIface(ctx: Ctx, name: string, mustExist: boolean): CachedIface | undefined {
+  let iface = ctx.cache.ifaces.get(name);
+  if (iface && iface.name === iface.port.bridge.name) iface = undefined;
+  if (mustExist && !iface) fatal(`no interface named ${name}`);
+  ctx.verifyPorts();
+  return iface;
+}
+
+/** check_conflicts(). */
+function checkConflicts(ctx: Ctx, name: string, msg: string): void {
+  ctx.verifyPorts();
+  if (ctx.cache.bridges.has(name)) fatal(`${msg} because a bridge named ${name} already exists`);
+  const port = ctx.cache.ports.get(name);
+  if (port) fatal(`${msg} because a port named ${name} already exists on bridge ${port.bridge.name}`);
+  const iface = ctx.cache.ifaces.get(name);
+  if (iface) fatal(`${msg} because an interface named ${name} already exists on bridge ${iface.port.bridge.name}`);
+}
+
+function sortedLines(names: string[]): string {
+  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((n) => `${n}\n`).join('');
+}
+
+function addBr(ctx: Ctx): void {
+  const name = ctx.argv[1]!;
+  if (!name) fatal('bridge name must not be empty string');
+  if (ctx.argv.length === 4) fatal('fake (VLAN) bridges are not supported by this ovs-vsctl');
+  if (ctx.argv.length !== 2) fatal(`'${ctx.argv[0]}' command takes exactly 1 or 3 arguments`);
+  if (ctx.has('--may-exist') && findBridge(ctx, name, false)) return;
+  checkConflicts(ctx, name, `cannot create a bridge named ${name}`);
+  const { txn } = ctx;
+  const iface = txn.insert('Interface');
+  txn.write(iface, 'name', str(name));
+  txn.write(iface, 'type', str('internal'));
+  const port = txn.insert('Port');
+  txn.write(port, 'name', str(name));
+  txn.write(port, 'interfaces', set(iface.uuid));
+  const br = txn.insert('Bridge');
+  txn.write(br, 'name', str(name));
+  txn.write(br, 'ports', set(port.uuid));
+  txn.mutateSet(ctx.ovs, 'bridges', set(br.uuid), set());
+  ctx.newIfaces.push(iface);
+  ctx.invalidateCache();
+}
+
+function delPort(ctx: Ctx, port: CachedPort): void {
+  ctx.txn.mutateSet(port.bridge.cfg, 'ports', set(), set(port.cfg.uuid));
+  for (const i of port.ifaces) ctx.txn.delete(i.cfg);
+  ctx.txn.delete(port.cfg);
+  ctx.cache.delPort(port);
+}
+
+function delBr(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, !ctx.has('--if-exists'));
+  if (!br) return;
+  for (const p of [...br.ports]) delPort(ctx, p);
+  ctx.txn.delete(br.cfg);
+  ctx.txn.mutateSet(ctx.ovs, 'bridges', set(), set(br.cfg.uuid));
+  ctx.cache.bridges.delete(br.name);
+}
+
+function listBr(ctx: Ctx): void {
+  // Every bridge is a real one here (no fake bridges), so --fake alone lists none.
+  const real = ctx.has('--real') || !ctx.has('--fake');
+  ctx.out(real ? sortedLines([...ctx.cache.bridges.keys()]) : '');
+}
+
+function brExists(ctx: Ctx): void {
+  if (!findBridge(ctx, ctx.argv[1]!, false)) throw new ExitRequest(2);
+}
+
+function listPorts(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!;
+  ctx.txn.verify(br.cfg, 'ports');
+  ctx.out(sortedLines(br.ports.filter((p) => p.name !== br.name).map((p) => p.name)));
+}
+
+function listIfaces(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!;
+  ctx.verifyPorts();
+  ctx.out(sortedLines(br.ports.flatMap((p) => p.ifaces.map((i) => i.name)).filter((n) => n !== br.name)));
+}
+
+function addPort(ctx: Ctx, brName: string, portName: string, ifaceNames: string[], settings: string[], fakeIface: boolean): void {
+  if (!portName) fatal('port name must not be empty string');
+  if (ifaceNames.some((n) => !n)) fatal('interface name must not be empty string');
+  if (ctx.has('--may-exist')) {
+    const existing = findPort(ctx, portName, false);
+    if (existing) {
+      const want = [...ifaceNames].sort();
+      const have = existing.ifaces.map((i) => i.name).sort();
+      if (existing.bridge.name !== brName) fatal(`"${commandString(ctx)}" but ${portName} is actually attached to bridge ${existing.bridge.name}`);
+      if (want.join('\0') !== have.join('\0')) fatal(`"${commandString(ctx)}" but ${portName} actually has interface(s) ${have.join(', ')}`);
+      return;
+    }
+  }
+  checkConflicts(ctx, portName, `cannot create a port named ${portName}`);
+  for (const n of ifaceNames) checkConflicts(ctx, n, `cannot create an interface named ${n}`);
+  const bridge = findBridge(ctx, brName, true)!;
+  const { txn } = ctx;
+  const ifaces: Row[] = ifaceNames.map((n) => {
+    const i = txn.insert('Interface');
+    txn.write(i, 'name', str(n));
+    ctx.newIfaces.push(i);
+    return i;
+  });
+  const port = txn.insert('Port');
+  txn.write(port, 'name', str(portName));
+  txn.write(port, 'interfaces', set(...ifaces.map((i) => i.uuid)));
+  txn.write(port, 'bond_fake_iface', { keys: [fakeIface] });
+  for (const s of settings) {
+    try {
+      setColumn(txn, port, s, ctx.symtab);
+    } catch (e) {
+      fatal((e as Error).message);
+    }
+  }
+  txn.mutateSet(bridge.cfg, 'ports', set(port.uuid), set());
+  const cached = ctx.cache.addPort(bridge, port, portName);
+  ifaces.forEach((i, k) => ctx.cache.addIface(cached, i, ifaceNames[k]!));
+}
+
+function addBond(ctx: Ctx): void {
+  const rest = ctx.argv.slice(3);
+  const firstSetting = rest.findIndex((a) => a.includes('='));
+  const n = firstSetting < 0 ? rest.length : firstSetting;
+  if (n < 2) fatal(`add-bond requires at least 2 interfaces, but only ${n} were specified`);
+  addPort(ctx, ctx.argv[1]!, ctx.argv[2]!, rest.slice(0, n), rest.slice(n), ctx.has('--fake-iface'));
+}
+
+function delPortCmd(ctx: Ctx): void {
+  const mustExist = !ctx.has('--if-exists');
+  const target = ctx.argv[ctx.argv.length - 1]!;
+  let port: CachedPort | undefined;
+  if (findBridge(ctx, target, false)) {
+    if (mustExist) {
+      fatal(`cannot delete port ${target} because it is the local port for bridge ${target} (deleting this port requires deleting the entire bridge)`);
+    }
+  } else if (!ctx.has('--with-iface')) {
+    port = findPort(ctx, target, mustExist);
+  } else {
+    port = findPort(ctx, target, false) ?? findIface(ctx, target, false)?.port;
+    if (mustExist && !port) fatal(`no port or interface named ${target}`);
+  }
+  if (!port) return;
+  if (ctx.argv.length === 3) {
+    const bridge = findBridge(ctx, ctx.argv[1]!, true);
+    if (port.bridge !== bridge) fatal(`bridge ${ctx.argv[1]} does not have a port ${ctx.argv[2]}`);
+  }
+  delPort(ctx, port);
+}
+
+function brGetExternalId(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!;
+  ctx.txn.verify(br.cfg, 'external_ids');
+  const d = ctx.txn.read(br.cfg, 'external_ids');
+  const key = ctx.argv[2];
+  if (key !== undefined) {
+    const i = d.keys.indexOf(key);
+    if (i >= 0) ctx.out(`${d.values![i]}\n`);
+    return;
+  }
+  ctx.out(d.keys.map((k, i) => `${k}=${d.values![i]}\n`).join(''));
+}
+
+function brSetExternalId(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!;
+  const key = ctx.argv[2]!;
+  const value = ctx.argv[3];
+  ctx.txn.verify(br.cfg, 'external_ids');
+  ctx.txn.mutateSet(br.cfg, 'external_ids', value === undefined ? { keys: [], values: [] } : { keys: [key], values: [value] }, { keys: [key] });
+}
+
+/** cmd_show_tables: what `show` prints for each table, and the column naming a row. */
+const SHOW: Record<string, { name?: string; columns: string[] }> = {
+  Open_vSwitch: { columns: ['manager_options', 'bridges', 'ovs_version'] },
+  Bridge: { name: 'name', columns: ['controller', 'fail_mode', 'datapath_type', 'ports'] },
+  Port: { name: 'name', columns: ['tag', 'trunks', 'interfaces'] },
+  Interface: { name: 'name', columns: ['type', 'options', 'error', 'bfd_status'] },
+  Controller: { name: 'target', columns: ['is_connected'] },
+  Manager: { name: 'target', columns: ['is_connected'] },
+};
+
+function preShow(_cmd: ParsedCommand, pre: Prerequisites): void {
+  for (const [t, s] of Object.entries(SHOW)) pre.add(t, ...(s.name ? [s.name] : []), ...s.columns);
+}
+
+function showRow(ctx: Ctx, row: Row, level: number, shown: Set<string>, out: string[]): void {
+  const { txn } = ctx;
+  const spec = SHOW[row.table.name];
+  const pad = ' '.repeat(level * 4);
+  if (spec?.name) {
+    const c = row.table.columns.get(spec.name)!;
+    out.push(`${pad}${row.table.name} ${datumToString(txn.read(row, spec.name), c.type)}\n`);
+  } else out.push(`${pad}${row.uuid}\n`);
+  if (!spec || shown.has(row.table.name)) return;
+  shown.add(row.table.name);
+  for (const name of spec.columns) {
+    const col = row.table.columns.get(name)!;
+    const d = txn.read(row, name);
+    const ref = col.type.key.type === 'uuid' ? col.type.key.refTable : undefined;
+    if (ref && SHOW[ref]) {
+      for (const u of d.keys) {
+        const r = txn.get(ref, u as string);
+        if (r) showRow(ctx, r, level + 1, shown, out);
+      }
+      continue;
+    }
+    if (!isDefault(d, col.type)) out.push(`${' '.repeat((level + 1) * 4)}${name}: ${datumToString(d, col.type)}\n`);
+  }
+  shown.delete(row.table.name);
+}
+
+function show(ctx: Ctx): void {
+  const out: string[] = [];
+  for (const r of ctx.txn.rows('Open_vSwitch')) showRow(ctx, r, 0, new Set(), out);
+  ctx.out(out.join(''));
+}
+
+export const bridgeCommands: CommandDef[] = [
+  { name: 'init', minArgs: 0, maxArgs: 0, options: '', mode: 'RW', run: () => {} },
+  { name: 'show', minArgs: 0, maxArgs: 0, options: '', mode: 'RO', pre: preShow, run: show },
+  { name: 'add-br', minArgs: 1, maxArgs: 3, options: '--may-exist', mode: 'RW', pre: preGetInfo, run: addBr },
+  { name: 'del-br', minArgs: 1, maxArgs: 1, options: '--if-exists', mode: 'RW', pre: preGetInfo, run: delBr },
+  { name: 'list-br', minArgs: 0, maxArgs: 0, options: '--real,--fake', mode: 'RO', pre: preGetInfo, run: listBr },
+  { name: 'br-exists', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preGetInfo, run: brExists },
+  {
+    name: 'br-to-vlan',
+    minArgs: 1,
+    maxArgs: 1,
+    options: '',
+    mode: 'RO',
+    pre: preGetInfo,
+    run: (ctx) => {
+      findBridge(ctx, ctx.argv[1]!, true);
+      ctx.out('0\n');
+    },
+  },
+  {
+    name: 'br-to-parent',
+    minArgs: 1,
+    maxArgs: 1,
+    options: '',
+    mode: 'RO',
+    pre: preGetInfo,
+    run: (ctx) => ctx.out(`${findBridge(ctx, ctx.argv[1]!, true)!.name}\n`),
+  },
+  {
+    name: 'br-set-external-id',
+    minArgs: 2,
+    maxArgs: 3,
+    options: '',
+    mode: 'RW',
+    pre: (c, p) => (preGetInfo(c, p), p.add('Bridge', 'external_ids')),
+    run: brSetExternalId,
+  },
+  {
+    name: 'br-get-external-id',
+    minArgs: 1,
+    maxArgs: 2,
+    options: '',
+    mode: 'RO',
+    pre: (c, p) => (preGetInfo(c, p), p.add('Bridge', 'external_ids')),
+    run: brGetExternalId,
+  },
+  { name: 'list-ports', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preGetInfo, run: listPorts },
+  {
+    name: 'add-port',
+    minArgs: 2,
+    maxArgs: Infinity,
+    options: '--may-exist',
+    mode: 'RW',
+    pre: preGetInfo,
+    run: (ctx) => addPort(ctx, ctx.argv[1]!, ctx.argv[2]!, [ctx.argv[2]!], ctx.argv.slice(3), false),
+  },
+  { name: 'add-bond', minArgs: 4, maxArgs: Infinity, options: '--may-exist,--fake-iface', mode: 'RW', pre: preGetInfo, run: addBond },
+  { name: 'del-port', minArgs: 1, maxArgs: 2, options: '--if-exists,--with-iface', mode: 'RW', pre: preGetInfo, run: delPortCmd },
+  {
+    name: 'port-to-br',
+    minArgs: 1,
+    maxArgs: 1,
+    options: '',
+    mode: 'RO',
+    pre: preGetInfo,
+    run: (ctx) => ctx.out(`${findPort(ctx, ctx.argv[1]!, true)!.bridge.name}\n`),
+  },
+  { name: 'list-ifaces', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preGetInfo, run: listIfaces },
+  {
+    name: 'iface-to-br',
+    minArgs: 1,
+    maxArgs: 1,
+    options: '',
+    mode: 'RO',
+    pre: preGetInfo,
+    run: (ctx) => ctx.out(`${findIface(ctx, ctx.argv[1]!, true)!.port.bridge.name}\n`),
+  },
+];
