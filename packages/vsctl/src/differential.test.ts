@@ -299,7 +299,8 @@ describe.runIf(have.ok)(`differential: real ovs-vsctl 3.1 vs ours (${CASES.lengt
       } finally {
         await Promise.all([realOnOurs.close(), oursOnOurs.close(), realServer.stop()]);
       }
-    });
+      // Each case runs ~15 real ovs-vsctl processes: generous on a loaded 2-core CI machine.
+    }, 120_000);
   }
 });
 

@@ -20,7 +20,8 @@ describe('ovs-sandbox', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(readFileSync(`${PKG}scenarios/seed-flow.expected`, 'utf8'));
     expect(r.status).toBe(0);
-  });
+    // Three daemons and a dozen tool processes, each a node start-up.
+  }, 120_000);
 
   it("exits with its command's status and leaves no daemon behind", () => {
     const r = sandbox('sh', '-c', 'echo "$OVS_RUNDIR"; exit 3');
@@ -28,5 +29,5 @@ describe('ovs-sandbox', () => {
     const dir = r.stdout.trim();
     // The daemons' pid files are gone with them.
     expect(spawnSync('sh', ['-c', `ls ${dir}/*.pid 2>/dev/null | wc -l`], { encoding: 'utf8' }).stdout.trim()).toBe('0');
-  });
+  }, 120_000);
 });

@@ -7,7 +7,7 @@
  * COMMAND's.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -81,6 +81,8 @@ export async function main(argv: string[]): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir, OVS_SANDBOX: dir, PATH: `${bin}:${process.env.PATH ?? ''}` };
   const tool = (name: string) => join(bin, name);
   const children: ChildProcess[] = [];
+  /** The pid file a child removes itself on a clean exit. */
+  const pidfiles = new Map<ChildProcess, string>();
   const log = (name: string) => openSync(join(dir!, `${name}.log`), 'a');
   try {
     // The kernel: the ovs-kernel daemon, which backgrounds itself.
@@ -95,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     // The switch.
     const vswitchd = spawn(tool('ovs-vswitchd'), [`unix:${join(dir, 'db.sock')}`, '--log-file', join(dir, 'ovs-vswitchd.log')], { env, detached: true, stdio: ['ignore', log('ovs-vswitchd.out'), log('ovs-vswitchd.out')] });
     children.push(vswitchd);
+    pidfiles.set(vswitchd, join(dir, 'ovs-vswitchd.pid'));
     await waitFor('ovs-vswitchd', () => existsSync(join(dir!, 'ovs-vswitchd.pid')) && existsSync(join(dir!, `ovs-vswitchd.${readFileSync(join(dir!, 'ovs-vswitchd.pid'), 'utf8').trim()}.ctl`)), vswitchd);
     // The user's command (or a shell), in the sandbox's environment.
     const [cmd, ...cmdArgs] = args.length ? args : [process.env.SHELL || '/bin/sh'];
@@ -111,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`ovs-sandbox: ${(err as Error).message} (logs in ${dir})`);
     return 1;
   } finally {
-    for (const child of children.reverse()) await stopChild(child);
+    for (const child of [...children].reverse()) await stopChild(child, pidfiles.get(child));
     spawnSync(tool('ovs-kernel'), ['stop'], { env });
   }
 }
@@ -131,12 +134,17 @@ async function initDatabase(socket: string): Promise<void> {
   }
 }
 
-/** SIGTERM, then wait for the exit (SIGKILL after 5 s). */
-async function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, then wait for the exit (SIGKILL after 20 s; then the pid file it could not remove goes too). */
+async function stopChild(child: ChildProcess, pidfile?: string): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  let killed = false;
+  const timer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, 20000);
   await exited;
   clearTimeout(timer);
+  if (killed && pidfile) rmSync(pidfile, { force: true });
 }
