@@ -100,7 +100,10 @@ export function getRow(txn: Txn, table: TableSchema, recordId: string, mustExist
     const nameType = txn.table(id.table).columns.get(id.name)!.type.key.type;
     if (nameType === 'string' || /^\d+$/.test(recordId)) {
       let referrer: Row | undefined;
-      for (const r of txn.rows(id.table)) {
+      // Exact names through the transaction's index; a name that is itself a UUID may also be given by a prefix.
+      const exact = txn.rowsWhere(id.table, id.name, nameType === 'string' ? recordId : Number(recordId));
+      const candidates = exact.length === 0 && nameType === 'string' && recordId.length >= 4 && /^[0-9a-fA-F-]+$/.test(recordId) ? txn.rows(id.table) : exact;
+      for (const r of candidates) {
         const d = txn.read(r, id.name);
         if (d.keys.length !== 1) continue;
         const n = d.keys[0]!;

@@ -218,10 +218,11 @@ function targetRow(ctx: Ctx): { t: TableSchema; row?: Row } {
 }
 
 function setCmd(ctx: Ctx): void {
-  const { row } = targetRow(ctx);
+  const { t, row } = targetRow(ctx);
   if (!row) return;
   for (const a of ctx.argv.slice(3)) setColumn(ctx.txn, row, a, ctx.symtab, ctx.last);
-  ctx.invalidateCache();
+  // "column[:key]=value": the column is what precedes ':', '=' or '['.
+  ctx.invalidateCacheFor(t.name, ctx.argv.slice(3).map((a) => /^[^:=[]*/.exec(a)![0]));
 }
 
 function preColumn(cmd: ParsedCommand, pre: Prerequisites): void {

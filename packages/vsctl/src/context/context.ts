@@ -12,6 +12,14 @@ import { VsctlCache } from './cache.js';
 import type { Row, Txn } from './txn.js';
 
 /** ctl_fatal(): printed as "ovs-vsctl: MESSAGE", exit status 1, nothing committed. */
+/** The columns VsctlCache is built from, by table. */
+const CACHE_COLUMNS: Record<string, readonly string[]> = {
+  Open_vSwitch: ['bridges'],
+  Bridge: ['name', 'ports'],
+  Port: ['name', 'interfaces'],
+  Interface: ['name'],
+};
+
 export class FatalError extends Error {}
 
 /** vsctl_exit(N) without a message (br-exists: 2). */
@@ -98,6 +106,23 @@ export class Ctx {
 
   invalidateCache(): void {
     this.cacheValue = undefined;
+  }
+
+  /**
+   * After a database command: the cache goes only if the command wrote a
+   * column the cache is built from (the bridge/port/interface structure and
+   * names). Rebuilding it after every `-- set Interface X type=...` would make
+   * a transaction of N add-ports cost N².
+   */
+  invalidateCacheFor(table: string, columns: Iterable<string>): void {
+    const used = CACHE_COLUMNS[table];
+    if (used === undefined) return;
+    for (const c of columns) {
+      if (used.includes(c)) {
+        this.invalidateCache();
+        return;
+      }
+    }
   }
 
   /**

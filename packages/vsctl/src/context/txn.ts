@@ -43,6 +43,9 @@ export class Txn {
   private increment?: { row: Row; column: string };
   private readonly comments: string[] = [];
 
+  /** rowsWhere()'s indexes: "table\0column" -> value -> rows. */
+  private readonly indexes = new Map<string, Map<Atom, Row[]>>();
+
   constructor(private readonly idl: Idl) {}
 
   table(name: string): TableSchema {
@@ -94,6 +97,25 @@ export class Txn {
     return defaultDatum(this.columnType(row, column));
   }
 
+  /**
+   * The rows whose (single-valued) `column` is `value`, through an index
+   * built on first use and kept up to date by write() and delete() — what
+   * looking a record up by name costs, whatever the table's size.
+   */
+  rowsWhere(table: string, column: string, value: Atom): Row[] {
+    const key = `${table}\0${column}`;
+    let index = this.indexes.get(key);
+    if (!index) {
+      index = new Map();
+      for (const r of this.rows(table)) {
+        const d = this.read(r, column);
+        if (d.keys.length === 1) indexAdd(index, d.keys[0]!, r);
+      }
+      this.indexes.set(key, index);
+    }
+    return (index.get(value) ?? []).filter((r) => this.get(table, r.uuid) === r || (!this.inserted.has(r.uuid) && this.get(table, r.uuid) !== undefined));
+  }
+
   /** Scalar convenience: the first key, or undefined. */
   scalar(row: Row, column: string): Atom | undefined {
     return this.read(row, column).keys[0];
@@ -112,9 +134,18 @@ export class Txn {
   }
 
   write(row: Row, column: string, datum: Datum, partial?: Write['partial']): void {
+    const index = this.indexes.get(`${row.table.name}\0${column}`);
+    if (index) {
+      const old = this.read(row, column);
+      if (old.keys.length === 1) indexDel(index, old.keys[0]!, row);
+    }
     let w = this.writes.get(row.uuid);
     if (!w) this.writes.set(row.uuid, (w = { row, cols: new Map() }));
     w.cols.set(column, partial ? { datum, partial } : { datum });
+    if (index) {
+      const now = this.read(row, column);
+      if (now.keys.length === 1) indexAdd(index, now.keys[0]!, row);
+    }
   }
 
   /** Adds and removes elements of a set or map column with a "mutate" (the real IDL's write_partial_set/map). */
@@ -284,4 +315,17 @@ export function sortedJsonText(j: Json): string {
       .join(',')}}`;
   }
   return JSON.stringify(j);
+}
+
+function indexAdd(index: Map<Atom, Row[]>, key: Atom, row: Row): void {
+  const list = index.get(key);
+  if (list) list.push(row);
+  else index.set(key, [row]);
+}
+
+function indexDel(index: Map<Atom, Row[]>, key: Atom, row: Row): void {
+  const list = index.get(key);
+  if (!list) return;
+  const i = list.indexOf(row);
+  if (i >= 0) list.splice(i, 1);
 }
