@@ -3,6 +3,7 @@
  * kernel model: configuration in, datapath and database status out, with
  * OVS's numbers, texts and logs (../shared/oracle).
  */
+import { DpifNetlink } from '@ovs/dpif-netlink';
 import { IFF } from '@ovs/genl-codec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { unixctlTransact } from './unixctl.js';
@@ -115,6 +116,30 @@ describe('bridge_reconfigure', () => {
     ifs = interfaces(rig.idl);
     expect(new Set([ifs.m3![0], ifs.m2![0]])).toEqual(new Set([8, 9]));
     expect(new Set([ifs.m1![0], ifs.m4![0]])).toEqual(new Set([6, 7]));
+  });
+
+  it('a restart: the datapath ports the database still configures are kept, with their OpenFlow numbers; stray ones go', async () => {
+    await configure(rig, addBr('br0'));
+    await configure(rig, addPort('br0', 'int0', { type: 'internal' }));
+    await configure(rig, addPort('br0', 'int1', { type: 'internal' }));
+    await configure(rig, delPort('br0', 'int0'));
+    expect(interfaces(rig.idl)).toMatchObject({ int1: [2, null] });
+    const dpBefore = kernelPorts();
+    // The daemon goes away without cleaning up; meanwhile someone adds a vport by hand.
+    await rig.vswitchd.stop(false);
+    const dp = rig.kernel.ovs!.datapaths()[0]!;
+    expect(dp.buckets.flat().map((v) => v.name).sort()).toEqual(Object.values(dpBefore).sort());
+    rig.kernel.initNet.addDevice({ name: 'stray0', kind: 'dummy' });
+    const byHand = await DpifNetlink.open('ovs-system', { socket: async (protocol) => rig.kernel.socket({ protocol }) }, false);
+    await byHand.portAdd({ name: 'stray0', type: 'system' });
+    await byHand.close();
+    const { Vswitchd } = await import('./vswitchd.js');
+    rig.vswitchd = await Vswitchd.start({ db: rig.vswitchd.opts.db, socket: rig.vswitchd.opts.socket, vlog: rig.vlog, pollIntervalMs: 50 });
+    await configure(rig, addPort('br0', 'int2', { type: 'internal' }));
+    // int1 keeps number 2 (and its datapath port); the new port gets 1, never used in this daemon's life.
+    expect(interfaces(rig.idl)).toMatchObject({ br0: [65534, null], int1: [2, null], int2: [1, null] });
+    expect(kernelPorts()).toMatchObject({ 1: 'br0', 3: 'int1' });
+    expect(Object.values(kernelPorts())).not.toContain('stray0');
   });
 
   it('del-br takes the bridge, its ports and (the last bridge) the datapath away; ovs-appctl dpif/show shows what is there', async () => {

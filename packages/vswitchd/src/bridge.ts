@@ -17,7 +17,7 @@
  */
 import type { DpifNetlinkProvider, Netdev } from '@ovs/dpif-netlink';
 import { NetdevConfigError, netdevGetCarrier, netdevGetEtheraddr, netdevGetMtu, netdevSetConfig } from '@ovs/netdev';
-import { OFPP_LOCAL, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
+import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
 import type { Idl, IdlRow, Uuid, VswitchTables } from '@ovs/ovsdb';
 import { type NetlinkSocket, NetlinkProtocol, RTNLGRP_LINK, strerror } from '@ovs/genl-codec';
 import { shashOrder } from './ovs-hash.js';
@@ -414,7 +414,7 @@ export class BridgeLayer {
     const request = requestOf(cfg);
     let ofpPort: number;
     try {
-      ofpPort = await br.ofproto!.portAdd(netdev, request);
+      ofpPort = await br.ofproto!.portAdd(netdev, pickOfport(cfg));
     } catch (err) {
       this.provider.netdevs.close(netdev);
       fail(`could not add network device ${name} to ofproto (${errText(err)})`, false);
@@ -512,6 +512,18 @@ export class BridgeLayer {
 /** iface_get_type(): the bridge's own port is internal; an empty type is "system". */
 function ifaceType(cfg: Row<'Interface'>, isLocal: boolean): string {
   return isLocal ? 'internal' : cfg.get('type') || 'system';
+}
+
+/**
+ * iface_pick_ofport(): the requested number, else the number the database
+ * still has for the interface (so a restarted switch gives ports their old
+ * numbers back), else none.
+ */
+function pickOfport(cfg: Row<'Interface'>): number | undefined {
+  const request = requestOf(cfg);
+  if (request !== undefined) return request;
+  const old = cfg.get('ofport');
+  return old !== null && old > 0 && old < OFPP_MAX ? old : undefined;
 }
 
 /** iface_get_requested_ofp_port(). */
