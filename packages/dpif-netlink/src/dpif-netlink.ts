@@ -719,12 +719,18 @@ export class DpifNetlink implements Dpif {
     return this.toPort(reply!);
   }
 
-  /** dpif_netlink_port_dump_start/next: an NLM_F_DUMP of the datapath's vports, read to NLMSG_DONE. */
+  /** dpif_netlink_port_dump_start/next/done: the datapath's vports (NLM_F_DUMP) as they arrive; stopping early is fine. */
+  async *portDumpStart(): AsyncGenerator<DpifPort, void, undefined> {
+    for await (const m of this.sock.dump(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, {}, NLM_F.REQUEST | NLM_F.ACK | NLM_F.ECHO | NLM_F.DUMP, undefined, this.dpIfindex))) {
+      yield this.toPort(m);
+    }
+  }
+
+  /** The whole port dump. */
   async portDump(): Promise<DpifPort[]> {
-    const msgs = await this.sock.transact(
-      genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, {}, NLM_F.REQUEST | NLM_F.ACK | NLM_F.ECHO | NLM_F.DUMP, undefined, this.dpIfindex),
-    );
-    return msgs.map((m) => this.toPort(m));
+    const out: DpifPort[] = [];
+    for await (const p of this.portDumpStart()) out.push(p);
+    return out;
   }
 
   /**

@@ -55,6 +55,8 @@ export interface Dpif {
   portQueryByNumber(portNo: number): Promise<DpifPort>;
   portQueryByName(name: string): Promise<DpifPort>;
   portDump(): Promise<DpifPort[]>;
+  /** The port dump as it arrives (dpif_port_dump_start/next/done): a caller may stop early. */
+  portDumpStart(): AsyncGenerator<DpifPort, void, undefined>;
   /** Without waiting: the next port change, a resync request (first call, overflow), or none. */
   portPoll(): Promise<PortPollResult>;
   getStats(): Promise<DpifStats>;

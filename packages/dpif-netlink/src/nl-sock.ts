@@ -60,6 +60,46 @@ export class NlSock {
   }
 
   /**
+   * nl_dump_start / nl_dump_next / nl_dump_done: a dump's replies as they
+   * arrive, datagram by datagram, so a caller can stop early. Stopping early
+   * still reads the rest of the dump (up to NLMSG_DONE), to leave the socket
+   * ready for the next request. An error ending the dump is thrown.
+   */
+  async *dump(msg: Message): AsyncGenerator<Message, void, undefined> {
+    msg.header.seq = this.nextSeq();
+    msg.header.pid = this.sock.portId;
+    await this.sock.send(encode(msg));
+    let finished = false;
+    try {
+      while (!finished) {
+        const datagram = await this.sock.recv();
+        const r = decode(datagram, { protocol: this.sock.protocol, families: this.families });
+        if (!r.ok) throw new DpifError(71 /* EPROTO */, `undecodable reply: ${r.error.message}`);
+        const batch: Message[] = [];
+        for (const m of r.messages) {
+          if (m.header.seq !== msg.header.seq) {
+            this.unsolicited.push(m);
+            continue;
+          }
+          if (m.kind === 'done' || m.kind === 'error') {
+            finished = true;
+            const error = m.kind === 'done' ? (m.error ?? 0) : m.error;
+            if (error !== 0) throw new DpifError(-error, m.ext?.msg);
+          } else batch.push(m);
+        }
+        for (const m of batch) yield m;
+      }
+    } finally {
+      // nl_dump_done(): drain what the kernel still sends for this dump.
+      while (!finished) {
+        const r = decode(await this.sock.recv(), { protocol: this.sock.protocol, families: this.families });
+        if (!r.ok) break;
+        for (const m of r.messages) if (m.header.seq === msg.header.seq && (m.kind === 'done' || m.kind === 'error')) finished = true;
+      }
+    }
+  }
+
+  /**
    * Send a request and wait for what completes it. Returns the reply
    * messages (the echo, or a dump's messages); throws DpifError on an error
    * reply or a dump that ends in an error.
