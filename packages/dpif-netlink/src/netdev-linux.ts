@@ -92,7 +92,7 @@ export class Netdev {
     readonly name: string,
     /** The class: system, internal, tap, vxlan, ... */
     readonly type: string,
-    /** Opened without a type: any typed open replaces it. */
+    /** Opened without a type (a typed open replaces it). */
     readonly autoClassified: boolean,
     /** The registered class, if the type has one. */
     readonly netdevClass?: NetdevClass,

@@ -187,7 +187,7 @@ export class Monitor {
         if (type === 'insert') rowJson = { new: this.columnsJson(mt, ch.new!, type) };
         else if (type === 'delete') rowJson = { old: this.columnsJson(mt, ch.old!, type) };
         else {
-          // Like ovsdb-server: any monitored column changing reports the row, even one
+          // Like ovsdb-server, any monitored column changing reports the row, even one
           // monitored only for other kinds of change (then "old" may be empty).
           if (!mt.columns.some((m) => changed(m.column))) continue;
           rowJson = { old: this.columnsJson(mt, ch.old!, type, changed), new: this.columnsJson(mt, ch.new!, type) };

@@ -69,7 +69,7 @@ export class ServedDatabase {
 
 export interface ServerOptions {
   databases: ServedDatabase[];
-  /** "punix:PATH", "ptcp:PORT[:IP]" (PORT 0: any free port). */
+  /** "punix:PATH", "ptcp:PORT[:IP]" (PORT 0 for a free port). */
   remotes?: string[];
   maxMessageBytes?: number;
   log?: (msg: string) => void;
