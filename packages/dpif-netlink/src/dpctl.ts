@@ -203,55 +203,60 @@ function atoi(s: string): number {
   return m ? Number.parseInt(m[1]!, 10) : 0;
 }
 
-async function addIf(ctx: Dpctl, args: string[]): Promise<void> {
-  const dpArg = args[0]!;
-  const dpif = await openOrReport(ctx, dpArg);
+/** Open the datapath (the first argument), run `each` over the other arguments, close: add-if, set-if, del-if. */
+async function eachIface(ctx: Dpctl, args: string[], each: (dpif: DpifNetlink, provider: DpifNetlinkProvider, arg: string) => Promise<void>): Promise<void> {
+  const dpif = await openOrReport(ctx, args[0]!);
   const provider = await ctx.provider();
   try {
-    await forEach(args.slice(1), async (arg) => {
-      const { name, options } = splitIface(arg);
-      if (name === undefined) throw ctx.error(0, `${arg} is not a valid network device name`);
-      let type = 'system';
-      let portNo: number | undefined;
-      const config = new Map<string, string>();
-      for (const [key, value] of options) {
-        if (key === 'type') type = value;
-        else if (key === 'port_no') {
-          // u32_to_odp(atoi()): -1 is ODPP_NONE, "any".
-          const n = atoi(value) >>> 0;
-          portNo = n === 0xffffffff ? undefined : n;
-        } else if (config.has(key)) ctx.error(0, `duplicate "${key}" option`);
-        else config.set(key, value);
-      }
-      let netdev: Netdev;
-      try {
-        netdev = await provider.netdevs.open(name, type);
-      } catch (err) {
-        if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed to open network device`);
-        throw err;
-      }
-      try {
-        const tunnel = setConfig(ctx, netdev, config);
-        try {
-          await dpifPortAdd(provider, dpif, netdev, { name, type, ...(tunnel ? { tunnel } : {}) }, portNo);
-        } catch (err) {
-          if (err instanceof DpifError) throw ctx.error(err.errno, `adding ${name} to ${dpArg} failed`);
-          throw err;
-        }
-        try {
-          await provider.netdevs.netnsidUpdate(netdev);
-          await provider.netdevs.setUp(netdev);
-        } catch (err) {
-          if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed bringing interface up`);
-          throw err;
-        }
-      } finally {
-        provider.netdevs.close(netdev);
-      }
-    });
+    await forEach(args.slice(1), (arg) => each(dpif, provider, arg));
   } finally {
     await ctx.close(dpif);
   }
+}
+
+async function addIf(ctx: Dpctl, args: string[]): Promise<void> {
+  const dpArg = args[0]!;
+  await eachIface(ctx, args, async (dpif, provider, arg) => {
+    const { name, options } = splitIface(arg);
+    if (name === undefined) throw ctx.error(0, `${arg} is not a valid network device name`);
+    let type = 'system';
+    let portNo: number | undefined;
+    const config = new Map<string, string>();
+    for (const [key, value] of options) {
+      if (key === 'type') type = value;
+      else if (key === 'port_no') {
+        // u32_to_odp(atoi()): -1 is ODPP_NONE, "any".
+        const n = atoi(value) >>> 0;
+        portNo = n === 0xffffffff ? undefined : n;
+      } else if (config.has(key)) ctx.error(0, `duplicate "${key}" option`);
+      else config.set(key, value);
+    }
+    let netdev: Netdev;
+    try {
+      netdev = await provider.netdevs.open(name, type);
+    } catch (err) {
+      if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed to open network device`);
+      throw err;
+    }
+    try {
+      const tunnel = setConfig(ctx, netdev, config);
+      try {
+        await dpifPortAdd(provider, dpif, netdev, { name, type, ...(tunnel ? { tunnel } : {}) }, portNo);
+      } catch (err) {
+        if (err instanceof DpifError) throw ctx.error(err.errno, `adding ${name} to ${dpArg} failed`);
+        throw err;
+      }
+      try {
+        await provider.netdevs.netnsidUpdate(netdev);
+        await provider.netdevs.setUp(netdev);
+      } catch (err) {
+        if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed bringing interface up`);
+        throw err;
+      }
+    } finally {
+      provider.netdevs.close(netdev);
+    }
+  });
 }
 
 /**
@@ -270,76 +275,65 @@ function setConfig(ctx: Dpctl, netdev: Netdev, config: Map<string, string>): { d
 
 async function setIf(ctx: Dpctl, args: string[]): Promise<void> {
   const dpArg = args[0]!;
-  const dpif = await openOrReport(ctx, dpArg);
-  const provider = await ctx.provider();
-  try {
-    await forEach(args.slice(1), async (arg) => {
-      const { name, options } = splitIface(arg);
-      if (name === undefined) {
-        ctx.error(0, `${arg} is not a valid network device name`);
-        return;
+  await eachIface(ctx, args, async (dpif, provider, arg) => {
+    const { name, options } = splitIface(arg);
+    if (name === undefined) {
+      ctx.error(0, `${arg} is not a valid network device name`);
+      return;
+    }
+    let port: DpifPort;
+    try {
+      port = await dpif.portQueryByName(name);
+    } catch (err) {
+      if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed to query port in ${dpArg}`);
+      throw err;
+    }
+    let netdev: Netdev;
+    try {
+      netdev = await provider.netdevs.open(name, port.type);
+    } catch (err) {
+      if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed to open network device`);
+      throw err;
+    }
+    try {
+      const config = new Map(Object.entries(getConfig(netdev)));
+      for (const [key, value] of options) {
+        if (key === 'type') {
+          if (value !== port.type) throw ctx.error(0, `${name}: can't change type from ${port.type} to ${value}`);
+        } else if (key === 'port_no') {
+          if (port.portNo !== atoi(value) >>> 0) throw ctx.error(0, `${name}: can't change port number from ${port.portNo} to ${atoi(value)}`);
+        } else if (value === '') config.delete(key);
+        else config.set(key, value);
       }
-      let port: DpifPort;
-      try {
-        port = await dpif.portQueryByName(name);
-      } catch (err) {
-        if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed to query port in ${dpArg}`);
-        throw err;
-      }
-      let netdev: Netdev;
-      try {
-        netdev = await provider.netdevs.open(name, port.type);
-      } catch (err) {
-        if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed to open network device`);
-        throw err;
-      }
-      try {
-        const config = new Map(Object.entries(getConfig(netdev)));
-        for (const [key, value] of options) {
-          if (key === 'type') {
-            if (value !== port.type) throw ctx.error(0, `${name}: can't change type from ${port.type} to ${value}`);
-          } else if (key === 'port_no') {
-            if (port.portNo !== atoi(value) >>> 0) throw ctx.error(0, `${name}: can't change port number from ${port.portNo} to ${atoi(value)}`);
-          } else if (value === '') config.delete(key);
-          else config.set(key, value);
-        }
-        setConfig(ctx, netdev, config);
-      } finally {
-        provider.netdevs.close(netdev);
-      }
-    });
-  } finally {
-    await ctx.close(dpif);
-  }
+      setConfig(ctx, netdev, config);
+    } finally {
+      provider.netdevs.close(netdev);
+    }
+  });
 }
 
 async function delIf(ctx: Dpctl, args: string[]): Promise<void> {
   const dpArg = args[0]!;
-  const dpif = await openOrReport(ctx, dpArg);
-  try {
-    await forEach(args.slice(1), async (name) => {
-      let portNo: number;
-      if (/^\d*$/.test(name)) portNo = atoi(name);
-      else {
-        try {
-          portNo = (await dpif.portQueryByName(name)).portNo;
-        } catch (err) {
-          if (!(err instanceof DpifError)) throw err;
-          ctx.error(0, `no port named ${name}`);
-          throw new Reported(Errno.ENOENT);
-        }
-      }
+  await eachIface(ctx, args, async (dpif, _provider, name) => {
+    let portNo: number;
+    if (/^\d*$/.test(name)) portNo = atoi(name);
+    else {
       try {
-        await dpif.portDel(portNo);
+        portNo = (await dpif.portQueryByName(name)).portNo;
       } catch (err) {
         if (!(err instanceof DpifError)) throw err;
-        ctx.log('WARN', 'dpif', `${dpif.fullName}: port_del failed (${err.text})`);
-        throw ctx.error(err.errno, `deleting port ${name} from ${dpArg} failed`);
+        ctx.error(0, `no port named ${name}`);
+        throw new Reported(Errno.ENOENT);
       }
-    });
-  } finally {
-    await ctx.close(dpif);
-  }
+    }
+    try {
+      await dpif.portDel(portNo);
+    } catch (err) {
+      if (!(err instanceof DpifError)) throw err;
+      ctx.log('WARN', 'dpif', `${dpif.fullName}: port_del failed (${err.text})`);
+      throw ctx.error(err.errno, `deleting port ${name} from ${dpArg} failed`);
+    }
+  });
 }
 
 async function dumpDps(ctx: Dpctl): Promise<void> {
