@@ -50,4 +50,4 @@ export { formatAttrs, formatMessage } from './format.js';
 export { LINKTYPE_NETLINK, isCapture, readCapture } from './pcap.js';
 export type { NetlinkPacket } from './pcap.js';
 export { recvOrPark } from './socket.js';
-export type { NetlinkSocket, NetlinkSocketOptions, RecvWaiter } from './socket.js';
+export type { KernelTraceEvent, NetlinkSocket, NetlinkSocketOptions, RecvWaiter } from './socket.js';

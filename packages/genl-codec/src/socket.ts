@@ -21,10 +21,37 @@ export interface NetlinkSocket {
   recv(): Promise<Uint8Array>;
   /** A datagram if one is queued now, else undefined (never waits). */
   tryRecv?(): Uint8Array | undefined;
+  /**
+   * Ask the kernel to report the functions it runs for this socket's
+   * requests (its handlers, datapath and vport operations), function_graph
+   * style. Only a kernel that can tell (the model, in process or as the
+   * `ovs-kernel` daemon) offers it.
+   */
+  setKernelTrace?(on: boolean): Promise<void>;
+  /**
+   * The kernel functions reported since the last call, in the order they ran:
+   * after send() resolves, those its request caused; after recv(), those that
+   * produced further dump replies.
+   */
+  takeKernelTrace?(): KernelTraceEvent[];
   /** NETLINK_ADD_MEMBERSHIP / NETLINK_DROP_MEMBERSHIP for a multicast group id. */
   joinGroup(group: number): Promise<void>;
   leaveGroup(group: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One kernel function run for a socket's request (as ftrace's function_graph tracer shows it). */
+export interface KernelTraceEvent {
+  /** Nesting: 0 for what netlink dispatch called, 1 for what that called, ... */
+  depth: number;
+  /** "kernel" for netlink handlers and datapath code, "vport" for vport and net_device operations. */
+  layer: string;
+  /** The kernel function's name, e.g. ovs_vport_cmd_new, internal_dev_create. */
+  fn: string;
+  /** Its arguments or what it did, briefly. */
+  note?: string;
+  /** Its result when it failed or returned something worth showing, e.g. -EEXIST. */
+  ret?: string;
 }
 
 /** How a socket is opened: protocol plus the sender's identity as the kernel sees it. */

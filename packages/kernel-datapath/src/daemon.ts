@@ -27,6 +27,7 @@ import {
   decodeUnixHello,
   decodeUnixU32,
   encodeUnixFrame,
+  encodeUnixKtrace,
   encodeUnixResult,
   encodeUnixU32Frame,
 } from '@ovs/genl-codec/unix';
@@ -212,9 +213,16 @@ class Connection {
         if (!(err instanceof NetlinkErrnoError)) this.internalError('receiving', err);
         return;
       }
+      // What the kernel ran to produce it (traced sockets) goes first.
+      this.forwardTrace(sock);
       if (d === undefined) return;
       this.stream.write(encodeUnixFrame(UNIX_FRAME.FROM_KERNEL, d));
     }
+  }
+
+  private forwardTrace(sock: KernelSocket): void {
+    if (sock.traceLog === undefined || sock.traceLog.length === 0 || this.stream.destroyed) return;
+    this.stream.write(encodeUnixKtrace(sock.takeKernelTrace()));
   }
 
   /** The daemon is closing: say so, then end the connection. */
@@ -267,6 +275,13 @@ class Connection {
           errno = this.errnoOf(f.type === UNIX_FRAME.JOIN ? 'joinGroup' : 'leaveGroup', err);
         }
         this.result(errno);
+        return;
+      }
+      case UNIX_FRAME.TRACE: {
+        const on = decodeUnixU32(f);
+        if (on > 1) throw new UnixFrameError(`TRACE ${on} (0 or 1)`);
+        await sock.setKernelTrace(on === 1);
+        this.result(0);
         return;
       }
       case UNIX_FRAME.CLOSE:

@@ -93,11 +93,13 @@ export class Openvswitch {
     this.ctx = { nCpus: kernel.nCpus, limitPidsToCpus: !legacy };
     // Linux 6.1 asks for CAP_NET_ADMIN in the socket's user namespace; the 2.5 module, globally.
     const admin = legacy ? GENL_FLAGS.ADMIN_PERM : GENL_FLAGS.UNS_ADMIN_PERM;
-    const op = (cmd: number, flags: number, doit?: GenlOp['doit'], dumpit?: GenlOp['dumpit']): GenlOp => ({
+    // Each op named after the kernel function its doit/dumpit is: the trace shows them.
+    const op = (cmd: number, flags: number, doit?: GenlOp['doit'], dumpit?: GenlOp['dumpit'], name?: string): GenlOp => ({
       cmd,
       flags,
       ...(doit ? { doit } : {}),
       ...(dumpit ? { dumpit } : {}),
+      ...(name ? { doitName: name, dumpitName: name.replace(/_(get|new|del|set)$/, '_dump') } : {}),
       liberal: true,
       noDumpValidate: true,
     });
@@ -110,10 +112,10 @@ export class Openvswitch {
         maxattr: dpPolicy.maxType,
         policy: dpPolicy,
         ops: [
-          op(OVS_DP_CMD.NEW, admin, (i) => this.dpCmdNew(i)),
-          op(OVS_DP_CMD.DEL, admin, (i) => this.dpCmdDel(i)),
-          op(OVS_DP_CMD.GET, 0, (i) => this.dpCmdGet(i), (c) => this.dpCmdDump(c)),
-          op(OVS_DP_CMD.SET, admin, (i) => this.dpCmdSet(i)),
+          op(OVS_DP_CMD.NEW, admin, (i) => this.dpCmdNew(i), undefined, 'ovs_dp_cmd_new'),
+          op(OVS_DP_CMD.DEL, admin, (i) => this.dpCmdDel(i), undefined, 'ovs_dp_cmd_del'),
+          op(OVS_DP_CMD.GET, 0, (i) => this.dpCmdGet(i), (c) => this.dpCmdDump(c), 'ovs_dp_cmd_get'),
+          op(OVS_DP_CMD.SET, admin, (i) => this.dpCmdSet(i), undefined, 'ovs_dp_cmd_set'),
         ],
         mcgrps: [ovsDatapathFamily.mcastGroups[0]!],
       }),
@@ -122,10 +124,10 @@ export class Openvswitch {
         maxattr: vportPolicy.maxType,
         policy: vportPolicy,
         ops: [
-          op(OVS_VPORT_CMD.NEW, admin, (i) => this.vportCmdNew(i)),
-          op(OVS_VPORT_CMD.DEL, admin, (i) => this.vportCmdDel(i)),
-          op(OVS_VPORT_CMD.GET, 0, (i) => this.vportCmdGet(i), (c) => this.vportCmdDump(c)),
-          op(OVS_VPORT_CMD.SET, admin, (i) => this.vportCmdSet(i)),
+          op(OVS_VPORT_CMD.NEW, admin, (i) => this.vportCmdNew(i), undefined, 'ovs_vport_cmd_new'),
+          op(OVS_VPORT_CMD.DEL, admin, (i) => this.vportCmdDel(i), undefined, 'ovs_vport_cmd_del'),
+          op(OVS_VPORT_CMD.GET, 0, (i) => this.vportCmdGet(i), (c) => this.vportCmdDump(c), 'ovs_vport_cmd_get'),
+          op(OVS_VPORT_CMD.SET, admin, (i) => this.vportCmdSet(i), undefined, 'ovs_vport_cmd_set'),
         ],
         mcgrps: [ovsVportFamily.mcastGroups[0]!],
       }),
@@ -191,12 +193,17 @@ export class Openvswitch {
 
   /** new_vport() -> ovs_vport_add(): EAGAIN after loading a module (the caller restarts). */
   private vportAdd(parms: VportParms): Vport {
+    const ft = this.kernel.ftrace;
+    return ft.call('kernel', 'new_vport', parms.name, () => ft.call('kernel', 'ovs_vport_add', `type ${vportTypeName(parms.type)} port ${parms.portNo}`, () => this.ovsVportAdd(parms), noRet), noRet);
+  }
+
+  private ovsVportAdd(parms: VportParms): Vport {
     const ops = this.modules.lookup(parms.type);
     if (ops !== undefined) {
       if (!this.modules.tryGet(parms.type)) throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
       let vport: Vport;
       try {
-        vport = ops.create(parms, this.ctx);
+        vport = this.kernel.ftrace.call('vport', ops.createName, parms.name, () => ops.create(parms, this.ctx), noRet);
       } catch (err) {
         this.modules.put(parms.type);
         throw err;
@@ -213,6 +220,7 @@ export class Openvswitch {
     if (this.kernel.profile === 'ovs-2.5' && parms.type === OVS_VPORT_TYPE.GRE && this.greProtocolTaken) {
       throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
     }
+    this.kernel.ftrace.event('kernel', 'request_module', `vport-type-${parms.type}`);
     this.modules.requestModule(parms.type);
     if (this.modules.lookup(parms.type) === undefined) throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
     throw new NetlinkErrnoError(Errno.EAGAIN);
@@ -235,13 +243,18 @@ export class Openvswitch {
 
   /** ovs_dp_detach_port() -> ovs_vport_del(). */
   private detachPort(vport: Vport): void {
+    const ft = this.kernel.ftrace;
+    ft.call('kernel', 'ovs_dp_detach_port', `${vport.name} port ${vport.portNo}`, () => ft.call('kernel', 'ovs_vport_del', vport.name, () => this.vportDel(vport)));
+  }
+
+  private vportDel(vport: Vport): void {
     vport.dp.removePort(vport);
     const names = this.vportsByName.get(vport.dp.netns);
     if (names?.get(vport.name) === vport) names.delete(vport.name);
     this.internalVports.delete(vport.dev);
     this.vportsByDev.delete(vport.dev);
     this.modules.put(vport.ops.type);
-    vport.ops.destroy(vport, this.ctx);
+    this.kernel.ftrace.call('vport', vport.ops.destroyName, vport.name, () => vport.ops.destroy(vport, this.ctx));
   }
 
   // -------------------------------------------------------------------------
@@ -608,3 +621,10 @@ function errnoOf(e: unknown): number {
   throw e;
 }
 
+const noRet = (): undefined => undefined;
+
+/** OVS_VPORT_TYPE_NETDEV -> "netdev", for traces. */
+function vportTypeName(type: number): string {
+  const entry = Object.entries(OVS_VPORT_TYPE).find(([, v]) => v === type);
+  return entry ? entry[0].toLowerCase() : String(type);
+}

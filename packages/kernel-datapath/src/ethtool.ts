@@ -225,12 +225,14 @@ export class Ethtool {
           return {
             ...op,
             policy: featuresGetPolicy,
+            doitName: 'ethnl_default_doit',
+            dumpitName: 'ethnl_default_dumpit',
             doit: (i) => this.featuresGet(i),
             start: (c) => this.featuresDumpStart(c),
             dumpit: (c) => this.featuresDump(c),
           };
         case ETHTOOL_MSG.FEATURES_SET:
-          return { ...op, policy: ethtoolFeaturesAttrs, doit: (i) => this.featuresSet(i) };
+          return { ...op, policy: ethtoolFeaturesAttrs, doit: (i) => this.featuresSet(i), doitName: 'ethnl_set_features' };
         default:
           return op;
       }

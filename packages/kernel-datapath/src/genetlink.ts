@@ -64,6 +64,9 @@ export interface GenlOp {
   /** GENL_ADMIN_PERM / GENL_UNS_ADMIN_PERM as declared; DO/DUMP/HASPOL are added when reported. */
   flags: number;
   doit?: (info: GenlInfo) => HandlerResult;
+  /** The kernel functions behind doit and dumpit, as a trace names them (e.g. ovs_vport_cmd_new). */
+  doitName?: string;
+  dumpitName?: string;
   /** Returns > 0 while more remains (skb->len), 0 when done, or a negative errno. */
   dumpit?: (ctx: DumpContext) => number;
   /** genl_ops.start: checks a dump request before the dump starts; an error answers the request. */
@@ -179,6 +182,8 @@ export function nlctrlRegistration(registry: GenlRegistry, build: (f: KernelGenl
   const getfamily: GenlOp = {
     cmd: CTRL_CMD.GETFAMILY,
     flags: 0,
+    doitName: 'ctrl_getfamily',
+    dumpitName: 'ctrl_dumpfamily',
     liberal: true,
     noDumpValidate: true,
     doit(info) {

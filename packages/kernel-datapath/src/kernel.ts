@@ -18,6 +18,7 @@ import {
   type Policy,
   align4,
   encode,
+  errnoName,
   nlPolicyTypeAttrs,
   policyDump,
 } from '@ovs/genl-codec';
@@ -35,6 +36,7 @@ import { DEFAULT_RCVBUF, type DumpState, KernelSocket } from './ksocket.js';
 import { Netns } from './netns.js';
 import { Openvswitch } from './datapath.js';
 import { Ethtool } from './ethtool.js';
+import { Ftrace } from './ftrace.js';
 import { registerRtnetlink } from './rtnetlink.js';
 
 export type KernelProfile = 'linux-6.1' | 'ovs-2.5';
@@ -113,6 +115,9 @@ export class Kernel {
     this.ovs = opts.openvswitch === false ? undefined : new Openvswitch(this);
   }
 
+  /** The function tracer: what the kernel runs for the requests of sockets that turned tracing on. */
+  readonly ftrace = new Ftrace();
+
   /** The ethtool generic netlink family (device features). */
   readonly ethtool: Ethtool;
 
@@ -123,7 +128,7 @@ export class Kernel {
   netns(name: string): Netns {
     let ns = this.namespaces.get(name);
     if (ns === undefined) {
-      ns = new Netns(name, this.nsSeed++, { addrconf: this.addrconf });
+      ns = new Netns(name, this.nsSeed++, { addrconf: this.addrconf, ftrace: this.ftrace });
       this.namespaces.set(name, ns);
       for (const hook of this.netnsHooks) hook(ns);
     }
@@ -190,6 +195,10 @@ export class Kernel {
 
   /** netlink_rcv_skb(): each request in the datagram, acking as asked or on error. */
   receive(sock: KernelSocket, datagram: Uint8Array): void {
+    this.ftrace.capture(sock.traceLog, () => this.rcvSkb(sock, datagram));
+  }
+
+  private rcvSkb(sock: KernelSocket, datagram: Uint8Array): void {
     const handler = this.handlers.get(sock.protocol)!;
     const dv = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
     let off = 0;
@@ -256,6 +265,7 @@ export class Kernel {
   notify(sock: KernelSocket, requestFlags: number, msg: GenlMessage | Message, group: number): void {
     const bytes = encode(msg);
     const report = (requestFlags & NLM_F.ECHO) !== 0;
+    this.ftrace.event('kernel', 'genl_notify', `multicast group ${group}${report ? ', echo to the requester' : ''}`);
     this.multicast(sock.protocol, sock.netns, group, bytes, report ? sock.portId : 0);
     if (report) sock.deliver(bytes);
   }
@@ -270,8 +280,12 @@ export class Kernel {
 
   /** netlink_dump(): one more chunk, or NLMSG_DONE once the dump says it is finished. */
   continueDump(sock: KernelSocket): void {
-    const st = sock.dump;
-    if (st === undefined) return;
+    if (sock.dump === undefined) return;
+    this.ftrace.capture(sock.traceLog, () => this.netlinkDump(sock));
+  }
+
+  private netlinkDump(sock: KernelSocket): void {
+    const st = sock.dump!;
     const out: Uint8Array[] = [];
     const r = st.next(out, this.dumpChunkSize);
     if (!r.done) {
@@ -311,7 +325,8 @@ export class Kernel {
     const parsed = policy ? parseRequest(op, policy, req.bytes, hdrlen) : { tb: [] };
     if ('failure' in parsed) return failureResult(parsed.failure);
     const sock = req.sock;
-    return op.doit({
+    const doit = op.doit;
+    return this.ftrace.call('kernel', op.doitName ?? 'genl_family_rcv_msg_doit', undefined, () => doit({
       sock,
       header: { len: req.bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) },
       cmd,
@@ -322,7 +337,7 @@ export class Kernel {
       family,
       reply: (msg) => this.unicast(sock, msg),
       notify: (msg, group) => this.notify(sock, req.flags, msg, group),
-    });
+    }));
   }
 
   private genlDump(req: Request, family: KernelGenlFamily, op: GenlOp, hdrlen: number, dpIfindex: number): HandlerResult | typeof DUMP_STARTED {
@@ -336,6 +351,7 @@ export class Kernel {
     const args: number[] = [];
     const header = { len: bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) };
     const dumpit = op.dumpit;
+    const dumpitName = op.dumpitName ?? 'genl_family_rcv_msg_dumpit';
     const sock = req.sock;
     const started = op.start?.({ sock, header, dpIfindex, bytes, args, family });
     if (started !== undefined && toFailure(started).error !== 0) return started;
@@ -356,7 +372,7 @@ export class Kernel {
           return true;
         },
       };
-      const n = dumpit(ctx);
+      const n = this.ftrace.call('kernel', dumpitName, undefined, () => dumpit(ctx), dumpRet);
       if (n > 0) return { done: false };
       return { done: true, error: n };
     });
@@ -403,6 +419,11 @@ function concat(parts: Uint8Array[]): Uint8Array {
     off += p.length;
   }
   return out;
+}
+
+/** A dump callback's result in a trace: how many messages this part held, or the errno. */
+function dumpRet(n: number): string {
+  return n < 0 ? `-${errnoName(-n)}` : `${n} message${n === 1 ? '' : 's'}`;
 }
 
 export function toFailure(r: HandlerResult | typeof DUMP_STARTED): Failure {

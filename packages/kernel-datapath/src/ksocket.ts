@@ -4,7 +4,7 @@
  * and the dump in progress, resumed as userspace reads (netlink_recvmsg ->
  * netlink_dump).
  */
-import { Errno, NetlinkErrnoError, type NetlinkSocket, type RecvWaiter, recvOrPark } from '@ovs/genl-codec';
+import { Errno, type KernelTraceEvent, NetlinkErrnoError, type NetlinkSocket, type RecvWaiter, recvOrPark } from '@ovs/genl-codec';
 import type { Kernel } from './kernel.js';
 import type { Netns } from './netns.js';
 
@@ -44,6 +44,8 @@ export class KernelSocket implements NetlinkSocket {
   readonly groups = new Set<number>();
   dump: DumpState | undefined;
   closed = false;
+  /** Where the kernel reports the functions it runs for this socket, while tracing is on. */
+  traceLog: KernelTraceEvent[] | undefined;
 
   private readonly queue: Uint8Array[] = [];
   private queuedBytes = 0;
@@ -124,6 +126,17 @@ export class KernelSocket implements NetlinkSocket {
       if (d === undefined) return;
       this.waiters.shift()!.resolve(d);
     }
+  }
+
+  async setKernelTrace(on: boolean): Promise<void> {
+    this.traceLog = on ? (this.traceLog ?? []) : undefined;
+  }
+
+  takeKernelTrace(): KernelTraceEvent[] {
+    const log = this.traceLog;
+    if (log === undefined || log.length === 0) return [];
+    this.traceLog = [];
+    return log;
   }
 
   async joinGroup(group: number): Promise<void> {

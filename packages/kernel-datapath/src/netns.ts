@@ -8,6 +8,7 @@ import { ARPHRD_ETHER, ARPHRD_LOOPBACK, Errno, IFF, IF_OPER, NetlinkErrnoError }
 import { Addrconf } from './addrconf.js';
 import { driverFeatures } from './ethtool.js';
 import { Fib } from './fib.js';
+import { Ftrace } from './ftrace.js';
 import { InetAddresses } from './ifaddr.js';
 
 /** The rx_handler slot of a net_device: who consumes its packets (a vport, a bridge...). */
@@ -109,12 +110,16 @@ export class Netns {
   /** What the IP layer does by itself as devices come and go (`addrconf.auto = false` stops its own addresses). */
   readonly addrconf: Addrconf = new Addrconf(this);
 
+  /** The kernel's function tracer (device registration is reported to traced requests). */
+  readonly ftrace: Ftrace;
+
   constructor(
     readonly name: string,
     /** A namespace id seed, so MACs differ across namespaces. */
     private readonly seed: number,
-    opts: { addrconf?: boolean } = {},
+    opts: { addrconf?: boolean; ftrace?: Ftrace } = {},
   ) {
+    this.ftrace = opts.ftrace ?? new Ftrace();
     this.addrconf.auto = opts.addrconf ?? true;
     // lo is up from the start: 127.0.0.1/8 and ::1 with their routes (unless addrconf is off).
     const lo = this.addDevice({ name: 'lo', kind: 'loopback', mac: new Uint8Array(6) });
@@ -139,6 +144,10 @@ export class Netns {
 
   /** register_netdevice(): EEXIST for a taken name or ifindex, EINVAL for a bad name. */
   addDevice(init: NetDeviceInit): NetDevice {
+    return this.ftrace.call('vport', 'register_netdevice', init.name, () => this.registerNetdevice(init), noRet);
+  }
+
+  private registerNetdevice(init: NetDeviceInit): NetDevice {
     if (!validIfname(init.name)) throw new NetlinkErrnoError(Errno.EINVAL);
     if (this.byName.has(init.name)) throw new NetlinkErrnoError(Errno.EEXIST);
     let ifindex = init.ifindex ?? 0;
@@ -157,6 +166,7 @@ export class Netns {
   /** unregister_netdevice(): a veth takes its peer with it. */
   removeDevice(dev: NetDevice): void {
     if (this.byIndex.get(dev.ifindex) !== dev) return;
+    this.ftrace.event('vport', 'unregister_netdevice', dev.name);
     this.byName.delete(dev.name);
     this.byIndex.delete(dev.ifindex);
     for (const l of this.listeners) l.linkChanged(dev, 'del');
@@ -215,3 +225,5 @@ export function validIfname(name: string): boolean {
   if (name === '.' || name === '..') return false;
   return !/[/:\s]/.test(name);
 }
+
+const noRet = (): undefined => undefined;

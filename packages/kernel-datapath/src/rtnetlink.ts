@@ -778,9 +778,36 @@ function errMsg(errno: number, message: string, at?: ParsedAttr): Result {
   return at !== undefined ? { error: -errno, message, offset: at.offset } : { error: -errno, message };
 }
 
+/** The kernel functions behind each message type's doit and dumpit, as a trace names them. */
+const RTNL_DOIT_NAMES: Readonly<Record<number, string>> = {
+  [RTM.NEWLINK]: 'rtnl_newlink',
+  [RTM.DELLINK]: 'rtnl_dellink',
+  [RTM.GETLINK]: 'rtnl_getlink',
+  [RTM.SETLINK]: 'rtnl_setlink',
+  [RTM.NEWQDISC]: 'tc_modify_qdisc',
+  [RTM.DELQDISC]: 'tc_get_qdisc',
+  [RTM.GETQDISC]: 'tc_get_qdisc',
+  [RTM.NEWADDR]: 'inet_rtm_newaddr',
+  [RTM.DELADDR]: 'inet_rtm_deladdr',
+  [RTM.NEWROUTE]: 'inet_rtm_newroute',
+  [RTM.DELROUTE]: 'inet_rtm_delroute',
+};
+const RTNL_DUMPIT_NAMES: Readonly<Record<number, string>> = {
+  [RTM.GETLINK]: 'rtnl_dump_ifinfo',
+  [RTM.GETQDISC]: 'tc_dump_qdisc',
+  [RTM.GETADDR]: 'rtnl_dump_all',
+  [RTM.GETROUTE]: 'rtnl_dump_all',
+  [RTM.GETNETCONF]: 'rtnl_dump_all',
+};
+
 /** Thrown inside a handler to answer with this result (a failed step deep in a call chain). */
 class Abort {
   constructor(readonly result: Result) {}
+  /** The errno a trace shows for the function it unwinds through. */
+  get errno(): number {
+    const r = this.result;
+    return -(typeof r === 'number' ? r : r.error);
+  }
 }
 
 function fromThrown(err: unknown): Result {
@@ -1321,59 +1348,59 @@ class Rtnetlink {
     const m: Msg = { req, bytes: req.bytes, dv: req.dv };
     try {
       if (kind === KIND_GET && req.flags & NLM_F.DUMP) {
-        switch (type) {
-          case RTM.GETLINK:
-            return this.dumpLinks(m);
-          case RTM.GETQDISC:
-            return this.kernel.startDump(req.sock, req.seq, () => ({ done: true, error: 0 }));
-          case RTM.GETADDR:
-          case RTM.GETROUTE:
-            return this.inet.handle(req);
-          // rtnl_dump_all(): the per-family dumps; the model has no netconf to show.
-          case RTM.GETNETCONF:
-            return this.kernel.startDump(req.sock, req.seq, () => ({ done: true, error: 0 }));
-          default:
-            return -Errno.EOPNOTSUPP;
-        }
+        return this.kernel.ftrace.call('kernel', RTNL_DUMPIT_NAMES[type] ?? 'rtnetlink_rcv_msg', undefined, () => this.dumpStart(req, m));
       }
-      let result: Result;
-      switch (type) {
-        case RTM.NEWLINK:
-          result = this.newLink(m);
-          break;
-        case RTM.DELLINK:
-          result = this.delLink(m);
-          break;
-        case RTM.GETLINK:
-          result = this.getLink(m);
-          break;
-        case RTM.SETLINK:
-          result = this.setLink(m);
-          break;
-        case RTM.NEWQDISC:
-          result = this.modifyQdisc(m);
-          break;
-        case RTM.DELQDISC:
-        case RTM.GETQDISC:
-          result = this.getQdisc(m);
-          break;
-        case RTM.NEWADDR:
-        case RTM.DELADDR:
-        case RTM.NEWROUTE:
-        case RTM.DELROUTE: {
-          const answer = this.inet.handle(req);
-          if (typeof answer === 'symbol') return answer;
-          result = answer;
-          break;
-        }
-        default:
-          return -Errno.EOPNOTSUPP;
-      }
+      const result = this.kernel.ftrace.call('kernel', RTNL_DOIT_NAMES[type] ?? 'rtnetlink_rcv_msg', undefined, () => this.doit(req, m));
+      if (typeof result === 'symbol') return result;
       this.runLinkwatch();
       return result;
     } catch (err) {
       this.runLinkwatch();
       return fromThrown(err);
+    }
+  }
+
+  /** rtnl_dump_*(): the dump a GET with NLM_F_DUMP starts. */
+  private dumpStart(req: Request, m: Msg): Answer {
+    switch (req.type) {
+      case RTM.GETLINK:
+        return this.dumpLinks(m);
+      case RTM.GETQDISC:
+        return this.kernel.startDump(req.sock, req.seq, () => ({ done: true, error: 0 }));
+      case RTM.GETADDR:
+      case RTM.GETROUTE:
+        return this.inet.handle(req);
+      // rtnl_dump_all(): the per-family dumps; the model has no netconf to show.
+      case RTM.GETNETCONF:
+        return this.kernel.startDump(req.sock, req.seq, () => ({ done: true, error: 0 }));
+      default:
+        return -Errno.EOPNOTSUPP;
+    }
+  }
+
+  /** The doit of a message type (rtnl_newlink, rtnl_getlink, ...). */
+  private doit(req: Request, m: Msg): Answer {
+    switch (req.type) {
+      case RTM.NEWLINK:
+        return this.newLink(m);
+      case RTM.DELLINK:
+        return this.delLink(m);
+      case RTM.GETLINK:
+        return this.getLink(m);
+      case RTM.SETLINK:
+        return this.setLink(m);
+      case RTM.NEWQDISC:
+        return this.modifyQdisc(m);
+      case RTM.DELQDISC:
+      case RTM.GETQDISC:
+        return this.getQdisc(m);
+      case RTM.NEWADDR:
+      case RTM.DELADDR:
+      case RTM.NEWROUTE:
+      case RTM.DELROUTE:
+        return this.inet.handle(req);
+      default:
+        return -Errno.EOPNOTSUPP;
     }
   }
 

@@ -26,6 +26,9 @@ export interface VportOps {
   readonly type: number;
   /** Module name, as request_module("vport-type-N") finds it. */
   readonly module: string;
+  /** The kernel functions behind create and destroy, as a trace names them. */
+  readonly createName: string;
+  readonly destroyName: string;
   create(parms: VportParms, ctx: VportContext): Vport;
   destroy(vport: Vport, ctx: VportContext): void;
   getOptions?(vport: Vport): OvsTunnelAttrs;
@@ -104,6 +107,11 @@ function dpDev(dp: Datapath): NetDevice {
  * another rx_handler.
  */
 export function netdevLink(vport: Vport, name: string): Vport {
+  return vport.dp.netns.ftrace.call('vport', 'ovs_netdev_link', name, () => link(vport, name), noRet);
+}
+
+function link(vport: Vport, name: string): Vport {
+  const ft = vport.dp.netns.ftrace;
   const dev = vport.dp.netns.byIfname(name);
   if (dev === undefined) throw new NetlinkErrnoError(Errno.ENODEV);
   if (dev.flags & IFF.LOOPBACK || (dev.type !== 1 && dev.type !== 0xfffe) || dev.kind === 'openvswitch') {
@@ -111,10 +119,13 @@ export function netdevLink(vport: Vport, name: string): Vport {
   }
   const master = dpDev(vport.dp);
   // netdev_master_upper_dev_link()
+  ft.event('vport', 'netdev_master_upper_dev_link', `${dev.name} master ${master.name}`);
   if (dev.master === master) throw new NetlinkErrnoError(Errno.EEXIST);
   if (dev.master !== undefined || dev === master) throw new NetlinkErrnoError(Errno.EBUSY);
   // netdev_rx_handler_register()
+  ft.event('vport', 'netdev_rx_handler_register', dev.name);
   if (dev.rxHandler !== undefined) throw new NetlinkErrnoError(Errno.EBUSY);
+  ft.event('vport', 'dev_set_promiscuity', `${dev.name} +1`);
   dev.master = master;
   dev.rxHandler = { description: `openvswitch vport ${vport.dp.name}:${vport.portNo}` };
   dev.promiscuity++;
@@ -126,6 +137,7 @@ export function netdevLink(vport: Vport, name: string): Vport {
 /** ovs_netdev_detach_dev(). */
 function netdevDetach(vport: Vport): void {
   const dev = vport.dev;
+  dev.netns.ftrace.event('vport', 'ovs_netdev_detach_dev', `${dev.name}: rx_handler unregistered, promiscuity -1`);
   dev.rxHandler = undefined;
   dev.master = undefined;
   dev.promiscuity = Math.max(0, dev.promiscuity - 1);
@@ -135,6 +147,8 @@ function netdevDetach(vport: Vport): void {
 const netdevOps: VportOps = {
   type: OVS_VPORT_TYPE.NETDEV,
   module: 'openvswitch',
+  createName: 'netdev_create',
+  destroyName: 'netdev_destroy',
   create(parms, ctx) {
     const vport = vportAlloc(parms, netdevOps, placeholder(parms), ctx);
     return netdevLink(vport, parms.name);
@@ -153,6 +167,8 @@ const netdevOps: VportOps = {
 const internalOps: VportOps = {
   type: OVS_VPORT_TYPE.INTERNAL,
   module: 'openvswitch',
+  createName: 'internal_dev_create',
+  destroyName: 'internal_dev_destroy',
   create(parms, ctx) {
     checkUpcallPids(parms, ctx);
     const netns = parms.dp.netns;
@@ -181,9 +197,12 @@ const internalOps: VportOps = {
 // then binds to it as a netdev vport would.
 
 function tunnelOps(type: number, module: string, kind: string, opts: { dstPort: boolean; portClash?: number; single?: boolean }): VportOps {
+  const prefix = module.slice('vport-'.length);
   const ops: VportOps = {
     type,
     module,
+    createName: `${prefix}_create`,
+    destroyName: 'ovs_netdev_tunnel_destroy',
     create(parms, ctx) {
       let dstPort: number | undefined;
       if (opts.dstPort) {
@@ -200,6 +219,7 @@ function tunnelOps(type: number, module: string, kind: string, opts: { dstPort: 
         const clash = [...netns.devices].some((d) => d.kind === kind && (d.linkData as { dstPort?: number })?.dstPort === dstPort);
         if (clash) throw new NetlinkErrnoError(opts.portClash);
       }
+      netns.ftrace.event('vport', DEV_CREATE[kind] ?? `${kind}_dev_create`, `${parms.name}${dstPort !== undefined ? ` dst_port ${dstPort}` : ''}`);
       const dev = netns.addDevice({
         name: parms.name,
         kind,
@@ -228,6 +248,11 @@ function tunnelOps(type: number, module: string, kind: string, opts: { dstPort: 
   if (opts.dstPort) ops.getOptions = (vport) => vport.tunnel ?? {};
   return ops;
 }
+
+/** The function of each tunnel driver that makes the device for its vport (the fb_dev helpers). */
+const DEV_CREATE: Readonly<Record<string, string>> = { vxlan: 'vxlan_dev_create', geneve: 'geneve_dev_create_fb', gretap: 'gretap_fb_dev_create' };
+
+const noRet = (): undefined => undefined;
 
 /** A device stand-in while a vport is being set up (replaced by the real one). */
 function placeholder(parms: VportParms): NetDevice {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Errno } from '../errno.js';
 import { NetlinkErrnoError } from '../errors.js';
@@ -19,10 +20,12 @@ import {
   UnixNetlinkConnectionError,
   connectUnixNetlink,
   decodeUnixHello,
+  decodeUnixKtrace,
   decodeUnixResult,
   decodeUnixU32,
   encodeUnixFrame,
   encodeUnixHello,
+  encodeUnixKtrace,
   encodeUnixResult,
   encodeUnixU32Frame,
 } from './unix.js';
@@ -291,5 +294,34 @@ describe('UnixNetlinkSocket', () => {
     const err = await rejection(s.recv());
     expect(err.errno).toBe(Errno.EPROTO);
     expect(err.message).toContain('unknown frame type 200');
+  });
+});
+
+describe('KTRACE frames', () => {
+  it('round-trip kernel trace events', () => {
+    const events = [
+      { depth: 0, layer: 'kernel', fn: 'ovs_vport_cmd_new' },
+      { depth: 1, layer: 'kernel', fn: 'new_vport', note: 'p1', ret: '-EEXIST' },
+    ];
+    const frame = encodeUnixKtrace(events);
+    expect(frame.readUInt8(4)).toBe(UNIX_FRAME.KTRACE);
+    expect(decodeUnixKtrace(frame.subarray(5))).toEqual(events);
+  });
+
+  it('anything else in a KTRACE is a UnixFrameError, never another exception', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)), fc.json().map((j) => Buffer.from(j, 'utf8'))), (payload) => {
+        try {
+          const events = decodeUnixKtrace(payload);
+          // Whatever passed is well formed.
+          for (const e of events) expect(typeof e.fn).toBe('string');
+        } catch (err) {
+          expect(err).toBeInstanceOf(UnixFrameError);
+        }
+      }),
+    );
+    for (const bad of ['{}', '[1]', '[{"depth":-1,"layer":"k","fn":"f"}]', '[{"depth":0,"layer":"k","fn":3}]', '[{"depth":0,"layer":"k","fn":"f","note":{}}]']) {
+      expect(() => decodeUnixKtrace(Buffer.from(bad))).toThrow(UnixFrameError);
+    }
   });
 });

@@ -26,6 +26,8 @@
  *     LEAVE      6  group:u32 (NETLINK_DROP_MEMBERSHIP). Answered by RESULT.
  *     CLOSE      8  (empty) close(): the daemon closes the socket and ends the
  *                   connection.
+ *     TRACE      9  on:u32 (0 or 1): have the kernel report the functions it
+ *                   runs for this socket's requests (KTRACE). Answered by RESULT.
  *
  *   daemon -> client
  *     RESULT     2  errno:u32 (0: success)  value:u32  message:utf8 (optional).
@@ -37,6 +39,9 @@
  *                   FROM_KERNEL.
  *     CLOSE      8  reason:utf8 (optional): the daemon is shutting down; the
  *                   connection ends next.
+ *     KTRACE    10  events:utf8, a JSON array of KernelTraceEvent: kernel
+ *                   functions run for this socket (while TRACE is on), sent
+ *                   before the FROM_KERNEL frames they produced.
  *
  * Datagrams flow as soon as the kernel queues them; a multicast caused by
  * another connection arrives without this client asking. The client keeps
@@ -50,7 +55,7 @@ import { createConnection, type Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { Errno, errnoNumber, strerror } from '../errno.js';
 import { NetlinkErrnoError } from '../errors.js';
-import { type NetlinkSocket, type NetlinkSocketOptions, type RecvWaiter, recvOrPark } from '../socket.js';
+import { type KernelTraceEvent, type NetlinkSocket, type NetlinkSocketOptions, type RecvWaiter, recvOrPark } from '../socket.js';
 
 export const UNIX_NETLINK_VERSION = 1;
 
@@ -64,6 +69,8 @@ export const UNIX_FRAME = {
   LEAVE: 6,
   RECV_ERROR: 7,
   CLOSE: 8,
+  TRACE: 9,
+  KTRACE: 10,
 } as const;
 
 /** HELLO flags. */
@@ -142,6 +149,37 @@ export function decodeUnixResult(payload: Buffer): UnixResult {
 export function decodeUnixU32(frame: UnixFrame): number {
   if (frame.payload.length !== 4) throw new UnixFrameError(`frame type ${frame.type} with ${frame.payload.length} bytes (expected 4)`);
   return frame.payload.readUInt32LE(0);
+}
+
+/** The KTRACE frame. */
+export function encodeUnixKtrace(events: readonly KernelTraceEvent[]): Buffer {
+  return encodeUnixFrame(UNIX_FRAME.KTRACE, Buffer.from(JSON.stringify(events), 'utf8'));
+}
+
+/** A KTRACE frame's events, each checked: a malformed one is a UnixFrameError. */
+export function decodeUnixKtrace(payload: Buffer): KernelTraceEvent[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new UnixFrameError('KTRACE is not JSON');
+  }
+  if (!Array.isArray(parsed)) throw new UnixFrameError('KTRACE is not an array');
+  return parsed.map((e: unknown, i) => {
+    const o = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
+    const ok =
+      Number.isInteger(o.depth) &&
+      (o.depth as number) >= 0 &&
+      typeof o.layer === 'string' &&
+      typeof o.fn === 'string' &&
+      (o.note === undefined || typeof o.note === 'string') &&
+      (o.ret === undefined || typeof o.ret === 'string');
+    if (!ok) throw new UnixFrameError(`KTRACE event ${i} is malformed`);
+    const ev: KernelTraceEvent = { depth: o.depth as number, layer: o.layer as string, fn: o.fn as string };
+    if (o.note !== undefined) ev.note = o.note as string;
+    if (o.ret !== undefined) ev.ret = o.ret as string;
+    return ev;
+  });
 }
 
 /** What a HELLO carries. */
@@ -296,6 +334,8 @@ export class UnixNetlinkSocket implements NetlinkSocket {
   private readonly received: Received[] = [];
   private readonly waiters: RecvWaiter[] = [];
   private readonly ops: PendingOp[] = [];
+  /** KTRACE events not yet taken. */
+  private kernelTrace: KernelTraceEvent[] = [];
   /** Set once the connection is gone (not by close()). */
   private lost: { errno: number; reason: string } | undefined;
   private closed = false;
@@ -371,6 +411,18 @@ export class UnixNetlinkSocket implements NetlinkSocket {
     return undefined;
   }
 
+  /** Have the daemon's kernel report the functions it runs for this socket (TRACE). */
+  async setKernelTrace(on: boolean): Promise<void> {
+    await this.request(encodeUnixU32Frame(UNIX_FRAME.TRACE, on ? 1 : 0));
+    if (!on) this.kernelTrace = [];
+  }
+
+  takeKernelTrace(): KernelTraceEvent[] {
+    const events = this.kernelTrace;
+    if (events.length > 0) this.kernelTrace = [];
+    return events;
+  }
+
   async joinGroup(group: number): Promise<void> {
     await this.request(encodeUnixU32Frame(UNIX_FRAME.JOIN, group));
   }
@@ -435,6 +487,9 @@ export class UnixNetlinkSocket implements NetlinkSocket {
         return;
       case UNIX_FRAME.RECV_ERROR:
         this.push({ errno: decodeUnixU32(f) });
+        return;
+      case UNIX_FRAME.KTRACE:
+        for (const ev of decodeUnixKtrace(f.payload)) this.kernelTrace.push(ev);
         return;
       case UNIX_FRAME.CLOSE: {
         const why = f.payload.length > 0 ? f.payload.toString('utf8') : 'shutting down';
