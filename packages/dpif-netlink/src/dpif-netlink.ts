@@ -32,6 +32,7 @@ import {
   ovsDatapathFamily,
   ovsVportFamily,
 } from '@ovs/genl-codec';
+import { span } from '@ovs/trace';
 import type { Dpif, DpifPort, DpifProvider, DpifStats, NetdevSpec, PortPollResult } from './dpif.js';
 import { DpifError, NlSock } from './nl-sock.js';
 import { type Netdev, NetdevRegistry, linkMessage, netdevVportTypeFromName } from './netdev-linux.js';
@@ -62,6 +63,10 @@ export interface DpifNetlinkOptions {
 const OVS_DP_F_UNSUPPORTED = 0x80000000;
 
 /** netdev_to_ovs_vport_type(): the kernel vport type for an OVS netdev type, or UNSPEC. */
+/** A port number as a trace shows what returned it. */
+const portResult = (portNo: number): string => `port ${portNo}`;
+const portText = (p: DpifPort): string => `${p.name} (${p.type}) port ${p.portNo}`;
+
 export function netdevToOvsVportType(type: string): number {
   if (type === 'tap' || type === 'system') return OVS_VPORT_TYPE.NETDEV;
   if (type === 'internal') return OVS_VPORT_TYPE.INTERNAL;
@@ -495,18 +500,20 @@ export class DpifNetlink implements Dpif {
    * a requested number or an automatic one. If the channels cannot be set up
    * after the kernel made the port, the port is deleted again.
    */
-  async portAdd(netdev: NetdevSpec, portNo?: number): Promise<number> {
-    // dpif_netlink_port_add(): the rtnetlink way first (tunnels only, in-tree module), and on any failure the compat way.
-    const mode = this.opts.tunnels ?? 'auto';
-    if (!this.rtnlTunnelsOff) {
-      try {
-        return await this.rtnlPortCreateAndAdd(netdev, portNo);
-      } catch (err) {
-        if (!(err instanceof DpifError)) throw err;
-        if (mode === 'rtnetlink' && tunnelLinkInfo(netdev.type, undefined) !== undefined) throw err;
+  portAdd(netdev: NetdevSpec, portNo?: number): Promise<number> {
+    return span('dpif', 'dpif_netlink_port_add', netdev.name, async () => {
+      // dpif_netlink_port_add(): the rtnetlink way first (tunnels only, in-tree module), and on any failure the compat way.
+      const mode = this.opts.tunnels ?? 'auto';
+      if (!this.rtnlTunnelsOff) {
+        try {
+          return await this.rtnlPortCreateAndAdd(netdev, portNo);
+        } catch (err) {
+          if (!(err instanceof DpifError)) throw err;
+          if (mode === 'rtnetlink' && tunnelLinkInfo(netdev.type, undefined) !== undefined) throw err;
+        }
       }
-    }
-    return this.portAddCompat(netdev, portNo);
+      return this.portAddCompat(netdev, portNo);
+    }, portResult);
   }
 
   /**
@@ -515,22 +522,24 @@ export class DpifNetlink implements Dpif {
    * if the vport cannot be added the device is deleted again. EOPNOTSUPP,
    * with nothing sent, for what it makes no device for.
    */
-  private async rtnlPortCreateAndAdd(netdev: NetdevSpec, portNo: number | undefined): Promise<number> {
-    const linkinfo = tunnelLinkInfo(netdev.type, netdev.tunnel?.dstPort);
-    if (linkinfo === undefined) throw new DpifError(Errno.EOPNOTSUPP);
-    const name = tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort);
-    try {
-      await this.rtnlPortCreate(name, linkinfo);
-    } catch (err) {
-      if (err instanceof DpifError && err.errno !== Errno.EOPNOTSUPP) this.log('WARN', 'dpif_netlink', `Failed to create ${netdev.name} with rtnetlink: ${err.text}`);
-      throw err;
-    }
-    try {
-      return await this.addVport({ type: OVS_VPORT_TYPE.NETDEV, name }, portNo);
-    } catch (err) {
-      await this.provider.rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name })).catch(() => {});
-      throw err;
-    }
+  private rtnlPortCreateAndAdd(netdev: NetdevSpec, portNo: number | undefined): Promise<number> {
+    return span('dpif', 'dpif_netlink_rtnl_port_create_and_add', netdev.name, async () => {
+      const linkinfo = tunnelLinkInfo(netdev.type, netdev.tunnel?.dstPort);
+      if (linkinfo === undefined) throw new DpifError(Errno.EOPNOTSUPP);
+      const name = tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort);
+      try {
+        await this.rtnlPortCreate(name, linkinfo);
+      } catch (err) {
+        if (err instanceof DpifError && err.errno !== Errno.EOPNOTSUPP) this.log('WARN', 'dpif_netlink', `Failed to create ${netdev.name} with rtnetlink: ${err.text}`);
+        throw err;
+      }
+      try {
+        return await this.addVport({ type: OVS_VPORT_TYPE.NETDEV, name }, portNo);
+      } catch (err) {
+        await this.provider.rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name })).catch(() => {});
+        throw err;
+      }
+    }, portResult);
   }
 
   /**
@@ -538,40 +547,44 @@ export class DpifNetlink implements Dpif {
    * already exists is used if it is configured as OVS would have made it,
    * else deleted and made again.
    */
-  private async rtnlPortCreate(name: string, linkinfo: NonNullable<ReturnType<typeof tunnelLinkInfo>>): Promise<void> {
-    const rtnl = this.provider.rtnl;
-    const create = () => rtnl.transact(linkRequest(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.EXCL | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo }, IFF.UP));
-    try {
-      await create();
-    } catch (err) {
-      if (!(err instanceof DpifError) || err.errno !== Errno.EEXIST) throw err;
-      if (await this.rtnlVerify(name, linkinfo)) return;
+  private rtnlPortCreate(name: string, linkinfo: NonNullable<ReturnType<typeof tunnelLinkInfo>>): Promise<void> {
+    return span('dpif', 'dpif_netlink_rtnl_port_create', `${name} (${linkinfo.kind})`, async () => {
+      const rtnl = this.provider.rtnl;
+      const create = () => rtnl.transact(linkRequest(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.EXCL | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo }, IFF.UP));
       try {
-        await rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name }));
-      } catch (delErr) {
-        if (delErr instanceof DpifError) this.log('WARN', 'dpif_netlink_rtnl', `RTNL device ${name} exists and cannot be deleted: ${delErr.text}`);
-        throw delErr;
+        await create();
+      } catch (err) {
+        if (!(err instanceof DpifError) || err.errno !== Errno.EEXIST) throw err;
+        if (await this.rtnlVerify(name, linkinfo)) return;
+        try {
+          await rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name }));
+        } catch (delErr) {
+          if (delErr instanceof DpifError) this.log('WARN', 'dpif_netlink_rtnl', `RTNL device ${name} exists and cannot be deleted: ${delErr.text}`);
+          throw delErr;
+        }
+        await create();
       }
-      await create();
-    }
-    // gretap takes its MTU only once it exists.
-    if (linkinfo.kind === 'gretap') await rtnl.transact(linkRequest(RTM.SETLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name, mtu: 65000 }));
+      // gretap takes its MTU only once it exists.
+      if (linkinfo.kind === 'gretap') await rtnl.transact(linkRequest(RTM.SETLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name, mtu: 65000 }));
+    });
   }
 
   /** dpif_netlink_rtnl_verify(): the existing device is of the kind, with the UDP port and metadata collection OVS sets. */
-  private async rtnlVerify(name: string, want: NonNullable<ReturnType<typeof tunnelLinkInfo>>): Promise<boolean> {
-    let link: RtnlLinkMessage | undefined;
-    try {
-      [link] = (await this.provider.rtnl.transact(linkRequest(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }))) as RtnlLinkMessage[];
-    } catch (err) {
-      if (err instanceof DpifError) return false;
-      throw err;
-    }
-    const have = link?.attrs.linkinfo;
-    if (have === undefined || have.kind !== want.kind) return false;
-    const a = (have.data as { attrs?: Record<string, unknown> } | undefined)?.attrs ?? {};
-    const w = (want.data as { attrs: Record<string, unknown> }).attrs;
-    return Object.keys(w).every((k) => (k === 'collectMetadata' ? Boolean(a[k]) === Boolean(w[k]) : a[k] === w[k]));
+  private rtnlVerify(name: string, want: NonNullable<ReturnType<typeof tunnelLinkInfo>>): Promise<boolean> {
+    return span('dpif', 'dpif_netlink_rtnl_verify', name, async () => {
+      let link: RtnlLinkMessage | undefined;
+      try {
+        [link] = (await this.provider.rtnl.transact(linkRequest(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }))) as RtnlLinkMessage[];
+      } catch (err) {
+        if (err instanceof DpifError) return false;
+        throw err;
+      }
+      const have = link?.attrs.linkinfo;
+      if (have === undefined || have.kind !== want.kind) return false;
+      const a = (have.data as { attrs?: Record<string, unknown> } | undefined)?.attrs ?? {};
+      const w = (want.data as { attrs: Record<string, unknown> }).attrs;
+      return Object.keys(w).every((k) => (k === 'collectMetadata' ? Boolean(a[k]) === Boolean(w[k]) : a[k] === w[k]));
+    }, (ok) => (ok ? 'as OVS makes it' : 'not as OVS makes it'));
   }
 
   /**
@@ -579,53 +592,57 @@ export class DpifNetlink implements Dpif {
    * type (EINVAL with OVS's warning for types the kernel has none of), tunnel
    * options (UDP port, extensions) for tunnels.
    */
-  private async portAddCompat(netdev: NetdevSpec, portNo: number | undefined): Promise<number> {
-    const type = netdevToOvsVportType(netdev.type);
-    if (type === OVS_VPORT_TYPE.UNSPEC) {
-      this.log('WARN', 'dpif_netlink', `${this.fullName}: cannot create port \`${netdev.name}' because it has unsupported type \`${netdev.type}'`);
-      throw new DpifError(Errno.EINVAL);
-    }
-    // LRO would hand the datapath merged packets it must not forward: OVS turns it off on every netdev port.
-    if (type === OVS_VPORT_TYPE.NETDEV) await this.provider.netdevs.ethtoolSetFlag(netdev.name, NETIF_F_BIT.LRO, 'LRO', false);
-    const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
-    const attrs: OvsVportAttrs = { type, name: isTunnel ? tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort) : netdev.name };
-    if (isTunnel && netdev.tunnel?.dstPort !== undefined) {
-      attrs.options = { dstPort: netdev.tunnel.dstPort, ...(netdev.tunnel.gbp ? { extension: { gbp: true } } : {}) };
-    }
-    return this.addVport(attrs, portNo);
+  private portAddCompat(netdev: NetdevSpec, portNo: number | undefined): Promise<number> {
+    return span('dpif', 'dpif_netlink_port_add_compat', `${netdev.name} (${netdev.type})`, async () => {
+      const type = netdevToOvsVportType(netdev.type);
+      if (type === OVS_VPORT_TYPE.UNSPEC) {
+        this.log('WARN', 'dpif_netlink', `${this.fullName}: cannot create port \`${netdev.name}' because it has unsupported type \`${netdev.type}'`);
+        throw new DpifError(Errno.EINVAL);
+      }
+      // LRO would hand the datapath merged packets it must not forward: OVS turns it off on every netdev port.
+      if (type === OVS_VPORT_TYPE.NETDEV) await this.provider.netdevs.ethtoolSetFlag(netdev.name, NETIF_F_BIT.LRO, 'LRO', false);
+      const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
+      const attrs: OvsVportAttrs = { type, name: isTunnel ? tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort) : netdev.name };
+      if (isTunnel && netdev.tunnel?.dstPort !== undefined) {
+        attrs.options = { dstPort: netdev.tunnel.dstPort, ...(netdev.tunnel.gbp ? { extension: { gbp: true } } : {}) };
+      }
+      return this.addVport(attrs, portNo);
+    }, portResult);
   }
 
   /** The OVS_VPORT_CMD_NEW itself, with upcall channels. */
-  private async addVport(attrs: OvsVportAttrs, portNo: number | undefined): Promise<number> {
-    if (portNo !== undefined) attrs.portNo = portNo;
-    // Upcall sockets: one per handler in per-vport mode.
-    const upcallSocks: NetlinkSocket[] = [];
-    if (!this.perCpu) {
-      for (let i = 0; i < (this.opts.nHandlers ?? 1); i++) upcallSocks.push(await this.opts.socket(NetlinkProtocol.NETLINK_GENERIC));
-    }
-    attrs.upcallPid = upcallSocks.length ? upcallSocks.map((s) => s.portId) : [0];
-    let reply: GenlMessage;
-    try {
-      reply = (await this.sock.transact(
-        genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.NEW, attrs, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
-      ))[0] as GenlMessage;
-    } catch (err) {
-      for (const s of upcallSocks) await s.close();
-      if (err instanceof DpifError && err.errno === Errno.EBUSY && portNo !== undefined) {
-        this.log('INFO', 'dpif_netlink', `${this.fullName}: requested port ${portNo} is in use`);
+  private addVport(attrs: OvsVportAttrs, portNo: number | undefined): Promise<number> {
+    return span('dpif', 'dpif_netlink_port_add__', attrs.name, async () => {
+      if (portNo !== undefined) attrs.portNo = portNo;
+      // Upcall sockets: one per handler in per-vport mode.
+      const upcallSocks: NetlinkSocket[] = [];
+      if (!this.perCpu) {
+        for (let i = 0; i < (this.opts.nHandlers ?? 1); i++) upcallSocks.push(await this.opts.socket(NetlinkProtocol.NETLINK_GENERIC));
       }
-      throw err;
-    }
-    const assigned = (reply.attrs as OvsVportAttrs).portNo!;
-    try {
-      this.addChannels(assigned, upcallSocks);
-    } catch (err) {
-      // vport_add_channel() failed: take the port out of the kernel again, leak nothing.
-      await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo: assigned }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
-      for (const s of upcallSocks) await s.close();
-      throw err;
-    }
-    return assigned;
+      attrs.upcallPid = upcallSocks.length ? upcallSocks.map((s) => s.portId) : [0];
+      let reply: GenlMessage;
+      try {
+        reply = (await this.sock.transact(
+          genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.NEW, attrs, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
+        ))[0] as GenlMessage;
+      } catch (err) {
+        for (const s of upcallSocks) await s.close();
+        if (err instanceof DpifError && err.errno === Errno.EBUSY && portNo !== undefined) {
+          this.log('INFO', 'dpif_netlink', `${this.fullName}: requested port ${portNo} is in use`);
+        }
+        throw err;
+      }
+      const assigned = (reply.attrs as OvsVportAttrs).portNo!;
+      try {
+        this.addChannels(assigned, upcallSocks);
+      } catch (err) {
+        // vport_add_channel() failed: take the port out of the kernel again, leak nothing.
+        await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo: assigned }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
+        for (const s of upcallSocks) await s.close();
+        throw err;
+      }
+      return assigned;
+    }, portResult);
   }
 
   /** The per-CPU upcall sockets (per-CPU dispatch). */
@@ -685,17 +702,19 @@ export class DpifNetlink implements Dpif {
    * deleted, its channels dropped, and a tunnel device dpif-netlink makes
    * (vxlan_sys_4789...) deleted with it.
    */
-  async portDel(portNo: number): Promise<void> {
-    const port = await this.portQueryByNumber(portNo);
-    await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
-    const socks = this.channels.get(portNo);
-    this.channels.delete(portNo);
-    for (const s of socks ?? []) await s.close();
-    // dpif_netlink_rtnl_port_destroy(): for the types it makes devices for, unless tunnels are the module's own
-    // (out-of-tree, or forced compat). A compat vport's device went with it: that is ENODEV, as in OVS.
-    if (!this.rtnlTunnelsOff && RTNL_TUNNEL_TYPES.has(port.type)) {
-      await this.provider.rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: port.name }));
-    }
+  portDel(portNo: number): Promise<void> {
+    return span('dpif', 'dpif_netlink_port_del', `port ${portNo}`, async () => {
+      const port = await this.portQueryByNumber(portNo);
+      await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
+      const socks = this.channels.get(portNo);
+      this.channels.delete(portNo);
+      for (const s of socks ?? []) await s.close();
+      // dpif_netlink_rtnl_port_destroy(): for the types it makes devices for, unless tunnels are the module's own
+      // (out-of-tree, or forced compat). A compat vport's device went with it: that is ENODEV, as in OVS.
+      if (!this.rtnlTunnelsOff && RTNL_TUNNEL_TYPES.has(port.type)) {
+        await this.provider.rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: port.name }));
+      }
+    });
   }
 
   private toPort(m: Message): DpifPort {
@@ -704,19 +723,23 @@ export class DpifNetlink implements Dpif {
   }
 
   /** dpif_netlink_port_query__() by number: ENODEV when absent. */
-  async portQueryByNumber(portNo: number): Promise<DpifPort> {
-    const [reply] = await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { portNo }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
-    return this.toPort(reply!);
+  portQueryByNumber(portNo: number): Promise<DpifPort> {
+    return span('dpif', 'dpif_netlink_port_query_by_number', `port ${portNo}`, async () => {
+      const [reply] = await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { portNo }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
+      return this.toPort(reply!);
+    }, portText);
   }
 
   /**
    * By name (OVS passes port number 0 along, which the kernel ignores when
    * a name is given); a port of another datapath is ENODEV.
    */
-  async portQueryByName(name: string): Promise<DpifPort> {
-    const [reply] = await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { portNo: 0, name }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
-    if ((reply as GenlMessage).dpIfindex !== this.dpIfindex) throw new DpifError(Errno.ENODEV);
-    return this.toPort(reply!);
+  portQueryByName(name: string): Promise<DpifPort> {
+    return span('dpif', 'dpif_netlink_port_query_by_name', name, async () => {
+      const [reply] = await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { portNo: 0, name }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
+      if ((reply as GenlMessage).dpIfindex !== this.dpIfindex) throw new DpifError(Errno.ENODEV);
+      return this.toPort(reply!);
+    }, portText);
   }
 
   /** dpif_netlink_port_dump_start/next/done: the datapath's vports (NLM_F_DUMP) as they arrive; stopping early is fine. */

@@ -4,6 +4,7 @@
  * port dump and poll; statistics and features. dpif-netlink is one
  * implementation.
  */
+import { span } from '@ovs/trace';
 import type { Netdev, NetdevRegistry } from './netdev-linux.js';
 
 /** A network device as the datapath is asked to add it (the part of struct netdev dpif needs). */
@@ -107,11 +108,13 @@ export async function dpifOpen<D extends Dpif>(provider: DpifProvider<D>, name: 
 }
 
 /** netdev_ports_insert(): the ifindex is looked up first, then the port is recorded unless it already is. */
-async function netdevPortsInsert<D extends Dpif>(provider: DpifProvider<D>, netdev: Netdev, portNo: number): Promise<void> {
-  await provider.netdevs.getIfindex(netdev).catch(() => undefined);
-  if (provider.portNetdevs.has(portNo)) return;
-  netdev.refs++;
-  provider.portNetdevs.set(portNo, netdev);
+function netdevPortsInsert<D extends Dpif>(provider: DpifProvider<D>, netdev: Netdev, portNo: number): Promise<void> {
+  return span('dpif', 'netdev_ports_insert', `${netdev.name} port ${portNo}`, async () => {
+    await provider.netdevs.getIfindex(netdev).catch(() => undefined);
+    if (provider.portNetdevs.has(portNo)) return;
+    netdev.refs++;
+    provider.portNetdevs.set(portNo, netdev);
+  });
 }
 
 /** dpif_close(): the last datapath open through the provider drops the ports' netdevs (a port dump), then the provider's close. */
@@ -137,16 +140,18 @@ export async function dpifClose<D extends Dpif>(provider: DpifProvider<D>, dpif:
  * dpif_port_add(): the provider's port_add, then netdev_ports_insert; a
  * failure is logged as OVS logs it and rethrown.
  */
-export async function dpifPortAdd<D extends Dpif>(provider: DpifProvider<D>, dpif: D, netdev: Netdev, spec: NetdevSpec, portNo?: number): Promise<number> {
-  let assigned: number;
-  try {
-    assigned = await dpif.portAdd(spec, portNo);
-  } catch (err) {
-    provider.log('WARN', 'dpif', `${dpif.fullName}: failed to add ${netdev.name} as port: ${errText(err)}`);
-    throw err;
-  }
-  if (netdev.type !== 'tap') await netdevPortsInsert(provider, netdev, assigned);
-  return assigned;
+export function dpifPortAdd<D extends Dpif>(provider: DpifProvider<D>, dpif: D, netdev: Netdev, spec: NetdevSpec, portNo?: number): Promise<number> {
+  return span('dpif', 'dpif_port_add', `${dpif.fullName} ${netdev.name}${portNo !== undefined ? ` port ${portNo}` : ''}`, async () => {
+    let assigned: number;
+    try {
+      assigned = await dpif.portAdd(spec, portNo);
+    } catch (err) {
+      provider.log('WARN', 'dpif', `${dpif.fullName}: failed to add ${netdev.name} as port: ${errText(err)}`);
+      throw err;
+    }
+    if (netdev.type !== 'tap') await netdevPortsInsert(provider, netdev, assigned);
+    return assigned;
+  }, (n) => `port ${n}`);
 }
 
 function errText(err: unknown): string {

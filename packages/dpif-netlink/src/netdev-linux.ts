@@ -26,6 +26,7 @@
  * (ovs-dpctl needs no more than the object).
  */
 import { AF_INET, AF_INET6, CTRL_CMD, ETHTOOL_FLAG, ETHTOOL_MSG, Errno, type EthtoolFeaturesAttrs, GENL_ID_CTRL, type GenlMessage, IFF, type Message, NLM_F, NetlinkProtocol, RTM, type RtnlLinkMessage, ctrlFamily, ethtoolFamily } from '@ovs/genl-codec';
+import { span } from '@ovs/trace';
 import type { LogFn } from './dpif-netlink.js';
 import { DpifError, type NlSock } from './nl-sock.js';
 
@@ -205,36 +206,38 @@ export class NetdevRegistry {
    * and only if it is not as wanted, set it and read it back. Errors are
    * logged, not thrown: a device without the feature is fine.
    */
-  async ethtoolSetFlag(name: string, bit: number, flagName: string, enable: boolean): Promise<void> {
-    const genl = this.genl;
-    if (genl === undefined) return;
-    let id = genl.families.id(ethtoolFamily.name);
-    const request = (cmd: number, attrs: EthtoolFeaturesAttrs): GenlMessage =>
-      ({ kind: 'genl', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: id!, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, family: ethtoolFamily, cmd, version: ethtoolFamily.version, reserved: 0, attrs }) as GenlMessage;
-    const active = async (): Promise<boolean> => {
-      const [reply] = await genl.transact(request(ETHTOOL_MSG.FEATURES_GET, { header: { devName: name, flags: ETHTOOL_FLAG.COMPACT_BITSETS } }));
-      const words = ((reply as GenlMessage).attrs as EthtoolFeaturesAttrs).active?.value ?? [];
-      return ((words[bit >> 5] ?? 0) >>> (bit & 31)) % 2 === 1;
-    };
-    let step = 'ETHTOOL_MSG_FEATURES_GET';
-    try {
-      if (id === undefined) {
-        const [fam] = await genl.transact({ kind: 'genl', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: GENL_ID_CTRL, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, family: ctrlFamily, cmd: CTRL_CMD.GETFAMILY, version: 1, reserved: 0, attrs: { familyName: ethtoolFamily.name } } as GenlMessage);
-        genl.families.learn((fam as GenlMessage<typeof ctrlFamily>).attrs);
-        id = genl.families.id(ethtoolFamily.name);
+  ethtoolSetFlag(name: string, bit: number, flagName: string, enable: boolean): Promise<void> {
+    return span('netdev', 'netdev_linux_ethtool_set_flag', `${name} ${flagName} ${enable ? 'on' : 'off'}`, async () => {
+      const genl = this.genl;
+      if (genl === undefined) return;
+      let id = genl.families.id(ethtoolFamily.name);
+      const request = (cmd: number, attrs: EthtoolFeaturesAttrs): GenlMessage =>
+        ({ kind: 'genl', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: id!, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, family: ethtoolFamily, cmd, version: ethtoolFamily.version, reserved: 0, attrs }) as GenlMessage;
+      const active = async (): Promise<boolean> => {
+        const [reply] = await genl.transact(request(ETHTOOL_MSG.FEATURES_GET, { header: { devName: name, flags: ETHTOOL_FLAG.COMPACT_BITSETS } }));
+        const words = ((reply as GenlMessage).attrs as EthtoolFeaturesAttrs).active?.value ?? [];
+        return ((words[bit >> 5] ?? 0) >>> (bit & 31)) % 2 === 1;
+      };
+      let step = 'ETHTOOL_MSG_FEATURES_GET';
+      try {
+        if (id === undefined) {
+          const [fam] = await genl.transact({ kind: 'genl', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: GENL_ID_CTRL, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, family: ctrlFamily, cmd: CTRL_CMD.GETFAMILY, version: 1, reserved: 0, attrs: { familyName: ethtoolFamily.name } } as GenlMessage);
+          genl.families.learn((fam as GenlMessage<typeof ctrlFamily>).attrs);
+          id = genl.families.id(ethtoolFamily.name);
+        }
+        if ((await active()) === enable) return;
+        step = 'ETHTOOL_MSG_FEATURES_SET';
+        const words = [0, 0];
+        words[bit >> 5] = (1 << (bit & 31)) >>> 0;
+        await genl.transact(request(ETHTOOL_MSG.FEATURES_SET, { header: { devName: name, flags: ETHTOOL_FLAG.COMPACT_BITSETS }, wanted: { size: 64, value: enable ? words : [0, 0], mask: words } }));
+        step = 'ETHTOOL_MSG_FEATURES_GET';
+        if ((await active()) !== enable) this.log('WARN', 'netdev_linux', `attempted to ${enable ? 'enable' : 'disable'} flag ${flagName} on ${name} but failed`);
+      } catch (err) {
+        if (!(err instanceof DpifError)) throw err;
+        // No ethtool family (ENOENT), a device that has no such feature or cannot change it: nothing to do, as OVS.
+        if (err.errno !== Errno.ENOENT && err.errno !== Errno.EOPNOTSUPP) this.log('WARN', 'netdev_linux', `ethtool command ${step} on network device ${name} failed: ${err.text}`);
       }
-      if ((await active()) === enable) return;
-      step = 'ETHTOOL_MSG_FEATURES_SET';
-      const words = [0, 0];
-      words[bit >> 5] = (1 << (bit & 31)) >>> 0;
-      await genl.transact(request(ETHTOOL_MSG.FEATURES_SET, { header: { devName: name, flags: ETHTOOL_FLAG.COMPACT_BITSETS }, wanted: { size: 64, value: enable ? words : [0, 0], mask: words } }));
-      step = 'ETHTOOL_MSG_FEATURES_GET';
-      if ((await active()) !== enable) this.log('WARN', 'netdev_linux', `attempted to ${enable ? 'enable' : 'disable'} flag ${flagName} on ${name} but failed`);
-    } catch (err) {
-      if (!(err instanceof DpifError)) throw err;
-      // No ethtool family (ENOENT), a device that has no such feature or cannot change it: nothing to do, as OVS.
-      if (err.errno !== Errno.ENOENT && err.errno !== Errno.EOPNOTSUPP) this.log('WARN', 'netdev_linux', `ethtool command ${step} on network device ${name} failed: ${err.text}`);
-    }
+    });
   }
 
   /** netdev_from_name(): the live object, if any. */
@@ -270,30 +273,32 @@ export class NetdevRegistry {
    * auto-classified one makes a new object), or a new one; a system device
    * must exist, an internal one need not yet. Throws DpifError.
    */
-  async open(name: string, type?: string): Promise<Netdev> {
-    if (name === '') throw new DpifError(Errno.EINVAL);
-    let dev = this.devices.get(name);
-    if (dev && type && type !== dev.type) {
-      if (!dev.autoClassified) throw new DpifError(Errno.EEXIST);
-      // Its holders keep it; new opens get a properly typed object.
-      this.devices.delete(name);
-      dev = undefined;
-    }
-    if (!dev) {
-      const cls = type || 'system';
-      const netdevClass = this.classes.get(cls);
-      if (!LINUX_TYPES.has(cls) && !VPORT_TYPES.has(cls) && !netdevClass) {
-        this.log('WARN', 'netdev', `could not create netdev ${name} of unknown type ${cls}`);
-        throw new DpifError(Errno.EAFNOSUPPORT);
+  open(name: string, type?: string): Promise<Netdev> {
+    return span('netdev', 'netdev_open', `${name}${type ? ` (${type})` : ''}`, async () => {
+      if (name === '') throw new DpifError(Errno.EINVAL);
+      let dev = this.devices.get(name);
+      if (dev && type && type !== dev.type) {
+        if (!dev.autoClassified) throw new DpifError(Errno.EEXIST);
+        // Its holders keep it; new opens get a properly typed object.
+        this.devices.delete(name);
+        dev = undefined;
       }
-      dev = new Netdev(name, cls, !type, netdevClass);
-      if (cls === 'system' || cls === 'internal') await this.construct(dev);
-      await netdevClass?.construct?.(dev);
-      dev.changed();
-      this.devices.set(name, dev);
-    }
-    dev.refs++;
-    return dev;
+      if (!dev) {
+        const cls = type || 'system';
+        const netdevClass = this.classes.get(cls);
+        if (!LINUX_TYPES.has(cls) && !VPORT_TYPES.has(cls) && !netdevClass) {
+          this.log('WARN', 'netdev', `could not create netdev ${name} of unknown type ${cls}`);
+          throw new DpifError(Errno.EAFNOSUPPORT);
+        }
+        dev = new Netdev(name, cls, !type, netdevClass);
+        if (cls === 'system' || cls === 'internal') await this.construct(dev);
+        await netdevClass?.construct?.(dev);
+        dev.changed();
+        this.devices.set(name, dev);
+      }
+      dev.refs++;
+      return dev;
+    }, (d) => d.type);
   }
 
   /** netdev_close(): the last reference destroys the object (its caches, its class state). */
@@ -359,19 +364,23 @@ export class NetdevRegistry {
    * (not for a device in another namespace), its answer taken into the
    * object's caches.
    */
-  async updateViaNetlink(dev: Netdev): Promise<RtnlLinkMessage> {
-    if (await this.remote(dev)) throw new DpifError(Errno.EOPNOTSUPP);
-    const link = await this.getLink(dev.name, true);
-    dev.updateFromLink(link);
-    return link;
+  updateViaNetlink(dev: Netdev): Promise<RtnlLinkMessage> {
+    return span('netdev', 'netdev_linux_update_via_netlink', dev.name, async () => {
+      if (await this.remote(dev)) throw new DpifError(Errno.EOPNOTSUPP);
+      const link = await this.getLink(dev.name, true);
+      dev.updateFromLink(link);
+      return link;
+    });
   }
 
   /** netdev_get_ifindex(): netdev-linux asks the kernel unless cached; tunnels answer without netlink. */
-  async getIfindex(dev: Netdev): Promise<number | undefined> {
-    if (!dev.isLinux) return undefined;
-    if (await this.remote(dev)) throw new DpifError(Errno.EOPNOTSUPP);
-    if (dev.ifindex === undefined) dev.ifindex = (await this.getLink(dev.name)).ifinfomsg.index;
-    return dev.ifindex;
+  getIfindex(dev: Netdev): Promise<number | undefined> {
+    return span('netdev', 'netdev_get_ifindex', dev.name, async () => {
+      if (!dev.isLinux) return undefined;
+      if (await this.remote(dev)) throw new DpifError(Errno.EOPNOTSUPP);
+      if (dev.ifindex === undefined) dev.ifindex = (await this.getLink(dev.name)).ifinfomsg.index;
+      return dev.ifindex;
+    }, (i) => (i === undefined ? undefined : `ifindex ${i}`));
   }
 
   /** netdev_turn_flags_on(IFF_UP): SIOCSIFFLAGS in OVS, RTM_SETLINK here. */

@@ -15,8 +15,10 @@ import {
   decode,
   encode,
   errnoName,
+  formatMessage,
   strerror,
 } from '@ovs/genl-codec';
+import { type TraceNode, currentLayer, traceAdd, tracing } from '@ovs/trace';
 
 /** A datapath-interface error: the Linux errno (name and number) and the kernel's extack message. */
 export class DpifError extends NetlinkErrnoError {
@@ -68,13 +70,14 @@ export class NlSock {
   async *dump(msg: Message): AsyncGenerator<Message, void, undefined> {
     msg.header.seq = this.nextSeq();
     msg.header.pid = this.sock.portId;
-    await this.sock.send(encode(msg));
+    const node = await this.sendTraced(msg);
     let finished = false;
     try {
       while (!finished) {
         const datagram = await this.sock.recv();
         const r = decode(datagram, { protocol: this.sock.protocol, families: this.families });
         if (!r.ok) throw new DpifError(71 /* EPROTO */, `undecodable reply: ${r.error.message}`);
+        if (node) this.traceReplies(node, r.messages, msg.header.seq);
         const batch: Message[] = [];
         for (const m of r.messages) {
           if (m.header.seq !== msg.header.seq) {
@@ -109,12 +112,13 @@ export class NlSock {
     msg.header.pid = this.sock.portId;
     const flags = msg.header.flags;
     const dump = (flags & NLM_F.DUMP) === NLM_F.DUMP;
-    await this.sock.send(encode(msg));
+    const node = await this.sendTraced(msg);
     const replies: Message[] = [];
     for (;;) {
       const datagram = await this.sock.recv();
       const r = decode(datagram, { protocol: this.sock.protocol, families: this.families });
       if (!r.ok) throw new DpifError(71 /* EPROTO */, `undecodable reply: ${r.error.message}`);
+      if (node) this.traceReplies(node, r.messages, msg.header.seq);
       let complete = false;
       for (const m of r.messages) {
         if (m.header.seq !== msg.header.seq) {
@@ -136,4 +140,76 @@ export class NlSock {
       if (complete) return replies;
     }
   }
+
+  /**
+   * send(); when the operation is being traced, also the request as a trace
+   * node (decoded), with what the kernel reports it ran for it (a kernel
+   * that can tell is asked to, for as long as traced requests go on).
+   */
+  private async sendTraced(msg: Message): Promise<TraceNode | undefined> {
+    const bytes = encode(msg);
+    const traced = tracing();
+    if (traced !== this.kernelTraceOn && this.sock.setKernelTrace) {
+      await this.sock.setKernelTrace(traced);
+      this.kernelTraceOn = traced;
+    }
+    if (!traced) {
+      await this.sock.send(bytes);
+      return undefined;
+    }
+    const r = decode(bytes, { protocol: this.sock.protocol, families: this.families });
+    const node = traceAdd({ kind: 'request', layer: currentLayer() ?? 'dpif', ...(r.ok ? messageText(r.messages[0]!, this.families) : { name: 'undecodable request' }) })!;
+    try {
+      await this.sock.send(bytes);
+    } finally {
+      this.traceKernel(node);
+    }
+    if (!this.sock.takeKernelTrace) node.children.push({ kind: 'note', layer: 'kernel', name: 'kernel functions not reported (a real kernel: use ftrace)', children: [] });
+    return node;
+  }
+
+  /** The kernel's report of what it ran, nested by depth under the request. */
+  private traceKernel(node: TraceNode): void {
+    const events = this.sock.takeKernelTrace?.() ?? [];
+    const stack: TraceNode[] = [node];
+    for (const e of events) {
+      const n: TraceNode = { kind: 'call', layer: e.layer, name: e.fn, children: [] };
+      if (e.note !== undefined) n.args = e.note;
+      if (e.ret !== undefined) {
+        n.result = e.ret;
+        n.failed = e.ret.startsWith('-');
+      }
+      stack.length = Math.min(stack.length, e.depth + 1);
+      stack[stack.length - 1]!.children.push(n);
+      stack.push(n);
+    }
+  }
+
+  /** Replies to the traced request (notifications for others are not part of it). */
+  private traceReplies(node: TraceNode, messages: Message[], seq: number): void {
+    this.traceKernel(node);
+    for (const m of messages) {
+      if (m.header.seq !== seq) continue;
+      const failed = (m.kind === 'error' || m.kind === 'done') && (m.error ?? 0) !== 0;
+      node.children.push({ kind: 'reply', layer: 'kernel', ...messageText(m, this.families), ...(failed ? { failed } : {}), children: [] });
+    }
+  }
+
+  private kernelTraceOn = false;
+}
+
+/**
+ * A message as a trace shows it: its type ("ovs_vport OVS_VPORT_CMD_NEW"),
+ * the header fields that say something as args, the decoded attributes as
+ * lines.
+ */
+function messageText(m: Message, families: FamilyTable): { name: string; args?: string; lines?: string[] } {
+  const [head = '', ...rest] = formatMessage(m, families).split('\n');
+  const words = head.split(' ');
+  const firstField = words.findIndex((w) => w.includes('='));
+  const name = words.slice(0, firstField < 0 ? words.length : firstField).join(' ');
+  // Lengths and zero fields say little here; port ids differ from run to run.
+  const args = firstField < 0 ? '' : words.slice(firstField).filter((w) => !/^(len|pid)=|=0$/.test(w)).join(' ');
+  const lines = rest.map((l) => l.replace(/^ {2}/, '').replace(/ pid=\d+/, ''));
+  return { name, ...(args ? { args } : {}), ...(lines.length ? { lines } : {}) };
 }

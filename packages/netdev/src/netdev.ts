@@ -6,6 +6,7 @@
  */
 import type { Netdev, NetdevRegistry, NetdevSpec } from '@ovs/dpif-netlink';
 import { strerror } from '@ovs/genl-codec';
+import { span } from '@ovs/trace';
 import { NetdevConfigError } from './errors.js';
 import { tunnelState } from './netdev-vport.js';
 
@@ -15,20 +16,22 @@ import { tunnelState } from './netdev-vport.js';
  * NetdevConfigError thrown. A class without set_config takes no options
  * (a warning if some are given, not an error).
  */
-export async function netdevSetConfig(registry: NetdevRegistry, netdev: Netdev, options: Record<string, string>): Promise<void> {
-  const cls = netdev.netdevClass;
-  if (!cls?.setConfig) {
-    if (Object.keys(options).length) registry.log('WARN', 'netdev', `${netdev.name}: arguments provided to device that is not configurable`);
-    return;
-  }
-  try {
-    await cls.setConfig(netdev, options);
-  } catch (err) {
-    if (!(err instanceof NetdevConfigError)) throw err;
-    const line = `${netdev.name}: could not set configuration (${strerror(err.errno)})`;
-    registry.log('WARN', 'netdev', line);
-    throw err.message ? err : new NetdevConfigError(err.errno, line);
-  }
+export function netdevSetConfig(registry: NetdevRegistry, netdev: Netdev, options: Record<string, string>): Promise<void> {
+  return span('netdev', 'netdev_set_config', `${netdev.name}${Object.keys(options).length ? ` ${Object.entries(options).map(([k, v]) => `${k}=${v}`).join(',')}` : ''}`, async () => {
+    const cls = netdev.netdevClass;
+    if (!cls?.setConfig) {
+      if (Object.keys(options).length) registry.log('WARN', 'netdev', `${netdev.name}: arguments provided to device that is not configurable`);
+      return;
+    }
+    try {
+      await cls.setConfig(netdev, options);
+    } catch (err) {
+      if (!(err instanceof NetdevConfigError)) throw err;
+      const line = `${netdev.name}: could not set configuration (${strerror(err.errno)})`;
+      registry.log('WARN', 'netdev', line);
+      throw err.message ? err : new NetdevConfigError(err.errno, line);
+    }
+  });
 }
 
 /** netdev_get_config(): the class's view of its configuration, keys sorted; {} for classes without one. */

@@ -13,6 +13,7 @@
 import { DpifError, type DpifPort, type Netdev, dpifPortAdd } from '@ovs/dpif-netlink';
 import { Errno } from '@ovs/genl-codec';
 import { netdevGetTunnelConfig, netdevToSpec, netdevVportGetDpifPort, netdevVportIsPatch } from '@ovs/netdev';
+import { span, spanSync } from '@ovs/trace';
 import { type BackerClient, DpifBacker, type OfprotoEnv } from './backer.js';
 import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, type Ofport, OfprotoError } from './ofport.js';
 
@@ -74,20 +75,24 @@ export class Ofproto implements BackerClient {
    * makes the ofport. Returns the OpenFlow port number; throws an error
    * carrying the errno (EEXIST for a tunnel like an existing one, ...).
    */
-  async portAdd(netdev: Netdev, ofpRequest?: number): Promise<number> {
-    await this.dpifPortAdd(netdev);
-    this.ofpRequests.set(netdev.name, ofpRequest ?? OFPP_NONE);
-    await this.updatePort(netdev.name);
-    const port = await this.portQueryByName(netdev.name);
-    return port.ofpPort;
+  portAdd(netdev: Netdev, ofpRequest?: number): Promise<number> {
+    return span('ofproto', 'ofproto_port_add', `${this.name} ${netdev.name}${ofpRequest !== undefined ? ` ofport_request ${ofpRequest}` : ''}`, async () => {
+      await this.dpifPortAdd(netdev);
+      this.ofpRequests.set(netdev.name, ofpRequest ?? OFPP_NONE);
+      await this.updatePort(netdev.name);
+      const port = await this.portQueryByName(netdev.name);
+      return port.ofpPort;
+    }, (n) => `ofport ${n}`);
   }
 
   /** ofproto_port_del(): the class removes the datapath side, update_port() the ofport. */
-  async portDel(ofpPort: number): Promise<void> {
-    const ofport = this.ports.get(ofpPort);
-    if (ofport) this.ofpRequests.delete(ofport.name);
-    await this.dpifPortDel(ofpPort);
-    if (ofport) await this.updatePort(ofport.name);
+  portDel(ofpPort: number): Promise<void> {
+    return span('ofproto', 'ofproto_port_del', `${this.name} ofport ${ofpPort}`, async () => {
+      const ofport = this.ports.get(ofpPort);
+      if (ofport) this.ofpRequests.delete(ofport.name);
+      await this.dpifPortDel(ofpPort);
+      if (ofport) await this.updatePort(ofport.name);
+    });
   }
 
   /** ofproto_port_query_by_name(). */
@@ -108,29 +113,31 @@ export class Ofproto implements BackerClient {
    * update_port(): make the ofport match what the datapath and netdev layers
    * say about `name` now — install it, refresh it, or remove it.
    */
-  async updatePort(name: string): Promise<void> {
-    let query: OfprotoPort | undefined;
-    try {
-      query = await this.portQueryByName(name);
-    } catch (err) {
-      if (!(err instanceof DpifError) && !(err instanceof OfprotoError)) throw err;
-    }
-    const opened = query ? await this.ofportOpen(query) : undefined;
-    if (opened === undefined) {
+  updatePort(name: string): Promise<void> {
+    return span('ofproto', 'update_port', name, async () => {
+      let query: OfprotoPort | undefined;
+      try {
+        query = await this.portQueryByName(name);
+      } catch (err) {
+        if (!(err instanceof DpifError) && !(err instanceof OfprotoError)) throw err;
+      }
+      const opened = query ? await this.ofportOpen(query) : undefined;
+      if (opened === undefined) {
+        await this.ofportRemoveWithName(name);
+        return;
+      }
+      const port = this.ports.get(opened.ofpPort);
+      if (port && port.name === name) {
+        // Same place: take the freshly opened netdev.
+        const old = port.netdev;
+        port.netdev = opened.netdev;
+        this.env.provider.netdevs.close(old);
+        return;
+      }
+      if (port) await this.ofportRemove(port);
       await this.ofportRemoveWithName(name);
-      return;
-    }
-    const port = this.ports.get(opened.ofpPort);
-    if (port && port.name === name) {
-      // Same place: take the freshly opened netdev.
-      const old = port.netdev;
-      port.netdev = opened.netdev;
-      this.env.provider.netdevs.close(old);
-      return;
-    }
-    if (port) await this.ofportRemove(port);
-    await this.ofportRemoveWithName(name);
-    await this.ofportInstall(opened.netdev, opened.ofpPort);
+      await this.ofportInstall(opened.netdev, opened.ofpPort);
+    });
   }
 
   /**
@@ -169,39 +176,41 @@ export class Ofproto implements BackerClient {
    * The number counts as used from now on, even if the port then fails.
    */
   allocOfpPort(name: string): number {
-    const requested = this.ofpRequests.get(name) || OFPP_NONE;
-    let portNo = requested;
-    if (portNo >= this.maxPorts || this.usage.get(portNo) === Infinity) {
-      const end = this.allocPortNo;
-      let lru = Infinity;
-      let lruPort = 0;
-      for (;;) {
-        if (++this.allocPortNo >= Math.min(this.maxPorts, 32768)) this.allocPortNo = 1;
-        const lastUsed = this.usage.get(this.allocPortNo);
-        if (lastUsed === undefined) {
-          portNo = this.allocPortNo;
-          break;
-        }
-        if (lastUsed < this.now - REUSE_AFTER_MS) {
-          this.usage.delete(this.allocPortNo);
-          portNo = this.allocPortNo;
-          break;
-        }
-        if (lastUsed < lru) {
-          lru = lastUsed;
-          lruPort = this.allocPortNo;
-        }
-        if (this.allocPortNo === end) {
-          if (lruPort) {
-            portNo = lruPort;
+    return spanSync('ofproto', 'alloc_ofp_port', name, () => {
+      const requested = this.ofpRequests.get(name) || OFPP_NONE;
+      let portNo = requested;
+      if (portNo >= this.maxPorts || this.usage.get(portNo) === Infinity) {
+        const end = this.allocPortNo;
+        let lru = Infinity;
+        let lruPort = 0;
+        for (;;) {
+          if (++this.allocPortNo >= Math.min(this.maxPorts, 32768)) this.allocPortNo = 1;
+          const lastUsed = this.usage.get(this.allocPortNo);
+          if (lastUsed === undefined) {
+            portNo = this.allocPortNo;
             break;
           }
-          return OFPP_NONE;
+          if (lastUsed < this.now - REUSE_AFTER_MS) {
+            this.usage.delete(this.allocPortNo);
+            portNo = this.allocPortNo;
+            break;
+          }
+          if (lastUsed < lru) {
+            lru = lastUsed;
+            lruPort = this.allocPortNo;
+          }
+          if (this.allocPortNo === end) {
+            if (lruPort) {
+              portNo = lruPort;
+              break;
+            }
+            return OFPP_NONE;
+          }
         }
       }
-    }
-    this.usage.set(portNo, Infinity);
-    return portNo;
+      this.usage.set(portNo, Infinity);
+      return portNo;
+    }, (n) => `ofport ${n}`);
   }
 
   /** dealloc_ofp_port(): the number is free from now (LOCAL is not tracked). */
@@ -210,19 +219,21 @@ export class Ofproto implements BackerClient {
   }
 
   /** ofport_install(): the ofport, then the class's port_construct; on failure it is taken down again. */
-  private async ofportInstall(netdev: Netdev, ofpPort: number): Promise<void> {
-    const ofport: Ofport = { ofpPort, name: netdev.name, netdev, odpPort: undefined, tunnel: undefined, changeSeq: 0 };
-    this.ports.set(ofpPort, ofport);
-    this.portByName.set(ofport.name, ofport);
-    try {
-      await this.portConstruct(ofport);
-    } catch (err) {
-      const errno = (err as { errno?: number }).errno;
-      if (errno === undefined) throw err;
-      this.log('WARN', 'ofproto', `${this.name}: could not add port ${ofport.name} (${(err as OfprotoError).text})`);
-      this.ofportDestroyInner(ofport);
-      throw err;
-    }
+  private ofportInstall(netdev: Netdev, ofpPort: number): Promise<void> {
+    return span('ofproto', 'ofport_install', `${netdev.name} ofport ${ofpPort}`, async () => {
+      const ofport: Ofport = { ofpPort, name: netdev.name, netdev, odpPort: undefined, tunnel: undefined, changeSeq: 0 };
+      this.ports.set(ofpPort, ofport);
+      this.portByName.set(ofport.name, ofport);
+      try {
+        await this.portConstruct(ofport);
+      } catch (err) {
+        const errno = (err as { errno?: number }).errno;
+        if (errno === undefined) throw err;
+        this.log('WARN', 'ofproto', `${this.name}: could not add port ${ofport.name} (${(err as OfprotoError).text})`);
+        this.ofportDestroyInner(ofport);
+        throw err;
+      }
+    });
   }
 
   private async ofportRemoveWithName(name: string): Promise<void> {
@@ -231,9 +242,11 @@ export class Ofproto implements BackerClient {
   }
 
   /** ofport_remove() / ofport_destroy(port, del=true). */
-  private async ofportRemove(port: Ofport): Promise<void> {
-    await this.portDestruct(port, true);
-    this.ofportDestroyInner(port);
+  private ofportRemove(port: Ofport): Promise<void> {
+    return span('ofproto', 'ofport_remove', `${port.name} ofport ${port.ofpPort}`, async () => {
+      await this.portDestruct(port, true);
+      this.ofportDestroyInner(port);
+    });
   }
 
   /** ofport_destroy__(). */
@@ -251,30 +264,34 @@ export class Ofproto implements BackerClient {
    * datapath port; otherwise the datapath port (a tunnel's: its backer) is
    * added unless it exists; tunnels are ghosts on it.
    */
-  private async dpifPortAdd(netdev: Netdev): Promise<void> {
-    if (netdevVportIsPatch(netdev)) {
-      this.ghostPorts.add(netdev.name);
-      return;
-    }
-    const dpPortName = netdevVportGetDpifPort(netdev);
-    const tunnel = netdevGetTunnelConfig(netdev);
-    if (!(await this.backer.portExists(dpPortName))) {
-      const odp = await dpifPortAdd(this.env.provider, this.backer.dpif, netdev, netdevToSpec(netdev));
-      if (tunnel) this.backer.tnlBackers.set(dpPortName, odp);
-    }
-    if (tunnel) this.ghostPorts.add(netdev.name);
-    else this.dpPorts.add(netdev.name);
+  private dpifPortAdd(netdev: Netdev): Promise<void> {
+    return span('ofproto', 'port_add', `${netdev.name} (ofproto-dpif)`, async () => {
+      if (netdevVportIsPatch(netdev)) {
+        this.ghostPorts.add(netdev.name);
+        return;
+      }
+      const dpPortName = netdevVportGetDpifPort(netdev);
+      const tunnel = netdevGetTunnelConfig(netdev);
+      if (!(await this.backer.portExists(dpPortName))) {
+        const odp = await dpifPortAdd(this.env.provider, this.backer.dpif, netdev, netdevToSpec(netdev));
+        if (tunnel) this.backer.tnlBackers.set(dpPortName, odp);
+      }
+      if (tunnel) this.ghostPorts.add(netdev.name);
+      else this.dpPorts.add(netdev.name);
+    });
   }
 
   /** port_del() of ofproto-dpif: a port with a datapath port of its own loses it; ghosts just stop being ghosts. */
-  private async dpifPortDel(ofpPort: number): Promise<void> {
-    const ofport = this.ports.get(ofpPort);
-    if (!ofport) return;
-    this.ghostPorts.delete(ofport.name);
-    this.backer.needRevalidate = true;
-    if (!ofport.tunnel && !netdevVportIsPatch(ofport.netdev) && ofport.odpPort !== undefined) {
-      await this.backer.dpif.portDel(ofport.odpPort);
-    }
+  private dpifPortDel(ofpPort: number): Promise<void> {
+    return span('ofproto', 'port_del', `ofport ${ofpPort} (ofproto-dpif)`, async () => {
+      const ofport = this.ports.get(ofpPort);
+      if (!ofport) return;
+      this.ghostPorts.delete(ofport.name);
+      this.backer.needRevalidate = true;
+      if (!ofport.tunnel && !netdevVportIsPatch(ofport.netdev) && ofport.odpPort !== undefined) {
+        await this.backer.dpif.portDel(ofport.odpPort);
+      }
+    });
   }
 
   /**
@@ -282,37 +299,41 @@ export class Ofproto implements BackerClient {
    * tunnel map (EEXIST if another has the same match), others the datapath
    * port -> ofport map.
    */
-  private async portConstruct(ofport: Ofport): Promise<void> {
-    this.backer.needRevalidate = true;
-    if (netdevVportIsPatch(ofport.netdev)) return;
-    const dpPortName = netdevVportGetDpifPort(ofport.netdev);
-    const dp = await this.backer.dpif.portQueryByName(dpPortName);
-    ofport.odpPort = dp.portNo;
-    const tunnel = netdevGetTunnelConfig(ofport.netdev);
-    if (tunnel) {
-      const err = this.backer.tunnels.add(ofport.name, tunnel, dp.portNo);
-      if (err) throw new OfprotoError(err);
-      ofport.tunnel = tunnel;
-      return;
-    }
-    if (this.backer.odpToOfport.has(dp.portNo)) {
-      this.log('ERR', 'ofproto_dpif', `port ${dp.name} already has an OpenFlow port number`);
-      throw new OfprotoError(Errno.EBUSY);
-    }
-    this.backer.odpToOfport.set(dp.portNo, ofport);
+  private portConstruct(ofport: Ofport): Promise<void> {
+    return span('ofproto', 'port_construct', ofport.name, async () => {
+      this.backer.needRevalidate = true;
+      if (netdevVportIsPatch(ofport.netdev)) return;
+      const dpPortName = netdevVportGetDpifPort(ofport.netdev);
+      const dp = await this.backer.dpif.portQueryByName(dpPortName);
+      ofport.odpPort = dp.portNo;
+      const tunnel = netdevGetTunnelConfig(ofport.netdev);
+      if (tunnel) {
+        const err = this.backer.tunnels.add(ofport.name, tunnel, dp.portNo);
+        if (err) throw new OfprotoError(err);
+        ofport.tunnel = tunnel;
+        return;
+      }
+      if (this.backer.odpToOfport.has(dp.portNo)) {
+        this.log('ERR', 'ofproto_dpif', `port ${dp.name} already has an OpenFlow port number`);
+        throw new OfprotoError(Errno.EBUSY);
+      }
+      this.backer.odpToOfport.set(dp.portNo, ofport);
+    });
   }
 
   /** port_destruct(): out of the maps; with `del`, a datapath port of its own that still exists is deleted. */
-  private async portDestruct(ofport: Ofport, del: boolean): Promise<void> {
-    this.backer.needRevalidate = true;
-    const dpPortName = netdevVportGetDpifPort(ofport.netdev);
-    if (del && !ofport.tunnel && ofport.odpPort !== undefined && (await this.backer.portExists(dpPortName))) {
-      await this.backer.dpif.portDel(ofport.odpPort).catch(() => {});
-    }
-    if (ofport.odpPort !== undefined && !ofport.tunnel && this.backer.odpToOfport.get(ofport.odpPort) === ofport) this.backer.odpToOfport.delete(ofport.odpPort);
-    if (ofport.tunnel) this.backer.tunnels.del(ofport.name);
-    this.dpPorts.delete(ofport.name);
-    this.ghostPorts.delete(ofport.name);
+  private portDestruct(ofport: Ofport, del: boolean): Promise<void> {
+    return span('ofproto', 'port_destruct', ofport.name, async () => {
+      this.backer.needRevalidate = true;
+      const dpPortName = netdevVportGetDpifPort(ofport.netdev);
+      if (del && !ofport.tunnel && ofport.odpPort !== undefined && (await this.backer.portExists(dpPortName))) {
+        await this.backer.dpif.portDel(ofport.odpPort).catch(() => {});
+      }
+      if (ofport.odpPort !== undefined && !ofport.tunnel && this.backer.odpToOfport.get(ofport.odpPort) === ofport) this.backer.odpToOfport.delete(ofport.odpPort);
+      if (ofport.tunnel) this.backer.tunnels.del(ofport.name);
+      this.dpPorts.delete(ofport.name);
+      this.ghostPorts.delete(ofport.name);
+    });
   }
 
   // ---------------------------------------------------------------- BackerClient
@@ -339,18 +360,20 @@ export class Ofproto implements BackerClient {
    * after an overflow: reinit_ports()). Returns the names of the ports that
    * went away on the way (their devices vanished), for the bridge layer.
    */
-  async run(): Promise<string[]> {
-    await this.backer.run();
-    const names = this.pollResync ? new Set([...this.portByName.keys(), ...this.dpPorts, ...this.ghostPorts]) : new Set(this.pollSet);
-    this.pollResync = false;
-    this.pollSet.clear();
-    const gone: string[] = [];
-    for (const name of names) {
-      const had = this.portByName.has(name);
-      await this.updatePort(name).catch(() => {});
-      if (had && !this.portByName.has(name)) gone.push(name);
-    }
-    return gone;
+  run(): Promise<string[]> {
+    return span('ofproto', 'ofproto_run', this.name, async () => {
+      await this.backer.run();
+      const names = this.pollResync ? new Set([...this.portByName.keys(), ...this.dpPorts, ...this.ghostPorts]) : new Set(this.pollSet);
+      this.pollResync = false;
+      this.pollSet.clear();
+      const gone: string[] = [];
+      for (const name of names) {
+        const had = this.portByName.has(name);
+        await this.updatePort(name).catch(() => {});
+        if (had && !this.portByName.has(name)) gone.push(name);
+      }
+      return gone;
+    });
   }
 
   /** ofproto_destroy(): every ofport goes (with its datapath port when `del`), then the backer reference. */

@@ -30,7 +30,12 @@ export interface GlobalOptions {
   help: boolean;
   version: boolean;
   style: Style;
+  /** --trace[=tree|json|html FILE]: show the call path ovs-vswitchd took for this change. */
+  trace?: TraceOutput;
 }
+
+/** Where --trace puts the trace: the terminal as a tree or JSON, or a sequence-diagram page in a file. */
+export type TraceOutput = { format: 'tree' | 'json' } | { format: 'html'; file: string };
 
 export interface ParsedCommand {
   /** argv[0] is the command name. */
@@ -76,6 +81,7 @@ const GLOBAL: OptSpec[] = [
   { name: 'pretty', hasArg: 'no' },
   { name: 'bare', hasArg: 'no' },
   { name: 'max-column-width', hasArg: 'required' },
+  { name: 'trace', hasArg: 'optional' },
 ];
 
 function commandOptionSpecs(commands: Iterable<CommandSyntax>): OptSpec[] {
@@ -187,6 +193,14 @@ export function parseArgs(
         break;
       case 'version':
         global.version = true;
+        break;
+      case 'trace':
+        if (value === null || value === 'tree' || value === 'json') global.trace = { format: value === 'json' ? 'json' : 'tree' };
+        else if (value === 'html') {
+          // --trace=html FILE: the page goes to FILE.
+          if (i >= argv.length || argv[i]!.startsWith('-')) throw new UsageError("option '--trace=html' requires a FILE argument");
+          global.trace = { format: 'html', file: argv[i++]! };
+        } else throw new UsageError(`unknown trace format "${value}" (tree, json or html FILE)`);
         break;
       case 'timeout':
         if (!/^\d+$/.test(value!) || Number(value) === 0 || Number(value) > 4294967295) {

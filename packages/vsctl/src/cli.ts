@@ -9,13 +9,14 @@
  * run() returns what the process would print and its exit status, so tests
  * run it in-process; runCli() is the executable.
  */
-import { Idl } from '@ovs/ovsdb';
+import { Idl, type Json } from '@ovs/ovsdb';
 import { type CommandSyntax, type GlobalOptions, UsageError, parseArgs } from './args.js';
 import { bridgeCommands } from './commands-bridge.js';
 import { dbCommands } from './commands-db.js';
 import { type Command, type CommandDef, Ctx, ExitRequest, FatalError, Prerequisites } from './context/context.js';
 import { type CommitResult, type Row, Txn } from './context/txn.js';
 import { TablePrinter } from './format.js';
+import { armTrace, collectTrace, emitTrace } from './trace.js';
 
 export const VERSION = '3.1.0';
 export const DB_SCHEMA_VERSION = '8.3.1';
@@ -74,6 +75,13 @@ class Output {
   }
 }
 
+/** The command line without its --trace option (and the FILE of --trace=html), as the trace's title. */
+function withoutTrace(argv: string[]): string[] {
+  const i = argv.findIndex((a) => a === '--trace' || a.startsWith('--trace='));
+  if (i < 0) return argv;
+  return [...argv.slice(0, i), ...argv.slice(i + (argv[i] === '--trace=html' ? 2 : 1))];
+}
+
 function escapeArgs(args: string[]): string {
   return args.map((a) => (/[ \t\r\n\v\\'"]/.test(a) ? `"${a.replace(/[\\"]/g, (c) => `\\${c}`)}"` : a)).join(' ');
 }
@@ -96,6 +104,9 @@ Options:
   -f, --format=FORMAT         "list" (default), "table", "csv", "html" or "json"
   -d, --data=FORMAT           "string", "bare" or "json"
   --no-headings, --pretty, --bare
+  --trace[=tree|json|html FILE]
+                              show the call path ovs-vswitchd takes for the
+                              change, down to the kernel's functions
   -h, --help, -V, --version
 `;
 }
@@ -120,6 +131,8 @@ async function connect(db: string, pre: Prerequisites, retry: boolean): Promise<
 interface Attempt {
   result: CommitResult;
   ctx: Ctx;
+  /** The operations committed (for --trace). */
+  operations: Json[];
 }
 
 /** do_vsctl(): one try at running every command and committing. Null: run again after the next database change. */
@@ -147,6 +160,7 @@ async function attempt(idl: Idl, commands: Command[], g: GlobalOptions, args: st
       );
     }
   }
+  const operations = txn.operations() ?? [];
   const result: CommitResult = g.dryRun ? { status: 'unchanged' } : await txn.commit();
   if (result.status === 'try-again') return null;
   if (result.status === 'error') throw new FatalError(`transaction error: ${result.error}`);
@@ -156,7 +170,7 @@ async function attempt(idl: Idl, commands: Command[], g: GlobalOptions, args: st
     ctx.startCommand(c, false);
     c.syntax.post(ctx, uuids);
   }
-  return { result, ctx };
+  return { result, ctx, operations };
 }
 
 /** post_db_reload_do_checks(): interfaces we created that ovs-vswitchd failed to set up. */
@@ -230,7 +244,9 @@ async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, 
   }
   for (const w of pre.warnings) out.warn(w.module, w.message);
 
+  if (g.trace && (g.noWait || g.dryRun)) throw new FatalError('--trace follows the change into ovs-vswitchd: it cannot be used with --no-wait or --dry-run');
   const db = g.db ?? defaultDb(env);
+  if (g.trace) await armTrace(env);
   const idl = await connect(db, pre, g.retry);
   onIdl(idl);
   try {
@@ -245,10 +261,11 @@ async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, 
       }
     }
     printOutputs(commands, g, out);
-    const { result, ctx } = done;
+    const { result, ctx, operations } = done;
     if (!g.noWait && result.status === 'success' && result.nextCfg !== undefined) {
       await waitForCfg(idl, result.nextCfg);
       reportIfaceErrors(idl, ctx.newIfaces, result.uuids, out, env);
+      if (g.trace) out.stdout += emitTrace(await collectTrace(env, escapeArgs(withoutTrace(argv)), operations, result.nextCfg), g.trace);
     }
     return 0;
   } finally {

@@ -8,9 +8,11 @@
  * against the real ovs-vsctl.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Idl } from '@ovs/ovsdb';
+import { Idl, UnixctlServer } from '@ovs/ovsdb';
+import { type Trace, parseTrace } from '@ovs/trace';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureRealOvs, run as spawnRun } from '@ovs/ovsdb/testing';
 import { run } from './cli.js';
@@ -93,6 +95,80 @@ describe('waiting for ovs-vswitchd', () => {
     expect(normaliseStderr(r.stderr)).toBe('<time>|00002|fatal_signal|WARN|terminating with signal 14 (Alarm clock)\n');
     expect((await dumpDb(server.remote)).some((l) => l.startsWith('Bridge:br0 '))).toBe(true);
     expect((await vsctl('list-br')).stdout).toBe('br0\n');
+  });
+});
+
+describe('--trace', () => {
+  // What ovs-vswitchd's control socket would answer: trace/arm noted, trace/last a recorded bridge run.
+  const recorded: Trace = {
+    title: 'ovs-vswitchd: bridge_run (next_cfg 1)',
+    roots: [{ kind: 'call', layer: 'bridge', name: 'bridge_run', children: [{ kind: 'call', layer: 'bridge', name: 'bridge_reconfigure', children: [] }] }],
+  };
+  let rundir: string;
+  let unixctl: UnixctlServer;
+  let calls: string[];
+  beforeEach(async () => {
+    rundir = mkdtempSync(join(tmpdir(), 'vsctl-trace-'));
+    calls = [];
+    unixctl = new UnixctlServer();
+    unixctl.register('trace/arm', '', 0, 1, () => {
+      calls.push('arm');
+      return '';
+    });
+    unixctl.register('trace/last', '', 0, 1, (args) => {
+      calls.push(`last ${args.join(' ')}`);
+      return `${JSON.stringify(recorded)}\n`;
+    });
+    writeFileSync(join(rundir, 'ovs-vswitchd.pid'), '4242\n');
+    await unixctl.listen(join(rundir, 'ovs-vswitchd.4242.ctl'));
+  });
+  afterEach(async () => {
+    await unixctl.close();
+    rmSync(rundir, { recursive: true, force: true });
+  });
+  const traced = (...args: string[]) => run([`--db=${server.remote}`, ...args], { env: { ...ENV, OVS_RUNDIR: rundir } });
+
+  it('arms ovs-vswitchd before committing, and shows its recording under this invocation and its transaction', async () => {
+    const vswitchd = await fakeVswitchd(server.remote);
+    try {
+      const r = await traced('--trace=json', 'add-br', 'br0');
+      expect(r.status).toBe(0);
+      expect(calls).toEqual(['arm', 'last --json']);
+      const trace = parseTrace(JSON.parse(r.stdout));
+      expect(trace.title).toBe(`ovs-vsctl --db=${server.remote} add-br br0`);
+      const root = trace.roots[0]!;
+      expect(root).toMatchObject({ layer: 'ovs-vsctl', name: 'do_vsctl', result: 'cur_cfg 1' });
+      expect(root.children.map((c) => `${c.layer} ${c.name}`)).toEqual(['ovsdb transact', 'ovsdb ovs-vswitchd sees next_cfg 1', 'bridge bridge_run']);
+      // The transaction as sent: add-br inserts the bridge's Interface, Port and Bridge, and bumps next_cfg.
+      expect(root.children[0]!.args).toContain('insert Interface, insert Port, insert Bridge');
+      expect(root.children[0]!.args).toContain('mutate Open_vSwitch');
+
+      const tree = await traced('--trace', 'add-port', 'br0', 'p1');
+      expect(tree.stdout.split('\n').slice(0, 2)).toEqual([`ovs-vsctl --db=${server.remote} add-port br0 p1`, 'ovs-vsctl  do_vsctl → cur_cfg 2']);
+      const html = join(rundir, 'trace.html');
+      const page = await traced('--trace=html', html, 'del-port', 'br0', 'p1');
+      expect(page).toEqual({ status: 0, stdout: '', stderr: '' });
+      expect(readFileSync(html, 'utf8')).toContain('bridge_reconfigure');
+      expect(readFileSync(html, 'utf8')).toContain(`<title>ovs-vsctl --db=${server.remote} del-port br0 p1</title>`);
+    } finally {
+      vswitchd.close();
+    }
+  });
+
+  it('needs a change to wait for and a running ovs-vswitchd; a bad format is a usage error', async () => {
+    expect(await traced('--trace', '--no-wait', 'add-br', 'br0')).toEqual({
+      status: 1,
+      stdout: '',
+      stderr: 'ovs-vsctl: --trace follows the change into ovs-vswitchd: it cannot be used with --no-wait or --dry-run\n',
+    });
+    rmSync(join(rundir, 'ovs-vswitchd.pid'));
+    const r = await traced('--trace', 'add-br', 'br0');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`ovs-vsctl: --trace: ovs-vswitchd is not running (cannot read pidfile "${join(rundir, 'ovs-vswitchd.pid')}" (No such file or directory))\n`);
+    expect((await traced('--trace=svg', 'add-br', 'br0')).stderr).toBe('ovs-vsctl: unknown trace format "svg" (tree, json or html FILE)\n');
+    expect((await traced('--trace=html')).stderr).toBe("ovs-vsctl: option '--trace=html' requires a FILE argument\n");
+    // Nothing was committed by the refused invocations.
+    expect((await vsctl('--no-wait', 'list-br')).stdout).toBe('');
   });
 });
 

@@ -4,24 +4,7 @@
  * daemon name whose pid is read from $OVS_RUNDIR/NAME.pid (default
  * ovs-vswitchd); the socket is then $OVS_RUNDIR/NAME.PID.ctl.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { rundir } from './paths.js';
-import { UnixctlError, unixctlTransact } from './unixctl.js';
-
-/** The control socket of a target, as ovs-appctl finds it. */
-export function targetSocket(target: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (target.includes('/')) return target;
-  const dir = rundir(env);
-  const pidfile = join(dir, `${target}.pid`);
-  let pid: string;
-  try {
-    pid = readFileSync(pidfile, 'utf8').trim();
-  } catch {
-    throw new Error(`cannot read pidfile "${pidfile}" (No such file or directory)`);
-  }
-  return join(dir, `${target}.${pid}.ctl`);
-}
+import { UnixctlError, unixctlTargetSocket, unixctlTransact } from '@ovs/ovsdb';
 
 export async function main(argv: string[], io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let target = 'ovs-vswitchd';
@@ -45,7 +28,7 @@ export async function main(argv: string[], io = { out: (s: string) => process.st
   }
   let path: string;
   try {
-    path = targetSocket(target, env);
+    path = unixctlTargetSocket(target, env);
   } catch (err) {
     io.err(`ovs-appctl: ${(err as Error).message}\n`);
     return 1;

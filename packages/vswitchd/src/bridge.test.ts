@@ -11,7 +11,8 @@ import { IFF } from '@ovs/genl-codec';
 import { Kernel } from '@ovs/kernel-datapath';
 import { Database, Idl, type IdlRow, OvsdbServer, ServedDatabase, type VswitchTables, vswitchDatabaseSchema } from '@ovs/ovsdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { unixctlTransact } from './unixctl.js';
+import { unixctlTransact } from '@ovs/ovsdb';
+import { type TraceNode, parseTrace } from '@ovs/trace';
 import { Vlog } from './vlog.js';
 import { Vswitchd } from './vswitchd.js';
 
@@ -258,5 +259,78 @@ describe('bridge_reconfigure', () => {
     expect(bridgeLog().slice(-2)).toEqual(['bridge|INFO|bridge br0: deleted interface br0 on port 65534', 'bridge|INFO|bridge br0: deleted interface patch-a on port 1']);
     expect(rig.kernel.ovs!.datapaths()).toEqual([]);
     expect(await unixctlTransact(`${rig.dir}/vswitchd.ctl`, 'dpif/show', [])).toBe('');
+  });
+});
+
+describe('tracing (ovs-appctl trace/arm, trace/last)', () => {
+  const ctl = () => join(rig.dir, 'vswitchd.ctl');
+  /** The names on the way from the root to the first node named `name`, or undefined. */
+  function pathTo(nodes: TraceNode[], name: string): string[] | undefined {
+    for (const n of nodes) {
+      if (n.name === name) return [n.name];
+      const below = pathTo(n.children, name);
+      if (below) return [n.name, ...below];
+    }
+    return undefined;
+  }
+
+  function findNode(nodes: TraceNode[], pred: (n: TraceNode) => boolean): TraceNode | undefined {
+    for (const n of nodes) {
+      if (pred(n)) return n;
+      const below = findNode(n.children, pred);
+      if (below) return below;
+    }
+    return undefined;
+  }
+
+  it("records the seed's call path of an add-port, from bridge_reconfigure down to the vport's create in the kernel", async () => {
+    await configure(rig, addBr('br0'));
+    rig.kernel.initNet.addDevice({ name: 'vethA', kind: 'dummy' });
+    await unixctlTransact(ctl(), 'trace/arm', []);
+    await configure(rig, addPort('br0', 'vethA'));
+    const trace = parseTrace(JSON.parse(await unixctlTransact(ctl(), 'trace/last', ['--json'])));
+    const path = pathTo(trace.roots, 'netdev_create')!;
+    // Seed 004: bridge_reconfigure->bridge_add_ports->bridge_add_ports__->iface_create->iface_do_create->ofproto_port_add->
+    // port_add(ofproto_class)->dpif_port_add->dpif_netlink_port_add(dpif_class)->dpif_netlink_port_add__->(kernel)
+    // ->ovs_vport_cmd_new->new_vport->ovs_vport_add, then vport_ops->create (netdev_create for a system device).
+    const seed = ['bridge_reconfigure', 'bridge_add_ports', 'bridge_add_ports__', 'iface_create', 'iface_do_create', 'ofproto_port_add', 'port_add', 'dpif_port_add', 'dpif_netlink_port_add', 'dpif_netlink_port_add__', 'ovs_vport OVS_VPORT_CMD_NEW', 'ovs_vport_cmd_new', 'new_vport', 'ovs_vport_add', 'netdev_create'];
+    expect(path.filter((n) => seed.includes(n))).toEqual(seed);
+    // The message is decoded, the reply follows the kernel's work, and the layers are as the seed draws them.
+    const request = findNode(trace.roots, (n) => n.kind === 'request' && n.name === 'ovs_vport OVS_VPORT_CMD_NEW')!;
+    expect(request.layer).toBe('dpif');
+    expect(request.lines).toEqual(expect.arrayContaining(['OVS_VPORT_ATTR_NAME: "vethA"', 'OVS_VPORT_ATTR_TYPE: OVS_VPORT_TYPE_NETDEV(1)']));
+    expect(request.children.map((c) => `${c.kind} ${c.layer} ${c.name}`)).toEqual(['call kernel ovs_vport_cmd_new', 'reply kernel ovs_vport OVS_VPORT_CMD_NEW']);
+    const tree = await unixctlTransact(ctl(), 'trace/last', []);
+    expect(tree).toMatch(/^ofproto +.*ofproto_port_add br0 vethA → ofport 1$/m);
+    expect(tree).toMatch(/^kernel +.*◀ ovs_vport OVS_VPORT_CMD_NEW seq=\d+ dp_ifindex=\d+$/m);
+    expect(tree).toMatch(/^vport +.*netdev_rx_handler_register vethA$/m);
+  });
+
+  it('records only while armed: the armed change, not the next one; nothing before', async () => {
+    await expect(unixctlTransact(ctl(), 'trace/last', [])).rejects.toThrow(/no operation has been traced yet/);
+    await configure(rig, addBr('br0'));
+    await unixctlTransact(ctl(), 'trace/arm', []);
+    await configure(rig, addPort('br0', 'int0', { type: 'internal' }));
+    await configure(rig, addPort('br0', 'int1', { type: 'internal' }));
+    const tree = await unixctlTransact(ctl(), 'trace/last', []);
+    expect(tree).toContain('iface_create br0 int0');
+    expect(tree).toContain('internal_dev_create int0');
+    expect(tree).not.toContain('int1');
+    await expect(unixctlTransact(ctl(), 'trace/last', ['--bogus'])).rejects.toThrow(/unknown option "--bogus"/);
+  });
+
+  it('a failure is in the trace where it happened: the kernel errno, and each caller returning the error', async () => {
+    await configure(rig, addBr('br0'));
+    await unixctlTransact(ctl(), 'trace/arm', []);
+    await configure(rig, addPort('br0', 'nosuch0', { type: 'internal' }));
+    rig.kernel.initNet.addDevice({ name: 'taken0', kind: 'dummy' });
+    await unixctlTransact(ctl(), 'trace/arm', []);
+    // An internal port named like an existing device: register_netdevice() says EEXIST.
+    await configure(rig, addPort('br0', 'taken0', { type: 'internal' }));
+    const tree = await unixctlTransact(ctl(), 'trace/last', []);
+    expect(tree).toMatch(/^vport +.*register_netdevice taken0 → error: -EEXIST$/m);
+    expect(tree).toMatch(/^kernel +.*ovs_vport_cmd_new → error: -EEXIST$/m);
+    expect(tree).toMatch(/^ofproto +.*ofproto_port_add br0 taken0 → error: EEXIST \(17\)/m);
+    expect(interfaces(rig.idl).taken0).toEqual([-1, 'could not add network device taken0 to ofproto (File exists)']);
   });
 });

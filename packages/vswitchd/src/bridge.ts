@@ -20,6 +20,7 @@ import { NetdevConfigError, netdevGetCarrier, netdevGetEtheraddr, netdevGetMtu, 
 import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
 import type { Idl, IdlRow, Uuid, VswitchTables } from '@ovs/ovsdb';
 import { type NetlinkSocket, NetlinkProtocol, RTNLGRP_LINK, strerror } from '@ovs/genl-codec';
+import { span } from '@ovs/trace';
 import { shashOrder } from './ovs-hash.js';
 import type { Vlog } from './vlog.js';
 
@@ -79,6 +80,11 @@ export class BridgeLayer {
   readonly bridges = new Map<string, Bridge>();
   private seqno = -1;
   private nextCfg = -1;
+
+  /** The configuration the last run brought the switch to (what it writes as cur_cfg). */
+  get curCfg(): number {
+    return this.nextCfg;
+  }
   /** Open_vSwitch.bridges when last reconfigured. */
   private bridgesKey = '';
   /** Rows that changed since the last reconfiguration (from the IDL). */
@@ -176,39 +182,43 @@ export class BridgeLayer {
   }
 
   /** bridge_reconfigure(). */
-  private async reconfigure(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
-    const full = this.full;
-    this.full = false;
-    // At start-up the datapath may hold ports from an earlier run: those the database still configures are kept.
-    if (full) this.env.initPorts = new Set([...this.idl.rows('Interface')].map((r) => r.get('name')));
-    await this.addDelBridges(ovs);
-    const deferred: Array<() => Promise<void>> = [];
-    const wanted = new Map<Bridge, { all: Row<'Port'>[]; examine: Map<string, Row<'Port'>> }>();
-    for (const br of this.bridges.values()) {
-      const brRow = this.idl.get('Bridge', br.cfg)!;
-      const { examine, removed } = this.portsToExamine(br, brRow, full || br.fresh);
-      br.fresh = false;
-      if (examine.size === 0 && removed.length === 0) continue;
-      const all = [...br.portUuids].map((u) => this.idl.get('Port', u)).filter((r) => r !== undefined);
-      wanted.set(br, { all, examine });
-      await this.delPorts(br, examine, removed, deferred);
-    }
-    for (const br of this.bridges.values()) {
-      if (br.ofproto) continue;
-      try {
-        br.ofproto = await Ofproto.create(this.env, br.name, br.type);
-      } catch (err) {
-        this.log('ERR', `failed to create bridge ${br.name}: ${errText(err)}`);
-        this.bridges.delete(br.name);
+  private reconfigure(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
+    return span('bridge', 'bridge_reconfigure', `next_cfg ${ovs?.get('next_cfg') ?? 0}`, async () => {
+      const full = this.full;
+      this.full = false;
+      // At start-up the datapath may hold ports from an earlier run: those the database still configures are kept.
+      if (full) this.env.initPorts = new Set([...this.idl.rows('Interface')].map((r) => r.get('name')));
+      await this.addDelBridges(ovs);
+      const deferred: Array<() => Promise<void>> = [];
+      const wanted = new Map<Bridge, { all: Row<'Port'>[]; examine: Map<string, Row<'Port'>> }>();
+      for (const br of this.bridges.values()) {
+        const brRow = this.idl.get('Bridge', br.cfg)!;
+        const { examine, removed } = this.portsToExamine(br, brRow, full || br.fresh);
+        br.fresh = false;
+        if (examine.size === 0 && removed.length === 0) continue;
+        const all = [...br.portUuids].map((u) => this.idl.get('Port', u)).filter((r) => r !== undefined);
+        wanted.set(br, { all, examine });
+        await this.delPorts(br, examine, removed, deferred);
       }
-    }
-    for (const [br, { all, examine }] of wanted) {
-      if (!this.bridges.has(br.name)) continue;
-      await this.addPorts(br, all, examine, true);
-      await this.addPorts(br, all, examine, false);
-    }
-    // What OVS does in ofproto_run at the end of the reconfiguration: ghost ports whose netdev was removed go now.
-    for (const d of deferred) await d();
+      for (const br of this.bridges.values()) {
+        if (br.ofproto) continue;
+        try {
+          br.ofproto = await span('ofproto', 'ofproto_create', `${br.name} (${br.type})`, () => Ofproto.create(this.env, br.name, br.type));
+        } catch (err) {
+          this.log('ERR', `failed to create bridge ${br.name}: ${errText(err)}`);
+          this.bridges.delete(br.name);
+        }
+      }
+      for (const [br, { all, examine }] of wanted) {
+        if (!this.bridges.has(br.name)) continue;
+        await span('bridge', 'bridge_add_ports', br.name, async () => {
+          await this.addPorts(br, all, examine, true);
+          await this.addPorts(br, all, examine, false);
+        });
+      }
+      // What OVS does in ofproto_run at the end of the reconfiguration: ghost ports whose netdev was removed go now.
+      for (const d of deferred) await d();
+    });
   }
 
   /**
@@ -250,28 +260,30 @@ export class BridgeLayer {
   }
 
   /** add_del_bridges(): bridges no longer configured (or whose datapath type changed) go; new ones are made, without an ofproto yet. */
-  private async addDelBridges(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
-    this.bridgesKey = (ovs?.get('bridges') ?? []).join(',');
-    const newBr = new Map<string, Row<'Bridge'>>();
-    for (const uuid of ovs?.get('bridges') ?? []) {
-      const row = this.idl.get('Bridge', uuid);
-      if (!row) continue;
-      const name = row.get('name');
-      if (name.includes('/') || name.includes('\\')) this.log('WARN', `ignoring bridge with invalid name "${name}"`);
-      else if (newBr.has(name)) this.log('WARN', `bridge ${name} specified twice`);
-      else newBr.set(name, row);
-    }
-    for (const br of [...this.bridges.values()]) {
-      const row = newBr.get(br.name);
-      if (!row || normalizeType(row.get('datapath_type')) !== br.type) await this.bridgeDestroy(br, true);
-      else br.cfg = row.uuid;
-    }
-    for (const name of shashOrder([...newBr.keys()])) {
-      if (!this.bridges.has(name)) {
-        const row = newBr.get(name)!;
-        this.bridges.set(name, new Bridge(name, normalizeType(row.get('datapath_type')), row.uuid));
+  private addDelBridges(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
+    return span('bridge', 'add_del_bridges', undefined, async () => {
+      this.bridgesKey = (ovs?.get('bridges') ?? []).join(',');
+      const newBr = new Map<string, Row<'Bridge'>>();
+      for (const uuid of ovs?.get('bridges') ?? []) {
+        const row = this.idl.get('Bridge', uuid);
+        if (!row) continue;
+        const name = row.get('name');
+        if (name.includes('/') || name.includes('\\')) this.log('WARN', `ignoring bridge with invalid name "${name}"`);
+        else if (newBr.has(name)) this.log('WARN', `bridge ${name} specified twice`);
+        else newBr.set(name, row);
       }
-    }
+      for (const br of [...this.bridges.values()]) {
+        const row = newBr.get(br.name);
+        if (!row || normalizeType(row.get('datapath_type')) !== br.type) await this.bridgeDestroy(br, true);
+        else br.cfg = row.uuid;
+      }
+      for (const name of shashOrder([...newBr.keys()])) {
+        if (!this.bridges.has(name)) {
+          const row = newBr.get(name)!;
+          this.bridges.set(name, new Bridge(name, normalizeType(row.get('datapath_type')), row.uuid));
+        }
+      }
+    });
   }
 
   /**
@@ -280,65 +292,67 @@ export class BridgeLayer {
    * new configuration the netdev refuses go (to be made again), and an
    * interface whose requested OpenFlow number changed goes to come back with it.
    */
-  private async delPorts(br: Bridge, examine: Map<string, Row<'Port'>>, removed: Port[], deferred: Array<() => Promise<void>>): Promise<void> {
-    for (const port of removed) {
-      for (const iface of [...port.ifaces.values()]) await this.ifaceDestroy(br, iface, deferred);
-    }
-    for (const row of examine.values()) {
-      const port = br.ports.get(row.get('name'));
-      if (!port) continue;
-      if (port.cfg !== row.uuid) br.portByCfg.delete(port.cfg);
-      br.portByCfg.set(row.uuid, port);
-      port.cfg = row.uuid;
-      const names = new Map<string, Row<'Interface'>>();
-      for (const u of row.get('interfaces')) {
-        const r = this.idl.get('Interface', u);
-        if (r) names.set(r.get('name'), r);
+  private delPorts(br: Bridge, examine: Map<string, Row<'Port'>>, removed: Port[], deferred: Array<() => Promise<void>>): Promise<void> {
+    return span('bridge', 'bridge_del_ports', br.name, async () => {
+      for (const port of removed) {
+        for (const iface of [...port.ifaces.values()]) await this.ifaceDestroy(br, iface, deferred);
       }
-      for (const iface of [...port.ifaces.values()]) {
-        const cfg = names.get(iface.name);
-        if (!cfg) {
-          await this.ifaceDestroy(br, iface, deferred);
-          continue;
+      for (const row of examine.values()) {
+        const port = br.ports.get(row.get('name'));
+        if (!port) continue;
+        if (port.cfg !== row.uuid) br.portByCfg.delete(port.cfg);
+        br.portByCfg.set(row.uuid, port);
+        port.cfg = row.uuid;
+        const names = new Map<string, Row<'Interface'>>();
+        for (const u of row.get('interfaces')) {
+          const r = this.idl.get('Interface', u);
+          if (r) names.set(r.get('name'), r);
         }
-        if (iface.cfg !== cfg.uuid) {
-          br.ifaceByCfg.delete(iface.cfg);
-          br.ifaceByCfg.set(cfg.uuid, iface);
-          iface.cfg = cfg.uuid;
-        }
-        const type = ifaceType(cfg, iface.name === br.name);
-        if (type !== iface.type) {
-          await this.ifaceDestroy(br, iface, deferred);
-          continue;
-        }
-        const key = configKey(cfg);
-        if (key !== iface.optionsKey) {
-          try {
-            await netdevSetConfig(this.provider.netdevs, iface.netdev, Object.fromEntries(cfg.get('options')));
-            iface.optionsKey = key;
-          } catch (err) {
-            if (!(err instanceof NetdevConfigError)) throw err;
+        for (const iface of [...port.ifaces.values()]) {
+          const cfg = names.get(iface.name);
+          if (!cfg) {
             await this.ifaceDestroy(br, iface, deferred);
             continue;
           }
-        }
-        const request = requestOf(cfg);
-        if (iface.ofpPort !== OFPP_LOCAL && request !== undefined && request !== iface.ofpPort) {
-          const victim = [...br.ifaceByName.values()].find((i) => i.ofpPort === request);
-          if (!victim) await this.ifaceDestroy(br, iface, deferred);
-          else if (victim.request !== request) {
-            await this.ifaceDestroy(br, victim, deferred);
-            await this.ifaceDestroy(br, iface, deferred);
+          if (iface.cfg !== cfg.uuid) {
+            br.ifaceByCfg.delete(iface.cfg);
+            br.ifaceByCfg.set(cfg.uuid, iface);
+            iface.cfg = cfg.uuid;
           }
+          const type = ifaceType(cfg, iface.name === br.name);
+          if (type !== iface.type) {
+            await this.ifaceDestroy(br, iface, deferred);
+            continue;
+          }
+          const key = configKey(cfg);
+          if (key !== iface.optionsKey) {
+            try {
+              await netdevSetConfig(this.provider.netdevs, iface.netdev, Object.fromEntries(cfg.get('options')));
+              iface.optionsKey = key;
+            } catch (err) {
+              if (!(err instanceof NetdevConfigError)) throw err;
+              await this.ifaceDestroy(br, iface, deferred);
+              continue;
+            }
+          }
+          const request = requestOf(cfg);
+          if (iface.ofpPort !== OFPP_LOCAL && request !== undefined && request !== iface.ofpPort) {
+            const victim = [...br.ifaceByName.values()].find((i) => i.ofpPort === request);
+            if (!victim) await this.ifaceDestroy(br, iface, deferred);
+            else if (victim.request !== request) {
+              await this.ifaceDestroy(br, victim, deferred);
+              await this.ifaceDestroy(br, iface, deferred);
+            }
+          }
+          iface.request = request;
         }
-        iface.request = request;
       }
-    }
-    // Failed interfaces no longer configured are not retried.
-    for (const [name, f] of [...br.failed]) {
-      const portRow = this.idl.get('Port', f.port);
-      if (!portRow || !br.portUuids.has(f.port) || !portRow.get('interfaces').includes(f.iface)) br.failed.delete(name);
-    }
+      // Failed interfaces no longer configured are not retried.
+      for (const [name, f] of [...br.failed]) {
+        const portRow = this.idl.get('Port', f.port);
+        if (!portRow || !br.portUuids.has(f.port) || !portRow.get('interfaces').includes(f.iface)) br.failed.delete(name);
+      }
+    });
   }
 
   /**
@@ -346,17 +360,19 @@ export class BridgeLayer {
    * except a ghost (tunnel, patch) — OVS finds those only when ofproto_run
    * notices their netdev was removed, after this reconfiguration's additions.
    */
-  private async ifaceDestroy(br: Bridge, iface: Iface, deferred: Array<() => Promise<void>>): Promise<void> {
-    this.log('INFO', `bridge ${br.name}: deleted interface ${iface.name} on port ${iface.ofpPort}`);
-    this.forget(br, iface);
-    const ofproto = br.ofproto;
-    const del = async () => {
-      if (ofproto && iface.ofpPort !== OFPP_NONE && ofproto.ports.get(iface.ofpPort)?.name === iface.name) await ofproto.portDel(iface.ofpPort).catch(() => {});
-      this.provider.netdevs.close(iface.netdev);
-    };
-    const ghost = ofproto?.ports.get(iface.ofpPort)?.odpPort === undefined || ofproto?.ports.get(iface.ofpPort)?.tunnel !== undefined;
-    if (ghost) deferred.push(del);
-    else await del();
+  private ifaceDestroy(br: Bridge, iface: Iface, deferred: Array<() => Promise<void>>): Promise<void> {
+    return span('bridge', 'iface_destroy', `${br.name} ${iface.name}`, async () => {
+      this.log('INFO', `bridge ${br.name}: deleted interface ${iface.name} on port ${iface.ofpPort}`);
+      this.forget(br, iface);
+      const ofproto = br.ofproto;
+      const del = async () => {
+        if (ofproto && iface.ofpPort !== OFPP_NONE && ofproto.ports.get(iface.ofpPort)?.name === iface.name) await ofproto.portDel(iface.ofpPort).catch(() => {});
+        this.provider.netdevs.close(iface.netdev);
+      };
+      const ghost = ofproto?.ports.get(iface.ofpPort)?.odpPort === undefined || ofproto?.ports.get(iface.ofpPort)?.tunnel !== undefined;
+      if (ghost) deferred.push(del);
+      else await del();
+    });
   }
 
   /** The bridge's records of an interface (and of its port when it was the last) go. */
@@ -384,82 +400,99 @@ export class BridgeLayer {
     // SHASH_FOR_EACH over the wanted ports: their names in hash order (only needed when several are new).
     const order = todo.length > 1 ? new Map(shashOrder(all.map((p) => p.get('name'))).map((n, i) => [n, i])) : undefined;
     if (order) todo.sort((a, b) => order.get(a.port.get('name'))! - order.get(b.port.get('name'))!);
-    for (const { port, iface } of todo) await this.ifaceCreate(br, port, iface);
+    await span('bridge', 'bridge_add_ports__', `${br.name} with_requested_port=${withRequest}`, async () => {
+      for (const { port, iface } of todo) await this.ifaceCreate(br, port, iface);
+    });
   }
 
-  /** iface_create() / iface_do_create(). */
-  private async ifaceCreate(br: Bridge, portRow: Row<'Port'>, cfg: Row<'Interface'>): Promise<void> {
+  /** iface_create(): iface_do_create(), then the interface is recorded (or its failure, to retry later). */
+  private ifaceCreate(br: Bridge, portRow: Row<'Port'>, cfg: Row<'Interface'>): Promise<void> {
     const name = cfg.get('name');
-    const type = ifaceType(cfg, name === br.name);
-    const fail = (text: string | null, logged: boolean) => {
-      if (text && !logged) this.log('WARN', text);
-      br.failed.set(name, { port: portRow.uuid, iface: cfg.uuid, key: wantKey(cfg, name === br.name) });
-      this.status.set(cfg.uuid, { ofport: -1, error: text });
-    };
-    let netdev: Netdev;
-    try {
-      netdev = await this.provider.netdevs.open(name, type);
-    } catch (err) {
-      fail(`could not open network device ${name} (${errText(err)})`, false);
-      return;
-    }
-    try {
-      await netdevSetConfig(this.provider.netdevs, netdev, Object.fromEntries(cfg.get('options')));
-    } catch (err) {
-      this.provider.netdevs.close(netdev);
-      if (!(err instanceof NetdevConfigError)) throw err;
-      fail(err.message, true);
-      return;
-    }
-    const request = requestOf(cfg);
-    let ofpPort: number;
-    try {
-      ofpPort = await br.ofproto!.portAdd(netdev, pickOfport(cfg));
-    } catch (err) {
-      this.provider.netdevs.close(netdev);
-      fail(`could not add network device ${name} to ofproto (${errText(err)})`, false);
-      return;
-    }
-    this.log('INFO', `bridge ${br.name}: added interface ${name} on port ${ofpPort}`);
-    let port = br.ports.get(portRow.get('name'));
-    if (!port) {
-      br.ports.set(portRow.get('name'), (port = { name: portRow.get('name'), cfg: portRow.uuid, ifaces: new Map() }));
-      br.portByCfg.set(portRow.uuid, port);
-    }
-    const iface: Iface = { name, type, ofpPort, netdev, cfg: cfg.uuid, port, optionsKey: configKey(cfg), request };
-    port.ifaces.set(name, iface);
-    br.ifaceByName.set(name, iface);
-    br.ifaceByCfg.set(cfg.uuid, iface);
-    br.failed.delete(name);
-    this.status.set(cfg.uuid, { ofport: ofpPort, error: null, netdev });
+    return span('bridge', 'iface_create', `${br.name} ${name}`, async () => {
+      const type = ifaceType(cfg, name === br.name);
+      const made = await this.ifaceDoCreate(br, cfg, type);
+      if ('error' in made) {
+        if (made.error && !made.logged) this.log('WARN', made.error);
+        br.failed.set(name, { port: portRow.uuid, iface: cfg.uuid, key: wantKey(cfg, name === br.name) });
+        this.status.set(cfg.uuid, { ofport: -1, error: made.error });
+        return;
+      }
+      const { netdev, ofpPort } = made;
+      this.log('INFO', `bridge ${br.name}: added interface ${name} on port ${ofpPort}`);
+      let port = br.ports.get(portRow.get('name'));
+      if (!port) {
+        br.ports.set(portRow.get('name'), (port = { name: portRow.get('name'), cfg: portRow.uuid, ifaces: new Map() }));
+        br.portByCfg.set(portRow.uuid, port);
+      }
+      const iface: Iface = { name, type, ofpPort, netdev, cfg: cfg.uuid, port, optionsKey: configKey(cfg), request: requestOf(cfg) };
+      port.ifaces.set(name, iface);
+      br.ifaceByName.set(name, iface);
+      br.ifaceByCfg.set(cfg.uuid, iface);
+      br.failed.delete(name);
+      this.status.set(cfg.uuid, { ofport: ofpPort, error: null, netdev });
+    });
+  }
+
+  /**
+   * iface_do_create(): netdev_open(), iface_set_netdev_config(),
+   * ofproto_port_add(); the netdev and OpenFlow port number, or the error
+   * text for Interface.error (and whether it was logged already).
+   */
+  private ifaceDoCreate(br: Bridge, cfg: Row<'Interface'>, type: string): Promise<{ netdev: Netdev; ofpPort: number } | { error: string | null; logged: boolean }> {
+    const name = cfg.get('name');
+    return span('bridge', 'iface_do_create', `${name} (${type})`, async () => {
+      let netdev: Netdev;
+      try {
+        netdev = await this.provider.netdevs.open(name, type);
+      } catch (err) {
+        return { error: `could not open network device ${name} (${errText(err)})`, logged: false };
+      }
+      try {
+        await netdevSetConfig(this.provider.netdevs, netdev, Object.fromEntries(cfg.get('options')));
+      } catch (err) {
+        this.provider.netdevs.close(netdev);
+        if (!(err instanceof NetdevConfigError)) throw err;
+        return { error: err.message, logged: true };
+      }
+      try {
+        return { netdev, ofpPort: await br.ofproto!.portAdd(netdev, pickOfport(cfg)) };
+      } catch (err) {
+        this.provider.netdevs.close(netdev);
+        return { error: `could not add network device ${name} to ofproto (${errText(err)})`, logged: false };
+      }
+    }, (r) => ('error' in r ? `error: ${r.error}` : `ofport ${r.ofpPort}`));
   }
 
   /** bridge_destroy(): its ports go, then its ofproto (with the datapath's ports, and the datapath with the last bridge). */
-  private async bridgeDestroy(br: Bridge, del: boolean): Promise<void> {
-    for (const iface of br.ifaceByName.values()) {
-      this.log('INFO', `bridge ${br.name}: deleted interface ${iface.name} on port ${iface.ofpPort}`);
-    }
-    this.bridges.delete(br.name);
-    await br.ofproto?.destroy(del);
-    for (const iface of br.ifaceByName.values()) this.provider.netdevs.close(iface.netdev);
-    br.ifaceByName.clear();
-    br.ports.clear();
+  private bridgeDestroy(br: Bridge, del: boolean): Promise<void> {
+    return span('bridge', 'bridge_destroy', br.name, async () => {
+      for (const iface of br.ifaceByName.values()) {
+        this.log('INFO', `bridge ${br.name}: deleted interface ${iface.name} on port ${iface.ofpPort}`);
+      }
+      this.bridges.delete(br.name);
+      await br.ofproto?.destroy(del);
+      for (const iface of br.ifaceByName.values()) this.provider.netdevs.close(iface.netdev);
+      br.ifaceByName.clear();
+      br.ports.clear();
+    });
   }
 
   /** bridge_run__(): each bridge's ofproto_run (with its datapath type's run: tunnel backers, port changes). */
-  private async bridgeRunInner(): Promise<void> {
-    for (const br of this.bridges.values()) {
-      if (!br.ofproto) continue;
-      // A port whose datapath side vanished (its device deleted) is gone from the ofproto: the bridge forgets it too.
-      for (const name of await br.ofproto.run()) {
-        const iface = br.ifaceByName.get(name);
-        if (!iface) continue;
-        this.forget(br, iface);
-        this.provider.netdevs.close(iface.netdev);
-        br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: `${iface.type}|${iface.optionsKey}|${iface.request}` });
-        this.status.set(iface.cfg, { ofport: -1, error: null });
+  private bridgeRunInner(): Promise<void> {
+    return span('bridge', 'bridge_run__', undefined, async () => {
+      for (const br of this.bridges.values()) {
+        if (!br.ofproto) continue;
+        // A port whose datapath side vanished (its device deleted) is gone from the ofproto: the bridge forgets it too.
+        for (const name of await br.ofproto.run()) {
+          const iface = br.ifaceByName.get(name);
+          if (!iface) continue;
+          this.forget(br, iface);
+          this.provider.netdevs.close(iface.netdev);
+          br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: `${iface.type}|${iface.optionsKey}|${iface.request}` });
+          this.status.set(iface.cfg, { ofport: -1, error: null });
+        }
       }
-    }
+    });
   }
 
   /**
@@ -467,39 +500,43 @@ export class BridgeLayer {
    * made (ofport, no error, the device's MAC, ifindex, MTU, states) or
    * failed (ofport -1 and the error, the rest cleared), and cur_cfg.
    */
-  private async writeStatus(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
-    const nextCfg = ovs?.get('next_cfg') ?? 0;
-    if (this.status.size === 0 && (!ovs || ovs.get('cur_cfg') === nextCfg)) return;
-    const txn = this.idl.transaction();
-    for (const [uuid, st] of this.status) {
-      const row = this.idl.get('Interface', uuid);
-      if (!row) continue;
-      const values: Partial<VswitchTables['Interface']> = { ofport: st.ofport, error: st.error };
-      if (st.netdev) Object.assign(values, await this.netdevStatus(st.netdev));
-      else Object.assign(values, { mac_in_use: null, ifindex: null, admin_state: null, link_state: null, mtu: null });
-      txn.update(row, values);
-    }
-    if (ovs && ovs.get('cur_cfg') !== nextCfg) txn.update(ovs, { cur_cfg: nextCfg });
-    this.status.clear();
-    const r = await txn.commit();
-    if (r.status === 'error') this.log('WARN', `could not write the bridges' status to the database (${r.error.message})`);
+  private writeStatus(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
+    return span('bridge', 'run_status_update', undefined, async () => {
+      const nextCfg = ovs?.get('next_cfg') ?? 0;
+      if (this.status.size === 0 && (!ovs || ovs.get('cur_cfg') === nextCfg)) return;
+      const txn = this.idl.transaction();
+      for (const [uuid, st] of this.status) {
+        const row = this.idl.get('Interface', uuid);
+        if (!row) continue;
+        const values: Partial<VswitchTables['Interface']> = { ofport: st.ofport, error: st.error };
+        if (st.netdev) Object.assign(values, await this.netdevStatus(st.netdev));
+        else Object.assign(values, { mac_in_use: null, ifindex: null, admin_state: null, link_state: null, mtu: null });
+        txn.update(row, values);
+      }
+      if (ovs && ovs.get('cur_cfg') !== nextCfg) txn.update(ovs, { cur_cfg: nextCfg });
+      this.status.clear();
+      const r = await txn.commit();
+      if (r.status === 'error') this.log('WARN', `could not write the bridges' status to the database (${r.error.message})`);
+    });
   }
 
   /** iface_refresh_netdev_status(). */
-  private async netdevStatus(netdev: Netdev): Promise<Partial<VswitchTables['Interface']>> {
-    const reg = this.provider.netdevs;
-    const mac = await netdevGetEtheraddr(reg, netdev).catch(() => undefined);
-    const mtu = await netdevGetMtu(reg, netdev).catch(() => undefined);
-    const ifindex = (await reg.getIfindex(netdev).catch(() => undefined)) ?? 0;
-    const carrier = await netdevGetCarrier(reg, netdev).catch(() => false);
-    const flags = netdev.isLinux ? await reg.getFlags(netdev).catch(() => undefined) : undefined;
-    return {
-      mac_in_use: mac ? [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':') : null,
-      mtu: mtu ?? null,
-      ifindex,
-      admin_state: flags === undefined ? (netdev.isLinux ? null : 'up') : flags & 1 ? 'up' : 'down',
-      link_state: carrier ? 'up' : 'down',
-    };
+  private netdevStatus(netdev: Netdev): Promise<Partial<VswitchTables['Interface']>> {
+    return span('bridge', 'iface_refresh_netdev_status', netdev.name, async () => {
+      const reg = this.provider.netdevs;
+      const mac = await netdevGetEtheraddr(reg, netdev).catch(() => undefined);
+      const mtu = await netdevGetMtu(reg, netdev).catch(() => undefined);
+      const ifindex = (await reg.getIfindex(netdev).catch(() => undefined)) ?? 0;
+      const carrier = await netdevGetCarrier(reg, netdev).catch(() => false);
+      const flags = netdev.isLinux ? await reg.getFlags(netdev).catch(() => undefined) : undefined;
+      return {
+        mac_in_use: mac ? [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':') : null,
+        mtu: mtu ?? null,
+        ifindex,
+        admin_state: flags === undefined ? (netdev.isLinux ? null : 'up') : flags & 1 ? 'up' : 'down',
+        link_state: carrier ? 'up' : 'down',
+      };
+    });
   }
 
   /** Shut down: bridges stay in the datapath (as OVS leaves them on exit) unless `cleanup`. */

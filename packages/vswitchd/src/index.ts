@@ -6,8 +6,6 @@
 export { Bridge, BridgeLayer } from './bridge.js';
 export type { Iface, Port } from './bridge.js';
 export { hashString, shashOrder } from './ovs-hash.js';
-export { UnixctlError, UnixctlServer, unixctlTransact } from './unixctl.js';
-export type { UnixctlHandler } from './unixctl.js';
 export { VERSION, Vswitchd } from './vswitchd.js';
 export type { VswitchdOptions } from './vswitchd.js';
 export { Vlog } from './vlog.js';

@@ -4,10 +4,9 @@
  * directory the ovs-kernel daemon and ovs-vsctl use.
  */
 import { join } from 'node:path';
+import { rundir } from '@ovs/ovsdb';
 
-export function rundir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OVS_RUNDIR || join('/tmp', `ovs-ts-${process.getuid?.() ?? 0}`);
-}
+export { rundir };
 
 /** The database socket ovs-vsctl and ovs-vswitchd use by default (OVS: $OVS_RUNDIR/db.sock). */
 export function dbSocket(env: NodeJS.ProcessEnv = process.env): string {

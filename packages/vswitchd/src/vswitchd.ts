@@ -2,15 +2,16 @@
  * ovs-vswitchd (vswitchd/ovs-vswitchd.c): the daemon that connects the
  * database (through the IDL) to the datapath (through dpif-netlink), runs
  * the bridge layer whenever either changes, and answers `ovs-appctl` on its
- * control socket (dpif/show, dpctl/show, vlog/list, version, exit).
+ * control socket (dpif/show, dpctl/show, vlog/list, version, exit, and
+ * trace/arm + trace/last: the call path of an operation through every layer).
  */
 import { writeFileSync, rmSync } from 'node:fs';
 import { DpifNetlinkProvider, type SocketFactory, runDpctl } from '@ovs/dpif-netlink';
 import { registerNetdevClasses } from '@ovs/netdev';
 import { dpifShowBacker } from '@ovs/ofproto';
-import { Idl, type VswitchTables } from '@ovs/ovsdb';
+import { Idl, UnixctlError, UnixctlServer, type VswitchTables } from '@ovs/ovsdb';
+import { type Trace, formatTraceTree, renderTraceHtml, traceRecord } from '@ovs/trace';
 import { BridgeLayer } from './bridge.js';
-import { UnixctlError, UnixctlServer } from './unixctl.js';
 import { Vlog } from './vlog.js';
 
 export const VERSION = '0.1.0';
@@ -45,6 +46,10 @@ export class Vswitchd {
   /** Resolves when the daemon has exited (ovs-appctl exit, or stop()). */
   readonly exited: Promise<void>;
   private resolveExited!: () => void;
+  /** Armed tracing: bridge runs are recorded until cur_cfg reaches this. */
+  private traceUntilCfg: number | undefined;
+  /** The last traced run that reconfigured something. */
+  private lastTrace: Trace | undefined;
 
   private constructor(
     readonly opts: VswitchdOptions,
@@ -84,7 +89,7 @@ export class Vswitchd {
       do {
         this.again = false;
         try {
-          await this.bridges.run();
+          await this.runTraced();
         } catch (err) {
           this.vlog.log('ERR', 'vswitchd', `bridge run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         }
@@ -93,6 +98,17 @@ export class Vswitchd {
       this.running = undefined;
       this.schedule();
     });
+  }
+
+  /** bridge_run(), recorded when tracing is armed; a run that reconfigured becomes trace/last. */
+  private async runTraced(): Promise<void> {
+    const until = this.traceUntilCfg;
+    if (until === undefined) return this.bridges.run();
+    const title = `ovs-vswitchd: bridge_run (next_cfg ${this.idl.first('Open_vSwitch')?.get('next_cfg') ?? 0})`;
+    const { node, error } = await traceRecord('bridge', 'bridge_run', undefined, () => this.bridges.run());
+    if (node.children.some((c) => c.name === 'bridge_reconfigure')) this.lastTrace = { title, roots: [node] };
+    if (this.bridges.curCfg >= until) this.traceUntilCfg = undefined;
+    if (error !== undefined) throw error;
   }
 
   private schedule(): void {
@@ -123,6 +139,30 @@ export class Vswitchd {
       const code = await runDpctl(['show', ...args], { out: (l) => out.push(l), err: (l) => err.push(l), socket: this.opts.socket, provider: this.provider });
       if (code !== 0) throw new UnixctlError(err.join('\n').replace(/^ovs-dpctl: /gm, ''));
       return out.length ? `${out.join('\n')}\n` : '';
+    });
+    u.register('trace/arm', '[CFG]', 0, 1, (args) => {
+      const next = this.idl.first('Open_vSwitch')?.get('next_cfg') ?? 0;
+      const cfg = args[0] === undefined ? next + 1 : Number(args[0]);
+      if (!Number.isSafeInteger(cfg)) throw new UnixctlError(`invalid configuration number "${args[0]}"`);
+      this.traceUntilCfg = Math.max(cfg, this.traceUntilCfg ?? 0);
+      return '';
+    });
+    u.register('trace/last', '[--all-lines|--json|--html]', 0, 1, async (args) => {
+      await this.settle();
+      const trace = this.lastTrace;
+      if (trace === undefined) throw new UnixctlError('no operation has been traced yet (ovs-vsctl --trace COMMAND..., or ovs-appctl trace/arm, then a change)');
+      switch (args[0]) {
+        case undefined:
+          return `${formatTraceTree(trace)}\n`;
+        case '--all-lines':
+          return `${formatTraceTree(trace, { lines: 'all' })}\n`;
+        case '--json':
+          return `${JSON.stringify(trace)}\n`;
+        case '--html':
+          return renderTraceHtml(trace);
+        default:
+          throw new UnixctlError(`unknown option "${args[0]}" (--all-lines, --json or --html)`);
+      }
     });
     u.register('vlog/list', '', 0, 0, () => `${this.vlog.list()}\n`);
     u.register('version', '', 0, 0, () => `ovs-vswitchd (Open vSwitch in TypeScript) ${VERSION}\n`);

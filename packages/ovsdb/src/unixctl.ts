@@ -1,12 +1,14 @@
 /**
- * lib/unixctl.c: the control socket of an OVS daemon, JSON-RPC over a unix
+ * lib/unixctl.c: the control socket of an OVS daemon (ovs-vswitchd's, and any
+ * other's; it lives beside the JSON-RPC it is made of), JSON-RPC over a unix
  * socket — a request {"id", "method": COMMAND, "params": [ARG...]}, a reply
  * {"id", "result": TEXT, "error": null} or {"id", "result": null, "error":
  * TEXT} — the protocol `ovs-appctl` speaks (Debian's real one too).
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
-import { JsonSplitter } from '@ovs/ovsdb';
+import { join } from 'node:path';
+import { JsonSplitter } from './jsonrpc.js';
 
 /** A command handler: the text to print, or an error (thrown UnixctlError). */
 export type UnixctlHandler = (args: string[]) => Promise<string> | string;
@@ -107,4 +109,29 @@ export async function unixctlTransact(path: string, method: string, params: stri
     });
     sock.on('close', () => reject(new Error('connection closed before the reply')));
   });
+}
+
+/**
+ * Where the daemons and tools keep sockets, pid files and logs: OVS_RUNDIR
+ * (as OVS names it), else the project's default /tmp/ovs-ts-$UID.
+ */
+export function rundir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.OVS_RUNDIR || join('/tmp', `ovs-ts-${process.getuid?.() ?? 0}`);
+}
+
+/**
+ * The control socket of a target, as ovs-appctl finds it: a path as is; a
+ * daemon name via its pid file, $OVS_RUNDIR/NAME.pid -> $OVS_RUNDIR/NAME.PID.ctl.
+ */
+export function unixctlTargetSocket(target: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (target.includes('/')) return target;
+  const dir = rundir(env);
+  const pidfile = join(dir, `${target}.pid`);
+  let pid: string;
+  try {
+    pid = readFileSync(pidfile, 'utf8').trim();
+  } catch {
+    throw new Error(`cannot read pidfile "${pidfile}" (No such file or directory)`);
+  }
+  return join(dir, `${target}.${pid}.ctl`);
 }
