@@ -22,6 +22,7 @@ import type { Json, JsonObject } from './json.js';
 import { DbFile } from './log.js';
 import { OvsdbServer, ServedDatabase } from './server.js';
 import { vswitchSchema } from './vswitch.js';
+import { rundir } from './unixctl.js';
 
 const USAGE = `usage: ovs-db create FILE [SCHEMA]
        ovs-db serve FILE... [--remote punix:PATH|ptcp:PORT[:IP]]...
@@ -46,8 +47,7 @@ SERVER is unix:PATH or tcp:HOST:PORT; default unix:$OVS_RUNDIR/db.sock,
 OVS_RUNDIR defaulting to /tmp/ovs-ts-$UID.`;
 
 export function defaultSocket(env: NodeJS.ProcessEnv = process.env): string {
-  const rundir = env.OVS_RUNDIR ?? `/tmp/ovs-ts-${process.getuid?.() ?? 0}`;
-  return join(rundir, 'db.sock');
+  return join(rundir(env), 'db.sock');
 }
 
 class UsageError extends Error {}

@@ -9,7 +9,7 @@
  * run() returns what the process would print and its exit status, so tests
  * run it in-process; runCli() is the executable.
  */
-import { Idl, type Json } from '@ovs/ovsdb';
+import { Idl, type Json, rundir } from '@ovs/ovsdb';
 import { type CommandSyntax, type GlobalOptions, UsageError, parseArgs } from './args.js';
 import { bridgeCommands } from './commands-bridge.js';
 import { dbCommands } from './commands-db.js';
@@ -35,10 +35,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The project's run directory: $OVS_RUNDIR, else /tmp/ovs-ts-$UID (see @ovs/genl-codec's kernelSocketPath). */
-export function rundir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OVS_RUNDIR || `/tmp/ovs-ts-${process.getuid?.() ?? 0}`;
-}
+/** The project's run directory ($OVS_RUNDIR, else /tmp/ovs-ts-$UID), shared with the daemons. */
+export { rundir };
 
 export function defaultDb(env: NodeJS.ProcessEnv = process.env): string {
   return `unix:${rundir(env)}/db.sock`;
