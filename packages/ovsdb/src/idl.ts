@@ -114,6 +114,14 @@ export class Idl<T extends TableTypes = AnyTables> {
   private readonly listeners = new Set<(seqno: number, changes: IdlChange[]) => void>();
   private monitorSeq = 0;
   private monitorId: Json = null;
+  /**
+   * Updates that came after the monitor's reply but before we could apply
+   * it: the reply is handled in a later tick than the bytes that follow it
+   * in the stream, and the server sends the updates of any transaction
+   * committed meanwhile right behind the reply. They go on top of the
+   * initial contents, in order (the C IDL reads them in stream order).
+   */
+  private early: JsonObject[] | null = null;
   private _seqno = 0;
 
   private constructor(
@@ -123,9 +131,9 @@ export class Idl<T extends TableTypes = AnyTables> {
   ) {
     for (const name of this.monitoredTables()) this.replica.set(name, new Map());
     client.on('notification', (method: string, params: Json[]) => {
-      if (method === 'update2' && JSON.stringify(params[0]) === JSON.stringify(this.monitorId)) {
-        this.apply(params[1] as JsonObject, false);
-      }
+      if (method !== 'update2' || JSON.stringify(params[0]) !== JSON.stringify(this.monitorId)) return;
+      if (this.early) this.early.push(params[1] as JsonObject);
+      else this.apply(params[1] as JsonObject, false);
     });
     client.on('reconnect', () => {
       this.monitor().catch(() => {
@@ -166,9 +174,17 @@ export class Idl<T extends TableTypes = AnyTables> {
       requests[name] = { columns: cols === undefined || cols === true ? ts.userColumns.map((c) => c.name) : [...cols] };
     }
     const id: Json = ['idl', ++this.monitorSeq];
-    const initial = await this.client.request('monitor_cond', [this.schema.name, id, requests]);
     this.monitorId = id;
-    this.apply(initial as JsonObject, true);
+    const early: JsonObject[] = [];
+    this.early = early;
+    try {
+      const initial = await this.client.request('monitor_cond', [this.schema.name, id, requests]);
+      if (this.monitorId !== id) return; // a newer monitor (after a reconnect) took over
+      this.apply(initial as JsonObject, true);
+      for (const u of early) this.apply(u, false);
+    } finally {
+      if (this.early === early) this.early = null;
+    }
   }
 
   private apply(updates: JsonObject, reset: boolean): void {

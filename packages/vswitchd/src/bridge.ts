@@ -134,17 +134,22 @@ export class BridgeLayer {
 
   /** bridge_run(): reconfigure if the configuration (or the set of links) changed, then let every datapath type and bridge run. */
   async run(): Promise<void> {
+    // The replica goes on changing while this run awaits the datapath (OVS's
+    // single-threaded loop never sees that): what the run applies is the
+    // configuration as of now, so cur_cfg reports this next_cfg, and rows
+    // changing from here on stay dirty for the next run.
     const ovs = this.idl.first('Open_vSwitch');
     const nextCfg = ovs?.get('next_cfg') ?? 0;
     const ifacesChanged = await this.ifNotifierChanged();
     if (this.idl.seqno !== this.seqno || ifacesChanged) {
       this.seqno = this.idl.seqno;
-      if (this.full || ifacesChanged || nextCfg !== this.nextCfg || this.configChanged()) await this.reconfigure(ovs);
-      this.nextCfg = nextCfg;
+      const reconfigure = this.full || ifacesChanged || nextCfg !== this.nextCfg || this.configChanged();
       this.dirty.clear();
+      if (reconfigure) await this.reconfigure(ovs);
+      this.nextCfg = nextCfg;
     }
     await this.bridgeRunInner();
-    await this.writeStatus(ovs);
+    await this.writeStatus(ovs, this.nextCfg);
   }
 
   /** Did any row that changed carry configuration (not just the status vswitchd itself writes)? */
@@ -500,9 +505,8 @@ export class BridgeLayer {
    * made (ofport, no error, the device's MAC, ifindex, MTU, states) or
    * failed (ofport -1 and the error, the rest cleared), and cur_cfg.
    */
-  private writeStatus(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
+  private writeStatus(ovs: Row<'Open_vSwitch'> | undefined, nextCfg: number): Promise<void> {
     return span('bridge', 'run_status_update', undefined, async () => {
-      const nextCfg = ovs?.get('next_cfg') ?? 0;
       if (this.status.size === 0 && (!ovs || ovs.get('cur_cfg') === nextCfg)) return;
       const txn = this.idl.transaction();
       for (const [uuid, st] of this.status) {
