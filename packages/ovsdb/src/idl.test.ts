@@ -1,9 +1,14 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OvsdbClient } from './client.js';
 import { DbFile } from './log.js';
 import { OvsdbServer, ServedDatabase } from './server.js';
 import { Idl } from './idl.js';
-import { type TestServer, startTestServer } from './testing/helpers.js';
+import { type TestServer, startTestServer, tempDir } from './testing/helpers.js';
+import type { Json } from './json.js';
+import { JsonSplitter } from './jsonrpc.js';
+import { vswitchSchema } from './vswitch.js';
 import type { VswitchTables } from './vswitch-types.js';
 
 const DB = 'Open_vSwitch';
@@ -120,6 +125,41 @@ describe('IDL', () => {
     } finally {
       idl.close();
       await server2.close();
+    }
+  });
+
+  it('applies updates that come right behind the monitor reply, in the same read', async () => {
+    // The server side of ovsdb-server's ordering: a transaction committed while the monitor
+    // reply is in flight is sent right after it, often in the same segment. A fake server
+    // makes that certain: reply and update2 in one write.
+    const { dir, cleanup } = tempDir();
+    const path = join(dir, 'fake.sock');
+    const schema = vswitchSchema();
+    const ovs = '00000000-0000-4000-8000-000000000001';
+    const fake = createServer((sock) => {
+      const splitter = new JsonSplitter();
+      sock.on('data', (d) => {
+        for (const t of splitter.push(d)) {
+          const m = JSON.parse(t) as { id: Json; method: string; params: Json[] };
+          if (m.method === 'get_schema') sock.write(JSON.stringify({ id: m.id, result: schema, error: null }));
+          if (m.method === 'monitor_cond') {
+            const reply = JSON.stringify({ id: m.id, result: {}, error: null });
+            const update = JSON.stringify({ id: null, method: 'update2', params: [m.params[1]!, { Open_vSwitch: { [ovs]: { insert: { next_cfg: 7 } } } }] });
+            sock.write(reply + update);
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => fake.listen(path, r));
+    try {
+      const idl = await Idl.open<VswitchTables>({ remote: `unix:${path}`, reconnect: false });
+      idls.push(idl);
+      expect(idl.first('Open_vSwitch')?.uuid).toBe(ovs);
+      expect(idl.first('Open_vSwitch')?.get('next_cfg')).toBe(7);
+    } finally {
+      for (const i of idls.splice(0)) i.close();
+      await new Promise<void>((r) => fake.close(() => r()));
+      cleanup();
     }
   });
 });
