@@ -271,12 +271,13 @@ function decodeError(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: 
   }
   const echoEnd = echoStart + echoLen;
   const msg: ErrorMessage = { kind: 'error', protocol, header, error, request: buf.slice(echoStart, echoEnd) };
-  // The kernel's nlmsg_len ends right after the echoed request unless TLVs
-  // follow, and those start at the next 4-byte boundary.
+  // The kernel's nlmsg_len covers the echoed request padded to NLMSG_ALIGN (a request whose
+  // nlmsg_len is not a multiple of 4 leaves up to 3 zero bytes); extack TLVs follow that.
   if (echoEnd === end) return msg;
-  const extStart = echoStart + align4(echoLen);
-  if (!(header.flags & NLM_F.ACK_TLVS)) throw new NetlinkDecodeError(echoEnd, `${end - echoEnd} unexpected bytes after the echoed request (no NLM_F_ACK_TLVS)`);
-  if (extStart > end || !isZero(buf, echoEnd, extStart)) throw new NetlinkDecodeError(echoEnd, 'missing or non-zero padding after the echoed request');
+  const extStart = Math.min(echoStart + align4(echoLen), end);
+  if (!isZero(buf, echoEnd, extStart)) throw new NetlinkDecodeError(echoEnd, 'non-zero padding after the echoed request');
+  if (extStart === end) return msg;
+  if (!(header.flags & NLM_F.ACK_TLVS)) throw new NetlinkDecodeError(extStart, `${end - extStart} unexpected bytes after the echoed request (no NLM_F_ACK_TLVS)`);
   msg.ext = extAckAttrs.decode(buf, dv, extStart, end);
   return msg;
 }
@@ -356,11 +357,11 @@ export function encodeInto(w: Writer, msg: Message): void {
       w.ensure(4);
       w.dv.setInt32(w.pos, msg.error, true);
       w.pos += 4;
+      // netlink_ack() puts the echo with nlmsg_put(), which reserves NLMSG_ALIGN of it, and
+      // nlmsg_end() makes nlmsg_len cover that padding (a 31-byte request: nlmsg_len 52).
       w.bytes(msg.request);
-      if (msg.ext) {
-        w.pad();
-        extAckAttrs.write(w, msg.ext);
-      }
+      w.pad();
+      if (msg.ext) extAckAttrs.write(w, msg.ext);
       break;
     case 'done':
       if (msg.error !== undefined) {

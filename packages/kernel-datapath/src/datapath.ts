@@ -90,7 +90,7 @@ export class Openvswitch {
   constructor(private readonly kernel: Kernel) {
     const legacy = kernel.profile === 'ovs-2.5';
     this.modules = new VportModules(kernel.profile);
-    this.ctx = { nCpus: kernel.nCpus, limitPidsToCpus: !legacy };
+    this.ctx = { nCpus: kernel.nCpus, limitPidsToCpus: !legacy, faults: kernel.faults };
     // Linux 6.1 asks for CAP_NET_ADMIN in the socket's user namespace; the 2.5 module, globally.
     const admin = legacy ? GENL_FLAGS.ADMIN_PERM : GENL_FLAGS.UNS_ADMIN_PERM;
     // Each op named after the kernel function its doit/dumpit is: the trace shows them.
@@ -135,9 +135,8 @@ export class Openvswitch {
     // dp_device_event(): a device unregistered under a netdev vport takes the vport with it.
     kernel.onNetns((ns) =>
       ns.listeners.push({
-        linkChanged: (dev, event) => {
-          if (event === 'del') this.deviceGone(dev);
-        },
+        linkChanged: () => {},
+        unregister: (dev) => this.deviceGone(dev),
       }),
     );
     // Registered so userspace finds them; their commands are not modelled.
@@ -221,7 +220,7 @@ export class Openvswitch {
       throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
     }
     this.kernel.ftrace.event('kernel', 'request_module', `vport-type-${parms.type}`);
-    this.modules.requestModule(parms.type);
+    if (!this.kernel.faults.shouldFail('fail_request_module', `vport-type-${parms.type}`)) this.modules.requestModule(parms.type);
     if (this.modules.lookup(parms.type) === undefined) throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
     throw new NetlinkErrnoError(Errno.EAGAIN);
   }
@@ -308,6 +307,8 @@ export class Openvswitch {
     const pidAttr = tb[ovsDatapathAttrs.defs.upcallPid.type];
     if (nameAttr === undefined || pidAttr === undefined) return -Errno.EINVAL;
     const netns = info.sock.netns;
+    // kzalloc(sizeof(*dp)): nothing to undo when it fails.
+    if (this.kernel.faults.shouldFail('failslab', 'ovs_dp_cmd_new')) return -Errno.ENOMEM;
     const dp = new Datapath(netns);
     const err = this.dpChange(dp, info);
     if (err) return err;

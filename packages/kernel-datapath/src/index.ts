@@ -13,6 +13,8 @@ export type { GenlInfo, GenlOp, DumpContext, KernelGenlFamily, HandlerResult } f
 export { Openvswitch, Datapath } from './datapath.js';
 export { Ethtool, ETHTOOL_FAMILY_ID, ETHTOOL_MCGRP_MONITOR_ID, driverFeatures, featureMask, offerFeatures } from './ethtool.js';
 export { Vport, VportModules } from './vport.js';
+export { FaultInjection, FAULT_POINTS, FAULT_ATTR_DEFAULT } from './fault-inject.js';
+export type { FaultAttr, FaultPoint, FaultPointState, FaultLogEntry } from './fault-inject.js';
 export type { VportOps, VportParms, VportModule } from './vport.js';
 export { PortMap } from './portmap.js';
 export { replayCapture, NORMALISATIONS } from './replay.js';

@@ -37,6 +37,7 @@ import { Netns } from './netns.js';
 import { Openvswitch } from './datapath.js';
 import { Ethtool } from './ethtool.js';
 import { Ftrace } from './ftrace.js';
+import { FaultInjection } from './fault-inject.js';
 import { registerRtnetlink } from './rtnetlink.js';
 
 export type KernelProfile = 'linux-6.1' | 'ovs-2.5';
@@ -118,6 +119,9 @@ export class Kernel {
   /** The function tracer: what the kernel runs for the requests of sockets that turned tracing on. */
   readonly ftrace = new Ftrace();
 
+  /** Fault injection (failslab, fail_request_module, fail_netlink_create; see fault-inject.ts). */
+  readonly faults = new FaultInjection(this.ftrace);
+
   /** The ethtool generic netlink family (device features). */
   readonly ethtool: Ethtool;
 
@@ -163,6 +167,8 @@ export class Kernel {
     rcvbuf?: number;
   }): KernelSocket {
     if (!this.handlers.has(opts.protocol)) throw new NetlinkErrnoError(Errno.EPROTONOSUPPORT);
+    // __netlink_create(): sk_alloc() can fail; nothing exists yet then.
+    this.faults.check('fail_netlink_create', 'netlink_create');
     let portId = opts.portId;
     if (portId !== undefined) {
       if (this.sockets.has(portId)) throw new NetlinkErrnoError(Errno.EADDRINUSE);

@@ -89,6 +89,13 @@ export class NetDevice {
 /** What a namespace tells the world about its devices (rtnetlink sends RTM_NEWLINK / RTM_DELLINK). */
 export interface NetnsListener {
   linkChanged(dev: NetDevice, event: 'new' | 'del' | 'change'): void;
+  /**
+   * NETDEV_UNREGISTER: the device is going (no longer registered; changes made
+   * to it now are not notified). Called after it was closed and before
+   * RTM_DELLINK is built, which therefore shows what the listeners left (a
+   * vport's detach: no master, promiscuity down).
+   */
+  unregister?(dev: NetDevice): void;
 }
 
 /**
@@ -170,6 +177,8 @@ export class Netns {
     this.byName.delete(dev.name);
     this.byIndex.delete(dev.ifindex);
     for (const l of this.listeners) l.linkChanged(dev, 'del');
+    // rtnetlink runs the notifier chain between closing the device and RTM_DELLINK; without it, here.
+    this.unregisterNotify(dev);
     // Without rtnetlink listening (it calls this first, before RTM_DELLINK), the IP layer still lets go.
     this.addrconf.unregister(dev);
     const peer = dev.peer;
@@ -179,6 +188,15 @@ export class Netns {
       peer.netns.removeDevice(peer);
     }
   }
+
+  /** call_netdevice_notifiers(NETDEV_UNREGISTER, dev): once per removal. */
+  unregisterNotify(dev: NetDevice): void {
+    if (this.notifiedUnregister.has(dev)) return;
+    this.notifiedUnregister.add(dev);
+    for (const l of this.listeners) l.unregister?.(dev);
+  }
+
+  private readonly notifiedUnregister = new WeakSet<NetDevice>();
 
   /** dev_change_name(). */
   rename(dev: NetDevice, name: string): void {

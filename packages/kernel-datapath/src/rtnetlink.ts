@@ -48,6 +48,7 @@ import {
   NL_VALIDATE,
   NetlinkErrnoError,
   NetlinkProtocol,
+  OVS_VPORT_TYPE,
   type ParsedAttr,
   RTM,
   RTNLGRP_LINK,
@@ -801,6 +802,14 @@ const RTNL_DUMPIT_NAMES: Readonly<Record<number, string>> = {
 };
 
 /** Thrown inside a handler to answer with this result (a failed step deep in a call chain). */
+/** Link kinds whose driver Debian builds as a module, and the vport type whose module depends on it. */
+const LINK_MODULES: Readonly<Record<string, { name: string; vportType: number }>> = {
+  vxlan: { name: 'vxlan', vportType: OVS_VPORT_TYPE.VXLAN },
+  geneve: { name: 'geneve', vportType: OVS_VPORT_TYPE.GENEVE },
+  gretap: { name: 'ip_gre', vportType: OVS_VPORT_TYPE.GRE },
+  gre: { name: 'ip_gre', vportType: OVS_VPORT_TYPE.GRE },
+};
+
 class Abort {
   constructor(readonly result: Result) {}
   /** The errno a trace shows for the function it unwinds through. */
@@ -1017,7 +1026,8 @@ class Rtnetlink {
       this.unregistered(dev);
       return;
     }
-    if (this.quiet > 0) return;
+    // rtmsg_ifinfo_event() stays quiet for a device that is not (or no longer) registered.
+    if (this.quiet > 0 || !this.isRegistered(dev)) return;
     if (event === 'new') {
       this.bumpBaseSeq(dev.netns);
       const st = this.state(dev);
@@ -1040,7 +1050,10 @@ class Rtnetlink {
       if (dev.peer !== undefined) this.setCarrier(dev.peer, on);
     }
     const masterChanged = dev.master !== st.lastMaster;
-    const changes = (st.lastFlags ^ this.kernelFlags(dev)) >>> 0;
+    // dev_set_promiscuity() notifies IFF_PROMISC as changed whenever the count moves, even
+    // when the flag stays (a count going 2 -> 1: the lab's RTM_NEWLINK has change 0x100).
+    const promiscuityMoved = dev.promiscuity !== st.lastPromiscuity;
+    const changes = ((st.lastFlags ^ this.kernelFlags(dev)) | (promiscuityMoved ? IFF.PROMISC : 0)) >>> 0;
     if (masterChanged) this.notify(dev, RTM.NEWLINK, 0, undefined, false, st.lastPromiscuity);
     if (changes || !masterChanged) this.notify(dev, RTM.NEWLINK, changes);
     this.ipSync(dev);
@@ -1056,8 +1069,10 @@ class Rtnetlink {
       this.notify(dev, RTM.NEWLINK, IFF.UP | IFF.RUNNING);
     }
     const st = this.state(dev);
-    // NETDEV_UNREGISTER: the device's addresses and routes go before RTM_DELLINK.
+    // NETDEV_UNREGISTER: the device's addresses and routes go before RTM_DELLINK, and so does
+    // what other subsystems do (dp_device_event detaches a vport: no master, promiscuity -1).
     dev.netns.addrconf.unregister(dev);
+    dev.netns.unregisterNotify(dev);
     if (st.initialized || !st.profile.linkOps) this.notify(dev, RTM.DELLINK, 0xffffffff, this.delCtx, true);
     // A veth's peer lost its carrier.
     this.runLinkwatch();
@@ -1900,7 +1915,8 @@ class Rtnetlink {
     // The out-of-tree openvswitch module (the ovs-2.5 profile) brings its own geneve driver,
     // registered as "ovs_geneve": OVS probes for it to choose its compat tunnel ports.
     const kind = requestedKind === 'ovs_geneve' && this.kernel.profile === 'ovs-2.5' ? 'geneve' : requestedKind;
-    const ops = kind !== '' ? linkOpsOf(kind) : undefined;
+    // rtnl_link_ops_get(): a kind whose module is not loaded has no ops yet (a device of the kind proves it is).
+    const ops = kind !== '' && (dev?.kind === kind || this.linkModuleLoaded(kind)) ? linkOpsOf(kind) : undefined;
     let data: AttrTable | undefined;
     const dataAttr = linkinfo[IFLA_INFO.DATA];
     if (ops !== undefined) {
@@ -1945,10 +1961,35 @@ class Rtnetlink {
       return -Errno.ENODEV;
     }
     if (tb[IFLA.MAP] || tb[IFLA.PROTINFO]) return -Errno.EOPNOTSUPP;
-    // request_module("rtnl-link-%s") found nothing to load.
-    if (ops === undefined) return errMsg(Errno.EOPNOTSUPP, 'Unknown device type');
+    if (ops === undefined) {
+      // request_module("rtnl-link-%s"), and the request again (replay) if it loaded the kind.
+      if (linkOpsOf(kind) !== undefined && this.requestLinkModule(kind)) return this.newLink(m);
+      return errMsg(Errno.EOPNOTSUPP, 'Unknown device type');
+    }
     return this.createLink(m, ifm, kind, ops, tb, data);
   }
+
+  /**
+   * Whether the module of a link kind is loaded. vxlan, geneve and ip_gre are
+   * modules loaded on first use, by rtnetlink or by the vport type that
+   * depends on them; the other kinds are always there.
+   */
+  private linkModuleLoaded(kind: string): boolean {
+    const mod = LINK_MODULES[kind];
+    if (mod === undefined || this.loadedModules.has(mod.name)) return true;
+    return this.kernel.ovs?.modules.lookup(mod.vportType) !== undefined;
+  }
+
+  /** request_module("rtnl-link-<kind>"): loads the kind's module unless fail_request_module fails it. */
+  private requestLinkModule(kind: string): boolean {
+    const mod = LINK_MODULES[kind];
+    if (mod === undefined || this.kernel.faults.shouldFail('fail_request_module', `rtnl-link-${kind}`)) return false;
+    this.loadedModules.add(mod.name);
+    return true;
+  }
+
+  /** The modular link kinds' modules loaded so far (by rtnetlink requests). */
+  private readonly loadedModules = new Set<string>();
 
   /** ops->validate() of each kind. */
   private validateKind(m: Msg, kind: string, tb: AttrTable, data: AttrTable | undefined): Result {
@@ -2171,6 +2212,8 @@ class Rtnetlink {
     const gre = kind === 'gre';
     const addrLen = gre ? 4 : ETH_ALEN;
     this.validateLinkmsg(undefined, tb, addrLen);
+    // alloc_netdev_mqs(): nothing exists yet when it fails.
+    if (this.kernel.faults.shouldFail('failslab', 'alloc_netdev_mqs')) throw new Abort(-Errno.ENOMEM);
     // ->setup(): ether_setup() (dummy: NOARP without MULTICAST) or ipgre_tunnel_setup().
     const flags = kind === 'dummy' ? IFF.BROADCAST | IFF.NOARP : gre ? IFF.NOARP : IFF.BROADCAST | IFF.MULTICAST;
     const type = gre ? ARPHRD_IPGRE : ARPHRD_ETHER;

@@ -6,6 +6,7 @@
  */
 import { Errno, IFF, IF_OPER, NetlinkErrnoError, OVS_VPORT_TYPE, type OvsTunnelAttrs } from '@ovs/genl-codec';
 import type { Datapath } from './datapath.js';
+import type { FaultInjection } from './fault-inject.js';
 import type { NetDevice, Netns } from './netns.js';
 
 /** struct vport_parms. */
@@ -42,6 +43,8 @@ export interface VportContext {
   nCpus: number;
   /** Linux 6.1 (Debian) rejects more upcall pids than CPUs; the 2.5 module does not. */
   limitPidsToCpus: boolean;
+  /** Where allocations may be made to fail (failslab). */
+  faults: FaultInjection;
 }
 
 /** struct vport. */
@@ -78,18 +81,22 @@ export function setUpcallPortids(vport: Vport, ids: Uint8Array, ctx: VportContex
   return 0;
 }
 
-/** ovs_vport_alloc(): the vport with its upcall pids (EINVAL if they are malformed). */
+/**
+ * ovs_vport_alloc(): the vport (ENOMEM when the allocation fails) with its
+ * upcall pids (EINVAL if they are malformed); `dev` until the type binds or
+ * creates its device.
+ */
 function vportAlloc(parms: VportParms, ops: VportOps, dev: NetDevice, ctx: VportContext): Vport {
+  ctx.faults.check('failslab', 'ovs_vport_alloc');
   const vport = new Vport(parms.dp, parms.portNo, ops, dev);
   const err = setUpcallPortids(vport, parms.upcallPids, ctx);
   if (err) throw new NetlinkErrnoError(err);
   return vport;
 }
 
-/** The upcall-pid check of ovs_vport_alloc(), for types that create their device first here. */
-function checkUpcallPids(parms: VportParms, ctx: VportContext): void {
-  const n = parms.upcallPids.length;
-  if (n === 0 || n % 4 !== 0 || (ctx.limitPidsToCpus && n / 4 > ctx.nCpus)) throw new NetlinkErrnoError(Errno.EINVAL);
+/** alloc_netdev_mqs() of a device a vport type creates: ENOMEM when the allocation fails. */
+function allocNetdev(ctx: VportContext): void {
+  ctx.faults.check('failslab', 'alloc_netdev_mqs');
 }
 
 // ---------------------------------------------------------------------------
@@ -170,7 +177,9 @@ const internalOps: VportOps = {
   createName: 'internal_dev_create',
   destroyName: 'internal_dev_destroy',
   create(parms, ctx) {
-    checkUpcallPids(parms, ctx);
+    // internal_dev_create(): the vport, then the device (freeing the vport if that fails).
+    const vport = vportAlloc(parms, internalOps, placeholder(parms), ctx);
+    allocNetdev(ctx);
     const netns = parms.dp.netns;
     // register_netdevice(): EEXIST for a taken name, EBUSY for a taken ifindex.
     const dev = netns.addDevice({ name: parms.name, kind: 'openvswitch', ifindex: parms.desiredIfindex || undefined, mtu: 1500 });
@@ -178,7 +187,8 @@ const internalOps: VportOps = {
     // its packets reach the datapath through its own transmit function.
     dev.promiscuity = 1;
     netns.changed(dev);
-    return vportAlloc(parms, internalOps, dev, ctx);
+    vport.dev = dev;
+    return vport;
   },
   destroy(vport) {
     const dev = vport.dev;
@@ -211,6 +221,8 @@ function tunnelOps(type: number, module: string, kind: string, opts: { dstPort: 
         dstPort = parms.options.dstPort;
       }
       const vport = vportAlloc(parms, ops, placeholder(parms), ctx);
+      // The driver's *_dev_create() allocates the device (rtnl_create_link) before its own checks.
+      allocNetdev(ctx);
       const netns = parms.dp.netns;
       if (opts.single && [...netns.devices].some((d) => d.kind === kind && (d.linkData as { ovsCompat?: boolean })?.ovsCompat)) {
         throw new NetlinkErrnoError(Errno.EEXIST);
@@ -223,12 +235,13 @@ function tunnelOps(type: number, module: string, kind: string, opts: { dstPort: 
       const dev = netns.addDevice({
         name: parms.name,
         kind,
-        mtu: kind === 'gretap' ? 1462 : 65000,
+        mtu: FB_DEV_MTU[kind] ?? 65000,
         linkData: { ovsCompat: true, dstPort, gbp: parms.options?.extension?.gbp === true },
       });
-      // dev_change_flags(dev, IFF_UP)
+      // dev_change_flags(dev, IFF_UP): its own RTM_NEWLINK (change IFF_UP), before the master's.
       dev.flags |= IFF.UP | IFF.RUNNING | IFF.LOWER_UP;
       dev.operstate = IF_OPER.UNKNOWN;
+      netns.changed(dev);
       vport.tunnel = dstPort !== undefined ? { dstPort, ...(parms.options?.extension ? { extension: parms.options.extension } : {}) } : undefined;
       try {
         return netdevLink(vport, parms.name);
@@ -248,6 +261,14 @@ function tunnelOps(type: number, module: string, kind: string, opts: { dstPort: 
   if (opts.dstPort) ops.getOptions = (vport) => vport.tunnel ?? {};
   return ops;
 }
+
+/**
+ * The MTU of the device each driver makes for a vport: IP_MAX_MTU, as far as
+ * the device takes it (vxlan_tnl_create's conf.mtu; geneve_dev_create_fb and
+ * gretap_fb_dev_create change it to IP_MAX_MTU, clamped to their max_mtu).
+ * Read on the kernel lab's 6.1 (vport.test.ts).
+ */
+const FB_DEV_MTU: Readonly<Record<string, number>> = { vxlan: 65535, geneve: 65465, gretap: 65497 };
 
 /** The function of each tunnel driver that makes the device for its vport (the fb_dev helpers). */
 const DEV_CREATE: Readonly<Record<string, string>> = { vxlan: 'vxlan_dev_create', geneve: 'geneve_dev_create_fb', gretap: 'gretap_fb_dev_create' };
