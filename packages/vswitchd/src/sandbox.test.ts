@@ -6,8 +6,9 @@
  * (../shared/oracle/results.md), the kernel datapath's names for its types —
  * and the sandbox's exit status is the command's.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -29,5 +30,53 @@ describe('ovs-sandbox', () => {
     const dir = r.stdout.trim();
     // The daemons' pid files are gone with them.
     expect(spawnSync('sh', ['-c', `ls ${dir}/*.pid 2>/dev/null | wc -l`], { encoding: 'utf8' }).stdout.trim()).toBe('0');
+  }, 120_000);
+});
+
+/**
+ * However the sandbox ends, it stops what it started and removes its
+ * temporary directory: a signal (passed on to its command first) or its
+ * parent going away. The daemons all name the directory on their command
+ * line, so none is left when no process does.
+ */
+describe('ovs-sandbox stopped from outside', () => {
+  const processesIn = (dir: string) => spawnSync('pgrep', ['-f', dir], { encoding: 'utf8' }).stdout.trim();
+  async function until(what: string, ok: () => boolean): Promise<void> {
+    for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(ok(), what).toBe(true);
+  }
+  /** Starts `sh -c SCRIPT` in a sandbox (through `wrapper` if given); resolves with the sandbox directory once the command runs. */
+  function start(wrapper: string[] = []): { child: ChildProcess; dir: Promise<string> } {
+    const child = spawn(wrapper[0] ?? process.execPath, [...wrapper.slice(1), ...(wrapper.length ? [] : [`${PKG}bin/ovs-sandbox.js`]), 'sh', '-c', 'echo "$OVS_RUNDIR"; exec sleep 60'], {
+      cwd: PKG,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const dir = new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+      });
+    });
+    return { child, dir };
+  }
+
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s: the command and the daemons stop, the directory goes', async (sig) => {
+    const { child, dir } = start();
+    const d = await dir;
+    expect(existsSync(`${d}/db.sock`)).toBe(true);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill(sig);
+    expect(await exited).toBe(128 + osConstants.signals[sig]);
+    expect(processesIn(d)).toBe('');
+    expect(existsSync(d)).toBe(false);
+  }, 120_000);
+
+  it('its parent killed: it stops everything all the same', async () => {
+    // A shell that starts the sandbox in the background and waits; SIGKILL for the shell.
+    const { child, dir } = start(['sh', '-c', `"${process.execPath}" "${PKG}bin/ovs-sandbox.js" "$@" & wait`, 'sh']);
+    const d = await dir;
+    child.kill('SIGKILL');
+    await until('no process left in the sandbox', () => processesIn(d) === '' && !existsSync(d));
   }, 120_000);
 });

@@ -7,13 +7,15 @@
  * COMMAND's.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Idl, type VswitchTables } from '@ovs/ovsdb';
 
 const require = createRequire(import.meta.url);
+const osSignals = osConstants.signals as Record<string, number>;
 
 /** The tools a sandbox puts on PATH: command name -> the package and its bin script. */
 const TOOLS: Array<[string, string, string]> = [
@@ -50,18 +52,68 @@ function makeBin(dir: string): string {
   return bin;
 }
 
-async function waitFor(what: string, ok: () => boolean, child?: ChildProcess, ms = 15000): Promise<void> {
+/** Thrown when a signal (or the parent's death) interrupts start-up. */
+class Interrupted extends Error {}
+
+async function waitFor(what: string, ok: () => boolean | Promise<boolean>, stop: AbortSignal, child?: ChildProcess, ms = 30000): Promise<void> {
   const until = Date.now() + ms;
-  while (!ok()) {
+  while (!(await ok())) {
+    if (stop.aborted) throw new Interrupted();
     if (child && child.exitCode !== null) throw new Error(`${what} exited (status ${child.exitCode})`);
     if (Date.now() > until) throw new Error(`${what} did not come up within ${ms / 1000} s`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
+/**
+ * Whether a daemon accepts connections on its unix socket. The socket file
+ * alone says nothing: it exists from bind(), before listen(), and a
+ * connection in between is refused.
+ */
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): void {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${(r.stderr || r.stdout || String(r.error ?? '')).trim()}`);
+}
+
+/** What ends a sandbox early: these signals, and its parent going away (as if the terminal hung up). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+
+/**
+ * Watches for a stop: each signal, and the parent's death (seen as a change
+ * of ppid: Node has no PR_SET_PDEATHSIG). `signal` aborts with the signal's
+ * name; `dispose` removes the handlers.
+ */
+function watchStop(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const handlers = STOP_SIGNALS.map((sig) => {
+    const h = () => ac.abort(sig);
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  const ppid = process.ppid;
+  const poll = setInterval(() => {
+    if (process.ppid !== ppid) ac.abort('SIGHUP');
+  }, 500);
+  poll.unref();
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      clearInterval(poll);
+      for (const [sig, h] of handlers) process.off(sig, h);
+    },
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -72,9 +124,11 @@ export async function main(argv: string[]): Promise<number> {
     dir = args.shift();
   }
   if (args[0] === '-h' || args[0] === '--help') {
-    console.log('usage: ovs-sandbox [--dir DIR] [COMMAND [ARG...]]\nStarts ovs-kernel, ovs-db and ovs-vswitchd in a private directory, runs COMMAND (default: a shell) there, then stops them.');
+    console.log('usage: ovs-sandbox [--dir DIR] [COMMAND [ARG...]]\nStarts ovs-kernel, ovs-db and ovs-vswitchd in a private directory, runs COMMAND (default: a shell) there, then stops them.\nWithout --dir the directory is a new temporary one, removed at the end (kept if start-up fails, for its logs).');
     return 0;
   }
+  const stop = watchStop();
+  const ownDir = dir === undefined;
   dir ??= mkdtempSync(join(tmpdir(), 'ovs-sandbox-'));
   mkdirSync(dir, { recursive: true });
   const bin = makeBin(dir);
@@ -84,21 +138,25 @@ export async function main(argv: string[]): Promise<number> {
   /** The pid file a child removes itself on a clean exit. */
   const pidfiles = new Map<ChildProcess, string>();
   const log = (name: string) => openSync(join(dir!, `${name}.log`), 'a');
+  let keepDir = !ownDir;
   try {
-    // The kernel: the ovs-kernel daemon, which backgrounds itself.
+    // The kernel: the ovs-kernel daemon, which backgrounds itself once it accepts connections.
     run(tool('ovs-kernel'), ['start'], env);
     // The database.
     const db = join(dir, 'conf.db');
+    const dbSock = join(dir, 'db.sock');
     run(tool('ovs-db'), ['create', db], env);
-    const dbServer = spawn(tool('ovs-db'), ['serve', db, '--remote', `punix:${join(dir, 'db.sock')}`], { env, detached: true, stdio: ['ignore', log('ovs-db'), log('ovs-db')] });
+    const dbServer = spawn(tool('ovs-db'), ['serve', db, '--remote', `punix:${dbSock}`], { env, detached: true, stdio: ['ignore', log('ovs-db'), log('ovs-db')] });
     children.push(dbServer);
-    await waitFor('ovs-db serve', () => existsSync(join(dir!, 'db.sock')), dbServer);
-    await initDatabase(join(dir, 'db.sock'));
-    // The switch.
-    const vswitchd = spawn(tool('ovs-vswitchd'), [`unix:${join(dir, 'db.sock')}`, '--log-file', join(dir, 'ovs-vswitchd.log')], { env, detached: true, stdio: ['ignore', log('ovs-vswitchd.out'), log('ovs-vswitchd.out')] });
+    await waitFor('ovs-db serve', () => accepts(dbSock), stop.signal, dbServer);
+    await initDatabase(dbSock);
+    // The switch: ready once its control socket (named by the pid in its pid file) accepts connections.
+    const vswitchd = spawn(tool('ovs-vswitchd'), [`unix:${dbSock}`, '--log-file', join(dir, 'ovs-vswitchd.log')], { env, detached: true, stdio: ['ignore', log('ovs-vswitchd.out'), log('ovs-vswitchd.out')] });
     children.push(vswitchd);
-    pidfiles.set(vswitchd, join(dir, 'ovs-vswitchd.pid'));
-    await waitFor('ovs-vswitchd', () => existsSync(join(dir!, 'ovs-vswitchd.pid')) && existsSync(join(dir!, `ovs-vswitchd.${readFileSync(join(dir!, 'ovs-vswitchd.pid'), 'utf8').trim()}.ctl`)), vswitchd);
+    const pidfile = join(dir, 'ovs-vswitchd.pid');
+    pidfiles.set(vswitchd, pidfile);
+    const ctl = () => (existsSync(pidfile) ? join(dir!, `ovs-vswitchd.${readFileSync(pidfile, 'utf8').trim()}.ctl`) : undefined);
+    await waitFor('ovs-vswitchd', async () => ctl() !== undefined && (await accepts(ctl()!)), stop.signal, vswitchd);
     // The user's command (or a shell), in the sandbox's environment.
     const [cmd, ...cmdArgs] = args.length ? args : [process.env.SHELL || '/bin/sh'];
     if (!args.length) console.log(`----------------------------------------------------------------------\nYou are running in an Open vSwitch (TypeScript) sandbox in ${dir}.\nThe tools (ovs-vsctl, ovs-appctl, ovs-dpctl, ovs-kernel ip link...) are on PATH.\nExit the shell to stop the sandbox.\n----------------------------------------------------------------------`);
@@ -108,14 +166,27 @@ export async function main(argv: string[]): Promise<number> {
         console.error(`ovs-sandbox: ${cmd}: ${err.message}`);
         resolve(127);
       });
-      user.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+      user.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (osSignals[signal] ?? 0) : 1)));
+      // A stop is passed on to the command; the sandbox goes down when it has exited (SIGKILL after 10 s).
+      stop.signal.addEventListener('abort', () => {
+        const sig = stop.signal.reason as StopSignal;
+        if (user.exitCode === null && user.signalCode === null) {
+          user.kill(sig);
+          setTimeout(() => user.kill('SIGKILL'), 10000).unref();
+        }
+        user.once('exit', () => resolve(128 + osSignals[sig]!));
+      });
     });
   } catch (err) {
+    if (err instanceof Interrupted) return 128 + osSignals[stop.signal.reason as StopSignal]!;
+    keepDir = true;
     console.error(`ovs-sandbox: ${(err as Error).message} (logs in ${dir})`);
     return 1;
   } finally {
     for (const child of [...children].reverse()) await stopChild(child, pidfiles.get(child));
     spawnSync(tool('ovs-kernel'), ['stop'], { env });
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+    stop.dispose();
   }
 }
 
