@@ -15,37 +15,11 @@
  * are unique, and the ports that were there keep theirs; cur_cfg reaches
  * next_cfg; the datapath holds exactly the interfaces the database has.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ensureRealOvs, startRealServer } from '@ovs/ovsdb/testing';
+import { ensureRealOvs } from '@ovs/ovsdb/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Switch, type Vsctl, startSwitch } from './testing/daemons.js';
 
 const real = ensureRealOvs();
-
-interface Call {
-  args: string[];
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-type Vsctl = (args: string[]) => Promise<Call>;
-
-function vsctlWith(tool: 'ours' | 'real', remote: string): Vsctl {
-  const [cmd, pre] = tool === 'ours' ? [process.execPath, [bin('vsctl', 'ovs-vsctl')]] : ['ovs-vsctl', []];
-  return (args) =>
-    new Promise((resolve) => {
-      // The alarm is the bound: a call that hangs dies of SIGALRM (status 142 in a shell), which the checks below reject.
-      execFile(cmd, [...pre, `--db=${remote}`, '--timeout=90', ...args], { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
-        const e = err as (Error & { code?: number; signal?: string }) | null;
-        resolve({ args, status: e ? (typeof e.code === 'number' ? e.code : 128) : 0, stdout, stderr });
-      });
-    });
-}
 
 const range = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 const internal = (name: string) => ['add-port', 'br0', name, '--', 'set', 'Interface', name, 'type=internal'];
@@ -62,13 +36,7 @@ function workload(): Array<{ args: string[]; expect: 'ok' | 'dup' | 'nosuch' }> 
   return calls;
 }
 
-interface Rig {
-  vsctl: Vsctl;
-  /** The datapath's port names, as ovs-dpctl show prints them. */
-  vports: () => Promise<string[]>;
-}
-
-async function stressAndCheck(rig: Rig): Promise<void> {
+async function stressAndCheck(rig: Switch): Promise<void> {
   const { vsctl } = rig;
   const setup = await vsctl(['add-br', 'br0', ...[...range(10, 'keep'), ...range(10, 'del')].flatMap((p) => ['--', ...internal(p)])]);
   expect(setup).toMatchObject({ status: 0, stderr: '' });
@@ -124,95 +92,22 @@ async function ofports(vsctl: Vsctl): Promise<Map<string, number>> {
   return new Map(text.split(/\n\n/).map((b) => b.split('\n') as [string, string]).map(([n, o]) => [n, Number(o)]));
 }
 
-const bin = (pkg: string, tool: string) => fileURLToPath(new URL(`../../${pkg}/bin/${tool}.js`, import.meta.url));
-
-/** Runs one of our tools to completion. */
-function tool(pkg: string, name: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [bin(pkg, name), ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${name} ${args.join(' ')}: ${stderr}`)) : resolve(stdout)));
-  });
-}
-
-/** Whether something accepts connections on a unix socket. */
-function accepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-async function until(what: string, ok: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${what} did not come up within 30 s`);
-}
-
-/** A daemon of ours, stopped with SIGTERM (SIGKILL if it has not exited 10 s later). */
-function daemon(pkg: string, name: string, args: string[], env: NodeJS.ProcessEnv, log: string): () => Promise<void> {
-  const child = spawn(process.execPath, [bin(pkg, name), ...args], { env, stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')] });
-  return () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-}
-
 describe('50 concurrent ovs-vsctl calls on one bridge', () => {
-  const cleanups: Array<() => Promise<unknown> | void> = [];
+  let sw: Switch | undefined;
   afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
+    await sw?.stop();
+    sw = undefined;
   });
-
-  async function rig(server: 'ours' | 'real', client: 'ours' | 'real'): Promise<Rig> {
-    const dir = mkdtempSync(join(tmpdir(), 'vswitchd-stress-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
-    // The kernel model's daemon (it backgrounds itself once it accepts connections).
-    await tool('kernel-datapath', 'ovs-kernel', ['start'], env);
-    cleanups.push(() => tool('kernel-datapath', 'ovs-kernel', ['stop'], env));
-    let socket: string;
-    if (server === 'ours') {
-      socket = join(dir, 'db.sock');
-      await tool('ovsdb', 'ovs-db', ['create', join(dir, 'conf.db')], env);
-      cleanups.push(daemon('ovsdb', 'ovs-db', ['serve', join(dir, 'conf.db'), '--remote', `punix:${socket}`], env, join(dir, 'ovs-db.log')));
-      await until('ovs-db serve', () => accepts(socket));
-    } else {
-      const s = await startRealServer(dir);
-      cleanups.push(() => s.stop());
-      socket = s.socket;
-    }
-    const vsctl = vsctlWith(client, `unix:${socket}`);
-    expect((await vsctl(['--no-wait', 'init'])).status).toBe(0);
-    cleanups.push(daemon('vswitchd', 'ovs-vswitchd', [`unix:${socket}`, '--log-file', join(dir, 'ovs-vswitchd.log')], env, join(dir, 'ovs-vswitchd.out')));
-    const pidfile = join(dir, 'ovs-vswitchd.pid');
-    await until('ovs-vswitchd', async () => existsSync(pidfile) && accepts(join(dir, `ovs-vswitchd.${readFileSync(pidfile, 'utf8').trim()}.ctl`)));
-    const vports = async () => {
-      const show = await tool('dpif-netlink', 'ovs-dpctl', ['show'], env);
-      return [...show.matchAll(/^ {2}port \d+: (\S+)/gm)].map((m) => m[1]!);
-    };
-    return { vsctl, vports };
-  }
 
   it('our ovs-vsctl, our database server', async () => {
-    await stressAndCheck(await rig('ours', 'ours'));
+    await stressAndCheck((sw = await startSwitch({ server: 'ours', client: 'ours' })));
   }, 240_000);
 
   it.runIf(real.ok)("Debian's ovs-vsctl, our database server", async () => {
-    await stressAndCheck(await rig('ours', 'real'));
+    await stressAndCheck((sw = await startSwitch({ server: 'ours', client: 'real' })));
   }, 240_000);
 
   it.runIf(real.ok)("our ovs-vsctl, Debian's ovsdb-server", async () => {
-    await stressAndCheck(await rig('real', 'ours'));
+    await stressAndCheck((sw = await startSwitch({ server: 'real', client: 'ours' })));
   }, 240_000);
 });
