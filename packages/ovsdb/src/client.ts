@@ -76,11 +76,18 @@ export class OvsdbClient extends EventEmitter {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
+  /** Closed by close(), not by losing the connection. */
+  private closedByUser = false;
   private retryTimer?: NodeJS.Timeout;
+  /**
+   * Why the last connection ended (jsonrpc_session_get_last_error()): the
+   * socket's error, or undefined for an end of stream (OVS's EOF).
+   */
+  lastError: Error | undefined;
 
   private constructor(
     readonly remote: string,
-    private readonly opts: ClientOptions,
+    private opts: ClientOptions,
   ) {
     super();
   }
@@ -98,7 +105,10 @@ export class OvsdbClient extends EventEmitter {
   private attach(sock: Socket): void {
     this.conn = new Connection(sock, { maxMessageBytes: this.opts.maxMessageBytes });
     this.conn.on('message', (m: Message) => this.onMessage(m));
-    this.conn.on('close', () => this.onClose());
+    this.conn.on('close', (why?: Error) => {
+      this.lastError = why;
+      this.onClose();
+    });
   }
 
   private onMessage(m: Message): void {
@@ -149,6 +159,20 @@ export class OvsdbClient extends EventEmitter {
     }, delay);
   }
 
+  /**
+   * jsonrpc_session_enable_reconnect(): from now on a lost connection is
+   * re-established with backoff (the default 1 s to 8 s of reconnect.c), also
+   * one lost before this call.
+   */
+  enableReconnect(opts: ReconnectOptions = { minMs: 1000, maxMs: 8000 }): void {
+    if (this.closedByUser) return;
+    this.opts = { ...this.opts, reconnect: opts };
+    if (this.closed) {
+      this.closed = false;
+      this.scheduleReconnect(1);
+    }
+  }
+
   /** Sends a request; resolves with its result, rejects with RpcError or ConnectionClosedError. */
   request(method: string, params: Json[]): Promise<Json> {
     if (this.closed || !this.conn.isOpen) return Promise.reject(new ConnectionClosedError(`${this.remote}: not connected`));
@@ -181,6 +205,7 @@ export class OvsdbClient extends EventEmitter {
   }
 
   close(): void {
+    this.closedByUser = true;
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);

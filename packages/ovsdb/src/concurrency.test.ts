@@ -2,8 +2,12 @@
  * Many clients at once on one server: IDLs opening while other clients commit
  * as fast as they can (every replica must end equal to the server's contents,
  * the case ovs-vsctl hung on when an update right behind the monitor reply was
- * dropped), against our server and Debian's real ovsdb-server.
+ * dropped), against our server and Debian's real ovsdb-server; 200
+ * connections, half of them reading late and slowly or not at all, against
+ * ovsdb-server's flow control.
  */
+import { type Server, type Socket, connect, createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OvsdbClient } from './client.js';
 import { Idl } from './idl.js';
@@ -140,5 +144,145 @@ describe('IDLs opening while others commit', () => {
       await rs?.stop();
       cleanup();
     }
+  }, 60_000);
+});
+
+/** Relays a client to the server, reading what the server sends late and in small pieces. */
+function slowProxy(path: string, target: string): Promise<Server> {
+  const proxy = createServer((client) => {
+    const upstream = connect(target);
+    client.pipe(upstream);
+    upstream.on('readable', function pace(this: Socket) {
+      upstream.removeListener('readable', pace);
+      const step = () => {
+        const piece = upstream.read(Math.min(2048, upstream.readableLength || 2048)) as Buffer | null;
+        if (piece) client.write(piece);
+        if (!upstream.destroyed) setTimeout(step, piece ? 2 : 10).unref();
+      };
+      setTimeout(step, 50).unref();
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  return new Promise((r) => proxy.listen(path, () => r(proxy)));
+}
+
+describe('200 connections, half of them slow or never reading', () => {
+  let srv: TestServer | undefined;
+  const closers: (() => void)[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0)) c();
+    await srv?.close();
+    srv = undefined;
+  });
+
+  it('the server answers everyone else, the slow ones catch up, and what waits for a non-reader stays bounded', async () => {
+    srv = await startTestServer({ memory: true });
+    const remote = srv.remote;
+    const setup = await OvsdbClient.connect(remote);
+    closers.push(() => setup.close());
+    await setup.transact(DB, { op: 'insert', table: DB, row: {} });
+    const rows: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const [r] = (await setup.transact(DB, { op: 'insert', table: 'QoS', row: { type: `r${i}` } })) as [{ uuid: [string, string] }];
+      rows.push(r.uuid[1]);
+    }
+
+    const open = (r: string) => Idl.open({ remote: r, tables: { ...TABLES }, reconnect: false });
+    const fast = await Promise.all(Array.from({ length: 100 }, () => open(remote)));
+    closers.push(() => fast.forEach((i) => i.close()));
+    const proxyPath = join(srv.dir, 'slow.sock');
+    const proxy = await slowProxy(proxyPath, srv.socket);
+    closers.push(() => proxy.close());
+    const slow = await Promise.all(Array.from({ length: 90 }, () => open(`unix:${proxyPath}`)));
+    closers.push(() => slow.forEach((i) => i.close()));
+    // Never read a byte: a monitor asked for, then nothing.
+    const deaf: Socket[] = [];
+    for (let i = 0; i < 10; i++) {
+      const s = connect(srv.socket);
+      s.on('error', () => {});
+      s.pause();
+      s.write(JSON.stringify({ id: 1, method: 'monitor_cond', params: [DB, ['deaf', i], { QoS: { columns: ['other_config'] } }] }));
+      deaf.push(s);
+    }
+    closers.push(() => deaf.forEach((s) => s.destroy()));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(srv.server.sessions.size).toBe(1 + 100 + 90 + 10);
+
+    // 4 writers, 100 commits each, each commit a 4 KiB value: 1.6 MB of updates for every
+    // monitor, far more than a socket buffer holds.
+    const big = 'x'.repeat(4096);
+    let committed = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, w) => {
+        const c = await OvsdbClient.connect(remote);
+        try {
+          for (let k = 0; k < 100; k++) {
+            const u = rows[(w * 2 + (k % 2)) % rows.length]!;
+            const r = (await c.transact(DB, { op: 'update', table: 'QoS', where: [['_uuid', '==', ['uuid', u]]], row: { other_config: ['map', [['v', `${k}${big}`]]] } })) as [{ count: number }];
+            if (r[0].count === 1) committed++;
+          }
+        } finally {
+          c.close();
+        }
+      }),
+    );
+    expect(committed).toBe(400);
+
+    // What waits for a non-reader is what one merged update holds, not 1.6 MB.
+    const deafSessions = [...srv.server.sessions].filter((s) => s.conn.backlogged);
+    expect(deafSessions.length).toBeGreaterThanOrEqual(10);
+    for (const s of deafSessions) expect(s.conn.socket.writableLength).toBeLessThan(256 * 1024);
+
+    const want = await serverSnapshot(setup);
+    for (const idl of [...fast, ...slow]) expect(await converged(idl, want, 30_000)).toEqual(want);
+    // The server still answers, and the non-readers are still connected (as ovsdb-server keeps
+    // a unix client that does not read: no inactivity probe on unix sockets).
+    expect(await setup.echo('still')).toEqual(['still']);
+    expect(srv.server.sessions.size).toBe(1 + 100 + 90 + 10);
+  }, 120_000);
+
+  it('a client that keeps sending requests but reads no reply stops being read (memory stays bounded)', async () => {
+    srv = await startTestServer({ memory: true });
+    const s = connect(srv.socket);
+    s.on('error', () => {});
+    s.pause();
+    closers.push(() => s.destroy());
+    // 3,000 get_schema: about 80 MB of replies if the server answered them all.
+    s.write('{"method":"get_schema","params":["Open_vSwitch"],"id":1}'.repeat(3000));
+    const session = () => [...srv!.server.sessions][0];
+    for (let i = 0; i < 250 && !session()?.conn.backlogged; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(session()?.conn.backlogged).toBe(true);
+    expect(session()!.conn.socket.writableLength).toBeLessThan(1024 * 1024);
+    const c = await OvsdbClient.connect(srv.remote);
+    closers.push(() => c.close());
+    expect(await c.echo('others')).toEqual(['others']);
+  }, 30_000);
+
+  it('a TCP client that never reads is dropped by the inactivity probe, with ovsdb-server\'s log line', async () => {
+    const log: string[] = [];
+    srv = await startTestServer({ memory: true, remotes: ['ptcp:0:127.0.0.1'], probeIntervalMs: 200, log: (m) => log.push(m) });
+    const tcp = srv.server.addresses.find((a) => a.startsWith('tcp:'))!;
+    const [, host, port] = /^tcp:(.+):(\d+)$/.exec(tcp)!;
+    const s = connect(Number(port), host!);
+    s.on('error', () => {});
+    s.pause();
+    await new Promise((r) => s.once('connect', r));
+    closers.push(() => s.destroy());
+    s.write(JSON.stringify({ id: 1, method: 'monitor_cond', params: [DB, 'm', { QoS: { columns: ['type'] } }] }));
+    const c = await OvsdbClient.connect(srv.remote);
+    closers.push(() => c.close());
+    // Others keep committing and being answered meanwhile.
+    for (let k = 0; k < 200 && !log.length; k++) {
+      await c.transact(DB, { op: 'insert', table: 'QoS', row: { type: 'x'.repeat(2000) } });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatch(new RegExp(`^tcp:127\\.0\\.0\\.1:${s.localPort}: no response to inactivity probe after [0-9.]+ seconds, disconnecting$`));
+    expect(srv.server.sessions.size).toBe(1);
   }, 60_000);
 });

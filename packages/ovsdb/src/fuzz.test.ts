@@ -105,6 +105,8 @@ describe('fuzz', () => {
         mutate,
         fc.string({ maxLength: 40 }),
         fc.jsonValue().map((j) => JSON.stringify(j)),
+        // Around lib/json.c's nesting limit (1,000), and far past it.
+        fc.oneof(fc.integer({ min: 995, max: 1005 }), fc.integer({ min: 1006, max: 100_000 })).map((n) => `{"method":"echo","id":1,"params":${'['.repeat(n)}${']'.repeat(n)}}`),
         fc.record({ method: fc.constantFrom('transact', 'monitor', 'monitor_cond', 'monitor_cond_since', 'lock', 'unlock', 'steal', 'get_schema', 'echo', 'x'), params: fc.array(fc.jsonValue(), { maxLength: 4 }), id: fc.oneof(fc.integer(), fc.constant(null)) }).map((r) => JSON.stringify(r)),
       );
       await fc.assert(

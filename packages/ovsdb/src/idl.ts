@@ -263,6 +263,11 @@ export class Idl<T extends TableTypes = AnyTables> {
     return new IdlTransaction<T>(this);
   }
 
+  /** ovsdb_idl_enable_reconnect(): reconnect (and resynchronise) after a lost connection from now on. */
+  enableReconnect(): void {
+    this.client.enableReconnect();
+  }
+
   close(): void {
     this.client.close();
   }

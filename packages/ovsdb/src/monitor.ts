@@ -11,8 +11,8 @@
  *    matching is an insert or a delete.
  */
 import { type Condition, evaluate, parseCondition } from './condition.js';
-import { type Datum, datumDiff, datumToJson, isDefault } from './datum.js';
-import { type ChangeSet, Database, type Row, type Table } from './db.js';
+import { type Datum, datumDiff, datumEquals, datumToJson, isDefault } from './datum.js';
+import { type ChangeSet, Database, type Row, type RowChange, type Table } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject } from './json.js';
 import { OpParser } from './parser.js';
@@ -215,4 +215,42 @@ export class Monitor {
 
 function matches(cond: Condition | undefined, row: Row): boolean {
   return !cond || evaluate(cond, (c) => Database.field(row, c));
+}
+
+/**
+ * Two change sets as one, the later on top of the earlier: what ovsdb/monitor.c
+ * keeps for a session it cannot send to yet. Each row keeps its oldest "old"
+ * and newest "new", so the held changes grow with the rows touched, not with
+ * the number of transactions; a row inserted and deleted meanwhile is gone.
+ */
+export function mergeChangeSets(earlier: ChangeSet, later: ChangeSet): ChangeSet {
+  const byRow = new Map<string, RowChange>();
+  const key = (ch: RowChange) => `${ch.table}\u0000${ch.uuid}`;
+  for (const ch of earlier.changes) byRow.set(key(ch), ch);
+  for (const ch of later.changes) {
+    const first = byRow.get(key(ch));
+    if (!first) {
+      byRow.set(key(ch), ch);
+      continue;
+    }
+    const { old } = first;
+    if (!old && !ch.new) {
+      byRow.delete(key(ch));
+      continue;
+    }
+    let changed: ReadonlySet<string> = ch.changed;
+    if (old && ch.new) {
+      const cols = new Set<string>();
+      for (const c of new Set([...first.changed, ...ch.changed])) {
+        if (!datumEquals(Database.field(old, c), Database.field(ch.new, c))) cols.add(c);
+      }
+      changed = cols;
+    } else if (!old) {
+      changed = new Set(Object.keys(ch.new!.fields));
+    } else {
+      changed = new Set(Object.keys(old.fields));
+    }
+    byRow.set(key(ch), { table: ch.table, uuid: ch.uuid, old, new: ch.new, changed });
+  }
+  return { id: later.id, changes: [...byRow.values()] };
 }

@@ -16,9 +16,10 @@ import type { ChangeSet, Database } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type ExecOutcome, execute } from './execution.js';
 import { type Json, type JsonObject, ZERO_UUID, isId, isUuid } from './json.js';
-import { Connection, type Request } from './jsonrpc.js';
+import { Connection, ProtocolError, type Request } from './jsonrpc.js';
 import type { DbFile } from './log.js';
-import { Monitor, type MonitorVersion } from './monitor.js';
+import { chmodUnixSocket } from './socket-util-unix.js';
+import { Monitor, type MonitorVersion, mergeChangeSets } from './monitor.js';
 
 /** A database being served, with its file if it has one. */
 export class ServedDatabase {
@@ -72,6 +73,8 @@ export interface ServerOptions {
   /** "punix:PATH", "ptcp:PORT[:IP]" (PORT 0 for a free port). */
   remotes?: string[];
   maxMessageBytes?: number;
+  /** Inactivity probe of TCP sessions (ovsdb-server's default 5000 ms; 0: none). Unix sessions have none, as in OVS. */
+  probeIntervalMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -94,7 +97,8 @@ export class OvsdbServer {
   readonly sessions = new Set<Session>();
   readonly locks = new Map<string, Lock>();
   private readonly listeners: { remote: string; server: NetServer; path?: string }[] = [];
-  private readonly log: (msg: string) => void;
+  readonly log: (msg: string) => void;
+  private unixSessions = 0;
 
   private constructor(readonly opts: ServerOptions) {
     for (const d of opts.databases) this.dbs.set(d.name, d);
@@ -123,7 +127,7 @@ export class OvsdbServer {
   }
 
   async listen(remote: string): Promise<void> {
-    const server = createServer((sock) => this.accept(sock));
+    const server = createServer((sock) => this.accept(sock, remote.startsWith('ptcp:')));
     let path: string | undefined;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -132,7 +136,10 @@ export class OvsdbServer {
         // A socket left by a server that died; a live one would be ours to refuse, but the
         // real ovsdb-server also unlinks and rebinds.
         if (existsSync(path)) unlinkSync(path);
-        server.listen(path, () => resolve());
+        server.listen(path, () => {
+          chmodUnixSocket(path!);
+          resolve();
+        });
       } else {
         const m = /^ptcp:(\d+)(?::(.+))?$/.exec(remote);
         if (!m) return reject(new Error(`${remote}: unsupported remote (use punix:PATH or ptcp:PORT[:IP])`));
@@ -143,9 +150,18 @@ export class OvsdbServer {
     this.listeners.push({ remote, server, ...(path ? { path } : {}) });
   }
 
-  /** Serves a connected socket (also usable with a socket made elsewhere). */
-  accept(sock: Socket): Session {
-    const s = new Session(this, new Connection(sock, { maxMessageBytes: this.opts.maxMessageBytes, maxBacklogBytes: 512 * 1024 * 1024 }));
+  /**
+   * Serves a connected socket (also usable with a socket made elsewhere).
+   * Named as OVS names its streams: "tcp:IP:PORT", "unix#N".
+   */
+  accept(sock: Socket, tcp = false): Session {
+    const name = tcp ? `tcp:${sock.remoteAddress}:${sock.remotePort}` : `unix#${this.unixSessions++}`;
+    const conn = new Connection(sock, {
+      maxMessageBytes: this.opts.maxMessageBytes,
+      flowControl: true,
+      probeIntervalMs: tcp ? (this.opts.probeIntervalMs ?? 5000) : 0,
+    });
+    const s = new Session(this, conn, name);
     this.sessions.add(s);
     return s;
   }
@@ -157,7 +173,7 @@ export class OvsdbServer {
   }
 
   notifyLock(s: Session, name: string, method: 'locked' | 'stolen'): void {
-    s.conn.notify(method, [name]);
+    s.out().notify(method, [name]);
   }
 
   async close(): Promise<void> {
@@ -179,19 +195,42 @@ export class OvsdbServer {
 const jsonKey = (j: Json) => JSON.stringify(j);
 
 export class Session {
-  private readonly monitors = new Map<string, { db: ServedDatabase; monitor: Monitor }>();
+  readonly monitors = new Map<string, { db: ServedDatabase; monitor: Monitor }>();
   private readonly triggers = new Map<string, Trigger>();
   /** Locks this session holds or waits for. */
   private readonly lockNames = new Set<string>();
+  /**
+   * Commits not yet sent to this session's monitors because it has output
+   * waiting for the peer (ovsdb-server flushes monitors only with no backlog),
+   * merged into one change set per database.
+   */
+  private readonly held = new Map<ServedDatabase, ChangeSet>();
 
   constructor(
     readonly server: OvsdbServer,
     readonly conn: Connection,
+    readonly name = 'session',
   ) {
     conn.on('message', (m) => {
       if (m.kind === 'request') this.onRequest(m);
     });
-    conn.on('close', () => this.cleanup());
+    conn.on('drain', () => this.flushHeld());
+    conn.on('close', (why?: Error) => {
+      if (why instanceof ProtocolError) this.server.log(`${name}: ${describeDrop(why)}`);
+      this.cleanup();
+    });
+  }
+
+  /** The connection, once the updates held back are sent: nothing may overtake them. */
+  out(): Connection {
+    if (this.held.size) this.flushHeld();
+    return this.conn;
+  }
+
+  private flushHeld(): void {
+    const held = [...this.held];
+    this.held.clear();
+    for (const [d, cs] of held) this.sendUpdatesNow(d, cs);
   }
 
   close(): void {
@@ -204,6 +243,7 @@ export class Session {
     for (const t of this.triggers.values()) clearTimeout(t.timer);
     this.triggers.clear();
     this.monitors.clear();
+    this.held.clear();
     for (const name of [...this.lockNames]) this.unlock(name);
   }
 
@@ -218,7 +258,7 @@ export class Session {
       // Hostile input must not take the server down: report and go on.
       if (req.id === null) return;
       const err = e instanceof OvsdbError ? e.toJson() : new OvsdbError('internal error', (e as Error).message).toJson();
-      this.conn.replyError(req.id, err);
+      this.out().replyError(req.id, err);
     }
   }
 
@@ -233,7 +273,7 @@ export class Session {
   private dispatch(req: Request): void {
     const { method, params, id } = req;
     const reply = (result: Json) => {
-      if (id !== null) this.conn.reply(id, result);
+      if (id !== null) this.out().reply(id, result);
     };
     switch (method) {
       case 'echo':
@@ -258,7 +298,7 @@ export class Session {
         const t = params.length === 1 ? this.triggers.get(jsonKey(params[0]!)) : undefined;
         if (t) {
           this.dropTrigger(t);
-          this.conn.replyError(t.id, 'canceled');
+          this.out().replyError(t.id, 'canceled');
         }
         return;
       }
@@ -269,8 +309,8 @@ export class Session {
       case 'monitor_cond_change':
         return reply(this.monitorCondChange(params));
       case 'monitor_cancel': {
-        if (params.length !== 1) return this.conn.replyError(id, 'invalid parameters');
-        if (!this.monitors.delete(jsonKey(params[0]!))) return this.conn.replyError(id, 'unknown monitor');
+        if (params.length !== 1) return this.out().replyError(id, 'invalid parameters');
+        if (!this.monitors.delete(jsonKey(params[0]!))) return this.out().replyError(id, 'unknown monitor');
         return reply({});
       }
       case 'lock':
@@ -283,7 +323,7 @@ export class Session {
         return reply({});
       }
       default:
-        if (id !== null) this.conn.replyError(id, 'unknown method');
+        if (id !== null) this.out().replyError(id, 'unknown method');
     }
   }
 
@@ -304,7 +344,7 @@ export class Session {
       return;
     }
     clearTimeout(t.timer);
-    this.conn.reply(t.id, outcome.results);
+    this.out().reply(t.id, outcome.results);
   }
 
   private dropTrigger(t: Trigger): void {
@@ -358,12 +398,22 @@ export class Session {
   }
 
   private sendUpdate(d: ServedDatabase, m: Monitor, updates: JsonObject): void {
-    if (m.version === 1) this.conn.notify('update', [m.id, updates]);
-    else if (m.version === 2) this.conn.notify('update2', [m.id, updates]);
-    else this.conn.notify('update3', [m.id, d.db.lastTxnId, updates]);
+    if (m.version === 1) this.out().notify('update', [m.id, updates]);
+    else if (m.version === 2) this.out().notify('update2', [m.id, updates]);
+    else this.out().notify('update3', [m.id, d.db.lastTxnId, updates]);
   }
 
   sendUpdates(d: ServedDatabase, cs: ChangeSet): void {
+    const held = this.held.get(d);
+    if (this.conn.backlogged) {
+      this.held.set(d, held ? mergeChangeSets(held, cs) : cs);
+      return;
+    }
+    if (held) this.held.delete(d);
+    this.sendUpdatesNow(d, held ? mergeChangeSets(held, cs) : cs);
+  }
+
+  private sendUpdatesNow(d: ServedDatabase, cs: ChangeSet): void {
     for (const { db, monitor } of this.monitors.values()) {
       if (db !== d) continue;
       const u = monitor.update(cs);
@@ -408,4 +458,11 @@ export class Session {
     }
     if (!lock.owner && !lock.waiters.length) this.server.locks.delete(name);
   }
+}
+
+/** The log line OVS writes when it drops a peer for this (lib/jsonrpc.c, lib/reconnect.c). */
+function describeDrop(e: ProtocolError): string {
+  if (e.kind === 'parse') return `error parsing stream: ${e.message}`;
+  if (e.kind === 'message') return `received bad JSON-RPC message: ${e.message}`;
+  return e.message;
 }

@@ -8,7 +8,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { JsonSplitter } from './jsonrpc.js';
+import { Connection, JsonSplitter, type Message, ProtocolError, type Request } from './jsonrpc.js';
+import { chmodUnixSocket } from './socket-util-unix.js';
 
 /** A command handler: the text to print, or an error (thrown UnixctlError). */
 export type UnixctlHandler = (args: string[]) => Promise<string> | string;
@@ -25,8 +26,10 @@ interface CommandDef {
 export class UnixctlServer {
   private readonly commands = new Map<string, CommandDef>();
   private server: Server | undefined;
+  private conns = 0;
 
-  constructor() {
+  /** `log`: where the warnings OVS logs about bad peers go (none by default). */
+  constructor(private readonly log: (msg: string) => void = () => {}) {
     this.register('list-commands', '', 0, 0, () => {
       const names = [...this.commands.keys()].sort();
       return `The available commands are:\n${names.map((n) => `  ${`${n} ${this.commands.get(n)!.usage}`.trimEnd()}`).join('\n')}\n`;
@@ -45,44 +48,46 @@ export class UnixctlServer {
       this.server!.once('error', reject);
       this.server!.listen(path, () => resolve());
     });
+    chmodUnixSocket(path);
   }
 
+  /**
+   * run_connection(): one request at a time, the next one read only after
+   * the reply has gone out; bad bytes, a message that is not JSON-RPC, or
+   * anything but a request end the connection.
+   */
   private serve(sock: Socket): void {
-    const splitter = new JsonSplitter(1 << 20);
-    sock.on('error', () => sock.destroy());
-    sock.on('data', (chunk) => {
-      let texts: string[];
-      try {
-        texts = splitter.push(chunk);
-      } catch {
-        sock.destroy();
+    const name = `unix#${this.conns++}`;
+    const conn = new Connection(sock, { maxMessageBytes: 1 << 20, flowControl: true });
+    conn.on('message', (m: Message) => {
+      if (m.kind !== 'request' || m.id === null) {
+        this.log(`${name}: received unexpected ${m.kind === 'reply' ? 'reply' : 'notification'} message`);
+        conn.abort(new Error('unexpected message'));
         return;
       }
-      for (const text of texts) void this.answer(sock, text);
+      conn.hold();
+      void this.processCommand(conn, m).finally(() => conn.release());
+    });
+    conn.on('close', (why?: Error) => {
+      if (why instanceof ProtocolError) {
+        this.log(`${name}: ${why.kind === 'parse' ? 'error parsing stream' : 'received bad JSON-RPC message'}: ${why.message}`);
+      }
     });
   }
 
-  private async answer(sock: Socket, text: string): Promise<void> {
-    let req: { id?: unknown; method?: unknown; params?: unknown };
-    try {
-      req = JSON.parse(text) as typeof req;
-    } catch {
-      sock.destroy();
-      return;
-    }
-    const reply = (result: string | null, error: string | null) => {
-      if (!sock.destroyed) sock.write(JSON.stringify({ id: req.id ?? null, result, error }));
-    };
-    const method = typeof req.method === 'string' ? req.method : '';
-    const params = Array.isArray(req.params) ? req.params.map(String) : [];
+  /** process_command(): the reply's "result" is the handler's text; an error text always ends in a newline. */
+  private async processCommand(conn: Connection, req: Request): Promise<void> {
+    const { method, params, id } = req;
+    const fail = (text: string) => conn.replyError(id, text.endsWith('\n') ? text : `${text}\n`);
     const cmd = this.commands.get(method);
-    if (!cmd) return reply(null, `"${method}" is not a valid command (use "list-commands" to see a list of valid commands)`);
-    if (params.length < cmd.min) return reply(null, `"${method}" command requires at least ${cmd.min} arguments`);
-    if (params.length > cmd.max) return reply(null, `"${method}" command takes at most ${cmd.max} arguments`);
+    if (!cmd) return fail(`"${method}" is not a valid command (use "list-commands" to see a list of valid commands)`);
+    if (params.length < cmd.min) return fail(`"${method}" command requires at least ${cmd.min} arguments`);
+    if (params.length > cmd.max) return fail(`"${method}" command takes at most ${cmd.max} arguments`);
+    if (!params.every((p): p is string => typeof p === 'string')) return fail(`"${method}" command has non-string argument`);
     try {
-      reply(await cmd.handler(params), null);
+      conn.reply(id, await cmd.handler(params));
     } catch (err) {
-      reply(null, `${err instanceof Error ? err.message : String(err)}\n`);
+      fail(err instanceof Error ? err.message : String(err));
     }
   }
 
@@ -100,11 +105,16 @@ export async function unixctlTransact(path: string, method: string, params: stri
     sock.once('error', (err) => reject(err));
     sock.on('connect', () => sock.write(JSON.stringify({ id: 0, method, params })));
     sock.on('data', (chunk) => {
-      for (const text of splitter.push(chunk)) {
-        const r = JSON.parse(text) as { result: string | null; error: string | null };
-        sock.end();
-        if (r.error !== null && r.error !== undefined) reject(new UnixctlError(String(r.error)));
-        else resolve(r.result ?? '');
+      try {
+        for (const text of splitter.push(chunk)) {
+          const r = JSON.parse(text) as { result?: unknown; error?: unknown };
+          sock.end();
+          if (r.error !== null && r.error !== undefined) reject(new UnixctlError(String(r.error)));
+          else resolve(typeof r.result === 'string' ? r.result : '');
+        }
+      } catch (e) {
+        sock.destroy();
+        reject(new Error(`bad reply from the daemon: ${(e as Error).message}`));
       }
     });
     sock.on('close', () => reject(new Error('connection closed before the reply')));

@@ -27,7 +27,9 @@ export interface TestServer {
 }
 
 /** Our server on a unix socket in a fresh directory; with a file unless `memory`. */
-export async function startTestServer(opts: { schema?: Json; memory?: boolean; file?: string; compactMinBytes?: number } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { schema?: Json; memory?: boolean; file?: string; compactMinBytes?: number; log?: (msg: string) => void; remotes?: string[]; probeIntervalMs?: number } = {},
+): Promise<TestServer> {
   const { dir, cleanup } = tempDir();
   const schema = opts.schema ?? vswitchSchema();
   let served: ServedDatabase;
@@ -41,7 +43,7 @@ export async function startTestServer(opts: { schema?: Json; memory?: boolean; f
     served = new ServedDatabase(f.db, f);
   }
   const socket = join(dir, 'db.sock');
-  const server = await OvsdbServer.start({ databases: [served], remotes: [`punix:${socket}`] });
+  const server = await OvsdbServer.start({ databases: [served], remotes: [`punix:${socket}`, ...(opts.remotes ?? [])], log: opts.log, probeIntervalMs: opts.probeIntervalMs });
   return {
     server,
     served,
