@@ -301,6 +301,37 @@ describe('per-vport dispatch', () => {
     expect([...kernel.openSockets].length).toBe(before); // and the two upcall sockets closed
     await dpif.close();
   });
+
+  it('a port whose second upcall socket cannot be made (socket() fails: ENOMEM) leaves no socket and no vport', async () => {
+    const base = setup();
+    let calls = 0;
+    let failAt = Infinity;
+    const opts: DpifNetlinkOptions = {
+      ...base,
+      dispatch: 'per-vport',
+      nHandlers: 2,
+      socket: async (protocol) => {
+        if (++calls === failAt) throw new DpifError(Errno.ENOMEM, undefined, 'netlink_create');
+        return base.socket(protocol);
+      },
+    };
+    const dpif = await DpifNetlink.open('dp0', opts, true);
+    const before = [...kernel.openSockets].length;
+    failAt = calls + 2;
+    expect((await rejects(dpif.portAdd({ name: 'veth0', type: 'system' }))).errno).toBe(Errno.ENOMEM);
+    expect(kernel.ovs!.locate(kernel.initNet, 'veth0')).toBeUndefined();
+    expect([...kernel.openSockets].length).toBe(before);
+    // The fault gone, the same port goes in.
+    expect(await dpif.portAdd({ name: 'veth0', type: 'system' })).toBe(1);
+    // handlers_set() failing half-way leaves the ports' sockets as they were and no new one open.
+    const pids = dpif.channelPids(1);
+    const open = [...kernel.openSockets].length;
+    failAt = calls + 2;
+    expect((await rejects(dpif.handlersSet(2))).errno).toBe(Errno.ENOMEM);
+    expect(dpif.channelPids(1)).toEqual(pids);
+    expect([...kernel.openSockets].length).toBe(open);
+    await dpif.close();
+  });
 });
 
 describe('over the ovs-kernel daemon', () => {
@@ -320,6 +351,46 @@ describe('over the ovs-kernel daemon', () => {
       await b.destroy();
       await b.close();
       expect(daemon.kernel.ovs!.datapaths()).toHaveLength(0);
+    } finally {
+      await daemon.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a restarted daemon is a new kernel behind the same sockets, as a module reload is on Linux: the datapath is gone (ENODEV), notifications were lost (resync)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dpif-'));
+    const socketPath = join(dir, 'k.sock');
+    let daemon = await startDaemon({ socketPath });
+    try {
+      const opts: DpifNetlinkOptions = { socket: (protocol): Promise<NetlinkSocket> => connectUnixNetlink(socketPath, { protocol }) };
+      const dpif = await DpifNetlink.open('ovs-system', opts, true);
+      expect(await dpif.portAdd({ name: 'int0', type: 'internal' })).toBe(1);
+      expect(await dpif.portPoll()).toEqual({ kind: 'resync' });
+      expect(await dpif.portPoll()).toEqual({ kind: 'none' });
+      await daemon.close();
+      // While it is down: the transport's error (the request in flight reset, or no daemon to connect to), as a DpifError.
+      expect([Errno.ECONNRESET, Errno.ENOENT]).toContain((await rejects(dpif.portQueryByName('int0'))).errno);
+      expect((await rejects(dpif.portQueryByName('int0'))).errno).toBe(Errno.ENOENT);
+      daemon = await startDaemon({ socketPath });
+      // The next requests reach the new kernel, which has no such datapath (what OVS 3.1 gets after `ovs-dpctl del-dp`).
+      expect((await rejects(dpif.portQueryByName('int0'))).errno).toBe(Errno.ENODEV);
+      expect((await rejects(dpif.portAdd({ name: 'int1', type: 'internal' }))).errno).toBe(Errno.ENODEV);
+      expect(await dpif.provider.enumerate()).toEqual([]);
+      // The port notifications missed while reconnecting: the poller is told to look at every port again.
+      for (let i = 0; i < 100 && daemon.connections < 2; i++) {
+        expect(await dpif.portPoll()).toEqual({ kind: 'none' });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(await dpif.portPoll()).toEqual({ kind: 'resync' });
+      expect(await dpif.portPoll()).toEqual({ kind: 'none' });
+      // A datapath made anew is usable through the same provider.
+      const again = await dpif.provider.open('ovs-system', true);
+      expect(await again.portAdd({ name: 'int0', type: 'internal' })).toBe(1);
+      expect(daemon.kernel.ovs!.datapaths().map((d) => d.name)).toEqual(['ovs-system']);
+      await again.close();
+      await dpif.close();
+      for (let i = 0; i < 100 && daemon.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(daemon.connections).toBe(0); // nothing left open
     } finally {
       await daemon.close();
       rmSync(dir, { recursive: true, force: true });

@@ -36,6 +36,7 @@ import { span } from '@ovs/trace';
 import type { Dpif, DpifPort, DpifProvider, DpifStats, NetdevSpec, PortPollResult } from './dpif.js';
 import { DpifError, NlSock } from './nl-sock.js';
 import { type Netdev, NetdevRegistry, linkMessage, netdevVportTypeFromName } from './netdev-linux.js';
+import { reconnectingSocketFactory } from './reconnect.js';
 import { RouteTable } from './route-table.js';
 
 /** Opens a netlink socket of a protocol: the transport, chosen by the caller. */
@@ -299,7 +300,15 @@ export class DpifNetlinkProvider implements DpifProvider<DpifNetlink> {
     this.routes = new RouteTable(this.netdevs, rtnl);
   }
 
-  static async create(opts: DpifNetlinkOptions): Promise<DpifNetlinkProvider> {
+  /**
+   * The provider's sockets, and every socket opened through `opts.socket`
+   * from then on (upcall channels, port notifications, the bridge layer's
+   * link notifier), reconnect if their transport's connection is lost (a
+   * restarted ovs-kernel daemon): userspace sees what a module reload
+   * shows on Linux (see reconnect.ts).
+   */
+  static async create(options: DpifNetlinkOptions): Promise<DpifNetlinkProvider> {
+    const opts = { ...options, socket: reconnectingSocketFactory(options.socket) };
     const table = newFamilyTable();
     const sock = new NlSock(await opts.socket(NetlinkProtocol.NETLINK_GENERIC), table);
     try {
@@ -615,10 +624,7 @@ export class DpifNetlink implements Dpif {
     return span('dpif', 'dpif_netlink_port_add__', attrs.name, async () => {
       if (portNo !== undefined) attrs.portNo = portNo;
       // Upcall sockets: one per handler in per-vport mode.
-      const upcallSocks: NetlinkSocket[] = [];
-      if (!this.perCpu) {
-        for (let i = 0; i < (this.opts.nHandlers ?? 1); i++) upcallSocks.push(await this.opts.socket(NetlinkProtocol.NETLINK_GENERIC));
-      }
+      const upcallSocks = this.perCpu ? [] : await this.openSockets(this.opts.nHandlers ?? 1);
       attrs.upcallPid = upcallSocks.length ? upcallSocks.map((s) => s.portId) : [0];
       let reply: GenlMessage;
       try {
@@ -637,8 +643,11 @@ export class DpifNetlink implements Dpif {
         this.addChannels(assigned, upcallSocks);
       } catch (err) {
         // vport_add_channel() failed: take the port out of the kernel again, leak nothing.
-        await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo: assigned }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
-        for (const s of upcallSocks) await s.close();
+        try {
+          await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo: assigned }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
+        } finally {
+          for (const s of upcallSocks) await s.close();
+        }
         throw err;
       }
       return assigned;
@@ -656,8 +665,7 @@ export class DpifNetlink implements Dpif {
    */
   async handlersSet(n: number): Promise<void> {
     if (this.perCpu) {
-      const socks: NetlinkSocket[] = [];
-      for (let i = 0; i < n; i++) socks.push(await this.opts.socket(NetlinkProtocol.NETLINK_GENERIC));
+      const socks = await this.openSockets(n);
       try {
         await this.sock.transact(
           genl(ovsDatapathFamily, this.dpId, OVS_DP_CMD.SET, { name: this.name, userFeatures: this.userFeatures, perCpuPids: socks.map((s) => s.portId) }, NLM_F.REQUEST | NLM_F.ECHO),
@@ -672,14 +680,33 @@ export class DpifNetlink implements Dpif {
     }
     this.opts.nHandlers = n;
     for (const [portNo, old] of [...this.channels]) {
-      const socks: NetlinkSocket[] = [];
-      for (let i = 0; i < n; i++) socks.push(await this.opts.socket(NetlinkProtocol.NETLINK_GENERIC));
-      await this.sock.transact(
-        genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.SET, { portNo, upcallPid: socks.map((s) => s.portId) }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
-      );
+      const socks = await this.openSockets(n);
+      try {
+        await this.sock.transact(
+          genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.SET, { portNo, upcallPid: socks.map((s) => s.portId) }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
+        );
+      } catch (err) {
+        for (const s of socks) await s.close();
+        throw err;
+      }
       this.channels.set(portNo, socks);
       for (const s of old) await s.close();
     }
+  }
+
+  /**
+   * `n` upcall sockets (nl_sock_create per handler); if one cannot be made
+   * (socket() failing: ENOMEM...), those made before it are closed again.
+   */
+  private async openSockets(n: number): Promise<NetlinkSocket[]> {
+    const socks: NetlinkSocket[] = [];
+    try {
+      for (let i = 0; i < n; i++) socks.push(await this.opts.socket(NetlinkProtocol.NETLINK_GENERIC));
+    } catch (err) {
+      for (const s of socks) await s.close();
+      throw err;
+    }
+    return socks;
   }
 
   /** Port ids of the per-CPU handler sockets. */

@@ -74,7 +74,7 @@ export class NlSock {
     let finished = false;
     try {
       while (!finished) {
-        const datagram = await this.sock.recv();
+        const datagram = await this.recv();
         const r = decode(datagram, { protocol: this.sock.protocol, families: this.families });
         if (!r.ok) throw new DpifError(71 /* EPROTO */, `undecodable reply: ${r.error.message}`);
         if (node) this.traceReplies(node, r.messages, msg.header.seq);
@@ -95,7 +95,7 @@ export class NlSock {
     } finally {
       // nl_dump_done(): drain what the kernel still sends for this dump.
       while (!finished) {
-        const r = decode(await this.sock.recv(), { protocol: this.sock.protocol, families: this.families });
+        const r = decode(await this.recv(), { protocol: this.sock.protocol, families: this.families });
         if (!r.ok) break;
         for (const m of r.messages) if (m.header.seq === msg.header.seq && (m.kind === 'done' || m.kind === 'error')) finished = true;
       }
@@ -115,7 +115,7 @@ export class NlSock {
     const node = await this.sendTraced(msg);
     const replies: Message[] = [];
     for (;;) {
-      const datagram = await this.sock.recv();
+      const datagram = await this.recv();
       const r = decode(datagram, { protocol: this.sock.protocol, families: this.families });
       if (!r.ok) throw new DpifError(71 /* EPROTO */, `undecodable reply: ${r.error.message}`);
       if (node) this.traceReplies(node, r.messages, msg.header.seq);
@@ -141,6 +141,11 @@ export class NlSock {
     }
   }
 
+  /** recv(): a failure of the socket itself (its transport lost: ECONNRESET...) is a DpifError like the kernel's. */
+  private recv(): Promise<Uint8Array> {
+    return asDpifError(this.sock.recv());
+  }
+
   /**
    * send(); when the operation is being traced, also the request as a trace
    * node (decoded), with what the kernel reports it ran for it (a kernel
@@ -154,13 +159,13 @@ export class NlSock {
       this.kernelTraceOn = traced;
     }
     if (!traced) {
-      await this.sock.send(bytes);
+      await asDpifError(this.sock.send(bytes));
       return undefined;
     }
     const r = decode(bytes, { protocol: this.sock.protocol, families: this.families });
     const node = traceAdd({ kind: 'request', layer: currentLayer() ?? 'dpif', ...(r.ok ? messageText(r.messages[0]!, this.families) : { name: 'undecodable request' }) })!;
     try {
-      await this.sock.send(bytes);
+      await asDpifError(this.sock.send(bytes));
     } finally {
       this.traceKernel(node);
     }
@@ -196,6 +201,16 @@ export class NlSock {
   }
 
   private kernelTraceOn = false;
+}
+
+/** A socket's own errno failure as a DpifError (errno and reason kept), so callers handle it as any errno. */
+async function asDpifError<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof NetlinkErrnoError && !(err instanceof DpifError)) throw new DpifError(err.errno, err.extackMessage);
+    throw err;
+  }
 }
 
 /**

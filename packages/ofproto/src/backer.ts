@@ -17,11 +17,26 @@ export interface OfprotoEnv {
   /** Milliseconds, for ofport number reuse (OVS's time_msec()). */
   now?: () => number;
   /**
-   * Interface names the database configures at start-up (ofproto_init):
-   * ports of an existing datapath that are not among them are deleted when
-   * its backer opens. Default: none are kept.
+   * init_ofp_ports (ofproto_init's iface hints): every interface the
+   * database configures at start-up, with its bridge and the OpenFlow number
+   * it should get back (iface_pick_ofport). A backer opening an existing
+   * datapath keeps the ports named here and treats the others as tunnel
+   * backer candidates (deleted by the next run() unless a tunnel needs
+   * them); a bridge being created takes its hints out (ofproto-dpif's
+   * construct, ofproto.c's init_ports) and installs the ports the datapath
+   * still has with those numbers.
    */
+  ifaceHints?: Map<string, IfaceHint>;
+  /** The same as bare names (no bridge, no number), for a caller without hints; ignored when ifaceHints is given. */
   initPorts?: ReadonlySet<string>;
+}
+
+/** struct iface_hint. */
+export interface IfaceHint {
+  brName: string;
+  brType: string;
+  /** The number to give back (ofport_request, else the database's ofport); OFPP_NONE for none. */
+  ofpPort: number;
 }
 
 /** The bridges of a backer, as the backer needs to see them. */
@@ -37,6 +52,20 @@ export interface BackerClient {
 }
 
 const backers = new WeakMap<DpifNetlinkProvider, Map<string, DpifBacker>>();
+
+/** An old datapath open_dpif_backer() removes (dpif_open, dpif_delete, dpif_close). */
+async function deleteDatapath(env: OfprotoEnv, name: string): Promise<void> {
+  let dpif: DpifNetlink;
+  try {
+    dpif = await dpifOpen(env.provider, name, false);
+  } catch (err) {
+    if (!(err instanceof DpifError)) throw err;
+    env.log('WARN', 'ofproto_dpif', `couldn't open old datapath ${name} to remove it`);
+    return;
+  }
+  await dpif.destroy().catch(() => {});
+  await dpifClose(env.provider, dpif);
+}
 
 export class DpifBacker {
   /** odp_to_ofport_map. */
@@ -58,8 +87,12 @@ export class DpifBacker {
   }
 
   /**
-   * open_dpif_backer(): the datapath "ovs-TYPE", created if missing; ports
-   * it has that no configured interface claims are deleted.
+   * open_dpif_backer(): other datapaths of the type are deleted (OVS assumes
+   * it is the only userspace controlling them), then the datapath "ovs-TYPE"
+   * is opened, created if missing. Its ports that no configured interface
+   * names are stale, or tunnel backers (vxlan_sys_4789...) under another
+   * name than their tunnels: all become tunnel backers, and the first run()
+   * deletes those no tunnel needs.
    */
   static async open(env: OfprotoEnv, type: string): Promise<DpifBacker> {
     let byType = backers.get(env.provider);
@@ -67,13 +100,22 @@ export class DpifBacker {
     let backer = byType.get(type);
     if (backer === undefined) {
       if (type !== 'system') throw new DpifError(97 /* EAFNOSUPPORT */, undefined, `datapath type ${type} is not supported (only the kernel datapath, "system")`);
-      const dpif = await dpifOpen(env.provider, `ovs-${type}`, true).catch(async (err: unknown) => {
-        if (err instanceof DpifError && err.errno === 17 /* EEXIST */) return dpifOpen(env.provider, `ovs-${type}`, false);
+      const name = `ovs-${type}`;
+      await env.provider.dpInitialize();
+      for (const old of await env.provider.enumerate()) {
+        if (old !== name) await deleteDatapath(env, old);
+      }
+      const dpif = await dpifOpen(env.provider, name, true).catch(async (err: unknown) => {
+        if (err instanceof DpifError && err.errno === 17 /* EEXIST */) return dpifOpen(env.provider, name, false);
         throw err;
       });
       backer = new DpifBacker(env, type, dpif);
+      const configured = (port: string) => env.ifaceHints?.has(port) ?? env.initPorts?.has(port) ?? false;
       for (const port of await dpif.portDump()) {
-        if (port.name !== dpif.name && !env.initPorts?.has(port.name)) await dpif.portDel(port.portNo).catch(() => {});
+        if (port.name !== dpif.name && !configured(port.name)) {
+          backer.tnlBackers.set(port.name, port.portNo);
+          backer.needRevalidate = true;
+        }
       }
       // The first port poll asks for a resync; nothing is known yet, so take it now.
       await dpif.portPoll();

@@ -5,7 +5,7 @@
  * backers and ghost ports.
  */
 export { DpifBacker } from './backer.js';
-export type { BackerClient, OfprotoEnv } from './backer.js';
+export type { BackerClient, IfaceHint, OfprotoEnv } from './backer.js';
 export { dpifShowBacker } from './dpif-show.js';
 export { Ofproto } from './ofproto.js';
 export type { OfprotoPort } from './ofproto.js';

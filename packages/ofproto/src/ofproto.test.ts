@@ -19,7 +19,7 @@ import { NetdevConfigError, netdevSetConfig, registerNetdevClasses } from '@ovs/
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dpifShowBacker } from './dpif-show.js';
 import { Ofproto } from './ofproto.js';
-import { OFPP_LOCAL } from './ofport.js';
+import { OFPP_LOCAL, OFPP_NONE } from './ofport.js';
 
 const ORACLE = fileURLToPath(new URL('../../../../shared/oracle/transcripts/', import.meta.url));
 
@@ -252,5 +252,71 @@ describe('the datapath changes under ofproto', () => {
     await br0.backer.dpif.portAdd({ name: 'stray0', type: 'system' });
     await br0.run();
     expect(Object.values(kernelPorts())).toEqual(['ovs-system', 'br0']);
+  });
+});
+
+describe('a restart: the datapath an earlier run left (open_dpif_backer, construct, init_ports)', () => {
+  /** What the earlier run left in the kernel: ports by number, as `kernelPorts()` shows them. */
+  async function earlierRun(): Promise<Record<number, string>> {
+    const br0 = await addBridge('br0');
+    expect(await addIface(br0, 'keep0', 'internal')).toBe(1);
+    expect(await addIface(br0, 'vx0', 'vxlan', { remote_ip: '192.0.2.1' })).toBe(2);
+    expect(await addIface(br0, 'keep1', 'internal', {}, 77)).toBe(77);
+    expect(await addIface(br0, 'gone0', 'internal')).toBe(3); // a request does not move the automatic counter
+    kernel.initNet.addDevice({ name: 'stray0', kind: 'dummy' });
+    await br0.backer.dpif.portAdd({ name: 'stray0', type: 'system' });
+    // Another datapath of the type (ovs-dpctl add-dp), and the process gone without cleaning up.
+    const other = await provider.open('dp9', true);
+    await other.close();
+    await provider.close();
+    provider = await DpifNetlinkProvider.create({ socket: async (protocol) => kernel.socket({ protocol }), log: (l, m, t) => logs.push(`${m}|${l}|${t}`) });
+    registerNetdevClasses(provider.netdevs);
+    return kernelPorts();
+  }
+
+  it('keeps the configured ports with the numbers the database gave them, deletes the rest and other datapaths; new numbers go on after the highest', async () => {
+    const before = await earlierRun();
+    const ifaceHints = new Map([
+      ['br0', { brName: 'br0', brType: 'system', ofpPort: OFPP_NONE }],
+      ['keep0', { brName: 'br0', brType: 'system', ofpPort: 1 }],
+      ['vx0', { brName: 'br0', brType: 'system', ofpPort: 2 }],
+      ['keep1', { brName: 'br0', brType: 'system', ofpPort: 77 }],
+      // Configured, in the datapath, never given a number (the run died before writing it back).
+      ['late0', { brName: 'br0', brType: 'system', ofpPort: OFPP_NONE }],
+    ]);
+    // late0 made it into the kernel before the crash.
+    const dp = await provider.open('ovs-system', false);
+    const late0 = await dp.portAdd({ name: 'late0', type: 'internal' });
+    await dp.close();
+    const br0 = await Ofproto.create({ ...env(), ifaceHints }, 'br0');
+    // Other datapaths go (OVS assumes it is their only user); this bridge's hints are used up.
+    expect(kernel.ovs!.datapaths().map((d) => d.name)).toEqual(['ovs-system']);
+    expect(ifaceHints.size).toBe(0);
+    // init_ports(): the hinted ports first (keeping their numbers), then late0 after the highest (77).
+    expect(Object.fromEntries([...br0.portByName].map(([n, p]) => [n, p.ofpPort]))).toEqual({ br0: OFPP_LOCAL, keep0: 1, keep1: 77, late0: 78 });
+    expect(br0.backer.odpToOfport.get(late0)?.name).toBe('late0');
+    // The bridge layer then adds its interfaces: the ones present keep their datapath ports and numbers;
+    // the tunnel finds its backer (vxlan_sys_4789, the same datapath port); a new port gets the next number.
+    bridges.set('br0', br0);
+    expect(await addIface(br0, 'br0', 'internal')).toBe(OFPP_LOCAL);
+    expect(await addIface(br0, 'keep0', 'internal', {}, 1)).toBe(1);
+    expect(await addIface(br0, 'vx0', 'vxlan', { remote_ip: '192.0.2.1' }, 2)).toBe(2);
+    expect(await addIface(br0, 'new0', 'internal')).toBe(79);
+    await br0.run();
+    // Stale ports (gone0, stray0) were tunnel-backer candidates: no tunnel needs them, so run() deleted them.
+    const after = kernelPorts();
+    expect(Object.values(after).sort()).toEqual(['br0', 'keep0', 'keep1', 'late0', 'new0', 'ovs-system', 'vxlan_sys_4789']);
+    for (const name of ['br0', 'keep0', 'keep1', 'vxlan_sys_4789']) {
+      expect(Object.entries(after).find(([, n]) => n === name)![0]).toBe(Object.entries(before).find(([, n]) => n === name)![0]);
+    }
+    expect(kernel.initNet.byIfname('gone0')).toBeUndefined();
+  });
+
+  it('without hints (a switch with nothing configured) every port of the old datapath goes on the first run', async () => {
+    await earlierRun();
+    const br0 = await Ofproto.create({ ...env(), ifaceHints: new Map() }, 'br0');
+    expect([...br0.portByName.keys()]).toEqual([]);
+    await br0.run();
+    expect(Object.values(kernelPorts())).toEqual(['ovs-system']);
   });
 });

@@ -52,12 +52,53 @@ export class Ofproto implements BackerClient {
     readonly backer: DpifBacker,
   ) {}
 
-  /** ofproto_create() with the ofproto-dpif class: the bridge joins (or opens) its type's backer. */
+  /**
+   * ofproto_create() with the ofproto-dpif class: the bridge joins (or
+   * opens) its type's backer; the ports its interfaces still have in the
+   * datapath (an earlier run's) are installed at once (construct, init_ports).
+   */
   static async create(env: OfprotoEnv, name: string, type = 'system'): Promise<Ofproto> {
     const backer = await DpifBacker.open(env, type);
     const ofproto = new Ofproto(env, name, type, backer);
     backer.clients.add(ofproto);
+    await ofproto.initPorts();
     return ofproto;
+  }
+
+  /**
+   * ofproto-dpif's construct() and ofproto.c's init_ports(): this bridge's
+   * iface hints are taken out of the start-up set; each hinted interface
+   * whose datapath port exists becomes a port again, with the number the
+   * database gave it. The automatic numbers continue after the highest one
+   * installed. OVS installs them in its hash order, so a port without a
+   * number there (added to the database but never reported back: a
+   * transaction interrupted by a crash) can take a number that a later
+   * port had; here the ports with a number go first, so none loses its own.
+   */
+  private initPorts(): Promise<void> {
+    return span('ofproto', 'init_ports', this.name, async () => {
+      const hints = this.env.ifaceHints;
+      if (hints === undefined) return;
+      const mine: Array<[string, number]> = [];
+      for (const [iface, hint] of hints) {
+        if (hint.brName !== this.name) continue;
+        hints.delete(iface);
+        if (await this.backer.portExists(iface)) mine.push([iface, hint.ofpPort]);
+      }
+      mine.sort((a, b) => Number(a[1] === OFPP_NONE) - Number(b[1] === OFPP_NONE));
+      for (const [iface, ofpPort] of mine) {
+        this.dpPorts.add(iface);
+        this.ofpRequests.set(iface, ofpPort);
+        try {
+          await this.updatePort(iface);
+        } catch (err) {
+          if (!(err instanceof DpifError) && !(err instanceof OfprotoError)) throw err;
+          continue;
+        }
+        const port = this.portByName.get(iface);
+        if (port && port.ofpPort < this.maxPorts) this.allocPortNo = Math.max(this.allocPortNo, port.ofpPort);
+      }
+    });
   }
 
   private get now(): number {
@@ -77,12 +118,26 @@ export class Ofproto implements BackerClient {
    */
   portAdd(netdev: Netdev, ofpRequest?: number): Promise<number> {
     return span('ofproto', 'ofproto_port_add', `${this.name} ${netdev.name}${ofpRequest !== undefined ? ` ofport_request ${ofpRequest}` : ''}`, async () => {
-      await this.dpifPortAdd(netdev);
+      const added = await this.dpifPortAdd(netdev);
       this.ofpRequests.set(netdev.name, ofpRequest ?? OFPP_NONE);
-      await this.updatePort(netdev.name);
+      try {
+        await this.updatePort(netdev.name);
+      } catch (err) {
+        // No ofport (no number left, the datapath port already mapped...): the datapath port this call
+        // made goes again, which OVS leaves to the bridge's next sweep of ports it has no interface for.
+        if (added !== undefined) await this.unwindPortAdd(netdev.name, added);
+        throw err;
+      }
       const port = await this.portQueryByName(netdev.name);
       return port.ofpPort;
     }, (n) => `ofport ${n}`);
+  }
+
+  /** A port_add() whose ofport could not be made: its datapath port (not a shared tunnel backer) is deleted. */
+  private async unwindPortAdd(name: string, odp: number): Promise<void> {
+    if (!this.dpPorts.delete(name)) return;
+    if (this.portByName.has(name)) return;
+    await this.backer.dpif.portDel(odp).catch(() => {});
   }
 
   /** ofproto_port_del(): the class removes the datapath side, update_port() the ofport. */
@@ -262,22 +317,26 @@ export class Ofproto implements BackerClient {
   /**
    * port_add() of ofproto-dpif (seed 004): patch ports are ghosts with no
    * datapath port; otherwise the datapath port (a tunnel's: its backer) is
-   * added unless it exists; tunnels are ghosts on it.
+   * added unless it exists; tunnels are ghosts on it. Returns the number of
+   * a datapath port of its own that this call made.
    */
-  private dpifPortAdd(netdev: Netdev): Promise<void> {
+  private dpifPortAdd(netdev: Netdev): Promise<number | undefined> {
     return span('ofproto', 'port_add', `${netdev.name} (ofproto-dpif)`, async () => {
       if (netdevVportIsPatch(netdev)) {
         this.ghostPorts.add(netdev.name);
-        return;
+        return undefined;
       }
       const dpPortName = netdevVportGetDpifPort(netdev);
       const tunnel = netdevGetTunnelConfig(netdev);
+      let added: number | undefined;
       if (!(await this.backer.portExists(dpPortName))) {
-        const odp = await dpifPortAdd(this.env.provider, this.backer.dpif, netdev, netdevToSpec(netdev));
-        if (tunnel) this.backer.tnlBackers.set(dpPortName, odp);
+        added = await dpifPortAdd(this.env.provider, this.backer.dpif, netdev, netdevToSpec(netdev));
+        if (tunnel) this.backer.tnlBackers.set(dpPortName, added);
       }
       if (tunnel) this.ghostPorts.add(netdev.name);
       else this.dpPorts.add(netdev.name);
+      // A tunnel backer is shared; run() reclaims it when no tunnel uses it.
+      return tunnel ? undefined : added;
     });
   }
 
