@@ -273,8 +273,8 @@ function decodeError(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: 
   const msg: ErrorMessage = { kind: 'error', protocol, header, error, request: buf.slice(echoStart, echoEnd) };
   // The kernel's nlmsg_len covers the echoed request padded to NLMSG_ALIGN (a request whose
   // nlmsg_len is not a multiple of 4 leaves up to 3 zero bytes); extack TLVs follow that.
-  if (echoEnd === end) return msg;
-  const extStart = Math.min(echoStart + align4(echoLen), end);
+  const extStart = echoStart + align4(echoLen);
+  if (extStart > end) throw new NetlinkDecodeError(echoEnd, `NLMSG_ERROR ends inside the padding of the echoed request (${extStart - end} bytes short)`);
   if (!isZero(buf, echoEnd, extStart)) throw new NetlinkDecodeError(echoEnd, 'non-zero padding after the echoed request');
   if (extStart === end) return msg;
   if (!(header.flags & NLM_F.ACK_TLVS)) throw new NetlinkDecodeError(extStart, `${end - extStart} unexpected bytes after the echoed request (no NLM_F_ACK_TLVS)`);

@@ -391,3 +391,60 @@ describe('ovs-kernel replay', () => {
     expect(notCapture.err[0]).toMatch(/^ovs-kernel: .*wrong\.json: /);
   });
 });
+
+describe('ovs-kernel fault, against an in-process kernel', () => {
+  const dir = rundir();
+  const sock = join(dir, 'fault.sock');
+  const env = { OVS_KERNEL_SOCKET: sock };
+  let daemon: Daemon | undefined;
+  beforeAll(async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    daemon = await startDaemon({ socketPath: sock, log: () => {} });
+  });
+  afterAll(async () => {
+    await daemon?.close();
+  });
+
+  it('show lists every point, off (as DECLARE_FAULT_ATTR leaves them)', async () => {
+    expect(await run(['fault', 'show'], env)).toEqual({
+      code: 0,
+      err: [],
+      out: [
+        'failslab: probability 0 interval 1 times 1 space 0 verbose 2 (failures injected: 0)',
+        'fail_request_module: probability 0 interval 1 times 1 space 0 verbose 2 (failures injected: 0)',
+        'fail_netlink_create: probability 0 interval 1 times 1 space 0 verbose 2 (failures injected: 0)',
+      ],
+    });
+  });
+
+  it('set --interval N --times K arms a point at probability 100; ip link add then fails with ENOMEM; clear disarms', async () => {
+    const set = await run(['fault', 'set', 'failslab', '--interval', '1', '--times', '1'], env);
+    expect(set.code).toBe(0);
+    expect(set.out[0]).toBe('failslab: probability 100 interval 1 times 1 space 0 verbose 2 (failures injected: 0)');
+    // iproute2's words for ENOMEM from RTM_NEWLINK.
+    expect(await run(['ip', 'link', 'add', 'd0', 'type', 'dummy'], env)).toEqual({ code: 2, out: [], err: ['RTNETLINK answers: Cannot allocate memory'] });
+    expect((await run(['fault', 'show'], env)).out[0]).toBe('failslab: probability 100 interval 1 times 0 space 0 verbose 2 (failures injected: 1)');
+    expect((await run(['ip', 'link', 'add', 'd0', 'type', 'dummy'], env)).code).toBe(0);
+    expect((await run(['fault', 'clear'], env)).out[0]).toBe('failslab: probability 0 interval 1 times 1 space 0 verbose 2 (failures injected: 0)');
+  });
+
+  it('--nth N fails the Nth call from now', async () => {
+    expect((await run(['fault', 'set', 'failslab', '--nth', '2'], env)).out[0]).toBe('failslab: probability 100 interval 1 times 1 space 2 verbose 2 (failures injected: 0)');
+    expect((await run(['ip', 'link', 'add', 'd1', 'type', 'dummy'], env)).code).toBe(0);
+    expect((await run(['ip', 'link', 'add', 'd2', 'type', 'dummy'], env)).code).toBe(2);
+    expect((await run(['ip', 'link', 'add', 'd2', 'type', 'dummy'], env)).code).toBe(0);
+    await run(['fault', 'clear', 'failslab'], env);
+  });
+
+  it('usage errors exit 2; a value the kernel refuses exits 1 with its reason', async () => {
+    expect((await run(['fault'], env)).code).toBe(2);
+    expect((await run(['fault', 'set'], env)).code).toBe(2);
+    expect((await run(['fault', 'set', 'failslab', '--times', 'many'], env)).code).toBe(2);
+    expect((await run(['fault', 'show', 'x'], env)).code).toBe(2);
+    const bad = await run(['fault', 'set', 'failslab', '--probability', '200'], env);
+    expect(bad).toEqual({ code: 1, out: [], err: ['ovs-kernel: fault set: fault attribute out of range'] });
+    const unknown = await run(['fault', 'set', 'fail_all'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err[0]).toMatch(/no fault point "fail_all"/);
+  });
+});

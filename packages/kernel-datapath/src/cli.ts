@@ -6,6 +6,7 @@
  *   ovs-kernel stop [--socket PATH]
  *   ovs-kernel ip [-n NETNS] link add|del|set|show ...
  *   ovs-kernel replay FILE.json [--verbose]
+ *   ovs-kernel fault show | set POINT [--probability P] [--interval N] [--times K] [--space N] [--nth N] | clear [POINT]
  *
  * Exit status: 0 on success; 1 on a failure (no kernel running, a failed
  * replay...); 2 on a usage error, and for `ip`, when the kernel answered with
@@ -28,8 +29,10 @@ import {
   type UnixNetlinkSocket,
   connectUnixNetlink,
   kernelSocketPath,
+  unixFaultRequest,
 } from '@ovs/genl-codec/unix';
 import { type Daemon, DaemonError, probeSocket, startDaemon } from './daemon.js';
+import type { FaultPointState } from './fault-inject.js';
 import { type IpLinkKind, formatIpLink, ipLinkAdd, ipLinkDel, ipLinkSet, ipLinkShow } from './iplink.js';
 import type { KernelOptions, KernelProfile } from './kernel.js';
 import { replayCapture } from './replay.js';
@@ -40,7 +43,11 @@ const SYNOPSIS = `usage: ovs-kernel start [--socket PATH] [--profile linux-6.1|o
        ovs-kernel ip [-n NETNS] link del NAME
        ovs-kernel ip [-n NETNS] link set NAME [up|down] [mtu N]
        ovs-kernel ip [-n NETNS] link show [NAME]
-       ovs-kernel replay FILE.json [--verbose]`;
+       ovs-kernel replay FILE.json [--verbose]
+       ovs-kernel fault show
+       ovs-kernel fault set failslab|fail_request_module|fail_netlink_create [--probability P]
+                 [--interval N] [--times K] [--space N] [--verbose V] [--nth N]
+       ovs-kernel fault clear [POINT]`;
 
 const HELP = `${SYNOPSIS}
 
@@ -55,6 +62,13 @@ ip      creates, deletes, changes and lists network devices in the running
         kernel, like iproute2's ip link; -n NETNS works in that namespace.
 replay  replays a golden capture (JSON) against a fresh in-process kernel and
         reports each exchange that differs; exit 1 if any does.
+fault   reads and sets the running kernel's fault injection, as Linux's
+        debugfs fault_attr files: failslab (datapath, vport and net_device
+        allocations: ENOMEM), fail_request_module (a module that cannot
+        load), fail_netlink_create (netlink sockets: ENOMEM). set takes the
+        probability as 100 unless given; --nth N fails the Nth call from now
+        (space N), with --times K it and the K-1 calls after it. Each
+        prints every point's state.
 
 The socket is --socket PATH, else $OVS_KERNEL_SOCKET, else
 \${OVS_RUNDIR:-/tmp/ovs-ts-$UID}/ovs-kernel.sock.
@@ -127,6 +141,8 @@ export async function main(argv: string[], ioArg: Partial<CliIo> = {}): Promise<
         return await cmdIp(rest, socket, io);
       case 'replay':
         return cmdReplay(rest, io);
+      case 'fault':
+        return await cmdFault(rest, socket, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
@@ -392,6 +408,70 @@ async function cmdStop(args: string[], socketOpt: string | undefined, io: CliIo)
     await sleep(25);
   }
   if (readPid(pidfile) === pid) unlinkQuietly(pidfile);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// fault
+
+const FAULT_OPTIONS = ['probability', 'interval', 'times', 'space', 'verbose', 'nth'] as const;
+
+async function cmdFault(args: string[], socketOpt: string | undefined, io: CliIo): Promise<number> {
+  const str = { type: 'string' } as const;
+  const { values, positionals } = parsing(() =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: { probability: str, interval: str, times: str, space: str, verbose: str, nth: str, socket: str, help: { type: 'boolean', short: 'h' } },
+    }),
+  );
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  const [op, point, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`fault: unexpected argument ${JSON.stringify(extra[0])}`);
+  const path = socketPathFor(io.env, values.socket ?? socketOpt);
+  const numbers: Record<string, number> = {};
+  for (const o of FAULT_OPTIONS) {
+    const v = values[o];
+    if (v === undefined) continue;
+    if (!/^-?\d+$/.test(v) || Math.abs(Number(v)) > 0x7fffffff) throw new UsageError(`fault: --${o} ${JSON.stringify(v)} is not a number`);
+    numbers[o] = Number(v);
+  }
+  let state: unknown;
+  try {
+    switch (op) {
+      case 'show':
+        if (point !== undefined || Object.keys(numbers).length > 0) throw new UsageError('fault show takes no arguments');
+        state = await unixFaultRequest(path, { op: 'show' });
+        break;
+      case 'clear':
+        if (Object.keys(numbers).length > 0) throw new UsageError('fault clear takes only a point');
+        state = await unixFaultRequest(path, point === undefined ? { op: 'clear' } : { op: 'clear', point });
+        break;
+      case 'set': {
+        if (point === undefined) throw new UsageError('fault set: which point? (failslab, fail_request_module, fail_netlink_create)');
+        const { nth, ...attrs } = numbers;
+        if (nth !== undefined) {
+          if (attrs.space !== undefined) throw new UsageError('fault set: --nth is --space; give one');
+          attrs.space = nth;
+          attrs.interval ??= 1;
+        }
+        attrs.probability ??= 100;
+        state = await unixFaultRequest(path, { op: 'set', point, attrs });
+        break;
+      }
+      default:
+        throw new UsageError(op === undefined ? 'fault: show, set or clear?' : `fault: unknown operation ${JSON.stringify(op)} (show, set, clear)`);
+    }
+  } catch (err) {
+    if (err instanceof UnixNetlinkConnectionError || !(err instanceof NetlinkErrnoError)) throw err;
+    throw new Failure(`fault ${op}: ${err.extackMessage ?? strerror(err.errno)}`);
+  }
+  for (const p of state as FaultPointState[]) {
+    io.out(`${p.point}: probability ${p.probability} interval ${p.interval} times ${p.times} space ${p.space} verbose ${p.verbose} (failures injected: ${p.injected})`);
+  }
   return 0;
 }
 

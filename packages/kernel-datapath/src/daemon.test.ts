@@ -25,10 +25,17 @@ import {
   encode,
   u32,
 } from '@ovs/genl-codec';
+import { createConnection } from 'node:net';
 import {
+  UNIX_FRAME,
+  UnixFrameReader,
   type UnixNetlinkOptions,
   type UnixNetlinkSocket,
   connectUnixNetlink,
+  decodeUnixResult,
+  encodeUnixFault,
+  encodeUnixFrame,
+  unixFaultRequest,
 } from '@ovs/genl-codec/unix';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Daemon, DaemonError, startDaemon } from './daemon.js';
@@ -350,5 +357,68 @@ describe('startDaemon and the socket file', () => {
     const err = await rejection(connectUnixNetlink(path, { protocol: GENERIC }));
     expect(err.code).toBe('ENOENT');
     expect(err.message).toContain(`cannot connect to ${path}: no kernel running`);
+  });
+});
+
+describe('fault injection over the daemon (FAULT frames)', () => {
+  let daemon: Daemon;
+  let path: string;
+  beforeEach(async () => {
+    path = tempSocketPath();
+    daemon = await startDaemon({ socketPath: path, log: () => {} });
+  });
+  afterEach(async () => {
+    await daemon.close();
+  });
+
+  it('set, show and clear from a control connection; the kernel fails the call and answers with its errno', async () => {
+    const state = (await unixFaultRequest(path, { op: 'set', point: 'fail_netlink_create', attrs: { probability: 100, space: 1, times: 1 } })) as Array<Record<string, unknown>>;
+    expect(state.find((p) => p.point === 'fail_netlink_create')).toMatchObject({ probability: 100, times: 1, space: 1, injected: 0 });
+    // socket(AF_NETLINK) fails: the HELLO is answered ENOMEM, and no socket is left in the kernel.
+    const before = [...daemon.kernel.openSockets].length;
+    expect((await rejection(connectUnixNetlink(path, { protocol: GENERIC }))).errno).toBe(Errno.ENOMEM);
+    expect([...daemon.kernel.openSockets].length).toBe(before);
+    const shown = (await unixFaultRequest(path, { op: 'show' })) as Array<Record<string, unknown>>;
+    expect(shown.find((p) => p.point === 'fail_netlink_create')).toMatchObject({ times: 0, injected: 1 });
+    const ok = await connectUnixNetlink(path, { protocol: GENERIC });
+    await ok.close();
+    await unixFaultRequest(path, { op: 'clear' });
+    expect(daemon.kernel.faults.show().every((p) => p.probability === 0)).toBe(true);
+  });
+
+  it('a control connection clears fail_netlink_create even while every socket() fails', async () => {
+    await unixFaultRequest(path, { op: 'set', point: 'fail_netlink_create', attrs: { probability: 100, times: -1 } });
+    expect((await rejection(connectUnixNetlink(path, { protocol: GENERIC }))).errno).toBe(Errno.ENOMEM);
+    await unixFaultRequest(path, { op: 'clear', point: 'fail_netlink_create' });
+    await (await connectUnixNetlink(path, { protocol: GENERIC })).close();
+  });
+
+  it('answers EINVAL for an unknown point or a value out of range, changing nothing', async () => {
+    const before = daemon.kernel.faults.show();
+    expect((await rejection(unixFaultRequest(path, { op: 'set', point: 'failnothing', attrs: { probability: 100 } }))).errno).toBe(Errno.EINVAL);
+    expect((await rejection(unixFaultRequest(path, { op: 'set', point: 'failslab', attrs: { probability: 101 } }))).errno).toBe(Errno.EINVAL);
+    expect((await rejection(unixFaultRequest(path, { op: 'clear', point: 'nope' }))).errno).toBe(Errno.EINVAL);
+    expect(daemon.kernel.faults.show()).toEqual(before);
+  });
+
+  it('a netlink connection may send FAULT too; a control connection may send nothing but FAULT and CLOSE', async () => {
+    const s = await connectUnixNetlink(path, { protocol: GENERIC });
+    await s.close();
+    const answers = await new Promise<number[]>((resolve) => {
+      const c = createConnection(path);
+      const reader = new UnixFrameReader();
+      const got: number[] = [];
+      c.on('data', (chunk: Buffer) => {
+        reader.push(chunk);
+        for (let f = reader.next(); f !== undefined; f = reader.next()) got.push(f.type === UNIX_FRAME.RESULT ? decodeUnixResult(f.payload).errno : -f.type);
+      });
+      c.on('close', () => resolve(got));
+      c.write(encodeUnixFault({ op: 'show' }));
+      c.write(encodeUnixFrame(UNIX_FRAME.TO_KERNEL, new Uint8Array(16)));
+    });
+    // The SHOW answered, then the TO_KERNEL ended the connection.
+    expect(answers).toEqual([0]);
+    for (let i = 0; i < 200 && daemon.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(daemon.connections).toBe(0);
   });
 });

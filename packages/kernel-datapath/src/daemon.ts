@@ -24,6 +24,7 @@ import {
   UnixFrameError,
   UnixFrameReader,
   type UnixFrame,
+  decodeUnixFault,
   decodeUnixHello,
   decodeUnixU32,
   encodeUnixFrame,
@@ -180,7 +181,8 @@ function pathExists(path: string): boolean {
 class Connection {
   private readonly reader = new UnixFrameReader();
   private sock: KernelSocket | undefined;
-  private state: 'hello' | 'open' | 'done' = 'hello';
+  /** 'control': a connection that sent FAULT instead of HELLO (no netlink socket). */
+  private state: 'hello' | 'open' | 'control' | 'done' = 'hello';
   /** Frames are handled one after another, in order, even when a handler awaits. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -251,9 +253,19 @@ class Connection {
 
   private async onFrame(f: UnixFrame): Promise<void> {
     if (this.state === 'done') return;
+    if (f.type === UNIX_FRAME.FAULT) {
+      if (this.state === 'hello') this.state = 'control';
+      this.fault(f);
+      return;
+    }
     if (this.state === 'hello') {
       if (f.type !== UNIX_FRAME.HELLO) throw new UnixFrameError(`frame type ${f.type} before HELLO`);
       this.hello(f);
+      return;
+    }
+    if (this.state === 'control') {
+      if (f.type !== UNIX_FRAME.CLOSE) throw new UnixFrameError(`frame type ${f.type} on a control connection`);
+      this.finish();
       return;
     }
     const sock = this.sock!;
@@ -316,6 +328,21 @@ class Connection {
     }
     this.state = 'open';
     this.stream.write(encodeUnixResult(0, this.sock.portId));
+  }
+
+  /** FAULT: the kernel's fault injection read or written; RESULT carries every point's state (or the errno). */
+  private fault(f: UnixFrame): void {
+    const req = decodeUnixFault(f.payload);
+    const faults = this.kernel.faults;
+    try {
+      if (req.op === 'set') faults.set(req.point, req.attrs);
+      else if (req.op === 'clear') faults.clear(req.point);
+    } catch (err) {
+      const errno = this.errnoOf('fault', err);
+      if (!this.stream.destroyed) this.stream.write(encodeUnixResult(errno, 0, err instanceof NetlinkErrnoError ? err.extackMessage : undefined));
+      return;
+    }
+    if (!this.stream.destroyed) this.stream.write(encodeUnixResult(0, 0, JSON.stringify(faults.show())));
   }
 
   private result(errno: number): void {

@@ -19,10 +19,12 @@ import {
   type UnixFrame,
   UnixNetlinkConnectionError,
   connectUnixNetlink,
+  decodeUnixFault,
   decodeUnixHello,
   decodeUnixKtrace,
   decodeUnixResult,
   decodeUnixU32,
+  encodeUnixFault,
   encodeUnixFrame,
   encodeUnixHello,
   encodeUnixKtrace,
@@ -322,6 +324,57 @@ describe('KTRACE frames', () => {
     );
     for (const bad of ['{}', '[1]', '[{"depth":-1,"layer":"k","fn":"f"}]', '[{"depth":0,"layer":"k","fn":3}]', '[{"depth":0,"layer":"k","fn":"f","note":{}}]']) {
       expect(() => decodeUnixKtrace(Buffer.from(bad))).toThrow(UnixFrameError);
+    }
+  });
+});
+
+describe('FAULT frames', () => {
+  const attrsArb = fc.record(
+    { probability: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), interval: fc.nat(), times: fc.integer({ min: -1, max: 1000 }), space: fc.nat(), verbose: fc.nat(2) },
+    { requiredKeys: [] },
+  );
+  const request = fc.oneof(
+    fc.constant({ op: 'show' as const }),
+    fc.option(fc.string({ minLength: 1, maxLength: 30 }), { nil: undefined }).map((point) => (point === undefined ? { op: 'clear' as const } : { op: 'clear' as const, point })),
+    fc.record({ op: fc.constant('set' as const), point: fc.string({ maxLength: 30 }), attrs: attrsArb }),
+  );
+
+  it('round-trip every request: show, clear (one point or all), set with any subset of the values', () => {
+    fc.assert(
+      fc.property(request, (f) => {
+        const frame = encodeUnixFault(f);
+        const r = new UnixFrameReader();
+        r.push(frame);
+        const got = r.next()!;
+        expect(got.type).toBe(UNIX_FRAME.FAULT);
+        expect(decodeUnixFault(got.payload)).toEqual(f);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('lays SET out as op, mask, reserved, five i32, name', () => {
+    const p = encodeUnixFault({ op: 'set', point: 'failslab', attrs: { interval: 3, times: -1 } }).subarray(5);
+    expect([...p.subarray(0, 4)]).toEqual([1, 0b110, 0, 0]);
+    expect(p.readInt32LE(8)).toBe(3);
+    expect(p.readInt32LE(12)).toBe(-1);
+    expect(p.toString('utf8', 24)).toBe('failslab');
+  });
+
+  it('anything malformed is a UnixFrameError, never another exception', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (b) => {
+        try {
+          const f = decodeUnixFault(Buffer.from(b));
+          expect(['show', 'set', 'clear']).toContain(f.op);
+        } catch (err) {
+          expect(err).toBeInstanceOf(UnixFrameError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+    for (const bad of [[], [0, 0, 0], [3, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [1, 0, 0, 0], [2, 1, 0, 0], [0, 0, 0, 0, 65]]) {
+      expect(() => decodeUnixFault(Buffer.from(bad))).toThrow(UnixFrameError);
     }
   });
 });

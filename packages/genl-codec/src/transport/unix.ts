@@ -28,6 +28,18 @@
  *                   connection.
  *     TRACE      9  on:u32 (0 or 1): have the kernel report the functions it
  *                   runs for this socket's requests (KTRACE). Answered by RESULT.
+ *     FAULT     11  the kernel's fault injection, as its debugfs files would
+ *                   be written: op:u8 (0 SHOW, 1 SET, 2 CLEAR)  mask:u8 (SET:
+ *                   which values follow are meant: 1 probability, 2 interval,
+ *                   4 times, 8 space, 16 verbose)  reserved:u16 (=0), then
+ *                   for SET five i32 (probability, interval, times, space,
+ *                   verbose), then the point's name:utf8 (the rest; CLEAR
+ *                   with no name clears every point). May come instead of
+ *                   HELLO: a control connection with no netlink socket (so
+ *                   fail_netlink_create can be cleared), sending only FAULT
+ *                   frames. Answered by RESULT whose message is the points'
+ *                   state after it as JSON (an errno, e.g. EINVAL for an
+ *                   unknown point or a value out of range, changes nothing).
  *
  *   daemon -> client
  *     RESULT     2  errno:u32 (0: success)  value:u32  message:utf8 (optional).
@@ -71,7 +83,20 @@ export const UNIX_FRAME = {
   CLOSE: 8,
   TRACE: 9,
   KTRACE: 10,
+  FAULT: 11,
 } as const;
+
+/** FAULT operations. */
+export const UNIX_FAULT_OP = { SHOW: 0, SET: 1, CLEAR: 2 } as const;
+
+/** The fault_attr values a FAULT SET carries, in wire order. */
+export const UNIX_FAULT_ATTRS = ['probability', 'interval', 'times', 'space', 'verbose'] as const;
+
+/** What a FAULT frame asks. */
+export type UnixFault =
+  | { op: 'show' }
+  | { op: 'clear'; point?: string }
+  | { op: 'set'; point: string; attrs: Partial<Record<(typeof UNIX_FAULT_ATTRS)[number], number>> };
 
 /** HELLO flags. */
 export const UNIX_HELLO_FLAG = {
@@ -180,6 +205,104 @@ export function decodeUnixKtrace(payload: Buffer): KernelTraceEvent[] {
     if (o.ret !== undefined) ev.ret = o.ret as string;
     return ev;
   });
+}
+
+/** The FAULT frame. */
+export function encodeUnixFault(f: UnixFault): Buffer {
+  const name = Buffer.from(f.op === 'show' ? '' : (f.point ?? ''), 'utf8');
+  const fixed = f.op === 'set' ? 24 : 4;
+  const p = Buffer.alloc(fixed + name.length);
+  p.writeUInt8(UNIX_FAULT_OP[f.op === 'show' ? 'SHOW' : f.op === 'set' ? 'SET' : 'CLEAR'], 0);
+  if (f.op === 'set') {
+    let mask = 0;
+    UNIX_FAULT_ATTRS.forEach((k, i) => {
+      const v = f.attrs[k];
+      if (v === undefined) return;
+      mask |= 1 << i;
+      p.writeInt32LE(v, 4 + 4 * i);
+    });
+    p.writeUInt8(mask, 1);
+  }
+  name.copy(p, fixed);
+  return encodeUnixFrame(UNIX_FRAME.FAULT, p);
+}
+
+/** A FAULT frame's request; anything malformed is a UnixFrameError. */
+export function decodeUnixFault(payload: Buffer): UnixFault {
+  if (payload.length < 4) throw new UnixFrameError(`FAULT of ${payload.length} bytes (at least 4)`);
+  const op = payload.readUInt8(0);
+  const mask = payload.readUInt8(1);
+  if (payload.readUInt16LE(2) !== 0) throw new UnixFrameError('FAULT reserved bytes are not 0');
+  switch (op) {
+    case UNIX_FAULT_OP.SHOW:
+      if (payload.length !== 4 || mask !== 0) throw new UnixFrameError('FAULT SHOW carries nothing');
+      return { op: 'show' };
+    case UNIX_FAULT_OP.CLEAR: {
+      if (mask !== 0) throw new UnixFrameError('FAULT CLEAR has no values');
+      const point = payload.toString('utf8', 4);
+      return point ? { op: 'clear', point } : { op: 'clear' };
+    }
+    case UNIX_FAULT_OP.SET: {
+      if (payload.length < 24) throw new UnixFrameError(`FAULT SET of ${payload.length} bytes (at least 24)`);
+      if (mask >= 1 << UNIX_FAULT_ATTRS.length) throw new UnixFrameError(`FAULT SET mask ${mask}`);
+      const attrs: Partial<Record<(typeof UNIX_FAULT_ATTRS)[number], number>> = {};
+      UNIX_FAULT_ATTRS.forEach((k, i) => {
+        if (mask & (1 << i)) attrs[k] = payload.readInt32LE(4 + 4 * i);
+      });
+      return { op: 'set', point: payload.toString('utf8', 24), attrs };
+    }
+    default:
+      throw new UnixFrameError(`FAULT op ${op}`);
+  }
+}
+
+/**
+ * Send one FAULT request on a control connection to the daemon at `path`
+ * (no netlink socket is opened) and return the points' state it answers
+ * with; an errno answer rejects with a NetlinkErrnoError.
+ */
+export async function unixFaultRequest(path: string, f: UnixFault, timeoutMs = 10000): Promise<unknown> {
+  const stream = await new Promise<Socket>((resolve, reject) => {
+    const s = createConnection(path);
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      s.destroy();
+      reject(new UnixNetlinkConnectionError(errnoNumber(err.code ?? '') ?? Errno.EIO, `cannot connect to ${path}: ${connectReason(err.code)}`));
+    });
+    s.once('connect', () => resolve(s));
+  });
+  try {
+    const reader = new UnixFrameReader();
+    const answer = new Promise<UnixResult>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new UnixNetlinkConnectionError(Errno.ETIMEDOUT, `no answer from ${path}`)), timeoutMs);
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        reject(new UnixNetlinkConnectionError(Errno.EPROTO, why));
+      };
+      stream.on('data', (chunk: Buffer) => {
+        try {
+          reader.push(chunk);
+          const frame = reader.next();
+          if (frame === undefined) return;
+          clearTimeout(timer);
+          if (frame.type !== UNIX_FRAME.RESULT) return fail(`unexpected frame type ${frame.type} from ${path}`);
+          resolve(decodeUnixResult(frame.payload));
+        } catch (err) {
+          fail(err instanceof Error ? err.message : String(err));
+        }
+      });
+      stream.on('close', () => fail(`${path} closed the connection`));
+    });
+    stream.write(encodeUnixFault(f));
+    const r = await answer;
+    if (r.errno !== 0) throw new NetlinkErrnoError(r.errno, r.message);
+    try {
+      return JSON.parse(r.message ?? 'null') as unknown;
+    } catch {
+      throw new UnixNetlinkConnectionError(Errno.EPROTO, 'FAULT answer is not JSON');
+    }
+  } finally {
+    stream.destroy();
+  }
 }
 
 /** What a HELLO carries. */
