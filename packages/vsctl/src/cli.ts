@@ -109,12 +109,16 @@ Options:
 `;
 }
 
+/**
+ * ovsdb_idl_set_remote(idl, db, retry): with --retry, the connection is made
+ * and re-made forever (with reconnect.c's backoff); without it, once.
+ */
 async function connect(db: string, pre: Prerequisites, retry: boolean): Promise<Idl> {
   const tables: Record<string, string[]> = {};
   for (const [t, cols] of pre.tables) tables[t] = [...cols];
   for (;;) {
     try {
-      return await Idl.open({ remote: db, tables, reconnect: false });
+      return await Idl.open({ remote: db, tables, reconnect: retry ? { minMs: 1000, maxMs: 8000 } : false });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (retry && code) {
@@ -124,6 +128,39 @@ async function connect(db: string, pre: Prerequisites, retry: boolean): Promise<
       throw new FatalError(`${db}: database connection failed (${(code && STRERROR[code]) ?? (e as Error).message})`);
     }
   }
+}
+
+/** main()'s check of ovsdb_idl_is_alive(): the reason the connection ended, as ovs_retval_to_string() words it. */
+function connectionFailed(db: string, idl: Idl): FatalError {
+  const e = idl.client.lastError as NodeJS.ErrnoException | undefined;
+  const why = !e ? 'End of file' : ((e.code && STRERROR[e.code]) ?? e.message);
+  return new FatalError(`${db}: database connection failed (${why})`);
+}
+
+/**
+ * The main loop's wait for the replica to change before trying again.
+ * Without --retry a connection lost meanwhile ends the run, as in ovs-vsctl;
+ * with it the IDL reconnects, and its resynchronisation is the change.
+ */
+function nextChange(idl: Idl, seqno: number, db: string, retry: boolean): Promise<void> {
+  if (idl.seqno !== seqno) return Promise.resolve();
+  if (!retry && !idl.client.connected) return Promise.reject(connectionFailed(db, idl));
+  return new Promise((resolve, reject) => {
+    const lost = () => {
+      if (retry) return;
+      stop();
+      reject(connectionFailed(db, idl));
+    };
+    const off = idl.onChange(() => {
+      stop();
+      resolve();
+    });
+    const stop = () => {
+      off();
+      idl.client.off('disconnect', lost);
+    };
+    idl.client.on('disconnect', lost);
+  });
 }
 
 interface Attempt {
@@ -253,14 +290,14 @@ async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, 
     while (!done) {
       const seqno = idl.seqno;
       done = await attempt(idl, commands, g, args, out);
-      if (!done) {
-        if (!idl.client.connected) throw new FatalError(`${db}: database connection failed (Connection reset by peer)`);
-        if (idl.seqno === seqno) await idl.waitForChange(seqno);
-      }
+      if (!done) await nextChange(idl, seqno, db, g.retry);
     }
     printOutputs(commands, g, out);
     const { result, ctx, operations } = done;
     if (!g.noWait && result.status === 'success' && result.nextCfg !== undefined) {
+      // Even without --retry ovs-vsctl reconnects here: the server going away must not
+      // leave it waiting for a cur_cfg it can no longer see.
+      idl.enableReconnect();
       await waitForCfg(idl, result.nextCfg);
       reportIfaceErrors(idl, ctx.newIfaces, result.uuids, out, env);
       if (g.trace) out.stdout += emitTrace(await collectTrace(env, escapeArgs(withoutTrace(argv)), operations, result.nextCfg), g.trace);
