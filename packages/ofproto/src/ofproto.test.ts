@@ -320,3 +320,30 @@ describe('a restart: the datapath an earlier run left (open_dpif_backer, constru
     expect(Object.values(kernelPorts())).toEqual(['ovs-system']);
   });
 });
+
+describe('the datapath removed under a running ofproto (ovs-dpctl del-dp ovs-system)', () => {
+  it('port dump leaves out every port the datapath no longer has; ghosts stay; re-adding fails with ENODEV as in OVS 3.1', async () => {
+    const br0 = await addBridge('br0');
+    expect(await addIface(br0, 'i0', 'internal')).toBe(1);
+    expect(await addIface(br0, 'vx0', 'vxlan', { remote_ip: '192.0.2.1' })).toBe(2);
+    expect(await addIface(br0, 'pa', 'patch', { peer: 'pb' })).toBe(3);
+    expect((await br0.portDump()).map((p) => `${p.name} ${p.ofpPort}`).sort()).toEqual(['br0 65534', 'i0 1', 'pa 3', 'vx0 2']);
+    const other = await provider.open('ovs-system', false);
+    await other.destroy();
+    await other.close();
+    // Linux sends no vport notification for the ports of a destroyed datapath: a dump (the bridge's sweep) is
+    // what finds them gone; the ghosts (tunnel, patch) stay, as vx0 did in dpif/show on the lab's kernel.
+    expect((await br0.portDump()).map((p) => p.name).sort()).toEqual(['pa', 'vx0']);
+    // dpif/show still answers (the counters unreadable: zero, with OVS's warning).
+    logs.length = 0;
+    expect((await dpifShowBacker(br0.backer, [br0]))[0]).toBe('system@ovs-system: hit:0 missed:0');
+    expect(logs).toEqual(['dpif|WARN|system@ovs-system: get_stats failed (No such device)']);
+    // Adding a port (the bridge layer adding back what vanished): ENODEV, with OVS's log line, nothing created.
+    await br0.run();
+    logs.length = 0;
+    expect(await rejectsErrno(addIface(br0, 'i1', 'internal'))).toBe(Errno.ENODEV);
+    expect(logs).toContain('dpif|WARN|system@ovs-system: failed to add i1 as port: No such device');
+    expect(kernel.initNet.byIfname('i1')).toBeUndefined();
+    expect(kernel.ovs!.datapaths()).toEqual([]);
+  });
+});

@@ -150,6 +150,27 @@ export class Ofproto implements BackerClient {
     });
   }
 
+  /**
+   * ofproto_port_dump (ofproto-dpif's port_dump_start/next): the ports with
+   * a datapath port of their own, then the ghosts, each as
+   * port_query_by_name() finds it now. Those the datapath no longer has
+   * (ENODEV: the vport, or the whole datapath, gone: `ovs-dpctl del-dp`, a
+   * module reload) are left out — which is how the bridge layer's sweep
+   * (bridge_delete_or_reconfigure_ports) learns that they vanished.
+   */
+  async portDump(): Promise<OfprotoPort[]> {
+    const out: OfprotoPort[] = [];
+    for (const name of [...this.dpPorts, ...this.ghostPorts]) {
+      try {
+        out.push(await this.portQueryByName(name));
+      } catch (err) {
+        if ((err instanceof DpifError || err instanceof OfprotoError) && err.errno === Errno.ENODEV) continue;
+        throw err;
+      }
+    }
+    return out;
+  }
+
   /** ofproto_port_query_by_name(). */
   async portQueryByName(name: string): Promise<OfprotoPort> {
     if (this.ghostPorts.has(name)) {
