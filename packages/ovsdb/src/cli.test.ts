@@ -1,6 +1,6 @@
 /** ovs-db as a user runs it: node bin/ovs-db.js (dist/cli.js, built first when stale). */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ensureBuilt, tempDir } from './testing/helpers.js';
@@ -70,5 +70,23 @@ describe('ovs-db', { timeout: 60_000 }, () => {
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(existsSync(sock)).toBe(false);
+  });
+
+  it('serve makes a missing run directory 755 (ovs-ctl install_dir) and its socket 0770 less the umask', async () => {
+    const dir = join(t.dir, 'run', 'ovs');
+    const other = join(t.dir, 'other.db');
+    expect(cli('create', other)).toMatchObject({ status: 0 });
+    // umask 077: install -d -m 755 still gives 755; the socket, 0770 less 077.
+    const s = spawn('sh', ['-c', `umask 077; exec "${process.execPath}" "${BIN}" serve "${other}" --remote "punix:${dir}/db.sock"`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    s.stderr!.on('data', (d) => (err += d));
+    try {
+      for (let i = 0; i < 3000 && !err.includes('serving'); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(err).toContain('serving');
+      expect(statSync(dir).mode & 0o777).toBe(0o755);
+      expect(statSync(join(dir, 'db.sock')).mode & 0o777).toBe(0o700);
+    } finally {
+      s.kill('SIGTERM');
+    }
   });
 });

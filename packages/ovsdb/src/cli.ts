@@ -13,7 +13,7 @@
  * Exit status: 0 on success; 1 on a failure (a connection refused, an error
  * in a transaction's results...); 2 on a usage error.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OvsdbClient, RpcError } from './client.js';
@@ -84,11 +84,20 @@ async function cmdCreate(args: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * utilities/ovs-lib's install_dir, as ovs-ctl makes the run directory before
+ * starting ovsdb-server: created only when missing, with mode 755 whatever
+ * the umask (install -d -m 755).
+ */
+function installDir(dir: string): void {
+  if (mkdirSync(dir, { recursive: true }) !== undefined) chmodSync(dir, 0o755);
+}
+
 async function cmdServe(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { remote: { type: 'string', multiple: true } } });
   if (!positionals.length) throw new UsageError('serve needs at least one database FILE');
   const remotes = values.remote?.length ? values.remote : [`punix:${defaultSocket(env)}`];
-  for (const r of remotes) if (r.startsWith('punix:')) mkdirSync(dirname(r.slice(6)), { recursive: true });
+  for (const r of remotes) if (r.startsWith('punix:')) installDir(dirname(r.slice(6)));
   const served = positionals.map((f) => {
     const file = DbFile.open(f, { onWarning: (m) => io.err(`ovs-db: warning: ${m}`) });
     return new ServedDatabase(file.db, file);
