@@ -70,7 +70,7 @@ async function waitFor(what: string, ok: () => boolean | Promise<boolean>, stop:
  * alone says nothing: it exists from bind(), before listen(), and a
  * connection in between is refused.
  */
-function accepts(path: string): Promise<boolean> {
+export function accepts(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection(path);
     s.once('connect', () => {

@@ -8,11 +8,11 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRealServer } from '@ovs/ovsdb/testing';
+import { accepts } from '../sandbox.js';
 
 /** A workspace package's bin script. */
 export const bin = (pkg: string, tool: string) => fileURLToPath(new URL(`../../../${pkg}/bin/${tool}.js`, import.meta.url));
@@ -30,18 +30,6 @@ export function tool(pkg: string, name: string, args: string[], env: NodeJS.Proc
     execFile(process.execPath, [bin(pkg, name), ...args], { env, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
       err ? reject(new Error(`${name} ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
     );
-  });
-}
-
-/** Whether something accepts connections on a unix socket. */
-export function accepts(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
   });
 }
 
