@@ -8,14 +8,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, hex } from './attrs.js';
+import { NetlinkDecodeError } from './errors.js';
 import {
+  AUTONEG,
+  DUPLEX,
   ETHTOOL_FLAG,
+  ETHTOOL_LINK_MODE_MASK_NBITS,
   ETHTOOL_MSG,
   ETHTOOL_MSG_KERNEL,
   NETDEV_FEATURE_COUNT,
   NETDEV_FEATURE_NAMES,
   NETIF_F_BIT,
+  decodeEthtoolLinkmodes,
   ethtoolFamily,
+  ethtoolLinkmodesPayload,
 } from './ethtool.js';
 import { formatMessage } from './format.js';
 import { messageFromJson, messageToJson } from './json.js';
@@ -338,5 +344,29 @@ describe('ethtool: hostile bytes', () => {
       ),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('ethtool LINKMODES attributes (raw messages)', () => {
+  // ETHTOOL_MSG_LINKMODES_GET_REPLY for a veth, verbose and compact, from Linux 6.1 on the kernel
+  // lab (the model's testing/lab/ethtool-linkmodes.json has the whole exchange).
+  const VERBOSE = '580000001400000085000000dc000000040100001400018008000100150000000700020076610000050002000000000010000380080002005d000000040003800800050010270000050006000100000005000a0000000000';
+  const COMPACT = '740000001400000074000000dc00000004010000140001800800010015000000070002007661000005000200000000002c000380080002005d00000010000400000000000000000000000000100005000000000000000000000000000800050010270000050006000100000005000a0000000000';
+
+  it('decode to header, autoneg, the (empty) link modes, speed, duplex, rate matching; and write back the same bytes', () => {
+    for (const h of [VERBOSE, COMPACT]) {
+      const b = Buffer.from(h, 'hex');
+      const payload = b.subarray(16, b.readUInt32LE(0));
+      const lm = decodeEthtoolLinkmodes(payload);
+      expect(lm.cmd).toBe(ETHTOOL_MSG_KERNEL.LINKMODES_GET_REPLY);
+      expect(lm.attrs).toMatchObject({ header: { devIndex: 21, devName: 'va' }, autoneg: AUTONEG.DISABLE, speed: 10000, duplex: DUPLEX.FULL, rateMatching: 0 });
+      expect(lm.attrs.ours?.size).toBe(ETHTOOL_LINK_MODE_MASK_NBITS);
+      expect(Buffer.from(ethtoolLinkmodesPayload(lm.cmd, lm.attrs)).toString('hex')).toBe(payload.toString('hex'));
+    }
+  });
+
+  it('malformed payloads are a NetlinkDecodeError', () => {
+    expect(() => decodeEthtoolLinkmodes(new Uint8Array(2))).toThrow(NetlinkDecodeError);
+    expect(() => decodeEthtoolLinkmodes(Uint8Array.from([4, 1, 0, 0, 8, 0, 5, 0, 1]))).toThrow(NetlinkDecodeError);
   });
 });

@@ -7,13 +7,14 @@
  * The family has no fixed header after genlmsghdr. Its attribute numbering
  * depends on the command (ETHTOOL_A_FEATURES_* here, ETHTOOL_A_LINKINFO_*
  * elsewhere), so only the FEATURES messages decode to typed attributes; the
- * others stay raw. Every nest the kernel writes carries NLA_F_NESTED, and it
+ * others stay raw (LINKMODES ones read and write with
+ * decodeEthtoolLinkmodes() / ethtoolLinkmodesPayload()). Every nest the kernel writes carries NLA_F_NESTED, and it
  * insists on it in requests (strict validation, nla_parse_nested()).
  */
-import { AttrSet, type AttrsOf, type JsonValue, type ValueCodec, attr, flag, nested, prefixed, string, u32, u32Array } from './attrs.js';
+import { AttrSet, type AttrsOf, type JsonValue, type ValueCodec, Writer, attr, flag, nested, prefixed, string, u32, u32Array, u8 } from './attrs.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import type { GenlFamilyDef } from './genl.js';
-import { NLA_F_NESTED, NLA_HDRLEN, align4 } from './netlink.js';
+import { GENL_HDRLEN, NLA_F_NESTED, NLA_HDRLEN, align4 } from './netlink.js';
 
 export const ETHTOOL_GENL_NAME = 'ethtool';
 export const ETHTOOL_GENL_VERSION = 1;
@@ -370,3 +371,64 @@ export const NETDEV_FEATURE_NAMES: readonly string[] = [
   'tls-hw-record', 'rx-gro-list', 'macsec-hw-offload', 'rx-udp-gro-forwarding', // 56
   'hsr-tag-ins-offload', 'hsr-tag-rm-offload', 'hsr-fwd-offload', 'hsr-dup-offload', // 60
 ];
+
+// ---------------------------------------------------------------------------
+// Link modes (ETHTOOL_MSG_LINKMODES_GET: speed, duplex, autonegotiation)
+
+export const ETHTOOL_A_LINKMODES = {
+  HEADER: 1,
+  AUTONEG: 2,
+  OURS: 3,
+  PEER: 4,
+  SPEED: 5,
+  DUPLEX: 6,
+  MASTER_SLAVE_CFG: 7,
+  MASTER_SLAVE_STATE: 8,
+  LANES: 9,
+  RATE_MATCHING: 10,
+} as const;
+
+/** include/uapi/linux/ethtool.h: SPEED_UNKNOWN, and the DUPLEX_* and AUTONEG_* values. */
+export const SPEED_UNKNOWN = 0xffffffff;
+export const DUPLEX = { HALF: 0, FULL: 1, UNKNOWN: 0xff } as const;
+export const AUTONEG = { DISABLE: 0, ENABLE: 1 } as const;
+/** __ETHTOOL_LINK_MODE_MASK_NBITS in Linux 6.1: the size of the OURS and PEER bitsets. */
+export const ETHTOOL_LINK_MODE_MASK_NBITS = 93;
+
+/** ETHTOOL_A_LINKMODES_*, in linkmodes_fill_reply() order. */
+export const ethtoolLinkmodesAttrs = new AttrSet('ethtool_a_linkmodes', {
+  header: attr(1, 'ETHTOOL_A_LINKMODES_HEADER', nested(ethtoolHeaderAttrs), undefined, NLA_F_NESTED),
+  autoneg: attr(2, 'ETHTOOL_A_LINKMODES_AUTONEG', u8),
+  ours: attr(3, 'ETHTOOL_A_LINKMODES_OURS', nested(ethtoolBitsetAttrs), undefined, NLA_F_NESTED),
+  peer: attr(4, 'ETHTOOL_A_LINKMODES_PEER', nested(ethtoolBitsetAttrs), undefined, NLA_F_NESTED),
+  speed: attr(5, 'ETHTOOL_A_LINKMODES_SPEED', u32),
+  duplex: attr(6, 'ETHTOOL_A_LINKMODES_DUPLEX', u8),
+  masterSlaveCfg: attr(7, 'ETHTOOL_A_LINKMODES_MASTER_SLAVE_CFG', u8),
+  masterSlaveState: attr(8, 'ETHTOOL_A_LINKMODES_MASTER_SLAVE_STATE', u8),
+  lanes: attr(9, 'ETHTOOL_A_LINKMODES_LANES', u32),
+  rateMatching: attr(10, 'ETHTOOL_A_LINKMODES_RATE_MATCHING', u8),
+});
+export type EthtoolLinkmodesAttrs = AttrsOf<typeof ethtoolLinkmodesAttrs>;
+
+/**
+ * The payload (genlmsghdr and attributes) of an ethtool LINKMODES message, for
+ * a raw message: `{ kind: 'raw', protocol: 16, header: { type: familyId, ... },
+ * payload }`. `cmd` is ETHTOOL_MSG.LINKMODES_GET from userspace,
+ * ETHTOOL_MSG_KERNEL.LINKMODES_GET_REPLY / _NTF from the kernel.
+ */
+export function ethtoolLinkmodesPayload(cmd: number, attrs: EthtoolLinkmodesAttrs): Uint8Array {
+  const w = new Writer(256);
+  w.ensure(GENL_HDRLEN);
+  w.buf[0] = cmd;
+  w.buf[1] = ETHTOOL_GENL_VERSION;
+  w.pos = GENL_HDRLEN;
+  ethtoolLinkmodesAttrs.write(w, attrs);
+  return w.take();
+}
+
+/** The command and attributes of a raw ethtool LINKMODES message's payload; a NetlinkDecodeError if malformed. */
+export function decodeEthtoolLinkmodes(payload: Uint8Array): { cmd: number; version: number; attrs: EthtoolLinkmodesAttrs } {
+  if (payload.length < GENL_HDRLEN) throw new NetlinkDecodeError(0, `ethtool message too short for genlmsghdr (${payload.length} bytes)`);
+  const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  return { cmd: payload[0]!, version: payload[1]!, attrs: ethtoolLinkmodesAttrs.decode(payload, dv, GENL_HDRLEN, payload.length) };
+}

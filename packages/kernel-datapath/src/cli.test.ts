@@ -448,3 +448,35 @@ describe('ovs-kernel fault, against an in-process kernel', () => {
     expect(unknown.err[0]).toMatch(/no fault point "fail_all"/);
   });
 });
+
+describe('ovs-kernel ip link set name / address / mtu', () => {
+  const dir = rundir();
+  const sock = join(dir, 'set.sock');
+  const env = { OVS_KERNEL_SOCKET: sock };
+  let daemon: Daemon | undefined;
+  beforeAll(async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    daemon = await startDaemon({ socketPath: sock, log: () => {} });
+  });
+  afterAll(async () => {
+    await daemon?.close();
+  });
+
+  it('renames a device (same ifindex), changes its address and MTU, as iproute2 6.1 would', async () => {
+    expect((await run(['ip', 'link', 'add', 'd0', 'type', 'dummy'], env)).code).toBe(0);
+    const index = daemon!.kernel.initNet.byIfname('d0')!.ifindex;
+    expect(await run(['ip', 'link', 'set', 'd0', 'name', 'd9'], env)).toEqual({ code: 0, out: [], err: [] });
+    expect(daemon!.kernel.initNet.byIfname('d9')?.ifindex).toBe(index);
+    expect(await run(['ip', 'link', 'set', 'd9', 'address', '02:00:00:00:00:09', 'mtu', '9000'], env)).toEqual({ code: 0, out: [], err: [] });
+    const show = await run(['ip', 'link', 'show', 'd9'], env);
+    expect(show.out[0]).toBe(`${index}: d9: <BROADCAST,NOARP> mtu 9000 qdisc noop state DOWN mode DEFAULT group default qlen 1000`);
+    expect(show.out[1]).toBe('    link/ether 02:00:00:00:00:09 brd ff:ff:ff:ff:ff:ff');
+  });
+
+  it('errors: a missing device, a name taken, a bad address', async () => {
+    expect(await run(['ip', 'link', 'set', 'nosuch', 'name', 'x'], env)).toEqual({ code: 1, out: [], err: ['Cannot find device "nosuch"'] });
+    expect((await run(['ip', 'link', 'add', 'd1', 'type', 'dummy'], env)).code).toBe(0);
+    expect(await run(['ip', 'link', 'set', 'd1', 'name', 'lo'], env)).toEqual({ code: 2, out: [], err: ['RTNETLINK answers: File exists'] });
+    expect((await run(['ip', 'link', 'set', 'd1', 'address', 'zz'], env)).code).toBe(2);
+  });
+});

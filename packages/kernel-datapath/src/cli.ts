@@ -41,7 +41,7 @@ const SYNOPSIS = `usage: ovs-kernel start [--socket PATH] [--profile linux-6.1|o
        ovs-kernel stop [--socket PATH]
        ovs-kernel ip [-n NETNS] link add NAME type dummy|veth [peer name NAME]
        ovs-kernel ip [-n NETNS] link del NAME
-       ovs-kernel ip [-n NETNS] link set NAME [up|down] [mtu N]
+       ovs-kernel ip [-n NETNS] link set NAME [up|down] [mtu N] [address MAC] [name NEWNAME]
        ovs-kernel ip [-n NETNS] link show [NAME]
        ovs-kernel replay FILE.json [--verbose]
        ovs-kernel fault show
@@ -481,7 +481,7 @@ async function cmdFault(args: string[], socketOpt: string | undefined, io: CliIo
 type IpLinkCommand =
   | { op: 'add'; name: string; kind: string; peer?: string }
   | { op: 'del'; name: string }
-  | { op: 'set'; name: string; up?: boolean; mtu?: number }
+  | { op: 'set'; name: string; up?: boolean; mtu?: number; address?: Uint8Array; newName?: string }
   | { op: 'show'; name?: string };
 
 /** Parse `ip [-n NETNS] link ...` the way iproute2 reads its arguments. */
@@ -581,9 +581,17 @@ export function parseIp(args: string[]): { netns?: string; socket?: string; cmd:
           const v = next(++i, 'an MTU');
           if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UsageError(`ip link set: invalid MTU ${JSON.stringify(v)}`);
           cmd.mtu = Number(v);
+        } else if (w === 'address') {
+          const v = next(++i, 'an address');
+          if (!/^[0-9a-f]{1,2}(:[0-9a-f]{1,2}){5}$/i.test(v)) throw new UsageError(`ip link set: "${v}" is invalid lladdr`);
+          cmd.address = Uint8Array.from(v.split(':').map((x) => Number.parseInt(x, 16)));
+        } else if (w === 'name') {
+          cmd.newName = next(++i, 'a new name');
         } else garbage(i);
       }
-      if (cmd.up === undefined && cmd.mtu === undefined) throw new UsageError('ip link set: nothing to change (up, down, mtu N)');
+      if (cmd.up === undefined && cmd.mtu === undefined && cmd.address === undefined && cmd.newName === undefined) {
+        throw new UsageError('ip link set: nothing to change (up, down, mtu N, address MAC, name NEWNAME)');
+      }
       return { netns, socket, cmd };
     }
     default:
@@ -617,7 +625,12 @@ async function cmdIp(args: string[], socketOpt: string | undefined, io: CliIo): 
         await ipLinkDel(sock, cmd.name);
         break;
       case 'set':
-        await ipLinkSet(sock, cmd.name, { ...(cmd.up !== undefined ? { up: cmd.up } : {}), ...(cmd.mtu !== undefined ? { mtu: cmd.mtu } : {}) });
+        await ipLinkSet(sock, cmd.name, {
+          ...(cmd.up !== undefined ? { up: cmd.up } : {}),
+          ...(cmd.mtu !== undefined ? { mtu: cmd.mtu } : {}),
+          ...(cmd.address !== undefined ? { address: cmd.address } : {}),
+          ...(cmd.newName !== undefined ? { newName: cmd.newName } : {}),
+        });
         break;
       case 'show':
         for (const line of await showLinks(sock, cmd.name)) io.out(line);

@@ -5,7 +5,10 @@
  * switch relies on: LRO reported off, turned off where it can be (with the
  * notifications), left where it cannot, and the privilege and device checks.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
+  DUPLEX,
   ETHTOOL_FLAG,
   ETHTOOL_MSG,
   ETHTOOL_MSG_KERNEL,
@@ -16,9 +19,12 @@ import {
   NetlinkProtocol,
   RTM,
   RTNLGRP_LINK,
+  SPEED_UNKNOWN,
   decode,
+  decodeEthtoolLinkmodes,
   encode,
   ethtoolFamily,
+  ethtoolLinkmodesPayload,
   fromHex,
   hex,
   isFamily,
@@ -409,5 +415,46 @@ describe('ethtool: a switch turning LRO off', () => {
       ['lo', 'dummy0', 'veth1', 'veth0'].map((n) => [NLM_F.MULTI, n, true]),
     );
     expect(out.at(-1)).toMatchObject({ kind: 'done', error: 0 });
+  });
+});
+
+describe('ETHTOOL_MSG_LINKMODES_GET (kernel lab, testing/lab/ethtool-linkmodes.json)', () => {
+  const lab = JSON.parse(readFileSync(fileURLToPath(new URL('./testing/lab/ethtool-linkmodes.json', import.meta.url)), 'utf8')) as {
+    devices: Record<string, [string, number]>;
+    exchanges: Array<{ label: string; request: string; reply: string }>;
+  };
+
+  it.each(lab.exchanges.map((e) => [e.label, e] as const))('%s: the lab kernel\'s reply, byte for byte', (_label, e) => {
+    const kernel = new Kernel();
+    for (const [name, [kind, ifindex]] of Object.entries(lab.devices)) kernel.initNet.addDevice({ name, kind, ...(ifindex ? { ifindex } : {}) });
+    const request = Buffer.from(e.request, 'hex');
+    const sock = kernel.socket({ protocol: NetlinkProtocol.NETLINK_GENERIC, portId: request.readUInt32LE(12) });
+    sock.sendSync(request);
+    expect(Buffer.from(sock.tryRecv()!).toString('hex')).toBe(e.reply);
+  });
+
+  it('a dump lists the devices that have link settings (veth, vxlan), skipping the others', () => {
+    const kernel = new Kernel();
+    kernel.initNet.addDevice({ name: 'd0', kind: 'dummy' });
+    kernel.initNet.addDevice({ name: 'va', kind: 'veth' });
+    kernel.initNet.addDevice({ name: 'vx', kind: 'vxlan' });
+    const sock = kernel.socket({ protocol: NetlinkProtocol.NETLINK_GENERIC });
+    const payload = ethtoolLinkmodesPayload(ETHTOOL_MSG.LINKMODES_GET, { header: {} });
+    sock.sendSync(encode({ kind: 'raw', protocol: 16, header: { len: 0, type: ETHTOOL_FAMILY_ID, flags: NLM_F.REQUEST | NLM_F.DUMP, seq: 5, pid: sock.portId }, payload }));
+    const got: Array<[string | undefined, number | undefined, number | undefined]> = [];
+    for (let d = sock.tryRecv(); d !== undefined; d = sock.tryRecv()) {
+      const r = decode(d, { protocol: 16 });
+      if (!r.ok) throw r.error;
+      for (const m of r.messages) {
+        if (m.kind !== 'raw') continue;
+        const lm = decodeEthtoolLinkmodes(m.payload);
+        expect(lm.cmd).toBe(ETHTOOL_MSG_KERNEL.LINKMODES_GET_REPLY);
+        got.push([lm.attrs.header?.devName, lm.attrs.speed, lm.attrs.duplex]);
+      }
+    }
+    expect(got).toEqual([
+      ['va', 10000, DUPLEX.FULL],
+      ['vx', SPEED_UNKNOWN, DUPLEX.UNKNOWN],
+    ]);
   });
 });

@@ -3,25 +3,32 @@
  * and changes them (Linux 6.1): each kind of device's features as its driver
  * registers them, __netdev_update_features() with netdev_fix_features()
  * (net/core/dev.c), and ETHTOOL_MSG_FEATURES_GET / _SET with their replies
- * and ETHTOOL_MSG_FEATURES_NTF (net/ethtool/netlink.c, features.c, bitset.c).
+ * and ETHTOOL_MSG_FEATURES_NTF (net/ethtool/netlink.c, features.c, bitset.c);
+ * ETHTOOL_MSG_LINKMODES_GET (linkmodes.c) with each kind's link settings.
  * The family's other commands are registered, as nlctrl shows them, but
  * answer EOPNOTSUPP.
  */
 import {
+  AUTONEG,
+  DUPLEX,
   ETHTOOL_A_BITSET,
   ETHTOOL_A_BITSET_BIT,
   ETHTOOL_A_FEATURES,
   ETHTOOL_A_HEADER,
+  ETHTOOL_A_LINKMODES,
   ETHTOOL_FLAG,
+  ETHTOOL_LINK_MODE_MASK_NBITS,
   ETHTOOL_MSG,
   ETHTOOL_MSG_KERNEL,
   AttrSet,
   Errno,
   type EthtoolBitset,
   type EthtoolBitsetBit,
+  type EthtoolLinkmodesAttrs,
   GENL_FLAGS,
   GENL_HDRLEN,
   type GenlMessage,
+  type RawMessage,
   NETDEV_FEATURE_COUNT,
   NETDEV_FEATURE_NAMES,
   NETIF_F_BIT,
@@ -33,6 +40,7 @@ import {
   NetlinkProtocol,
   type NlmsgHeader,
   type ParsedAttr,
+  SPEED_UNKNOWN,
   align4,
   encode,
   ethtoolBitsetAttrs,
@@ -40,6 +48,8 @@ import {
   ethtoolFamily,
   ethtoolFeaturesAttrs,
   ethtoolHeaderAttrs,
+  ethtoolLinkmodesAttrs,
+  ethtoolLinkmodesPayload,
   nlaParse,
 } from '@ovs/genl-codec';
 import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from './genetlink.js';
@@ -165,8 +175,40 @@ export const ETHTOOL_MCGRP_MONITOR_ID = 4;
 /** ETHTOOL_FLAGS_BASIC: the header flags FEATURES_GET / _SET accept (NLA_POLICY_MASK). */
 const ETHTOOL_FLAGS_BASIC = ETHTOOL_FLAG.COMPACT_BITSETS | ETHTOOL_FLAG.OMIT_REPLY;
 
+
 /** ethnl_features_get_policy: the header only. */
 const featuresGetPolicy = new AttrSet('ethnl_features_get_policy', { header: ethtoolFeaturesAttrs.defs.header });
+
+/** ethnl_linkmodes_get_policy: the header only. */
+const linkmodesGetPolicy = new AttrSet('ethnl_linkmodes_get_policy', { header: ethtoolLinkmodesAttrs.defs.header });
+
+/** What get_link_ksettings() reports (struct ethtool_link_ksettings, the parts a switch reads). */
+export interface LinkKsettings {
+  /** Mb/s, or SPEED_UNKNOWN. */
+  speed: number;
+  /** DUPLEX_HALF, DUPLEX_FULL or DUPLEX_UNKNOWN. */
+  duplex: number;
+  autoneg: number;
+}
+
+/**
+ * __ethtool_get_link_ksettings() of each kind, as Linux 6.1's drivers answer
+ * (read with ETHTOOL_MSG_LINKMODES_GET on the kernel lab): veth_get_link_ksettings
+ * says 10000 Mb/s, full duplex, no autonegotiation; a vxlan device without a
+ * lower device, unknown speed and duplex; dummy, loopback, the OVS internal
+ * device, geneve, gretap and gre have no get_link_ksettings (undefined:
+ * EOPNOTSUPP). No link modes are supported or advertised by any of them.
+ */
+export function linkKsettings(dev: NetDevice): LinkKsettings | undefined {
+  switch (dev.kind) {
+    case 'veth':
+      return { speed: 10000, duplex: DUPLEX.FULL, autoneg: AUTONEG.DISABLE };
+    case 'vxlan':
+      return { speed: SPEED_UNKNOWN, duplex: DUPLEX.UNKNOWN, autoneg: AUTONEG.DISABLE };
+    default:
+      return undefined;
+  }
+}
 
 type Bytes = { bytes: Uint8Array; dv: DataView };
 
@@ -228,8 +270,18 @@ export class Ethtool {
             doitName: 'ethnl_default_doit',
             dumpitName: 'ethnl_default_dumpit',
             doit: (i) => this.featuresGet(i),
-            start: (c) => this.featuresDumpStart(c),
-            dumpit: (c) => this.featuresDump(c),
+            start: (c) => this.dumpStart(c, featuresGetPolicy),
+            dumpit: (c) => this.defaultDump(c, featuresGetPolicy, (dev, flags, h) => this.featuresMessage(dev, ETHTOOL_MSG_KERNEL.FEATURES_GET_REPLY, flags, h)),
+          };
+        case ETHTOOL_MSG.LINKMODES_GET:
+          return {
+            ...op,
+            policy: linkmodesGetPolicy,
+            doitName: 'ethnl_default_doit',
+            dumpitName: 'ethnl_default_dumpit',
+            doit: (i) => this.linkmodesGet(i),
+            start: (c) => this.dumpStart(c, linkmodesGetPolicy),
+            dumpit: (c) => this.defaultDump(c, linkmodesGetPolicy, (dev, flags, h) => this.linkmodesMessage(dev, flags, h)),
           };
         case ETHTOOL_MSG.FEATURES_SET:
           return { ...op, policy: ethtoolFeaturesAttrs, doit: (i) => this.featuresSet(i), doitName: 'ethnl_set_features' };
@@ -260,8 +312,8 @@ export class Ethtool {
    * ethnl_default_start(): the header must be there and name no missing
    * device (which the dump then ignores). Its errors carry no extack.
    */
-  private featuresDumpStart(ctx: Omit<DumpContext, 'put'>): HandlerResult {
-    const at = requestAttrs(ctx, featuresGetPolicy);
+  private dumpStart(ctx: Omit<DumpContext, 'put'>, policy: AttrSet): HandlerResult {
+    const at = requestAttrs(ctx, policy);
     const header = at.tb[ETHTOOL_A_FEATURES.HEADER];
     const reserved = reservedFlags(at, header);
     if (reserved) return reserved;
@@ -273,10 +325,15 @@ export class Ethtool {
   /**
    * ethnl_default_dumpit(): every device by ifindex hash bucket, newest first
    * in each, resuming at args[0] / args[1]; 0 once all are in, so that
-   * NLMSG_DONE shares the last datagram.
+   * NLMSG_DONE shares the last datagram. A device the command does not
+   * apply to (`build` gives undefined: EOPNOTSUPP) is skipped.
    */
-  private featuresDump(ctx: DumpContext): number {
-    const at = requestAttrs(ctx, featuresGetPolicy);
+  private defaultDump(
+    ctx: DumpContext,
+    policy: AttrSet,
+    build: (dev: NetDevice, flags: number, h: Omit<NlmsgHeader, 'len' | 'type'>) => GenlMessage | RawMessage | undefined,
+  ): number {
+    const at = requestAttrs(ctx, policy);
     const flags = headerFlags(at, at.tb[ETHTOOL_A_FEATURES.HEADER]);
     const buckets = new Map<number, NetDevice[]>();
     for (const dev of ctx.sock.netns.devices) {
@@ -288,7 +345,8 @@ export class Ethtool {
     for (let h = ctx.args[0] ?? 0; h < 256; h++) {
       const list = (buckets.get(h) ?? []).sort((a, b) => b.ifindex - a.ifindex);
       for (let idx = ctx.args[1] ?? 0; idx < list.length; idx++) {
-        const msg = this.featuresMessage(list[idx]!, ETHTOOL_MSG_KERNEL.FEATURES_GET_REPLY, flags, { flags: NLM_F.MULTI, seq: ctx.header.seq, pid: ctx.sock.portId });
+        const msg = build(list[idx]!, flags, { flags: NLM_F.MULTI, seq: ctx.header.seq, pid: ctx.sock.portId });
+        if (msg === undefined) continue;
         if (!ctx.put(msg)) {
           ctx.args[0] = h;
           ctx.args[1] = idx;
@@ -312,6 +370,48 @@ export class Ethtool {
       active: putBitset(dev.features, undefined, compact),
       nochange: putBitset(NETIF_F_NEVER_CHANGE, undefined, compact),
     });
+  }
+
+  // -------------------------------------------------------------------------
+  // ETHTOOL_MSG_LINKMODES_GET
+
+  /** ethnl_default_doit() with linkmodes_prepare_data(): EOPNOTSUPP for a device without link settings. */
+  private linkmodesGet(info: GenlInfo): HandlerResult {
+    const header = info.tb[ETHTOOL_A_LINKMODES.HEADER];
+    const reserved = reservedFlags(info, header);
+    if (reserved) return reserved;
+    if (header === undefined) return { error: -Errno.EINVAL, missingType: ETHTOOL_A_LINKMODES.HEADER };
+    const req = parseHeaderDevGet(info, header, info.sock.netns, true);
+    if ('error' in req) return req;
+    const reply = this.linkmodesMessage(req.dev!, req.flags, { flags: 0, seq: info.header.seq, pid: info.sock.portId });
+    if (reply === undefined) return { error: -Errno.EOPNOTSUPP, message: 'failed to retrieve link settings' };
+    info.reply(reply);
+    return 0;
+  }
+
+  /**
+   * linkmodes_fill_reply(): AUTONEG, OURS (advertised, masked by supported),
+   * PEER only when the partner advertised something, SPEED, DUPLEX, LANES
+   * only when known, the master/slave pair only when supported, RATE_MATCHING.
+   */
+  private linkmodesMessage(dev: NetDevice, flags: number, h: Omit<NlmsgHeader, 'len' | 'type'>): RawMessage | undefined {
+    const ks = linkKsettings(dev);
+    if (ks === undefined) return undefined;
+    const compact = (flags & ETHTOOL_FLAG.COMPACT_BITSETS) !== 0;
+    const attrs: EthtoolLinkmodesAttrs = {
+      header: { devIndex: dev.ifindex, devName: dev.name },
+      autoneg: ks.autoneg,
+      ours: putLinkModes(compact),
+      speed: ks.speed,
+      duplex: ks.duplex,
+      rateMatching: 0, // RATE_MATCH_NONE
+    };
+    return {
+      kind: 'raw',
+      protocol: NetlinkProtocol.NETLINK_GENERIC,
+      header: { len: 0, type: this.family.id, ...h },
+      payload: ethtoolLinkmodesPayload(ETHTOOL_MSG_KERNEL.LINKMODES_GET_REPLY, attrs),
+    };
   }
 
   // -------------------------------------------------------------------------
@@ -453,6 +553,13 @@ function putBitset(value: bigint, mask: bigint | undefined, compact: boolean): E
     bits.push(bit);
   }
   return { ...list, size: NETDEV_FEATURE_COUNT, bits };
+}
+
+/** ethnl_put_bitset() of the link modes: none supported, none advertised (value and mask empty). */
+function putLinkModes(compact: boolean): EthtoolBitset {
+  const n = ETHTOOL_LINK_MODE_MASK_NBITS;
+  if (compact) return { size: n, value: new Array<number>(Math.ceil(n / 32)).fill(0), mask: new Array<number>(Math.ceil(n / 32)).fill(0) };
+  return { size: n, bits: [] };
 }
 
 function words(v: bigint): number[] {

@@ -12,6 +12,7 @@ import {
   GENL_ID_CTRL,
   type GenlFamilyDef,
   type GenlMessage,
+  type RawMessage,
   NLM_F,
   NL_VALIDATE,
   type NlmsgHeader,
@@ -36,7 +37,8 @@ export interface GenlInfo {
   tb: AttrTable;
   family: KernelGenlFamily;
   /** genlmsg_reply(): unicast to the requester. */
-  reply(msg: GenlMessage): void;
+  /** A genl message, or a raw one for a command whose attributes the codec leaves raw (ethtool's LINKMODES). */
+  reply(msg: GenlMessage | RawMessage): void;
   /**
    * genl_notify(): multicast to the group's members in the requester's
    * namespace and, if the request had NLM_F_ECHO, a copy to the requester.
@@ -53,7 +55,7 @@ export interface DumpContext {
   args: number[];
   family: KernelGenlFamily;
   /** Append a message to the current chunk; false when it does not fit (the handler stops and returns). */
-  put(msg: GenlMessage): boolean;
+  put(msg: GenlMessage | RawMessage): boolean;
 }
 
 /** A handler's answer: 0 for success, or a negative errno with optional extack fields. */

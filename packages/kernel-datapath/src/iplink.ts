@@ -75,13 +75,13 @@ function seqFor(sock: NetlinkSocket): number {
   return seq;
 }
 
-function linkRequest(type: number, flags: number, seq: number, attrs: IflaAttrs, ifi: { flags?: number; change?: number } = {}): RtnlLinkMessage {
+function linkRequest(type: number, flags: number, seq: number, attrs: IflaAttrs, ifi: { flags?: number; change?: number; index?: number } = {}): RtnlLinkMessage {
   return {
     kind: 'rtnl',
     protocol: NetlinkProtocol.NETLINK_ROUTE,
     header: { len: 0, type, flags: NLM_F.REQUEST | flags, seq, pid: 0 },
     family: 'link',
-    ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: ifi.flags ?? 0, change: ifi.change ?? 0 },
+    ifinfomsg: { family: 0, pad: 0, type: 0, index: ifi.index ?? 0, flags: ifi.flags ?? 0, change: ifi.change ?? 0 },
     attrs,
   };
 }
@@ -147,11 +147,22 @@ export async function ipLinkDel(sock: NetlinkSocket, name: string): Promise<void
   await transact(sock, linkRequest(RTM.DELLINK, NLM_F.ACK, seqFor(sock), { ifname: name }));
 }
 
-/** `ip link set NAME [up|down] [mtu N]`: RTM_NEWLINK without NLM_F_CREATE, IFF_UP through ifi_change. */
-export async function ipLinkSet(sock: NetlinkSocket, name: string, opts: { up?: boolean; mtu?: number }): Promise<void> {
-  const attrs: IflaAttrs = { ifname: name };
+/**
+ * `ip link set NAME [up|down] [mtu N] [address MAC] [name NEWNAME]`:
+ * RTM_NEWLINK without NLM_F_CREATE, IFF_UP through ifi_change, IFLA_ADDRESS.
+ * A rename goes by ifindex (looked up first, as iproute2's ll_name_to_index)
+ * with the new name in IFLA_IFNAME: ENODEV if NAME does not exist.
+ */
+export async function ipLinkSet(sock: NetlinkSocket, name: string, opts: { up?: boolean; mtu?: number; address?: Uint8Array; newName?: string }): Promise<void> {
+  let index = 0;
+  if (opts.newName !== undefined) {
+    const [link] = await transact(sock, linkRequest(RTM.GETLINK, 0, seqFor(sock), { ifname: name, extMask: RTEXT_FILTER_VF }));
+    index = link!.ifinfomsg.index;
+  }
+  const attrs: IflaAttrs = { ifname: opts.newName ?? name };
   if (opts.mtu !== undefined) attrs.mtu = opts.mtu;
-  const ifi = opts.up !== undefined ? { flags: opts.up ? IFF.UP : 0, change: IFF.UP } : {};
+  if (opts.address !== undefined) attrs.address = opts.address;
+  const ifi = { index, ...(opts.up !== undefined ? { flags: opts.up ? IFF.UP : 0, change: IFF.UP } : {}) };
   await transact(sock, linkRequest(RTM.NEWLINK, NLM_F.ACK, seqFor(sock), attrs, ifi));
 }
 
