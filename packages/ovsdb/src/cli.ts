@@ -13,7 +13,7 @@
  * Exit status: 0 on success; 1 on a failure (a connection refused, an error
  * in a transaction's results...); 2 on a usage error.
  */
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OvsdbClient, RpcError } from './client.js';
@@ -22,7 +22,7 @@ import type { Json, JsonObject } from './json.js';
 import { DbFile } from './log.js';
 import { OvsdbServer, ServedDatabase } from './server.js';
 import { vswitchSchema } from './vswitch.js';
-import { rundir } from './unixctl.js';
+import { installDir, rundir } from './unixctl.js';
 
 const USAGE = `usage: ovs-db create FILE [SCHEMA]
        ovs-db serve FILE... [--remote punix:PATH|ptcp:PORT[:IP]]...
@@ -82,15 +82,6 @@ async function cmdCreate(args: string[]): Promise<number> {
   const schema = schemaFile ? parseJsonArg(readFileSync(schemaFile, 'utf8'), schemaFile) : vswitchSchema();
   DbFile.create(file, schema);
   return 0;
-}
-
-/**
- * utilities/ovs-lib's install_dir, as ovs-ctl makes the run directory before
- * starting ovsdb-server: created only when missing, with mode 755 whatever
- * the umask (install -d -m 755).
- */
-function installDir(dir: string): void {
-  if (mkdirSync(dir, { recursive: true }) !== undefined) chmodSync(dir, 0o755);
 }
 
 async function cmdServe(args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {

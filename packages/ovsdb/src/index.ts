@@ -26,7 +26,7 @@ export { execute, type ExecContext, type ExecOutcome } from './execution.js';
 export { Monitor, type MonitorVersion } from './monitor.js';
 export { DbFile, type LogOptions, encodeRecord, readRecords } from './log.js';
 export { JsonSplitter, ProtocolError, Connection, type Message, type Request, type Reply } from './jsonrpc.js';
-export { type UnixctlHandler, UnixctlError, UnixctlServer, rundir, unixctlTargetSocket, unixctlTransact } from './unixctl.js';
+export { type UnixctlHandler, UnixctlError, UnixctlServer, installDir, rundir, unixctlTargetSocket, unixctlTransact } from './unixctl.js';
 export { OvsdbServer, ServedDatabase, Session, type ServerOptions } from './server.js';
 export {
   OvsdbClient,

@@ -5,7 +5,7 @@
  * {"id", "result": TEXT, "error": null} or {"id", "result": null, "error":
  * TEXT} — the protocol `ovs-appctl` speaks (Debian's real one too).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection, JsonSplitter, type Message, ProtocolError, type Request } from './jsonrpc.js';
@@ -127,6 +127,15 @@ export async function unixctlTransact(path: string, method: string, params: stri
  */
 export function rundir(env: NodeJS.ProcessEnv = process.env): string {
   return env.OVS_RUNDIR || join('/tmp', `ovs-ts-${process.getuid?.() ?? 0}`);
+}
+
+/**
+ * utilities/ovs-lib's install_dir, as ovs-ctl makes the run directory before
+ * starting ovsdb-server: created only when missing, with mode 755 whatever
+ * the umask (install -d -m 755).
+ */
+export function installDir(dir: string): void {
+  if (mkdirSync(dir, { recursive: true }) !== undefined) chmodSync(dir, 0o755);
 }
 
 /**

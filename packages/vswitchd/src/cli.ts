@@ -6,11 +6,11 @@
  * The datapath: the ovs-kernel daemon by default, the real kernel with
  * --system. Runs in the foreground until SIGTERM/SIGINT or `ovs-appctl exit`.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SocketFactory } from '@ovs/dpif-netlink';
 import { connectUnixNetlink, kernelSocketPath } from '@ovs/genl-codec/unix';
+import { installDir } from '@ovs/ovsdb';
 import { dbSocket, rundir } from './paths.js';
 import { Vlog } from './vlog.js';
 import { VERSION, Vswitchd } from './vswitchd.js';
@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const dir = rundir();
-  mkdirSync(dir, { recursive: true });
+  installDir(dir);
   let socket: SocketFactory;
   if (values.system) {
     const { openNetlinkSocket } = await import('@ovs/dpif-netlink');
