@@ -309,6 +309,19 @@ export class NetdevRegistry {
   }
 
   /**
+   * netdev_remove(): the object leaves the name table (its other holders
+   * keep it), so the next open of the name makes a new one and asks the
+   * kernel again; then this reference goes (netdev_close).
+   */
+  remove(dev: Netdev): void {
+    if (this.devices.get(dev.name) === dev) {
+      this.devices.delete(dev.name);
+      dev.changed();
+    }
+    this.close(dev);
+  }
+
+  /**
    * netdev_linux_construct(): the device must exist (get_flags, whose flags
    * are kept), unless it is an internal port still to be made.
    */

@@ -173,9 +173,14 @@ export class Openvswitch {
     return this.dps.get(netns) ?? [];
   }
 
-  /** ovs_vport_locate(): a vport by name in a namespace. */
+  /**
+   * ovs_vport_locate(): a vport by name in a namespace. The table is keyed
+   * by the name the vport was added with, and Linux compares the device's
+   * name now: a renamed device's vport is found under neither name.
+   */
   locate(netns: Netns, name: string): Vport | undefined {
-    return this.vportsByName.get(netns)?.get(name);
+    const vport = this.vportsByName.get(netns)?.get(name);
+    return vport?.name === name ? vport : undefined;
   }
 
   /** get_dp(): the datapath of an internal device's vport (ovs_internal_dev_get_vport), by ifindex. */
@@ -210,6 +215,7 @@ export class Openvswitch {
       let names = this.vportsByName.get(parms.dp.netns);
       if (names === undefined) this.vportsByName.set(parms.dp.netns, (names = new Map()));
       names.set(vport.name, vport);
+      this.hashedAs.set(vport, vport.name);
       if (vport.ops.type === OVS_VPORT_TYPE.INTERNAL) this.internalVports.set(vport.dev, vport);
       this.vportsByDev.set(vport.dev, vport);
       parms.dp.addPort(vport);
@@ -227,6 +233,8 @@ export class Openvswitch {
 
   /** The vport bound to each device. */
   private readonly vportsByDev = new Map<NetDevice, Vport>();
+  /** The name each vport was hashed under (its device's name then: a rename does not move it). */
+  private readonly hashedAs = new WeakMap<Vport, string>();
 
   /** dp_detach_port_notify(): OVS_VPORT_CMD_DEL to the group (pid 0, seq 0), then the detach. */
   private deviceGone(dev: NetDevice): void {
@@ -249,7 +257,8 @@ export class Openvswitch {
   private vportDel(vport: Vport): void {
     vport.dp.removePort(vport);
     const names = this.vportsByName.get(vport.dp.netns);
-    if (names?.get(vport.name) === vport) names.delete(vport.name);
+    const key = this.hashedAs.get(vport) ?? vport.name;
+    if (names?.get(key) === vport) names.delete(key);
     this.internalVports.delete(vport.dev);
     this.vportsByDev.delete(vport.dev);
     this.modules.put(vport.ops.type);
