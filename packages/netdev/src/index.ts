@@ -6,12 +6,13 @@
  * rtnetlink.
  */
 export { NetdevConfigError } from './errors.js';
-export { netdevGetChangeSeq, netdevGetConfig, netdevSetConfig, netdevToSpec } from './netdev.js';
+export { netdevGetChangeSeq, netdevGetConfig, netdevMtuIsUserConfig, netdevMtuUserConfig, netdevSetConfig, netdevToSpec } from './netdev.js';
 export { VportClass, netdevGetTunnelConfig, netdevVportGetDpifPort, netdevVportIsPatch, netdevVportPatchPeer, registerNetdevClasses } from './netdev-vport.js';
 export type { VportState } from './netdev-vport.js';
 export { DEFAULT_DST_PORT, formatTunnelConfig, parseTunnelConfig, tunnelConfigEqual, tunnelGetConfig } from './tunnel-config.js';
 export type { PtMode, TunnelConfig, TunnelParse } from './tunnel-config.js';
-export { netdevGetCarrier, netdevGetEtheraddr, netdevGetMtu, netdevGetStats, netdevGetStatus } from './netdev-linux-extras.js';
+export { formatMac, netdevGetCarrier, netdevGetCarrierResets, netdevGetEtheraddr, netdevGetFlags, netdevGetMtu, netdevGetStats, netdevGetStatus, netdevSetEtheraddr, netdevSetMtu, parseMac } from './netdev-linux-extras.js';
+export type { LinuxNetdevs } from './netdev-linux-extras.js';
 export type { NetdevStats } from './netdev-linux-extras.js';
 export { LinkWatcher } from './link-watcher.js';
 export type { Netdev, NetdevRegistry, NetdevSpec } from '@ovs/dpif-netlink';

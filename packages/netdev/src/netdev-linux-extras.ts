@@ -6,8 +6,9 @@
  * netdev_linux_update_via_netlink, refreshed by the LinkWatcher) and from
  * the kernel otherwise. Vport classes answer from their own state.
  */
-import { DpifError, type Netdev, type NetdevRegistry } from '@ovs/dpif-netlink';
-import { Errno, IFF, type RtnlLinkMessage, strerror } from '@ovs/genl-codec';
+import { DpifError, type Netdev, type NetdevRegistry, type NlSock } from '@ovs/dpif-netlink';
+import { Errno, IFF, NLM_F, NetlinkProtocol, RTM, type RtnlLinkMessage, strerror } from '@ovs/genl-codec';
+import { span } from '@ovs/trace';
 import { tunnelState } from './netdev-vport.js';
 
 /** struct netdev_stats; undefined where the class cannot tell (OVS's UINT64_MAX, printed "?"). */
@@ -91,6 +92,97 @@ export async function netdevGetMtu(registry: NetdevRegistry, netdev: Netdev): Pr
   return netdev.mtu;
 }
 
+/**
+ * netdev_get_flags(): whether a Linux device is administratively up
+ * (netdev_linux_update_flags reads the flags with
+ * netdev_linux_update_via_netlink, which also refreshes the cached carrier,
+ * MTU, MAC and ifindex); vports are always up.
+ */
+export async function netdevGetFlags(registry: NetdevRegistry, netdev: Netdev): Promise<{ up: boolean }> {
+  return { up: ((await registry.getFlags(netdev)) & IFF.UP) !== 0 };
+}
+
+/** netdev_get_carrier_resets(): how often a Linux device's carrier changed since it was opened; 0 for vports. */
+export function netdevGetCarrierResets(netdev: Netdev): number {
+  return netdev.isLinux ? netdev.carrierResets : 0;
+}
+
+/** What setting a Linux device's MTU or MAC needs: the netdev registry and its rtnetlink socket (a DpifNetlinkProvider has both). */
+export interface LinuxNetdevs {
+  readonly netdevs: NetdevRegistry;
+  readonly rtnl: NlSock;
+}
+
+/**
+ * netdev_set_mtu() of netdev-linux: nothing if the cached MTU is already
+ * that; else RTM_SETLINK with IFLA_MTU (OVS's SIOCSIFMTU). The cache takes
+ * the new value (ENODEV too: the device is gone). Errors other than
+ * EOPNOTSUPP are logged as netdev_set_mtu() does; the errno is returned
+ * (0: done), never thrown. The kernel's RTM_NEWLINK then bumps the change
+ * sequence through the LinkWatcher.
+ */
+export function netdevSetMtu(devs: LinuxNetdevs, netdev: Netdev, mtu: number): Promise<number> {
+  return span('netdev', 'netdev_set_mtu', `${netdev.name} ${mtu}`, async () => {
+    let error = 0;
+    if (!netdev.isLinux) error = Errno.EOPNOTSUPP;
+    else if (netdev.mtu !== mtu) {
+      error = await setLink(devs, netdev, { mtu });
+      if (error === 0) netdev.mtu = mtu;
+    }
+    if (error && error !== Errno.EOPNOTSUPP) devs.netdevs.log('WARN', 'netdev', `failed to set MTU for network device ${netdev.name}: ${strerror(error)}`);
+    return error;
+  });
+}
+
+/**
+ * netdev_set_etheraddr() of netdev-linux: nothing if the cached MAC is
+ * already that; else RTM_SETLINK with IFLA_ADDRESS (OVS's SIOCSIFHWADDR),
+ * a tap device brought down around it. Returns the errno (0: done); the
+ * caller logs as it sees fit (bridge.c does).
+ */
+export function netdevSetEtheraddr(devs: LinuxNetdevs, netdev: Netdev, mac: Uint8Array): Promise<number> {
+  return span('netdev', 'netdev_set_etheraddr', netdev.name, async () => {
+    if (!netdev.isLinux) return Errno.EOPNOTSUPP;
+    if (netdev.mac !== undefined && netdev.mac.every((b, i) => b === mac[i])) return 0;
+    const tapUp = netdev.type === 'tap' && ((netdev.ifiFlags ?? 0) & IFF.UP) !== 0;
+    if (tapUp) await setLink(devs, netdev, {}, 0);
+    const error = await setLink(devs, netdev, { address: mac.slice() });
+    if (error === 0) netdev.mac = mac.slice();
+    if (tapUp) await setLink(devs, netdev, {}, IFF.UP);
+    return error;
+  });
+}
+
+/** ETH_ADDR_FMT: "xx:xx:xx:xx:xx:xx". */
+export function formatMac(mac: Uint8Array): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** eth_addr_from_string(): six hex bytes separated by colons; undefined otherwise. */
+export function parseMac(text: string): Uint8Array | undefined {
+  const m = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/.exec(text);
+  return m ? Uint8Array.from(m.slice(1), (h) => parseInt(h, 16)) : undefined;
+}
+
+/** RTM_SETLINK by name with the given attributes (and IFF_UP set or cleared when `up` is given); the errno, 0 on success. */
+async function setLink(devs: LinuxNetdevs, netdev: Netdev, attrs: RtnlLinkMessage['attrs'], up?: number): Promise<number> {
+  const msg: RtnlLinkMessage = {
+    kind: 'rtnl',
+    protocol: NetlinkProtocol.NETLINK_ROUTE,
+    header: { len: 0, type: RTM.SETLINK, flags: NLM_F.REQUEST | NLM_F.ACK, seq: 0, pid: 0 },
+    family: 'link',
+    ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: up ?? 0, change: up === undefined ? 0 : IFF.UP },
+    attrs: { ...attrs, ifname: netdev.name },
+  };
+  try {
+    await devs.rtnl.transact(msg);
+    return 0;
+  } catch (err) {
+    if (err instanceof DpifError) return err.errno;
+    throw err;
+  }
+}
+
 /** netdev_get_carrier(): IFF_RUNNING of the last flags seen for a Linux device; always up for classes without carrier. */
 export async function netdevGetCarrier(_registry: NetdevRegistry, netdev: Netdev): Promise<boolean> {
   if (!netdev.isLinux) return true;
@@ -102,12 +194,14 @@ export async function netdevGetCarrier(_registry: NetdevRegistry, netdev: Netdev
  * and tap devices the driver ethtool would name, which over rtnetlink is
  * the link kind (veth, dummy...; none for a device without one).
  */
-export async function netdevGetStatus(registry: NetdevRegistry, netdev: Netdev): Promise<Record<string, string>> {
-  if (netdev.type === 'internal') return { driver_name: 'openvswitch' };
-  if (!netdev.isLinux) return {};
-  const c = cacheOf(netdev);
-  c.driver ??= (await registry.getLink(netdev.name, true)).attrs.linkinfo?.kind ?? '';
-  return c.driver ? { driver_name: c.driver } : {};
+export function netdevGetStatus(registry: NetdevRegistry, netdev: Netdev): Promise<Record<string, string>> {
+  return span('netdev', 'netdev_get_status', netdev.name, async (): Promise<Record<string, string>> => {
+    if (netdev.type === 'internal') return { driver_name: 'openvswitch' };
+    if (!netdev.isLinux) return {};
+    const c = cacheOf(netdev);
+    c.driver ??= (await registry.getLink(netdev.name, true)).attrs.linkinfo?.kind ?? '';
+    return c.driver ? { driver_name: c.driver } : {};
+  });
 }
 
 /**

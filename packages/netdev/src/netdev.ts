@@ -51,3 +51,19 @@ export function netdevToSpec(netdev: Netdev): NetdevSpec {
   // As dpif_netlink_port_add_compat(): no port (GRE's 0) means no port option.
   return { name: netdev.name, type: netdev.type, tunnel: { ...(tnl.dstPort ? { dstPort: tnl.dstPort } : {}), ...(tnl.exts.gbp ? { gbp: true } : {}) } };
 }
+
+/** netdev->mtu_user_config: the netdevs whose MTU the user asked for (Interface mtu_request). */
+const mtuUserConfig = new WeakSet<Netdev>();
+
+/** netdev_mtu_user_config(): whether the user controls the MTU (then ofproto does not override it); a change bumps the change sequence. */
+export function netdevMtuUserConfig(netdev: Netdev, userConfig: boolean): void {
+  if (mtuUserConfig.has(netdev) === userConfig) return;
+  netdev.changed();
+  if (userConfig) mtuUserConfig.add(netdev);
+  else mtuUserConfig.delete(netdev);
+}
+
+/** netdev_mtu_is_user_config(). */
+export function netdevMtuIsUserConfig(netdev: Netdev): boolean {
+  return mtuUserConfig.has(netdev);
+}

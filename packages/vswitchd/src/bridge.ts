@@ -16,11 +16,24 @@
  * of a bridge of 10,000 touches that port alone.
  */
 import type { DpifNetlinkProvider, Netdev } from '@ovs/dpif-netlink';
-import { NetdevConfigError, netdevGetCarrier, netdevGetEtheraddr, netdevGetMtu, netdevSetConfig } from '@ovs/netdev';
+import { LinkWatcher, NetdevConfigError, formatMac, netdevGetEtheraddr, netdevSetConfig, netdevSetEtheraddr, netdevSetMtu, netdevVportPatchPeer, parseMac } from '@ovs/netdev';
 import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
 import type { Idl, IdlRow, Uuid, VswitchTables } from '@ovs/ovsdb';
-import { type NetlinkSocket, NetlinkProtocol, RTNLGRP_LINK, strerror } from '@ovs/genl-codec';
+import { Errno, NetlinkErrnoError, type NetlinkSocket, NetlinkProtocol, RTM, RTNLGRP_LINK, decode, newFamilyTable, strerror } from '@ovs/genl-codec';
 import { span } from '@ovs/trace';
+import {
+  DATAPATH_TYPES,
+  IFACE_TYPES,
+  bridgeDefaultEa,
+  bridgePickDatapathId,
+  bridgePickLocalHwAddr,
+  compareMac,
+  ethAddrUsableAsBridgeMac,
+  ifaceClearDbRecord,
+  ifaceRefreshNetdevStatus,
+  ifaceRefreshStats,
+  statsUpdateInterval,
+} from './bridge-status.js';
 import { shashOrder } from './ovs-hash.js';
 import type { Vlog } from './vlog.js';
 
@@ -36,6 +49,13 @@ export interface Iface {
   /** The options and request the interface was made with (to see what changed). */
   optionsKey: string;
   request: number | undefined;
+  /** netdev_get_change_seq() when its status was last written (0: never). */
+  changeSeq: number;
+  /** The ifindex its status last reported (a renamed device is found by it). */
+  ifindex: number;
+  /** The mtu_request and mac applied last (iface_set_netdev_mtu, iface_set_mac). */
+  mtuRequest: number | null;
+  mac: string | null;
 }
 
 export interface Port {
@@ -57,6 +77,18 @@ export class Bridge {
   readonly ifaceByCfg = new Map<Uuid, Iface>();
   /** Not configured yet: its first reconfiguration looks at every port. */
   fresh = true;
+  /**
+   * find_local_hw_addr()'s candidates: the ports' usable (universal
+   * unicast) MACs by interface name, and the least of them, kept as ports
+   * come, go and change so that picking the bridge MAC does not walk them.
+   */
+  readonly portMacs = new Map<string, Uint8Array>();
+  leastMac: { name: string; mac: Uint8Array } | undefined;
+  /** The bridge MAC and datapath ID in effect (bridge_configure_datapath_id). */
+  ea: Uint8Array | undefined;
+  datapathId: string | undefined;
+  /** Bridge.datapath_version written (br_refresh_datapath_info). */
+  datapathVersionWritten = false;
 
   constructor(
     readonly name: string,
@@ -88,10 +120,32 @@ export class BridgeLayer {
   /** Open_vSwitch.bridges when last reconfigured. */
   private bridgesKey = '';
   /** Rows that changed since the last reconfiguration (from the IDL). */
-  private readonly dirty = new Set<Uuid>();
+  private dirty = new Set<Uuid>();
+  /** The changed rows the current reconfiguration applies. */
+  private applying = new Set<Uuid>();
   private full = true;
   private readonly status = new Map<Uuid, StatusUpdate>();
   private readonly env: OfprotoEnv;
+  /** netdev_linux_run()'s notifier: keeps Linux netdevs' caches and change sequence numbers current. */
+  private linkWatcher: LinkWatcher | undefined;
+  /**
+   * Interfaces whose netdev may have changed since their status was
+   * written: run_status_update() looks at these only (OVS walks every
+   * interface and skips those whose change_seq did not move).
+   */
+  private readonly statusDirty = new Set<Iface>();
+  /** Bridge columns to write (datapath_id, datapath_version), by Bridge row. */
+  private readonly bridgeStatus = new Map<Uuid, Partial<VswitchTables['Bridge']>>();
+  /** run_stats_update(): when statistics are next due, and the interval in force. */
+  private statsTimer = -Infinity;
+  private statsInterval = 0;
+  /** Interfaces by the ifindex of their device, and what the if_notifier reported since the last reconfiguration. */
+  private readonly ifaceByIfindex = new Map<number, Iface>();
+  private readonly linksChanged = new Set<string>();
+  private linksOverrun = false;
+  private readonly rtnlFamilies = newFamilyTable();
+  /** Milliseconds now (stats timer); tests may pass their own clock. */
+  now: () => number = () => Date.now();
 
   constructor(
     readonly idl: Idl<VswitchTables>,
@@ -123,12 +177,40 @@ export class BridgeLayer {
     }
     let changed = false;
     for (;;) {
+      let datagram: Uint8Array | undefined;
       try {
-        if (this.ifNotifier.tryRecv?.() === undefined) return changed;
+        datagram = this.ifNotifier.tryRecv?.();
+        if (datagram === undefined) return changed;
       } catch {
-        // ENOBUFS: some were lost; that too means "something changed".
+        // ENOBUFS: some were lost; that too means "something changed", and anything may have.
+        this.linksOverrun = true;
       }
       changed = true;
+      if (datagram !== undefined) this.noteLinks(datagram);
+    }
+  }
+
+  /** The devices a link notification is about: its name, and the interface that had its ifindex (renamed devices). */
+  private noteLinks(datagram: Uint8Array): void {
+    const r = decode(datagram, { protocol: NetlinkProtocol.NETLINK_ROUTE, families: this.rtnlFamilies });
+    if (!r.ok) return;
+    for (const m of r.messages) {
+      if (m.kind !== 'rtnl' || m.family !== 'link' || (m.header.type !== RTM.NEWLINK && m.header.type !== RTM.DELLINK)) continue;
+      if (m.attrs.ifname !== undefined) this.linksChanged.add(m.attrs.ifname);
+      const known = this.ifaceByIfindex.get(m.ifinfomsg.index);
+      if (known) this.linksChanged.add(known.name);
+    }
+  }
+
+  /** netdev_run(): the LinkWatcher takes in the link notifications; interfaces whose netdev changed get their status refreshed. */
+  private async netdevRun(): Promise<void> {
+    if (this.linkWatcher === undefined) {
+      this.linkWatcher = await LinkWatcher.open(this.provider.netdevs, await this.provider.opts.socket(NetlinkProtocol.NETLINK_ROUTE));
+      return;
+    }
+    for (const dev of await this.linkWatcher.run()) {
+      const iface = this.findIface(dev.name);
+      if (iface !== undefined && iface.netdev === dev) this.statusDirty.add(iface);
     }
   }
 
@@ -141,15 +223,19 @@ export class BridgeLayer {
     const ovs = this.idl.first('Open_vSwitch');
     const nextCfg = ovs?.get('next_cfg') ?? 0;
     const ifacesChanged = await this.ifNotifierChanged();
+    await this.netdevRun();
     if (this.idl.seqno !== this.seqno || ifacesChanged) {
       this.seqno = this.idl.seqno;
       const reconfigure = this.full || ifacesChanged || nextCfg !== this.nextCfg || this.configChanged();
-      this.dirty.clear();
+      // The rows this run applies; those changing from here on are the next run's.
+      this.applying = this.dirty;
+      this.dirty = new Set();
       if (reconfigure) await this.reconfigure(ovs);
       this.nextCfg = nextCfg;
     }
     await this.bridgeRunInner();
     await this.writeStatus(ovs, this.nextCfg);
+    await this.runStatsUpdate(ovs);
   }
 
   /** Did any row that changed carry configuration (not just the status vswitchd itself writes)? */
@@ -169,6 +255,7 @@ export class BridgeLayer {
       const isLocal = this.bridges.has(name);
       if (known) {
         if (known.cfg !== uuid || `${known.type}|${known.optionsKey}|${known.request}` !== wantKey(iface, isLocal)) return true;
+        if (known.mtuRequest !== iface.get('mtu_request') || known.mac !== iface.get('mac')) return true;
         continue;
       }
       // A failed interface's own status, written by us, is no reason; a change to what it asks for is.
@@ -195,6 +282,7 @@ export class BridgeLayer {
       if (full) this.env.initPorts = new Set([...this.idl.rows('Interface')].map((r) => r.get('name')));
       await this.addDelBridges(ovs);
       const deferred: Array<() => Promise<void>> = [];
+      await this.ifacesVanished();
       const wanted = new Map<Bridge, { all: Row<'Port'>[]; examine: Map<string, Row<'Port'>> }>();
       for (const br of this.bridges.values()) {
         const brRow = this.idl.get('Bridge', br.cfg)!;
@@ -223,7 +311,47 @@ export class BridgeLayer {
       }
       // What OVS does in ofproto_run at the end of the reconfiguration: ghost ports whose netdev was removed go now.
       for (const d of deferred) await d();
+      for (const br of this.bridges.values()) await this.bridgeConfigureDatapathId(br);
+      if (ovs && (ovs.get('datapath_types').join() !== DATAPATH_TYPES.join() || ovs.get('iface_types').join() !== IFACE_TYPES.join())) this.typesPending = true;
     });
+  }
+
+  /** discover_types() wants writing (with the next status). */
+  private typesPending = false;
+
+  /**
+   * What bridge_delete_or_reconfigure_ports() does for every port, for
+   * those the link notifications were about: a requested MTU is set again
+   * (iface_set_netdev_mtu), and a system interface whose device the
+   * datapath no longer has under its name (renamed, or gone) "disappeared
+   * underneath us" and is destroyed, to be made again — or fail with OVS's
+   * error — by this reconfiguration.
+   */
+  private async ifacesVanished(): Promise<void> {
+    const names = this.linksOverrun ? undefined : [...this.linksChanged];
+    this.linksChanged.clear();
+    this.linksOverrun = false;
+    for (const br of this.bridges.values()) {
+      if (!br.ofproto) continue;
+      const ifaces = names === undefined ? [...br.ifaceByName.values()] : names.map((n) => br.ifaceByName.get(n)).filter((i) => i !== undefined);
+      for (const iface of ifaces) {
+        const cfg = this.idl.get('Interface', iface.cfg);
+        try {
+          if (iface.type === 'system') await br.ofproto.portQueryByName(iface.name);
+          if (cfg && iface.mtuRequest !== null) await this.ifaceSetNetdevMtu(cfg, iface.netdev);
+          continue;
+        } catch (err) {
+          if (!(err instanceof NetlinkErrnoError) || err.errno !== Errno.ENODEV) throw err;
+        }
+        // iface_destroy__(): logged and forgotten, its netdev let go (netdev_remove: a new open asks the kernel again);
+        // the ofport goes as ofproto_run's update_port() finds the datapath without it.
+        this.log('INFO', `bridge ${br.name}: deleted interface ${iface.name} on port ${iface.ofpPort}`);
+        this.forget(br, iface);
+        this.provider.netdevs.remove(iface.netdev);
+        br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: `${iface.type}|${iface.optionsKey}|${iface.request}` });
+        await br.ofproto.updatePort(iface.name);
+      }
+    }
   }
 
   /**
@@ -238,8 +366,8 @@ export class BridgeLayer {
     const pick = new Set<Uuid>();
     if (all) for (const u of uuids) pick.add(u);
     else {
-      for (const u of uuids) if (!br.portUuids.has(u) || this.dirty.has(u)) pick.add(u);
-      for (const u of this.dirty) {
+      for (const u of uuids) if (!br.portUuids.has(u) || this.applying.has(u)) pick.add(u);
+      for (const u of this.applying) {
         const iface = br.ifaceByCfg.get(u);
         if (iface && current.has(iface.port.cfg)) pick.add(iface.port.cfg);
       }
@@ -350,6 +478,9 @@ export class BridgeLayer {
             }
           }
           iface.request = request;
+          if (cfg.get('mtu_request') !== iface.mtuRequest) await this.ifaceSetNetdevMtu(cfg, iface.netdev);
+          iface.mtuRequest = cfg.get('mtu_request');
+          if (cfg.get('mac') !== iface.mac) await this.ifaceSetMac(br, iface, cfg);
         }
       }
       // Failed interfaces no longer configured are not retried.
@@ -382,6 +513,9 @@ export class BridgeLayer {
 
   /** The bridge's records of an interface (and of its port when it was the last) go. */
   private forget(br: Bridge, iface: Iface): void {
+    this.statusDirty.delete(iface);
+    if (this.ifaceByIfindex.get(iface.ifindex) === iface) this.ifaceByIfindex.delete(iface.ifindex);
+    this.setPortMac(br, iface.name, undefined);
     br.ifaceByName.delete(iface.name);
     br.ifaceByCfg.delete(iface.cfg);
     iface.port.ifaces.delete(iface.name);
@@ -429,11 +563,14 @@ export class BridgeLayer {
         br.ports.set(portRow.get('name'), (port = { name: portRow.get('name'), cfg: portRow.uuid, ifaces: new Map() }));
         br.portByCfg.set(portRow.uuid, port);
       }
-      const iface: Iface = { name, type, ofpPort, netdev, cfg: cfg.uuid, port, optionsKey: configKey(cfg), request: requestOf(cfg) };
+      const iface: Iface = { name, type, ofpPort, netdev, cfg: cfg.uuid, port, optionsKey: configKey(cfg), request: requestOf(cfg), changeSeq: 0, ifindex: 0, mtuRequest: cfg.get('mtu_request'), mac: null };
       port.ifaces.set(name, iface);
       br.ifaceByName.set(name, iface);
       br.ifaceByCfg.set(cfg.uuid, iface);
       br.failed.delete(name);
+      await this.ifaceSetMac(br, iface, cfg);
+      if (ofpPort !== OFPP_LOCAL) this.setPortMac(br, name, await netdevGetEtheraddr(this.provider.netdevs, netdev).catch(() => undefined));
+      this.statusDirty.add(iface);
       this.status.set(cfg.uuid, { ofport: ofpPort, error: null, netdev });
     });
   }
@@ -459,6 +596,7 @@ export class BridgeLayer {
         if (!(err instanceof NetdevConfigError)) throw err;
         return { error: err.message, logged: true };
       }
+      await this.ifaceSetNetdevMtu(cfg, netdev);
       try {
         return { netdev, ofpPort: await br.ofproto!.portAdd(netdev, pickOfport(cfg)) };
       } catch (err) {
@@ -492,7 +630,7 @@ export class BridgeLayer {
           const iface = br.ifaceByName.get(name);
           if (!iface) continue;
           this.forget(br, iface);
-          this.provider.netdevs.close(iface.netdev);
+          this.provider.netdevs.remove(iface.netdev);
           br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: `${iface.type}|${iface.optionsKey}|${iface.request}` });
           this.status.set(iface.cfg, { ofport: -1, error: null });
         }
@@ -501,46 +639,170 @@ export class BridgeLayer {
   }
 
   /**
-   * The results, back to the database in one transaction: each interface
-   * made (ofport, no error, the device's MAC, ifindex, MTU, states) or
-   * failed (ofport -1 and the error, the rest cleared), and cur_cfg.
+   * iface_set_netdev_mtu(): an interface with an mtu_request gets that MTU
+   * (netdev_set_mtu; a failure is logged there, and changes nothing else).
+   */
+  private async ifaceSetNetdevMtu(cfg: Row<'Interface'>, netdev: Netdev): Promise<void> {
+    const mtu = cfg.get('mtu_request');
+    if (mtu !== null) await netdevSetMtu(this.provider, netdev, mtu);
+  }
+
+  /** iface_set_mac(): an internal interface's configured MAC (not the bridge's own port: its MAC is the Bridge row's business). */
+  private async ifaceSetMac(br: Bridge, iface: Iface, cfg: Row<'Interface'>): Promise<void> {
+    iface.mac = cfg.get('mac');
+    if (iface.type !== 'internal' || iface.mac === null) return;
+    const mac = parseMac(iface.mac);
+    if (!mac) return;
+    if (iface.ofpPort === OFPP_LOCAL) this.log('ERR', `interface ${iface.name}: ignoring mac in Interface record (use Bridge record to set local port's mac)`);
+    else if (mac[0]! & 1) this.log('ERR', `interface ${iface.name}: cannot set MAC to multicast address`);
+    else if (mac.every((b) => b === 0)) this.log('ERR', `interface ${iface.name}: cannot set MAC to all zero address`);
+    else {
+      const error = await netdevSetEtheraddr(this.provider, iface.netdev, mac);
+      if (error) this.log('ERR', `interface ${iface.name}: setting MAC failed (${strerror(error)})`);
+    }
+  }
+
+  /** A port's MAC as find_local_hw_addr() would weigh it (undefined: none, or not usable); the least is kept current. */
+  private setPortMac(br: Bridge, name: string, mac: Uint8Array | undefined): void {
+    const usable = mac !== undefined && ethAddrUsableAsBridgeMac(mac) ? mac : undefined;
+    if (usable) br.portMacs.set(name, usable);
+    else if (!br.portMacs.delete(name)) return;
+    if (usable && (!br.leastMac || compareMac(usable, br.leastMac.mac) < 0)) br.leastMac = { name, mac: usable };
+    else if (br.leastMac?.name === name) {
+      // The least one went or grew: look again (only ports with universal MACs, usually few).
+      br.leastMac = undefined;
+      for (const [n, m] of br.portMacs) if (!br.leastMac || compareMac(m, br.leastMac.mac) < 0) br.leastMac = { name: n, mac: m };
+    }
+  }
+
+  /**
+   * bridge_configure_datapath_id(): the bridge MAC (bridge_pick_local_hw_addr)
+   * set on its own port, and the datapath ID written to the Bridge row.
+   */
+  private async bridgeConfigureDatapathId(br: Bridge): Promise<void> {
+    const row = this.idl.get('Bridge', br.cfg);
+    if (!row || !br.ofproto) return;
+    const other = row.get('other_config');
+    const pick = bridgePickLocalHwAddr(br.name, other.get('hwaddr'), br.leastMac?.mac, bridgeDefaultEa(row.uuid));
+    if (pick.error && (!br.ea || compareMac(br.ea, pick.ea) !== 0)) this.log('ERR', pick.error);
+    const local = br.ifaceByName.get(br.name);
+    if (local && local.ofpPort === OFPP_LOCAL) {
+      const error = await netdevSetEtheraddr(this.provider, local.netdev, pick.ea);
+      if (error) this.log('ERR', `bridge ${br.name}: failed to set bridge Ethernet address: ${strerror(error)}`);
+    }
+    br.ea = pick.ea;
+    const dpid = bridgePickDatapathId(other.get('datapath-id'), pick.ea);
+    if (dpid !== br.datapathId) {
+      this.log('INFO', `bridge ${br.name}: using datapath ID ${dpid}`);
+      br.datapathId = dpid;
+    }
+    if (row.get('datapath_id') !== dpid) this.bridgeStatus.set(row.uuid, { ...this.bridgeStatus.get(row.uuid), datapath_id: dpid });
+    if (!br.datapathVersionWritten) {
+      // br_refresh_datapath_info(): dpif-netlink reads /sys/module/openvswitch/version, which the in-tree module of Linux 6.1 does not have.
+      br.datapathVersionWritten = true;
+      if (row.get('datapath_version') !== '<unknown>') this.bridgeStatus.set(row.uuid, { ...this.bridgeStatus.get(row.uuid), datapath_version: '<unknown>' });
+    }
+  }
+
+  /**
+   * What goes back to the database, in one transaction: each interface made
+   * (ofport, no error) or failed (iface_clear_db_record), cur_cfg and the
+   * discovered types (bridge_reconfigure's transaction), the Bridge
+   * columns, and (run_status_update) the netdev status of every interface
+   * whose netdev changed since it was last written. A failed commit makes
+   * those interfaces try again (status_txn_try_again).
    */
   private writeStatus(ovs: Row<'Open_vSwitch'> | undefined, nextCfg: number): Promise<void> {
     return span('bridge', 'run_status_update', undefined, async () => {
-      if (this.status.size === 0 && (!ovs || ovs.get('cur_cfg') === nextCfg)) return;
+      const refresh = [...this.statusDirty].filter((i) => i.changeSeq !== i.netdev.changeSeq);
+      this.statusDirty.clear();
+      if (this.status.size === 0 && refresh.length === 0 && this.bridgeStatus.size === 0 && !this.typesPending && (!ovs || ovs.get('cur_cfg') === nextCfg)) return;
       const txn = this.idl.transaction();
+      const reg = this.provider.netdevs;
+      const written = new Map<Uuid, Partial<VswitchTables['Interface']>>();
       for (const [uuid, st] of this.status) {
+        written.set(uuid, st.netdev ? { ofport: st.ofport, error: st.error } : ifaceClearDbRecord(st.error));
+      }
+      for (const iface of refresh) {
+        if (!this.idl.get('Interface', iface.cfg) || this.findIface(iface.name) !== iface) continue;
+        iface.changeSeq = iface.netdev.changeSeq;
+        const values = await ifaceRefreshNetdevStatus(reg, iface.netdev);
+        if (this.ifaceByIfindex.get(iface.ifindex) === iface) this.ifaceByIfindex.delete(iface.ifindex);
+        iface.ifindex = values.ifindex ?? 0;
+        if (iface.ifindex) this.ifaceByIfindex.set(iface.ifindex, iface);
+        const br = [...this.bridges.values()].find((b) => b.ifaceByName.get(iface.name) === iface);
+        if (br && iface.ofpPort !== OFPP_LOCAL && values.mac_in_use !== undefined) this.setPortMac(br, iface.name, values.mac_in_use === null ? undefined : parseMac(values.mac_in_use));
+        const peer = netdevVportPatchPeer(iface.netdev);
+        if (peer !== undefined && br && !this.patchPeerUsable(br, iface, peer)) values.error = `No usable peer '${peer}' exists in '${br.type}' datapath.`;
+        written.set(iface.cfg, { ...written.get(iface.cfg), ...values });
+      }
+      for (const [uuid, values] of written) {
         const row = this.idl.get('Interface', uuid);
-        if (!row) continue;
-        const values: Partial<VswitchTables['Interface']> = { ofport: st.ofport, error: st.error };
-        if (st.netdev) Object.assign(values, await this.netdevStatus(st.netdev));
-        else Object.assign(values, { mac_in_use: null, ifindex: null, admin_state: null, link_state: null, mtu: null });
-        txn.update(row, values);
+        if (row) txn.update(row, values);
+      }
+      for (const [uuid, values] of this.bridgeStatus) {
+        const row = this.idl.get('Bridge', uuid);
+        if (row) txn.update(row, values);
       }
       if (ovs && ovs.get('cur_cfg') !== nextCfg) txn.update(ovs, { cur_cfg: nextCfg });
+      if (ovs && this.typesPending) txn.update(ovs, { datapath_types: DATAPATH_TYPES, iface_types: IFACE_TYPES });
       this.status.clear();
+      this.bridgeStatus.clear();
+      this.typesPending = false;
       const r = await txn.commit();
       if (r.status === 'error') this.log('WARN', `could not write the bridges' status to the database (${r.error.message})`);
+      if (r.status !== 'success' && r.status !== 'unchanged') {
+        for (const iface of refresh) {
+          iface.changeSeq = 0;
+          this.statusDirty.add(iface);
+        }
+      }
     });
   }
 
-  /** iface_refresh_netdev_status(). */
-  private netdevStatus(netdev: Netdev): Promise<Partial<VswitchTables['Interface']>> {
-    return span('bridge', 'iface_refresh_netdev_status', netdev.name, async () => {
-      const reg = this.provider.netdevs;
-      const mac = await netdevGetEtheraddr(reg, netdev).catch(() => undefined);
-      const mtu = await netdevGetMtu(reg, netdev).catch(() => undefined);
-      const ifindex = (await reg.getIfindex(netdev).catch(() => undefined)) ?? 0;
-      const carrier = await netdevGetCarrier(reg, netdev).catch(() => false);
-      const flags = netdev.isLinux ? await reg.getFlags(netdev).catch(() => undefined) : undefined;
-      return {
-        mac_in_use: mac ? [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':') : null,
-        mtu: mtu ?? null,
-        ifindex,
-        admin_state: flags === undefined ? (netdev.isLinux ? null : 'up') : flags & 1 ? 'up' : 'down',
-        link_state: carrier ? 'up' : 'down',
-      };
+  /** ofport_update_peer(): a patch port's peer is usable if a bridge of the same datapath type has it, as a patch port pointing back. */
+  private patchPeerUsable(br: Bridge, iface: Iface, peer: string): boolean {
+    for (const other of this.bridges.values()) {
+      if (other.type !== br.type) continue;
+      const p = other.ifaceByName.get(peer);
+      if (p && netdevVportPatchPeer(p.netdev) === iface.name) return true;
+    }
+    return false;
+  }
+
+  /**
+   * run_stats_update(): every stats-update-interval (5 s by default, never
+   * less), each interface's statistics (iface_refresh_stats), in a
+   * transaction of their own; the next refresh is due an interval after
+   * this one ends.
+   */
+  private runStatsUpdate(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
+    if (!ovs) return Promise.resolve();
+    const interval = statsUpdateInterval(ovs.get('other_config'));
+    if (interval !== this.statsInterval) {
+      this.statsInterval = interval;
+      this.statsTimer = -Infinity;
+    }
+    if (this.now() < this.statsTimer) return Promise.resolve();
+    return span('bridge', 'run_stats_update', undefined, async () => {
+      const txn = this.idl.transaction();
+      let any = false;
+      for (const br of this.bridges.values()) {
+        for (const iface of br.ifaceByName.values()) {
+          const row = this.idl.get('Interface', iface.cfg);
+          if (!row) continue;
+          txn.update(row, { statistics: await ifaceRefreshStats(this.provider.netdevs, iface.netdev) });
+          any = true;
+        }
+      }
+      if (any) await txn.commit();
+      this.statsTimer = this.now() + this.statsInterval;
     });
+  }
+
+  /** When the next statistics refresh is due (ms, this.now()'s clock), for the daemon's poll timer. */
+  get statsDue(): number {
+    return this.statsTimer;
   }
 
   /** Shut down: bridges stay in the datapath (as OVS leaves them on exit) unless `cleanup`. */

@@ -31,10 +31,15 @@ export interface VswitchdOptions {
 }
 
 const TABLES = {
-  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'ovs_version'],
-  Bridge: ['name', 'ports', 'datapath_type'],
+  Open_vSwitch: ['bridges', 'next_cfg', 'cur_cfg', 'ovs_version', 'other_config', 'datapath_types', 'iface_types'],
+  Bridge: ['name', 'ports', 'datapath_type', 'other_config', 'datapath_id', 'datapath_version'],
   Port: ['name', 'interfaces'],
-  Interface: ['name', 'type', 'options', 'ofport', 'ofport_request', 'error', 'mac_in_use', 'ifindex', 'admin_state', 'link_state', 'mtu'],
+  Interface: [
+    ...['name', 'type', 'options', 'ofport', 'ofport_request', 'mtu_request', 'mac', 'error'],
+    // What the switch writes back: the device's state and statistics (and the columns iface_clear_db_record clears).
+    ...['mac_in_use', 'ifindex', 'admin_state', 'link_state', 'link_resets', 'link_speed', 'duplex', 'mtu', 'status', 'statistics'],
+    ...['cfm_fault', 'cfm_fault_status', 'cfm_remote_mpids', 'lacp_current'],
+  ],
 } as const;
 
 export class Vswitchd {
