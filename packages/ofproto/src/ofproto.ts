@@ -12,7 +12,7 @@
  */
 import { DpifError, type DpifPort, type Netdev, dpifPortAdd } from '@ovs/dpif-netlink';
 import { Errno } from '@ovs/genl-codec';
-import { netdevGetTunnelConfig, netdevToSpec, netdevVportGetDpifPort, netdevVportIsPatch } from '@ovs/netdev';
+import { netdevGetMtu, netdevGetTunnelConfig, netdevMtuIsUserConfig, netdevSetMtu, netdevToSpec, netdevVportGetDpifPort, netdevVportIsPatch } from '@ovs/netdev';
 import { span, spanSync } from '@ovs/trace';
 import { type BackerClient, DpifBacker, type OfprotoEnv } from './backer.js';
 import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, type Ofport, OfprotoError } from './ofport.js';
@@ -23,6 +23,9 @@ export interface OfprotoPort {
   type: string;
   ofpPort: number;
 }
+
+/** ETH_PAYLOAD_MAX: find_min_mtu()'s answer when no port counts. */
+const ETH_PAYLOAD_MAX = 1500;
 
 /** Numbers deleted less than this long ago are not handed out again (alloc_ofp_port). */
 const REUSE_AFTER_MS = 60 * 60 * 1000;
@@ -41,6 +44,14 @@ export class Ofproto implements BackerClient {
   /** ofproto-dpif's `ports` (with a datapath port of their own) and `ghost_ports` (tunnels, patches). */
   private readonly dpPorts = new Set<string>();
   private readonly ghostPorts = new Set<string>();
+  /** ofproto->min_mtu: INT_MAX until a port counts. */
+  private minMtu = 0x7fffffff;
+  /**
+   * ofport->mtu of the ports whose MTU is not overridden, counted by value,
+   * so that find_min_mtu() need not walk the ports (OVS does).
+   */
+  private readonly mtuCount = new Map<number, number>();
+  private readonly countedMtu = new Map<Ofport, number>();
   /** port_poll_set / ENOBUFS: what the backer reported for update_port(). */
   private readonly pollSet = new Set<string>();
   private pollResync = false;
@@ -152,23 +163,39 @@ export class Ofproto implements BackerClient {
 
   /**
    * ofproto_port_dump (ofproto-dpif's port_dump_start/next): the ports with
-   * a datapath port of their own, then the ghosts, each as
-   * port_query_by_name() finds it now. Those the datapath no longer has
-   * (ENODEV: the vport, or the whole datapath, gone: `ovs-dpctl del-dp`, a
-   * module reload) are left out — which is how the bridge layer's sweep
-   * (bridge_delete_or_reconfigure_ports) learns that they vanished.
+   * a datapath port of their own, then the ghosts, as port_query_by_name()
+   * would find each now. Those the datapath no longer has (ENODEV: the
+   * vport, or the whole datapath, gone: `ovs-dpctl del-dp`, a module
+   * reload) are left out — which is how the bridge layer's sweep
+   * (bridge_delete_or_reconfigure_ports) learns that they vanished. One
+   * datapath port dump stands in for OVS's query per port.
    */
   async portDump(): Promise<OfprotoPort[]> {
+    const inDp = new Map<string, DpifPort>();
+    try {
+      for await (const p of this.backer.dpif.portDumpStart()) inDp.set(p.name, p);
+    } catch (err) {
+      if (!(err instanceof DpifError) || err.errno !== Errno.ENODEV) throw err;
+    }
     const out: OfprotoPort[] = [];
-    for (const name of [...this.dpPorts, ...this.ghostPorts]) {
+    for (const name of this.dpPorts) {
+      const dp = inDp.get(name);
+      if (dp !== undefined) out.push(this.toOfprotoPort(dp));
+    }
+    for (const name of this.ghostPorts) {
       try {
         out.push(await this.portQueryByName(name));
       } catch (err) {
-        if ((err instanceof DpifError || err instanceof OfprotoError) && err.errno === Errno.ENODEV) continue;
-        throw err;
+        if (!(err instanceof OfprotoError) || err.errno !== Errno.ENODEV) throw err;
       }
     }
     return out;
+  }
+
+  /** A datapath port as this bridge reports it: with its OpenFlow number if it has an ofport here. */
+  private toOfprotoPort(dp: DpifPort): OfprotoPort {
+    const ofport = this.backer.odpToOfport.get(dp.portNo);
+    return { name: dp.name, type: dp.type, ofpPort: ofport && this.ports.get(ofport.ofpPort) === ofport ? ofport.ofpPort : OFPP_NONE };
   }
 
   /** ofproto_port_query_by_name(). */
@@ -180,9 +207,7 @@ export class Ofproto implements BackerClient {
       return { name, type, ofpPort: this.portByName.get(name)?.ofpPort ?? OFPP_NONE };
     }
     if (!this.dpPorts.has(name)) throw new OfprotoError(Errno.ENODEV);
-    const dp: DpifPort = await this.backer.dpif.portQueryByName(name);
-    const ofport = this.backer.odpToOfport.get(dp.portNo);
-    return { name: dp.name, type: dp.type, ofpPort: ofport && this.ports.get(ofport.ofpPort) === ofport ? ofport.ofpPort : OFPP_NONE };
+    return this.toOfprotoPort(await this.backer.dpif.portQueryByName(name));
   }
 
   /**
@@ -206,6 +231,7 @@ export class Ofproto implements BackerClient {
       if (port && port.name === name) {
         // Same place: take the freshly opened netdev.
         const old = port.netdev;
+        await this.updateMtu(port, opened.netdev);
         port.netdev = opened.netdev;
         this.env.provider.netdevs.close(old);
         return;
@@ -309,7 +335,55 @@ export class Ofproto implements BackerClient {
         this.ofportDestroyInner(ofport);
         throw err;
       }
+      await this.updateMtu(ofport, netdev);
     });
+  }
+
+  /**
+   * ofport_is_mtu_overridden(): an internal or patch port whose MTU the user
+   * did not ask for follows the bridge's other ports.
+   */
+  private mtuOverridden(netdev: Netdev): boolean {
+    return (netdev.type === 'internal' || netdevVportIsPatch(netdev)) && !netdevMtuIsUserConfig(netdev);
+  }
+
+  /**
+   * update_mtu(): after a port was installed or its netdev changed — an
+   * overridden port is brought down to the minimum; another counts towards
+   * it (update_mtu_ofproto).
+   */
+  private updateMtu(port: Ofport, netdev: Netdev): Promise<void> {
+    return span('ofproto', 'update_mtu', port.name, async () => {
+      this.uncountMtu(port);
+      const mtu = await netdevGetMtu(this.env.provider.netdevs, netdev).catch(() => undefined);
+      if (mtu === undefined) return;
+      if (this.mtuOverridden(netdev)) {
+        if (mtu > this.minMtu) await netdevSetMtu(this.env.provider, netdev, this.minMtu);
+        return;
+      }
+      this.countedMtu.set(port, mtu);
+      this.mtuCount.set(mtu, (this.mtuCount.get(mtu) ?? 0) + 1);
+      await this.updateMtuOfproto();
+    });
+  }
+
+  private uncountMtu(port: Ofport): void {
+    const mtu = this.countedMtu.get(port);
+    if (mtu === undefined) return;
+    this.countedMtu.delete(port);
+    const n = this.mtuCount.get(mtu)! - 1;
+    if (n) this.mtuCount.set(mtu, n);
+    else this.mtuCount.delete(mtu);
+  }
+
+  /** update_mtu_ofproto(): a new minimum (find_min_mtu) goes to every overridden port. */
+  private async updateMtuOfproto(): Promise<void> {
+    const old = this.minMtu;
+    let min = 0;
+    for (const mtu of this.mtuCount.keys()) if (!min || mtu < min) min = mtu;
+    this.minMtu = min || ETH_PAYLOAD_MAX;
+    if (this.minMtu === old) return;
+    for (const p of this.ports.values()) if (this.mtuOverridden(p.netdev)) await netdevSetMtu(this.env.provider, p.netdev, this.minMtu);
   }
 
   private async ofportRemoveWithName(name: string): Promise<void> {
@@ -320,13 +394,16 @@ export class Ofproto implements BackerClient {
   /** ofport_remove() / ofport_destroy(port, del=true). */
   private ofportRemove(port: Ofport): Promise<void> {
     return span('ofproto', 'ofport_remove', `${port.name} ofport ${port.ofpPort}`, async () => {
+      const counted = this.countedMtu.has(port);
       await this.portDestruct(port, true);
       this.ofportDestroyInner(port);
+      if (counted) await this.updateMtuOfproto();
     });
   }
 
   /** ofport_destroy__(). */
   private ofportDestroyInner(port: Ofport): void {
+    this.uncountMtu(port);
     this.deallocOfpPort(port.ofpPort);
     if (this.ports.get(port.ofpPort) === port) this.ports.delete(port.ofpPort);
     if (this.portByName.get(port.name) === port) this.portByName.delete(port.name);

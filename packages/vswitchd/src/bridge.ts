@@ -16,7 +16,7 @@
  * of a bridge of 10,000 touches that port alone.
  */
 import type { DpifNetlinkProvider, Netdev } from '@ovs/dpif-netlink';
-import { LinkWatcher, NetdevConfigError, formatMac, netdevGetEtheraddr, netdevSetConfig, netdevSetEtheraddr, netdevSetMtu, netdevVportPatchPeer, parseMac } from '@ovs/netdev';
+import { LinkWatcher, NetdevConfigError, netdevGetEtheraddr, netdevMtuUserConfig, netdevSetConfig, netdevSetEtheraddr, netdevSetMtu, netdevVportPatchPeer, parseMac } from '@ovs/netdev';
 import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
 import type { Idl, IdlRow, Uuid, VswitchTables } from '@ovs/ovsdb';
 import { Errno, NetlinkErrnoError, type NetlinkSocket, NetlinkProtocol, RTM, RTNLGRP_LINK, decode, newFamilyTable, strerror } from '@ovs/genl-codec';
@@ -209,8 +209,13 @@ export class BridgeLayer {
       return;
     }
     for (const dev of await this.linkWatcher.run()) {
-      const iface = this.findIface(dev.name);
-      if (iface !== undefined && iface.netdev === dev) this.statusDirty.add(iface);
+      for (const br of this.bridges.values()) {
+        const iface = br.ifaceByName.get(dev.name);
+        if (iface === undefined || iface.netdev !== dev) continue;
+        this.statusDirty.add(iface);
+        // What ofproto_run's change_seq walk finds: update_port() for it (its MTU, for one).
+        br.ofproto?.portChanged(dev.name);
+      }
     }
   }
 
@@ -478,7 +483,12 @@ export class BridgeLayer {
             }
           }
           iface.request = request;
-          if (cfg.get('mtu_request') !== iface.mtuRequest) await this.ifaceSetNetdevMtu(cfg, iface.netdev);
+          if (cfg.get('mtu_request') !== iface.mtuRequest) {
+            await this.ifaceSetNetdevMtu(cfg, iface.netdev);
+            // Whether ofproto may override its MTU changed with it.
+            this.statusDirty.add(iface);
+            br.ofproto?.portChanged(iface.name);
+          }
           iface.mtuRequest = cfg.get('mtu_request');
           if (cfg.get('mac') !== iface.mac) await this.ifaceSetMac(br, iface, cfg);
         }
@@ -644,6 +654,7 @@ export class BridgeLayer {
    */
   private async ifaceSetNetdevMtu(cfg: Row<'Interface'>, netdev: Netdev): Promise<void> {
     const mtu = cfg.get('mtu_request');
+    netdevMtuUserConfig(netdev, mtu !== null);
     if (mtu !== null) await netdevSetMtu(this.provider, netdev, mtu);
   }
 

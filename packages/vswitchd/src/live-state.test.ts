@@ -138,10 +138,22 @@ describe('Interface status follows the device', () => {
     expect(ovsRow().get('next_cfg')).toBe(before);
   });
 
-  it('ip link set mtu: the Interface mtu follows', { timeout: 30_000 }, async () => {
+  it('ip link set mtu: the Interface mtu follows; the internal ports follow the least MTU of the others (lab: 9000 on vA leaves them at 1500, 1400 on dum0 brings them to 1400)', { timeout: 30_000 }, async () => {
     await labSwitch();
     await ipLinkSet(ip, 'vA', { mtu: 9000 });
     await waitUntil(() => row('Interface', 'vA').get('mtu') === 9000);
+    expect([dev('br0')!.mtu, dev('i0')!.mtu]).toEqual([1500, 1500]);
+    await ipLinkSet(ip, 'dum0', { mtu: 1400 });
+    await waitUntil(() => row('Interface', 'br0').get('mtu') === 1400 && row('Interface', 'i0').get('mtu') === 1400);
+    expect([dev('br0')!.mtu, dev('i0')!.mtu, row('Interface', 'dum0').get('mtu')]).toEqual([1400, 1400, 1400]);
+    // mtu_request on vA: its MTU is the user's (2000), the minimum stays dum0's.
+    await configure((txn) => txn.update(row('Interface', 'vA'), { mtu_request: 2000 }));
+    await waitUntil(() => row('Interface', 'vA').get('mtu') === 2000);
+    expect(dev('br0')!.mtu).toBe(1400);
+    // An internal port with its own mtu_request is not overridden.
+    await configure((txn) => txn.update(row('Interface', 'i0'), { mtu_request: 1600 }));
+    await waitUntil(() => row('Interface', 'i0').get('mtu') === 1600);
+    expect(dev('br0')!.mtu).toBe(1400);
   });
 
   it('a renamed device: the interface fails as OVS words it, ofport -1, and comes back (a new number) when renamed back', { timeout: 30_000 }, async () => {
