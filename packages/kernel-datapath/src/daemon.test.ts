@@ -35,10 +35,12 @@ import {
   decodeUnixResult,
   encodeUnixFault,
   encodeUnixFrame,
+  encodeUnixHello,
   unixFaultRequest,
 } from '@ovs/genl-codec/unix';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Daemon, DaemonError, startDaemon } from './daemon.js';
+import { type Daemon, DaemonError, MAX_CLIENT_FRAME, MAX_UNSENT, startDaemon } from './daemon.js';
 import { Kernel } from './kernel.js';
 
 const GENERIC = NetlinkProtocol.NETLINK_GENERIC;
@@ -421,4 +423,138 @@ describe('fault injection over the daemon (FAULT frames)', () => {
     for (let i = 0; i < 200 && daemon.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(daemon.connections).toBe(0);
   });
+});
+
+describe('the daemon under hostile clients', () => {
+  let daemon: Daemon;
+  let path: string;
+  const logged: string[] = [];
+  beforeEach(async () => {
+    path = tempSocketPath();
+    logged.length = 0;
+    daemon = await startDaemon({ socketPath: path, log: (l) => logged.push(l) });
+  });
+  afterEach(async () => {
+    await daemon.close();
+  });
+
+  /** A raw connection: write `chunks`, optionally end, and collect frame types until the daemon closes or `ms` pass. */
+  function raw(chunks: Buffer[], opts: { end?: boolean; ms?: number } = {}): Promise<{ results: number[]; closed: boolean }> {
+    return new Promise((resolve) => {
+      const c = createConnection(path);
+      const reader = new UnixFrameReader();
+      const results: number[] = [];
+      let done = false;
+      const finish = (closed: boolean) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        c.destroy();
+        resolve({ results, closed });
+      };
+      const timer = setTimeout(() => finish(false), opts.ms ?? 300);
+      c.on('data', (chunk: Buffer) => {
+        reader.push(chunk);
+        try {
+          for (let f = reader.next(); f !== undefined; f = reader.next()) if (f.type === UNIX_FRAME.RESULT) results.push(decodeUnixResult(f.payload).errno);
+        } catch {
+          finish(true);
+        }
+      });
+      c.on('error', () => {});
+      c.on('close', () => finish(true));
+      for (const b of chunks) c.write(b);
+      if (opts.end) c.end();
+    });
+  }
+
+  /** The daemon still serves: a new socket gets nlctrl's description. */
+  async function stillServes(): Promise<void> {
+    const s = await connectUnixNetlink(path, { protocol: GENERIC });
+    try {
+      await s.send(getFamily(1));
+      const m = messages(await recvWithin(s));
+      expect(m[0]?.kind).toBe('genl');
+    } finally {
+      await s.close();
+    }
+  }
+
+  async function noConnectionsLeft(): Promise<void> {
+    for (let i = 0; i < 300 && daemon.connections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(daemon.connections).toBe(0);
+  }
+
+  it('creates its socket as OVS does (mode 0770: owner and group)', () => {
+    expect(lstatSync(path).mode & 0o777).toBe(0o770);
+  });
+
+  it('random bytes, before or after a HELLO, end that connection and nothing else', async () => {
+    const hello = encodeUnixHello({ protocol: GENERIC, netns: '', capNetAdmin: true, portId: 0, rcvbuf: 0, extAck: true, capAck: false });
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { minLength: 1, maxLength: 4 }), async (withHello, chunks) => {
+        await raw([...(withHello ? [hello] : []), ...chunks.map((c) => Buffer.from(c))], { end: true, ms: 200 });
+        await noConnectionsLeft();
+      }),
+      { numRuns: 25 },
+    );
+    expect(logged.every((l) => !l.includes('internal error'))).toBe(true);
+    await stillServes();
+  }, 60_000);
+
+  it('a frame longer than MAX_CLIENT_FRAME ends the connection before it is buffered', async () => {
+    const head = Buffer.alloc(5);
+    head.writeUInt32LE(MAX_CLIENT_FRAME + 1, 0);
+    head[4] = UNIX_FRAME.TO_KERNEL;
+    const r = await raw([head], { ms: 2000 });
+    expect(r.closed).toBe(true);
+    expect(logged.some((l) => l.includes('frame length'))).toBe(true);
+    await stillServes();
+  });
+
+  it('a truncated frame and a half-closed connection are cleaned up', async () => {
+    const hello = encodeUnixHello({ protocol: GENERIC, netns: '', capNetAdmin: true, portId: 0, rcvbuf: 0, extAck: true, capAck: false });
+    const frame = encodeUnixFrame(UNIX_FRAME.TO_KERNEL, getFamily(3));
+    const r = await raw([hello, frame.subarray(0, frame.length - 5)], { end: true, ms: 2000 });
+    expect(r.results).toEqual([0]); // the HELLO was answered, the half frame never was
+    await noConnectionsLeft();
+    expect([...daemon.kernel.openSockets]).toHaveLength(0);
+  });
+
+  it('a datagram longer than the socket send buffer is EMSGSIZE (netlink_sendmsg), and the socket goes on', async () => {
+    const s = await connectUnixNetlink(path, { protocol: GENERIC });
+    const big = new Uint8Array(212992);
+    new DataView(big.buffer).setUint32(0, big.length, true);
+    expect((await rejection(s.send(big))).errno).toBe(Errno.EMSGSIZE);
+    await s.send(getFamily(2));
+    expect(messages(await recvWithin(s))[0]?.kind).toBe('genl');
+    await s.close();
+  });
+
+  it('a client that never reads costs the daemon a bounded buffer, and the others are still served', async () => {
+    const hello = encodeUnixHello({ protocol: GENERIC, netns: '', capNetAdmin: true, portId: 0, rcvbuf: 0, extAck: true, capAck: false });
+    const c = createConnection(path);
+    c.on('error', () => {});
+    await new Promise<void>((r) => c.once('connect', () => r()));
+    c.pause(); // never reads
+    c.write(hello);
+    // First dumps (answers the kernel queues: they stop at MAX_UNSENT, then the socket's
+    // receive buffer overruns), then 300,000 datagrams the kernel ignores (a RESULT each:
+    // about 4 MB of answers if the daemon went on reading).
+    const dump = encodeUnixFrame(UNIX_FRAME.TO_KERNEL, getFamily(9, 'nlctrl', NLM_F.REQUEST | NLM_F.DUMP));
+    c.write(Buffer.concat(Array.from({ length: 300 }, () => dump)));
+    const noop = encodeUnixFrame(UNIX_FRAME.TO_KERNEL, Uint8Array.from([16, 0, 0, 0, NLMSG.NOOP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    const burst = Buffer.concat(Array.from({ length: 10_000 }, () => noop));
+    for (let i = 0; i < 30; i++) c.write(burst);
+    let peak = 0;
+    for (let i = 0; i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      peak = Math.max(peak, daemon.unsent);
+    }
+    // The limit, plus what one chunk of requests read before the pause can add.
+    expect(peak).toBeLessThan(MAX_UNSENT + 512 * 1024);
+    await stillServes();
+    c.destroy();
+    await noConnectionsLeft();
+  }, 30_000);
 });

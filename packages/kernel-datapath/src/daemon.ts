@@ -35,8 +35,19 @@ import {
 import { Kernel, type KernelOptions } from './kernel.js';
 import type { KernelSocket } from './ksocket.js';
 
-/** Bytes waiting in a connection's stream beyond which its socket is not drained until the client reads. */
+/**
+ * Bytes waiting in a connection's stream beyond which its socket is not
+ * drained, nor its requests read, until the client reads: a client that
+ * never reads costs the daemon at most about this much.
+ */
 export const MAX_UNSENT = 1024 * 1024;
+
+/**
+ * The longest frame a client may send: a datagram netlink_sendmsg() could
+ * take (sk_sndbuf) with room to spare; anything longer ends the connection
+ * before it is buffered.
+ */
+export const MAX_CLIENT_FRAME = 1024 * 1024;
 
 export interface DaemonOptions {
   socketPath: string;
@@ -52,6 +63,8 @@ export interface Daemon {
   readonly socketPath: string;
   /** Open connections (netlink sockets). */
   readonly connections: number;
+  /** Bytes written to clients that they have not taken yet, over every connection. */
+  readonly unsent: number;
   /**
    * Forward whatever the kernel has queued for every connection. The daemon
    * does this after each request it handles; call it after driving the
@@ -95,14 +108,25 @@ export function probeSocket(path: string, timeoutMs = 1000): Promise<boolean> {
   });
 }
 
+/**
+ * Listen on a unix socket made as OVS's make_unix_socket() makes them: mode
+ * 0770 (bind_unix_socket(): the owner and its group may connect, nobody
+ * else). Node binds inside listen(), so the umask set around the call is
+ * what the socket file gets.
+ */
 function listen(server: Server, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     server.once('error', onError);
-    server.listen(path, () => {
-      server.off('error', onError);
-      resolve();
-    });
+    const umask = process.umask(0o007);
+    try {
+      server.listen(path, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    } finally {
+      process.umask(umask);
+    }
   });
 }
 
@@ -146,6 +170,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     get connections() {
       return conns.size;
     },
+    get unsent() {
+      let n = 0;
+      for (const c of conns) n += c.unsent;
+      return n;
+    },
     flush: drainAll,
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -179,7 +208,7 @@ function pathExists(path: string): boolean {
 
 /** One client connection: one KernelSocket. */
 class Connection {
-  private readonly reader = new UnixFrameReader();
+  private readonly reader = new UnixFrameReader(MAX_CLIENT_FRAME);
   private sock: KernelSocket | undefined;
   /** 'control': a connection that sent FAULT instead of HELLO (no netlink socket). */
   private state: 'hello' | 'open' | 'control' | 'done' = 'hello';
@@ -194,9 +223,17 @@ class Connection {
     private readonly onGone: () => void,
   ) {
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('drain', () => this.drain());
+    stream.on('drain', () => {
+      this.stream.resume();
+      this.drain();
+    });
     stream.on('error', () => {}); // 'close' follows
     stream.on('close', () => this.gone());
+  }
+
+  /** Bytes written to the client that it has not taken yet. */
+  get unsent(): number {
+    return this.stream.writableLength;
   }
 
   /** Forward what the kernel queued for this socket, while the client keeps up. */
@@ -240,6 +277,8 @@ class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.state === 'done') return;
+    // A client that does not read its answers gets no more requests read until it does ('drain').
+    if (this.stream.writableLength >= MAX_UNSENT) this.stream.pause();
     this.reader.push(chunk);
     try {
       for (let f = this.reader.next(); f !== undefined; f = this.reader.next()) {
@@ -347,6 +386,7 @@ class Connection {
 
   private result(errno: number): void {
     if (!this.stream.destroyed) this.stream.write(encodeUnixResult(errno));
+    if (this.stream.writableLength >= MAX_UNSENT) this.stream.pause();
   }
 
   /** Run a kernel entry point; its errno, or EIO (logged) when the model itself failed. */

@@ -18,6 +18,8 @@ export interface DumpState {
 
 /** rmem_default on Linux: what a socket may hold before datagrams are dropped (ENOBUFS). */
 export const DEFAULT_RCVBUF = 212992;
+/** wmem_default on Linux: netlink_sendmsg() refuses a datagram longer than sk_sndbuf - 32 (EMSGSIZE). */
+export const DEFAULT_SNDBUF = 212992;
 /** Bytes a queued datagram costs against rcvbuf beyond its length (an skb's overhead, roughly its truesize). */
 const SKB_OVERHEAD = 768;
 
@@ -72,6 +74,7 @@ export class KernelSocket implements NetlinkSocket {
   /** sendmsg(): the kernel handles the datagram now, under its one lock. */
   sendSync(datagram: Uint8Array): void {
     if (this.closed) throw new NetlinkErrnoError(Errno.EBADF);
+    if (datagram.length > DEFAULT_SNDBUF - 32) throw new NetlinkErrnoError(Errno.EMSGSIZE);
     this.kernel.receive(this, datagram);
     this.flushWaiters();
   }

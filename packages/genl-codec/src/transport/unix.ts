@@ -352,6 +352,9 @@ export class UnixFrameReader {
   private chunks: Buffer[] = [];
   private length = 0;
 
+  /** `maxLength`: the largest frame length accepted (a reader may be stricter than the format). */
+  constructor(private readonly maxLength = UNIX_MAX_FRAME_LENGTH) {}
+
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
@@ -363,7 +366,7 @@ export class UnixFrameReader {
     if (this.length < 4) return undefined;
     if (this.chunks[0]!.length < 4) this.coalesce();
     const len = this.chunks[0]!.readUInt32LE(0);
-    if (len < 1 || len > UNIX_MAX_FRAME_LENGTH) throw new UnixFrameError(`frame length ${len} (1 to ${UNIX_MAX_FRAME_LENGTH})`);
+    if (len < 1 || len > this.maxLength) throw new UnixFrameError(`frame length ${len} (1 to ${this.maxLength})`);
     if (this.length < 4 + len) return undefined;
     if (this.chunks[0]!.length < 4 + len) this.coalesce();
     const head = this.chunks[0]!;
