@@ -97,7 +97,7 @@ describe('50 concurrent ovs-vsctl calls on one bridge', () => {
   afterEach(async () => {
     await sw?.stop();
     sw = undefined;
-  });
+  }, 60_000);
 
   it('our ovs-vsctl, our database server', async () => {
     await stressAndCheck((sw = await startSwitch({ server: 'ours', client: 'ours' })));

@@ -103,7 +103,7 @@ describe('a running switch under hostile input on every socket', () => {
   afterAll(async () => {
     for (const s of held) s.destroy();
     await sw?.stop();
-  });
+  }, 60_000);
 
   it('keeps every daemon running and doing its job', async () => {
     sw = await startSwitch();

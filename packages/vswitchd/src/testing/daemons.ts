@@ -94,6 +94,8 @@ export interface Switch {
   vswitchd: Daemon;
   /** Our database server (absent with the real one). */
   dbServer?: Daemon;
+  /** Stops our database server and starts it again on the same file. */
+  restartDb: () => Promise<void>;
   /** Every daemon's pid (the kernel daemon's from its pid file). */
   pids: () => number[];
   /** The datapath's port names, as ovs-dpctl show prints them. */
@@ -114,12 +116,15 @@ export async function startSwitch(opts: { server?: 'ours' | 'real'; client?: 'ou
     stops.push(() => tool('kernel-datapath', 'ovs-kernel', ['stop'], env));
     let dbSocket: string;
     let dbServer: Daemon | undefined;
+    const startDb = async () => {
+      dbServer = daemon('ovsdb', 'ovs-db', ['serve', join(dir, 'conf.db'), '--remote', `punix:${dbSocket}`], env, join(dir, 'ovs-db.log'));
+      await until('ovs-db serve accepting connections', () => accepts(dbSocket));
+    };
     if ((opts.server ?? 'ours') === 'ours') {
       dbSocket = join(dir, 'db.sock');
       await tool('ovsdb', 'ovs-db', ['create', join(dir, 'conf.db')], env);
-      dbServer = daemon('ovsdb', 'ovs-db', ['serve', join(dir, 'conf.db'), '--remote', `punix:${dbSocket}`], env, join(dir, 'ovs-db.log'));
-      stops.push(dbServer.stop);
-      await until('ovs-db serve accepting connections', () => accepts(dbSocket));
+      stops.push(() => dbServer!.stop());
+      await startDb();
     } else {
       const s = await startRealServer(dir);
       stops.push(s.stop);
@@ -142,7 +147,14 @@ export async function startSwitch(opts: { server?: 'ours' | 'real'; client?: 'ou
       ctl,
       kernelSocket,
       vswitchd,
-      ...(dbServer ? { dbServer } : {}),
+      get dbServer() {
+        return dbServer;
+      },
+      restartDb: async () => {
+        if (!dbServer) throw new Error('not our database server');
+        await dbServer.stop();
+        await startDb();
+      },
       pids: () => [kernelPid, vswitchd.pid, ...(dbServer ? [dbServer.pid] : [])],
       vports: async () => [...(await tool('dpif-netlink', 'ovs-dpctl', ['show'], env)).matchAll(/^ {2}port \d+: (\S+)/gm)].map((m) => m[1]!),
       stop,
