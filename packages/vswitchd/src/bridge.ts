@@ -144,6 +144,11 @@ export class BridgeLayer {
   private readonly linksChanged = new Set<string>();
   private linksOverrun = false;
   private readonly rtnlFamilies = newFamilyTable();
+  /** The patch interfaces and their bridges (iface_refresh_ofproto_status looks at them). */
+  private readonly patchIfaces = new Map<Iface, Bridge>();
+  /** This run reconfigured / a link notification changed a netdev (OVS: the connectivity sequence moved). */
+  private reconfigured = false;
+  private linkChanged = false;
   /** Milliseconds now (stats timer); tests may pass their own clock. */
   now: () => number = () => Date.now();
 
@@ -213,6 +218,7 @@ export class BridgeLayer {
         const iface = br.ifaceByName.get(dev.name);
         if (iface === undefined || iface.netdev !== dev) continue;
         this.statusDirty.add(iface);
+        this.linkChanged = true;
         // What ofproto_run's change_seq walk finds: update_port() for it (its MTU, for one).
         br.ofproto?.portChanged(dev.name);
       }
@@ -236,6 +242,7 @@ export class BridgeLayer {
       this.applying = this.dirty;
       this.dirty = new Set();
       if (reconfigure) await this.reconfigure(ovs);
+      this.reconfigured ||= reconfigure;
       this.nextCfg = nextCfg;
     }
     await this.bridgeRunInner();
@@ -524,6 +531,7 @@ export class BridgeLayer {
   /** The bridge's records of an interface (and of its port when it was the last) go. */
   private forget(br: Bridge, iface: Iface): void {
     this.statusDirty.delete(iface);
+    this.patchIfaces.delete(iface);
     if (this.ifaceByIfindex.get(iface.ifindex) === iface) this.ifaceByIfindex.delete(iface.ifindex);
     this.setPortMac(br, iface.name, undefined);
     br.ifaceByName.delete(iface.name);
@@ -581,6 +589,7 @@ export class BridgeLayer {
       await this.ifaceSetMac(br, iface, cfg);
       if (ofpPort !== OFPP_LOCAL) this.setPortMac(br, name, await netdevGetEtheraddr(this.provider.netdevs, netdev).catch(() => undefined));
       this.statusDirty.add(iface);
+      if (netdevVportPatchPeer(netdev) !== undefined) this.patchIfaces.set(iface, br);
       this.status.set(cfg.uuid, { ofport: ofpPort, error: null, netdev });
     });
   }
@@ -727,7 +736,9 @@ export class BridgeLayer {
     return span('bridge', 'run_status_update', undefined, async () => {
       const refresh = [...this.statusDirty].filter((i) => i.changeSeq !== i.netdev.changeSeq);
       this.statusDirty.clear();
-      if (this.status.size === 0 && refresh.length === 0 && this.bridgeStatus.size === 0 && !this.typesPending && (!ovs || ovs.get('cur_cfg') === nextCfg)) return;
+      const patch = new Map<Uuid, Partial<VswitchTables['Interface']>>();
+      this.patchStatus(patch);
+      if (this.status.size === 0 && refresh.length === 0 && patch.size === 0 && this.bridgeStatus.size === 0 && !this.typesPending && (!ovs || ovs.get('cur_cfg') === nextCfg)) return;
       const txn = this.idl.transaction();
       const reg = this.provider.netdevs;
       const written = new Map<Uuid, Partial<VswitchTables['Interface']>>();
@@ -743,10 +754,9 @@ export class BridgeLayer {
         if (iface.ifindex) this.ifaceByIfindex.set(iface.ifindex, iface);
         const br = [...this.bridges.values()].find((b) => b.ifaceByName.get(iface.name) === iface);
         if (br && iface.ofpPort !== OFPP_LOCAL && values.mac_in_use !== undefined) this.setPortMac(br, iface.name, values.mac_in_use === null ? undefined : parseMac(values.mac_in_use));
-        const peer = netdevVportPatchPeer(iface.netdev);
-        if (peer !== undefined && br && !this.patchPeerUsable(br, iface, peer)) values.error = `No usable peer '${peer}' exists in '${br.type}' datapath.`;
         written.set(iface.cfg, { ...written.get(iface.cfg), ...values });
       }
+      for (const [uuid, values] of patch) written.set(uuid, { ...written.get(uuid), ...values });
       for (const [uuid, values] of written) {
         const row = this.idl.get('Interface', uuid);
         if (row) txn.update(row, values);
@@ -769,6 +779,30 @@ export class BridgeLayer {
         }
       }
     });
+  }
+
+  /**
+   * iface_refresh_ofproto_status() for patch ports (the only ones whose
+   * ofproto status can be an error): bridge_reconfigure() clears every
+   * interface's error, and the next status update after a device change
+   * writes "No usable peer" for a patch port without one — in the lab, not
+   * the update of the reconfiguration that added it, but the one after the
+   * next link change (even when that link change reconfigured too).
+   */
+  private patchStatus(written: Map<Uuid, Partial<VswitchTables['Interface']>>): void {
+    const reconfigured = this.reconfigured;
+    const linkChanged = this.linkChanged;
+    this.reconfigured = false;
+    this.linkChanged = false;
+    if (!reconfigured && !linkChanged) return;
+    for (const [iface, br] of this.patchIfaces) {
+      const row = this.idl.get('Interface', iface.cfg);
+      const peer = netdevVportPatchPeer(iface.netdev);
+      if (!row || peer === undefined || this.status.has(iface.cfg)) continue;
+      let error = reconfigured ? null : row.get('error');
+      if (linkChanged && !this.patchPeerUsable(br, iface, peer)) error = `No usable peer '${peer}' exists in '${br.type}' datapath.`;
+      if (row.get('error') !== error) written.set(iface.cfg, { ...written.get(iface.cfg), error });
+    }
   }
 
   /** ofport_update_peer(): a patch port's peer is usable if a bridge of the same datapath type has it, as a patch port pointing back. */

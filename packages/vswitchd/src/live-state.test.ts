@@ -232,6 +232,19 @@ describe('settings OVS applies', () => {
   });
 });
 
+describe('patch ports (iface_refresh_ofproto_status)', () => {
+  it('a peer that does not exist: no error after the reconfiguration, "No usable peer" after the next link change, cleared by the next reconfiguration', { timeout: 30_000 }, async () => {
+    await labSwitch();
+    await configure((txn) => addPort(txn, 'br0', 'pp0', { type: 'patch', options: new Map([['peer', 'nope']]) }));
+    expect([row('Interface', 'pp0').get('ofport'), row('Interface', 'pp0').get('error')]).toEqual([4, null]);
+    await ipLinkSet(ip, 'dum0', { up: true });
+    await waitUntil(() => row('Interface', 'pp0').get('error') === "No usable peer 'nope' exists in 'system' datapath.");
+    // bridge_reconfigure() clears every interface's error (a change that touches no device: no status update sets it again).
+    await configure((txn) => addPort(txn, 'br0', 'bg0', { type: 'bogus' }));
+    expect(row('Interface', 'pp0').get('error')).toBe(null);
+  });
+});
+
 describe('statistics (run_stats_update)', () => {
   it("OVS's keys for a system device, refreshed every stats-update-interval (never under 5 s), not before", { timeout: 30_000 }, async () => {
     await labSwitch();
