@@ -11,8 +11,8 @@ export { VportClass, netdevGetTunnelConfig, netdevVportGetDpifPort, netdevVportI
 export type { VportState } from './netdev-vport.js';
 export { DEFAULT_DST_PORT, formatTunnelConfig, parseTunnelConfig, tunnelConfigEqual, tunnelGetConfig } from './tunnel-config.js';
 export type { PtMode, TunnelConfig, TunnelParse } from './tunnel-config.js';
-export { formatMac, netdevGetCarrier, netdevGetCarrierResets, netdevGetEtheraddr, netdevGetFlags, netdevGetMtu, netdevGetStats, netdevGetStatus, netdevSetEtheraddr, netdevSetMtu, parseMac } from './netdev-linux-extras.js';
-export type { LinuxNetdevs } from './netdev-linux-extras.js';
+export { formatMac, netdevGetCarrier, netdevGetCarrierResets, netdevGetEtheraddr, netdevGetFeatures, netdevGetFlags, netdevGetMtu, netdevGetStats, netdevGetStatus, netdevSetEtheraddr, netdevSetMtu, parseMac } from './netdev-linux-extras.js';
+export type { LinkFeatures, LinuxNetdevs } from './netdev-linux-extras.js';
 export type { NetdevStats } from './netdev-linux-extras.js';
 export { LinkWatcher } from './link-watcher.js';
 export type { Netdev, NetdevRegistry, NetdevSpec } from '@ovs/dpif-netlink';

@@ -7,7 +7,25 @@
  * the kernel otherwise. Vport classes answer from their own state.
  */
 import { DpifError, type Netdev, type NetdevRegistry, type NlSock } from '@ovs/dpif-netlink';
-import { Errno, IFF, NLM_F, NetlinkProtocol, RTM, type RtnlLinkMessage, strerror } from '@ovs/genl-codec';
+import {
+  CTRL_CMD,
+  DUPLEX,
+  ETHTOOL_MSG,
+  Errno,
+  GENL_ID_CTRL,
+  type GenlMessage,
+  IFF,
+  type Message,
+  NLM_F,
+  NetlinkProtocol,
+  RTM,
+  type RtnlLinkMessage,
+  ctrlFamily,
+  decodeEthtoolLinkmodes,
+  ethtoolFamily,
+  ethtoolLinkmodesPayload,
+  strerror,
+} from '@ovs/genl-codec';
 import { span } from '@ovs/trace';
 import { tunnelState } from './netdev-vport.js';
 
@@ -59,6 +77,14 @@ interface LinuxCache {
   vportStatsError?: number;
   /** VALID_DRVINFO: the driver's name (here: the rtnetlink link kind). */
   driver?: string;
+  /** VALID_FEATURES: the current link speed and duplex, or the errno of reading them. */
+  features?: LinkFeatures | number;
+}
+
+/** What netdev_get_features() tells the bridge: the link's speed (bit/s, 0 if not one OVS names) and whether it is full duplex. */
+export interface LinkFeatures {
+  bps: number;
+  fullDuplex: boolean;
 }
 
 const caches = new WeakMap<Netdev, LinuxCache>();
@@ -73,6 +99,7 @@ function cacheOf(dev: Netdev): LinuxCache {
 export function invalidateLinuxCache(dev: Netdev, keepDriver: boolean): void {
   const c = cacheOf(dev);
   c.vportStatsError = undefined;
+  c.features = undefined;
   if (!keepDriver) c.driver = undefined;
 }
 
@@ -107,10 +134,68 @@ export function netdevGetCarrierResets(netdev: Netdev): number {
   return netdev.isLinux ? netdev.carrierResets : 0;
 }
 
-/** What setting a Linux device's MTU or MAC needs: the netdev registry and its rtnetlink socket (a DpifNetlinkProvider has both). */
+/** What setting a Linux device's MTU or MAC needs: the netdev registry and its rtnetlink socket (a DpifNetlinkProvider has both); reading link modes, its generic netlink socket. */
 export interface LinuxNetdevs {
   readonly netdevs: NetdevRegistry;
   readonly rtnl: NlSock;
+  readonly sock: NlSock;
+}
+
+/**
+ * netdev_get_features() of netdev-linux (netdev_linux_read_features): the
+ * current speed and duplex, which OVS reads with the ETHTOOL_GSET ioctl and
+ * this reads with its netlink equivalent, ETHTOOL_MSG_LINKMODES_GET; cached
+ * until the device changes. Speeds OVS has no feature bit for give 0 bit/s
+ * (no link_speed), as in OVS; 10, 100 and 1000 Mb/s keep the duplex the
+ * device reports, faster ones are full duplex. Throws DpifError (EOPNOTSUPP
+ * for a device without link settings, and for vports).
+ */
+export function netdevGetFeatures(devs: LinuxNetdevs, netdev: Netdev): Promise<LinkFeatures> {
+  return span('netdev', 'netdev_get_features', netdev.name, async () => {
+    if (!netdev.isLinux) throw new DpifError(Errno.EOPNOTSUPP);
+    const c = cacheOf(netdev);
+    if (c.features === undefined) {
+      try {
+        const [reply] = await devs.sock.transact(linkmodesRequest(await ethtoolFamilyId(devs.sock), netdev.name));
+        const { speed, duplex } = decodeEthtoolLinkmodes(replyPayload(reply)).attrs;
+        c.features = featuresOf(speed ?? 0, duplex ?? DUPLEX.UNKNOWN);
+      } catch (err) {
+        if (!(err instanceof DpifError)) throw err;
+        c.features = err.errno;
+      }
+    }
+    if (typeof c.features === 'number') throw new DpifError(c.features);
+    return c.features;
+  });
+}
+
+/** netdev_linux_read_features()'s current-speed bits, as netdev_features_to_bps() and netdev_features_is_full_duplex() read them. */
+function featuresOf(speed: number, duplex: number): LinkFeatures {
+  const bps: Record<number, number> = { 10: 1e7, 100: 1e8, 1000: 1e9, 10000: 1e10, 40000: 4e10, 100000: 1e11, 1000000: 1e12 };
+  const b = bps[speed] ?? 0;
+  return { bps: b, fullDuplex: b !== 0 && (speed > 1000 || duplex === DUPLEX.FULL) };
+}
+
+function linkmodesRequest(familyId: number, name: string): Message {
+  return { kind: 'raw', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: familyId, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, payload: ethtoolLinkmodesPayload(ETHTOOL_MSG.LINKMODES_GET, { header: { devName: name } }) };
+}
+
+/** The genlmsghdr and attributes of a reply, however the socket's decoder left it. */
+function replyPayload(reply: Message | undefined): Uint8Array {
+  if (reply?.kind === 'raw') return reply.payload;
+  throw new DpifError(Errno.EPROTO, 'unexpected ETHTOOL_MSG_LINKMODES_GET reply');
+}
+
+/** The ethtool family's id on this socket, looked up (CTRL_CMD_GETFAMILY) the first time. */
+async function ethtoolFamilyId(sock: NlSock): Promise<number> {
+  let id = sock.families.id(ethtoolFamily.name);
+  if (id === undefined) {
+    const [fam] = await sock.transact({ kind: 'genl', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: GENL_ID_CTRL, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, family: ctrlFamily, cmd: CTRL_CMD.GETFAMILY, version: 1, reserved: 0, attrs: { familyName: ethtoolFamily.name } } as GenlMessage);
+    sock.families.learn((fam as GenlMessage<typeof ctrlFamily>).attrs);
+    id = sock.families.id(ethtoolFamily.name);
+  }
+  if (id === undefined) throw new DpifError(Errno.ENOENT);
+  return id;
 }
 
 /**

@@ -8,7 +8,7 @@ import { DpifError, NetdevRegistry, NlSock, type VportStats } from '@ovs/dpif-ne
 import { Errno, IFF, NLM_F, NetlinkProtocol, RTM, type RtnlLinkMessage, newFamilyTable, strerror } from '@ovs/genl-codec';
 import { Kernel } from '@ovs/kernel-datapath';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LinkWatcher, netdevGetCarrier, netdevGetChangeSeq, netdevGetEtheraddr, netdevGetMtu, netdevGetStats, netdevGetStatus, registerNetdevClasses } from './index.js';
+import { LinkWatcher, netdevGetCarrier, netdevGetChangeSeq, netdevGetEtheraddr, netdevGetFeatures, netdevGetMtu, netdevGetStats, netdevGetStatus, netdevSetEtheraddr, netdevSetMtu, registerNetdevClasses } from './index.js';
 
 let kernel: Kernel;
 let registry: NetdevRegistry;
@@ -206,5 +206,47 @@ describe('LinkWatcher', () => {
     expect(netdevGetChangeSeq(dev)).toBeGreaterThan(seq);
     expect(await netdevGetMtu(registry, dev)).toBe(1439);
     await watcher.close();
+  });
+});
+
+describe('setting MTU and MAC, reading link modes (netdev_set_mtu, netdev_set_etheraddr, netdev_get_features)', () => {
+  async function devs() {
+    return {
+      netdevs: registry,
+      rtnl: new NlSock(await kernel.socket({ protocol: NetlinkProtocol.NETLINK_ROUTE }), newFamilyTable()),
+      sock: new NlSock(await kernel.socket({ protocol: NetlinkProtocol.NETLINK_GENERIC }), newFamilyTable()),
+    };
+  }
+
+  it('netdev_set_mtu: RTM_SETLINK, then the cache holds it and the same MTU again sends nothing; errors returned and logged as OVS', async () => {
+    const d = await devs();
+    const dev = await registry.open('eth0');
+    expect(await netdevSetMtu(d, dev, 9000)).toBe(0);
+    expect(kernel.initNet.byIfname('eth0')!.mtu).toBe(9000);
+    kernel.initNet.byIfname('eth0')!.mtu = 1500; // behind the cache's back: not asked again
+    expect(await netdevSetMtu(d, dev, 9000)).toBe(0);
+    expect(kernel.initNet.byIfname('eth0')!.mtu).toBe(1500);
+    // Linux's dev_validate_mtu(): under a veth's min_mtu (ETH_MIN_MTU, 68) is EINVAL.
+    kernel.initNet.addDevice({ name: 'v0', kind: 'veth' });
+    expect(await netdevSetMtu(d, await registry.open('v0'), 67)).toBe(Errno.EINVAL);
+    expect(logs).toContain('netdev|WARN|failed to set MTU for network device v0: Invalid argument');
+    const vx = await registry.open('vx0', 'vxlan');
+    expect(await netdevSetMtu(d, vx, 1400)).toBe(Errno.EOPNOTSUPP);
+  });
+
+  it('netdev_set_etheraddr: the device takes the MAC, the cache too', async () => {
+    const d = await devs();
+    const dev = await registry.open('eth0');
+    const mac = Uint8Array.of(2, 0, 0, 0, 0, 0x42);
+    expect(await netdevSetEtheraddr(d, dev, mac)).toBe(0);
+    expect([...kernel.initNet.byIfname('eth0')!.mac]).toEqual([...mac]);
+    expect([...(await netdevGetEtheraddr(registry, dev))!]).toEqual([...mac]);
+  });
+
+  it('netdev_get_features over ETHTOOL_MSG_LINKMODES_GET: a veth 10 Gb/s full duplex (as the lab kernel reports it), a dummy none (EOPNOTSUPP)', async () => {
+    const d = await devs();
+    kernel.initNet.addDevice({ name: 'v0', kind: 'veth' });
+    expect(await netdevGetFeatures(d, await registry.open('v0'))).toEqual({ bps: 10_000_000_000, fullDuplex: true });
+    await expect(netdevGetFeatures(d, await registry.open('eth0'))).rejects.toMatchObject({ errno: Errno.EOPNOTSUPP });
   });
 });

@@ -7,7 +7,7 @@
  * bridge_pick_datapath_id).
  */
 import type { Netdev, NetdevRegistry } from '@ovs/dpif-netlink';
-import { type NetdevStats, formatMac, netdevGetCarrier, netdevGetCarrierResets, netdevGetEtheraddr, netdevGetFlags, netdevGetMtu, netdevGetStats, netdevGetStatus, parseMac } from '@ovs/netdev';
+import { type LinuxNetdevs, type NetdevStats, formatMac, netdevGetCarrier, netdevGetCarrierResets, netdevGetEtheraddr, netdevGetFeatures, netdevGetFlags, netdevGetMtu, netdevGetStats, netdevGetStatus, parseMac } from '@ovs/netdev';
 import type { Uuid, VswitchTables } from '@ovs/ovsdb';
 import { span } from '@ovs/trace';
 
@@ -18,11 +18,13 @@ type InterfaceColumns = Partial<VswitchTables['Interface']>;
  * link_resets, link_speed/duplex, mtu, mac_in_use and ifindex as the netdev
  * reports them now; a column whose query fails is cleared, as OVS does.
  */
-export function ifaceRefreshNetdevStatus(reg: NetdevRegistry, netdev: Netdev): Promise<InterfaceColumns> {
+export function ifaceRefreshNetdevStatus(devs: LinuxNetdevs, netdev: Netdev): Promise<InterfaceColumns> {
   return span('bridge', 'iface_refresh_netdev_status', netdev.name, async () => {
+    const reg = devs.netdevs;
     const status = await netdevGetStatus(reg, netdev).catch(() => ({}));
     const flags = await netdevGetFlags(reg, netdev).catch(() => undefined);
     const carrier = await netdevGetCarrier(reg, netdev);
+    const features = await netdevGetFeatures(devs, netdev).catch(() => undefined);
     const mtu = await netdevGetMtu(reg, netdev).catch(() => undefined);
     const mac = await netdevGetEtheraddr(reg, netdev).catch(() => undefined);
     // A negative (EOPNOTSUPP) or unknown ifindex is written as 0.
@@ -32,9 +34,8 @@ export function ifaceRefreshNetdevStatus(reg: NetdevRegistry, netdev: Netdev): P
       admin_state: flags === undefined ? null : flags.up ? 'up' : 'down',
       link_state: carrier ? 'up' : 'down',
       link_resets: netdevGetCarrierResets(netdev),
-      // netdev_get_features(): OVS reads them with the SIOCETHTOOL ioctl, which a netlink socket cannot send.
-      link_speed: null,
-      duplex: null,
+      link_speed: features?.bps ? features.bps : null,
+      duplex: features?.bps ? (features.fullDuplex ? 'full' : 'half') : null,
       mtu: mtu ?? null,
       mac_in_use: mac ? formatMac(mac) : null,
       ifindex,

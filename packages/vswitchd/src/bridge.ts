@@ -748,7 +748,7 @@ export class BridgeLayer {
       for (const iface of refresh) {
         if (!this.idl.get('Interface', iface.cfg) || this.findIface(iface.name) !== iface) continue;
         iface.changeSeq = iface.netdev.changeSeq;
-        const values = await ifaceRefreshNetdevStatus(reg, iface.netdev);
+        const values = await ifaceRefreshNetdevStatus(this.provider, iface.netdev);
         if (this.ifaceByIfindex.get(iface.ifindex) === iface) this.ifaceByIfindex.delete(iface.ifindex);
         iface.ifindex = values.ifindex ?? 0;
         if (iface.ifindex) this.ifaceByIfindex.set(iface.ifindex, iface);

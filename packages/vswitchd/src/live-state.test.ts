@@ -114,7 +114,9 @@ describe('Interface status follows the device', () => {
       expect(r.get('mac_in_use')).toBe(mac(dev(name)!.mac));
       expect(r.get('ifindex')).toBe(dev(name)!.ifindex);
     }
-    // link_speed/duplex (veth: 10 Gb/s full in the lab) come from the SIOCETHTOOL ioctl: not read here.
+    // Link speed and duplex (ethtool): a veth's 10 Gb/s full duplex; none for dummy and internal devices.
+    const speed = (name: string) => [row('Interface', name).get('link_speed'), row('Interface', name).get('duplex')];
+    expect([speed('vA'), speed('dum0'), speed('i0'), speed('br0')]).toEqual([[10_000_000_000, 'full'], [null, null], [null, null], [null, null]]);
     expect(state('vA')).toMatchObject({ error: null, admin_state: 'down', link_state: 'down', link_resets: 0, mtu: 1500, status: { driver_name: 'veth' } });
     expect(state('dum0')).toMatchObject({ admin_state: 'down', link_state: 'down', link_resets: 0, mtu: 1500, status: { driver_name: 'dummy' } });
     expect(state('i0')).toEqual({ ofport: 1, error: null, admin_state: 'down', link_state: 'down', link_resets: 0, mtu: 1500, status: { driver_name: 'openvswitch' } });
