@@ -34,6 +34,10 @@ import {
 } from '@ovs/genl-codec/unix';
 import { Kernel, type KernelOptions } from './kernel.js';
 import type { KernelSocket } from './ksocket.js';
+import { PeerCredError, unixPeerCred } from './peercred.js';
+
+/** Whether the process at the other end of a connection holds CAP_NET_ADMIN over the model. */
+type PeerPrivilege = (stream: Socket) => Promise<boolean>;
 
 /**
  * Bytes waiting in a connection's stream beyond which its socket is not
@@ -56,6 +60,13 @@ export interface DaemonOptions {
   kernelOptions?: KernelOptions;
   /** Where connection-level problems are reported (protocol errors, model bugs); stderr by default. */
   log?: (line: string) => void;
+  /**
+   * Take each client's CAP_NET_ADMIN from who it is (peercred.ts: a process
+   * of the daemon's user, or one with CAP_NET_ADMIN), the HELLO flag only
+   * lowering it (default true). false: the HELLO flag alone decides, as it
+   * also does, with a warning logged once, where ss(8) is not installed.
+   */
+  peerCredentials?: boolean;
 }
 
 export interface Daemon {
@@ -136,11 +147,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const path = opts.socketPath;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const conns = new Set<Connection>();
+  let warnedNoCredentials = false;
+  const credentials: PeerPrivilege | undefined =
+    opts.peerCredentials === false
+      ? undefined
+      : async (stream) => {
+          try {
+            return (await unixPeerCred(stream)).capNetAdmin;
+          } catch (err) {
+            if (!(err instanceof PeerCredError) || !err.unavailable) return false;
+            if (!warnedNoCredentials) log(`ovs-kernel: ${err.message}: clients' CAP_NET_ADMIN taken from their HELLO`);
+            warnedNoCredentials = true;
+            return true;
+          }
+        };
   const drainAll = (): void => {
     for (const c of conns) c.drain();
   };
   const server = createServer((stream) => {
-    const c = new Connection(stream, kernel, log, drainAll, () => conns.delete(c));
+    const c = new Connection(stream, kernel, log, drainAll, () => conns.delete(c), credentials);
     conns.add(c);
   });
 
@@ -221,6 +246,8 @@ class Connection {
     private readonly log: (line: string) => void,
     private readonly drainAll: () => void,
     private readonly onGone: () => void,
+    /** The peer's own CAP_NET_ADMIN (undefined: the HELLO decides). */
+    private readonly peerPrivilege?: PeerPrivilege,
   ) {
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('drain', () => {
@@ -294,12 +321,12 @@ class Connection {
     if (this.state === 'done') return;
     if (f.type === UNIX_FRAME.FAULT) {
       if (this.state === 'hello') this.state = 'control';
-      this.fault(f);
+      await this.fault(f);
       return;
     }
     if (this.state === 'hello') {
       if (f.type !== UNIX_FRAME.HELLO) throw new UnixFrameError(`frame type ${f.type} before HELLO`);
-      this.hello(f);
+      await this.hello(f);
       return;
     }
     if (this.state === 'control') {
@@ -343,18 +370,21 @@ class Connection {
     }
   }
 
-  private hello(f: UnixFrame): void {
+  private async hello(f: UnixFrame): Promise<void> {
     const h = decodeUnixHello(f.payload);
     if (h.version !== UNIX_NETLINK_VERSION) {
       this.stream.end(encodeUnixResult(Errno.EPROTO, 0, `protocol version ${h.version} not supported (this daemon speaks ${UNIX_NETLINK_VERSION})`));
       this.state = 'done';
       return;
     }
+    // The sender's capability, as netlink_ns_capable() sees it; the HELLO may only give it up.
+    const capNetAdmin = h.capNetAdmin && (this.peerPrivilege === undefined || (await this.peerPrivilege(this.stream)));
+    if (this.state !== 'hello' || this.stream.destroyed) return;
     try {
       this.sock = this.kernel.socket({
         protocol: h.protocol,
         netns: h.netns,
-        capNetAdmin: h.capNetAdmin,
+        capNetAdmin,
         ...(h.portId !== 0 ? { portId: h.portId } : {}),
         ...(h.rcvbuf !== 0 ? { rcvbuf: h.rcvbuf } : {}),
         extAck: h.extAck,
@@ -369,10 +399,18 @@ class Connection {
     this.stream.write(encodeUnixResult(0, this.sock.portId));
   }
 
-  /** FAULT: the kernel's fault injection read or written; RESULT carries every point's state (or the errno). */
-  private fault(f: UnixFrame): void {
+  /**
+   * FAULT: the kernel's fault injection read or written; RESULT carries every
+   * point's state (or the errno). Like debugfs, only for the privileged: EPERM
+   * for a client without CAP_NET_ADMIN over the model.
+   */
+  private async fault(f: UnixFrame): Promise<void> {
     const req = decodeUnixFault(f.payload);
     const faults = this.kernel.faults;
+    if (this.peerPrivilege !== undefined && !(await this.peerPrivilege(this.stream))) {
+      if (!this.stream.destroyed) this.stream.write(encodeUnixResult(Errno.EPERM, 0, 'fault injection needs CAP_NET_ADMIN'));
+      return;
+    }
     try {
       if (req.op === 'set') faults.set(req.point, req.attrs);
       else if (req.op === 'clear') faults.clear(req.point);

@@ -14,7 +14,9 @@
  *     HELLO      1  version:u8 (=1)  flags:u8  reserved:u16 (=0)  protocol:u32
  *                   portId:u32 (0: let the kernel choose)  rcvbuf:u32 (0: the
  *                   kernel's default)  netns:utf8 (the rest; empty: "init").
- *                   flags: 1 CAP_NET_ADMIN, 2 NETLINK_EXT_ACK, 4 NETLINK_CAP_ACK.
+ *                   flags: 1 CAP_NET_ADMIN (the daemon grants it only to a
+ *                   client that has it; without the flag a client gives it
+ *                   up), 2 NETLINK_EXT_ACK, 4 NETLINK_CAP_ACK.
  *                   The first frame, and only once. Answered by RESULT, whose
  *                   value is the socket's port id; on an errno (e.g.
  *                   EPROTONOSUPPORT, EADDRINUSE) the daemon then ends the
@@ -39,7 +41,8 @@
  *                   fail_netlink_create can be cleared), sending only FAULT
  *                   frames. Answered by RESULT whose message is the points'
  *                   state after it as JSON (an errno, e.g. EINVAL for an
- *                   unknown point or a value out of range, changes nothing).
+ *                   unknown point or a value out of range, EPERM for a
+ *                   client without CAP_NET_ADMIN, changes nothing).
  *
  *   daemon -> client
  *     RESULT     2  errno:u32 (0: success)  value:u32  message:utf8 (optional).
