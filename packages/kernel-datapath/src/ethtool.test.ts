@@ -31,7 +31,7 @@ import {
   newFamilyTable,
 } from '@ovs/genl-codec';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ETHTOOL_FAMILY_ID, ETHTOOL_MCGRP_MONITOR_ID, featureMask, offerFeatures } from './ethtool.js';
+import { ETHTOOL_FAMILY_ID, ETHTOOL_MCGRP_MONITOR_ID, featureMask, linkKsettings, offerFeatures } from './ethtool.js';
 import { Kernel } from './kernel.js';
 import type { KernelSocket } from './ksocket.js';
 
@@ -431,6 +431,15 @@ describe('ETHTOOL_MSG_LINKMODES_GET (kernel lab, testing/lab/ethtool-linkmodes.j
     const sock = kernel.socket({ protocol: NetlinkProtocol.NETLINK_GENERIC, portId: request.readUInt32LE(12) });
     sock.sendSync(request);
     expect(Buffer.from(sock.tryRecv()!).toString('hex')).toBe(e.reply);
+  });
+
+  it('a vxlan device answers for its lower device (vxlan_get_link_ksettings)', () => {
+    const kernel = new Kernel();
+    const veth = kernel.initNet.addDevice({ name: 'va', kind: 'veth' });
+    const dummy = kernel.initNet.addDevice({ name: 'd0', kind: 'dummy' });
+    expect(linkKsettings(kernel.initNet.addDevice({ name: 'vx1', kind: 'vxlan', linkData: { link: veth.ifindex } }))).toEqual({ speed: 10000, duplex: DUPLEX.FULL, autoneg: 0 });
+    expect(linkKsettings(kernel.initNet.addDevice({ name: 'vx2', kind: 'vxlan', linkData: { link: dummy.ifindex } }))).toBeUndefined();
+    expect(linkKsettings(kernel.initNet.addDevice({ name: 'vx3', kind: 'vxlan', linkData: { link: 9999 } }))).toEqual({ speed: SPEED_UNKNOWN, duplex: DUPLEX.UNKNOWN, autoneg: 0 });
   });
 
   it('a dump lists the devices that have link settings (veth, vxlan), skipping the others', () => {
