@@ -106,7 +106,7 @@ async function labSwitch(): Promise<void> {
   });
 }
 
-describe('Interface status follows the device', () => {
+describe('Interface status follows the device', { timeout: 30_000 }, () => {
   it('after add-port: each device as it is (lab: admin and link down, MTU 1500, driver, MAC and ifindex of the device)', async () => {
     await labSwitch();
     for (const name of ['vA', 'dum0', 'i0', 'br0']) {
@@ -123,7 +123,7 @@ describe('Interface status follows the device', () => {
     expect(state('br0')).toEqual({ ofport: 65534, error: null, admin_state: 'down', link_state: 'down', link_resets: 0, mtu: 1500, status: { driver_name: 'openvswitch' } });
   });
 
-  it('a veth peer coming up and going down: link_state and link_resets follow, wait-until link_state=up returns', { timeout: 30_000 }, async () => {
+  it('a veth peer coming up and going down: link_state and link_resets follow, wait-until link_state=up returns', async () => {
     await labSwitch();
     const before = ovsRow().get('cur_cfg');
     await ipLinkSet(ip, 'vA', { up: true });
@@ -140,7 +140,7 @@ describe('Interface status follows the device', () => {
     expect(ovsRow().get('next_cfg')).toBe(before);
   });
 
-  it('ip link set mtu: the Interface mtu follows; the internal ports follow the least MTU of the others (lab: 9000 on vA leaves them at 1500, 1400 on dum0 brings them to 1400)', { timeout: 30_000 }, async () => {
+  it('ip link set mtu: the Interface mtu follows; the internal ports follow the least MTU of the others (lab: 9000 on vA leaves them at 1500, 1400 on dum0 brings them to 1400)', async () => {
     await labSwitch();
     await ipLinkSet(ip, 'vA', { mtu: 9000 });
     await waitUntil(() => row('Interface', 'vA').get('mtu') === 9000);
@@ -158,7 +158,7 @@ describe('Interface status follows the device', () => {
     expect(dev('br0')!.mtu).toBe(1400);
   });
 
-  it('a renamed device: the interface fails as OVS words it, ofport -1, and comes back (a new number) when renamed back', { timeout: 30_000 }, async () => {
+  it('a renamed device: the interface fails as OVS words it, ofport -1, and comes back (a new number) when renamed back', async () => {
     await labSwitch();
     const was = row('Interface', 'dum0').get('ofport');
     kernel.initNet.rename(dev('dum0')!, 'dumX');
@@ -174,7 +174,7 @@ describe('Interface status follows the device', () => {
     expect(was).not.toBe(4);
   });
 
-  it('a deleted device: error and ofport -1 (link_resets kept); created again, the port comes back with a new number and its mtu_request', { timeout: 30_000 }, async () => {
+  it('a deleted device: error and ofport -1 (link_resets kept); created again, the port comes back with a new number and its mtu_request', async () => {
     await labSwitch();
     await ipLinkSet(ip, 'vA', { up: true });
     await ipLinkSet(ip, 'vB', { up: true });
@@ -195,7 +195,7 @@ describe('Interface status follows the device', () => {
   });
 });
 
-describe('settings OVS applies', () => {
+describe('settings OVS applies', { timeout: 30_000 }, () => {
   it('Interface mac on an internal port, Bridge other_config:hwaddr (and the datapath ID from it)', async () => {
     await labSwitch();
     await configure((txn) => txn.update(row('Interface', 'i0'), { mac: '02:00:00:00:00:42' }));
@@ -234,8 +234,8 @@ describe('settings OVS applies', () => {
   });
 });
 
-describe('patch ports (iface_refresh_ofproto_status)', () => {
-  it('a peer that does not exist: no error after the reconfiguration, "No usable peer" after the next link change, cleared by the next reconfiguration', { timeout: 30_000 }, async () => {
+describe('patch ports (iface_refresh_ofproto_status)', { timeout: 30_000 }, () => {
+  it('a peer that does not exist: no error after the reconfiguration, "No usable peer" after the next link change, cleared by the next reconfiguration', async () => {
     await labSwitch();
     await configure((txn) => addPort(txn, 'br0', 'pp0', { type: 'patch', options: new Map([['peer', 'nope']]) }));
     expect([row('Interface', 'pp0').get('ofport'), row('Interface', 'pp0').get('error')]).toEqual([4, null]);
@@ -247,8 +247,8 @@ describe('patch ports (iface_refresh_ofproto_status)', () => {
   });
 });
 
-describe('statistics (run_stats_update)', () => {
-  it("OVS's keys for a system device, refreshed every stats-update-interval (never under 5 s), not before", { timeout: 30_000 }, async () => {
+describe('statistics (run_stats_update)', { timeout: 30_000 }, () => {
+  it("OVS's keys for a system device, refreshed every stats-update-interval (never under 5 s), not before", async () => {
     await labSwitch();
     // The ports came after the first refresh (at start-up): theirs are due at the next tick.
     expect(row('Interface', 'vA').get('statistics').size).toBe(0);
