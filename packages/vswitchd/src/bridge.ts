@@ -149,6 +149,8 @@ export class BridgeLayer {
   /** This run reconfigured / a link notification changed a netdev (OVS: the connectivity sequence moved). */
   private reconfigured = false;
   private linkChanged = false;
+  /** Patch interfaces made by this run. */
+  private freshPatches = new Set<Iface>();
   /** Milliseconds now (stats timer); tests may pass their own clock. */
   now: () => number = () => Date.now();
 
@@ -589,7 +591,10 @@ export class BridgeLayer {
       await this.ifaceSetMac(br, iface, cfg);
       if (ofpPort !== OFPP_LOCAL) this.setPortMac(br, name, await netdevGetEtheraddr(this.provider.netdevs, netdev).catch(() => undefined));
       this.statusDirty.add(iface);
-      if (netdevVportPatchPeer(netdev) !== undefined) this.patchIfaces.set(iface, br);
+      if (netdevVportPatchPeer(netdev) !== undefined) {
+        this.patchIfaces.set(iface, br);
+        this.freshPatches.add(iface);
+      }
       this.status.set(cfg.uuid, { ofport: ofpPort, error: null, netdev });
     });
   }
@@ -787,20 +792,23 @@ export class BridgeLayer {
    * interface's error, and the next status update after a device change
    * writes "No usable peer" for a patch port without one — in the lab, not
    * the update of the reconfiguration that added it, but the one after the
-   * next link change (even when that link change reconfigured too).
+   * next link change (even when that link change reconfigured too), never
+   * the one of the run that made the port, whatever else changed then.
    */
   private patchStatus(written: Map<Uuid, Partial<VswitchTables['Interface']>>): void {
     const reconfigured = this.reconfigured;
     const linkChanged = this.linkChanged;
+    const fresh = this.freshPatches;
     this.reconfigured = false;
     this.linkChanged = false;
+    this.freshPatches = new Set();
     if (!reconfigured && !linkChanged) return;
     for (const [iface, br] of this.patchIfaces) {
       const row = this.idl.get('Interface', iface.cfg);
       const peer = netdevVportPatchPeer(iface.netdev);
       if (!row || peer === undefined || this.status.has(iface.cfg)) continue;
       let error = reconfigured ? null : row.get('error');
-      if (linkChanged && !this.patchPeerUsable(br, iface, peer)) error = `No usable peer '${peer}' exists in '${br.type}' datapath.`;
+      if (linkChanged && !fresh.has(iface) && !this.patchPeerUsable(br, iface, peer)) error = `No usable peer '${peer}' exists in '${br.type}' datapath.`;
       if (row.get('error') !== error) written.set(iface.cfg, { ...written.get(iface.cfg), error });
     }
   }
