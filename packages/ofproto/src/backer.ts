@@ -27,8 +27,6 @@ export interface OfprotoEnv {
    * still has with those numbers.
    */
   ifaceHints?: Map<string, IfaceHint>;
-  /** The same as bare names (no bridge, no number), for a caller without hints; ignored when ifaceHints is given. */
-  initPorts?: ReadonlySet<string>;
 }
 
 /** struct iface_hint. */
@@ -110,7 +108,7 @@ export class DpifBacker {
         throw err;
       });
       backer = new DpifBacker(env, type, dpif);
-      const configured = (port: string) => env.ifaceHints?.has(port) ?? env.initPorts?.has(port) ?? false;
+      const configured = (port: string) => env.ifaceHints?.has(port) ?? false;
       for (const port of await dpif.portDump()) {
         if (port.name !== dpif.name && !configured(port.name)) {
           backer.tnlBackers.set(port.name, port.portNo);

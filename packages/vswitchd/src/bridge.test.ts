@@ -249,8 +249,9 @@ describe('bridge_reconfigure', () => {
     await byHand.close();
     rig.vswitchd = await Vswitchd.start({ db: rig.vswitchd.opts.db, socket: rig.vswitchd.opts.socket, vlog: rig.vlog, pollIntervalMs: 50 });
     await configure(rig, addPort('br0', 'int2', { type: 'internal' }));
-    // int1 keeps number 2 (and its datapath port); the new port gets 1, never used in this daemon's life.
-    expect(interfaces(rig.idl)).toMatchObject({ br0: [65534, null], int1: [2, null], int2: [1, null] });
+    // int1 keeps number 2 (and its datapath port); the new port's number comes after the highest
+    // one installed from the datapath (init_ports), as the lab shows real OVS 3.1 doing after a restart.
+    expect(interfaces(rig.idl)).toMatchObject({ br0: [65534, null], int1: [2, null], int2: [3, null] });
     expect(kernelPorts()).toMatchObject({ 1: 'br0', 3: 'int1' });
     expect(Object.values(kernelPorts())).not.toContain('stray0');
   });

@@ -17,7 +17,7 @@
  */
 import type { DpifNetlinkProvider, Netdev } from '@ovs/dpif-netlink';
 import { LinkWatcher, NetdevConfigError, netdevGetEtheraddr, netdevMtuUserConfig, netdevSetConfig, netdevSetEtheraddr, netdevSetMtu, netdevVportPatchPeer, parseMac } from '@ovs/netdev';
-import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
+import { type IfaceHint, OFPP_LOCAL, OFPP_MAX, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
 import type { Idl, IdlRow, Uuid, VswitchTables } from '@ovs/ovsdb';
 import { Errno, NetlinkErrnoError, type NetlinkSocket, NetlinkProtocol, RTM, RTNLGRP_LINK, decode, newFamilyTable, strerror } from '@ovs/genl-codec';
 import { span } from '@ovs/trace';
@@ -243,7 +243,7 @@ export class BridgeLayer {
       // The rows this run applies; those changing from here on are the next run's.
       this.applying = this.dirty;
       this.dirty = new Set();
-      if (reconfigure) await this.reconfigure(ovs);
+      if (reconfigure) await this.reconfigure(ovs, ifacesChanged);
       this.reconfigured ||= reconfigure;
       this.nextCfg = nextCfg;
     }
@@ -287,18 +287,23 @@ export class BridgeLayer {
     return undefined;
   }
 
-  /** bridge_reconfigure(). */
-  private reconfigure(ovs: Row<'Open_vSwitch'> | undefined): Promise<void> {
+  /**
+   * bridge_reconfigure(). `sweep`: links changed, so ports may have vanished
+   * under the bridge (OVS sweeps on every reconfiguration; this layer works
+   * from the rows that changed, and only a link change can take a port away).
+   */
+  private reconfigure(ovs: Row<'Open_vSwitch'> | undefined, sweep: boolean): Promise<void> {
     return span('bridge', 'bridge_reconfigure', `next_cfg ${ovs?.get('next_cfg') ?? 0}`, async () => {
       const full = this.full;
       this.full = false;
       // At start-up the datapath may hold ports from an earlier run: those the database still configures are kept.
-      if (full) this.env.initPorts = new Set([...this.idl.rows('Interface')].map((r) => r.get('name')));
+      if (full) this.env.ifaceHints = this.ifaceHints(ovs);
       await this.addDelBridges(ovs);
       const deferred: Array<() => Promise<void>> = [];
       await this.ifacesVanished();
       const wanted = new Map<Bridge, { all: Row<'Port'>[]; examine: Map<string, Row<'Port'>> }>();
       for (const br of this.bridges.values()) {
+        if (sweep) await this.sweepVanished(br);
         const brRow = this.idl.get('Bridge', br.cfg)!;
         const { examine, removed } = this.portsToExamine(br, brRow, full || br.fresh);
         br.fresh = false;
@@ -365,6 +370,41 @@ export class BridgeLayer {
         br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: `${iface.type}|${iface.optionsKey}|${iface.request}` });
         await br.ofproto.updatePort(iface.name);
       }
+    }
+  }
+
+  /** bridge_init_ofproto(): every configured interface with its bridge and the number iface_pick_ofport() gives it. */
+  private ifaceHints(ovs: Row<'Open_vSwitch'> | undefined): Map<string, IfaceHint> {
+    const hints = new Map<string, IfaceHint>();
+    for (const b of ovs?.get('bridges') ?? []) {
+      const br = this.idl.get('Bridge', b);
+      if (!br) continue;
+      for (const p of br.get('ports')) {
+        for (const i of this.idl.get('Port', p)?.get('interfaces') ?? []) {
+          const cfg = this.idl.get('Interface', i);
+          if (cfg) hints.set(cfg.get('name'), { brName: br.get('name'), brType: normalizeType(br.get('datapath_type')), ofpPort: pickOfport(cfg) ?? OFPP_NONE });
+        }
+      }
+    }
+    return hints;
+  }
+
+  /**
+   * The second half of bridge_delete_or_reconfigure_ports(): interfaces
+   * whose port the ofproto's dump no longer finds (the device, or the whole
+   * datapath, gone: `ovs-dpctl del-dp`, a module reload, a restarted kernel
+   * daemon) are dropped, their ofport too (update_port, as ofproto_run does
+   * when the netdev changes), and retried below as failed ones are.
+   */
+  private async sweepVanished(br: Bridge): Promise<void> {
+    if (!br.ofproto || br.ifaceByName.size === 0) return;
+    const present = new Set((await br.ofproto.portDump()).map((p) => p.name));
+    for (const iface of [...br.ifaceByName.values()]) {
+      if (present.has(iface.name)) continue;
+      this.forget(br, iface);
+      await br.ofproto.updatePort(iface.name).catch(() => {});
+      this.provider.netdevs.close(iface.netdev);
+      br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: `${iface.type}|${iface.optionsKey}|${iface.request}` });
     }
   }
 
@@ -862,6 +902,7 @@ export class BridgeLayer {
   async close(cleanup = false): Promise<void> {
     for (const br of [...this.bridges.values()]) await this.bridgeDestroy(br, cleanup);
     await this.ifNotifier?.close();
+    await this.linkWatcher?.close();
   }
 }
 

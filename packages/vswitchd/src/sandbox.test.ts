@@ -24,6 +24,14 @@ describe('ovs-sandbox', () => {
     // Three daemons and a dozen tool processes, each a node start-up.
   }, 120_000);
 
+  it("runs the README's \"Running it for real\" scenario: live device state, concurrent clients, a kernel fault", () => {
+    // Each printed value is one the lab or real OVS 3.1 gives for the same step (live-state.test.ts, faults.test.ts).
+    const r = sandbox('sh', 'scenarios/running-for-real.sh');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(readFileSync(`${PKG}scenarios/running-for-real.expected`, 'utf8'));
+    expect(r.status).toBe(0);
+  }, 120_000);
+
   it("exits with its command's status and leaves no daemon behind", () => {
     const r = sandbox('sh', '-c', 'echo "$OVS_RUNDIR"; exit 3');
     expect(r.status).toBe(3);
