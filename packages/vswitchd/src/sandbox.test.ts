@@ -32,6 +32,14 @@ describe('ovs-sandbox', () => {
     expect(r.status).toBe(0);
   }, 120_000);
 
+  it('initialises the database as ovs-ctl does (db-version, ovs-version, system ids from /etc/os-release)', () => {
+    const r = sandbox('ovs-vsctl', 'get', 'Open_vSwitch', '.', 'db_version', 'ovs_version', 'system_type', 'system_version', 'external_ids:system-id');
+    const os = Object.fromEntries([...readFileSync('/etc/os-release', 'utf8').matchAll(/^([A-Z_]+)="?([^"\n]*)"?$/gm)].map((m) => [m[1], m[2]]));
+    const [db, ovs, type, version, id] = r.stdout.trim().split('\n');
+    expect([db, ovs, type, version]).toEqual(['"8.3.1"', '"0.1.0"', JSON.stringify(os.ID).replace(/^"([a-z0-9]+)"$/, '$1'), `"${os.VERSION_ID}"`]);
+    expect(id).toMatch(/^"[0-9a-f-]{36}"$/);
+  }, 120_000);
+
   it("exits with its command's status and leaves no daemon behind", () => {
     const r = sandbox('sh', '-c', 'echo "$OVS_RUNDIR"; exit 3');
     expect(r.status).toBe(3);

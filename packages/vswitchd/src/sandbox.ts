@@ -8,11 +8,13 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { hostname, constants as osConstants, tmpdir } from 'node:os';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Idl, type VswitchTables } from '@ovs/ovsdb';
+import { VERSION } from './version.js';
 
 const require = createRequire(import.meta.url);
 const osSignals = osConstants.signals as Record<string, number>;
@@ -149,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
     const dbServer = spawn(tool('ovs-db'), ['serve', db, '--remote', `punix:${dbSock}`], { env, detached: true, stdio: ['ignore', log('ovs-db'), log('ovs-db')] });
     children.push(dbServer);
     await waitFor('ovs-db serve', () => accepts(dbSock), stop.signal, dbServer);
-    await initDatabase(dbSock);
+    await initDatabase(dbSock, dir);
     // The switch: ready once its control socket (named by the pid in its pid file) accepts connections.
     const vswitchd = spawn(tool('ovs-vswitchd'), [`unix:${dbSock}`, '--log-file', join(dir, 'ovs-vswitchd.log')], { env, detached: true, stdio: ['ignore', log('ovs-vswitchd.out'), log('ovs-vswitchd.out')] });
     children.push(vswitchd);
@@ -190,18 +192,48 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** ovs-vsctl init: the Open_vSwitch row, if the database has none. */
-async function initDatabase(socket: string): Promise<void> {
+/**
+ * What ovs-ctl does to the database when it starts OVS: `ovs-vsctl init`
+ * with db-version (the schema's version), then set_system_ids —
+ * ovs-version (ovs-vswitchd's), external-ids:system-id (a random UUID, kept
+ * in the directory's system-id.conf as ovs-ctl keeps it in its etc
+ * directory) and rundir, system-type and system-version from
+ * /etc/os-release — and, once ovs-vswitchd runs, external-ids:hostname.
+ */
+async function initDatabase(socket: string, dir: string): Promise<void> {
   const idl = await Idl.open<VswitchTables>({ remote: `unix:${socket}`, tables: { Open_vSwitch: true }, reconnect: false });
   try {
-    if (!idl.first('Open_vSwitch')) {
-      const txn = idl.transaction();
-      txn.insert('Open_vSwitch', {});
-      const r = await txn.commit();
-      if (r.status !== 'success') throw new Error(`cannot initialize the database (${r.status})`);
-    }
+    const txn = idl.transaction();
+    const row = idl.first('Open_vSwitch') ?? txn.insert('Open_vSwitch', {});
+    const idFile = join(dir, 'system-id.conf');
+    if (!existsSync(idFile)) writeFileSync(idFile, `${randomUUID()}\n`);
+    const os = osRelease();
+    const externalIds = new Map(idl.first('Open_vSwitch')?.get('external_ids') ?? []);
+    externalIds.set('system-id', readFileSync(idFile, 'utf8').trim());
+    externalIds.set('rundir', dir);
+    if (!externalIds.has('hostname')) externalIds.set('hostname', hostname());
+    txn.update(row, {
+      db_version: idl.schema.version,
+      ovs_version: VERSION,
+      system_type: os.ID ?? 'unknown',
+      system_version: os.VERSION_ID ?? 'unknown',
+      external_ids: externalIds,
+    });
+    const r = await txn.commit();
+    if (r.status === 'error') throw new Error(`cannot initialize the database (${r.error.message})`);
   } finally {
     idl.close();
+  }
+}
+
+/** /etc/os-release's variables (ovs-ctl sources it for ID and VERSION_ID). */
+function osRelease(): Record<string, string> {
+  try {
+    const vars: Record<string, string> = {};
+    for (const m of readFileSync('/etc/os-release', 'utf8').matchAll(/^([A-Z_]+)=(?:"([^"]*)"|(\S*))$/gm)) vars[m[1]!] = m[2] ?? m[3] ?? '';
+    return vars;
+  } catch {
+    return {};
   }
 }
 

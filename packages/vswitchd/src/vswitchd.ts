@@ -12,9 +12,10 @@ import { dpifShowBacker } from '@ovs/ofproto';
 import { Idl, UnixctlError, UnixctlServer, type VswitchTables } from '@ovs/ovsdb';
 import { type Trace, formatTraceTree, renderTraceHtml, traceRecord } from '@ovs/trace';
 import { BridgeLayer } from './bridge.js';
+import { VERSION } from './version.js';
 import { Vlog } from './vlog.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface VswitchdOptions {
   /** The database: "unix:PATH" or "tcp:HOST:PORT". */
