@@ -392,10 +392,10 @@ describe('ovs-kernel replay', () => {
   });
 });
 
-describe('ovs-kernel fault, against an in-process kernel', () => {
+/** A daemon serving an in-process kernel at SOCKET in the run directory for the enclosing describe; `env` points the CLI at it. */
+function inProcessDaemon(socket: string): { env: NodeJS.ProcessEnv; daemon: () => Daemon } {
   const dir = rundir();
-  const sock = join(dir, 'fault.sock');
-  const env = { OVS_KERNEL_SOCKET: sock };
+  const sock = join(dir, socket);
   let daemon: Daemon | undefined;
   beforeAll(async () => {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -404,6 +404,11 @@ describe('ovs-kernel fault, against an in-process kernel', () => {
   afterAll(async () => {
     await daemon?.close();
   });
+  return { env: { OVS_KERNEL_SOCKET: sock }, daemon: () => daemon! };
+}
+
+describe('ovs-kernel fault, against an in-process kernel', () => {
+  const { env } = inProcessDaemon('fault.sock');
 
   it('show lists every point, off (as DECLARE_FAULT_ATTR leaves them)', async () => {
     expect(await run(['fault', 'show'], env)).toEqual({
@@ -450,23 +455,13 @@ describe('ovs-kernel fault, against an in-process kernel', () => {
 });
 
 describe('ovs-kernel ip link set name / address / mtu', () => {
-  const dir = rundir();
-  const sock = join(dir, 'set.sock');
-  const env = { OVS_KERNEL_SOCKET: sock };
-  let daemon: Daemon | undefined;
-  beforeAll(async () => {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    daemon = await startDaemon({ socketPath: sock, log: () => {} });
-  });
-  afterAll(async () => {
-    await daemon?.close();
-  });
+  const { env, daemon: d } = inProcessDaemon('set.sock');
 
   it('renames a device (same ifindex), changes its address and MTU, as iproute2 6.1 would', async () => {
     expect((await run(['ip', 'link', 'add', 'd0', 'type', 'dummy'], env)).code).toBe(0);
-    const index = daemon!.kernel.initNet.byIfname('d0')!.ifindex;
+    const index = d().kernel.initNet.byIfname('d0')!.ifindex;
     expect(await run(['ip', 'link', 'set', 'd0', 'name', 'd9'], env)).toEqual({ code: 0, out: [], err: [] });
-    expect(daemon!.kernel.initNet.byIfname('d9')?.ifindex).toBe(index);
+    expect(d().kernel.initNet.byIfname('d9')?.ifindex).toBe(index);
     expect(await run(['ip', 'link', 'set', 'd9', 'address', '02:00:00:00:00:09', 'mtu', '9000'], env)).toEqual({ code: 0, out: [], err: [] });
     const show = await run(['ip', 'link', 'show', 'd9'], env);
     expect(show.out[0]).toBe(`${index}: d9: <BROADCAST,NOARP> mtu 9000 qdisc noop state DOWN mode DEFAULT group default qlen 1000`);
