@@ -143,6 +143,8 @@ export class BridgeLayer {
   private readonly ifaceByIfindex = new Map<number, Iface>();
   private readonly linksChanged = new Set<string>();
   private linksOverrun = false;
+  /** A link went away (RTM_DELLINK): ports may have vanished from the datapath with it (del-dp takes every device of the datapath). */
+  private linksDeleted = false;
   private readonly rtnlFamilies = newFamilyTable();
   /** The patch interfaces and their bridges (iface_refresh_ofproto_status looks at them). */
   private readonly patchIfaces = new Map<Iface, Bridge>();
@@ -204,6 +206,7 @@ export class BridgeLayer {
     for (const m of r.messages) {
       if (m.kind !== 'rtnl' || m.family !== 'link' || (m.header.type !== RTM.NEWLINK && m.header.type !== RTM.DELLINK)) continue;
       if (m.attrs.ifname !== undefined) this.linksChanged.add(m.attrs.ifname);
+      if (m.header.type === RTM.DELLINK) this.linksDeleted = true;
       const known = this.ifaceByIfindex.get(m.ifinfomsg.index);
       if (known) this.linksChanged.add(known.name);
     }
@@ -243,7 +246,10 @@ export class BridgeLayer {
       // The rows this run applies; those changing from here on are the next run's.
       this.applying = this.dirty;
       this.dirty = new Set();
-      if (reconfigure) await this.reconfigure(ovs, ifacesChanged);
+      // The sweep walks the bridges' ports: only when a link went or notifications were lost, not for every new device.
+      const sweep = this.linksDeleted || this.linksOverrun;
+      this.linksDeleted = false;
+      if (reconfigure) await this.reconfigure(ovs, sweep);
       this.reconfigured ||= reconfigure;
       this.nextCfg = nextCfg;
     }
@@ -288,9 +294,10 @@ export class BridgeLayer {
   }
 
   /**
-   * bridge_reconfigure(). `sweep`: links changed, so ports may have vanished
-   * under the bridge (OVS sweeps on every reconfiguration; this layer works
-   * from the rows that changed, and only a link change can take a port away).
+   * bridge_reconfigure(). `sweep`: a link went away (or link notifications
+   * were lost), so ports may have vanished under the bridge (OVS sweeps on
+   * every reconfiguration; this layer works from the rows that changed, and
+   * only a link going away can take a port with it).
    */
   private reconfigure(ovs: Row<'Open_vSwitch'> | undefined, sweep: boolean): Promise<void> {
     return span('bridge', 'bridge_reconfigure', `next_cfg ${ovs?.get('next_cfg') ?? 0}`, async () => {
