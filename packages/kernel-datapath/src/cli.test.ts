@@ -258,15 +258,11 @@ describe('ovs-kernel start / stop', () => {
   }, 60_000);
 });
 
-describe('ovs-kernel ip link, against an in-process kernel', () => {
-  // Every expected line and status below is what iproute2 6.1 prints for the
-  // same commands against Linux (checked in a fresh network namespace), except
-  // lo, which is up here as in a booted host's namespace. Addresses are random.
+/** A daemon serving an in-process kernel at SOCKET in the run directory for the enclosing describe; `env` points the CLI at it. */
+function inProcessDaemon(socket: string): { env: NodeJS.ProcessEnv; daemon: () => Daemon } {
   const dir = rundir();
-  const sock = join(dir, 'ip.sock');
-  const env = { OVS_KERNEL_SOCKET: sock };
+  const sock = join(dir, socket);
   let daemon: Daemon | undefined;
-
   beforeAll(async () => {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     daemon = await startDaemon({ socketPath: sock, log: () => {} });
@@ -274,6 +270,14 @@ describe('ovs-kernel ip link, against an in-process kernel', () => {
   afterAll(async () => {
     await daemon?.close();
   });
+  return { env: { OVS_KERNEL_SOCKET: sock }, daemon: () => daemon! };
+}
+
+describe('ovs-kernel ip link, against an in-process kernel', () => {
+  // Every expected line and status below is what iproute2 6.1 prints for the
+  // same commands against Linux (checked in a fresh network namespace), except
+  // lo, which is up here as in a booted host's namespace. Addresses are random.
+  const { env } = inProcessDaemon('ip.sock');
 
   const LO = ['1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000', '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00'];
   const ETHER = /^ {4}link\/ether ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}) brd ff:ff:ff:ff:ff:ff$/;
@@ -391,21 +395,6 @@ describe('ovs-kernel replay', () => {
     expect(notCapture.err[0]).toMatch(/^ovs-kernel: .*wrong\.json: /);
   });
 });
-
-/** A daemon serving an in-process kernel at SOCKET in the run directory for the enclosing describe; `env` points the CLI at it. */
-function inProcessDaemon(socket: string): { env: NodeJS.ProcessEnv; daemon: () => Daemon } {
-  const dir = rundir();
-  const sock = join(dir, socket);
-  let daemon: Daemon | undefined;
-  beforeAll(async () => {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    daemon = await startDaemon({ socketPath: sock, log: () => {} });
-  });
-  afterAll(async () => {
-    await daemon?.close();
-  });
-  return { env: { OVS_KERNEL_SOCKET: sock }, daemon: () => daemon! };
-}
 
 describe('ovs-kernel fault, against an in-process kernel', () => {
   const { env } = inProcessDaemon('fault.sock');
