@@ -274,7 +274,7 @@ export class BridgeLayer {
       const known = this.findIface(name);
       const isLocal = this.bridges.has(name);
       if (known) {
-        if (known.cfg !== uuid || `${known.type}|${known.optionsKey}|${known.request}` !== wantKey(iface, isLocal)) return true;
+        if (known.cfg !== uuid || madeKey(known) !== wantKey(iface, isLocal)) return true;
         if (known.mtuRequest !== iface.get('mtu_request') || known.mac !== iface.get('mac')) return true;
         continue;
       }
@@ -374,7 +374,7 @@ export class BridgeLayer {
         this.log('INFO', `bridge ${br.name}: deleted interface ${iface.name} on port ${iface.ofpPort}`);
         this.forget(br, iface);
         this.provider.netdevs.remove(iface.netdev);
-        br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: `${iface.type}|${iface.optionsKey}|${iface.request}` });
+        br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: madeKey(iface) });
         await br.ofproto.updatePort(iface.name);
       }
     }
@@ -411,7 +411,7 @@ export class BridgeLayer {
       this.forget(br, iface);
       await br.ofproto.updatePort(iface.name).catch(() => {});
       this.provider.netdevs.close(iface.netdev);
-      br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: `${iface.type}|${iface.optionsKey}|${iface.request}` });
+      br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: madeKey(iface) });
     }
   }
 
@@ -702,7 +702,7 @@ export class BridgeLayer {
           if (!iface) continue;
           this.forget(br, iface);
           this.provider.netdevs.remove(iface.netdev);
-          br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: `${iface.type}|${iface.optionsKey}|${iface.request}` });
+          br.failed.set(iface.name, { port: iface.port.cfg, iface: iface.cfg, key: madeKey(iface) });
           this.status.set(iface.cfg, { ofport: -1, error: null });
         }
       }
@@ -934,6 +934,11 @@ function pickOfport(cfg: Row<'Interface'>): number | undefined {
 function requestOf(cfg: Row<'Interface'>): number | undefined {
   const r = cfg.get('ofport_request');
   return r === null || r === undefined ? undefined : r;
+}
+
+/** What an interface was made with, in wantKey()'s terms. */
+function madeKey(iface: Iface): string {
+  return `${iface.type}|${iface.optionsKey}|${iface.request}`;
 }
 
 /** What an interface asks for: type, options and requested number (a change to any of them is a reconfiguration). */
