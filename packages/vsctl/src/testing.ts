@@ -52,7 +52,7 @@ export async function dumpDb(remote: string): Promise<string[]> {
       }
     }
     const out: string[] = [];
-    for (const { t, rows } of rowsOf) {
+    for (const { rows } of rowsOf) {
       for (const r of rows) {
         const { _uuid, _version, ...cols } = r;
         const text = JSON.stringify(sortDeep(cols)).replace(UUID_G, (u) => label.get(u) ?? '<uuid>');
