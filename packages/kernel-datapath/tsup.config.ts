@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
+  // Named entries keep dist/cli.js where bin/ovs-kernel.js loads it.
+  entry: { index: 'src/index.ts', cli: 'src/tools/cli.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -17,7 +17,7 @@ import {
 } from '@ovs/genl-codec';
 import { describe, expect, it } from 'vitest';
 import { Kernel } from './kernel.js';
-import type { KernelSocket } from './ksocket.js';
+import type { KernelSocket } from './net/netlink/af_netlink.js';
 
 const NAMES = ['dp0', 'dp1', 'veth0', 'd0', 'd1', 'int0', 'int1', 'vx0', 'gn0', 'gr0', 'lo', 'abcdefghijklmnopq'];
 

@@ -31,14 +31,14 @@ import {
   nlctrlRegistration,
   parseRequest,
   reportedOpFlags,
-} from './genetlink.js';
-import { DEFAULT_RCVBUF, type DumpState, KernelSocket } from './ksocket.js';
-import { Netns } from './netns.js';
-import { Openvswitch } from './datapath.js';
-import { Ethtool } from './ethtool.js';
-import { Ftrace } from './ftrace.js';
-import { FaultInjection } from './fault-inject.js';
-import { registerRtnetlink } from './rtnetlink.js';
+} from './net/netlink/genetlink.js';
+import { DEFAULT_RCVBUF, type DumpState, KernelSocket } from './net/netlink/af_netlink.js';
+import { Netns } from './net/core/net_namespace.js';
+import { Openvswitch } from './net/openvswitch/datapath.js';
+import { Ethtool } from './net/ethtool/netlink.js';
+import { Ftrace } from './kernel/trace/ftrace.js';
+import { FaultInjection } from './lib/fault-inject.js';
+import { registerRtnetlink } from './net/core/rtnetlink.js';
 
 export type KernelProfile = 'linux-6.1' | 'ovs-2.5';
 

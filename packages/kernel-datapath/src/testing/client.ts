@@ -14,7 +14,7 @@ import {
   ovsVportFamily,
 } from '@ovs/genl-codec';
 import type { Kernel } from '../kernel.js';
-import type { KernelSocket } from '../ksocket.js';
+import type { KernelSocket } from '../net/netlink/af_netlink.js';
 
 export class TestClient {
   readonly sock: KernelSocket;

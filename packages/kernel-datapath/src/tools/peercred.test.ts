@@ -95,7 +95,7 @@ describe.skipIf(!hasSs)('privilege over the daemon (needs ss)', () => {
       const path = join(dir, 'k.sock');
       const daemon = await startDaemon({ socketPath: path, log: () => {} });
       try {
-        const unix = fileURLToPath(new URL('../../genl-codec/dist/transport/unix.cjs', import.meta.url));
+        const unix = fileURLToPath(new URL('../../../genl-codec/dist/transport/unix.cjs', import.meta.url));
         const script = `
           const { connectUnixNetlink, unixFaultRequest } = require(${JSON.stringify(unix)});
           (async () => {

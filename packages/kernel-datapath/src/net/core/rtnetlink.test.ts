@@ -26,9 +26,9 @@ import {
   readCapture,
 } from '@ovs/genl-codec';
 import { describe, expect, it } from 'vitest';
-import { Kernel } from './kernel.js';
-import type { KernelSocket } from './ksocket.js';
-import type { NetDevice } from './netns.js';
+import { Kernel } from '../../kernel.js';
+import type { KernelSocket } from '../netlink/af_netlink.js';
+import type { NetDevice } from './net_namespace.js';
 import { registerRtnetlink } from './rtnetlink.js';
 
 // ---------------------------------------------------------------------------

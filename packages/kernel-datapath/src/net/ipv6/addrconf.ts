@@ -32,9 +32,9 @@
  * ff00::/8), so that a test can load a captured machine's tables instead.
  */
 import { AF_INET, AF_INET6, ARPHRD_ETHER, ARPHRD_LOOPBACK, IFAPROT, IFA_F, IFF, INFINITY_LIFE_TIME, RTN, RTNH_F, RTPROT, RT_SCOPE, RT_TABLE } from '@ovs/genl-codec';
-import type { FibRoute } from './fib.js';
-import { type InetAddress, addKernelRoute, uptimeCs } from './ifaddr.js';
-import type { NetDevice, Netns } from './netns.js';
+import type { FibRoute } from '../ipv4/fib_trie.js';
+import { type InetAddress, addKernelRoute, uptimeCs } from '../ipv4/devinet.js';
+import type { NetDevice, Netns } from '../core/net_namespace.js';
 
 /** IPV6_MIN_MTU: below it a device gets no inet6_dev. */
 const IPV6_MIN_MTU = 1280;

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { type KernelTraceEvent, NLM_F, NetlinkProtocol, OVS_VPORT_CMD, OVS_VPORT_TYPE, encode, ovsVportFamily } from '@ovs/genl-codec';
 import { connectUnixNetlink } from '@ovs/genl-codec/unix';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Daemon, startDaemon } from './daemon.js';
-import { Kernel } from './kernel.js';
-import { TestClient } from './testing/client.js';
+import { type Daemon, startDaemon } from '../../tools/daemon.js';
+import { Kernel } from '../../kernel.js';
+import { TestClient } from '../../testing/client.js';
 
 /** depth, layer, function[, note][, ret] as compact tuples, for readable expectations. */
 type Ev = [number, string, string, string?, string?];

@@ -5,11 +5,11 @@
  * routes (ifaddr.ts, fib.ts, addrconf.ts).
  */
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, Errno, IFF, IF_OPER, NetlinkErrnoError } from '@ovs/genl-codec';
-import { Addrconf } from './addrconf.js';
-import { driverFeatures } from './ethtool.js';
-import { Fib } from './fib.js';
-import { Ftrace } from './ftrace.js';
-import { InetAddresses } from './ifaddr.js';
+import { Addrconf } from '../ipv6/addrconf.js';
+import { driverFeatures } from '../ethtool/netlink.js';
+import { Fib } from '../ipv4/fib_trie.js';
+import { Ftrace } from '../../kernel/trace/ftrace.js';
+import { InetAddresses } from '../ipv4/devinet.js';
 
 /** The rx_handler slot of a net_device: who consumes its packets (a vport, a bridge...). */
 export interface RxHandlerOwner {

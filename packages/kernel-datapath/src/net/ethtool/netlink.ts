@@ -52,9 +52,9 @@ import {
   ethtoolLinkmodesPayload,
   nlaParse,
 } from '@ovs/genl-codec';
-import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from './genetlink.js';
-import type { Failure, Kernel } from './kernel.js';
-import type { NetDevice, Netns } from './netns.js';
+import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from '../netlink/genetlink.js';
+import type { Failure, Kernel } from '../../kernel.js';
+import type { NetDevice, Netns } from '../core/net_namespace.js';
 
 // ---------------------------------------------------------------------------
 // netdev_features_t

@@ -22,7 +22,7 @@ import {
   ctrlFamily,
   nlaParse,
 } from '@ovs/genl-codec';
-import type { KernelSocket } from './ksocket.js';
+import type { KernelSocket } from './af_netlink.js';
 
 /** What a doit handler gets (struct genl_info). */
 export interface GenlInfo {

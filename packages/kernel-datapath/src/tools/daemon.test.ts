@@ -41,7 +41,7 @@ import {
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Daemon, DaemonError, MAX_CLIENT_FRAME, MAX_UNSENT, startDaemon } from './daemon.js';
-import { Kernel } from './kernel.js';
+import { Kernel } from '../kernel.js';
 
 const GENERIC = NetlinkProtocol.NETLINK_GENERIC;
 

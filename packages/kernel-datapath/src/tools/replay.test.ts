@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { replayCapture } from './replay.js';
 
-const GOLDEN = fileURLToPath(new URL('../../../../shared/golden/', import.meta.url));
+const GOLDEN = fileURLToPath(new URL('../../../../../shared/golden/', import.meta.url));
 
 describe.each(['raw-genl.json', 'dpctl-datapath.json', 'dpctl-ports.json', 'dpctl-errors.json', 'vswitchd-ports.json'])('replay %s', (file) => {
   it('every exchange matches the real kernel', () => {
@@ -26,7 +26,7 @@ describe('replay of requests whose nlmsg_len is not a multiple of 4 (kernel lab)
   it('accepts the real kernel\'s padded NLMSG_ERROR echoes and matches them', () => {
     // Vectors and how they were captured: genl-codec's testing/lab/unaligned-echo.json. The
     // sockets with NETLINK_EXT_ACK, as a replay opens them (as OVS does).
-    const lab = JSON.parse(readFileSync(fileURLToPath(new URL('../../genl-codec/src/testing/lab/unaligned-echo.json', import.meta.url)), 'utf8')) as {
+    const lab = JSON.parse(readFileSync(fileURLToPath(new URL('../../../genl-codec/src/testing/lab/unaligned-echo.json', import.meta.url)), 'utf8')) as {
       exchanges: Array<{ label: string; request: string; reply: string }>;
     };
     const messages = lab.exchanges

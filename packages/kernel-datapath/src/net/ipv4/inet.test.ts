@@ -35,9 +35,9 @@ import {
   readCapture,
 } from '@ovs/genl-codec';
 import { describe, expect, it } from 'vitest';
-import { ipLinkAdd, ipLinkDel, ipLinkSet } from './iplink.js';
-import { Kernel } from './kernel.js';
-import type { KernelSocket } from './ksocket.js';
+import { ipLinkAdd, ipLinkDel, ipLinkSet } from '../../tools/iplink.js';
+import { Kernel } from '../../kernel.js';
+import type { KernelSocket } from '../netlink/af_netlink.js';
 
 const ROUTE = NetlinkProtocol.NETLINK_ROUTE;
 

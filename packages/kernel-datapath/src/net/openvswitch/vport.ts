@@ -6,8 +6,8 @@
  */
 import { Errno, IFF, IF_OPER, NetlinkErrnoError, OVS_VPORT_TYPE, type OvsTunnelAttrs } from '@ovs/genl-codec';
 import type { Datapath } from './datapath.js';
-import type { FaultInjection } from './fault-inject.js';
-import type { NetDevice, Netns } from './netns.js';
+import type { FaultInjection } from '../../lib/fault-inject.js';
+import type { NetDevice, Netns } from '../core/net_namespace.js';
 
 /** struct vport_parms. */
 export interface VportParms {

@@ -32,9 +32,9 @@ import {
   unixFaultRequest,
 } from '@ovs/genl-codec/unix';
 import { type Daemon, DaemonError, probeSocket, startDaemon } from './daemon.js';
-import type { FaultPointState } from './fault-inject.js';
+import type { FaultPointState } from '../lib/fault-inject.js';
 import { type IpLinkKind, formatIpLink, ipLinkAdd, ipLinkDel, ipLinkSet, ipLinkShow } from './iplink.js';
-import type { KernelOptions, KernelProfile } from './kernel.js';
+import type { KernelOptions, KernelProfile } from '../kernel.js';
 import { replayCapture } from './replay.js';
 
 const SYNOPSIS = `usage: ovs-kernel start [--socket PATH] [--profile linux-6.1|ovs-2.5] [--cpus N] [--foreground]
@@ -330,7 +330,9 @@ async function cmdStart(args: string[], socketOpt: string | undefined, io: CliIo
 /** The script that runs this CLI (bin/ovs-kernel.js), for the detached child. */
 function selfScript(): string {
   try {
-    return fileURLToPath(new URL('../bin/ovs-kernel.js', import.meta.url));
+    // dist/cli.js in the package, src/tools/cli.ts under a test runner.
+    const here = import.meta.url;
+    return fileURLToPath(new URL(here.includes('/src/tools/') ? '../../bin/ovs-kernel.js' : '../bin/ovs-kernel.js', here));
   } catch {
     return process.argv[1]!; // CommonJS build: no import.meta
   }

@@ -70,11 +70,11 @@ import {
   u32,
   vethInfoAttrs,
 } from '@ovs/genl-codec';
-import type { HandlerResult } from './genetlink.js';
-import type { Kernel, ProtocolHandler, Request } from './kernel.js';
-import type { KernelSocket } from './ksocket.js';
-import { type NetDevice, type Netns, type NetnsListener, validIfname } from './netns.js';
-import { InetRtnetlink } from './rtnetlink-inet.js';
+import type { HandlerResult } from '../netlink/genetlink.js';
+import type { Kernel, ProtocolHandler, Request } from '../../kernel.js';
+import type { KernelSocket } from '../netlink/af_netlink.js';
+import { type NetDevice, type Netns, type NetnsListener, validIfname } from './net_namespace.js';
+import { InetRtnetlink } from '../ipv4/fib_frontend.js';
 
 // ---------------------------------------------------------------------------
 // Constants

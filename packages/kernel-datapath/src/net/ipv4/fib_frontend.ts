@@ -55,12 +55,12 @@ import {
   u32,
   u8,
 } from '@ovs/genl-codec';
-import { type FibRoute, isRejectType, maskPrefix, minScope, prefixContains, sameBytes, sameKey } from './fib.js';
-import type { HandlerResult } from './genetlink.js';
-import { type InetAddress, ipv6RtScope, sameRoute, uptimeCs } from './ifaddr.js';
-import type { Kernel, ProtocolHandler, Request } from './kernel.js';
-import type { KernelSocket } from './ksocket.js';
-import { NetDevice, type Netns } from './netns.js';
+import { type FibRoute, isRejectType, maskPrefix, minScope, prefixContains, sameBytes, sameKey } from './fib_trie.js';
+import type { HandlerResult } from '../netlink/genetlink.js';
+import { type InetAddress, ipv6RtScope, sameRoute, uptimeCs } from './devinet.js';
+import type { Kernel, ProtocolHandler, Request } from '../../kernel.js';
+import type { KernelSocket } from '../netlink/af_netlink.js';
+import { NetDevice, type Netns } from '../core/net_namespace.js';
 
 type Answer = ReturnType<ProtocolHandler>;
 

@@ -27,7 +27,7 @@
  * interval 1, probability 100), which `failNth()` spells out.
  */
 import { Errno, NetlinkErrnoError } from '@ovs/genl-codec';
-import type { Ftrace } from './ftrace.js';
+import type { Ftrace } from '../kernel/trace/ftrace.js';
 
 export const FAULT_POINTS = ['failslab', 'fail_request_module', 'fail_netlink_create'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];

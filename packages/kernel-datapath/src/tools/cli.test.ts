@@ -24,9 +24,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { besideSocket, main, parseIp, socketPathFor } from './cli.js';
 import { type Daemon, startDaemon } from './daemon.js';
 
-const PKG = fileURLToPath(new URL('..', import.meta.url));
+const PKG = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(PKG, 'bin/ovs-kernel.js');
-const GOLDEN = fileURLToPath(new URL('../../../../shared/golden/', import.meta.url));
+const GOLDEN = fileURLToPath(new URL('../../../../../shared/golden/', import.meta.url));
 
 const tmp = mkdtempSync(join(tmpdir(), 'ovs-kernel-cli-'));
 /** Every pidfile a test may have caused, to stop leftovers in afterAll. */
@@ -91,7 +91,8 @@ function getFamily(seq: number): Uint8Array {
 
 beforeAll(() => {
   const dist = join(PKG, 'dist/cli.js');
-  const newest = (dir: string): number => Math.max(...readdirSync(dir).map((f) => statSync(join(dir, f)).mtimeMs));
+  const newest = (dir: string): number =>
+    Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs));
   const sources = Math.max(newest(join(PKG, 'src')), newest(join(PKG, '../genl-codec/dist')));
   if (!existsSync(dist) || statSync(dist).mtimeMs < sources) {
     execFileSync('npx', ['tsup', '--silent'], { cwd: PKG, stdio: 'ignore' });

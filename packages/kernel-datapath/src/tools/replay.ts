@@ -15,8 +15,8 @@ import {
   newFamilyTable,
   type FamilyTable,
 } from '@ovs/genl-codec';
-import { Kernel } from './kernel.js';
-import type { KernelSocket } from './ksocket.js';
+import { Kernel } from '../kernel.js';
+import type { KernelSocket } from '../net/netlink/af_netlink.js';
 import { IFF, RTNLGRP_LINK } from '@ovs/genl-codec';
 
 export const NORMALISATIONS = [

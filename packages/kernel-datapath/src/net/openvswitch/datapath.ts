@@ -29,9 +29,9 @@ import {
   ovsVportAttrs,
   ovsVportFamily,
 } from '@ovs/genl-codec';
-import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from './genetlink.js';
-import type { Kernel } from './kernel.js';
-import type { NetDevice, Netns } from './netns.js';
+import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from '../netlink/genetlink.js';
+import type { Kernel } from '../../kernel.js';
+import type { NetDevice, Netns } from '../core/net_namespace.js';
 import { PortMap } from './portmap.js';
 import { Vport, type VportContext, VportModules, type VportParms, setUpcallPortids } from './vport.js';
 

@@ -6,9 +6,9 @@
 import { Errno, IFF, IF_OPER, NetlinkErrnoError, NetlinkProtocol, type NetlinkSocket } from '@ovs/genl-codec';
 import { describe, expect, it } from 'vitest';
 import { formatIpLink, ipLinkAdd, ipLinkDel, ipLinkSet, ipLinkShow } from './iplink.js';
-import { Kernel } from './kernel.js';
-import type { KernelSocket } from './ksocket.js';
-import { registerRtnetlink } from './rtnetlink.js';
+import { Kernel } from '../kernel.js';
+import type { KernelSocket } from '../net/netlink/af_netlink.js';
+import { registerRtnetlink } from '../net/core/rtnetlink.js';
 
 /**
  * A NetlinkSocket that is only bytes: copies each datagram both ways and has

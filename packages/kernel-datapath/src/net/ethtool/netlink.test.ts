@@ -31,9 +31,9 @@ import {
   newFamilyTable,
 } from '@ovs/genl-codec';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ETHTOOL_FAMILY_ID, ETHTOOL_MCGRP_MONITOR_ID, featureMask, linkKsettings, offerFeatures } from './ethtool.js';
-import { Kernel } from './kernel.js';
-import type { KernelSocket } from './ksocket.js';
+import { ETHTOOL_FAMILY_ID, ETHTOOL_MCGRP_MONITOR_ID, featureMask, linkKsettings, offerFeatures } from './netlink.js';
+import { Kernel } from '../../kernel.js';
+import type { KernelSocket } from '../netlink/af_netlink.js';
 
 const LRO = featureMask(NETIF_F_BIT.LRO);
 const families = () => newFamilyTable({ ethtool: ETHTOOL_FAMILY_ID });
@@ -419,7 +419,7 @@ describe('ethtool: a switch turning LRO off', () => {
 });
 
 describe('ETHTOOL_MSG_LINKMODES_GET (kernel lab, testing/lab/ethtool-linkmodes.json)', () => {
-  const lab = JSON.parse(readFileSync(fileURLToPath(new URL('./testing/lab/ethtool-linkmodes.json', import.meta.url)), 'utf8')) as {
+  const lab = JSON.parse(readFileSync(fileURLToPath(new URL('../../testing/lab/ethtool-linkmodes.json', import.meta.url)), 'utf8')) as {
     devices: Record<string, [string, number]>;
     exchanges: Array<{ label: string; request: string; reply: string }>;
   };

@@ -24,12 +24,12 @@ import {
   ovsVportFamily,
 } from '@ovs/genl-codec';
 import { describe, expect, it } from 'vitest';
-import { ipLinkDel } from './iplink.js';
-import { Kernel } from './kernel.js';
-import type { KernelSocket } from './ksocket.js';
-import { TestClient } from './testing/client.js';
+import { ipLinkDel } from '../../tools/iplink.js';
+import { Kernel } from '../../kernel.js';
+import type { KernelSocket } from '../netlink/af_netlink.js';
+import { TestClient } from '../../testing/client.js';
 
-const lab = JSON.parse(readFileSync(fileURLToPath(new URL('./testing/lab/tunnel-dellink.json', import.meta.url)), 'utf8')) as {
+const lab = JSON.parse(readFileSync(fileURLToPath(new URL('../../testing/lab/tunnel-dellink.json', import.meta.url)), 'utf8')) as {
   notifications: Record<string, string[]>;
 };
 

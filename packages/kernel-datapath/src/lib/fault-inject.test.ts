@@ -7,9 +7,9 @@ import { Errno, NetlinkErrnoError, NetlinkProtocol, OVS_DP_CMD, OVS_VPORT_CMD, O
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { FAULT_ATTR_DEFAULT, FaultInjection } from './fault-inject.js';
-import { type IpLinkKind, ipLinkAdd } from './iplink.js';
-import { Kernel } from './kernel.js';
-import { TestClient } from './testing/client.js';
+import { type IpLinkKind, ipLinkAdd } from '../tools/iplink.js';
+import { Kernel } from '../kernel.js';
+import { TestClient } from '../testing/client.js';
 
 const errnoOf = TestClient.errno;
 const { NETDEV, INTERNAL, GRE, VXLAN, GENEVE } = OVS_VPORT_TYPE;

@@ -17,8 +17,8 @@ import {
   ovsVportFamily,
 } from '@ovs/genl-codec';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Kernel } from './kernel.js';
-import { TestClient } from './testing/client.js';
+import { Kernel } from '../../kernel.js';
+import { TestClient } from '../../testing/client.js';
 
 const errnoOf = TestClient.errno;
 const { NETDEV, INTERNAL, VXLAN, GENEVE, GRE } = OVS_VPORT_TYPE;

@@ -32,8 +32,8 @@ import {
   encodeUnixResult,
   encodeUnixU32Frame,
 } from '@ovs/genl-codec/unix';
-import { Kernel, type KernelOptions } from './kernel.js';
-import type { KernelSocket } from './ksocket.js';
+import { Kernel, type KernelOptions } from '../kernel.js';
+import type { KernelSocket } from '../net/netlink/af_netlink.js';
 import { PeerCredError, unixPeerCred } from './peercred.js';
 
 /** Whether the process at the other end of a connection holds CAP_NET_ADMIN over the model. */

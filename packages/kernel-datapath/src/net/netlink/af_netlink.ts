@@ -5,8 +5,8 @@
  * netlink_dump).
  */
 import { Errno, type KernelTraceEvent, NetlinkErrnoError, type NetlinkSocket, type RecvWaiter, recvOrPark } from '@ovs/genl-codec';
-import type { Kernel } from './kernel.js';
-import type { Netns } from './netns.js';
+import type { Kernel } from '../../kernel.js';
+import type { Netns } from '../core/net_namespace.js';
 
 /** A dump in progress: produce() appends the next chunk's messages and says whether more remain. */
 export interface DumpState {
