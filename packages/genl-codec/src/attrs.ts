@@ -185,10 +185,10 @@ export function withLenientDecoding<T>(fn: () => T): T {
 /** Hidden key of a decoded set's layout record. */
 export const ATTR_ORDER: unique symbol = Symbol('ATTR_ORDER');
 
-export interface AttrDef<T = unknown> {
-  readonly type: number;
+export interface AttrDef<T = unknown, N extends string = string, Ty extends number = number> {
+  readonly type: Ty;
   /** The uapi constant name, e.g. OVS_VPORT_ATTR_PORT_NO. */
-  readonly name: string;
+  readonly name: N;
   readonly codec: ValueCodec<T>;
   readonly policy: Policy;
   /** NLA_F_* bits the attribute carries when this codec writes it (nla_nest_start sets NLA_F_NESTED). */
@@ -196,7 +196,13 @@ export interface AttrDef<T = unknown> {
 }
 
 /** Declare one attribute: its number, uapi name and value codec (policy defaults to the codec's). */
-export function attr<T>(type: number, name: string, codec: ValueCodec<T>, policy?: Partial<Policy>, nlaFlags = 0): AttrDef<T> {
+export function attr<T, N extends string, Ty extends number>(
+  type: Ty,
+  name: N,
+  codec: ValueCodec<T>,
+  policy?: Partial<Policy>,
+  nlaFlags = 0,
+): AttrDef<T, N, Ty> {
   let merged: Policy | undefined;
   // Lazy: a nested codec may point at a set that is still being declared (OVS_KEY_ATTR_ENCAP).
   return {
@@ -276,6 +282,11 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
 
   /** Prefix used to name unknown attributes in JSON, e.g. OVS_VPORT_ATTR_. */
   readonly namePrefix: string;
+
+  /** The attribute number of a declared key: `iflaAttrs.type('mtu')` is IFLA_MTU (4). */
+  type<K extends keyof D & string>(key: K): D[K]['type'] {
+    return this.defs[key]!.type;
+  }
 
   private fastDecode: FastDecoder | undefined;
   private fastWrite: FastWriter | undefined;
@@ -621,6 +632,23 @@ function lastValidOccurrence(def: AttrDef<unknown>, buf: Uint8Array, dv: DataVie
   }
   return found;
 }
+
+/**
+ * The attribute numbers of a set as a uapi-style table, keyed by the uapi
+ * names without `prefix`: `attrTypes(iflaAttrs, 'IFLA_')` is
+ * `{ IF_NETNSID: 46, IFNAME: 3, MTU: 4, ... }`, typed so that only declared
+ * names compile. Attributes whose names do not start with `prefix` are left out.
+ */
+export function attrTypes<D extends DefsRecord, P extends string>(set: AttrSet<D>, prefix: P): AttrTypes<D, P> {
+  const out: Record<string, number> = {};
+  for (const e of set.entries) if (e.def.name.startsWith(prefix)) out[e.def.name.slice(prefix.length)] = e.def.type;
+  return Object.freeze(out) as AttrTypes<D, P>;
+}
+
+/** What attrTypes() returns for a set's definitions and a name prefix. */
+export type AttrTypes<D extends DefsRecord, P extends string> = {
+  readonly [K in keyof D as D[K]['name'] extends `${P}${infer R}` ? R : never]: D[K]['type'];
+};
 
 /** Visit attributes in wire order: name, definition (undefined for raw ones), value, NLA_F flags. */
 export function forEachAttr<D extends DefsRecord>(

@@ -11,7 +11,7 @@
  * decodeEthtoolLinkmodes() / ethtoolLinkmodesPayload()). Every nest the kernel writes carries NLA_F_NESTED, and it
  * insists on it in requests (strict validation, nla_parse_nested()).
  */
-import { AttrSet, type AttrsOf, type JsonValue, type ValueCodec, Writer, attr, flag, nested, prefixed, string, u32, u32Array, u8 } from './attrs.js';
+import { AttrSet, type AttrsOf, attrTypes, type JsonValue, type ValueCodec, Writer, attr, flag, nested, prefixed, string, u32, u32Array, u8 } from './attrs.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import type { GenlFamilyDef } from './genl.js';
 import { GENL_HDRLEN, NLA_F_NESTED, NLA_HDRLEN, align4 } from './netlink.js';
@@ -112,11 +112,8 @@ export const ETHTOOL_FLAG = {
   STATS: 1 << 2,
 } as const;
 
-export const ETHTOOL_A_HEADER = { DEV_INDEX: 1, DEV_NAME: 2, FLAGS: 3 } as const;
-export const ETHTOOL_A_BITSET_BIT = { INDEX: 1, NAME: 2, VALUE: 3 } as const;
+/** ETHTOOL_A_BITSET_BITS_*: the one member type of a verbose bit list. */
 export const ETHTOOL_A_BITSET_BITS = { BIT: 1 } as const;
-export const ETHTOOL_A_BITSET = { NOMASK: 1, SIZE: 2, BITS: 3, VALUE: 4, MASK: 5 } as const;
-export const ETHTOOL_A_FEATURES = { HEADER: 1, HW: 2, WANTED: 3, ACTIVE: 4, NOCHANGE: 5 } as const;
 
 /** include/uapi/linux/if.h: the longest name a device can be looked up by (altnames included). */
 export const ALTIFNAMSIZ = 128;
@@ -135,6 +132,7 @@ export const ethtoolHeaderAttrs = new AttrSet('ethtool_a_header', {
   flags: attr(3, 'ETHTOOL_A_HEADER_FLAGS', u32),
 });
 export type EthtoolHeaderAttrs = AttrsOf<typeof ethtoolHeaderAttrs>;
+export const ETHTOOL_A_HEADER = attrTypes(ethtoolHeaderAttrs, 'ETHTOOL_A_HEADER_');
 
 /** ETHTOOL_A_BITSET_BIT_*: one bit of a verbose bitset, in ethnl_put_bitset32() order. */
 export const ethtoolBitsetBitAttrs = new AttrSet('ethtool_a_bitset_bit', {
@@ -143,6 +141,7 @@ export const ethtoolBitsetBitAttrs = new AttrSet('ethtool_a_bitset_bit', {
   value: attr(3, 'ETHTOOL_A_BITSET_BIT_VALUE', flag),
 });
 export type EthtoolBitsetBit = AttrsOf<typeof ethtoolBitsetBitAttrs>;
+export const ETHTOOL_A_BITSET_BIT = attrTypes(ethtoolBitsetBitAttrs, 'ETHTOOL_A_BITSET_BIT_');
 
 /**
  * Hidden record of a decoded bit list whose members' nla_type is not the
@@ -241,6 +240,7 @@ export const ethtoolBitsetAttrs = new AttrSet('ethtool_a_bitset', {
   mask: attr(5, 'ETHTOOL_A_BITSET_MASK', u32Array, { type: 'BINARY', len: undefined }),
 });
 export type EthtoolBitset = AttrsOf<typeof ethtoolBitsetAttrs>;
+export const ETHTOOL_A_BITSET = attrTypes(ethtoolBitsetAttrs, 'ETHTOOL_A_BITSET_');
 
 /**
  * ETHTOOL_A_FEATURES_*, in features_fill_reply() order. The policies are
@@ -255,8 +255,9 @@ export const ethtoolFeaturesAttrs = new AttrSet('ethtool_a_features', {
   wanted: attr(3, 'ETHTOOL_A_FEATURES_WANTED', nested(ethtoolBitsetAttrs), { nested: undefined }, NLA_F_NESTED),
   active: attr(4, 'ETHTOOL_A_FEATURES_ACTIVE', nested(ethtoolBitsetAttrs), undefined, NLA_F_NESTED),
   nochange: attr(5, 'ETHTOOL_A_FEATURES_NOCHANGE', nested(ethtoolBitsetAttrs), undefined, NLA_F_NESTED),
-}, { maxType: ETHTOOL_A_FEATURES.WANTED });
+}, { maxType: 3 /* ETHTOOL_A_FEATURES_WANTED */ });
 export type EthtoolFeaturesAttrs = AttrsOf<typeof ethtoolFeaturesAttrs>;
+export const ETHTOOL_A_FEATURES = attrTypes(ethtoolFeaturesAttrs, 'ETHTOOL_A_FEATURES_');
 
 /** The ethtool family; its typed messages are the FEATURES ones (GET, SET, their replies, NTF). */
 export const ethtoolFamily: GenlFamilyDef<typeof ethtoolFeaturesAttrs> = {
@@ -375,19 +376,6 @@ export const NETDEV_FEATURE_NAMES: readonly string[] = [
 // ---------------------------------------------------------------------------
 // Link modes (ETHTOOL_MSG_LINKMODES_GET: speed, duplex, autonegotiation)
 
-export const ETHTOOL_A_LINKMODES = {
-  HEADER: 1,
-  AUTONEG: 2,
-  OURS: 3,
-  PEER: 4,
-  SPEED: 5,
-  DUPLEX: 6,
-  MASTER_SLAVE_CFG: 7,
-  MASTER_SLAVE_STATE: 8,
-  LANES: 9,
-  RATE_MATCHING: 10,
-} as const;
-
 /** include/uapi/linux/ethtool.h: SPEED_UNKNOWN, and the DUPLEX_* and AUTONEG_* values. */
 export const SPEED_UNKNOWN = 0xffffffff;
 export const DUPLEX = { HALF: 0, FULL: 1, UNKNOWN: 0xff } as const;
@@ -409,6 +397,7 @@ export const ethtoolLinkmodesAttrs = new AttrSet('ethtool_a_linkmodes', {
   rateMatching: attr(10, 'ETHTOOL_A_LINKMODES_RATE_MATCHING', u8),
 });
 export type EthtoolLinkmodesAttrs = AttrsOf<typeof ethtoolLinkmodesAttrs>;
+export const ETHTOOL_A_LINKMODES = attrTypes(ethtoolLinkmodesAttrs, 'ETHTOOL_A_LINKMODES_');
 
 /**
  * The payload (genlmsghdr and attributes) of an ethtool LINKMODES message, for

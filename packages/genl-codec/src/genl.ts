@@ -3,7 +3,7 @@
  * family, and the registry of families a decoder knows by name and learns by
  * id (ids are assigned by the kernel at module load; never hard-code them).
  */
-import { AttrSet, type AttrsOf, type StructCodec, attr, binary, nestedArray, prefixed, string, u16, u32 } from './attrs.js';
+import { AttrSet, type AttrsOf, attrTypes, type StructCodec, attr, binary, nestedArray, prefixed, string, u16, u32 } from './attrs.js';
 import { NLMSG } from './netlink.js';
 
 export const GENL_ID_CTRL = NLMSG.MIN_TYPE;
@@ -124,3 +124,10 @@ export class FamilyTable {
     if (attrs.familyName !== undefined && attrs.familyId !== undefined) this.set(attrs.familyName, attrs.familyId);
   }
 }
+
+// ---------------------------------------------------------------------------
+// Attribute numbers, for code that reads attributes with nlaParse() (the kernel model)
+
+export const CTRL_ATTR = attrTypes(ctrlAttrs, 'CTRL_ATTR_');
+export const CTRL_ATTR_OP = attrTypes(ctrlOpAttrs, 'CTRL_ATTR_OP_');
+export const CTRL_ATTR_MCAST_GRP = attrTypes(ctrlMcastGrpAttrs, 'CTRL_ATTR_MCAST_GRP_');

@@ -13,6 +13,7 @@ export {
   StructCodec,
   Writer,
   attr,
+  attrTypes,
   be16,
   be32,
   binary,
@@ -37,8 +38,9 @@ export {
   u8,
   u8Enum,
 } from './attrs.js';
-export type { AttrDef, AttrValues, AttrsOf, FieldType, JsonValue, NlaType, Policy, RawAttr, StructValue, ValueCodec } from './attrs.js';
+export type { AttrDef, AttrTypes, AttrValues, AttrsOf, FieldType, JsonValue, NlaType, Policy, RawAttr, StructValue, ValueCodec } from './attrs.js';
 export * from './policy.js';
+export * from './nlattr.js';
 export * from './genl.js';
 export * from './ovs.js';
 export * from './ethtool.js';

@@ -5,6 +5,7 @@
  * nla_policy (net/openvswitch/datapath.c) where that differs from the value type.
  */
 import {
+  attrTypes,
   AttrSet,
   type AttrsOf,
   attr,
@@ -375,3 +376,16 @@ export const ovsCtLimitFamily: GenlFamilyDef<typeof ovsCtLimitAttrs> = {
   mcastGroups: [OVS_CT_LIMIT_MCGROUP],
 };
 
+// ---------------------------------------------------------------------------
+// Attribute numbers, for code that reads attributes with nlaParse() (the kernel model)
+
+export const OVS_DP_ATTR = attrTypes(ovsDatapathAttrs, 'OVS_DP_ATTR_');
+export const OVS_VPORT_ATTR = attrTypes(ovsVportAttrs, 'OVS_VPORT_ATTR_');
+export const OVS_VPORT_UPCALL_ATTR = attrTypes(ovsVportUpcallAttrs, 'OVS_VPORT_UPCALL_ATTR_');
+export const OVS_TUNNEL_ATTR = attrTypes(ovsTunnelAttrs, 'OVS_TUNNEL_ATTR_');
+export const OVS_VXLAN_EXT = attrTypes(ovsVxlanExtAttrs, 'OVS_VXLAN_EXT_');
+export const OVS_FLOW_ATTR = attrTypes(ovsFlowAttrs, 'OVS_FLOW_ATTR_');
+export const OVS_PACKET_ATTR = attrTypes(ovsPacketAttrs, 'OVS_PACKET_ATTR_');
+export const OVS_METER_ATTR = attrTypes(ovsMeterAttrs, 'OVS_METER_ATTR_');
+export const OVS_BAND_ATTR = attrTypes(ovsBandAttrs, 'OVS_BAND_ATTR_');
+export const OVS_CT_LIMIT_ATTR = attrTypes(ovsCtLimitAttrs, 'OVS_CT_LIMIT_ATTR_');

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { AttrSet, Writer, attr, flag, string, u32 } from './attrs.js';
 import { Errno } from './errno.js';
 import { NLA_F_NESTED } from './netlink.js';
-import { NL_ATTR_TYPE, NL_VALIDATE, nlaParse, policyDump, validate } from './policy.js';
+import { NL_VALIDATE, nlaParse, validate } from './nlattr.js';
+import { NL_ATTR_TYPE, policyDump } from './policy.js';
 import { ovsDatapathAttrs, ovsVportAttrs } from './ovs.js';
 import { hexToBytes } from './testing/golden.js';
 

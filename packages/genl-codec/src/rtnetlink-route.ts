@@ -12,7 +12,7 @@
  * Addresses are raw bytes (4 for AF_INET, 16 for AF_INET6, whatever arrived
  * otherwise); JSON and the formatter show them as 192.0.2.1 / fe80::1 text.
  */
-import { AttrSet, type AttrsOf, type ValueCodec, attr, be16, binary, fromHex, hex, s32, string, struct, u16, u32, u8 } from './attrs.js';
+import { AttrSet, type AttrsOf, attrTypes, type ValueCodec, attr, be16, binary, fromHex, hex, s32, string, struct, u16, u32, u8 } from './attrs.js';
 import { NetlinkEncodeError } from './errors.js';
 
 // ---------------------------------------------------------------------------
@@ -263,3 +263,9 @@ export const rtaAttrs = new AttrSet('rtattr_type', {
   mpAlgo: attr(14, 'RTA_MP_ALGO', binary()),
 });
 export type RtaAttrs = AttrsOf<typeof rtaAttrs>;
+
+// ---------------------------------------------------------------------------
+// Attribute numbers, for code that reads attributes with nlaParse() (the kernel model)
+
+export const IFA = attrTypes(ifaAttrs, 'IFA_');
+export const RTA = attrTypes(rtaAttrs, 'RTA_');

@@ -17,6 +17,7 @@
  * keeps its bytes.
  */
 import {
+  attrTypes,
   AttrSet,
   type AttrsOf,
   type JsonValue,
@@ -1056,3 +1057,20 @@ export function rtnlFromJson(json: Record<string, unknown>, header: NlmsgHeader,
   }
   throw new NetlinkEncodeError(path, `rtnetlink message type ${header.type} is not modeled: give its payload as a hex string`);
 }
+
+// ---------------------------------------------------------------------------
+// Attribute numbers, for code that reads attributes with nlaParse() (the kernel model)
+
+export const IFLA = Object.freeze({
+  ...attrTypes(iflaAttrs, 'IFLA_'),
+  /** The newer name of IFLA_IF_NETNSID. */
+  TARGET_NETNSID: iflaAttrs.type('ifNetnsid'),
+});
+export const IFLA_INFO = attrTypes(iflaInfoAttrs, 'IFLA_INFO_');
+export const IFLA_XDP = attrTypes(iflaXdpAttrs, 'IFLA_XDP_');
+export const IFLA_PROTO_DOWN_REASON = attrTypes(iflaProtoDownReasonAttrs, 'IFLA_PROTO_DOWN_REASON_');
+export const IFLA_VXLAN = attrTypes(iflaVxlanAttrs, 'IFLA_VXLAN_');
+export const IFLA_GENEVE = attrTypes(iflaGeneveAttrs, 'IFLA_GENEVE_');
+export const IFLA_GRE = attrTypes(iflaGreAttrs, 'IFLA_GRE_');
+export const VETH_INFO = attrTypes(vethInfoAttrs, 'VETH_INFO_');
+export const TCA = attrTypes(tcaAttrs, 'TCA_');
