@@ -53,7 +53,7 @@ export async function main(argv: string[], io = { out: (l: string) => console.lo
   }
   let socket: SocketFactory;
   if (values.system) {
-    const { openNetlinkSocket } = await import('./transport-netlink.js');
+    const { openNetlinkSocket } = await import('@ovs/netlink-socket');
     socket = openNetlinkSocket;
   } else {
     const path = kernelSocketPath(process.env, values.socket);

@@ -10,10 +10,9 @@
  *   del-if DP IFACE...     show [-s] [DP...]
  */
 import { Errno, strerror } from '@ovs/genl-codec';
-import { type DpifPort, dpifClose, dpifOpen, dpifPortAdd } from './dpif.js';
-import { type DpifNetlink, DpifNetlinkProvider, type LogFn, type SocketFactory } from './dpif-netlink.js';
-import type { Netdev } from './netdev-linux.js';
-import { DpifError } from './nl-sock.js';
+import { type LogFn, type Netdev, type NetdevStats, netdevLinuxGetLink, netdevLinuxNetnsidUpdate, netdevTurnFlagsOn } from '@ovs/netdev';
+import { DpifError, type DpifPort, dpifClose, dpifOpen, dpifPortAdd } from './dpif.js';
+import { type DpifNetlink, DpifNetlinkProvider, type SocketFactory } from './dpif-netlink.js';
 
 export interface DpctlIo {
   out(line: string): void;
@@ -247,8 +246,8 @@ async function addIf(ctx: Dpctl, args: string[]): Promise<void> {
         throw err;
       }
       try {
-        await provider.netdevs.netnsidUpdate(netdev);
-        await provider.netdevs.setUp(netdev);
+        await netdevLinuxNetnsidUpdate(provider.netdevs, netdev);
+        await netdevTurnFlagsOn(provider.netdevs, netdev);
       } catch (err) {
         if (err instanceof DpifError) throw ctx.error(err.errno, `${name}: failed bringing interface up`);
         throw err;
@@ -393,23 +392,6 @@ function getConfig(netdev: Netdev): Record<string, string> {
   return out;
 }
 
-/** struct netdev_stats, UINT64_MAX ("?") where unknown. */
-interface NetdevStats {
-  rxPackets?: bigint;
-  txPackets?: bigint;
-  rxBytes?: bigint;
-  txBytes?: bigint;
-  rxErrors?: bigint;
-  txErrors?: bigint;
-  rxDropped?: bigint;
-  txDropped?: bigint;
-  rxOverErrors?: bigint;
-  rxFrameErrors?: bigint;
-  txAbortedErrors?: bigint;
-  txCarrierErrors?: bigint;
-  collisions?: bigint;
-}
-
 /**
  * netdev_get_stats(): system devices combine the vport's counters with the
  * link's detailed ones; internal ports have only the vport's; tunnels only
@@ -429,7 +411,7 @@ async function getStats(ctx: Dpctl, netdev: Netdev): Promise<NetdevStats> {
   }
   const zeroDetail = { rxOverErrors: 0n, rxFrameErrors: 0n, txAbortedErrors: 0n, txCarrierErrors: 0n, collisions: 0n };
   if (netdev.type === 'internal') return { ...zeroDetail, ...vport };
-  const link = (await provider.netdevs.getLink(netdev.name)).attrs.stats64;
+  const link = (await netdevLinuxGetLink(provider.netdevs, netdev.name)).attrs.stats64;
   const fromLink: NetdevStats = link
     ? {
         rxPackets: link.rxPackets,

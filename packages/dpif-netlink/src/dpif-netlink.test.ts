@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { Errno, NETIF_F_BIT, type NetlinkSocket, OVS_VPORT_TYPE } from '@ovs/genl-codec';
 import { connectUnixNetlink } from '@ovs/genl-codec/unix';
 import { Kernel, type KernelOptions, featureMask, offerFeatures, startDaemon } from '@ovs/kernel-datapath';
+import { openNetlinkSocket } from '@ovs/netlink-socket';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DpifNetlink, type DpifNetlinkOptions, netdevToOvsVportType } from './dpif-netlink.js';
-import { DpifError } from './nl-sock.js';
+import { DpifError } from './dpif.js';
 
 let kernel: Kernel;
 let logs: string[];
@@ -397,5 +398,27 @@ describe('over the ovs-kernel daemon', () => {
       await daemon.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('over AF_NETLINK on this machine\'s kernel (no openvswitch module)', () => {
+  it('DpifNetlink.open() says the openvswitch module is not loaded (ENOENT)', async () => {
+    // A kernel with the module loaded would really create dp0: that case is the kernel lab's.
+    const sockets: NetlinkSocket[] = [];
+    const factory = async (protocol: number): Promise<NetlinkSocket> => {
+      const s = await openNetlinkSocket(protocol);
+      sockets.push(s);
+      return s;
+    };
+    const err = await DpifNetlink.open('dp0', { socket: factory }, true).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DpifError);
+    expect((err as DpifError).errno).toBe(Errno.ENOENT);
+    expect((err as DpifError).message).toMatch(/the openvswitch kernel module is not loaded/);
+    // open() closed its sockets (generic netlink and rtnetlink) on the way out.
+    expect(sockets.map((s) => s.protocol)).toEqual([16, 0]);
+    for (const s of sockets) expect(() => s.tryRecv!()).toThrow(expect.objectContaining({ errno: Errno.EBADF }));
   });
 });

@@ -33,16 +33,13 @@ import {
   ovsVportFamily,
 } from '@ovs/genl-codec';
 import { span } from '@ovs/trace';
-import type { Dpif, DpifPort, DpifProvider, DpifStats, NetdevSpec, PortPollResult } from './dpif.js';
-import { DpifError, NlSock } from './nl-sock.js';
-import { type Netdev, NetdevRegistry, linkMessage, netdevVportTypeFromName } from './netdev-linux.js';
+import { type LogFn, type Netdev, NetdevRegistry, type NetdevSpec, RouteTable, linkMessage, netdevLinuxEthtoolSetFlag, netdevVportTypeFromName } from '@ovs/netdev';
+import { NlSock } from '@ovs/netlink-socket';
+import { type Dpif, DpifError, type DpifPort, type DpifProvider, type DpifStats, type PortPollResult } from './dpif.js';
 import { reconnectingSocketFactory } from './reconnect.js';
-import { RouteTable } from './route-table.js';
 
 /** Opens a netlink socket of a protocol: the transport, chosen by the caller. */
 export type SocketFactory = (protocol: number) => Promise<NetlinkSocket>;
-
-export type LogFn = (level: 'DBG' | 'INFO' | 'WARN' | 'ERR', module: string, text: string) => void;
 
 export interface DpifNetlinkOptions {
   socket: SocketFactory;
@@ -198,8 +195,6 @@ function tunnelLinkInfo(type: string, dstPort: number | undefined): RtnlLinkMess
   }
 }
 
-const linkRequest = linkMessage;
-
 /**
  * dpif_netlink_rtnl_probe_oot_tunnels(): does the kernel have the
  * out-of-tree module's tunnel drivers? An existing genev_sys_6081 of kind
@@ -209,7 +204,7 @@ const linkRequest = linkMessage;
 async function probeOutOfTreeTunnels(sock: NlSock): Promise<boolean> {
   const name = 'genev_sys_6081';
   try {
-    const [reply] = await sock.transact(linkRequest(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }));
+    const [reply] = await sock.transact(linkMessage(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }));
     return (reply as RtnlLinkMessage).attrs.linkinfo?.kind === 'ovs_geneve';
   } catch (err) {
     if (!(err instanceof DpifError)) throw err;
@@ -218,12 +213,12 @@ async function probeOutOfTreeTunnels(sock: NlSock): Promise<boolean> {
   // IFLA_GENEVE_COLLECT_METADATA, IFLA_GENEVE_UDP_ZERO_CSUM6_RX 1, IFLA_GENEVE_PORT 6081: as OVS sends them.
   const data = Uint8Array.from([4, 0, 6, 0, 5, 0, 10, 0, 1, 0, 0, 0, 6, 0, 5, 0, 0x17, 0xc1, 0, 0]);
   try {
-    await sock.transact(linkRequest(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo: { kind: 'ovs_geneve', data: { set: 'raw', bytes: data } } }, IFF.UP));
+    await sock.transact(linkMessage(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo: { kind: 'ovs_geneve', data: { set: 'raw', bytes: data } } }, IFF.UP));
   } catch (err) {
     if (err instanceof DpifError) return false;
     throw err;
   }
-  await sock.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name }));
+  await sock.transact(linkMessage(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name }));
   return true;
 }
 
@@ -545,7 +540,7 @@ export class DpifNetlink implements Dpif {
       try {
         return await this.addVport({ type: OVS_VPORT_TYPE.NETDEV, name }, portNo);
       } catch (err) {
-        await this.provider.rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name })).catch(() => {});
+        await this.provider.rtnl.transact(linkMessage(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name })).catch(() => {});
         throw err;
       }
     }, portResult);
@@ -559,14 +554,14 @@ export class DpifNetlink implements Dpif {
   private rtnlPortCreate(name: string, linkinfo: NonNullable<ReturnType<typeof tunnelLinkInfo>>): Promise<void> {
     return span('dpif', 'dpif_netlink_rtnl_port_create', `${name} (${linkinfo.kind})`, async () => {
       const rtnl = this.provider.rtnl;
-      const create = () => rtnl.transact(linkRequest(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.EXCL | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo }, IFF.UP));
+      const create = () => rtnl.transact(linkMessage(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.EXCL | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo }, IFF.UP));
       try {
         await create();
       } catch (err) {
         if (!(err instanceof DpifError) || err.errno !== Errno.EEXIST) throw err;
         if (await this.rtnlVerify(name, linkinfo)) return;
         try {
-          await rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name }));
+          await rtnl.transact(linkMessage(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name }));
         } catch (delErr) {
           if (delErr instanceof DpifError) this.log('WARN', 'dpif_netlink_rtnl', `RTNL device ${name} exists and cannot be deleted: ${delErr.text}`);
           throw delErr;
@@ -574,7 +569,7 @@ export class DpifNetlink implements Dpif {
         await create();
       }
       // gretap takes its MTU only once it exists.
-      if (linkinfo.kind === 'gretap') await rtnl.transact(linkRequest(RTM.SETLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name, mtu: 65000 }));
+      if (linkinfo.kind === 'gretap') await rtnl.transact(linkMessage(RTM.SETLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name, mtu: 65000 }));
     });
   }
 
@@ -583,7 +578,7 @@ export class DpifNetlink implements Dpif {
     return span('dpif', 'dpif_netlink_rtnl_verify', name, async () => {
       let link: RtnlLinkMessage | undefined;
       try {
-        [link] = (await this.provider.rtnl.transact(linkRequest(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }))) as RtnlLinkMessage[];
+        [link] = (await this.provider.rtnl.transact(linkMessage(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }))) as RtnlLinkMessage[];
       } catch (err) {
         if (err instanceof DpifError) return false;
         throw err;
@@ -609,7 +604,7 @@ export class DpifNetlink implements Dpif {
         throw new DpifError(Errno.EINVAL);
       }
       // LRO would hand the datapath merged packets it must not forward: OVS turns it off on every netdev port.
-      if (type === OVS_VPORT_TYPE.NETDEV) await this.provider.netdevs.ethtoolSetFlag(netdev.name, NETIF_F_BIT.LRO, 'LRO', false);
+      if (type === OVS_VPORT_TYPE.NETDEV) await netdevLinuxEthtoolSetFlag(this.provider.netdevs, netdev.name, NETIF_F_BIT.LRO, 'LRO', false);
       const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
       const attrs: OvsVportAttrs = { type, name: isTunnel ? tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort) : netdev.name };
       if (isTunnel && netdev.tunnel?.dstPort !== undefined) {
@@ -739,7 +734,7 @@ export class DpifNetlink implements Dpif {
       // dpif_netlink_rtnl_port_destroy(): for the types it makes devices for, unless tunnels are the module's own
       // (out-of-tree, or forced compat). A compat vport's device went with it: that is ENODEV, as in OVS.
       if (!this.rtnlTunnelsOff && RTNL_TUNNEL_TYPES.has(port.type)) {
-        await this.provider.rtnl.transact(linkRequest(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: port.name }));
+        await this.provider.rtnl.transact(linkMessage(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: port.name }));
       }
     });
   }

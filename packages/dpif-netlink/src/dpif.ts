@@ -4,22 +4,15 @@
  * port dump and poll; statistics and features. dpif-netlink is one
  * implementation.
  */
+import { type Netdev, type NetdevRegistry, type NetdevSpec, type VportStats, netdevGetIfindex } from '@ovs/netdev';
 import { span } from '@ovs/trace';
-import type { Netdev, NetdevRegistry } from './netdev-linux.js';
 
-/** A network device as the datapath is asked to add it (the part of struct netdev dpif needs). */
-export interface NetdevSpec {
-  name: string;
-  /** OVS netdev type: system, tap, internal, vxlan, geneve, gre, lisp, stt, ... */
-  type: string;
-  /** Tunnel configuration (already parsed by the netdev layer). */
-  tunnel?: {
-    /** UDP destination port. */
-    dstPort?: number;
-    /** VXLAN extensions: Group Based Policy. */
-    gbp?: boolean;
-  };
-}
+/**
+ * A datapath operation's error: the Linux errno and the kernel's extack
+ * message, as the netlink socket layer reports them (NlSockError; the same
+ * class under dpif's name, so netdev and dpif errors are one kind).
+ */
+export { NlSockError as DpifError } from '@ovs/netlink-socket';
 
 /** struct dpif_port. */
 export interface DpifPort {
@@ -28,7 +21,7 @@ export interface DpifPort {
   type: string;
   portNo: number;
   /** The vport's counters as the kernel reports them (OVS_VPORT_ATTR_STATS). */
-  stats?: { rxPackets: bigint; txPackets: bigint; rxBytes: bigint; txBytes: bigint; rxErrors: bigint; txErrors: bigint; rxDropped: bigint; txDropped: bigint };
+  stats?: VportStats;
 }
 
 /** struct dpif_dp_stats. */
@@ -110,7 +103,7 @@ export async function dpifOpen<D extends Dpif>(provider: DpifProvider<D>, name: 
 /** netdev_ports_insert(): the ifindex is looked up first, then the port is recorded unless it already is. */
 function netdevPortsInsert<D extends Dpif>(provider: DpifProvider<D>, netdev: Netdev, portNo: number): Promise<void> {
   return span('dpif', 'netdev_ports_insert', `${netdev.name} port ${portNo}`, async () => {
-    await provider.netdevs.getIfindex(netdev).catch(() => undefined);
+    await netdevGetIfindex(provider.netdevs, netdev).catch(() => undefined);
     if (provider.portNetdevs.has(portNo)) return;
     netdev.refs++;
     provider.portNetdevs.set(portNo, netdev);

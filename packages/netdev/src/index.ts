@@ -1,18 +1,40 @@
 /**
  * @ovs/netdev: network devices as OVS sees them (lib/netdev.c,
- * lib/netdev-vport.c, lib/netdev-linux.c) on top of @ovs/dpif-netlink's
- * netdev registry: the tunnel and patch classes, tunnel configuration with
- * OVS 3.1's texts, datapath port names, and Linux device state over
- * rtnetlink.
+ * lib/netdev-linux.c, lib/netdev-vport.c, lib/route-table.c): the netdev
+ * objects and their registry, the Linux classes over rtnetlink and ethtool,
+ * the tunnel and patch classes with OVS 3.1's configuration texts, and the
+ * routing table every datapath open reads first. Below @ovs/dpif-netlink,
+ * above @ovs/netlink-socket.
  */
 export { NetdevConfigError } from './errors.js';
-export { netdevGetChangeSeq, netdevGetConfig, netdevMtuIsUserConfig, netdevMtuUserConfig, netdevSetConfig, netdevToSpec } from './netdev.js';
-export { VportClass, netdevGetTunnelConfig, netdevVportGetDpifPort, netdevVportIsPatch, netdevVportPatchPeer, registerNetdevClasses } from './netdev-vport.js';
+export { Netdev, NetdevRegistry, netdevGetChangeSeq, netdevGetConfig, netdevMtuIsUserConfig, netdevMtuUserConfig, netdevSetConfig, netdevToSpec } from './netdev.js';
+export type { IfAddr, LogFn, NetdevClass, NetdevSpec, NetdevStats, Netnsid, VportGet, VportStats } from './netdev.js';
+export {
+  LinkWatcher,
+  formatMac,
+  linkMessage,
+  netdevGetAddrList,
+  netdevGetCarrier,
+  netdevGetCarrierResets,
+  netdevGetEtheraddr,
+  netdevGetFeatures,
+  netdevGetFlags,
+  netdevGetIfindex,
+  netdevGetMtu,
+  netdevGetStats,
+  netdevGetStatus,
+  netdevLinuxEthtoolSetFlag,
+  netdevLinuxGetLink,
+  netdevLinuxNetnsidUpdate,
+  netdevSetEtheraddr,
+  netdevSetMtu,
+  netdevTurnFlagsOn,
+  parseMac,
+} from './netdev-linux.js';
+export type { LinkFeatures, LinuxNetdevs } from './netdev-linux.js';
+export { VportClass, netdevGetTunnelConfig, netdevVportGetDpifPort, netdevVportIsPatch, netdevVportPatchPeer, netdevVportTypeFromName, registerNetdevClasses } from './netdev-vport.js';
 export type { VportState } from './netdev-vport.js';
 export { DEFAULT_DST_PORT, formatTunnelConfig, parseTunnelConfig, tunnelConfigEqual, tunnelGetConfig } from './tunnel-config.js';
 export type { PtMode, TunnelConfig, TunnelParse } from './tunnel-config.js';
-export { formatMac, netdevGetCarrier, netdevGetCarrierResets, netdevGetEtheraddr, netdevGetFeatures, netdevGetFlags, netdevGetMtu, netdevGetStats, netdevGetStatus, netdevSetEtheraddr, netdevSetMtu, parseMac } from './netdev-linux-extras.js';
-export type { LinkFeatures, LinuxNetdevs } from './netdev-linux-extras.js';
-export type { NetdevStats } from './netdev-linux-extras.js';
-export { LinkWatcher } from './link-watcher.js';
-export type { Netdev, NetdevRegistry, NetdevSpec } from '@ovs/dpif-netlink';
+export { RouteTable } from './route-table.js';
+export type { OvsRoute } from './route-table.js';

@@ -97,12 +97,12 @@ export function parseIpv6(s: string): Uint8Array | undefined {
   return tp === 16 ? out : undefined;
 }
 
-/** in6_addr_set_mapped_ipv4(). */
+/** in6_addr_set_mapped_ipv4(): the first 4 bytes of `v4`. */
 export function mapIpv4(v4: Uint8Array): Uint8Array {
   const out = new Uint8Array(16);
   out[10] = 0xff;
   out[11] = 0xff;
-  out.set(v4, 12);
+  out.set(v4.subarray(0, 4), 12);
   return out;
 }
 

@@ -4,11 +4,11 @@
  * and the LinkWatcher keeping the caches and change sequence numbers
  * current from RTNLGRP_LINK notifications.
  */
-import { DpifError, NetdevRegistry, NlSock, type VportStats } from '@ovs/dpif-netlink';
 import { Errno, IFF, NLM_F, NetlinkProtocol, RTM, type RtnlLinkMessage, newFamilyTable, strerror } from '@ovs/genl-codec';
 import { Kernel } from '@ovs/kernel-datapath';
+import { NlSockError as DpifError, NlSock } from '@ovs/netlink-socket';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LinkWatcher, netdevGetCarrier, netdevGetChangeSeq, netdevGetEtheraddr, netdevGetFeatures, netdevGetMtu, netdevGetStats, netdevGetStatus, netdevSetEtheraddr, netdevSetMtu, registerNetdevClasses } from './index.js';
+import { LinkWatcher, NetdevRegistry, type VportStats, netdevGetCarrier, netdevGetChangeSeq, netdevGetEtheraddr, netdevGetFeatures, netdevGetMtu, netdevGetStats, netdevGetStatus, netdevSetEtheraddr, netdevSetMtu, registerNetdevClasses } from './index.js';
 
 let kernel: Kernel;
 let registry: NetdevRegistry;

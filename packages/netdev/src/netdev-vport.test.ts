@@ -4,13 +4,13 @@
  * Interface.error texts (the oracle's), get_config as dpif/show and
  * dpctl/show print it, datapath port names, patch peers.
  */
-import { NetdevRegistry, NlSock } from '@ovs/dpif-netlink';
 import { Errno, NetlinkProtocol, newFamilyTable } from '@ovs/genl-codec';
 import { Kernel } from '@ovs/kernel-datapath';
+import { NlSock } from '@ovs/netlink-socket';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   NetdevConfigError,
-  type NetdevRegistry as Registry,
+  NetdevRegistry,
   formatTunnelConfig,
   netdevGetChangeSeq,
   netdevGetConfig,
@@ -23,7 +23,7 @@ import {
   registerNetdevClasses,
 } from './index.js';
 
-let registry: Registry;
+let registry: NetdevRegistry;
 let logs: string[];
 
 beforeEach(async () => {

@@ -2,16 +2,34 @@
  * lib/netdev-vport.c: the tunnel classes (vxlan, geneve, gre, lisp, stt)
  * and the patch class, registered into a NetdevRegistry. Each object keeps
  * struct netdev_vport's state in its class slot: a random MAC, and the
- * tunnel configuration or the patch peer.
+ * tunnel configuration (tunnel-config.ts reads and prints it) or the patch
+ * peer.
  */
 import { randomBytes } from 'node:crypto';
-import { type Netdev, type NetdevClass, type NetdevRegistry } from '@ovs/dpif-netlink';
+import { Errno } from '@ovs/genl-codec';
 import { atoi } from './cnum.js';
 import { NetdevConfigError } from './errors.js';
-import { setPatchConfig } from './patch.js';
+import type { Netdev, NetdevClass, NetdevRegistry } from './netdev.js';
 import { DEFAULT_DST_PORT, DEFAULT_TTL, type TunnelConfig, needsDstPort, parseTunnelConfig, sameTunnelConfig, sortKeys, tunnelGetConfig, zeroTunnelConfig } from './tunnel-config.js';
 
-const EEXIST = 17;
+
+/** netdev_vport_type_from_name(): tunnel device names made by dpif-netlink (vxlan_sys_4789, gre_sys...). */
+const DPIF_PORT_PREFIXES: Array<[string, string]> = [
+  ['genev_sys', 'geneve'],
+  ['gre_sys', 'gre'],
+  ['vxlan_sys', 'vxlan'],
+  ['lisp_sys', 'lisp'],
+  ['stt_sys', 'stt'],
+  ['erspan_sys', 'erspan'],
+  ['ip6erspan_sys', 'ip6erspan'],
+  ['ip6gre_sys', 'ip6gre'],
+  ['gtpu_sys', 'gtpu'],
+  ['udp_sys', 'bareudp'],
+];
+
+export function netdevVportTypeFromName(name: string): string | undefined {
+  return DPIF_PORT_PREFIXES.find(([prefix]) => name.startsWith(prefix))?.[1];
+}
 
 /** struct netdev_vport: what every vport object keeps. */
 export interface VportState {
@@ -73,7 +91,7 @@ export class VportClass implements NetdevClass {
     let { errno } = parsed;
     if (!errno && this.concomitantVxlan(state.cfg!, parsed.cfg)) {
       parsed.errors.push(`${dev.name}: VXLAN-GBP, and non-VXLAN-GBP tunnels can't be configured on the same dst_port`);
-      errno = EEXIST;
+      errno = Errno.EEXIST;
     }
     // One WARN for all the lines; only a refusal makes them the error text.
     if (parsed.errors.length) log('WARN', 'netdev_vport', parsed.errors.join('\n'));
@@ -118,6 +136,31 @@ export class VportClass implements NetdevClass {
     // Same port, GBP flipped: fine only if nobody else keeps the old flavour.
     if (cur.dstPort === next.dstPort) return count(cur.dstPort, cur.exts.gbp) > 1;
     return count(next.dstPort, !next.exts.gbp) > 0;
+  }
+}
+
+/**
+ * set_patch_config(): exactly one option, `peer`, naming another port that
+ * is not itself. Refusals are logged at ERR, as OVS's VLOG_ERR_BUF does.
+ */
+function setPatchConfig(registry: NetdevRegistry, dev: Netdev, state: VportState, args: Record<string, string>): void {
+  const peer = args.peer;
+  const problem =
+    peer === undefined
+      ? "patch type requires valid 'peer' argument"
+      : Object.keys(args).length > 1
+        ? "patch type takes only a 'peer' argument"
+        : peer === dev.name
+          ? 'patch peer must not be self'
+          : undefined;
+  if (problem !== undefined || peer === undefined) {
+    const line = `${dev.name}: ${problem}`;
+    registry.log('ERR', 'netdev_vport', line);
+    throw new NetdevConfigError(Errno.EINVAL, line);
+  }
+  if (state.peer !== peer) {
+    state.peer = peer;
+    dev.changed();
   }
 }
 

@@ -1,7 +1,6 @@
 /** struct ofport / ofport_dpif, and the numbers OpenFlow gives ports. */
 import { NetlinkErrnoError, strerror } from '@ovs/genl-codec';
-import type { Netdev } from '@ovs/dpif-netlink';
-import type { TunnelConfig } from '@ovs/netdev';
+import type { Netdev, TunnelConfig } from '@ovs/netdev';
 
 /** OFPP_LOCAL: the bridge's own port, as OVS prints it. */
 export const OFPP_LOCAL = 0xfffe;

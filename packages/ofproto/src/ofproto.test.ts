@@ -12,10 +12,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DpifNetlinkProvider, type Netdev } from '@ovs/dpif-netlink';
+import { DpifNetlinkProvider } from '@ovs/dpif-netlink';
 import { Errno, IFF } from '@ovs/genl-codec';
 import { Kernel } from '@ovs/kernel-datapath';
-import { NetdevConfigError, netdevSetConfig, registerNetdevClasses } from '@ovs/netdev';
+import { type Netdev, NetdevConfigError, netdevSetConfig, registerNetdevClasses } from '@ovs/netdev';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { dpifShowBacker } from './dpif-show.js';
 import { Ofproto } from './ofproto.js';

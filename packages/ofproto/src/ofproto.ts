@@ -10,9 +10,9 @@
  * vxlan_sys_4789, shared, reclaimed with its last user by the backer's
  * run()); a patch port is a ghost with no datapath port at all.
  */
-import { DpifError, type DpifPort, type Netdev, dpifPortAdd } from '@ovs/dpif-netlink';
+import { DpifError, type DpifPort, dpifPortAdd } from '@ovs/dpif-netlink';
 import { Errno } from '@ovs/genl-codec';
-import { netdevGetMtu, netdevGetTunnelConfig, netdevMtuIsUserConfig, netdevSetMtu, netdevToSpec, netdevVportGetDpifPort, netdevVportIsPatch } from '@ovs/netdev';
+import { type Netdev, netdevGetMtu, netdevGetTunnelConfig, netdevMtuIsUserConfig, netdevSetMtu, netdevToSpec, netdevVportGetDpifPort, netdevVportIsPatch } from '@ovs/netdev';
 import { span, spanSync } from '@ovs/trace';
 import { type BackerClient, DpifBacker, type OfprotoEnv } from './backer.js';
 import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, type Ofport, OfprotoError } from './ofport.js';

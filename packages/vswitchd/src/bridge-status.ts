@@ -6,8 +6,7 @@
  * datapath ID (bridge_pick_local_hw_addr, find_local_hw_addr,
  * bridge_pick_datapath_id).
  */
-import type { Netdev, NetdevRegistry } from '@ovs/dpif-netlink';
-import { type LinuxNetdevs, type NetdevStats, formatMac, netdevGetCarrier, netdevGetCarrierResets, netdevGetEtheraddr, netdevGetFeatures, netdevGetFlags, netdevGetMtu, netdevGetStats, netdevGetStatus, parseMac } from '@ovs/netdev';
+import { type LinuxNetdevs, type Netdev, type NetdevRegistry, type NetdevStats, formatMac, netdevGetCarrier, netdevGetCarrierResets, netdevGetEtheraddr, netdevGetFeatures, netdevGetFlags, netdevGetIfindex, netdevGetMtu, netdevGetStats, netdevGetStatus, parseMac } from '@ovs/netdev';
 import type { Uuid, VswitchTables } from '@ovs/ovsdb';
 import { span } from '@ovs/trace';
 
@@ -28,7 +27,7 @@ export function ifaceRefreshNetdevStatus(devs: LinuxNetdevs, netdev: Netdev): Pr
     const mtu = await netdevGetMtu(reg, netdev).catch(() => undefined);
     const mac = await netdevGetEtheraddr(reg, netdev).catch(() => undefined);
     // A negative (EOPNOTSUPP) or unknown ifindex is written as 0.
-    const ifindex = netdev.isLinux ? ((await reg.getIfindex(netdev).catch(() => undefined)) ?? 0) : 0;
+    const ifindex = netdev.isLinux ? ((await netdevGetIfindex(reg, netdev).catch(() => undefined)) ?? 0) : 0;
     return {
       status: new Map(Object.entries(status)),
       admin_state: flags === undefined ? null : flags.up ? 'up' : 'down',

@@ -15,8 +15,8 @@
  * interfaces that failed, which OVS retries every time): changing one port
  * of a bridge of 10,000 touches that port alone.
  */
-import type { DpifNetlinkProvider, Netdev } from '@ovs/dpif-netlink';
-import { LinkWatcher, NetdevConfigError, netdevGetEtheraddr, netdevMtuUserConfig, netdevSetConfig, netdevSetEtheraddr, netdevSetMtu, netdevVportPatchPeer, parseMac } from '@ovs/netdev';
+import type { DpifNetlinkProvider } from '@ovs/dpif-netlink';
+import { LinkWatcher, type Netdev, NetdevConfigError, netdevGetEtheraddr, netdevMtuUserConfig, netdevSetConfig, netdevSetEtheraddr, netdevSetMtu, netdevVportPatchPeer, parseMac } from '@ovs/netdev';
 import { type IfaceHint, OFPP_LOCAL, OFPP_MAX, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
 import type { Idl, IdlRow, Uuid, VswitchTables } from '@ovs/ovsdb';
 import { Errno, NetlinkErrnoError, type NetlinkSocket, NetlinkProtocol, RTM, RTNLGRP_LINK, decode, newFamilyTable, strerror } from '@ovs/genl-codec';

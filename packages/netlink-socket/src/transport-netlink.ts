@@ -5,9 +5,9 @@
  * source at install, see below).
  *
  * The binding is loaded lazily, by the first openNetlinkSocket() call, so
- * @ovs/dpif-netlink works without it over the kernel model or the ovs-kernel
+ * netlink sockets work without it over the kernel model or the ovs-kernel
  * daemon; where it cannot be loaded, openNetlinkSocket() rejects with a
- * NetlinkBindingUnavailableError (a DpifError, ENOSYS) that says so.
+ * NetlinkBindingUnavailableError (an NlSockError, ENOSYS) that says so.
  *
  * What the binding gives (netlink@0.3.0 as patched by the monorepo's
  * patches/netlink@0.3.0.patch, built from source at install):
@@ -40,7 +40,7 @@
  * After close(), everything rejects with EBADF.
  */
 import { Errno, NetlinkErrnoError, type NetlinkSocket, type RecvWaiter, recvOrPark } from '@ovs/genl-codec';
-import { DpifError } from './nl-sock.js';
+import { NlSockError } from './netlink-socket.js';
 
 /** The errno exception the binding throws and reports (errno is positive). */
 export interface RawErrnoException extends Error {
@@ -99,7 +99,7 @@ export class NetlinkSyscallError extends NetlinkErrnoError {
 }
 
 /** The `netlink` package's native binding could not be loaded: no real AF_NETLINK socket here. */
-export class NetlinkBindingUnavailableError extends DpifError {
+export class NetlinkBindingUnavailableError extends NlSockError {
   override readonly name: string = 'NetlinkBindingUnavailableError';
   override readonly cause: unknown;
   constructor(cause: unknown) {
@@ -144,7 +144,7 @@ function syscallError(err: unknown, syscall: string, fallback: number): NetlinkS
 
 /**
  * Open an AF_NETLINK socket of `protocol` (NETLINK_GENERIC, NETLINK_ROUTE...)
- * in the caller's network namespace. A SocketFactory for DpifNetlink.open().
+ * in the caller's network namespace. A socket factory for the layers above (DpifNetlink.open()).
  * Rejects with NetlinkBindingUnavailableError when the native binding cannot
  * be loaded, and with a NetlinkSyscallError carrying the errno of socket() or
  * bind() otherwise (EPROTONOSUPPORT for a protocol the kernel lacks,

@@ -2,7 +2,7 @@
  * Netlink transactions over any NetlinkSocket (lib/netlink-socket.c's
  * nl_sock_transact / nl_dump): sequence numbers, the answer that completes a
  * request (an echoed message, an ack, an error, NLMSG_DONE after a dump),
- * and errors as DpifError with the errno and the extended-ack message.
+ * and errors as NlSockError with the errno and the extended-ack message.
  * Messages that belong to no pending request (notifications) are kept for
  * whoever polls the socket.
  */
@@ -20,9 +20,13 @@ import {
 } from '@ovs/genl-codec';
 import { type TraceNode, currentLayer, traceAdd, tracing } from '@ovs/trace';
 
-/** A datapath-interface error: the Linux errno (name and number) and the kernel's extack message. */
-export class DpifError extends NetlinkErrnoError {
-  override readonly name: string = 'DpifError';
+/**
+ * A failed netlink transaction: the Linux errno (name and number) and the
+ * kernel's extack message. Every layer above the socket (netdev, dpif)
+ * reports its errors with it; @ovs/dpif-netlink exports it as DpifError.
+ */
+export class NlSockError extends NetlinkErrnoError {
+  override readonly name: string = 'NlSockError';
   constructor(
     errno: number,
     extackMessage?: string,
@@ -76,7 +80,7 @@ export class NlSock {
       while (!finished) {
         const datagram = await this.recv();
         const r = decode(datagram, { protocol: this.sock.protocol, families: this.families });
-        if (!r.ok) throw new DpifError(71 /* EPROTO */, `undecodable reply: ${r.error.message}`);
+        if (!r.ok) throw new NlSockError(71 /* EPROTO */, `undecodable reply: ${r.error.message}`);
         if (node) this.traceReplies(node, r.messages, msg.header.seq);
         const batch: Message[] = [];
         for (const m of r.messages) {
@@ -87,7 +91,7 @@ export class NlSock {
           if (m.kind === 'done' || m.kind === 'error') {
             finished = true;
             const error = m.kind === 'done' ? (m.error ?? 0) : m.error;
-            if (error !== 0) throw new DpifError(-error, m.ext?.msg);
+            if (error !== 0) throw new NlSockError(-error, m.ext?.msg);
           } else batch.push(m);
         }
         for (const m of batch) yield m;
@@ -104,7 +108,7 @@ export class NlSock {
 
   /**
    * Send a request and wait for what completes it. Returns the reply
-   * messages (the echo, or a dump's messages); throws DpifError on an error
+   * messages (the echo, or a dump's messages); throws NlSockError on an error
    * reply or a dump that ends in an error.
    */
   async transact(msg: Message): Promise<Message[]> {
@@ -117,7 +121,7 @@ export class NlSock {
     for (;;) {
       const datagram = await this.recv();
       const r = decode(datagram, { protocol: this.sock.protocol, families: this.families });
-      if (!r.ok) throw new DpifError(71 /* EPROTO */, `undecodable reply: ${r.error.message}`);
+      if (!r.ok) throw new NlSockError(71 /* EPROTO */, `undecodable reply: ${r.error.message}`);
       if (node) this.traceReplies(node, r.messages, msg.header.seq);
       let complete = false;
       for (const m of r.messages) {
@@ -126,10 +130,10 @@ export class NlSock {
           continue;
         }
         if (m.kind === 'error') {
-          if (m.error !== 0) throw new DpifError(-m.error, m.ext?.msg);
+          if (m.error !== 0) throw new NlSockError(-m.error, m.ext?.msg);
           complete = true; // the ack: nothing follows it
         } else if (m.kind === 'done') {
-          if (m.error !== undefined && m.error !== 0) throw new DpifError(-m.error, m.ext?.msg);
+          if (m.error !== undefined && m.error !== 0) throw new NlSockError(-m.error, m.ext?.msg);
           complete = true;
         } else {
           replies.push(m);
@@ -141,9 +145,9 @@ export class NlSock {
     }
   }
 
-  /** recv(): a failure of the socket itself (its transport lost: ECONNRESET...) is a DpifError like the kernel's. */
+  /** recv(): a failure of the socket itself (its transport lost: ECONNRESET...) is an NlSockError like the kernel's. */
   private recv(): Promise<Uint8Array> {
-    return asDpifError(this.sock.recv());
+    return asNlSockError(this.sock.recv());
   }
 
   /**
@@ -159,13 +163,13 @@ export class NlSock {
       this.kernelTraceOn = traced;
     }
     if (!traced) {
-      await asDpifError(this.sock.send(bytes));
+      await asNlSockError(this.sock.send(bytes));
       return undefined;
     }
     const r = decode(bytes, { protocol: this.sock.protocol, families: this.families });
     const node = traceAdd({ kind: 'request', layer: currentLayer() ?? 'dpif', ...(r.ok ? messageText(r.messages[0]!, this.families) : { name: 'undecodable request' }) })!;
     try {
-      await asDpifError(this.sock.send(bytes));
+      await asNlSockError(this.sock.send(bytes));
     } finally {
       this.traceKernel(node);
     }
@@ -203,12 +207,12 @@ export class NlSock {
   private kernelTraceOn = false;
 }
 
-/** A socket's own errno failure as a DpifError (errno and reason kept), so callers handle it as any errno. */
-async function asDpifError<T>(p: Promise<T>): Promise<T> {
+/** A socket's own errno failure as an NlSockError (errno and reason kept), so callers handle it as any errno. */
+async function asNlSockError<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    if (err instanceof NetlinkErrnoError && !(err instanceof DpifError)) throw new DpifError(err.errno, err.extackMessage);
+    if (err instanceof NetlinkErrnoError && !(err instanceof NlSockError)) throw new NlSockError(err.errno, err.extackMessage);
     throw err;
   }
 }

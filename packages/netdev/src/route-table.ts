@@ -7,9 +7,11 @@
  * lookups it makes are the requests that open every real ovs-dpctl run; the
  * table is kept so that a reader can see what OVS would route with.
  */
-import { AF_INET, AF_INET6, IFF, NLM_F, RTM } from '@ovs/genl-codec';
-import { DpifError, type NlSock } from './nl-sock.js';
-import { type IfAddr, type Netdev, type NetdevRegistry, mappedIpv4 } from './netdev-linux.js';
+import { AF_INET, AF_INET6, NLM_F, RTM } from '@ovs/genl-codec';
+import { type NlSock, NlSockError } from '@ovs/netlink-socket';
+import { mapIpv4 } from './ip.js';
+import { type IfAddr, type Netdev, type NetdevRegistry, rtgenDump } from './netdev.js';
+import { netdevGetAddrList, netdevGetFlags } from './netdev-linux.js';
 
 const RTN_UNICAST = 1;
 const RTN_LOCAL = 2;
@@ -41,12 +43,7 @@ export class RouteTable {
   async reset(): Promise<void> {
     this.routes.length = 0;
     this.netdevs.flushAddrs();
-    const dump = await this.rtnl.transact({
-      kind: 'raw',
-      protocol: this.rtnl.sock.protocol,
-      header: { len: 0, type: RTM.GETROUTE, flags: NLM_F.REQUEST | NLM_F.ACK | NLM_F.DUMP, seq: 0, pid: 0 },
-      payload: Uint8Array.of(0 /* AF_UNSPEC */),
-    });
+    const dump = await this.rtnl.transact(rtgenDump(RTM.GETROUTE, 0 /* AF_UNSPEC */, NLM_F.REQUEST | NLM_F.ACK | NLM_F.DUMP));
     // if_indextoname() for the routes' output devices.
     let names: Map<number, string> | undefined;
     for (const m of dump) {
@@ -62,9 +59,9 @@ export class RouteTable {
         if (name === undefined) continue; // ENXIO: not relevant
         device = name;
       }
-      const addr = (a: Uint8Array | undefined) => (a === undefined ? undefined : v4 ? mappedIpv4(a) : a.slice(0, 16));
+      const addr = (a: Uint8Array | undefined) => (a === undefined ? undefined : v4 ? mapIpv4(a) : a.slice(0, 16));
       await this.insert({
-        dst: addr(attrs.dst) ?? (v4 ? mappedIpv4(new Uint8Array(4)) : new Uint8Array(16)),
+        dst: addr(attrs.dst) ?? (v4 ? mapIpv4(new Uint8Array(4)) : new Uint8Array(16)),
         plen: rtm.dstLen + (v4 ? 96 : 0),
         local: rtm.type === RTN_LOCAL,
         device,
@@ -76,12 +73,7 @@ export class RouteTable {
 
   private async linkNames(): Promise<Map<number, string>> {
     const names = new Map<number, string>();
-    for (const m of await this.rtnl.transact({
-      kind: 'raw',
-      protocol: this.rtnl.sock.protocol,
-      header: { len: 0, type: RTM.GETLINK, flags: NLM_F.REQUEST | NLM_F.DUMP, seq: 0, pid: 0 },
-      payload: Uint8Array.of(0),
-    })) {
+    for (const m of await this.rtnl.transact(rtgenDump(RTM.GETLINK, 0))) {
       if (m.kind === 'rtnl' && m.family === 'link' && m.attrs.ifname !== undefined) names.set(m.ifinfomsg.index, m.attrs.ifname);
     }
     return names;
@@ -103,15 +95,15 @@ export class RouteTable {
     try {
       dev = await this.netdevs.open(device);
     } catch (err) {
-      if (err instanceof DpifError) return undefined;
+      if (err instanceof NlSockError) return undefined;
       throw err;
     }
     try {
       let addrs: IfAddr[];
       try {
-        addrs = await this.netdevs.getAddrList(dev);
+        addrs = await netdevGetAddrList(this.netdevs, dev);
       } catch (err) {
-        if (err instanceof DpifError) return undefined;
+        if (err instanceof NlSockError) return undefined;
         throw err;
       }
       const v4 = isV4Mapped(dst);
@@ -138,15 +130,15 @@ export class RouteTable {
     try {
       dev = await this.netdevs.open(device, this.netdevs.typeFromName(device));
     } catch (err) {
-      if (err instanceof DpifError) return;
+      if (err instanceof NlSockError) return;
       throw err;
     }
     let keep = false;
     try {
-      await this.netdevs.getAddrList(dev);
-      keep = ((await this.netdevs.getFlags(dev)) & IFF.LOOPBACK) === 0;
+      await netdevGetAddrList(this.netdevs, dev);
+      keep = !(await netdevGetFlags(this.netdevs, dev)).loopback;
     } catch (err) {
-      if (!(err instanceof DpifError)) throw err;
+      if (!(err instanceof NlSockError)) throw err;
     }
     if (keep) this.ipDevices.set(device, dev);
     else this.netdevs.close(dev);
