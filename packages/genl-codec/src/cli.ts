@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { fromHex, hex } from './attrs.js';
+import { fromHex, hex } from './hex.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import type { FamilyTable } from './genl.js';
 import { messageFromJson, messageToJson, protocolName } from './json.js';

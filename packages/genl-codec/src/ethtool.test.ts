@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromHex, hex } from './attrs.js';
+import { fromHex, hex } from './hex.js';
 import { NetlinkDecodeError } from './errors.js';
 import {
   AUTONEG,

@@ -11,7 +11,10 @@
  * decodeEthtoolLinkmodes() / ethtoolLinkmodesPayload()). Every nest the kernel writes carries NLA_F_NESTED, and it
  * insists on it in requests (strict validation, nla_parse_nested()).
  */
-import { AttrSet, type AttrsOf, attrTypes, type JsonValue, type ValueCodec, Writer, attr, flag, nested, prefixed, string, u32, u32Array, u8 } from './attrs.js';
+import type { JsonValue } from './attr-json.js';
+import { AttrSet, type AttrsOf, attrTypes, attr } from './attr-set.js';
+import { type ValueCodec, flag, nested, prefixed, string, u32, u32Array, u8 } from './codecs.js';
+import { Writer } from './writer.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import type { GenlFamilyDef } from './genl.js';
 import { GENL_HDRLEN, NLA_F_NESTED, NLA_HDRLEN, align4 } from './netlink.js';

@@ -7,7 +7,10 @@
  *     OVS_VPORT_ATTR_OPTIONS:
  *       OVS_TUNNEL_ATTR_DST_PORT: 4789
  */
-import { type AttrSet, type AttrValues, type JsonValue, forEachAttr, hex } from './attrs.js';
+import type { JsonValue } from './attr-json.js';
+import { forEachAttr } from './attr-order.js';
+import type { AttrSet, AttrValues } from './attr-set.js';
+import { hex } from './hex.js';
 import { type RtnlMessage, rtmName, rtnlToJson } from './rtnetlink.js';
 import { errnoName, strerror } from './errno.js';
 import { type ExtAck, type Message, cmdName, decode, extAckAttrs, newFamilyTable } from './message.js';

@@ -3,7 +3,9 @@
  * family, and the registry of families a decoder knows by name and learns by
  * id (ids are assigned by the kernel at module load; never hard-code them).
  */
-import { AttrSet, type AttrsOf, attrTypes, type StructCodec, attr, binary, nestedArray, prefixed, string, u16, u32 } from './attrs.js';
+import { AttrSet, type AttrsOf, attrTypes, attr } from './attr-set.js';
+import { binary, nestedArray, prefixed, string, u16, u32 } from './codecs.js';
+import type { StructCodec } from './struct.js';
 import { NLMSG } from './netlink.js';
 
 export const GENL_ID_CTRL = NLMSG.MIN_TYPE;

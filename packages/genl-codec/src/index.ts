@@ -7,38 +7,17 @@
 export * from './errno.js';
 export * from './errors.js';
 export * from './netlink.js';
-export {
-  ATTR_ORDER,
-  AttrSet,
-  StructCodec,
-  Writer,
-  attr,
-  attrTypes,
-  be16,
-  be32,
-  binary,
-  flag,
-  forEachAttr,
-  fromHex,
-  hex,
-  nested,
-  nestedArray,
-  prefixed,
-  s16,
-  s32,
-  s64,
-  s8,
-  string,
-  struct,
-  u16,
-  u32,
-  u32Array,
-  u32Enum,
-  u64,
-  u8,
-  u8Enum,
-} from './attrs.js';
-export type { AttrDef, AttrTypes, AttrValues, AttrsOf, FieldType, JsonValue, NlaType, Policy, RawAttr, StructValue, ValueCodec } from './attrs.js';
+export { ATTR_ORDER, forEachAttr } from './attr-order.js';
+export { AttrSet, attr, attrTypes } from './attr-set.js';
+export { be16, be32, binary, flag, nested, nestedArray, prefixed, s16, s32, s64, s8, string, u16, u32, u32Array, u32Enum, u64, u8, u8Enum } from './codecs.js';
+export { fromHex, hex } from './hex.js';
+export { StructCodec, struct } from './struct.js';
+export { Writer } from './writer.js';
+export type { JsonValue } from './attr-json.js';
+export type { AttrDef, AttrTypes, AttrValues, AttrsOf, RawAttr } from './attr-set.js';
+export type { ValueCodec } from './codecs.js';
+export type { NlaType, Policy } from './nlattr.js';
+export type { FieldType, StructValue } from './struct.js';
 export * from './policy.js';
 export * from './nlattr.js';
 export * from './genl.js';

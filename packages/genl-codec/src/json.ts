@@ -5,7 +5,8 @@
  * with enum values by name. toJson() then fromJson() gives back a message
  * that encodes to the same bytes.
  */
-import { type JsonValue, fromHex, hex } from './attrs.js';
+import type { JsonValue } from './attr-json.js';
+import { fromHex, hex } from './hex.js';
 import { errnoName, errnoNumber } from './errno.js';
 import { NetlinkEncodeError } from './errors.js';
 import { type FamilyTable, type GenlFamilyDef } from './genl.js';

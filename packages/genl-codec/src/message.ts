@@ -3,7 +3,9 @@
  * speaks. decode() is total: whatever the bytes, it gives typed messages or a typed error
  * naming the offset; it never throws and never reads past the buffer.
  */
-import { AttrSet, type AttrsOf, SlabWriter, type Writer, attr, binary, nested, prefixed, s64, string, u32, u32Enum, u64, withLenientDecoding } from './attrs.js';
+import { AttrSet, type AttrsOf, attr, withLenientDecoding } from './attr-set.js';
+import { binary, nested, prefixed, s64, string, u32, u32Enum, u64 } from './codecs.js';
+import { SlabWriter, type Writer } from './writer.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { ethtoolFamily } from './ethtool.js';
 import { FamilyTable, type GenlFamilyDef, ctrlFamily, CTRL_CMD } from './genl.js';

@@ -3,7 +3,9 @@
  * sets, and nla_get_*() over what nlaParse() found.
  */
 import { describe, expect, it } from 'vitest';
-import { AttrSet, Writer, attr, binary } from './attrs.js';
+import { AttrSet, attr } from './attr-set.js';
+import { binary } from './codecs.js';
+import { Writer } from './writer.js';
 import { ETHTOOL_A_HEADER } from './ethtool.js';
 import { NLA_F_NESTED } from './netlink.js';
 import {

@@ -5,9 +5,46 @@
  * the policies declared on each AttrSet. Kernel-style handlers use these on
  * request bytes instead of decoding whole messages.
  */
-import type { AttrSet, NlaType, Policy } from './attrs.js';
+import type { AttrSet } from './attr-set.js';
 import { Errno } from './errno.js';
 import { NLA_F_NESTED, NLA_HDRLEN, NLA_TYPE_MASK, align4 } from './netlink.js';
+
+/** Kernel-side attribute policy types (enum nla_types in include/net/netlink.h). */
+export type NlaType =
+  | 'UNSPEC'
+  | 'U8'
+  | 'U16'
+  | 'U32'
+  | 'U64'
+  | 'STRING'
+  | 'FLAG'
+  | 'MSECS'
+  | 'NESTED'
+  | 'NESTED_ARRAY'
+  | 'NUL_STRING'
+  | 'BINARY'
+  | 'S8'
+  | 'S16'
+  | 'S32'
+  | 'S64'
+  | 'BITFIELD32'
+  | 'REJECT'
+  | 'BE16'
+  | 'BE32';
+
+/** One entry of an nla_policy table. */
+export interface Policy {
+  readonly type: NlaType;
+  /** Maximum string length / binary length, or minimum length for UNSPEC and integers, as in the kernel. */
+  readonly len?: number;
+  /** NLA_POLICY_RANGE / MIN / MAX. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Nested policy (NLA_NESTED / NLA_NESTED_ARRAY). */
+  readonly nested?: AttrSet;
+  /** Not a kernel policy field: the attribute must be present (checked by validate()). */
+  readonly required?: boolean;
+}
 
 /** Validation strictness bits (enum netlink_validation). */
 export const NL_VALIDATE = {

@@ -4,26 +4,9 @@
  * the order the kernel writes it in its replies, and carries the kernel's
  * nla_policy (net/openvswitch/datapath.c) where that differs from the value type.
  */
-import {
-  attrTypes,
-  AttrSet,
-  type AttrsOf,
-  attr,
-  be16,
-  binary,
-  flag,
-  nested,
-  prefixed,
-  string,
-  struct,
-  u16,
-  u32,
-  u32Array,
-  u32Enum,
-  u64,
-  u8,
-  type StructValue,
-} from './attrs.js';
+import { attrTypes, AttrSet, type AttrsOf, attr } from './attr-set.js';
+import { be16, binary, flag, nested, prefixed, string, u16, u32, u32Array, u32Enum, u64, u8 } from './codecs.js';
+import { struct, type StructValue } from './struct.js';
 import type { GenlFamilyDef } from './genl.js';
 
 export const IFNAMSIZ = 16;

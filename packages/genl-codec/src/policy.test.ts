@@ -4,7 +4,9 @@
  * values come from the golden captures or from the kernel's rules.
  */
 import { describe, expect, it } from 'vitest';
-import { AttrSet, Writer, attr, flag, string, u32 } from './attrs.js';
+import { AttrSet, attr } from './attr-set.js';
+import { flag, string, u32 } from './codecs.js';
+import { Writer } from './writer.js';
 import { Errno } from './errno.js';
 import { NLA_F_NESTED } from './netlink.js';
 import { NL_VALIDATE, nlaParse, validate } from './nlattr.js';

@@ -2,7 +2,7 @@
  * The policy description the kernel puts in an extended ack
  * (NLMSGERR_ATTR_POLICY) and in policy dumps (net/netlink/policy.c).
  */
-import type { NlaType, Policy } from './attrs.js';
+import type { NlaType, Policy } from './nlattr.js';
 
 /** netlink_attribute_type: NL_ATTR_TYPE_* as reported in policy dumps. */
 export const NL_ATTR_TYPE = {

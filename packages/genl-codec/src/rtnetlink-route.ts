@@ -12,7 +12,10 @@
  * Addresses are raw bytes (4 for AF_INET, 16 for AF_INET6, whatever arrived
  * otherwise); JSON and the formatter show them as 192.0.2.1 / fe80::1 text.
  */
-import { AttrSet, type AttrsOf, attrTypes, type ValueCodec, attr, be16, binary, fromHex, hex, s32, string, struct, u16, u32, u8 } from './attrs.js';
+import { AttrSet, type AttrsOf, attrTypes, attr } from './attr-set.js';
+import { type ValueCodec, be16, binary, s32, string, u16, u32, u8 } from './codecs.js';
+import { fromHex, hex } from './hex.js';
+import { struct } from './struct.js';
 import { NetlinkEncodeError } from './errors.js';
 
 // ---------------------------------------------------------------------------

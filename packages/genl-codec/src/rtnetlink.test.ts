@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ATTR_ORDER, hex } from './attrs.js';
+import { ATTR_ORDER } from './attr-order.js';
+import { hex } from './hex.js';
 import { NetlinkDecodeError } from './errors.js';
 import { type Message, decode, encode } from './message.js';
 import { NLM_F, NetlinkProtocol } from './netlink.js';

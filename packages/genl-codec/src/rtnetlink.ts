@@ -16,31 +16,12 @@
  * veth decode to their attribute sets; any other kind (dummy, ovs_geneve, ...)
  * keeps its bytes.
  */
-import {
-  attrTypes,
-  AttrSet,
-  type AttrsOf,
-  type JsonValue,
-  type ValueCodec,
-  type Writer,
-  attr,
-  be16,
-  be32,
-  binary,
-  flag,
-  fromHex,
-  hex,
-  nested,
-  prefixed,
-  s32,
-  string,
-  struct,
-  u16,
-  u32,
-  u32Enum,
-  u8,
-  u8Enum,
-} from './attrs.js';
+import type { JsonValue } from './attr-json.js';
+import { attrTypes, AttrSet, type AttrsOf, attr } from './attr-set.js';
+import { type ValueCodec, be16, be32, binary, flag, nested, prefixed, s32, string, u16, u32, u32Enum, u8, u8Enum } from './codecs.js';
+import { fromHex, hex } from './hex.js';
+import { struct } from './struct.js';
+import type { Writer } from './writer.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { NLA_TYPE_MASK, NetlinkProtocol, type NlmsgHeader, align4 } from './netlink.js';
 import { IFNAMSIZ } from './ovs.js';
