@@ -7,13 +7,14 @@
  * padding). Anything else returns SLOW and the general code of attr-set.ts
  * handles it.
  */
-import { type AttrSet, type Entry, codecState } from './attr-set.js';
+import type { AttrSet, Entry } from './attr-set.js';
+import type { DecodeContext } from './codecs.js';
 import { checkInt, plainNested } from './codecs.js';
 import { NetlinkEncodeError } from './errors.js';
 import type { Writer } from './writer.js';
 
 export const SLOW: unique symbol = Symbol('slow path');
-export type FastDecoder = (buf: Uint8Array, dv: DataView, start: number, end: number) => Record<string, unknown> | typeof SLOW;
+export type FastDecoder = (buf: Uint8Array, dv: DataView, start: number, end: number, ctx: DecodeContext) => Record<string, unknown> | typeof SLOW;
 export type FastWriter = (w: Writer, values: Record<string, unknown>) => void;
 
 export function compileDecoder(entries: readonly Entry[]): FastDecoder {
@@ -27,11 +28,11 @@ export function compileDecoder(entries: readonly Entry[]): FastDecoder {
         read = `if (len !== ${4 + int.size}) return SLOW;
         o[${key}] = dv.get${int.method}(off + 4${int.size > 1 ? `, ${int.le}` : ''});`;
       } else if (nestedSets[i]) {
-        read = `o[${key}] = n${i}.decode(buf, dv, off + 4, off + len);`;
+        read = `o[${key}] = n${i}.decode(buf, dv, off + 4, off + len, ctx);`;
       } else {
-        read = `state.extra = 0;
-        o[${key}] = c${i}.decode(buf, dv, off + 4, len - 4);
-        if (state.extra !== 0) return SLOW;`;
+        read = `ctx.extra = 0;
+        o[${key}] = c${i}.decode(buf, dv, off + 4, len - 4, ctx);
+        if (ctx.extra !== 0) return SLOW;`;
       }
       return `      case ${e.def.type | e.def.nlaFlags}:
         if (last >= ${i}) return SLOW;
@@ -40,7 +41,7 @@ export function compileDecoder(entries: readonly Entry[]): FastDecoder {
         break;`;
     })
     .join('\n');
-  const body = `return function fastDecode(buf, dv, start, end) {
+  const body = `return function fastDecode(buf, dv, start, end, ctx) {
     const o = {};
     let last = -1;
     let off = start;
@@ -60,7 +61,7 @@ ${cases}
     }
     return o;
   };`;
-  return instantiate(body, entries, nestedSets, { state: codecState, SLOW }) as FastDecoder;
+  return instantiate(body, entries, nestedSets, { SLOW }) as FastDecoder;
 }
 
 export function compileWriter(entries: readonly Entry[]): FastWriter {

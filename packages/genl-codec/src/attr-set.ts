@@ -11,7 +11,7 @@
 import { SLOW, type FastDecoder, type FastWriter, compileDecoder, compileWriter } from './attr-compile.js';
 import { type JsonValue, attrsFromJson, attrsToJson } from './attr-json.js';
 import { ATTR_ORDER, ORDER_NO_NUL, ORDER_NO_PAD, ORDER_TYPE_BITS, RAW_NO_PAD } from './attr-order.js';
-import type { ValueCodec } from './codecs.js';
+import type { DecodeContext, ValueCodec } from './codecs.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { NLA_TYPE_MASK, align4 } from './netlink.js';
 import type { Policy } from './nlattr.js';
@@ -28,27 +28,6 @@ export interface RawAttr {
   flags: number;
   data: Uint8Array;
   invalid?: string;
-}
-
-/**
- * Codec state shared with the compiled fast paths: `extra` is set by a
- * decoder when the value needs an ORDER_* bit to re-encode exactly.
- */
-export const codecState = { extra: 0 };
-/** Set by a writer to ask the attribute writer to skip the terminating NUL. */
-export let encodeNoNul = false;
-/** While true, payloads that do not fit their type are kept raw instead of failing the decode. */
-let lenient = false;
-
-/** Run `fn` with lenient attribute decoding (see RawAttr.invalid). */
-export function withLenientDecoding<T>(fn: () => T): T {
-  const before = lenient;
-  lenient = true;
-  try {
-    return fn();
-  } finally {
-    lenient = before;
-  }
 }
 
 export interface AttrDef<T = unknown, N extends string = string, Ty extends number = number> {
@@ -98,7 +77,7 @@ export interface Entry {
   /** Position in canonical (declaration) order. */
   readonly pos: number;
   /** def.codec's decode and write, hoisted so the hot loops load them from one object shape. */
-  readonly decode: (buf: Uint8Array, dv: DataView, off: number, len: number) => unknown;
+  readonly decode: (buf: Uint8Array, dv: DataView, off: number, len: number, ctx: DecodeContext) => unknown;
   readonly write: (w: Writer, value: unknown, path: string) => void;
 }
 
@@ -129,7 +108,7 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
         key,
         def,
         pos: entries.length,
-        decode: (buf, dv, off, len) => codec.decode(buf, dv, off, len),
+        decode: (buf, dv, off, len, ctx) => codec.decode(buf, dv, off, len, ctx),
         write: (w, value, path) => codec.write(w, value, path),
       };
       entries.push(entry);
@@ -157,23 +136,23 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
   private fastDecode: FastDecoder | undefined;
   private fastWrite: FastWriter | undefined;
 
-  /** Decode the attributes in buf[start, end). Throws NetlinkDecodeError. */
-  decode(buf: Uint8Array, dv: DataView, start: number, end: number): AttrValues<D> {
+  /** Decode the attributes in buf[start, end), as part of the decode `ctx`. Throws NetlinkDecodeError. */
+  decode(buf: Uint8Array, dv: DataView, start: number, end: number, ctx: DecodeContext): AttrValues<D> {
     const fast = (this.fastDecode ??= compileDecoder(this.entries));
     let r: ReturnType<FastDecoder> = SLOW;
     try {
-      r = fast(buf, dv, start, end);
+      r = fast(buf, dv, start, end, ctx);
     } catch {
       // The general decoder below finds and reports the problem.
     }
-    if (r === SLOW) r = this.decodeGeneral(buf, dv, start, end);
+    if (r === SLOW) r = this.decodeGeneral(buf, dv, start, end, ctx);
     // What the last inner attribute reported is no concern of the attribute holding this set.
-    codecState.extra = 0;
+    ctx.extra = 0;
     return r as AttrValues<D>;
   }
 
   /** The general decoder, for every layout (order, flags, repeats, unknown types, lenient mode). */
-  private decodeGeneral(buf: Uint8Array, dv: DataView, start: number, end: number): AttrValues<D> {
+  private decodeGeneral(buf: Uint8Array, dv: DataView, start: number, end: number, ctx: DecodeContext): AttrValues<D> {
     const out: Record<string, unknown> = {};
     let off = start;
     let order: number[] | undefined;
@@ -201,13 +180,13 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
       let invalid: string | undefined;
       let value: unknown;
       if (entry !== undefined) {
-        codecState.extra = 0;
+        ctx.extra = 0;
         try {
-          value = entry.decode(buf, dv, off + 4, nlaLen - 4);
+          value = entry.decode(buf, dv, off + 4, nlaLen - 4, ctx);
         } catch (err) {
           if (!(err instanceof NetlinkDecodeError)) throw err;
           const reason = err.reason.startsWith(entry.def.name) ? err.reason : `${entry.def.name}: ${err.reason}`;
-          if (!lenient) throw new NetlinkDecodeError(err.offset, reason);
+          if (!ctx.lenient) throw new NetlinkDecodeError(err.offset, reason);
           invalid = reason;
         }
       }
@@ -215,14 +194,14 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
         // A repeat: nla_parse() keeps the last one, and so does this decoder; the earlier one is kept raw.
         raw ??= [];
         order ??= this.backfillOrder(out, undefined);
-        const prev = lastValidOccurrence(entry!.def, buf, dv, start, off, type);
+        const prev = lastValidOccurrence(entry!.def, buf, dv, start, off, type, ctx);
         raw.push({ type, flags: dv.getUint16(prev + 2, true) & ~NLA_TYPE_MASK, data: buf.slice(prev + 4, prev + dv.getUint16(prev, true)) });
         order[order.findIndex((o) => o >= 0 && (o & NLA_TYPE_MASK) === type)] = -raw.length;
         out[entry!.key] = undefined;
       }
       if (value !== undefined) {
         out[entry!.key] = value;
-        extra |= codecState.extra;
+        extra |= ctx.extra;
         if (order === undefined && (entry!.pos <= lastPos || rawType !== (type | entry!.def.nlaFlags) || extra !== 0)) {
           order = this.backfillOrder(out, entry!.key);
         }
@@ -301,9 +280,9 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
     const start = w.pos;
     w.ensure(4);
     w.pos += 4;
-    encodeNoNul = (extra & ORDER_NO_NUL) !== 0;
+    w.noNul = (extra & ORDER_NO_NUL) !== 0;
     e.write(w, v, e.def.name);
-    encodeNoNul = false;
+    w.noNul = false;
     const len = w.pos - start;
     if (len > 0xffff) throw new NetlinkEncodeError(`${path}: ${e.def.name}`, `attribute too long (${len} bytes)`);
     w.dv.setUint16(start, len, true);
@@ -340,12 +319,20 @@ export type AttrTypes<D extends DefsRecord, P extends string> = {
 };
 
 /** Offset of the last attribute of `type` in buf[start, end) whose payload decodes. */
-function lastValidOccurrence(def: AttrDef<unknown>, buf: Uint8Array, dv: DataView, start: number, end: number, type: number): number {
+function lastValidOccurrence(
+  def: AttrDef<unknown>,
+  buf: Uint8Array,
+  dv: DataView,
+  start: number,
+  end: number,
+  type: number,
+  ctx: DecodeContext,
+): number {
   let found = -1;
   for (let off = start; off < end; off += align4(dv.getUint16(off, true))) {
     if ((dv.getUint16(off + 2, true) & NLA_TYPE_MASK) !== type) continue;
     try {
-      def.codec.decode(buf, dv, off + 4, dv.getUint16(off, true) - 4);
+      def.codec.decode(buf, dv, off + 4, dv.getUint16(off, true) - 4, ctx);
       found = off;
     } catch {
       // kept raw already

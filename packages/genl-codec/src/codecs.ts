@@ -7,12 +7,28 @@
 import type { AttrSet, AttrsOf } from './attr-set.js';
 import type { JsonValue } from './attr-json.js';
 import { ORDER_NO_NUL } from './attr-order.js';
-import { codecState, encodeNoNul } from './attr-set.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { fromHex, hex } from './hex.js';
 import { align4 } from './netlink.js';
 import type { NlaType, Policy } from './nlattr.js';
 import type { Writer } from './writer.js';
+
+/**
+ * What one decode carries through every codec it calls, instead of module
+ * state, so that decodes running inside one another (a codec that decodes
+ * another message) cannot affect each other.
+ */
+export class DecodeContext {
+  /**
+   * Set by a value codec when the value needs an ORDER_* bit to re-encode
+   * exactly (a string without its NUL); read and cleared by the set decoding it.
+   */
+  extra = 0;
+  constructor(
+    /** Payloads that do not fit their type are kept raw (RawAttr.invalid) instead of failing the decode. */
+    readonly lenient = false,
+  ) {}
+}
 
 /**
  * How one attribute's payload is represented in TypeScript. Method syntax on
@@ -23,7 +39,7 @@ export interface ValueCodec<T> {
   readonly kind: string;
   /** The policy this value type implies when a set declares none. */
   readonly policy: Policy;
-  decode(buf: Uint8Array, dv: DataView, off: number, len: number): T;
+  decode(buf: Uint8Array, dv: DataView, off: number, len: number, ctx: DecodeContext): T;
   write(w: Writer, value: T, path: string): void;
   toJson(value: T): JsonValue;
   fromJson(json: unknown, path: string): T;
@@ -227,7 +243,7 @@ export function string(opts: { nul?: boolean; maxLen?: number } = {}): ValueCode
   return {
     kind: 'string',
     policy: { type: nul ? 'NUL_STRING' : 'STRING', ...(opts.maxLen !== undefined ? { len: opts.maxLen } : {}) },
-    decode(buf, _dv, off, len) {
+    decode(buf, _dv, off, len, ctx) {
       const end = off + len;
       // One pass: find the NUL, check for ASCII, hash for the cache.
       let hash = 0;
@@ -241,7 +257,7 @@ export function string(opts: { nul?: boolean; maxLen?: number } = {}): ValueCode
       }
       if (z === end) {
         if (nul) throw new NetlinkDecodeError(off - 4, 'string attribute without a NUL terminator');
-        codecState.extra = ORDER_NO_NUL;
+        ctx.extra = ORDER_NO_NUL;
       } else if (z !== end - 1) {
         throw new NetlinkDecodeError(z, 'string attribute has bytes after its NUL terminator');
       }
@@ -266,7 +282,7 @@ export function string(opts: { nul?: boolean; maxLen?: number } = {}): ValueCode
         }
         buf[p++] = c;
       }
-      if (!encodeNoNul) w.buf[p++] = 0;
+      if (!w.noNul) w.buf[p++] = 0;
       w.pos = p;
     },
     toJson: (v) => v,
@@ -338,7 +354,7 @@ export function nested<S extends AttrSet>(set: S | (() => S)): ValueCodec<AttrsO
     get policy(): Policy {
       return { type: 'NESTED', nested: target() };
     },
-    decode: (buf, dv, off, len) => target().decode(buf, dv, off, off + len) as AttrsOf<S>,
+    decode: (buf, dv, off, len, ctx) => target().decode(buf, dv, off, off + len, ctx) as AttrsOf<S>,
     write(w, value, path) {
       if (value === null || typeof value !== 'object') throw new NetlinkEncodeError(path, 'expected nested attributes');
       target().write(w, value, path);
@@ -359,7 +375,7 @@ export function nestedArray<S extends AttrSet>(set: S): ValueCodec<Array<AttrsOf
   return {
     kind: 'nested[]',
     policy: { type: 'NESTED_ARRAY', nested: set },
-    decode(buf, dv, off, len) {
+    decode(buf, dv, off, len, ctx) {
       const end = off + len;
       const out: Array<AttrsOf<S>> = [];
       while (off < end) {
@@ -368,7 +384,7 @@ export function nestedArray<S extends AttrSet>(set: S): ValueCodec<Array<AttrsOf
         const t = dv.getUint16(off + 2, true);
         if (l < 4 || l > end - off) throw new NetlinkDecodeError(off, `array element length ${l} is invalid (${end - off} bytes left)`);
         if (t !== out.length + 1) throw new NetlinkDecodeError(off, `array element numbered ${t}, expected ${out.length + 1}`);
-        out.push(set.decode(buf, dv, off + 4, off + l) as AttrsOf<S>);
+        out.push(set.decode(buf, dv, off + 4, off + l, ctx) as AttrsOf<S>);
         const next = off + align4(l);
         if (next > end || !isZero(buf, off + l, next)) throw new NetlinkDecodeError(off + l, 'array element padding is missing or non-zero');
         off = next;

@@ -13,7 +13,7 @@
  */
 import type { JsonValue } from './attr-json.js';
 import { AttrSet, type AttrsOf, attrTypes, attr } from './attr-set.js';
-import { type ValueCodec, flag, nested, prefixed, string, u32, u32Array, u8 } from './codecs.js';
+import { DecodeContext, type ValueCodec, flag, nested, prefixed, string, u32, u32Array, u8 } from './codecs.js';
 import { Writer } from './writer.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import type { GenlFamilyDef } from './genl.js';
@@ -169,7 +169,7 @@ function isZero(buf: Uint8Array, from: number, to: number): boolean {
 const bitList: ValueCodec<EthtoolBitsetBit[]> = {
   kind: 'nested[]',
   policy: { type: 'NESTED', nested: ethtoolBitsetBitAttrs },
-  decode(buf, dv, off, len) {
+  decode(buf, dv, off, len, ctx) {
     const end = off + len;
     const out: BitList = [];
     let types: number[] | undefined;
@@ -182,7 +182,7 @@ const bitList: ValueCodec<EthtoolBitsetBit[]> = {
       if (next > end || !isZero(buf, off + l, next)) throw new NetlinkDecodeError(off + l, 'bit padding is missing or non-zero');
       if (t !== BIT_NLA_TYPE) types ??= out.map(() => BIT_NLA_TYPE);
       types?.push(t);
-      out.push(ethtoolBitsetBitAttrs.decode(buf, dv, off + NLA_HDRLEN, off + l));
+      out.push(ethtoolBitsetBitAttrs.decode(buf, dv, off + NLA_HDRLEN, off + l, ctx));
       off = next;
     }
     if (types !== undefined) Object.defineProperty(out, BIT_NLA_TYPES, { value: types, enumerable: false, configurable: true });
@@ -422,5 +422,5 @@ export function ethtoolLinkmodesPayload(cmd: number, attrs: EthtoolLinkmodesAttr
 export function decodeEthtoolLinkmodes(payload: Uint8Array): { cmd: number; version: number; attrs: EthtoolLinkmodesAttrs } {
   if (payload.length < GENL_HDRLEN) throw new NetlinkDecodeError(0, `ethtool message too short for genlmsghdr (${payload.length} bytes)`);
   const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-  return { cmd: payload[0]!, version: payload[1]!, attrs: ethtoolLinkmodesAttrs.decode(payload, dv, GENL_HDRLEN, payload.length) };
+  return { cmd: payload[0]!, version: payload[1]!, attrs: ethtoolLinkmodesAttrs.decode(payload, dv, GENL_HDRLEN, payload.length, new DecodeContext()) };
 }

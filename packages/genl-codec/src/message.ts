@@ -3,8 +3,8 @@
  * speaks. decode() is total: whatever the bytes, it gives typed messages or a typed error
  * naming the offset; it never throws and never reads past the buffer.
  */
-import { AttrSet, type AttrsOf, attr, withLenientDecoding } from './attr-set.js';
-import { binary, nested, prefixed, s64, string, u32, u32Enum, u64 } from './codecs.js';
+import { AttrSet, type AttrsOf, attr } from './attr-set.js';
+import { DecodeContext, binary, nested, prefixed, s64, string, u32, u32Enum, u64 } from './codecs.js';
 import { SlabWriter, type Writer } from './writer.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { ethtoolFamily } from './ethtool.js';
@@ -125,11 +125,6 @@ export type DecodeResult =
   | { ok: true; messages: Message[] }
   | { ok: false; messages: Message[]; error: NetlinkDecodeError };
 
-/** Decode every netlink message in `bytes` (one datagram, or several messages back to back). */
-export function decode(bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResult {
-  return opts.lenient ? withLenientDecoding(() => decodeStrict(bytes, opts)) : decodeStrict(bytes, opts);
-}
-
 const EMPTY: Message[] = [];
 
 // Decoders work on views of the whole ArrayBuffer with absolute offsets, so
@@ -138,7 +133,9 @@ let lastBuffer: ArrayBufferLike | undefined;
 let lastU8: Uint8Array = new Uint8Array(0);
 let lastDv: DataView = new DataView(lastU8.buffer);
 
-function decodeStrict(bytes: Uint8Array, opts: DecodeOptions): DecodeResult {
+/** Decode every netlink message in `bytes` (one datagram, or several messages back to back). */
+export function decode(bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResult {
+  const ctx = new DecodeContext(opts.lenient ?? false);
   const protocol = opts.protocol ?? NetlinkProtocol.NETLINK_GENERIC;
   const families = opts.families ?? newFamilyTable();
   const ab = bytes.buffer;
@@ -155,7 +152,7 @@ function decodeStrict(bytes: Uint8Array, opts: DecodeOptions): DecodeResult {
   let off = base;
   try {
     while (off < limit) {
-      const msg = decodeAt(buf, lastDv, off, limit, protocol, families);
+      const msg = decodeAt(buf, lastDv, off, limit, protocol, families, ctx);
       if (messages === EMPTY) messages = [msg];
       else messages.push(msg);
       const end = off + msg.header.len;
@@ -189,7 +186,7 @@ function readHeader(dv: DataView, off: number): NlmsgHeader {
   };
 }
 
-function decodeAt(buf: Uint8Array, dv: DataView, off: number, limit: number, protocol: number, families: FamilyTable): Message {
+function decodeAt(buf: Uint8Array, dv: DataView, off: number, limit: number, protocol: number, families: FamilyTable, ctx: DecodeContext): Message {
   const left = limit - off;
   if (left < NLMSG_HDRLEN) throw new NetlinkDecodeError(off, `truncated nlmsghdr (${left} bytes, need ${NLMSG_HDRLEN})`);
   const header = readHeader(dv, off);
@@ -199,9 +196,9 @@ function decodeAt(buf: Uint8Array, dv: DataView, off: number, limit: number, pro
   const end = off + header.len;
   switch (header.type) {
     case NLMSG.ERROR:
-      return decodeError(buf, dv, header, start, end, protocol);
+      return decodeError(buf, dv, header, start, end, protocol, ctx);
     case NLMSG.DONE:
-      return decodeDone(buf, dv, header, start, end, protocol);
+      return decodeDone(buf, dv, header, start, end, protocol, ctx);
     case NLMSG.NOOP:
     case NLMSG.OVERRUN:
       return { kind: 'raw', protocol, header, payload: buf.slice(start, end) };
@@ -209,12 +206,12 @@ function decodeAt(buf: Uint8Array, dv: DataView, off: number, limit: number, pro
   if (protocol === NetlinkProtocol.NETLINK_GENERIC) {
     const family = families.byId(header.type);
     if (family !== undefined && describes(family, end - start >= GENL_HDRLEN ? buf[start]! : undefined, header.flags)) {
-      const msg = decodeGenl(buf, dv, header, start, end, protocol, family);
+      const msg = decodeGenl(buf, dv, header, start, end, protocol, family, ctx);
       if (family === ctrlFamily && msg.cmd === CTRL_CMD.NEWFAMILY) families.learn(msg.attrs as AttrsOf<typeof ctrlFamily.attrs>);
       return msg;
     }
   } else if (protocol === NetlinkProtocol.NETLINK_ROUTE) {
-    const msg = decodeRtnl(buf, dv, header, start, end);
+    const msg = decodeRtnl(buf, dv, header, start, end, ctx);
     if (msg !== undefined) return msg;
   }
   return { kind: 'raw', protocol, header, payload: buf.slice(start, end) };
@@ -235,6 +232,7 @@ function decodeGenl(
   end: number,
   protocol: number,
   family: GenlFamilyDef,
+  ctx: DecodeContext,
 ): GenlMessage {
   const fixed = family.userHeader === undefined ? 0 : 4;
   if (end - start < GENL_HDRLEN + fixed) {
@@ -250,17 +248,17 @@ function decodeGenl(
     version: buf[start + 1]!,
     reserved: dv.getUint16(start + 2, true),
     dpIfindex: fixed ? dv.getInt32(start + GENL_HDRLEN, true) : undefined,
-    attrs: family.attrs.decode(buf, dv, start + GENL_HDRLEN + fixed, end),
+    attrs: family.attrs.decode(buf, dv, start + GENL_HDRLEN + fixed, end, ctx),
   };
 }
 
-function decodeExtAck(buf: Uint8Array, dv: DataView, header: NlmsgHeader, off: number, end: number): ExtAck | undefined {
-  if (header.flags & NLM_F.ACK_TLVS) return extAckAttrs.decode(buf, dv, off, end);
+function decodeExtAck(buf: Uint8Array, dv: DataView, header: NlmsgHeader, off: number, end: number, ctx: DecodeContext): ExtAck | undefined {
+  if (header.flags & NLM_F.ACK_TLVS) return extAckAttrs.decode(buf, dv, off, end, ctx);
   if (off < end) throw new NetlinkDecodeError(off, `${end - off} unexpected bytes after the message (no NLM_F_ACK_TLVS)`);
   return undefined;
 }
 
-function decodeError(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: number, end: number, protocol: number): ErrorMessage {
+function decodeError(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: number, end: number, protocol: number, ctx: DecodeContext): ErrorMessage {
   if (end - start < 4 + NLMSG_HDRLEN) throw new NetlinkDecodeError(start, `NLMSG_ERROR too short for struct nlmsgerr (${end - start} bytes)`);
   const error = dv.getInt32(start, true);
   const echoStart = start + 4;
@@ -280,16 +278,16 @@ function decodeError(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: 
   if (!isZero(buf, echoEnd, extStart)) throw new NetlinkDecodeError(echoEnd, 'non-zero padding after the echoed request');
   if (extStart === end) return msg;
   if (!(header.flags & NLM_F.ACK_TLVS)) throw new NetlinkDecodeError(extStart, `${end - extStart} unexpected bytes after the echoed request (no NLM_F_ACK_TLVS)`);
-  msg.ext = extAckAttrs.decode(buf, dv, extStart, end);
+  msg.ext = extAckAttrs.decode(buf, dv, extStart, end, ctx);
   return msg;
 }
 
-function decodeDone(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: number, end: number, protocol: number): DoneMessage {
+function decodeDone(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: number, end: number, protocol: number, ctx: DecodeContext): DoneMessage {
   const msg: DoneMessage = { kind: 'done', protocol, header };
   if (end === start) return msg;
   if (end - start < 4) throw new NetlinkDecodeError(start, `NLMSG_DONE payload of ${end - start} bytes (expected an int)`);
   msg.error = dv.getInt32(start, true);
-  const ext = decodeExtAck(buf, dv, header, start + 4, end);
+  const ext = decodeExtAck(buf, dv, header, start + 4, end, ctx);
   if (ext !== undefined) msg.ext = ext;
   return msg;
 }

@@ -192,7 +192,7 @@ const rawBytes = binary();
 export const inetAddr: ValueCodec<Uint8Array> = {
   kind: 'inaddr',
   policy: { type: 'UNSPEC' },
-  decode: (buf, dv, off, len) => rawBytes.decode(buf, dv, off, len),
+  decode: (buf, dv, off, len, ctx) => rawBytes.decode(buf, dv, off, len, ctx),
   write: (w, value, path) => rawBytes.write(w, value, path),
   toJson: (v) => formatInetAddr(v),
   fromJson(json, path) {

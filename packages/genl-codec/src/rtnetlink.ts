@@ -18,7 +18,7 @@
  */
 import type { JsonValue } from './attr-json.js';
 import { attrTypes, AttrSet, type AttrsOf, attr } from './attr-set.js';
-import { type ValueCodec, be16, be32, binary, flag, nested, prefixed, s32, string, u16, u32, u32Enum, u8, u8Enum } from './codecs.js';
+import { DecodeContext, type ValueCodec, be16, be32, binary, flag, nested, prefixed, s32, string, u16, u32, u32Enum, u8, u8Enum } from './codecs.js';
 import { fromHex, hex } from './hex.js';
 import { struct } from './struct.js';
 import type { Writer } from './writer.js';
@@ -513,19 +513,6 @@ function setOfKind(kind: string | undefined): InfoDataSet | undefined {
   return kind !== undefined && Object.hasOwn(LINK_KIND_SETS, kind) ? LINK_KIND_SETS[kind as keyof typeof LINK_KIND_SETS] : undefined;
 }
 
-/** The attribute set of the IFLA_LINKINFO nest being decoded or read from JSON (see linkInfoCodec). */
-let kindContext: InfoDataSet | undefined;
-
-function withKind<T>(set: InfoDataSet | undefined, fn: () => T): T {
-  const saved = kindContext;
-  kindContext = set;
-  try {
-    return fn();
-  } finally {
-    kindContext = saved;
-  }
-}
-
 // Uapi name prefixes, to tell a JSON nest's set when IFLA_INFO_KIND does not.
 const setPrefixes: ReadonlyArray<[string, InfoDataSet]> = [
   ['IFLA_VXLAN_', 'vxlan'],
@@ -534,19 +521,25 @@ const setPrefixes: ReadonlyArray<[string, InfoDataSet]> = [
   ['VETH_INFO_', 'veth'],
 ];
 
-const infoDataCodec: ValueCodec<InfoData> = {
+/**
+ * IFLA_INFO_DATA for a nest whose IFLA_INFO_KIND names `kindSet` (undefined:
+ * no kind, or one not modelled). Each kind has its own codec, and its own
+ * IFLA_INFO set (iflaInfoAttrsOf), so that the kind travels with the decode
+ * instead of through module state.
+ */
+const infoDataCodec = (kindSet: InfoDataSet | undefined): ValueCodec<InfoData> => ({
   kind: 'info_data',
   policy: { type: 'NESTED' },
-  decode(buf, dv, off, len) {
-    switch (kindContext) {
+  decode(buf, dv, off, len, ctx) {
+    switch (kindSet) {
       case 'vxlan':
-        return { set: 'vxlan', attrs: iflaVxlanAttrs.decode(buf, dv, off, off + len) };
+        return { set: 'vxlan', attrs: iflaVxlanAttrs.decode(buf, dv, off, off + len, ctx) };
       case 'geneve':
-        return { set: 'geneve', attrs: iflaGeneveAttrs.decode(buf, dv, off, off + len) };
+        return { set: 'geneve', attrs: iflaGeneveAttrs.decode(buf, dv, off, off + len, ctx) };
       case 'gre':
-        return { set: 'gre', attrs: iflaGreAttrs.decode(buf, dv, off, off + len) };
+        return { set: 'gre', attrs: iflaGreAttrs.decode(buf, dv, off, off + len, ctx) };
       case 'veth':
-        return { set: 'veth', attrs: vethInfoAttrs.decode(buf, dv, off, off + len) };
+        return { set: 'veth', attrs: vethInfoAttrs.decode(buf, dv, off, off + len, ctx) };
       default:
         return { set: 'raw', bytes: buf.slice(off, off + len) };
     }
@@ -589,7 +582,7 @@ const infoDataCodec: ValueCodec<InfoData> = {
       throw new NetlinkEncodeError(path, 'expected IFLA_INFO_DATA as an object of attributes or a hex string');
     }
     const keys = Object.keys(json);
-    const set = kindContext ?? setPrefixes.find(([p]) => keys.length > 0 && keys.every((k) => k.startsWith(p)))?.[1];
+    const set = kindSet ?? setPrefixes.find(([p]) => keys.length > 0 && keys.every((k) => k.startsWith(p)))?.[1];
     switch (set) {
       case 'vxlan':
         return { set, attrs: iflaVxlanAttrs.fromJson(json, path) };
@@ -606,18 +599,34 @@ const infoDataCodec: ValueCodec<InfoData> = {
     }
   },
   format: (v) => (v.set === 'raw' ? hex(v.bytes) || '<empty>' : `{${v.set}}`),
-};
-
-/** IFLA_INFO_*, in rtnl_link_info_fill() / rtnl_link_slave_info_fill() order. */
-export const iflaInfoAttrs = new AttrSet('ifla_info', {
-  // iproute2 sends the kind without a NUL; the kernel and OVS include it.
-  kind: attr(1, 'IFLA_INFO_KIND', string()),
-  xstats: attr(3, 'IFLA_INFO_XSTATS', binary({ policy: 'UNSPEC' })),
-  data: attr(2, 'IFLA_INFO_DATA', infoDataCodec),
-  slaveKind: attr(4, 'IFLA_INFO_SLAVE_KIND', string()),
-  slaveData: attr(5, 'IFLA_INFO_SLAVE_DATA', binary({ policy: 'NESTED' })),
 });
+
+/** IFLA_INFO_*, in rtnl_link_info_fill() / rtnl_link_slave_info_fill() order, with IFLA_INFO_DATA of `kindSet`. */
+const iflaInfoSet = (kindSet: InfoDataSet | undefined) =>
+  new AttrSet('ifla_info', {
+    // iproute2 sends the kind without a NUL; the kernel and OVS include it.
+    kind: attr(1, 'IFLA_INFO_KIND', string()),
+    xstats: attr(3, 'IFLA_INFO_XSTATS', binary({ policy: 'UNSPEC' })),
+    data: attr(2, 'IFLA_INFO_DATA', infoDataCodec(kindSet)),
+    slaveKind: attr(4, 'IFLA_INFO_SLAVE_KIND', string()),
+    slaveData: attr(5, 'IFLA_INFO_SLAVE_DATA', binary({ policy: 'NESTED' })),
+  });
+
+/** IFLA_INFO_*: IFLA_INFO_DATA is typed by the set its value names, raw when read without a kind. */
+export const iflaInfoAttrs = iflaInfoSet(undefined);
 export type IflaInfoAttrs = AttrsOf<typeof iflaInfoAttrs>;
+
+/** The IFLA_INFO set that reads IFLA_INFO_DATA as the given kind does. */
+const iflaInfoAttrsOfSet: Readonly<Record<InfoDataSet, typeof iflaInfoAttrs>> = {
+  vxlan: iflaInfoSet('vxlan'),
+  geneve: iflaInfoSet('geneve'),
+  gre: iflaInfoSet('gre'),
+  veth: iflaInfoSet('veth'),
+};
+function iflaInfoAttrsOf(kind: string | undefined): typeof iflaInfoAttrs {
+  const set = setOfKind(kind);
+  return set === undefined ? iflaInfoAttrs : iflaInfoAttrsOfSet[set];
+}
 
 /**
  * The IFLA_INFO_KIND string of an IFLA_LINKINFO payload, found before decoding
@@ -651,13 +660,13 @@ const linkInfoCodec: ValueCodec<IflaInfoAttrs> = {
   get policy() {
     return { type: 'NESTED' as const, nested: iflaInfoAttrs };
   },
-  decode: (buf, dv, off, len) => withKind(setOfKind(scanKind(buf, dv, off, off + len)), () => iflaInfoAttrs.decode(buf, dv, off, off + len)),
+  decode: (buf, dv, off, len, ctx) => iflaInfoAttrsOf(scanKind(buf, dv, off, off + len)).decode(buf, dv, off, off + len, ctx),
   write(w, value, path) {
     if (value === null || typeof value !== 'object') throw new NetlinkEncodeError(path, 'expected nested attributes');
     iflaInfoAttrs.write(w, value, path);
   },
   toJson: (v) => iflaInfoAttrs.toJson(v),
-  fromJson: (j, path) => withKind(setOfKind(kindFromJson(j)), () => iflaInfoAttrs.fromJson(j, path)),
+  fromJson: (j, path) => iflaInfoAttrsOf(kindFromJson(j)).fromJson(j, path),
   format: (v) => `{${v.kind ?? '?'}}`,
 };
 
@@ -752,11 +761,11 @@ const vethPeerCodec: ValueCodec<VethPeer> = {
   kind: 'ifinfomsg+ifla',
   // veth_policy: { .len = sizeof(struct ifinfomsg) }.
   policy: { type: 'UNSPEC', len: ifinfomsg.size },
-  decode(buf, dv, off, len) {
+  decode(buf, dv, off, len, ctx) {
     if (len < ifinfomsg.size) {
       throw new NetlinkDecodeError(off - 4, `VETH_INFO_PEER payload of ${len} bytes is shorter than struct ifinfomsg (${ifinfomsg.size})`);
     }
-    return { ifinfomsg: ifinfomsg.read(buf, dv, off), attrs: iflaAttrs.decode(buf, dv, off + ifinfomsg.size, off + len) };
+    return { ifinfomsg: ifinfomsg.read(buf, dv, off), attrs: iflaAttrs.decode(buf, dv, off + ifinfomsg.size, off + len, ctx) };
   },
   write(w, value, path) {
     if (value === null || typeof value !== 'object') throw new NetlinkEncodeError(path, 'expected { ifinfomsg, attrs }');
@@ -861,7 +870,7 @@ const FIXED = { link: ifinfomsg, qdisc: tcmsg, addr: ifaddrmsg, route: rtmsg } a
  * undefined for message types this codec does not model. Throws
  * NetlinkDecodeError (offsets into buf) for malformed payloads.
  */
-export function decodeRtnl(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: number, end: number): RtnlMessage | undefined {
+export function decodeRtnl(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: number, end: number, ctx = new DecodeContext()): RtnlMessage | undefined {
   const family = rtmFamily(header.type);
   if (family === undefined) return undefined;
   const protocol = NetlinkProtocol.NETLINK_ROUTE;
@@ -875,13 +884,13 @@ export function decodeRtnl(buf: Uint8Array, dv: DataView, header: NlmsgHeader, s
   const attrStart = start + fixed.size;
   switch (family) {
     case 'link':
-      return { kind: 'rtnl', protocol, header, family, ifinfomsg: ifinfomsg.read(buf, dv, start), attrs: iflaAttrs.decode(buf, dv, attrStart, end) };
+      return { kind: 'rtnl', protocol, header, family, ifinfomsg: ifinfomsg.read(buf, dv, start), attrs: iflaAttrs.decode(buf, dv, attrStart, end, ctx) };
     case 'addr':
-      return { kind: 'rtnl', protocol, header, family, ifaddrmsg: ifaddrmsg.read(buf, dv, start), attrs: ifaAttrs.decode(buf, dv, attrStart, end) };
+      return { kind: 'rtnl', protocol, header, family, ifaddrmsg: ifaddrmsg.read(buf, dv, start), attrs: ifaAttrs.decode(buf, dv, attrStart, end, ctx) };
     case 'route':
-      return { kind: 'rtnl', protocol, header, family, rtmsg: rtmsg.read(buf, dv, start), attrs: rtaAttrs.decode(buf, dv, attrStart, end) };
+      return { kind: 'rtnl', protocol, header, family, rtmsg: rtmsg.read(buf, dv, start), attrs: rtaAttrs.decode(buf, dv, attrStart, end, ctx) };
     case 'qdisc':
-      return { kind: 'rtnl', protocol, header, family, tcmsg: tcmsg.read(buf, dv, start), attrs: tcaAttrs.decode(buf, dv, attrStart, end) };
+      return { kind: 'rtnl', protocol, header, family, tcmsg: tcmsg.read(buf, dv, start), attrs: tcaAttrs.decode(buf, dv, attrStart, end, ctx) };
   }
 }
 

@@ -6,6 +6,12 @@ export class Writer {
   buf: Uint8Array;
   dv: DataView;
   pos = 0;
+  /**
+   * Set by the attribute writer around one string attribute that was decoded
+   * without its NUL (ORDER_NO_NUL), so that the string codec leaves it out.
+   * On the writer, not in the module, so that two encodes cannot see each other's.
+   */
+  noNul = false;
   constructor(size = 4096) {
     this.buf = new Uint8Array(size);
     this.dv = new DataView(this.buf.buffer);
