@@ -71,10 +71,7 @@ export function compileWriter(entries: readonly Entry[]): FastWriter {
     if (int) {
       const padded = (4 + int.size + 3) & ~3;
       const zero = Array.from({ length: padded - 4 - int.size }, (_, k) => `w.buf[s + ${4 + int.size + k}] = 0;`).join(' ');
-      // Nested sets are written by the set itself, skipping the codec's wrapper.
-    const call = nestedSets[i] ? `if (x === null || typeof x !== 'object') notNested(${JSON.stringify(e.def.name)});
-      n${i}.write(w, x, ${JSON.stringify(e.def.name)});` : `c${i}.write(w, x, ${JSON.stringify(e.def.name)});`;
-    return `    x = v[${JSON.stringify(e.key)}];
+      return `    x = v[${JSON.stringify(e.key)}];
     if (x !== undefined) {
       if (typeof x !== 'number' || !(x >= ${int.min} && x <= ${int.max}) || Math.floor(x) !== x) badInt(${JSON.stringify(e.def.name)}, x, ${int.min}, ${int.max});
       w.ensure(${padded});

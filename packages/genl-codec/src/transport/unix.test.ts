@@ -205,7 +205,7 @@ describe('UnixNetlinkSocket', () => {
 
   it('returns datagrams and receive errors in order', async () => {
     let conn: Socket | undefined;
-    const fake = await fakeServer((f, c, i) => {
+    const fake = await fakeServer((_f, c, i) => {
       conn = c;
       if (i === 0) c.write(encodeUnixResult(0, 7));
     });
