@@ -10,7 +10,7 @@
  *   del-if DP IFACE...     show [-s] [DP...]
  */
 import { Errno, strerror } from '@ovs/genl-codec';
-import { type LogFn, type Netdev, type NetdevStats, netdevLinuxGetLink, netdevLinuxNetnsidUpdate, netdevTurnFlagsOn } from '@ovs/netdev';
+import { DEFAULT_DST_PORT, type LogFn, type Netdev, type NetdevStats, netdevLinuxGetLink, netdevLinuxNetnsidUpdate, netdevTurnFlagsOn } from '@ovs/netdev';
 import { DpifError, type DpifPort, dpifClose, dpifOpen, dpifPortAdd } from './dpif.js';
 import { type DpifNetlink, DpifNetlinkProvider, type SocketFactory } from './dpif-netlink.js';
 
@@ -46,8 +46,6 @@ class Reported extends Error {
   }
 }
 
-/** The tunnel types' default UDP ports (netdev-vport). */
-const DEFAULT_DST_PORT: Record<string, number> = { vxlan: 4789, geneve: 6081, lisp: 4341, stt: 7471 };
 const TUNNEL_TYPES = new Set(['vxlan', 'geneve', 'gre', 'lisp', 'stt']);
 
 /** One ovs-dpctl run: the process-wide provider, made on first use (dp_initialize). */

@@ -7,15 +7,14 @@
  * above @ovs/netlink-socket.
  */
 export { NetdevConfigError } from './errors.js';
-export { Netdev, NetdevRegistry, netdevGetChangeSeq, netdevGetConfig, netdevMtuIsUserConfig, netdevMtuUserConfig, netdevSetConfig, netdevToSpec } from './netdev.js';
-export type { IfAddr, LogFn, NetdevClass, NetdevSpec, NetdevStats, Netnsid, VportGet, VportStats } from './netdev.js';
 export {
-  LinkWatcher,
-  formatMac,
-  linkMessage,
+  Netdev,
+  NetdevRegistry,
   netdevGetAddrList,
   netdevGetCarrier,
   netdevGetCarrierResets,
+  netdevGetChangeSeq,
+  netdevGetConfig,
   netdevGetEtheraddr,
   netdevGetFeatures,
   netdevGetFlags,
@@ -23,18 +22,21 @@ export {
   netdevGetMtu,
   netdevGetStats,
   netdevGetStatus,
-  netdevLinuxEthtoolSetFlag,
-  netdevLinuxGetLink,
-  netdevLinuxNetnsidUpdate,
+  netdevMtuIsUserConfig,
+  netdevMtuUserConfig,
+  netdevSetConfig,
   netdevSetEtheraddr,
   netdevSetMtu,
+  netdevToSpec,
   netdevTurnFlagsOn,
-  parseMac,
-} from './netdev-linux.js';
+} from './netdev.js';
+export type { IfAddr, LogFn, NetdevClass, NetdevSpec, NetdevStats, Netnsid, VportGet, VportStats } from './netdev.js';
+export { LinkWatcher, linkMessage, netdevLinuxEthtoolSetFlag, netdevLinuxGetLink, netdevLinuxNetnsidUpdate } from './netdev-linux.js';
 export type { LinkFeatures, LinuxNetdevs } from './netdev-linux.js';
 export { VportClass, netdevGetTunnelConfig, netdevVportGetDpifPort, netdevVportIsPatch, netdevVportPatchPeer, netdevVportTypeFromName, registerNetdevClasses } from './netdev-vport.js';
 export type { VportState } from './netdev-vport.js';
 export { DEFAULT_DST_PORT, formatTunnelConfig, parseTunnelConfig, tunnelConfigEqual, tunnelGetConfig } from './tunnel-config.js';
 export type { PtMode, TunnelConfig, TunnelParse } from './tunnel-config.js';
+export { formatMac, parseMac } from './packets.js';
 export { RouteTable } from './route-table.js';
 export type { OvsRoute } from './route-table.js';

@@ -22,8 +22,8 @@
  *   and the bridge poll to notice a port changed). A receive queue overrun
  *   (ENOBUFS) makes every Linux netdev start over from the kernel.
  *
- * The entry points below (netdev_get_etheraddr, netdev_get_stats, ...)
- * answer for vports too, from their class state (netdev-vport.ts).
+ * netdev.ts's entry points (netdev_get_etheraddr, netdev_get_stats, ...)
+ * call the netdevLinux* functions here for these classes.
  */
 import {
   CTRL_CMD,
@@ -54,7 +54,6 @@ import {
 import { type NlSock, NlSockError } from '@ovs/netlink-socket';
 import { span } from '@ovs/trace';
 import type { IfAddr, Netdev, NetdevRegistry, NetdevStats } from './netdev.js';
-import { tunnelState } from './netdev-vport.js';
 
 /** IFNAMSIZ: a device name's buffer, NUL included. */
 const IFNAMSIZ = 16;
@@ -96,18 +95,21 @@ async function isRemote(registry: NetdevRegistry, dev: Netdev): Promise<boolean>
   return typeof dev.netnsid === 'number';
 }
 
-/** netdev_get_addr_list(): the device's addresses from the getifaddrs() cache; EADDRNOTAVAIL if none. */
-export async function netdevGetAddrList(registry: NetdevRegistry, dev: Netdev): Promise<IfAddr[]> {
-  if (!dev.isLinux || (await isRemote(registry, dev))) throw new NlSockError(Errno.EOPNOTSUPP);
+/** netdev_linux_get_addr_list(): the device's addresses from the getifaddrs() cache; EADDRNOTAVAIL if none. */
+export async function netdevLinuxGetAddrList(registry: NetdevRegistry, dev: Netdev): Promise<IfAddr[]> {
+  if (await isRemote(registry, dev)) throw new NlSockError(Errno.EOPNOTSUPP);
   const all = await registry.getifaddrs();
   const mine = all.filter((a) => a.name === dev.name);
   if (mine.length === 0) throw new NlSockError(Errno.EADDRNOTAVAIL);
   return mine;
 }
 
-/** netdev_get_flags() of netdev-linux: netdev_linux_update_via_netlink(), which also caches ifindex, MAC and MTU; vports are always up. */
-async function getIfiFlags(registry: NetdevRegistry, dev: Netdev): Promise<number> {
-  if (!dev.isLinux) return IFF.UP;
+/**
+ * netdev_linux_get_flags() (netdev_linux_update_flags): the ifi_flags, read
+ * with netdev_linux_update_via_netlink(), which also refreshes the cached
+ * carrier, MTU, MAC and ifindex.
+ */
+export async function netdevLinuxGetFlags(registry: NetdevRegistry, dev: Netdev): Promise<number> {
   return (await netdevLinuxUpdateViaNetlink(registry, dev)).ifinfomsg.flags;
 }
 
@@ -157,19 +159,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
   return b !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** netdev_get_ifindex(): netdev-linux asks the kernel unless cached; tunnels answer without netlink. */
-export function netdevGetIfindex(registry: NetdevRegistry, dev: Netdev): Promise<number | undefined> {
-  return span('netdev', 'netdev_get_ifindex', dev.name, async () => {
-    if (!dev.isLinux) return undefined;
-    if (await isRemote(registry, dev)) throw new NlSockError(Errno.EOPNOTSUPP);
-    if (dev.ifindex === undefined) dev.ifindex = (await netdevLinuxGetLink(registry, dev.name)).ifinfomsg.index;
-    return dev.ifindex;
-  }, (i) => (i === undefined ? undefined : `ifindex ${i}`));
+/** netdev_linux_get_ifindex(): asked of the kernel unless cached. */
+export async function netdevLinuxGetIfindex(registry: NetdevRegistry, dev: Netdev): Promise<number> {
+  if (await isRemote(registry, dev)) throw new NlSockError(Errno.EOPNOTSUPP);
+  if (dev.ifindex === undefined) dev.ifindex = (await netdevLinuxGetLink(registry, dev.name)).ifinfomsg.index;
+  return dev.ifindex;
 }
 
-/** netdev_turn_flags_on(NETDEV_UP): SIOCSIFFLAGS in OVS, RTM_SETLINK here. */
-export async function netdevTurnFlagsOn(registry: NetdevRegistry, dev: Netdev): Promise<void> {
-  if (!dev.isLinux) return;
+/** update_flags() turning NETDEV_UP on: SIOCSIFFLAGS in OVS, RTM_SETLINK here. */
+export async function netdevLinuxTurnUp(registry: NetdevRegistry, dev: Netdev): Promise<void> {
   await registry.rtnl.transact(linkMessage(RTM.SETLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: dev.name }, IFF.UP));
 }
 
@@ -227,66 +225,16 @@ export function netdevLinuxEthtoolSetFlag(registry: NetdevRegistry, name: string
   });
 }
 
-const BASIC = ['rxPackets', 'txPackets', 'rxBytes', 'txBytes', 'rxErrors', 'txErrors', 'rxDropped', 'txDropped'] as const;
-const DETAIL = [
-  'multicast',
-  'collisions',
-  'rxLengthErrors',
-  'rxOverErrors',
-  'rxCrcErrors',
-  'rxFrameErrors',
-  'rxFifoErrors',
-  'rxMissedErrors',
-  'txAbortedErrors',
-  'txCarrierErrors',
-  'txFifoErrors',
-  'txHeartbeatErrors',
-  'txWindowErrors',
-] as const;
-
-/** What netdev_get_features() tells the bridge: the link's speed (bit/s, 0 if not one OVS names) and whether it is full duplex. */
-export interface LinkFeatures {
-  bps: number;
-  fullDuplex: boolean;
-}
-
-/** netdev_linux_changed(): forget what a link change may have made stale (the driver is kept across RTM_NEWLINK). */
-function invalidateCaches(dev: Netdev, keepDriver: boolean): void {
-  dev.vportStatsError = undefined;
-  dev.features = undefined;
-  if (!keepDriver) dev.driver = undefined;
-}
-
-/** netdev_get_etheraddr(): a Linux device's MAC (asked for once, then cached), a vport's made-up one. */
-export async function netdevGetEtheraddr(registry: NetdevRegistry, netdev: Netdev): Promise<Uint8Array | undefined> {
-  const vport = tunnelState(netdev);
-  if (vport) return vport.etheraddr;
-  if (!netdev.isLinux) return undefined;
+/** netdev_linux_get_etheraddr(): asked for once, then cached. */
+export async function netdevLinuxGetEtheraddr(registry: NetdevRegistry, netdev: Netdev): Promise<Uint8Array | undefined> {
   if (netdev.mac === undefined) await netdevLinuxUpdateViaNetlink(registry, netdev);
   return netdev.mac;
 }
 
-/** netdev_get_mtu(): a Linux device's MTU (cached); undefined for classes without one (EOPNOTSUPP). */
-export async function netdevGetMtu(registry: NetdevRegistry, netdev: Netdev): Promise<number | undefined> {
-  if (!netdev.isLinux) return undefined;
+/** netdev_linux_get_mtu(): cached. */
+export async function netdevLinuxGetMtu(registry: NetdevRegistry, netdev: Netdev): Promise<number | undefined> {
   if (netdev.mtu === undefined) await netdevLinuxUpdateViaNetlink(registry, netdev);
   return netdev.mtu;
-}
-
-/**
- * netdev_get_flags(): whether a Linux device is administratively up
- * (netdev_linux_update_flags reads the flags with
- * netdev_linux_update_via_netlink, which also refreshes the cached carrier,
- * MTU, MAC and ifindex); vports are always up.
- */
-export async function netdevGetFlags(registry: NetdevRegistry, netdev: Netdev): Promise<{ up: boolean; loopback: boolean }> {
-  const flags = await getIfiFlags(registry, netdev);
-  return { up: (flags & IFF.UP) !== 0, loopback: (flags & IFF.LOOPBACK) !== 0 };
-}
-
-/** netdev_get_carrier_resets(): how often a Linux device's carrier changed since it was opened; 0 for vports. */
-export function netdevGetCarrierResets(netdev: Netdev): number {
-  return netdev.isLinux ? netdev.carrierResets : 0;
 }
 
 /** What setting a Linux device's MTU or MAC needs: the netdev registry and its rtnetlink socket (a DpifNetlinkProvider has both); reading link modes, its generic netlink socket. */
@@ -296,31 +244,34 @@ export interface LinuxNetdevs {
   readonly sock: NlSock;
 }
 
+/** What netdev_get_features() tells the bridge: the link's speed (bit/s, 0 if not one OVS names) and whether it is full duplex. */
+export interface LinkFeatures {
+  bps: number;
+  fullDuplex: boolean;
+}
+
 /**
- * netdev_get_features() of netdev-linux (netdev_linux_read_features): the
- * current speed and duplex, which OVS reads with the ETHTOOL_GSET ioctl and
- * this reads with its netlink equivalent, ETHTOOL_MSG_LINKMODES_GET; cached
- * until the device changes. Speeds OVS has no feature bit for give 0 bit/s
- * (no link_speed), as in OVS; 10, 100 and 1000 Mb/s keep the duplex the
- * device reports, faster ones are full duplex. Throws NlSockError (EOPNOTSUPP
- * for a device without link settings, and for vports).
+ * netdev_linux_get_features() (netdev_linux_read_features): the current
+ * speed and duplex, which OVS reads with the ETHTOOL_GSET ioctl and this
+ * reads with its netlink equivalent, ETHTOOL_MSG_LINKMODES_GET; cached until
+ * the device changes. Speeds OVS has no feature bit for give 0 bit/s (no
+ * link_speed), as in OVS; 10, 100 and 1000 Mb/s keep the duplex the device
+ * reports, faster ones are full duplex. Throws NlSockError (EOPNOTSUPP for a
+ * device without link settings).
  */
-export function netdevGetFeatures(devs: LinuxNetdevs, netdev: Netdev): Promise<LinkFeatures> {
-  return span('netdev', 'netdev_get_features', netdev.name, async () => {
-    if (!netdev.isLinux) throw new NlSockError(Errno.EOPNOTSUPP);
-    if (netdev.features === undefined) {
-      try {
-        const [reply] = await devs.sock.transact(linkmodesRequest(await ethtoolFamilyId(devs.sock), netdev.name));
-        const { speed, duplex } = decodeEthtoolLinkmodes(replyPayload(reply)).attrs;
-        netdev.features = featuresOf(speed ?? 0, duplex ?? DUPLEX.UNKNOWN);
-      } catch (err) {
-        if (!(err instanceof NlSockError)) throw err;
-        netdev.features = err.errno;
-      }
+export async function netdevLinuxGetFeatures(devs: LinuxNetdevs, netdev: Netdev): Promise<LinkFeatures> {
+  if (netdev.features === undefined) {
+    try {
+      const [reply] = await devs.sock.transact(linkmodesRequest(await ethtoolFamilyId(devs.sock), netdev.name));
+      const { speed, duplex } = decodeEthtoolLinkmodes(replyPayload(reply)).attrs;
+      netdev.features = featuresOf(speed ?? 0, duplex ?? DUPLEX.UNKNOWN);
+    } catch (err) {
+      if (!(err instanceof NlSockError)) throw err;
+      netdev.features = err.errno;
     }
-    if (typeof netdev.features === 'number') throw new NlSockError(netdev.features);
-    return netdev.features;
-  });
+  }
+  if (typeof netdev.features === 'number') throw new NlSockError(netdev.features);
+  return netdev.features;
 }
 
 /** netdev_linux_read_features()'s current-speed bits, as netdev_features_to_bps() and netdev_features_is_full_duplex() read them. */
@@ -353,54 +304,31 @@ async function ethtoolFamilyId(sock: NlSock): Promise<number> {
 }
 
 /**
- * netdev_set_mtu() of netdev-linux: nothing if the cached MTU is already
- * that; else RTM_SETLINK with IFLA_MTU (OVS's SIOCSIFMTU). The cache takes
- * the new value (ENODEV too: the device is gone). Errors other than
- * EOPNOTSUPP are logged as netdev_set_mtu() does; the errno is returned
- * (0: done), never thrown. The kernel's RTM_NEWLINK then bumps the change
- * sequence through the LinkWatcher.
+ * netdev_linux_set_mtu(): nothing if the cached MTU is already that; else
+ * RTM_SETLINK with IFLA_MTU (OVS's SIOCSIFMTU), and the cache takes the new
+ * value. Returns the errno (0: done). The kernel's RTM_NEWLINK then bumps
+ * the change sequence through the LinkWatcher.
  */
-export function netdevSetMtu(devs: LinuxNetdevs, netdev: Netdev, mtu: number): Promise<number> {
-  return span('netdev', 'netdev_set_mtu', `${netdev.name} ${mtu}`, async () => {
-    let error = 0;
-    if (!netdev.isLinux) error = Errno.EOPNOTSUPP;
-    else if (netdev.mtu !== mtu) {
-      error = await setLink(devs, netdev, { mtu });
-      if (error === 0) netdev.mtu = mtu;
-    }
-    if (error && error !== Errno.EOPNOTSUPP) devs.netdevs.log('WARN', 'netdev', `failed to set MTU for network device ${netdev.name}: ${strerror(error)}`);
-    return error;
-  });
+export async function netdevLinuxSetMtu(devs: LinuxNetdevs, netdev: Netdev, mtu: number): Promise<number> {
+  if (netdev.mtu === mtu) return 0;
+  const error = await setLink(devs, netdev, { mtu });
+  if (error === 0) netdev.mtu = mtu;
+  return error;
 }
 
 /**
- * netdev_set_etheraddr() of netdev-linux: nothing if the cached MAC is
- * already that; else RTM_SETLINK with IFLA_ADDRESS (OVS's SIOCSIFHWADDR),
- * a tap device brought down around it. Returns the errno (0: done); the
- * caller logs as it sees fit (bridge.c does).
+ * netdev_linux_set_etheraddr(): nothing if the cached MAC is already that;
+ * else RTM_SETLINK with IFLA_ADDRESS (OVS's SIOCSIFHWADDR), a tap device
+ * brought down around it. Returns the errno (0: done).
  */
-export function netdevSetEtheraddr(devs: LinuxNetdevs, netdev: Netdev, mac: Uint8Array): Promise<number> {
-  return span('netdev', 'netdev_set_etheraddr', netdev.name, async () => {
-    if (!netdev.isLinux) return Errno.EOPNOTSUPP;
-    if (netdev.mac !== undefined && netdev.mac.every((b, i) => b === mac[i])) return 0;
-    const tapUp = netdev.type === 'tap' && ((netdev.ifiFlags ?? 0) & IFF.UP) !== 0;
-    if (tapUp) await setLink(devs, netdev, {}, 0);
-    const error = await setLink(devs, netdev, { address: mac.slice() });
-    if (error === 0) netdev.mac = mac.slice();
-    if (tapUp) await setLink(devs, netdev, {}, IFF.UP);
-    return error;
-  });
-}
-
-/** ETH_ADDR_FMT: "xx:xx:xx:xx:xx:xx". */
-export function formatMac(mac: Uint8Array): string {
-  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
-
-/** eth_addr_from_string(): six hex bytes separated by colons; undefined otherwise. */
-export function parseMac(text: string): Uint8Array | undefined {
-  const m = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/.exec(text);
-  return m ? Uint8Array.from(m.slice(1), (h) => parseInt(h, 16)) : undefined;
+export async function netdevLinuxSetEtheraddr(devs: LinuxNetdevs, netdev: Netdev, mac: Uint8Array): Promise<number> {
+  if (netdev.mac !== undefined && netdev.mac.every((b, i) => b === mac[i])) return 0;
+  const tapUp = netdev.type === 'tap' && ((netdev.ifiFlags ?? 0) & IFF.UP) !== 0;
+  if (tapUp) await setLink(devs, netdev, {}, 0);
+  const error = await setLink(devs, netdev, { address: mac.slice() });
+  if (error === 0) netdev.mac = mac.slice();
+  if (tapUp) await setLink(devs, netdev, {}, IFF.UP);
+  return error;
 }
 
 /** RTM_SETLINK by name with the given attributes (and IFF_UP set or cleared when `up` is given); the errno, 0 on success. */
@@ -414,37 +342,48 @@ async function setLink(devs: LinuxNetdevs, netdev: Netdev, attrs: RtnlLinkMessag
   }
 }
 
-/** netdev_get_carrier(): IFF_RUNNING of the last flags seen for a Linux device; always up for classes without carrier. */
-export async function netdevGetCarrier(_registry: NetdevRegistry, netdev: Netdev): Promise<boolean> {
-  if (!netdev.isLinux) return true;
+/** netdev_linux_get_carrier(): IFF_RUNNING of the last flags seen. */
+export function netdevLinuxGetCarrier(netdev: Netdev): boolean {
   return ((netdev.ifiFlags ?? 0) & IFF.RUNNING) !== 0;
 }
 
 /**
- * netdev_get_status(): internal ports report the openvswitch driver; system
- * and tap devices the driver ethtool would name, which over rtnetlink is
- * the link kind (veth, dummy...; none for a device without one).
+ * netdev_linux_get_status() and netdev_internal_get_status(): internal
+ * ports report the openvswitch driver; system and tap devices the driver
+ * ethtool would name, which over rtnetlink is the link kind (veth,
+ * dummy...; none for a device without one).
  */
-export function netdevGetStatus(registry: NetdevRegistry, netdev: Netdev): Promise<Record<string, string>> {
-  return span('netdev', 'netdev_get_status', netdev.name, async (): Promise<Record<string, string>> => {
-    if (netdev.type === 'internal') return { driver_name: 'openvswitch' };
-    if (!netdev.isLinux) return {};
-    netdev.driver ??= (await netdevLinuxGetLink(registry, netdev.name, true)).attrs.linkinfo?.kind ?? '';
-    return netdev.driver ? { driver_name: netdev.driver } : {};
-  });
+export async function netdevLinuxGetStatus(registry: NetdevRegistry, netdev: Netdev): Promise<Record<string, string>> {
+  if (netdev.type === 'internal') return { driver_name: 'openvswitch' };
+  netdev.driver ??= (await netdevLinuxGetLink(registry, netdev.name, true)).attrs.linkinfo?.kind ?? '';
+  return netdev.driver ? { driver_name: netdev.driver } : {};
 }
 
+const BASIC = ['rxPackets', 'txPackets', 'rxBytes', 'txBytes', 'rxErrors', 'txErrors', 'rxDropped', 'txDropped'] as const;
+const DETAIL = [
+  'multicast',
+  'collisions',
+  'rxLengthErrors',
+  'rxOverErrors',
+  'rxCrcErrors',
+  'rxFrameErrors',
+  'rxFifoErrors',
+  'rxMissedErrors',
+  'txAbortedErrors',
+  'txCarrierErrors',
+  'txFifoErrors',
+  'txHeartbeatErrors',
+  'txWindowErrors',
+] as const;
+
 /**
- * netdev_get_stats(). System devices: the vport's counters plus the link's
- * error details (the link's alone if the device is no vport); tap: the
- * link's with rx/tx swapped where the vport has none; internal: the vport's
- * only; vports: what userspace counted. Throws NlSockError when nothing is
- * known.
+ * netdev_linux_get_stats(), netdev_tap_get_stats(),
+ * netdev_internal_get_stats(). System devices: the vport's counters plus
+ * the link's error details (the link's alone if the device is no vport);
+ * tap: the link's with rx/tx swapped where the vport has none; internal:
+ * the vport's only. Throws NlSockError when nothing is known.
  */
-export async function netdevGetStats(registry: NetdevRegistry, netdev: Netdev): Promise<NetdevStats> {
-  const vport = tunnelState(netdev);
-  if (vport) return { ...vport.stats };
-  if (!netdev.isLinux) throw new NlSockError(Errno.EOPNOTSUPP);
+export async function netdevLinuxGetStats(registry: NetdevRegistry, netdev: Netdev): Promise<NetdevStats> {
   const fromVport = await statsViaVport(registry, netdev);
   const vportError = netdev.vportStatsError ?? 0;
   if (netdev.type === 'internal') {
@@ -523,6 +462,13 @@ function swapped(s: NetdevStats): NetdevStats {
   const out: NetdevStats = { ...s, rxPackets: s.txPackets, txPackets: s.rxPackets, rxBytes: s.txBytes, txBytes: s.rxBytes, rxErrors: s.txErrors, txErrors: s.rxErrors, rxDropped: s.txDropped, txDropped: s.rxDropped };
   for (const k of DETAIL) if (k !== 'multicast' && k !== 'collisions') out[k] = 0n;
   return out;
+}
+
+/** netdev_linux_changed(): forget what a link change may have made stale (the driver is kept across RTM_NEWLINK). */
+function invalidateCaches(dev: Netdev, keepDriver: boolean): void {
+  dev.vportStatsError = undefined;
+  dev.features = undefined;
+  if (!keepDriver) dev.driver = undefined;
 }
 
 /**

@@ -11,16 +11,36 @@
  *   opens (ovs-dpctl needs no more than the object).
  * - netdev_set_config()/netdev_get_config(), the change sequence, the MTU's
  *   user configuration, and the process-wide getifaddrs() cache.
+ * - The class-independent entry points (netdev_get_mtu, netdev_get_stats,
+ *   ...): each hands a Linux netdev to netdev-linux.ts, answers for a vport
+ *   from its class state (netdev-vport.ts), and gives the others what OVS
+ *   gives a class without the operation.
  *
- * The Linux classes (system, internal, tap) are netdev-linux.ts; their state
- * lives on the object, as struct netdev_linux embeds struct netdev.
+ * The Linux classes' (system, internal, tap) state lives on the object, as
+ * struct netdev_linux embeds struct netdev.
  */
-import { AF_INET, AF_INET6, Errno, NLM_F, NetlinkProtocol, type Message, RTM, strerror } from '@ovs/genl-codec';
+import { AF_INET, AF_INET6, Errno, IFF, NLM_F, NetlinkProtocol, type Message, RTM, strerror } from '@ovs/genl-codec';
 import { type NlSock, NlSockError } from '@ovs/netlink-socket';
 import { span } from '@ovs/trace';
 import { NetdevConfigError } from './errors.js';
-import { mapIpv4 } from './ip.js';
-import { type LinkFeatures, netdevLinuxConstruct } from './netdev-linux.js';
+import { mapIpv4 } from './packets.js';
+import {
+  type LinkFeatures,
+  type LinuxNetdevs,
+  netdevLinuxConstruct,
+  netdevLinuxGetAddrList,
+  netdevLinuxGetCarrier,
+  netdevLinuxGetEtheraddr,
+  netdevLinuxGetFeatures,
+  netdevLinuxGetFlags,
+  netdevLinuxGetIfindex,
+  netdevLinuxGetMtu,
+  netdevLinuxGetStats,
+  netdevLinuxGetStatus,
+  netdevLinuxSetEtheraddr,
+  netdevLinuxSetMtu,
+  netdevLinuxTurnUp,
+} from './netdev-linux.js';
 import { netdevVportTypeFromName, tunnelState } from './netdev-vport.js';
 
 /** How every layer logs: OVS's vlog level, module and text. */
@@ -359,4 +379,83 @@ export function netdevMtuUserConfig(netdev: Netdev, userConfig: boolean): void {
 /** netdev_mtu_is_user_config(). */
 export function netdevMtuIsUserConfig(netdev: Netdev): boolean {
   return netdev.mtuUserConfig;
+}
+
+// The entry points a netdev's class answers. None throws synchronously (span() may call them outside a recording).
+
+/** netdev_get_etheraddr(): a Linux device's MAC, a vport's made-up one. */
+export function netdevGetEtheraddr(registry: NetdevRegistry, netdev: Netdev): Promise<Uint8Array | undefined> {
+  const vport = tunnelState(netdev);
+  if (vport) return Promise.resolve(vport.etheraddr);
+  return netdev.isLinux ? netdevLinuxGetEtheraddr(registry, netdev) : Promise.resolve(undefined);
+}
+
+/** netdev_get_mtu(): a Linux device's MTU; undefined for classes without one (EOPNOTSUPP). */
+export function netdevGetMtu(registry: NetdevRegistry, netdev: Netdev): Promise<number | undefined> {
+  return netdev.isLinux ? netdevLinuxGetMtu(registry, netdev) : Promise.resolve(undefined);
+}
+
+/**
+ * netdev_set_mtu(): the errno is returned (0: done), never thrown; errors
+ * other than EOPNOTSUPP (a class without an MTU) are logged.
+ */
+export function netdevSetMtu(devs: LinuxNetdevs, netdev: Netdev, mtu: number): Promise<number> {
+  return span('netdev', 'netdev_set_mtu', `${netdev.name} ${mtu}`, async () => {
+    const error = netdev.isLinux ? await netdevLinuxSetMtu(devs, netdev, mtu) : Errno.EOPNOTSUPP;
+    if (error && error !== Errno.EOPNOTSUPP) devs.netdevs.log('WARN', 'netdev', `failed to set MTU for network device ${netdev.name}: ${strerror(error)}`);
+    return error;
+  });
+}
+
+/** netdev_set_etheraddr(): the errno (0: done; EOPNOTSUPP for vports); the caller logs as it sees fit (bridge.c does). */
+export function netdevSetEtheraddr(devs: LinuxNetdevs, netdev: Netdev, mac: Uint8Array): Promise<number> {
+  return span('netdev', 'netdev_set_etheraddr', netdev.name, () => (netdev.isLinux ? netdevLinuxSetEtheraddr(devs, netdev, mac) : Promise.resolve(Errno.EOPNOTSUPP)));
+}
+
+/** netdev_get_flags(): whether the device is administratively up, and a loopback; vports are always up. */
+export async function netdevGetFlags(registry: NetdevRegistry, netdev: Netdev): Promise<{ up: boolean; loopback: boolean }> {
+  const flags = netdev.isLinux ? await netdevLinuxGetFlags(registry, netdev) : IFF.UP;
+  return { up: (flags & IFF.UP) !== 0, loopback: (flags & IFF.LOOPBACK) !== 0 };
+}
+
+/** netdev_turn_flags_on(NETDEV_UP): a no-op for vports. */
+export function netdevTurnFlagsOn(registry: NetdevRegistry, netdev: Netdev): Promise<void> {
+  return netdev.isLinux ? netdevLinuxTurnUp(registry, netdev) : Promise.resolve();
+}
+
+/** netdev_get_carrier(): a Linux device's IFF_RUNNING; always up for classes without carrier. */
+export async function netdevGetCarrier(_registry: NetdevRegistry, netdev: Netdev): Promise<boolean> {
+  return netdev.isLinux ? netdevLinuxGetCarrier(netdev) : true;
+}
+
+/** netdev_get_carrier_resets(): how often a Linux device's carrier changed since it was opened; 0 for vports. */
+export function netdevGetCarrierResets(netdev: Netdev): number {
+  return netdev.isLinux ? netdev.carrierResets : 0;
+}
+
+/** netdev_get_features(): a Linux device's link speed and duplex; EOPNOTSUPP for vports. */
+export function netdevGetFeatures(devs: LinuxNetdevs, netdev: Netdev): Promise<LinkFeatures> {
+  return span('netdev', 'netdev_get_features', netdev.name, () => (netdev.isLinux ? netdevLinuxGetFeatures(devs, netdev) : Promise.reject(new NlSockError(Errno.EOPNOTSUPP))));
+}
+
+/** netdev_get_ifindex(): netdev-linux asks the kernel unless cached; tunnels answer without netlink (undefined). */
+export function netdevGetIfindex(registry: NetdevRegistry, netdev: Netdev): Promise<number | undefined> {
+  return span('netdev', 'netdev_get_ifindex', netdev.name, () => (netdev.isLinux ? netdevLinuxGetIfindex(registry, netdev) : Promise.resolve(undefined)), (i) => (i === undefined ? undefined : `ifindex ${i}`));
+}
+
+/** netdev_get_addr_list(): a Linux device's addresses; EOPNOTSUPP for vports. */
+export function netdevGetAddrList(registry: NetdevRegistry, netdev: Netdev): Promise<IfAddr[]> {
+  return netdev.isLinux ? netdevLinuxGetAddrList(registry, netdev) : Promise.reject(new NlSockError(Errno.EOPNOTSUPP));
+}
+
+/** netdev_get_status(): the driver a Linux device reports; nothing for vports. */
+export function netdevGetStatus(registry: NetdevRegistry, netdev: Netdev): Promise<Record<string, string>> {
+  return span('netdev', 'netdev_get_status', netdev.name, () => (netdev.isLinux ? netdevLinuxGetStatus(registry, netdev) : Promise.resolve({})));
+}
+
+/** netdev_get_stats(): a Linux device's (netdev-linux), a vport's userspace counters; EOPNOTSUPP for other classes. */
+export function netdevGetStats(registry: NetdevRegistry, netdev: Netdev): Promise<NetdevStats> {
+  const vport = tunnelState(netdev);
+  if (vport) return Promise.resolve({ ...vport.stats });
+  return netdev.isLinux ? netdevLinuxGetStats(registry, netdev) : Promise.reject(new NlSockError(Errno.EOPNOTSUPP));
 }

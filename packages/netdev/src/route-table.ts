@@ -9,9 +9,8 @@
  */
 import { AF_INET, AF_INET6, NLM_F, RTM } from '@ovs/genl-codec';
 import { type NlSock, NlSockError } from '@ovs/netlink-socket';
-import { mapIpv4 } from './ip.js';
-import { type IfAddr, type Netdev, type NetdevRegistry, rtgenDump } from './netdev.js';
-import { netdevGetAddrList, netdevGetFlags } from './netdev-linux.js';
+import { mapIpv4 } from './packets.js';
+import { type IfAddr, type Netdev, type NetdevRegistry, netdevGetAddrList, netdevGetFlags, rtgenDump } from './netdev.js';
 
 const RTN_UNICAST = 1;
 const RTN_LOCAL = 2;

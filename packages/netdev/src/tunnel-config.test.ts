@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatIpv6, parseIpv4, parseIpv6 } from './ip.js';
+import { formatIpv6, parseIpv4, parseIpv6 } from './packets.js';
 import { formatTunnelConfig, parseTunnelConfig, tunnelConfigEqual, tunnelGetConfig } from './tunnel-config.js';
 
 function parse(type: string, args: Record<string, string>, name = 't0') {

@@ -6,7 +6,7 @@
  * printed).
  */
 import { atoi, strtol, strtoull, truncU } from './cnum.js';
-import { formatMapped, isSet, mapIpv4, parseIpv4, parseIpv6 } from './ip.js';
+import { formatMapped, isSet, mapIpv4, parseIpv4, parseIpv6 } from './packets.js';
 
 /** enum netdev_pt_mode: 'unknown' until configured (a fresh object), then one of the three. */
 export type PtMode = 'unknown' | 'legacy_l2' | 'legacy_l3' | 'ptap';

@@ -1,8 +1,10 @@
 /**
- * Addresses as OVS reads and prints them: glibc's inet_pton() (strict: four
- * decimal octets without leading zeros for IPv4; RFC 4291 text for IPv6) and
- * inet_ntop(), with IPv4 kept as v4-mapped IPv6 (in6_addr_set_mapped_ipv4)
- * and printed back as dotted quads (ipv6_format_mapped).
+ * lib/packets.c's addresses as OVS reads and prints them: MACs
+ * (eth_addr_from_string, ETH_ADDR_FMT), and IP addresses through glibc's
+ * inet_pton() (strict: four decimal octets without leading zeros for IPv4;
+ * RFC 4291 text for IPv6) and inet_ntop(), with IPv4 kept as v4-mapped IPv6
+ * (in6_addr_set_mapped_ipv4) and printed back as dotted quads
+ * (ipv6_format_mapped).
  */
 
 /** inet_pton(AF_INET): the 4 bytes, or undefined. */
@@ -149,4 +151,15 @@ export function formatMapped(a: Uint8Array): string {
 /** ipv6_addr_is_set(). */
 export function isSet(a: Uint8Array): boolean {
   return a.some((b) => b !== 0);
+}
+
+/** ETH_ADDR_FMT: "xx:xx:xx:xx:xx:xx". */
+export function formatMac(mac: Uint8Array): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** eth_addr_from_string(): six hex bytes separated by colons; undefined otherwise. */
+export function parseMac(text: string): Uint8Array | undefined {
+  const m = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/.exec(text);
+  return m ? Uint8Array.from(m.slice(1), (h) => parseInt(h, 16)) : undefined;
 }
