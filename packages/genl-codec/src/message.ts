@@ -330,7 +330,7 @@ export function encodeAll(msgs: readonly Message[]): Uint8Array {
 }
 
 /** Append one message to a writer. */
-export function encodeInto(w: Writer, msg: Message): void {
+function encodeInto(w: Writer, msg: Message): void {
   const start = w.pos;
   const h = msg.header;
   w.ensure(NLMSG_HDRLEN);

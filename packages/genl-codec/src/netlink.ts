@@ -27,7 +27,6 @@ export const NetlinkProtocol = {
   NETLINK_CRYPTO: 21,
   NETLINK_SMC: 22,
 } as const;
-export type NetlinkProtocolName = keyof typeof NetlinkProtocol;
 
 /** nlmsghdr.nlmsg_flags. Several bits have a different meaning for GET and NEW requests. */
 export const NLM_F = {

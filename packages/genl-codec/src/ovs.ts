@@ -36,8 +36,8 @@ export const OVS_DP_F = {
   DISPATCH_UPCALL_PER_CPU: 1 << 3,
 } as const;
 
-export const ovsDpStats = struct('ovs_dp_stats', { nHit: 'u64', nMissed: 'u64', nLost: 'u64', nFlows: 'u64' });
-export const ovsDpMegaflowStats = struct('ovs_dp_megaflow_stats', {
+const ovsDpStats = struct('ovs_dp_stats', { nHit: 'u64', nMissed: 'u64', nLost: 'u64', nFlows: 'u64' });
+const ovsDpMegaflowStats = struct('ovs_dp_megaflow_stats', {
   nMaskHit: 'u64',
   nMasks: 'u32',
   pad0: 'u32',
@@ -95,7 +95,7 @@ export const OVS_VPORT_TYPE = {
 } as const;
 export type OvsVportType = (typeof OVS_VPORT_TYPE)[keyof typeof OVS_VPORT_TYPE];
 
-export const ovsVportStats = struct('ovs_vport_stats', {
+const ovsVportStats = struct('ovs_vport_stats', {
   rxPackets: 'u64',
   txPackets: 'u64',
   rxBytes: 'u64',
@@ -244,7 +244,7 @@ export const ovsActionAttrs = new AttrSet('ovs_action_attr', {
   drop: attr(24, 'OVS_ACTION_ATTR_DROP', u32),
 });
 
-export const ovsFlowStats = struct('ovs_flow_stats', { nPackets: 'u64', nBytes: 'u64' });
+const ovsFlowStats = struct('ovs_flow_stats', { nPackets: 'u64', nBytes: 'u64' });
 
 export const ovsFlowAttrs = new AttrSet('ovs_flow_attr', {
   key: attr(1, 'OVS_FLOW_ATTR_KEY', nested(ovsKeyAttrs)),

@@ -128,7 +128,7 @@ export const rtaCacheinfo = struct('rta_cacheinfo', {
 export type RtaCacheinfo = ReturnType<typeof rtaCacheinfo.read>;
 
 /** struct ifa_cacheinfo (IFA_CACHEINFO): lifetimes in seconds, stamps in hundredths of seconds since boot. */
-export const ifaCacheinfo = struct('ifa_cacheinfo', { prefered: 'u32', valid: 'u32', cstamp: 'u32', tstamp: 'u32' });
+const ifaCacheinfo = struct('ifa_cacheinfo', { prefered: 'u32', valid: 'u32', cstamp: 'u32', tstamp: 'u32' });
 export type IfaCacheinfo = ReturnType<typeof ifaCacheinfo.read>;
 
 // ---------------------------------------------------------------------------
@@ -189,7 +189,7 @@ export function parseInetAddr(s: string, path = ''): Uint8Array {
 const rawBytes = binary();
 
 /** An address attribute (IFA_ADDRESS, RTA_DST, ...): bytes, shown as address text. */
-export const inetAddr: ValueCodec<Uint8Array> = {
+const inetAddr: ValueCodec<Uint8Array> = {
   kind: 'inaddr',
   policy: { type: 'UNSPEC' },
   decode: (buf, dv, off, len, ctx) => rawBytes.decode(buf, dv, off, len, ctx),

@@ -155,13 +155,9 @@ export const RTNLGRP_LINK = RTNLGRP.LINK;
 export const RTMGRP_LINK = 1;
 
 /** Address families (include/linux/socket.h) found in ifi_family / tcm_family. */
-export const AF_UNSPEC = 0;
 export const AF_INET = 2;
-export const AF_BRIDGE = 7;
 export const AF_INET6 = 10;
 export const AF_NETLINK = 16;
-export const AF_PACKET = 17;
-export const AF_MPLS = 28;
 
 /** ifi_type values (include/uapi/linux/if_arp.h). */
 export const ARPHRD_ETHER = 1;
@@ -341,7 +337,7 @@ export const rtnlLinkIfmap = struct('rtnl_link_ifmap', {
 });
 
 /** struct ifla_vxlan_port_range (IFLA_VXLAN_PORT_RANGE): UDP source ports, network byte order. */
-export const iflaVxlanPortRange = struct('ifla_vxlan_port_range', { low: 'be16', high: 'be16' });
+const iflaVxlanPortRange = struct('ifla_vxlan_port_range', { low: 'be16', high: 'be16' });
 
 // ---------------------------------------------------------------------------
 // Value codecs particular to rtnetlink
@@ -485,7 +481,7 @@ export const iflaProtoDownReasonAttrs = new AttrSet('ifla_proto_down_reason', {
 // IFLA_INFO_DATA, typed by IFLA_INFO_KIND
 
 /** The IFLA_INFO_KIND values whose IFLA_INFO_DATA this codec types, and their attribute sets. */
-export const LINK_KIND_SETS = {
+const LINK_KIND_SETS = {
   vxlan: 'vxlan',
   geneve: 'geneve',
   gre: 'gre',
