@@ -38,7 +38,7 @@ import { Openvswitch } from './net/openvswitch/datapath.js';
 import { Ethtool } from './net/ethtool/netlink.js';
 import { Ftrace } from './kernel/trace/ftrace.js';
 import { FaultInjection } from './lib/fault-inject.js';
-import { registerRtnetlink } from './net/core/rtnetlink.js';
+import { registerRtnetlink, rtnlLinkOpsGet } from './net/core/rtnetlink.js';
 
 export type KernelProfile = 'linux-6.1' | 'ovs-2.5';
 
@@ -132,7 +132,7 @@ export class Kernel {
   netns(name: string): Netns {
     let ns = this.namespaces.get(name);
     if (ns === undefined) {
-      ns = new Netns(name, this.nsSeed++, { addrconf: this.addrconf, ftrace: this.ftrace });
+      ns = new Netns(name, this.nsSeed++, { addrconf: this.addrconf, ftrace: this.ftrace, nCpus: this.nCpus, linkOps: rtnlLinkOpsGet });
       this.namespaces.set(name, ns);
       for (const hook of this.netnsHooks) hook(ns);
     }

@@ -1,90 +1,19 @@
 /**
- * Network namespaces and their net_devices: the device table the vports bind
- * to (name, ifindex, MAC, MTU, flags, the rx_handler a vport registers) and
- * that rtnetlink shows and changes; and each namespace's IP addresses and
- * routes (ifaddr.ts, fib.ts, addrconf.ts).
+ * Network namespaces (net/core/net_namespace.c) and their device tables
+ * (the part of net/core/dev.c that lists, names and numbers devices): what
+ * the vports bind to and rtnetlink shows and changes; and each namespace's IP
+ * addresses and routes (net/ipv4/devinet.ts, fib_trie.ts, net/ipv6/addrconf.ts).
  */
-import { ARPHRD_ETHER, ARPHRD_LOOPBACK, Errno, IFF, IF_OPER, NetlinkErrnoError } from '@ovs/genl-codec';
-import { Addrconf } from '../ipv6/addrconf.js';
-import { driverFeatures } from '../ethtool/netlink.js';
-import { Fib } from '../ipv4/fib_trie.js';
+import { Errno, NetlinkErrnoError } from '@ovs/genl-codec';
+import { loopbackSetup } from '../../drivers/net/loopback.js';
+import { NetDevice, type NetDeviceInit } from '../../include/linux/netdevice.js';
+import type { RtnlLinkOps } from '../../include/net/rtnetlink.js';
 import { Ftrace } from '../../kernel/trace/ftrace.js';
+import { etherSetup } from '../ethernet/eth.js';
 import { InetAddresses } from '../ipv4/devinet.js';
-
-/** The rx_handler slot of a net_device: who consumes its packets (a vport, a bridge...). */
-export interface RxHandlerOwner {
-  readonly description: string;
-}
-
-export interface NetDeviceInit {
-  name: string;
-  /** rtnetlink kind: dummy, veth, vxlan, geneve, gretap, openvswitch (internal ports), loopback. */
-  kind: string;
-  /** Requested ifindex (0 or absent: the next free one). */
-  ifindex?: number;
-  mtu?: number;
-  mac?: Uint8Array;
-  flags?: number;
-  type?: number;
-  /** Kind-specific configuration as rtnetlink returns it in IFLA_INFO_DATA (typed by the rtnetlink layer). */
-  linkData?: unknown;
-}
-
-export class NetDevice {
-  readonly netns: Netns;
-  name: string;
-  readonly ifindex: number;
-  readonly kind: string;
-  /** ARPHRD_* */
-  readonly type: number;
-  mtu: number;
-  mac: Uint8Array;
-  /** IFF_* as dev_get_flags() reports them. */
-  flags: number;
-  operstate: number;
-  txqlen: number;
-  /** veth peer. */
-  peer: NetDevice | undefined;
-  /** Who registered the rx_handler (netdev_rx_handler_register): at most one. */
-  rxHandler: RxHandlerOwner | undefined;
-  /** The upper device (netdev_upper_dev_link), e.g. the datapath's local port. */
-  master: NetDevice | undefined;
-  /** Promiscuity count (dev_set_promiscuity). */
-  promiscuity = 0;
-  /** dev->features: the offloads in effect, a netdev_features_t (bit i is NETIF_F_BIT's i). */
-  features: bigint;
-  /** dev->hw_features: those ethtool may change. */
-  hwFeatures: bigint;
-  /** dev->wanted_features: those of the changeable ones asked for. */
-  wantedFeatures: bigint;
-  linkData: unknown;
-  readonly stats = { rxPackets: 0n, txPackets: 0n, rxBytes: 0n, txBytes: 0n, rxErrors: 0n, txErrors: 0n, rxDropped: 0n, txDropped: 0n };
-
-  constructor(netns: Netns, init: NetDeviceInit, ifindex: number, mac: Uint8Array) {
-    this.netns = netns;
-    this.name = init.name;
-    this.ifindex = ifindex;
-    this.kind = init.kind;
-    this.type = init.type ?? (init.kind === 'loopback' ? ARPHRD_LOOPBACK : ARPHRD_ETHER);
-    this.mtu = init.mtu ?? (init.kind === 'loopback' ? 65536 : 1500);
-    this.mac = init.mac ?? mac;
-    this.flags = init.flags ?? (init.kind === 'loopback' ? IFF.LOOPBACK | IFF.UP | IFF.RUNNING | IFF.LOWER_UP : IFF.BROADCAST | IFF.MULTICAST);
-    this.operstate = init.kind === 'loopback' ? IF_OPER.UNKNOWN : IF_OPER.DOWN;
-    this.txqlen = init.kind === 'loopback' ? 1000 : init.kind === 'veth' || init.kind === 'dummy' ? 1000 : 1000;
-    this.peer = undefined;
-    this.rxHandler = undefined;
-    this.master = undefined;
-    this.linkData = init.linkData;
-    const f = driverFeatures(init.kind);
-    this.features = f.features;
-    this.hwFeatures = f.hw;
-    this.wantedFeatures = f.wanted;
-  }
-
-  get isUp(): boolean {
-    return (this.flags & IFF.UP) !== 0;
-  }
-}
+import { Fib } from '../ipv4/fib_trie.js';
+import { Addrconf } from '../ipv6/addrconf.js';
+import { devValidName } from './dev.js';
 
 /** What a namespace tells the world about its devices (rtnetlink sends RTM_NEWLINK / RTM_DELLINK). */
 export interface NetnsListener {
@@ -107,6 +36,14 @@ export class Netns {
   private readonly byIndex = new Map<number, NetDevice>();
   private lastIfindex = 0;
   private macCounter = 0;
+  /** dev_base_seq: bumped as devices come and go (dump consistency). */
+  devBaseSeq = 1;
+  /** netns_ids: the ids this namespace gave other namespaces (peernet2id). */
+  private readonly netnsIds = new Map<Netns, number>();
+  /** How many CPUs the kernel has (per-CPU queues). */
+  readonly nCpus: number;
+  /** rtnl_link_ops_get(): the driver of a kind, when rtnetlink has one. */
+  private readonly linkOpsOf: (kind: string) => RtnlLinkOps | undefined;
   readonly listeners: NetnsListener[] = [];
   /** Who hears of NETDEV_FEAT_CHANGE besides rtnetlink (ethtool's FEATURES_NTF). */
   readonly featureListeners: Array<(dev: NetDevice) => void> = [];
@@ -124,9 +61,11 @@ export class Netns {
     readonly name: string,
     /** A namespace id seed, so MACs differ across namespaces. */
     private readonly seed: number,
-    opts: { addrconf?: boolean; ftrace?: Ftrace } = {},
+    opts: { addrconf?: boolean; ftrace?: Ftrace; nCpus?: number; linkOps?: (kind: string) => RtnlLinkOps | undefined } = {},
   ) {
     this.ftrace = opts.ftrace ?? new Ftrace();
+    this.nCpus = opts.nCpus ?? 2;
+    this.linkOpsOf = opts.linkOps ?? (() => undefined);
     this.addrconf.auto = opts.addrconf ?? true;
     // lo is up from the start: 127.0.0.1/8 and ::1 with their routes (unless addrconf is off).
     const lo = this.addDevice({ name: 'lo', kind: 'loopback', mac: new Uint8Array(6) });
@@ -155,7 +94,7 @@ export class Netns {
   }
 
   private registerNetdevice(init: NetDeviceInit): NetDevice {
-    if (!validIfname(init.name)) throw new NetlinkErrnoError(Errno.EINVAL);
+    if (!devValidName(init.name)) throw new NetlinkErrnoError(Errno.EINVAL);
     if (this.byName.has(init.name)) throw new NetlinkErrnoError(Errno.EEXIST);
     let ifindex = init.ifindex ?? 0;
     if (ifindex !== 0) {
@@ -163,7 +102,10 @@ export class Netns {
     } else {
       ifindex = this.nextIfindex();
     }
-    const dev = new NetDevice(this, init, ifindex, this.randomMac());
+    // alloc_netdev() with the driver's setup: loopback_setup, the rtnetlink driver's, or ether_setup.
+    const ops = init.kind === 'loopback' ? undefined : this.linkOpsOf(init.kind);
+    const setup = init.kind === 'loopback' ? loopbackSetup : (ops?.setup ?? etherSetup);
+    const dev = new NetDevice(this, init, ifindex, this.randomMac(), ops, setup);
     this.byName.set(dev.name, dev);
     this.byIndex.set(ifindex, dev);
     for (const l of this.listeners) l.linkChanged(dev, 'new');
@@ -191,16 +133,14 @@ export class Netns {
 
   /** call_netdevice_notifiers(NETDEV_UNREGISTER, dev): once per removal. */
   unregisterNotify(dev: NetDevice): void {
-    if (this.notifiedUnregister.has(dev)) return;
-    this.notifiedUnregister.add(dev);
+    if (dev.unregisterNotified) return;
+    dev.unregisterNotified = true;
     for (const l of this.listeners) l.unregister?.(dev);
   }
 
-  private readonly notifiedUnregister = new WeakSet<NetDevice>();
-
   /** dev_change_name(). */
   rename(dev: NetDevice, name: string): void {
-    if (!validIfname(name)) throw new NetlinkErrnoError(Errno.EINVAL);
+    if (!devValidName(name)) throw new NetlinkErrnoError(Errno.EINVAL);
     if (name === dev.name) return;
     if (this.byName.has(name)) throw new NetlinkErrnoError(Errno.EEXIST);
     this.byName.delete(dev.name);
@@ -223,6 +163,18 @@ export class Netns {
     for (const l of this.featureListeners) l(dev);
   }
 
+  /** dev_base_seq_inc(). */
+  devBaseSeqInc(): void {
+    this.devBaseSeq++;
+  }
+
+  /** peernet2id_alloc(): the id this namespace knows `peer` by, given on first use. */
+  peernet2idAlloc(peer: Netns): number {
+    let id = this.netnsIds.get(peer);
+    if (id === undefined) this.netnsIds.set(peer, (id = this.netnsIds.size));
+    return id;
+  }
+
   private nextIfindex(): number {
     for (;;) {
       this.lastIfindex = this.lastIfindex >= 0x7fffffff ? 1 : this.lastIfindex + 1;
@@ -235,13 +187,6 @@ export class Netns {
     const n = ++this.macCounter;
     return Uint8Array.from([0x02, 0x4f, 0x56, this.seed & 0xff, (n >> 8) & 0xff, n & 0xff]);
   }
-}
-
-/** dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace. */
-export function validIfname(name: string): boolean {
-  if (name.length === 0 || Buffer.byteLength(name) >= 16) return false;
-  if (name === '.' || name === '..') return false;
-  return !/[/:\s]/.test(name);
 }
 
 const noRet = (): undefined => undefined;

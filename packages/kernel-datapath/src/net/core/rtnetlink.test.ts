@@ -28,7 +28,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { Kernel } from '../../kernel.js';
 import type { KernelSocket } from '../netlink/af_netlink.js';
-import type { NetDevice } from './net_namespace.js';
+import type { NetDevice } from '../../include/linux/netdevice.js';
 import { registerRtnetlink } from './rtnetlink.js';
 
 // ---------------------------------------------------------------------------

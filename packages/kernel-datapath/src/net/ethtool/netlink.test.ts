@@ -31,7 +31,11 @@ import {
   newFamilyTable,
 } from '@ovs/genl-codec';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ETHTOOL_FAMILY_ID, ETHTOOL_MCGRP_MONITOR_ID, featureMask, linkKsettings, offerFeatures } from './netlink.js';
+import { ETHTOOL_FAMILY_ID, ETHTOOL_MCGRP_MONITOR_ID } from './netlink.js';
+import { featureMask, offerFeatures } from '../../include/linux/netdev_features.js';
+import { linkKsettings } from './linkmodes.js';
+import { vxlanCollectMdConf } from '../../drivers/net/vxlan/vxlan_core.js';
+import type { LinkPriv } from '../../include/linux/netdevice.js';
 import { Kernel } from '../../kernel.js';
 import type { KernelSocket } from '../netlink/af_netlink.js';
 
@@ -433,13 +437,16 @@ describe('ETHTOOL_MSG_LINKMODES_GET (kernel lab, testing/lab/ethtool-linkmodes.j
     expect(Buffer.from(sock.tryRecv()!).toString('hex')).toBe(e.reply);
   });
 
+  /** A vxlan device's configuration with IFLA_VXLAN_LINK. */
+  const vxlanOver = (ifindex: number): LinkPriv => ({ kind: 'vxlan', conf: { ...vxlanCollectMdConf(undefined, false), remoteIfindex: ifindex } });
+
   it('a vxlan device answers for its lower device (vxlan_get_link_ksettings)', () => {
     const kernel = new Kernel();
     const veth = kernel.initNet.addDevice({ name: 'va', kind: 'veth' });
     const dummy = kernel.initNet.addDevice({ name: 'd0', kind: 'dummy' });
-    expect(linkKsettings(kernel.initNet.addDevice({ name: 'vx1', kind: 'vxlan', linkData: { link: veth.ifindex } }))).toEqual({ speed: 10000, duplex: DUPLEX.FULL, autoneg: 0 });
-    expect(linkKsettings(kernel.initNet.addDevice({ name: 'vx2', kind: 'vxlan', linkData: { link: dummy.ifindex } }))).toBeUndefined();
-    expect(linkKsettings(kernel.initNet.addDevice({ name: 'vx3', kind: 'vxlan', linkData: { link: 9999 } }))).toEqual({ speed: SPEED_UNKNOWN, duplex: DUPLEX.UNKNOWN, autoneg: 0 });
+    expect(linkKsettings(kernel.initNet.addDevice({ name: 'vx1', kind: 'vxlan', priv: vxlanOver(veth.ifindex) }))).toEqual({ speed: 10000, duplex: DUPLEX.FULL, autoneg: 0 });
+    expect(linkKsettings(kernel.initNet.addDevice({ name: 'vx2', kind: 'vxlan', priv: vxlanOver(dummy.ifindex) }))).toBeUndefined();
+    expect(linkKsettings(kernel.initNet.addDevice({ name: 'vx3', kind: 'vxlan', priv: vxlanOver(9999) }))).toEqual({ speed: SPEED_UNKNOWN, duplex: DUPLEX.UNKNOWN, autoneg: 0 });
   });
 
   it('a dump lists the devices that have link settings (veth, vxlan), skipping the others', () => {

@@ -9,8 +9,6 @@
  * answer EOPNOTSUPP.
  */
 import {
-  AUTONEG,
-  DUPLEX,
   ETHTOOL_A_BITSET,
   ETHTOOL_A_BITSET_BIT,
   ETHTOOL_A_FEATURES,
@@ -31,7 +29,6 @@ import {
   type RawMessage,
   NETDEV_FEATURE_COUNT,
   NETDEV_FEATURE_NAMES,
-  NETIF_F_BIT,
   NLA_F_NESTED,
   NLA_HDRLEN,
   NLMSG_HDRLEN,
@@ -40,7 +37,6 @@ import {
   NetlinkProtocol,
   type NlmsgHeader,
   type ParsedAttr,
-  SPEED_UNKNOWN,
   align4,
   encode,
   ethtoolBitsetAttrs,
@@ -54,112 +50,11 @@ import {
 } from '@ovs/genl-codec';
 import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from '../netlink/genetlink.js';
 import type { Failure, Kernel } from '../../kernel.js';
-import type { NetDevice, Netns } from '../core/net_namespace.js';
-
-// ---------------------------------------------------------------------------
-// netdev_features_t
-
-/** The netdev_features_t with these NETIF_F_*_BIT bits set. */
-export function featureMask(...bits: number[]): bigint {
-  let mask = 0n;
-  for (const b of bits) mask |= 1n << BigInt(b);
-  return mask;
-}
-
-const F = NETIF_F_BIT;
-const ALL_FEATURES = (1n << BigInt(NETDEV_FEATURE_COUNT)) - 1n;
-/** NETIF_F_NEVER_CHANGE: what the driver decides for good (ETHTOOL_A_FEATURES_NOCHANGE). */
-const NETIF_F_NEVER_CHANGE = featureMask(F.VLAN_CHALLENGED, F.LLTX, F.NETNS_LOCAL);
-/** NETIF_F_ETHTOOL_BITS: what a FEATURES_SET may name. */
-const NETIF_F_ETHTOOL_BITS = ALL_FEATURES & ~NETIF_F_NEVER_CHANGE;
-const NETIF_F_ALL_TSO = featureMask(F.TSO, F.TSO6, F.TSO_ECN, F.TSO_MANGLEID);
-const NETIF_F_LRO = featureMask(F.LRO);
-
-/**
- * hw_features (changeable) and features (active) as each driver has them
- * once registered, read with ETHTOOL_MSG_FEATURES_GET off Debian's
- * 6.1.0-56-amd64, the captures' kernel; wanted_features starts as
- * features & hw_features (register_netdevice()). None has LRO, on or
- * changeable. veth offers GRO but leaves it off. gre is gretap's; geneve is
- * vxlan's. An OVS datapath's own port (OVSP_LOCAL) also has NETNS_LOCAL,
- * which internal_dev_create() adds to that one only.
- */
-const DRIVER_FEATURES: Readonly<Record<string, { hw: bigint; features: bigint }>> = {
-  loopback: { hw: 0x0a000006401d4800n, features: 0x00000516401d7c69n },
-  veth: { hw: 0x0a0063164fdd49e9n, features: 0x000061164fdd19e9n },
-  dummy: { hw: 0x0a0002064fdd5869n, features: 0x000000064fdd5869n },
-  vxlan: { hw: 0x0a000306401d4849n, features: 0x00000106401d5849n },
-  geneve: { hw: 0x0a000306401d4849n, features: 0x00000106401d5849n },
-  gretap: { hw: 0x0a000206401d4869n, features: 0x00000006401d5869n },
-  gre: { hw: 0x0a000206401d4869n, features: 0x00000006401d5869n },
-  openvswitch: { hw: 0x0a0022064fdd48e9n, features: 0x000020064fdd58e9n },
-};
-
-/**
- * What register_netdevice() alone gives a driver that sets nothing: GSO and
- * GRO on and changeable (GSO then dropped for want of SG), GRO_FRAGLIST,
- * GRO_UDP_FWD and NOCACHE_COPY changeable but off.
- */
-const BARE_FEATURES = {
-  hw: featureMask(F.GSO, F.GRO, F.GRO_FRAGLIST, F.GRO_UDP_FWD, F.NOCACHE_COPY),
-  features: featureMask(F.GRO),
-};
-
-/** A new device's hw_features, features and wanted_features, by rtnetlink kind. */
-export function driverFeatures(kind: string): { hw: bigint; features: bigint; wanted: bigint } {
-  const d = DRIVER_FEATURES[kind] ?? BARE_FEATURES;
-  return { hw: d.hw, features: d.features, wanted: d.features & d.hw };
-}
-
-/**
- * Test hook: make `mask` changeable and on, as a driver offering those
- * offloads registers its device (a NIC with LRO: featureMask(NETIF_F_BIT.LRO)).
- * Nobody is notified: the driver did it before anyone was looking.
- */
-export function offerFeatures(dev: NetDevice, mask: bigint): void {
-  dev.hwFeatures |= mask;
-  dev.wantedFeatures |= mask;
-  dev.features |= mask;
-}
-
-/** netdev_fix_features(): features that depend on others go when those are off. */
-function netdevFixFeatures(features: bigint): bigint {
-  const has = (mask: bigint) => (features & mask) !== 0n;
-  const bit = (b: number) => featureMask(b);
-  if (has(bit(F.HW_CSUM)) && has(featureMask(F.IP_CSUM, F.IPV6_CSUM))) features &= ~featureMask(F.IP_CSUM, F.IPV6_CSUM);
-  if (has(NETIF_F_ALL_TSO) && !has(bit(F.SG))) features &= ~NETIF_F_ALL_TSO;
-  if (has(bit(F.TSO)) && !has(featureMask(F.HW_CSUM, F.IP_CSUM))) features &= ~featureMask(F.TSO, F.TSO_ECN);
-  if (has(bit(F.TSO6)) && !has(featureMask(F.HW_CSUM, F.IPV6_CSUM))) features &= ~bit(F.TSO6);
-  if (has(bit(F.TSO_MANGLEID)) && !has(bit(F.TSO))) features &= ~bit(F.TSO_MANGLEID);
-  if ((features & NETIF_F_ALL_TSO) === bit(F.TSO_ECN)) features &= ~bit(F.TSO_ECN);
-  if (has(bit(F.GSO)) && !has(bit(F.SG))) features &= ~bit(F.GSO);
-  // No driver here has gso_partial_features.
-  if (!has(bit(F.RXCSUM))) features &= ~bit(F.GRO_HW);
-  if (has(bit(F.RXFCS))) features &= ~featureMask(F.LRO, F.GRO_HW);
-  if (has(bit(F.GRO_HW)) && has(bit(F.LRO))) features &= ~bit(F.LRO);
-  if (has(bit(F.HW_TLS_TX))) {
-    const ipCsum = (features & featureMask(F.IP_CSUM, F.IPV6_CSUM)) === featureMask(F.IP_CSUM, F.IPV6_CSUM);
-    if (!ipCsum && !has(bit(F.HW_CSUM))) features &= ~bit(F.HW_TLS_TX);
-  }
-  if (has(bit(F.HW_TLS_RX)) && !has(bit(F.RXCSUM))) features &= ~bit(F.HW_TLS_RX);
-  return features;
-}
-
-/**
- * __netdev_update_features(): the features become the wanted ones among the
- * changeable (netdev_get_wanted_features()), fixed up, less LRO under an
- * upper device that does not want it (netdev_sync_upper_features(), e.g. a
- * port of an OVS datapath). No ndo_fix_features here: veth's acts only with
- * XDP. Returns whether they changed; the caller notifies.
- */
-function netdevUpdateFeatures(dev: NetDevice): boolean {
-  let features = (dev.features & ~dev.hwFeatures) | dev.wantedFeatures;
-  features = netdevFixFeatures(features);
-  if (dev.master !== undefined && !(dev.master.wantedFeatures & NETIF_F_LRO)) features &= ~NETIF_F_LRO;
-  if (features === dev.features) return false;
-  dev.features = features;
-  return true;
-}
+import { ALL_FEATURES, NETIF_F_ETHTOOL_BITS, NETIF_F_NEVER_CHANGE, featureMask } from '../../include/linux/netdev_features.js';
+import type { NetDevice } from '../../include/linux/netdevice.js';
+import { netdevUpdateFeatures } from '../core/dev.js';
+import type { Netns } from '../core/net_namespace.js';
+import { linkKsettings } from './linkmodes.js';
 
 // ---------------------------------------------------------------------------
 // The ethtool family
@@ -181,39 +76,6 @@ const featuresGetPolicy = new AttrSet('ethnl_features_get_policy', { header: eth
 
 /** ethnl_linkmodes_get_policy: the header only. */
 const linkmodesGetPolicy = new AttrSet('ethnl_linkmodes_get_policy', { header: ethtoolLinkmodesAttrs.defs.header });
-
-/** What get_link_ksettings() reports (struct ethtool_link_ksettings, the parts a switch reads). */
-export interface LinkKsettings {
-  /** Mb/s, or SPEED_UNKNOWN. */
-  speed: number;
-  /** DUPLEX_HALF, DUPLEX_FULL or DUPLEX_UNKNOWN. */
-  duplex: number;
-  autoneg: number;
-}
-
-/**
- * __ethtool_get_link_ksettings() of each kind, as Linux 6.1's drivers answer
- * (read with ETHTOOL_MSG_LINKMODES_GET on the kernel lab): veth_get_link_ksettings
- * says 10000 Mb/s, full duplex, no autonegotiation; vxlan_get_link_ksettings
- * answers for its lower device (IFLA_VXLAN_LINK), or without one unknown
- * speed and duplex; dummy, loopback, the OVS internal device, geneve, gretap
- * and gre have no get_link_ksettings (undefined: EOPNOTSUPP). No link modes
- * are supported or advertised by any of them.
- */
-export function linkKsettings(dev: NetDevice): LinkKsettings | undefined {
-  switch (dev.kind) {
-    case 'veth':
-      return { speed: 10000, duplex: DUPLEX.FULL, autoneg: AUTONEG.DISABLE };
-    case 'vxlan': {
-      const link = (dev.linkData as { link?: number } | undefined)?.link;
-      const lower = link ? dev.netns.byIfindex(link) : undefined;
-      if (lower !== undefined && lower !== dev) return linkKsettings(lower);
-      return { speed: SPEED_UNKNOWN, duplex: DUPLEX.UNKNOWN, autoneg: AUTONEG.DISABLE };
-    }
-    default:
-      return undefined;
-  }
-}
 
 type Bytes = { bytes: Uint8Array; dv: DataView };
 

@@ -17,7 +17,8 @@
  */
 import { AF_INET, AF_INET6, Errno, IFA_F, INFINITY_LIFE_TIME, IFF, type IfAddrMsg, type IfaAttrs, NLM_F, RTN, RTPROT, RT_SCOPE, RT_TABLE } from '@ovs/genl-codec';
 import { type Fib, type FibRoute, maskPrefix, prefixContains, sameBytes, sameKey } from './fib_trie.js';
-import type { NetDevice, Netns } from '../core/net_namespace.js';
+import type { NetDevice } from '../../include/linux/netdevice.js';
+import type { Netns } from '../core/net_namespace.js';
 
 /** An address: an IPv4 in_ifaddr or an IPv6 inet6_ifaddr. */
 export interface InetAddress {

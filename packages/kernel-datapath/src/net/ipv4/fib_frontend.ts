@@ -60,7 +60,8 @@ import type { HandlerResult } from '../netlink/genetlink.js';
 import { type InetAddress, ipv6RtScope, sameRoute, uptimeCs } from './devinet.js';
 import type { Kernel, ProtocolHandler, Request } from '../../kernel.js';
 import type { KernelSocket } from '../netlink/af_netlink.js';
-import { NetDevice, type Netns } from '../core/net_namespace.js';
+import { NetDevice } from '../../include/linux/netdevice.js';
+import type { Netns } from '../core/net_namespace.js';
 
 type Answer = ReturnType<ProtocolHandler>;
 
@@ -293,11 +294,7 @@ const err = (errno: number, message?: string): HandlerResult => (message === und
 export class InetRtnetlink {
   private readonly attached = new WeakSet<Netns>();
 
-  constructor(
-    private readonly kernel: Kernel,
-    /** netif_carrier_ok(), which rtnetlink.ts keeps. */
-    private readonly carrierOk: (dev: NetDevice) => boolean,
-  ) {}
+  constructor(private readonly kernel: Kernel) {}
 
   /** Send a namespace's address and route changes to their groups. */
   attach(ns: Netns): void {
@@ -642,7 +639,7 @@ export class InetRtnetlink {
         const dev = this.nexthopDev4(ns, cfg);
         if (!(dev instanceof NetDevice)) return dev;
         cfg.oif = dev.ifindex;
-        if (!this.carrierOk(dev)) cfg.nhFlags |= RTNH_F.LINKDOWN;
+        if (!dev.carrier) cfg.nhFlags |= RTNH_F.LINKDOWN;
       }
     }
     if (cfg.prefsrc !== undefined && !cfg.prefsrc.some((x) => x !== 0)) cfg.prefsrc = undefined;
@@ -752,7 +749,7 @@ export class InetRtnetlink {
       }
       if (dev === undefined) return -Errno.ENODEV;
       if (!dev.isUp) return err(Errno.ENETDOWN, 'Nexthop device is not up');
-      if (cfg.type !== RTN.LOCAL && cfg.type !== RTN.ANYCAST && !this.carrierOk(dev)) cfg.nhFlags |= RTNH_F.LINKDOWN;
+      if (cfg.type !== RTN.LOCAL && cfg.type !== RTN.ANYCAST && !dev.carrier) cfg.nhFlags |= RTNH_F.LINKDOWN;
     }
     cfg.oif = dev?.ifindex ?? 0;
     if (cfg.prefsrc !== undefined) {

@@ -34,7 +34,8 @@
 import { AF_INET, AF_INET6, ARPHRD_ETHER, ARPHRD_LOOPBACK, IFAPROT, IFA_F, IFF, INFINITY_LIFE_TIME, RTN, RTNH_F, RTPROT, RT_SCOPE, RT_TABLE } from '@ovs/genl-codec';
 import type { FibRoute } from '../ipv4/fib_trie.js';
 import { type InetAddress, addKernelRoute, uptimeCs } from '../ipv4/devinet.js';
-import type { NetDevice, Netns } from '../core/net_namespace.js';
+import type { NetDevice } from '../../include/linux/netdevice.js';
+import type { Netns } from '../core/net_namespace.js';
 
 /** IPV6_MIN_MTU: below it a device gets no inet6_dev. */
 const IPV6_MIN_MTU = 1280;

@@ -31,7 +31,8 @@ import {
 } from '@ovs/genl-codec';
 import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from '../netlink/genetlink.js';
 import type { Kernel } from '../../kernel.js';
-import type { NetDevice, Netns } from '../core/net_namespace.js';
+import type { NetDevice } from '../../include/linux/netdevice.js';
+import type { Netns } from '../core/net_namespace.js';
 import { PortMap } from './portmap.js';
 import { Vport, type VportContext, VportModules, type VportParms, setUpcallPortids } from './vport.js';
 

@@ -7,7 +7,11 @@
 import { Errno, IFF, IF_OPER, NetlinkErrnoError, OVS_VPORT_TYPE, type OvsTunnelAttrs } from '@ovs/genl-codec';
 import type { Datapath } from './datapath.js';
 import type { FaultInjection } from '../../lib/fault-inject.js';
-import type { NetDevice, Netns } from '../core/net_namespace.js';
+import { geneveCollectMdConf } from '../../drivers/net/geneve.js';
+import { vxlanCollectMdConf } from '../../drivers/net/vxlan/vxlan_core.js';
+import type { LinkPriv, NetDevice, RxHandlerOwner } from '../../include/linux/netdevice.js';
+import { gretapCollectMdConf } from '../ipv4/ip_gre.js';
+import type { Netns } from '../core/net_namespace.js';
 
 /** struct vport_parms. */
 export interface VportParms {
@@ -47,8 +51,8 @@ export interface VportContext {
   faults: FaultInjection;
 }
 
-/** struct vport. */
-export class Vport {
+/** struct vport: the rx_handler_data of the device it is bound to. */
+export class Vport implements RxHandlerOwner {
   upcallPids: number[] = [];
   /** Tunnel configuration kept for get_options (vxlan/geneve dst port, extensions). */
   tunnel: OvsTunnelAttrs | undefined;
@@ -66,6 +70,10 @@ export class Vport {
 
   get netns(): Netns {
     return this.dp.netns;
+  }
+
+  get description(): string {
+    return `openvswitch vport ${this.dp.name}:${this.portNo}`;
   }
 }
 
@@ -134,7 +142,7 @@ function link(vport: Vport, name: string): Vport {
   if (dev.rxHandler !== undefined) throw new NetlinkErrnoError(Errno.EBUSY);
   ft.event('vport', 'dev_set_promiscuity', `${dev.name} +1`);
   dev.master = master;
-  dev.rxHandler = { description: `openvswitch vport ${vport.dp.name}:${vport.portNo}` };
+  dev.rxHandler = vport;
   dev.promiscuity++;
   vport.dev = dev;
   dev.netns.changed(dev);
@@ -224,20 +232,15 @@ function tunnelOps(type: number, module: string, kind: string, opts: { dstPort: 
       // The driver's *_dev_create() allocates the device (rtnl_create_link) before its own checks.
       allocNetdev(ctx);
       const netns = parms.dp.netns;
-      if (opts.single && [...netns.devices].some((d) => d.kind === kind && (d.linkData as { ovsCompat?: boolean })?.ovsCompat)) {
-        throw new NetlinkErrnoError(Errno.EEXIST);
-      }
-      if (dstPort !== undefined && opts.portClash !== undefined) {
-        const clash = [...netns.devices].some((d) => d.kind === kind && (d.linkData as { dstPort?: number })?.dstPort === dstPort);
-        if (clash) throw new NetlinkErrnoError(opts.portClash);
+      // The devices this vport type made (the others of its kind, made through rtnetlink, do not count here).
+      const ours = [...netns.devices].flatMap((d) => (d.rxHandler instanceof Vport && d.rxHandler.ops.type === type ? [d.rxHandler] : []));
+      if (opts.single && ours.length > 0) throw new NetlinkErrnoError(Errno.EEXIST);
+      if (dstPort !== undefined && opts.portClash !== undefined && ours.some((v) => v.tunnel?.dstPort === dstPort)) {
+        throw new NetlinkErrnoError(opts.portClash);
       }
       netns.ftrace.event('vport', DEV_CREATE[kind] ?? `${kind}_dev_create`, `${parms.name}${dstPort !== undefined ? ` dst_port ${dstPort}` : ''}`);
-      const dev = netns.addDevice({
-        name: parms.name,
-        kind,
-        mtu: FB_DEV_MTU[kind] ?? 65000,
-        linkData: { ovsCompat: true, dstPort, gbp: parms.options?.extension?.gbp === true },
-      });
+      const priv = fbDevPriv(kind, dstPort, parms.options?.extension?.gbp === true);
+      const dev = netns.addDevice({ name: parms.name, kind, mtu: FB_DEV_MTU[kind] ?? 65000, ...(priv !== undefined ? { priv } : {}) });
       // dev_change_flags(dev, IFF_UP): its own RTM_NEWLINK (change IFF_UP), before the master's.
       dev.flags |= IFF.UP | IFF.RUNNING | IFF.LOWER_UP;
       dev.operstate = IF_OPER.UNKNOWN;
@@ -269,6 +272,20 @@ function tunnelOps(type: number, module: string, kind: string, opts: { dstPort: 
  * Read on the kernel lab's 6.1 (vport.test.ts).
  */
 const FB_DEV_MTU: Readonly<Record<string, number>> = { vxlan: 65535, geneve: 65465, gretap: 65497 };
+
+/** The configuration each tunnel driver's fb_dev helper gives the device it makes for a vport. */
+function fbDevPriv(kind: string, dstPort: number | undefined, gbp: boolean): LinkPriv | undefined {
+  switch (kind) {
+    case 'vxlan':
+      return { kind: 'vxlan', conf: vxlanCollectMdConf(dstPort, gbp) };
+    case 'geneve':
+      return { kind: 'geneve', conf: geneveCollectMdConf(dstPort) };
+    case 'gretap':
+      return { kind: 'gre', conf: gretapCollectMdConf() };
+    default:
+      return undefined; // lisp, stt: drivers the model has no rtnetlink side for
+  }
+}
 
 /** The function of each tunnel driver that makes the device for its vport (the fb_dev helpers). */
 const DEV_CREATE: Readonly<Record<string, string>> = { vxlan: 'vxlan_dev_create', geneve: 'geneve_dev_create_fb', gretap: 'gretap_fb_dev_create' };
