@@ -1,5 +1,29 @@
 import { errnoName, strerror } from './errno.js';
 
+// Each error class brands its prototype with a registered symbol, so that
+// isInstance() recognises its errors from any copy of this package: the ESM
+// and the CJS build loaded side by side, or two installed versions. instanceof
+// sees only the copy it is written against.
+
+/** The brand of an error class: one registered symbol per class name. */
+export function errorBrand(className: string): symbol {
+  return Symbol.for(`@ovs/genl-codec.${className}`);
+}
+
+/** Put `brand` on the prototype of `cls`, where its subclasses inherit it. */
+export function brandClass(cls: abstract new (...args: never[]) => Error, brand: symbol): void {
+  Object.defineProperty(cls.prototype, brand, { value: true });
+}
+
+/** Whether `x` carries `brand`. */
+export function hasBrand(x: unknown, brand: symbol): boolean {
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[brand] === true;
+}
+
+const DECODE = errorBrand('NetlinkDecodeError');
+const ENCODE = errorBrand('NetlinkEncodeError');
+const ERRNO = errorBrand('NetlinkErrnoError');
+
 /**
  * Bytes that do not form a valid message. `offset` is counted from the start
  * of the buffer handed to the decoder.
@@ -12,6 +36,15 @@ export class NetlinkDecodeError extends Error {
   ) {
     super(`at offset ${offset}: ${reason}`);
   }
+
+  /** Whether `x` is a NetlinkDecodeError of any copy of this package. */
+  static isInstance(x: unknown): x is NetlinkDecodeError {
+    return hasBrand(x, DECODE);
+  }
+
+  static {
+    brandClass(this, DECODE);
+  }
 }
 
 /** A value that cannot be encoded (wrong type, out of range, unknown name...). */
@@ -22,6 +55,15 @@ export class NetlinkEncodeError extends Error {
     readonly reason: string,
   ) {
     super(path ? `${path}: ${reason}` : reason);
+  }
+
+  /** Whether `x` is a NetlinkEncodeError of any copy of this package. */
+  static isInstance(x: unknown): x is NetlinkEncodeError {
+    return hasBrand(x, ENCODE);
+  }
+
+  static {
+    brandClass(this, ENCODE);
   }
 }
 
@@ -39,5 +81,14 @@ export class NetlinkErrnoError extends Error {
     super(`${errnoName(n)} (${n}): ${strerror(n)}${extackMessage ? ` - ${extackMessage}` : ''}`);
     this.errno = n;
     this.code = errnoName(n);
+  }
+
+  /** Whether `x` is a NetlinkErrnoError (or a subclass's error) of any copy of this package. */
+  static isInstance(x: unknown): x is NetlinkErrnoError {
+    return hasBrand(x, ERRNO);
+  }
+
+  static {
+    brandClass(this, ERRNO);
   }
 }

@@ -69,7 +69,7 @@
 import { createConnection, type Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { Errno, errnoNumber, strerror } from '../errno.js';
-import { NetlinkErrnoError } from '../errors.js';
+import { NetlinkErrnoError, brandClass, errorBrand, hasBrand } from '../errors.js';
 import { type KernelTraceEvent, type NetlinkSocket, type NetlinkSocketOptions, type RecvWaiter, recvOrPark } from '../socket.js';
 
 export const UNIX_NETLINK_VERSION = 1;
@@ -111,6 +111,9 @@ export const UNIX_HELLO_FLAG = {
 /** The largest frame either end accepts (length field). */
 export const UNIX_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
 
+const CONNECTION = errorBrand('UnixNetlinkConnectionError');
+const FRAME = errorBrand('UnixFrameError');
+
 /**
  * The connection to the daemon failed or was lost (connect() errors, no
  * answer to HELLO, ECONNRESET, EPIPE, EPROTO): an error of the transport, not
@@ -124,11 +127,29 @@ export class UnixNetlinkConnectionError extends NetlinkErrnoError {
   get reason(): string {
     return this.extackMessage ?? '';
   }
+
+  /** Whether `x` is a UnixNetlinkConnectionError of any copy of this package. */
+  static override isInstance(x: unknown): x is UnixNetlinkConnectionError {
+    return hasBrand(x, CONNECTION);
+  }
+
+  static {
+    brandClass(this, CONNECTION);
+  }
 }
 
 /** A frame that breaks the format. */
 export class UnixFrameError extends Error {
   override readonly name = 'UnixFrameError';
+
+  /** Whether `x` is a UnixFrameError of any copy of this package. */
+  static isInstance(x: unknown): x is UnixFrameError {
+    return hasBrand(x, FRAME);
+  }
+
+  static {
+    brandClass(this, FRAME);
+  }
 }
 
 export interface UnixFrame {
