@@ -18,6 +18,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { Kernel } from './kernel.js';
 import type { KernelSocket } from './net/netlink/af_netlink.js';
+import { datagrams } from './testing/index.js';
 
 const NAMES = ['dp0', 'dp1', 'veth0', 'd0', 'd1', 'int0', 'int1', 'vx0', 'gn0', 'gr0', 'lo', 'abcdefghijklmnopq'];
 
@@ -127,7 +128,7 @@ function run(kernel: Kernel, r: Request, sockets: KernelSocket[]): void {
   const bytes = build(r, sock);
   expect(() => sock.sendSync(bytes)).not.toThrow();
   let failed = false;
-  for (let d = sock.tryRecv(); d !== undefined; d = sock.tryRecv()) {
+  for (const d of datagrams(sock)) {
     const out = decode(d, { families });
     expect(out.ok).toBe(true); // the model only ever sends well-formed messages
     for (const m of out.messages) if (m.kind === 'error' && m.error !== 0) failed = true;

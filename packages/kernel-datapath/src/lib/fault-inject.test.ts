@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { FAULT_ATTR_DEFAULT, FaultInjection } from './fault-inject.js';
 import { type IpLinkKind, ipLinkAdd } from '../tools/iplink.js';
 import { Kernel } from '../kernel.js';
-import { TestClient } from '../testing/client.js';
+import { TestClient } from '../testing/index.js';
 
 const errnoOf = TestClient.errno;
 const { NETDEV, INTERNAL, GRE, VXLAN, GENEVE } = OVS_VPORT_TYPE;

@@ -7,7 +7,6 @@ import {
   type Message,
   NLM_F,
   NetlinkProtocol,
-  decode,
   encode,
   newFamilyTable,
   ovsDatapathFamily,
@@ -15,6 +14,7 @@ import {
 } from '@ovs/genl-codec';
 import type { Kernel } from '../kernel.js';
 import type { KernelSocket } from '../net/netlink/af_netlink.js';
+import { ask, drain, errnoOf } from './socket.js';
 
 export class TestClient {
   readonly sock: KernelSocket;
@@ -43,31 +43,20 @@ export class TestClient {
       dpIfindex: opts.dpIfindex ?? 0,
       attrs,
     } as Message);
-    this.sock.sendSync(bytes);
-    return this.drain();
+    return ask(this.sock, bytes, this.families);
   }
 
   /** Send raw bytes. */
   raw(bytes: Uint8Array): Message[] {
-    this.sock.sendSync(bytes);
-    return this.drain();
+    return ask(this.sock, bytes, this.families);
   }
 
   drain(): Message[] {
-    const out: Message[] = [];
-    for (let d = this.sock.tryRecv(); d !== undefined; d = this.sock.tryRecv()) {
-      const r = decode(d, { families: this.families });
-      if (!r.ok) throw r.error;
-      out.push(...r.messages);
-    }
-    return out;
+    return drain(this.sock, this.families);
   }
 
   /** The errno of a single NLMSG_ERROR reply (0 for an ack), or undefined if the reply is not an error. */
-  static errno(msgs: Message[]): number | undefined {
-    const e = msgs.find((m) => m.kind === 'error');
-    return e?.kind === 'error' ? -e.error : undefined;
-  }
+  static readonly errno = errnoOf;
 
   newDatapath(name: string, attrs: Record<string, unknown> = {}): number {
     const r = this.request(ovsDatapathFamily, 1, { name, upcallPid: 0, ...attrs });

@@ -14,7 +14,7 @@ import { connectUnixNetlink } from '@ovs/genl-codec/unix';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Daemon, startDaemon } from '../../tools/daemon.js';
 import { Kernel } from '../../kernel.js';
-import { TestClient } from '../../testing/client.js';
+import { TestClient } from '../../testing/index.js';
 
 /** depth, layer, function[, note][, ret] as compact tuples, for readable expectations. */
 type Ev = [number, string, string, string?, string?];

@@ -30,6 +30,7 @@ import { Kernel } from '../../kernel.js';
 import type { KernelSocket } from '../netlink/af_netlink.js';
 import type { NetDevice } from '../../include/linux/netdevice.js';
 import { registerRtnetlink } from './rtnetlink.js';
+import { ask, datagrams, drain } from '../../testing/index.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -79,29 +80,6 @@ function tcMsg(type: number, flags: number, seq: number, t: { ifindex: number; h
       attrs: kind !== undefined ? { kind } : {},
     }),
   );
-}
-
-/** Every message queued on a socket (draining dumps). */
-function drain(s: KernelSocket): Message[] {
-  const out: Message[] = [];
-  for (let d = s.tryRecv(); d !== undefined; d = s.tryRecv()) {
-    const r = decode(d, { protocol: ROUTE });
-    if (!r.ok) throw r.error;
-    out.push(...r.messages);
-  }
-  return out;
-}
-
-function datagrams(s: KernelSocket): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let d = s.tryRecv(); d !== undefined; d = s.tryRecv()) out.push(d);
-  return out;
-}
-
-/** Send and return the one answer (ack or error or reply). */
-function ask(s: KernelSocket, bytes: Uint8Array): Message[] {
-  s.sendSync(bytes);
-  return drain(s);
 }
 
 function errorOf(msgs: Message[]): { error: number; msg?: string; offs?: number } {

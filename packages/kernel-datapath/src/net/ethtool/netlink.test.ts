@@ -38,6 +38,7 @@ import { vxlanCollectMdConf } from '../../drivers/net/vxlan/vxlan_core.js';
 import type { LinkPriv } from '../../include/linux/netdevice.js';
 import { Kernel } from '../../kernel.js';
 import type { KernelSocket } from '../netlink/af_netlink.js';
+import { datagrams } from '../../testing/index.js';
 
 const LRO = featureMask(NETIF_F_BIT.LRO);
 const families = () => newFamilyTable({ ethtool: ETHTOOL_FAMILY_ID });
@@ -50,9 +51,7 @@ function captured(opts: ConstructorParameters<typeof Kernel>[0] = {}): Kernel {
 }
 
 function drain(s: KernelSocket): string[] {
-  const out: string[] = [];
-  for (let d = s.tryRecv(); d !== undefined; d = s.tryRecv()) out.push(hex(d));
-  return out;
+  return datagrams(s).map(hex);
 }
 
 /** Send the bytes from a socket with the port id the kernel knew the sender by; every datagram back, in hex. */
@@ -458,7 +457,7 @@ describe('ETHTOOL_MSG_LINKMODES_GET (kernel lab, testing/lab/ethtool-linkmodes.j
     const payload = ethtoolLinkmodesPayload(ETHTOOL_MSG.LINKMODES_GET, { header: {} });
     sock.sendSync(encode({ kind: 'raw', protocol: 16, header: { len: 0, type: ETHTOOL_FAMILY_ID, flags: NLM_F.REQUEST | NLM_F.DUMP, seq: 5, pid: sock.portId }, payload }));
     const got: Array<[string | undefined, number | undefined, number | undefined]> = [];
-    for (let d = sock.tryRecv(); d !== undefined; d = sock.tryRecv()) {
+    for (const d of datagrams(sock)) {
       const r = decode(d, { protocol: 16 });
       if (!r.ok) throw r.error;
       for (const m of r.messages) {

@@ -28,7 +28,6 @@ import {
   type RtnlLinkMessage,
   type RtnlRouteMessage,
   decode,
-  encode,
   formatInetAddr,
   messageToJson,
   parseInetAddr,
@@ -38,6 +37,7 @@ import { describe, expect, it } from 'vitest';
 import { ipLinkAdd, ipLinkDel, ipLinkSet } from '../../tools/iplink.js';
 import { Kernel } from '../../kernel.js';
 import type { KernelSocket } from '../netlink/af_netlink.js';
+import { ask, drain } from '../../testing/index.js';
 
 const ROUTE = NetlinkProtocol.NETLINK_ROUTE;
 
@@ -65,21 +65,6 @@ const macOf = (name: string) => capturedLinks.find((l) => l.attrs.ifname === nam
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-function drain(s: KernelSocket): Message[] {
-  const out: Message[] = [];
-  for (let d = s.tryRecv(); d !== undefined; d = s.tryRecv()) {
-    const r = decode(d, { protocol: ROUTE });
-    if (!r.ok) throw r.error;
-    out.push(...r.messages);
-  }
-  return out;
-}
-
-function ask(s: KernelSocket, msg: Message): Message[] {
-  s.sendSync(Uint8Array.from(encode(msg)));
-  return drain(s);
-}
 
 function errorOf(msgs: Message[]): { error: number; msg?: string } {
   const e = msgs.find((m) => m.kind === 'error');

@@ -18,7 +18,7 @@ import {
 } from '@ovs/genl-codec';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Kernel } from '../../kernel.js';
-import { TestClient } from '../../testing/client.js';
+import { TestClient } from '../../testing/index.js';
 
 const errnoOf = TestClient.errno;
 const { NETDEV, INTERNAL, VXLAN, GENEVE, GRE } = OVS_VPORT_TYPE;

@@ -27,7 +27,7 @@ import { describe, expect, it } from 'vitest';
 import { ipLinkDel } from '../../tools/iplink.js';
 import { Kernel } from '../../kernel.js';
 import type { KernelSocket } from '../netlink/af_netlink.js';
-import { TestClient } from '../../testing/client.js';
+import { TestClient, drain } from '../../testing/index.js';
 
 const lab = JSON.parse(readFileSync(fileURLToPath(new URL('../../testing/lab/tunnel-dellink.json', import.meta.url)), 'utf8')) as {
   notifications: Record<string, string[]>;
@@ -58,14 +58,9 @@ function labMessages(label: string): Record<string, unknown>[] {
   });
 }
 
-function drain(s: KernelSocket): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (let d = s.tryRecv(); d !== undefined; d = s.tryRecv()) {
-    const r = decode(d, { protocol: ROUTE });
-    if (!r.ok) throw r.error;
-    out.push(...r.messages.map(shape));
-  }
-  return out;
+/** The link messages queued on a monitor, as the lab file has them. */
+function shapes(s: KernelSocket): Record<string, unknown>[] {
+  return drain(s).map(shape);
 }
 
 function promiscOn(rt: KernelSocket, name: string): void {
@@ -87,31 +82,31 @@ describe('RTNLGRP_LINK around tunnel vports (Linux 6.1, kernel lab)', () => {
   kernel.joinGroup(mon, 1); // RTNLGRP_LINK
   const rt = kernel.socket({ protocol: ROUTE });
   const dp = c.newDatapath('dp0', { userFeatures: 0 });
-  drain(mon);
+  shapes(mon);
   const vxlan = (name: string, dstPort: number) => c.newVport(dp, name, OVS_VPORT_TYPE.VXLAN, { upcallPid: [0], options: { dstPort } });
   const del = (name: string) => c.request(ovsVportFamily, OVS_VPORT_CMD.DEL, { name }, { dpIfindex: dp });
 
   it('OVS_VPORT_CMD_NEW: created, up (its own RTM_NEWLINK), enslaved, promiscuous', () => {
     vxlan('vx0', 4789);
-    expect(drain(mon)).toEqual(labMessages('after VP_NEW vx0'));
+    expect(shapes(mon)).toEqual(labMessages('after VP_NEW vx0'));
   });
   it('OVS_VPORT_CMD_DEL: unlinked, promiscuity 0, down, then RTM_DELLINK with promiscuity 0', () => {
     del('vx0');
-    expect(drain(mon)).toEqual(labMessages('after VP_DEL vx0'));
+    expect(shapes(mon)).toEqual(labMessages('after VP_DEL vx0'));
   });
   it('ip link del under the vport: down (still enslaved), then RTM_DELLINK after the detach, nothing after it', async () => {
     vxlan('vx1', 4790);
-    drain(mon);
+    shapes(mon);
     await ipLinkDel(rt, 'vx1');
     rt.tryRecv();
-    expect(drain(mon)).toEqual(labMessages('after ip link del vx1'));
+    expect(shapes(mon)).toEqual(labMessages('after ip link del vx1'));
   });
   it('a promiscuity held by `ip link set promisc on` is still there in RTM_DELLINK', () => {
     vxlan('vx2', 4791);
-    drain(mon);
+    shapes(mon);
     promiscOn(rt, 'vx2');
-    expect(drain(mon)).toEqual(labMessages('after promisc on vx2'));
+    expect(shapes(mon)).toEqual(labMessages('after promisc on vx2'));
     del('vx2');
-    expect(drain(mon)).toEqual(labMessages('after VP_DEL vx2'));
+    expect(shapes(mon)).toEqual(labMessages('after VP_DEL vx2'));
   });
 });
