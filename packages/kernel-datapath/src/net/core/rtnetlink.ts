@@ -49,6 +49,7 @@ import {
   encode,
   iflaAttrs,
   iflaInfoAttrs,
+  nlaForEachNested,
   nlaGetS32,
   nlaGetU32,
   nlaGetU8,
@@ -56,6 +57,7 @@ import {
   nlaParse,
   nlaParseNested,
   nlaStrscpy,
+  nlaType,
   u32,
 } from '@ovs/genl-codec';
 import { dummyLinkOps } from '../../drivers/net/dummy.js';
@@ -109,6 +111,8 @@ const IFNAMSIZ = 16;
  * (LL_MAX_HEADER 128, MAX_HEADER 176).
  */
 const GSO_MAX_SIZE_MIN = 321;
+/** IFLA_VF_INFO, the one attribute IFLA_VFINFO_LIST nests (include/uapi/linux/if_link.h). */
+const IFLA_VF_INFO = 1;
 const XDP_FLAGS_MASK = 0x1f;
 const XDP_FLAGS_MODES = 0x0e;
 
@@ -674,7 +678,7 @@ export class Rtnetlink {
     if (ifm.index <= 0 && !tb[IFLA.IFNAME] && !tb[IFLA.ALT_IFNAME]) return -Errno.EINVAL;
     const dev = this.lookup(req.sock.netns, ifm.index, tb);
     if (dev === undefined) return -Errno.ENODEV;
-    return this.doSetlink(req, dev, ifm, tb, 0);
+    return this.doSetlink(dev, ifm, tb, 0);
   }
 
   /** validate_linkmsg(). */
@@ -692,7 +696,7 @@ export class Rtnetlink {
   }
 
   /** do_setlink(): each attribute in the kernel's order; a failure keeps what was already changed. */
-  private doSetlink(req: Request, dev: NetDevice, ifm: { index: number; flags: number; change: number }, tb: AttrTable, status: number): HandlerResult {
+  private doSetlink(dev: NetDevice, ifm: { index: number; flags: number; change: number }, tb: AttrTable, status: number): HandlerResult {
     const MODIFIED = 1;
     const NOTIFY = 3;
     this.validateLinkmsg(dev, tb);
@@ -818,12 +822,8 @@ export class Rtnetlink {
       const vfinfo = tb[IFLA.VFINFO_LIST];
       if (vfinfo) {
         // Each IFLA_VF_INFO needs an ndo_set_vf_* no modelled device has.
-        let off = vfinfo.dataOffset;
-        const end = vfinfo.dataOffset + vfinfo.dataLength;
-        while (end - off >= 4) {
-          const len = req.dv.getUint16(off, true);
-          if (len < 4 || len > end - off) break;
-          err = (req.dv.getUint16(off + 2, true) & 0x3fff) !== 1 ? -Errno.EINVAL : -Errno.EOPNOTSUPP;
+        for (const vf of nlaForEachNested(vfinfo)) {
+          err = nlaType(vf) !== IFLA_VF_INFO ? -Errno.EINVAL : -Errno.EOPNOTSUPP;
           break out;
         }
       }
@@ -964,7 +964,7 @@ export class Rtnetlink {
       }
       // No modelled master has slave_changelink.
       if (linkinfo[IFLA_INFO.SLAVE_DATA]) return -Errno.EOPNOTSUPP;
-      return this.doSetlink(req, dev, ifm, tb, status);
+      return this.doSetlink(dev, ifm, tb, status);
     }
 
     if (!(req.flags & NLM_F.CREATE)) {
@@ -975,7 +975,7 @@ export class Rtnetlink {
         const group = nlaGetU32(g);
         for (const d of [...ns.devices]) {
           if (d.group !== group) continue;
-          const r = this.doSetlink(req, d, ifm, tb, 0);
+          const r = this.doSetlink(d, ifm, tb, 0);
           if (r) return r;
         }
         return 0;

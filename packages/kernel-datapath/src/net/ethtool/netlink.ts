@@ -30,14 +30,12 @@ import {
   NETDEV_FEATURE_COUNT,
   NETDEV_FEATURE_NAMES,
   NLA_F_NESTED,
-  NLA_HDRLEN,
   NLMSG_HDRLEN,
   NLM_F,
   NL_VALIDATE,
   NetlinkProtocol,
   type NlmsgHeader,
   type ParsedAttr,
-  align4,
   encode,
   ethtoolBitsetAttrs,
   ethtoolBitsetBitAttrs,
@@ -46,7 +44,11 @@ import {
   ethtoolHeaderAttrs,
   ethtoolLinkmodesAttrs,
   ethtoolLinkmodesPayload,
+  nlaForEachNested,
+  nlaGetU32,
   nlaParse,
+  nlaParseNested,
+  nlaStrscpy,
 } from '@ovs/genl-codec';
 import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from '../netlink/genetlink.js';
 import type { Failure, Kernel } from '../../kernel.js';
@@ -163,12 +165,12 @@ export class Ethtool {
 
   /** ethnl_default_doit(). */
   private featuresGet(info: GenlInfo): HandlerResult {
-    const reserved = reservedFlags(info, info.tb[ETHTOOL_A_FEATURES.HEADER]);
+    const reserved = reservedFlags(info.tb[ETHTOOL_A_FEATURES.HEADER]);
     if (reserved) return reserved;
     // GENL_REQ_ATTR_CHECK()
     const header = info.tb[ETHTOOL_A_FEATURES.HEADER];
     if (header === undefined) return { error: -Errno.EINVAL, missingType: ETHTOOL_A_FEATURES.HEADER };
-    const req = parseHeaderDevGet(info, header, info.sock.netns, true);
+    const req = parseHeaderDevGet(header, info.sock.netns, true);
     if ('error' in req) return req;
     const reply = this.featuresMessage(req.dev!, ETHTOOL_MSG_KERNEL.FEATURES_GET_REPLY, req.flags, { flags: 0, seq: info.header.seq, pid: info.sock.portId });
     info.reply(reply);
@@ -182,10 +184,10 @@ export class Ethtool {
   private dumpStart(ctx: Omit<DumpContext, 'put'>, policy: AttrSet): HandlerResult {
     const at = requestAttrs(ctx, policy);
     const header = at.tb[ETHTOOL_A_FEATURES.HEADER];
-    const reserved = reservedFlags(at, header);
+    const reserved = reservedFlags(header);
     if (reserved) return reserved;
     if (header === undefined) return -Errno.EINVAL;
-    const req = parseHeaderDevGet(at, header, ctx.sock.netns, false);
+    const req = parseHeaderDevGet(header, ctx.sock.netns, false);
     return 'error' in req ? req.error : 0;
   }
 
@@ -201,7 +203,7 @@ export class Ethtool {
     build: (dev: NetDevice, flags: number, h: Omit<NlmsgHeader, 'len' | 'type'>) => GenlMessage | RawMessage | undefined,
   ): number {
     const at = requestAttrs(ctx, policy);
-    const flags = headerFlags(at, at.tb[ETHTOOL_A_FEATURES.HEADER]);
+    const flags = headerFlags(at.tb[ETHTOOL_A_FEATURES.HEADER]);
     const buckets = new Map<number, NetDevice[]>();
     for (const dev of ctx.sock.netns.devices) {
       const list = buckets.get(dev.ifindex & 0xff);
@@ -245,10 +247,10 @@ export class Ethtool {
   /** ethnl_default_doit() with linkmodes_prepare_data(): EOPNOTSUPP for a device without link settings. */
   private linkmodesGet(info: GenlInfo): HandlerResult {
     const header = info.tb[ETHTOOL_A_LINKMODES.HEADER];
-    const reserved = reservedFlags(info, header);
+    const reserved = reservedFlags(header);
     if (reserved) return reserved;
     if (header === undefined) return { error: -Errno.EINVAL, missingType: ETHTOOL_A_LINKMODES.HEADER };
-    const req = parseHeaderDevGet(info, header, info.sock.netns, true);
+    const req = parseHeaderDevGet(header, info.sock.netns, true);
     if ('error' in req) return req;
     const reply = this.linkmodesMessage(req.dev!, req.flags, { flags: 0, seq: info.header.seq, pid: info.sock.portId });
     if (reply === undefined) return { error: -Errno.EOPNOTSUPP, message: 'failed to retrieve link settings' };
@@ -287,12 +289,12 @@ export class Ethtool {
   /** ethnl_set_features(). */
   private featuresSet(info: GenlInfo): HandlerResult {
     const header = info.tb[ETHTOOL_A_FEATURES.HEADER];
-    const reserved = reservedFlags(info, header);
+    const reserved = reservedFlags(header);
     if (reserved) return reserved;
     const wantedAttr = info.tb[ETHTOOL_A_FEATURES.WANTED];
     if (wantedAttr === undefined) return -Errno.EINVAL;
     if (header === undefined) return { error: -Errno.EINVAL, message: 'request header missing' };
-    const req = parseHeaderDevGet(info, header, info.sock.netns, true);
+    const req = parseHeaderDevGet(header, info.sock.netns, true);
     if ('error' in req) return req;
     const dev = req.dev!;
     const oldActive = dev.features;
@@ -355,14 +357,14 @@ function requestAttrs(ctx: { bytes: Uint8Array }, policy: AttrSet): Bytes & { tb
 }
 
 /** The header's attributes (validated with ethnl_header_policy by the genl layer). */
-function headerAttrs(b: Bytes, header: ParsedAttr): Array<ParsedAttr | undefined> {
-  const r = nlaParse(ethtoolHeaderAttrs, b.bytes, header.dataOffset, header.dataOffset + header.dataLength, NL_VALIDATE.LIBERAL);
+function headerAttrs(header: ParsedAttr): Array<ParsedAttr | undefined> {
+  const r = nlaParseNested(ethtoolHeaderAttrs, header, NL_VALIDATE.LIBERAL);
   return 'tb' in r ? r.tb : [];
 }
 
-function headerFlags(b: Bytes, header: ParsedAttr | undefined): number {
-  const flags = header && headerAttrs(b, header)[ETHTOOL_A_HEADER.FLAGS];
-  return flags ? b.dv.getUint32(flags.dataOffset, true) : 0;
+function headerFlags(header: ParsedAttr | undefined): number {
+  const flags = header && headerAttrs(header)[ETHTOOL_A_HEADER.FLAGS];
+  return flags ? nlaGetU32(flags) : 0;
 }
 
 /**
@@ -371,38 +373,31 @@ function headerFlags(b: Bytes, header: ParsedAttr | undefined): number {
  * kernel checks it in attribute order (so of two faults in one request, the
  * kernel may name this one and the model the other).
  */
-function reservedFlags(b: Bytes, header: ParsedAttr | undefined): Failure | undefined {
-  const flags = header && headerAttrs(b, header)[ETHTOOL_A_HEADER.FLAGS];
-  if (flags === undefined || !(b.dv.getUint32(flags.dataOffset, true) & ~ETHTOOL_FLAGS_BASIC)) return undefined;
+function reservedFlags(header: ParsedAttr | undefined): Failure | undefined {
+  const flags = header && headerAttrs(header)[ETHTOOL_A_HEADER.FLAGS];
+  if (flags === undefined || !(nlaGetU32(flags) & ~ETHTOOL_FLAGS_BASIC)) return undefined;
   return { error: -Errno.EINVAL, message: 'reserved bit set', offset: flags.offset };
 }
 
 /** ethnl_parse_header_dev_get(): the device by DEV_INDEX (and DEV_NAME, which must agree) or by DEV_NAME. */
-function parseHeaderDevGet(b: Bytes, header: ParsedAttr, netns: Netns, requireDev: boolean): ReqInfo | Failure {
-  const tb = headerAttrs(b, header);
+function parseHeaderDevGet(header: ParsedAttr, netns: Netns, requireDev: boolean): ReqInfo | Failure {
+  const tb = headerAttrs(header);
   const index = tb[ETHTOOL_A_HEADER.DEV_INDEX];
   const name = tb[ETHTOOL_A_HEADER.DEV_NAME];
   let dev: NetDevice | undefined;
   if (index !== undefined) {
-    dev = netns.byIfindex(b.dv.getUint32(index.dataOffset, true));
+    dev = netns.byIfindex(nlaGetU32(index));
     if (dev === undefined) return { error: -Errno.ENODEV, message: 'no device matches ifindex', offset: index.offset };
-    if (name !== undefined && cString(b.bytes, name) !== dev.name) {
+    if (name !== undefined && nlaStrscpy(name) !== dev.name) {
       return { error: -Errno.ENODEV, message: 'ifindex and name do not match', offset: header.offset };
     }
   } else if (name !== undefined) {
-    dev = netns.byIfname(cString(b.bytes, name));
+    dev = netns.byIfname(nlaStrscpy(name));
     if (dev === undefined) return { error: -Errno.ENODEV, message: 'no device matches name', offset: name.offset };
   } else if (requireDev) {
     return { error: -Errno.EINVAL, message: 'neither ifindex nor name specified', offset: header.offset };
   }
-  return { dev, flags: headerFlags(b, header) };
-}
-
-/** nla_data() of a validated NUL_STRING, up to its NUL. */
-function cString(bytes: Uint8Array, a: ParsedAttr): string {
-  const data = bytes.subarray(a.dataOffset, a.dataOffset + a.dataLength);
-  const z = data.indexOf(0);
-  return Buffer.from(z < 0 ? data : data.subarray(0, z)).toString('utf8');
+  return { dev, flags: headerFlags(header) };
 }
 
 // ---------------------------------------------------------------------------
@@ -444,8 +439,7 @@ function testBit(v: bigint, i: number): boolean {
  * name; with NOMASK the listed bits are set and every other one cleared.
  */
 function parseBitset(b: Bytes, attr: ParsedAttr): { value: bigint; mask: bigint } | Failure {
-  const start = attr.dataOffset;
-  const r = nlaParse(ethtoolBitsetAttrs, b.bytes, start, start + attr.dataLength, NL_VALIDATE.STRICT);
+  const r = nlaParseNested(ethtoolBitsetAttrs, attr, NL_VALIDATE.STRICT);
   if ('failure' in r) return { error: -r.failure.errno, message: r.failure.message, offset: r.failure.offset, policy: r.failure.policy };
   const tb = r.tb;
   const noMask = tb[ETHTOOL_A_BITSET.NOMASK] !== undefined;
@@ -456,7 +450,7 @@ function parseBitset(b: Bytes, attr: ParsedAttr): { value: bigint; mask: bigint 
   if (bitsAttr === undefined) {
     const bad = compactSanityChecks(b, attr, tb);
     if (bad) return bad;
-    const changeBits = Math.min(b.dv.getUint32(tb[ETHTOOL_A_BITSET.SIZE]!.dataOffset, true), NETDEV_FEATURE_COUNT);
+    const changeBits = Math.min(nlaGetU32(tb[ETHTOOL_A_BITSET.SIZE]!), NETDEV_FEATURE_COUNT);
     const low = (1n << BigInt(changeBits)) - 1n;
     return { value: readWords(b, valueAttr!) & low, mask: noMask ? ALL_FEATURES : readWords(b, maskAttr!) & low };
   }
@@ -466,37 +460,34 @@ function parseBitset(b: Bytes, attr: ParsedAttr): { value: bigint; mask: bigint 
   let value = 0n;
   let mask = noMask ? ALL_FEATURES : 0n;
   // nla_for_each_nested(): members while they fit, each parsed as a bit.
-  const end = bitsAttr.dataOffset + bitsAttr.dataLength;
-  for (let off = bitsAttr.dataOffset; end - off >= NLA_HDRLEN; ) {
-    const len = b.dv.getUint16(off, true);
-    if (len < NLA_HDRLEN || len > end - off) break;
-    const bit = parseBit(b, off, len, noMask);
+  for (const a of nlaForEachNested(bitsAttr)) {
+    const bit = parseBit(a, noMask);
     if ('error' in bit) return bit;
     if (bit.value) value |= featureMask(bit.index);
     if (!noMask) mask |= featureMask(bit.index);
-    off += align4(len);
   }
   return { value, mask };
 }
 
 /** ethnl_parse_bit(): one bit by INDEX (a NAME given too must agree) or by NAME. */
-function parseBit(b: Bytes, off: number, len: number, noMask: boolean): { index: number; value: boolean } | Failure {
+function parseBit(bitAttr: ParsedAttr, noMask: boolean): { index: number; value: boolean } | Failure {
+  const off = bitAttr.offset;
   // nla_parse_nested(): the nest flag, then strict validation with bit_policy.
-  if (!(b.dv.getUint16(off + 2, true) & NLA_F_NESTED)) return { error: -Errno.EINVAL, message: 'NLA_F_NESTED is missing', offset: off };
-  const r = nlaParse(ethtoolBitsetBitAttrs, b.bytes, off + NLA_HDRLEN, off + len, NL_VALIDATE.STRICT);
+  if (!(bitAttr.rawType & NLA_F_NESTED)) return { error: -Errno.EINVAL, message: 'NLA_F_NESTED is missing', offset: off };
+  const r = nlaParseNested(ethtoolBitsetBitAttrs, bitAttr, NL_VALIDATE.STRICT);
   if ('failure' in r) return { error: -r.failure.errno, message: r.failure.message, offset: r.failure.offset, policy: r.failure.policy };
   const indexAttr = r.tb[ETHTOOL_A_BITSET_BIT.INDEX];
   const nameAttr = r.tb[ETHTOOL_A_BITSET_BIT.NAME];
   let index: number;
   if (indexAttr !== undefined) {
-    index = b.dv.getUint32(indexAttr.dataOffset, true);
+    index = nlaGetU32(indexAttr);
     if (index >= NETDEV_FEATURE_COUNT) return { error: -Errno.EOPNOTSUPP, message: 'bit index too high', offset: indexAttr.offset };
-    if (nameAttr !== undefined && cString(b.bytes, nameAttr) !== NETDEV_FEATURE_NAMES[index]) {
+    if (nameAttr !== undefined && nlaStrscpy(nameAttr) !== NETDEV_FEATURE_NAMES[index]) {
       return { error: -Errno.EINVAL, message: 'bit index and name mismatch', offset: off };
     }
   } else if (nameAttr !== undefined) {
     // ethnl_name_to_idx(): the first bit of that name ('' is bit 2's).
-    index = NETDEV_FEATURE_NAMES.indexOf(cString(b.bytes, nameAttr));
+    index = NETDEV_FEATURE_NAMES.indexOf(nlaStrscpy(nameAttr));
     if (index < 0) return { error: -Errno.EOPNOTSUPP, message: 'bit name not found', offset: nameAttr.offset };
   } else {
     return { error: -Errno.EINVAL, message: 'neither bit index nor name specified', offset: off };
@@ -514,7 +505,7 @@ function compactSanityChecks(b: Bytes, nest: ParsedAttr, tb: Array<ParsedAttr | 
   if (!size) return { error: -Errno.EINVAL, message: 'missing size in compact bitset', offset: nest.offset };
   if (!value) return { error: -Errno.EINVAL, message: 'missing value in compact bitset', offset: nest.offset };
   if (!noMask && !mask) return { error: -Errno.EINVAL, message: 'missing mask in compact nonlist bitset', offset: nest.offset };
-  const attrNbits = b.dv.getUint32(size.dataOffset, true);
+  const attrNbits = nlaGetU32(size);
   const bytes = Math.ceil(attrNbits / 32) * 4;
   if (value.dataLength !== bytes) return { error: -Errno.EINVAL, message: 'bitset value length does not match size', offset: value.offset };
   if (mask && mask.dataLength !== bytes) return { error: -Errno.EINVAL, message: 'bitset mask length does not match size', offset: mask.offset };

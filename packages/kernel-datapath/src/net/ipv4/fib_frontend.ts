@@ -21,6 +21,13 @@
  */
 import {
   AF_INET,
+  IFA,
+  RTA,
+  nlaGetU32,
+  nlaGetU8,
+  nlaLen,
+  nlaMemcpy,
+  nlaStrscpy,
   AF_INET6,
   ATTR_ORDER,
   AttrSet,
@@ -72,8 +79,6 @@ interface Requester {
   flags: number;
 }
 
-const IFA = { ADDRESS: 1, LOCAL: 2, LABEL: 3, BROADCAST: 4, CACHEINFO: 6, FLAGS: 8, RT_PRIORITY: 9, PROTO: 11 } as const;
-const RTA = { DST: 1, SRC: 2, OIF: 4, GATEWAY: 5, PRIORITY: 6, PREFSRC: 7, METRICS: 8, MULTIPATH: 9, TABLE: 15, VIA: 18, PREF: 20, NH_ID: 30 } as const;
 /** IP6_RT_PRIO_USER: the metric of an IPv6 route added without RTA_PRIORITY. */
 const IP6_RT_PRIO_USER = 1024;
 /** ICMPV6_ROUTER_PREF_LOW / HIGH; anything else reads as MEDIUM (0). */
@@ -94,7 +99,7 @@ const ifaIpv4Policy = new AttrSet('ifa_ipv4_policy', {
   cacheinfo: attr(IFA.CACHEINFO, 'IFA_CACHEINFO', binary({ policy: 'UNSPEC', len: 16 })),
   flags: attr(IFA.FLAGS, 'IFA_FLAGS', u32),
   rtPriority: attr(IFA.RT_PRIORITY, 'IFA_RT_PRIORITY', u32),
-  targetNetnsid: attr(10, 'IFA_TARGET_NETNSID', binary({ policy: 'S32' })),
+  targetNetnsid: attr(IFA.TARGET_NETNSID, 'IFA_TARGET_NETNSID', binary({ policy: 'S32' })),
   proto: attr(IFA.PROTO, 'IFA_PROTO', u8),
 });
 
@@ -104,24 +109,24 @@ const ifaIpv6Policy = new AttrSet('ifa_ipv6_policy', {
   cacheinfo: attr(IFA.CACHEINFO, 'IFA_CACHEINFO', binary({ policy: 'UNSPEC', len: 16 })),
   flags: attr(IFA.FLAGS, 'IFA_FLAGS', u32),
   rtPriority: attr(IFA.RT_PRIORITY, 'IFA_RT_PRIORITY', u32),
-  targetNetnsid: attr(10, 'IFA_TARGET_NETNSID', binary({ policy: 'S32' })),
+  targetNetnsid: attr(IFA.TARGET_NETNSID, 'IFA_TARGET_NETNSID', binary({ policy: 'S32' })),
   proto: attr(IFA.PROTO, 'IFA_PROTO', u8),
 });
 
 const routeCommon = {
   oif: attr(RTA.OIF, 'RTA_OIF', u32),
-  iif: attr(3, 'RTA_IIF', u32),
+  iif: attr(RTA.IIF, 'RTA_IIF', u32),
   priority: attr(RTA.PRIORITY, 'RTA_PRIORITY', u32),
   metrics: attr(RTA.METRICS, 'RTA_METRICS', binary({ policy: 'NESTED' })),
   multipath: attr(RTA.MULTIPATH, 'RTA_MULTIPATH', binary({ policy: 'UNSPEC', len: 8 })),
-  encapType: attr(21, 'RTA_ENCAP_TYPE', binary({ policy: 'U16' })),
-  encap: attr(22, 'RTA_ENCAP', binary({ policy: 'NESTED' })),
-  uid: attr(25, 'RTA_UID', u32p),
-  mark: attr(16, 'RTA_MARK', u32p),
+  encapType: attr(RTA.ENCAP_TYPE, 'RTA_ENCAP_TYPE', binary({ policy: 'U16' })),
+  encap: attr(RTA.ENCAP, 'RTA_ENCAP', binary({ policy: 'NESTED' })),
+  uid: attr(RTA.UID, 'RTA_UID', u32p),
+  mark: attr(RTA.MARK, 'RTA_MARK', u32p),
   table: attr(RTA.TABLE, 'RTA_TABLE', u32),
-  ipProto: attr(27, 'RTA_IP_PROTO', binary({ policy: 'U8' })),
-  sport: attr(28, 'RTA_SPORT', binary({ policy: 'U16' })),
-  dport: attr(29, 'RTA_DPORT', binary({ policy: 'U16' })),
+  ipProto: attr(RTA.IP_PROTO, 'RTA_IP_PROTO', binary({ policy: 'U8' })),
+  sport: attr(RTA.SPORT, 'RTA_SPORT', binary({ policy: 'U16' })),
+  dport: attr(RTA.DPORT, 'RTA_DPORT', binary({ policy: 'U16' })),
   nhId: attr(RTA.NH_ID, 'RTA_NH_ID', u32),
 };
 
@@ -131,7 +136,7 @@ const rtmIpv4Policy = new AttrSet('rtm_ipv4_policy', {
   src: attr(RTA.SRC, 'RTA_SRC', u32p),
   gateway: attr(RTA.GATEWAY, 'RTA_GATEWAY', u32p),
   prefsrc: attr(RTA.PREFSRC, 'RTA_PREFSRC', u32p),
-  flow: attr(11, 'RTA_FLOW', u32p),
+  flow: attr(RTA.FLOW, 'RTA_FLOW', u32p),
 });
 
 const rtmIpv6Policy = new AttrSet('rtm_ipv6_policy', {
@@ -141,7 +146,7 @@ const rtmIpv6Policy = new AttrSet('rtm_ipv6_policy', {
   gateway: attr(RTA.GATEWAY, 'RTA_GATEWAY', in6p),
   prefsrc: attr(RTA.PREFSRC, 'RTA_PREFSRC', in6p),
   pref: attr(RTA.PREF, 'RTA_PREF', u8),
-  expires: attr(23, 'RTA_EXPIRES', u32),
+  expires: attr(RTA.EXPIRES, 'RTA_EXPIRES', u32),
 });
 
 // ---------------------------------------------------------------------------
@@ -154,9 +159,9 @@ function ordered<T extends object>(attrs: T, order: readonly number[]): T {
 }
 
 /** rt6_fill_node(): TABLE, DST, SRC, PREFSRC, METRICS, PRIORITY, GATEWAY, OIF, CACHEINFO, PREF. */
-const RT6_FILL_ORDER = [15, 1, 2, 7, 8, 6, 5, 4, 12, 20];
+const RT6_FILL_ORDER = [RTA.TABLE, RTA.DST, RTA.SRC, RTA.PREFSRC, RTA.METRICS, RTA.PRIORITY, RTA.GATEWAY, RTA.OIF, RTA.CACHEINFO, RTA.PREF];
 /** inet6_fill_ifaddr(): LOCAL and ADDRESS (peer), RT_PRIORITY, CACHEINFO, FLAGS, PROTO. */
-const IFA6_FILL_ORDER = [2, 1, 9, 6, 8, 11];
+const IFA6_FILL_ORDER = [IFA.LOCAL, IFA.ADDRESS, IFA.RT_PRIORITY, IFA.CACHEINFO, IFA.FLAGS, IFA.PROTO];
 
 /** The rtm_flags a route reports: its nexthop's RTNH_F_* (fib_nexthop_info()). */
 function reportedFlags(r: FibRoute): number {
@@ -246,7 +251,7 @@ export function fillAddr(a: InetAddress, type: number, pid: number, seq: number,
 // ---------------------------------------------------------------------------
 // Requests
 
-/** A request being handled: the message, its tb[] and readers for it. */
+/** A request being handled: the message, and its tb[] read with the codec's nla_get_*(). */
 class Req {
   readonly dv: DataView;
   constructor(
@@ -259,32 +264,24 @@ class Req {
     return this.tb[t] !== undefined;
   }
   u32(t: number, dflt = 0): number {
-    const a = this.tb[t];
-    return a === undefined ? dflt : this.dv.getUint32(a.dataOffset, true);
+    return nlaGetU32(this.tb[t], dflt);
   }
   u8(t: number, dflt = 0): number {
-    const a = this.tb[t];
-    return a === undefined ? dflt : this.dv.getUint8(a.dataOffset);
+    return nlaGetU8(this.tb[t], dflt);
   }
   /** The first `n` bytes of an attribute (nla_memcpy), zero-filled past its end. */
   bytes(t: number, n: number): Uint8Array | undefined {
     const a = this.tb[t];
-    if (a === undefined) return undefined;
-    const out = new Uint8Array(n);
-    out.set(this.req.bytes.subarray(a.dataOffset, a.dataOffset + Math.min(n, a.dataLength)));
-    return out;
+    return a !== undefined ? nlaMemcpy(a, n) : undefined;
   }
   len(t: number): number {
-    return this.tb[t]?.dataLength ?? 0;
+    const a = this.tb[t];
+    return a !== undefined ? nlaLen(a) : 0;
   }
   /** nla_strscpy(). */
   str(t: number, size: number): string | undefined {
     const a = this.tb[t];
-    if (a === undefined) return undefined;
-    let end = a.dataOffset;
-    const limit = a.dataOffset + Math.min(a.dataLength, size - 1);
-    while (end < limit && this.req.bytes[end] !== 0) end++;
-    return Buffer.from(this.req.bytes.subarray(a.dataOffset, end)).toString('utf8');
+    return a !== undefined ? nlaStrscpy(a, size) : undefined;
   }
 }
 

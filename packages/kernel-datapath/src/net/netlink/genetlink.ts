@@ -18,7 +18,10 @@ import {
   type NlmsgHeader,
   type Policy,
   type ValidationFailure,
+  CTRL_ATTR,
   ctrlAttrs,
+  nlaGetU16,
+  nlaStrscpy,
   ctrlFamily,
   nlaParse,
 } from '@ovs/genl-codec';
@@ -192,15 +195,14 @@ export function nlctrlRegistration(registry: GenlRegistry, build: (f: KernelGenl
       // ctrl_getfamily(): by id, else by name; neither is EINVAL; not found is ENOENT.
       let res: KernelGenlFamily | undefined;
       let err: number = -Errno.EINVAL;
-      const id = info.tb[ctrlAttrs.defs.familyId.type];
+      const id = info.tb[CTRL_ATTR.FAMILY_ID];
       if (id !== undefined) {
-        res = registry.get(info.dv.getUint16(id.dataOffset, true));
+        res = registry.get(nlaGetU16(id));
         err = -Errno.ENOENT;
       }
-      const name = info.tb[ctrlAttrs.defs.familyName.type];
+      const name = info.tb[CTRL_ATTR.FAMILY_NAME];
       if (name !== undefined) {
-        const end = info.bytes.indexOf(0, name.dataOffset);
-        res = registry.find(Buffer.from(info.bytes.subarray(name.dataOffset, end)).toString('latin1'));
+        res = registry.find(nlaStrscpy(name));
         err = -Errno.ENOENT;
       }
       if (res === undefined) return err;

@@ -19,7 +19,19 @@ import {
   OVS_VPORT_TYPE,
   DP_MAX_PORTS,
   AttrSet,
+  OVS_DP_ATTR,
+  OVS_TUNNEL_ATTR,
+  OVS_VPORT_ATTR,
+  OVS_VXLAN_EXT,
   type OvsTunnelAttrs,
+  type ParsedAttr,
+  nlaData,
+  nlaForEachNested,
+  nlaGetU16,
+  nlaGetU32,
+  nlaLen,
+  nlaStrscpy,
+  nlaType,
   ovsCtLimitFamily,
   ovsDatapathAttrs,
   ovsDatapathFamily,
@@ -271,9 +283,9 @@ export class Openvswitch {
 
   /** lookup_datapath(): by OVS_DP_ATTR_NAME (the local port's name) or by dp_ifindex. */
   private lookupDatapath(info: GenlInfo): Datapath | undefined {
-    const name = info.tb[ovsDatapathAttrs.defs.name.type];
+    const name = info.tb[OVS_DP_ATTR.NAME];
     if (name === undefined) return this.getDp(info.sock.netns, info.dpIfindex);
-    const vport = this.locate(info.sock.netns, cString(info, name.dataOffset));
+    const vport = this.locate(info.sock.netns, nlaStrscpy(name));
     return vport !== undefined && vport.portNo === OVSP_LOCAL ? vport.dp : undefined;
   }
 
@@ -281,9 +293,9 @@ export class Openvswitch {
   private dpChange(dp: Datapath, info: GenlInfo): number {
     const tb = info.tb;
     let features = 0;
-    const f = tb[ovsDatapathAttrs.defs.userFeatures.type];
+    const f = tb[OVS_DP_ATTR.USER_FEATURES];
     if (f !== undefined) {
-      features = info.dv.getUint32(f.dataOffset, true);
+      features = nlaGetU32(f);
       // The 2.5 module stores whatever it is given; Linux 6.1 refuses unknown bits, and
       // TC_RECIRC_SHARING too as Debian builds it (without CONFIG_NET_TC_SKB_EXT).
       if (this.kernel.profile !== 'ovs-2.5') {
@@ -293,15 +305,15 @@ export class Openvswitch {
       }
     }
     if (this.kernel.profile !== 'ovs-2.5') {
-      const m = tb[ovsDatapathAttrs.defs.masksCacheSize.type];
+      const m = tb[OVS_DP_ATTR.MASKS_CACHE_SIZE];
       if (m !== undefined) {
-        const size = info.dv.getUint32(m.dataOffset, true);
+        const size = nlaGetU32(m);
         if ((size !== 0 && (size & (size - 1)) !== 0) || size > MASKS_CACHE_MAX) return -Errno.EINVAL;
         dp.masksCacheSize = size;
       }
     }
     dp.userFeatures = features;
-    const pids = tb[ovsDatapathAttrs.defs.perCpuPids.type];
+    const pids = tb[OVS_DP_ATTR.PER_CPU_PIDS];
     if (features & OVS_DP_F.DISPATCH_UPCALL_PER_CPU && pids !== undefined && this.kernel.profile !== 'ovs-2.5') {
       if (pids.dataLength === 0 || pids.dataLength % 4 !== 0) return -Errno.EINVAL;
       const list: number[] = [];
@@ -313,8 +325,8 @@ export class Openvswitch {
 
   private dpCmdNew(info: GenlInfo): HandlerResult {
     const tb = info.tb;
-    const nameAttr = tb[ovsDatapathAttrs.defs.name.type];
-    const pidAttr = tb[ovsDatapathAttrs.defs.upcallPid.type];
+    const nameAttr = tb[OVS_DP_ATTR.NAME];
+    const pidAttr = tb[OVS_DP_ATTR.UPCALL_PID];
     if (nameAttr === undefined || pidAttr === undefined) return -Errno.EINVAL;
     const netns = info.sock.netns;
     // kzalloc(sizeof(*dp)): nothing to undo when it fails.
@@ -322,15 +334,15 @@ export class Openvswitch {
     const dp = new Datapath(netns);
     const err = this.dpChange(dp, info);
     if (err) return err;
-    const ifindexAttr = this.kernel.profile === 'ovs-2.5' ? undefined : tb[ovsDatapathAttrs.defs.ifindex.type];
+    const ifindexAttr = this.kernel.profile === 'ovs-2.5' ? undefined : tb[OVS_DP_ATTR.IFINDEX];
     const parms: VportParms = {
-      name: cString(info, nameAttr.dataOffset),
+      name: nlaStrscpy(nameAttr),
       type: OVS_VPORT_TYPE.INTERNAL,
       options: undefined,
       dp,
       portNo: OVSP_LOCAL,
-      upcallPids: info.bytes.subarray(pidAttr.dataOffset, pidAttr.dataOffset + pidAttr.dataLength),
-      desiredIfindex: ifindexAttr ? info.dv.getUint32(ifindexAttr.dataOffset, true) : 0,
+      upcallPids: nlaData(pidAttr),
+      desiredIfindex: ifindexAttr ? nlaGetU32(ifindexAttr) : 0,
     };
     try {
       dp.local = this.vportAddRestarting(parms);
@@ -413,17 +425,17 @@ export class Openvswitch {
   /** lookup_vport(): by name (with an optional dp_ifindex check), else by port number. */
   private lookupVport(info: GenlInfo): Vport | number {
     const tb = info.tb;
-    if (this.kernel.profile !== 'ovs-2.5' && tb[ovsVportAttrs.defs.ifindex.type] !== undefined) return -Errno.EOPNOTSUPP;
-    const name = tb[ovsVportAttrs.defs.name.type];
+    if (this.kernel.profile !== 'ovs-2.5' && tb[OVS_VPORT_ATTR.IFINDEX] !== undefined) return -Errno.EOPNOTSUPP;
+    const name = tb[OVS_VPORT_ATTR.NAME];
     if (name !== undefined) {
-      const vport = this.locate(info.sock.netns, cString(info, name.dataOffset));
+      const vport = this.locate(info.sock.netns, nlaStrscpy(name));
       if (vport === undefined) return -Errno.ENODEV;
       if (info.dpIfindex && info.dpIfindex !== vport.dp.ifindex) return -Errno.ENODEV;
       return vport;
     }
-    const portNoAttr = tb[ovsVportAttrs.defs.portNo.type];
+    const portNoAttr = tb[OVS_VPORT_ATTR.PORT_NO];
     if (portNoAttr !== undefined) {
-      const portNo = info.dv.getUint32(portNoAttr.dataOffset, true);
+      const portNo = nlaGetU32(portNoAttr);
       if (portNo >= DP_MAX_PORTS) return -Errno.EFBIG;
       const dp = this.getDp(info.sock.netns, info.dpIfindex);
       if (dp === undefined) return -Errno.ENODEV;
@@ -445,18 +457,17 @@ export class Openvswitch {
 
   private vportCmdNew(info: GenlInfo): HandlerResult {
     const tb = info.tb;
-    const d = ovsVportAttrs.defs;
-    const nameAttr = tb[d.name.type];
-    const typeAttr = tb[d.type.type];
-    const pidAttr = tb[d.upcallPid.type];
+    const nameAttr = tb[OVS_VPORT_ATTR.NAME];
+    const typeAttr = tb[OVS_VPORT_ATTR.TYPE];
+    const pidAttr = tb[OVS_VPORT_ATTR.UPCALL_PID];
     if (nameAttr === undefined || typeAttr === undefined || pidAttr === undefined) return -Errno.EINVAL;
-    const type = info.dv.getUint32(typeAttr.dataOffset, true);
-    const ifindexAttr = this.kernel.profile === 'ovs-2.5' ? undefined : tb[d.ifindex.type];
+    const type = nlaGetU32(typeAttr);
+    const ifindexAttr = this.kernel.profile === 'ovs-2.5' ? undefined : tb[OVS_VPORT_ATTR.IFINDEX];
     if (ifindexAttr !== undefined && type !== OVS_VPORT_TYPE.INTERNAL) return -Errno.EOPNOTSUPP;
-    const portNoAttr = tb[d.portNo.type];
-    const requested = portNoAttr ? info.dv.getUint32(portNoAttr.dataOffset, true) : 0;
+    const portNoAttr = tb[OVS_VPORT_ATTR.PORT_NO];
+    const requested = portNoAttr ? nlaGetU32(portNoAttr) : 0;
     if (requested >= DP_MAX_PORTS) return -Errno.EFBIG;
-    const optionsAttr = tb[d.options.type];
+    const optionsAttr = tb[OVS_VPORT_ATTR.OPTIONS];
     const netns = info.sock.netns;
     for (;;) {
       // restart:
@@ -470,13 +481,13 @@ export class Openvswitch {
         if (portNo < 0) return -Errno.EFBIG;
       }
       const parms: VportParms = {
-        name: cString(info, nameAttr.dataOffset),
+        name: nlaStrscpy(nameAttr),
         type,
-        options: optionsAttr ? parseTunnelOptions(info.dv, optionsAttr.dataOffset, optionsAttr.dataLength) : undefined,
+        options: optionsAttr ? parseTunnelOptions(optionsAttr) : undefined,
         dp,
         portNo,
-        upcallPids: info.bytes.subarray(pidAttr.dataOffset, pidAttr.dataOffset + pidAttr.dataLength),
-        desiredIfindex: ifindexAttr ? info.dv.getUint32(ifindexAttr.dataOffset, true) : 0,
+        upcallPids: nlaData(pidAttr),
+        desiredIfindex: ifindexAttr ? nlaGetU32(ifindexAttr) : 0,
       };
       let vport: Vport;
       try {
@@ -495,19 +506,18 @@ export class Openvswitch {
     const vport = this.lookupVport(info);
     if (typeof vport === 'number') return vport;
     const tb = info.tb;
-    const d = ovsVportAttrs.defs;
-    const typeAttr = tb[d.type.type];
-    if (typeAttr !== undefined && info.dv.getUint32(typeAttr.dataOffset, true) !== vport.ops.type) return -Errno.EINVAL;
-    const optionsAttr = tb[d.options.type];
+    const typeAttr = tb[OVS_VPORT_ATTR.TYPE];
+    if (typeAttr !== undefined && nlaGetU32(typeAttr) !== vport.ops.type) return -Errno.EINVAL;
+    const optionsAttr = tb[OVS_VPORT_ATTR.OPTIONS];
     if (optionsAttr !== undefined) {
       // ovs_vport_set_options(): no type of these kernels can change its options.
       if (vport.ops.setOptions === undefined) return -Errno.EOPNOTSUPP;
-      const err = vport.ops.setOptions(vport, parseTunnelOptions(info.dv, optionsAttr.dataOffset, optionsAttr.dataLength));
+      const err = vport.ops.setOptions(vport, parseTunnelOptions(optionsAttr));
       if (err) return err;
     }
-    const pidAttr = tb[d.upcallPid.type];
+    const pidAttr = tb[OVS_VPORT_ATTR.UPCALL_PID];
     if (pidAttr !== undefined) {
-      const err = setUpcallPortids(vport, info.bytes.subarray(pidAttr.dataOffset, pidAttr.dataOffset + pidAttr.dataLength), this.ctx);
+      const err = setUpcallPortids(vport, nlaData(pidAttr), this.ctx);
       if (err) return err;
     }
     info.notify(this.vportFill(vport, info.sock.portId, info.header.seq, 0, OVS_VPORT_CMD.SET, info.sock.netns), this.families.vport.mcgrps[0]!.id);
@@ -593,36 +603,19 @@ function restrict(set: AttrSet, maxType: number): AttrSet {
   return new AttrSet(set.name, defs, { maxType });
 }
 
-/** nla_data() of a NUL_STRING attribute (validated by the policy). */
-function cString(info: GenlInfo, off: number): string {
-  const end = info.bytes.indexOf(0, off);
-  return Buffer.from(info.bytes.subarray(off, end < 0 ? info.bytes.length : end)).toString('utf8');
-}
-
 /**
  * The tunnel options as the vport types read them: nla_find_nested() for a
  * 2-byte OVS_TUNNEL_ATTR_DST_PORT, and the GBP flag inside
  * OVS_TUNNEL_ATTR_EXTENSION.
  */
-function parseTunnelOptions(dv: DataView, off: number, len: number): OvsTunnelAttrs {
+function parseTunnelOptions(options: ParsedAttr): OvsTunnelAttrs {
   const out: OvsTunnelAttrs = {};
-  const end = off + len;
-  while (end - off >= 4) {
-    const l = dv.getUint16(off, true);
-    const t = dv.getUint16(off + 2, true) & 0x3fff;
-    if (l < 4 || l > end - off) break;
-    if (t === 1 && l - 4 === 2) out.dstPort = dv.getUint16(off + 4, true);
-    if (t === 2) {
+  for (const a of nlaForEachNested(options)) {
+    if (nlaType(a) === OVS_TUNNEL_ATTR.DST_PORT && nlaLen(a) === 2) out.dstPort = nlaGetU16(a);
+    if (nlaType(a) === OVS_TUNNEL_ATTR.EXTENSION) {
       out.extension = {};
-      let o = off + 4;
-      while (off + l - o >= 4) {
-        const il = dv.getUint16(o, true);
-        if (il < 4 || il > off + l - o) break;
-        if ((dv.getUint16(o + 2, true) & 0x3fff) === 1) out.extension.gbp = true;
-        o += (il + 3) & ~3;
-      }
+      for (const e of nlaForEachNested(a)) if (nlaType(e) === OVS_VXLAN_EXT.GBP) out.extension.gbp = true;
     }
-    off += (l + 3) & ~3;
   }
   return out;
 }
