@@ -13,7 +13,7 @@ import { type JsonValue, attrsFromJson, attrsToJson } from './attr-json.js';
 import { ATTR_ORDER, ORDER_NO_NUL, ORDER_NO_PAD, ORDER_TYPE_BITS, RAW_NO_PAD } from './attr-order.js';
 import type { DecodeContext, ValueCodec } from './codecs.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
-import { NLA_TYPE_MASK, align4 } from './netlink.js';
+import { align4, isZero, NLA_TYPE_MASK } from './netlink.js';
 import type { Policy } from './nlattr.js';
 import type { Writer } from './writer.js';
 
@@ -350,11 +350,6 @@ function writeRaw(w: Writer, r: RawAttr, extra: number): void {
   w.pos += 4;
   w.bytes(r.data);
   if ((extra & ORDER_NO_PAD) === 0) w.pad();
-}
-
-function isZero(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
-  return true;
 }
 
 function commonPrefix(names: string[]): string {

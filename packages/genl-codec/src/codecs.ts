@@ -9,7 +9,7 @@ import type { JsonValue } from './attr-json.js';
 import { ORDER_NO_NUL } from './attr-order.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { fromHex, hex } from './hex.js';
-import { align4 } from './netlink.js';
+import { align4, isZero } from './netlink.js';
 import type { NlaType, Policy } from './nlattr.js';
 import type { Writer } from './writer.js';
 
@@ -410,9 +410,4 @@ export function nestedArray<S extends AttrSet>(set: S): ValueCodec<Array<AttrsOf
     },
     format: (v) => `[${v.length} elements]`,
   };
-}
-
-function isZero(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
-  return true;
 }

@@ -8,20 +8,8 @@ import { AttrSet, attr } from './attr-set.js';
 import { DecodeContext, type ValueCodec, string, u32 } from './codecs.js';
 import { NetlinkDecodeError } from './errors.js';
 import { Writer } from './writer.js';
+import { rawAttrs } from './testing/nla.js';
 
-/** Raw attributes: [type, payload] pairs, each padded to 4 bytes. */
-function attrs(...list: Array<[number, number[]]>): Uint8Array {
-  const w = new Writer();
-  for (const [type, payload] of list) {
-    w.ensure(4 + payload.length);
-    w.dv.setUint16(w.pos, 4 + payload.length, true);
-    w.dv.setUint16(w.pos + 2, type, true);
-    w.pos += 4;
-    w.bytes(Uint8Array.from(payload));
-    w.pad();
-  }
-  return w.take();
-}
 
 const text = (s: string) => [...Buffer.from(s)];
 const dvOf = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -34,9 +22,9 @@ function encode(set: AttrSet, values: object): Uint8Array {
 
 const innerAttrs = new AttrSet('inner', { name: attr(1, 'INNER_NAME', string()), n: attr(2, 'INNER_N', u32) });
 /** Strict decode must fail: INNER_N has 3 bytes. */
-const innerBad = attrs([1, [...text('br0'), 0]], [2, [1, 2, 3]]);
+const innerBad = rawAttrs([1, [...text('br0'), 0]], [2, [1, 2, 3]]);
 /** Decodes; its name carries a NUL, which must come back on re-encoding. */
-const innerGood = attrs([1, [...text('br0'), 0]], [2, [7, 0, 0, 0]]);
+const innerGood = rawAttrs([1, [...text('br0'), 0]], [2, [7, 0, 0, 0]]);
 
 type Outcome = { values: object } | { error: unknown };
 function run(bytes: Uint8Array): Outcome {
@@ -63,7 +51,7 @@ const outerAttrs = new AttrSet('outer', { name: attr(1, 'OUTER_NAME', nameThenDe
 describe('DecodeContext', () => {
   it('keeps interleaved decodes apart: lenient/strict, and the no-NUL layout report', () => {
     // The outer attributes: a name without its NUL, and a 3-byte u32, decoded leniently.
-    const outer = attrs([1, text('eth0')], [2, [9, 9, 9]]);
+    const outer = rawAttrs([1, text('eth0')], [2, [9, 9, 9]]);
     const values = outerAttrs.decode(outer, dvOf(outer), 0, outer.length, new DecodeContext(true));
 
     // The strict decodes run inside it stayed strict...
@@ -83,7 +71,7 @@ describe('DecodeContext', () => {
   });
 
   it('a strict decode does not become lenient because another one was', () => {
-    const outer = attrs([1, text('eth0')], [2, [9, 9, 9]]);
+    const outer = rawAttrs([1, text('eth0')], [2, [9, 9, 9]]);
     outerAttrs.decode(outer, dvOf(outer), 0, outer.length, new DecodeContext(true));
     expect(() => outerAttrs.decode(outer, dvOf(outer), 0, outer.length, new DecodeContext())).toThrow(/OUTER_N/);
   });

@@ -17,7 +17,7 @@ import { DecodeContext, type ValueCodec, flag, nested, prefixed, string, u32, u3
 import { Writer } from './writer.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import type { GenlFamilyDef } from './genl.js';
-import { GENL_HDRLEN, NLA_F_NESTED, NLA_HDRLEN, align4 } from './netlink.js';
+import { align4, GENL_HDRLEN, isZero, NLA_F_NESTED, NLA_HDRLEN } from './netlink.js';
 
 export const ETHTOOL_GENL_NAME = 'ethtool';
 export const ETHTOOL_GENL_VERSION = 1;
@@ -154,11 +154,6 @@ const BIT_NLA_TYPES: unique symbol = Symbol('BIT_NLA_TYPES');
 const BIT_NLA_TYPE = ETHTOOL_A_BITSET_BITS.BIT | NLA_F_NESTED;
 
 type BitList = EthtoolBitsetBit[] & { [BIT_NLA_TYPES]?: number[] };
-
-function isZero(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
-  return true;
-}
 
 /**
  * ETHTOOL_A_BITSET_BITS: a nest of ETHTOOL_A_BITSET_BITS_BIT nests, every

@@ -9,7 +9,7 @@ import { SlabWriter, type Writer } from './writer.js';
 import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { ethtoolFamily } from './ethtool.js';
 import { FamilyTable, type GenlFamilyDef, ctrlFamily, CTRL_CMD } from './genl.js';
-import { GENL_HDRLEN, NLA_F_NESTED, NLMSG, NLMSG_HDRLEN, NLM_F, NetlinkProtocol, type NlmsgHeader, align4 } from './netlink.js';
+import { align4, GENL_HDRLEN, isZero, NetlinkProtocol, NLA_F_NESTED, NLM_F, NLMSG, NLMSG_HDRLEN, type NlmsgHeader } from './netlink.js';
 import {
   ovsCtLimitFamily,
   ovsDatapathFamily,
@@ -290,11 +290,6 @@ function decodeDone(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: n
   const ext = decodeExtAck(buf, dv, header, start + 4, end, ctx);
   if (ext !== undefined) msg.ext = ext;
   return msg;
-}
-
-function isZero(buf: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
-  return true;
 }
 
 // ---------------------------------------------------------------------------

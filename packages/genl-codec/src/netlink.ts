@@ -87,6 +87,12 @@ export function align4(n: number): number {
   return (n + 3) & ~3;
 }
 
+/** Whether buf[from, to) is all zero: the padding NLMSG_ALIGN / NLA_ALIGN leave must be. */
+export function isZero(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
 /** struct nlmsghdr. */
 export interface NlmsgHeader {
   /** nlmsg_len: length of the whole message, header included. */

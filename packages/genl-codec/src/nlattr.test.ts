@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import { AttrSet, attr } from './attr-set.js';
 import { binary } from './codecs.js';
-import { Writer } from './writer.js';
 import { ETHTOOL_A_HEADER } from './ethtool.js';
 import { NLA_F_NESTED } from './netlink.js';
 import {
@@ -32,20 +31,8 @@ import {
 import { OVS_TUNNEL_ATTR, OVS_VPORT_ATTR, ovsTunnelAttrs, ovsVportAttrs } from './ovs.js';
 import { IFLA, IFLA_INFO, TCA, iflaAttrs } from './rtnetlink.js';
 import { IFA, RTA } from './rtnetlink-route.js';
+import { rawAttrs } from './testing/nla.js';
 
-/** Raw attributes: [type, payload] pairs, each padded to 4 bytes. */
-function attrs(...list: Array<[number, number[] | Uint8Array]>): Uint8Array {
-  const w = new Writer();
-  for (const [type, payload] of list) {
-    w.ensure(4 + payload.length);
-    w.dv.setUint16(w.pos, 4 + payload.length, true);
-    w.dv.setUint16(w.pos + 2, type, true);
-    w.pos += 4;
-    w.bytes(Uint8Array.from(payload));
-    w.pad();
-  }
-  return w.take();
-}
 
 /** A set that lets any payload through: the readers do not look at policies. */
 const anyAttrs = new AttrSet('t', { a: attr(1, 'T_A', binary()), b: attr(2, 'T_B', binary()), c: attr(3, 'T_C', binary()) });
@@ -81,7 +68,7 @@ describe('attribute numbers', () => {
 
 describe('nla_get_*', () => {
   it('read integers in host and network order, with a default for an absent attribute', () => {
-    const tb = parse(anyAttrs, attrs([1, [0x78, 0x56, 0x34, 0x12]], [2, [0xfe, 0xff, 0xff, 0xff]]));
+    const tb = parse(anyAttrs, rawAttrs([1, [0x78, 0x56, 0x34, 0x12]], [2, [0xfe, 0xff, 0xff, 0xff]]));
     const a = tb[1]!;
     expect(nlaGetU32(a)).toBe(0x12345678);
     expect(nlaGetBe32(a)).toBe(0x78563412);
@@ -97,7 +84,7 @@ describe('nla_get_*', () => {
   });
 
   it('read u64, addresses, bytes and strings', () => {
-    const b = attrs([1, [1, 0, 0, 0, 0, 0, 0, 0x80]], [2, [10, 0, 0, 1]], [3, [...Buffer.from('eth0'), 0, 0x41]]);
+    const b = rawAttrs([1, [1, 0, 0, 0, 0, 0, 0, 0x80]], [2, [10, 0, 0, 1]], [3, [...Buffer.from('eth0'), 0, 0x41]]);
     const tb = parse(anyAttrs, b);
     expect(nlaGetU64(tb[1]!)).toBe(0x8000000000000001n);
     expect(nlaGetInAddr(tb[2]!)).toEqual(Uint8Array.of(10, 0, 0, 1));
@@ -109,8 +96,8 @@ describe('nla_get_*', () => {
   });
 
   it('parse and walk nests', () => {
-    const inner = attrs([OVS_TUNNEL_ATTR.DST_PORT, [0xb5, 0x12]], [OVS_TUNNEL_ATTR.DST_PORT, [0x17, 0xc1]]);
-    const b = attrs([OVS_VPORT_ATTR.OPTIONS | NLA_F_NESTED, inner]);
+    const inner = rawAttrs([OVS_TUNNEL_ATTR.DST_PORT, [0xb5, 0x12]], [OVS_TUNNEL_ATTR.DST_PORT, [0x17, 0xc1]]);
+    const b = rawAttrs([OVS_VPORT_ATTR.OPTIONS | NLA_F_NESTED, inner]);
     const opts = parse(ovsVportAttrs, b)[OVS_VPORT_ATTR.OPTIONS]!;
     const r = nlaParseNested(ovsTunnelAttrs, opts);
     // nla_parse keeps the last; nla_find_nested finds the first; the walk sees both.

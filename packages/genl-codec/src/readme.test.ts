@@ -45,7 +45,7 @@ describe('README examples', () => {
       return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
     expect(diagnostics).toEqual([]);
-  });
+  }, 60_000); // a whole program: seconds on a loaded machine
 
   blocks.forEach((code, i) => {
     it(`example ${i + 1} runs`, async () => {
