@@ -17,6 +17,7 @@ import {
   nlaGetFlag,
   nlaGetInAddr,
   nlaGetS32,
+  nlaGetStruct,
   nlaGetU16,
   nlaGetU32,
   nlaGetU64,
@@ -29,8 +30,9 @@ import {
   nlaType,
 } from './nlattr.js';
 import { OVS_TUNNEL_ATTR, OVS_VPORT_ATTR, ovsTunnelAttrs, ovsVportAttrs } from './ovs.js';
-import { IFLA, IFLA_INFO, TCA, iflaAttrs } from './rtnetlink.js';
-import { IFA, RTA } from './rtnetlink-route.js';
+import { IFLA, IFLA_INFO, TCA, iflaAttrs, iflaVxlanPortRange } from './rtnetlink.js';
+import { NetlinkErrnoError } from './errors.js';
+import { IFA, RTA, ifaCacheinfo } from './rtnetlink-route.js';
 import { rawAttrs } from './testing/nla.js';
 
 
@@ -93,6 +95,13 @@ describe('nla_get_*', () => {
     expect(nlaMemcpy(tb[2]!, 2)).toEqual(Uint8Array.of(10, 0));
     expect(nlaStrscpy(tb[3]!)).toBe('eth0');
     expect(nlaStrscpy(tb[3]!, 3)).toBe('et');
+  });
+
+  it('read structs, refusing a payload shorter than the struct', () => {
+    const tb = parse(anyAttrs, rawAttrs([1, [1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0]], [2, [0x12, 0xb5, 0x12, 0xb6]]));
+    expect(nlaGetStruct(tb[1]!, ifaCacheinfo)).toEqual({ prefered: 1, valid: 2, cstamp: 3, tstamp: 4 });
+    expect(nlaGetStruct(tb[2]!, iflaVxlanPortRange)).toEqual({ low: 4789, high: 4790 });
+    expect(() => nlaGetStruct(tb[2]!, ifaCacheinfo)).toThrow(NetlinkErrnoError);
   });
 
   it('parse and walk nests', () => {

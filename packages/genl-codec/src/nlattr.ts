@@ -7,6 +7,8 @@
  */
 import type { AttrSet } from './attr-set.js';
 import { Errno } from './errno.js';
+import { NetlinkErrnoError } from './errors.js';
+import type { FieldType, StructCodec, StructValue } from './struct.js';
 import { NLA_F_NESTED, NLA_HDRLEN, NLA_TYPE_MASK, align4 } from './netlink.js';
 
 /** Kernel-side attribute policy types (enum nla_types in include/net/netlink.h). */
@@ -351,6 +353,17 @@ export function nlaStrscpy(a: ParsedAttr, size = a.dataLength + 1): string {
   return utf8.decode(a.buf.subarray(start, end));
 }
 const utf8 = new TextDecoder();
+
+/**
+ * The payload read as a C struct, as kernel code does with a cast of
+ * nla_data() (struct ifa_cacheinfo, struct ifla_vxlan_port_range,
+ * struct ifinfomsg...). Its policy should have checked the length; a payload
+ * shorter than the struct is EINVAL rather than a read into what follows.
+ */
+export function nlaGetStruct<F extends Record<string, FieldType>>(a: ParsedAttr, s: StructCodec<F>): StructValue<F> {
+  if (a.dataLength < s.size) throw new NetlinkErrnoError(-Errno.EINVAL, `attribute shorter than struct ${s.cName}`);
+  return s.read(a.buf, a.dv, a.dataOffset);
+}
 
 /** nla_parse_nested(): the attributes inside `a`, parsed against `set`. */
 export function nlaParseNested(

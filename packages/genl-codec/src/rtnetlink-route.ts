@@ -128,7 +128,7 @@ export const rtaCacheinfo = struct('rta_cacheinfo', {
 export type RtaCacheinfo = ReturnType<typeof rtaCacheinfo.read>;
 
 /** struct ifa_cacheinfo (IFA_CACHEINFO): lifetimes in seconds, stamps in hundredths of seconds since boot. */
-const ifaCacheinfo = struct('ifa_cacheinfo', { prefered: 'u32', valid: 'u32', cstamp: 'u32', tstamp: 'u32' });
+export const ifaCacheinfo = struct('ifa_cacheinfo', { prefered: 'u32', valid: 'u32', cstamp: 'u32', tstamp: 'u32' });
 export type IfaCacheinfo = ReturnType<typeof ifaCacheinfo.read>;
 
 // ---------------------------------------------------------------------------

@@ -337,7 +337,7 @@ export const rtnlLinkIfmap = struct('rtnl_link_ifmap', {
 });
 
 /** struct ifla_vxlan_port_range (IFLA_VXLAN_PORT_RANGE): UDP source ports, network byte order. */
-const iflaVxlanPortRange = struct('ifla_vxlan_port_range', { low: 'be16', high: 'be16' });
+export const iflaVxlanPortRange = struct('ifla_vxlan_port_range', { low: 'be16', high: 'be16' });
 
 // ---------------------------------------------------------------------------
 // Value codecs particular to rtnetlink
