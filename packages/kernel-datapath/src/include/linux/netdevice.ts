@@ -10,6 +10,7 @@ import type { VxlanConf } from '../../drivers/net/vxlan/vxlan_core.js';
 import { driverFeatures } from './netdev_features.js';
 import type { Netns } from '../../net/core/net_namespace.js';
 import type { GreConf } from '../../net/ipv4/ip_gre.js';
+import type { LinkView } from '../../net/ipv6/addrconf.js';
 import type { NetDeviceSetup, RtnlLinkOps } from '../net/rtnetlink.js';
 
 /** GSO_LEGACY_MAX_SIZE / TSO_LEGACY_MAX_SIZE and GSO_MAX_SEGS of 6.1. */
@@ -111,6 +112,8 @@ export class NetDevice {
   rtnlLinkInitialized = true;
   /** NETDEV_UNREGISTER was called for it. */
   unregisterNotified = false;
+  /** dev->ip6_ptr as addrconf keeps it: the device as the IP layer last saw it, and IF_READY. */
+  inet6Dev: (LinkView & { ifReady: boolean }) | undefined = undefined;
   /** What rtnetlink last announced (the ifi_change and master moves of changes made elsewhere). */
   announced: { flags: number; master: NetDevice | undefined; promiscuity: number };
 

@@ -59,7 +59,6 @@ export function eui64LinkLocal(mac: Uint8Array): Uint8Array {
 export class Addrconf {
   /** Make Linux's own addresses and routes (see the file comment). */
   auto = true;
-  private readonly seen = new WeakMap<NetDevice, LinkView & { ifReady: boolean }>();
 
   constructor(private readonly ns: Netns) {}
 
@@ -68,10 +67,10 @@ export class Addrconf {
    * NETDEV_UP, NETDEV_CHANGE or NETDEV_DOWN, in that order of checks.
    */
   sync(dev: NetDevice, now: LinkView): void {
-    const was = this.seen.get(dev) ?? { up: false, ready: false, carrier: now.carrier, ifReady: false };
+    const was = dev.inet6Dev ?? { up: false, ready: false, carrier: now.carrier, ifReady: false };
     if (was.up === now.up && was.ready === now.ready && was.carrier === now.carrier) return;
     const st = { ...now, ifReady: was.ifReady };
-    this.seen.set(dev, st);
+    dev.inet6Dev = st;
     if (!was.up && now.up) this.netdevUp(dev, st);
     else if (was.up && !now.up) this.netdevDown(dev, st);
     else if (now.up && (was.ready !== now.ready || was.carrier !== now.carrier)) this.netdevChange(dev, st);
@@ -79,14 +78,14 @@ export class Addrconf {
 
   /** IF_READY: the device's link became ready since it was last brought up (IPv6 addresses are no longer tentative). */
   ready(dev: NetDevice): boolean {
-    return this.seen.get(dev)?.ifReady ?? false;
+    return dev.inet6Dev?.ifReady ?? false;
   }
 
   /** NETDEV_UNREGISTER (after NETDEV_DOWN if the device was up). */
   unregister(dev: NetDevice): void {
-    const st = this.seen.get(dev);
+    const st = dev.inet6Dev;
     if (st?.up) this.netdevDown(dev, st);
-    this.seen.delete(dev);
+    dev.inet6Dev = undefined;
     const { addresses, fib } = this.ns;
     for (const a of [...addresses.of(dev, AF_INET)]) addresses.deleteV4(a);
     if (fib.usesDevice(dev.ifindex)) {

@@ -228,7 +228,7 @@ export class Openvswitch {
       let names = this.vportsByName.get(parms.dp.netns);
       if (names === undefined) this.vportsByName.set(parms.dp.netns, (names = new Map()));
       names.set(vport.name, vport);
-      this.hashedAs.set(vport, vport.name);
+      vport.hashName = vport.name;
       if (vport.ops.type === OVS_VPORT_TYPE.INTERNAL) this.internalVports.set(vport.dev, vport);
       this.vportsByDev.set(vport.dev, vport);
       parms.dp.addPort(vport);
@@ -246,8 +246,6 @@ export class Openvswitch {
 
   /** The vport bound to each device. */
   private readonly vportsByDev = new Map<NetDevice, Vport>();
-  /** The name each vport was hashed under (its device's name then: a rename does not move it). */
-  private readonly hashedAs = new WeakMap<Vport, string>();
 
   /** dp_detach_port_notify(): OVS_VPORT_CMD_DEL to the group (pid 0, seq 0), then the detach. */
   private deviceGone(dev: NetDevice): void {
@@ -270,7 +268,7 @@ export class Openvswitch {
   private vportDel(vport: Vport): void {
     vport.dp.removePort(vport);
     const names = this.vportsByName.get(vport.dp.netns);
-    const key = this.hashedAs.get(vport) ?? vport.name;
+    const key = vport.hashName ?? vport.name;
     if (names?.get(key) === vport) names.delete(key);
     this.internalVports.delete(vport.dev);
     this.vportsByDev.delete(vport.dev);

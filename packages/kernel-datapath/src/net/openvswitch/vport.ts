@@ -54,6 +54,8 @@ export interface VportContext {
 /** struct vport: the rx_handler_data of the device it is bound to. */
 export class Vport implements RxHandlerOwner {
   upcallPids: number[] = [];
+  /** The name it was hashed under in its namespace (its device's name then: a rename does not move it). */
+  hashName: string | undefined;
   /** Tunnel configuration kept for get_options (vxlan/geneve dst port, extensions). */
   tunnel: OvsTunnelAttrs | undefined;
 
