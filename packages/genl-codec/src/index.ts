@@ -85,6 +85,7 @@ export {
   nlaGetInAddr,
   nlaGetS32,
   nlaGetStruct,
+  nlaGetU32Array,
   nlaGetU16,
   nlaGetU32,
   nlaGetU64,

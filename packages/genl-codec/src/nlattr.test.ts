@@ -18,6 +18,7 @@ import {
   nlaGetInAddr,
   nlaGetS32,
   nlaGetStruct,
+  nlaGetU32Array,
   nlaGetU16,
   nlaGetU32,
   nlaGetU64,
@@ -102,6 +103,8 @@ describe('nla_get_*', () => {
     expect(nlaGetStruct(tb[1]!, ifaCacheinfo)).toEqual({ prefered: 1, valid: 2, cstamp: 3, tstamp: 4 });
     expect(nlaGetStruct(tb[2]!, iflaVxlanPortRange)).toEqual({ low: 4789, high: 4790 });
     expect(() => nlaGetStruct(tb[2]!, ifaCacheinfo)).toThrow(NetlinkErrnoError);
+    expect(nlaGetU32Array(tb[1]!)).toEqual([1, 2, 3, 4]);
+    expect(nlaGetU32Array(tb[2]!)).toEqual([0xb612b512]);
   });
 
   it('parse and walk nests', () => {

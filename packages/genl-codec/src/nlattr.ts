@@ -355,6 +355,17 @@ export function nlaStrscpy(a: ParsedAttr, size = a.dataLength + 1): string {
 const utf8 = new TextDecoder();
 
 /**
+ * The payload read as host-order u32 words, as kernel code reads an array
+ * through nla_data() (OVS_DP_ATTR_PER_CPU_PIDS, an ethtool bitmap); a
+ * trailing partial word is left out.
+ */
+export function nlaGetU32Array(a: ParsedAttr): number[] {
+  const out = new Array<number>(a.dataLength >> 2);
+  for (let i = 0; i < out.length; i++) out[i] = a.dv.getUint32(a.dataOffset + 4 * i, true);
+  return out;
+}
+
+/**
  * The payload read as a C struct, as kernel code does with a cast of
  * nla_data() (struct ifa_cacheinfo, struct ifla_vxlan_port_range,
  * struct ifinfomsg...). Its policy should have checked the length; a payload
