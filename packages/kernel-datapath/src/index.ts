@@ -4,7 +4,8 @@
  * KernelSocket (an implementation of @ovs/genl-codec's NetlinkSocket).
  */
 export { Kernel, DUMP_STARTED } from './kernel.js';
-export type { KernelOptions, KernelProfile, Failure, Request, ProtocolHandler } from './kernel.js';
+export type { KernelOptions, KernelProfile, Request, ProtocolHandler } from './kernel.js';
+export { ExtAck } from './net/netlink/extack.js';
 export { KernelSocket, DEFAULT_RCVBUF } from './net/netlink/af_netlink.js';
 export { Netns } from './net/core/net_namespace.js';
 export type { NetnsListener } from './net/core/net_namespace.js';

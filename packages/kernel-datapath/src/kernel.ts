@@ -6,7 +6,7 @@
  * sockets), as the kernel's genl_mutex / rtnl_lock serialise them.
  */
 import {
-  type ExtAck,
+  type ExtAck as ExtAckTlvs,
   type GenlMessage,
   Errno,
   GENL_HDRLEN,
@@ -15,7 +15,6 @@ import {
   NLM_F,
   NetlinkErrnoError,
   NetlinkProtocol,
-  type Policy,
   align4,
   encode,
   errnoName,
@@ -33,6 +32,7 @@ import {
   reportedOpFlags,
 } from './net/netlink/genetlink.js';
 import { DEFAULT_RCVBUF, type DumpState, KernelSocket } from './net/netlink/af_netlink.js';
+import { ExtAck, nlaFailure } from './net/netlink/extack.js';
 import { Netns } from './net/core/net_namespace.js';
 import { Openvswitch } from './net/openvswitch/datapath.js';
 import { Ethtool } from './net/ethtool/netlink.js';
@@ -72,21 +72,14 @@ export interface Request {
   type: number;
   flags: number;
   seq: number;
+  /** Where the handler says what went wrong, beside the errno it returns. */
+  extack: ExtAck;
 }
 
-/** A protocol's request handler; returns DUMP_STARTED when a dump began (no ack then). */
+/** A protocol's request handler: 0, a negative errno, or DUMP_STARTED when a dump began (no ack then). */
 export type ProtocolHandler = (req: Request) => HandlerResult | typeof DUMP_STARTED;
 
 export const DUMP_STARTED: unique symbol = Symbol('dump started');
-
-/** A full failure: errno plus extack fields. */
-export interface Failure {
-  error: number;
-  message?: string;
-  offset?: number;
-  policy?: Policy;
-  missingType?: number;
-}
 
 export class Kernel {
   readonly profile: KernelProfile;
@@ -215,29 +208,27 @@ export class Kernel {
       const mdv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const type = mdv.getUint16(4, true);
       const flags = mdv.getUint16(6, true);
+      const extack = new ExtAck();
       let result: HandlerResult | typeof DUMP_STARTED = 0;
       if (flags & NLM_F.REQUEST && type >= NLMSG.MIN_TYPE) {
-        result = handler({ sock, bytes, dv: mdv, type, flags, seq: mdv.getUint32(8, true) });
+        result = handler({ sock, bytes, dv: mdv, type, flags, seq: mdv.getUint32(8, true), extack });
       }
-      if (result !== DUMP_STARTED) {
-        const failure = toFailure(result);
-        if (flags & NLM_F.ACK || failure.error !== 0) this.ack(sock, bytes, failure);
-      }
+      if (result !== DUMP_STARTED && (flags & NLM_F.ACK || result !== 0)) this.ack(sock, bytes, result, extack);
       off += Math.min(align4(len), datagram.length - off);
     }
   }
 
   /** netlink_ack(): NLMSG_ERROR with the request (capped unless an error) and extack TLVs. */
-  ack(sock: KernelSocket, request: Uint8Array, failure: Failure): void {
+  ack(sock: KernelSocket, request: Uint8Array, err: number, extack: ExtAck): void {
     let flags = 0;
     let echoed: Uint8Array;
-    if (failure.error !== 0 && !sock.capAck) {
+    if (err !== 0 && !sock.capAck) {
       echoed = request;
     } else {
       echoed = request.subarray(0, 16);
       flags |= NLM_F.CAPPED;
     }
-    const ext = sock.extAck ? extAckFor(failure) : undefined;
+    const ext = sock.extAck ? ackTlvs(err, extack) : undefined;
     if (ext !== undefined) flags |= NLM_F.ACK_TLVS;
     const seq = new DataView(request.buffer, request.byteOffset, request.byteLength).getUint32(8, true);
     sock.deliver(
@@ -245,7 +236,7 @@ export class Kernel {
         kind: 'error',
         protocol: sock.protocol,
         header: { len: 0, type: NLMSG.ERROR, flags, seq, pid: sock.portId },
-        error: failure.error,
+        error: err,
         request: echoed,
         ...(ext ? { ext } : {}),
       }),
@@ -329,7 +320,7 @@ export class Kernel {
     // Without a policy the attributes are not parsed (genl_family_rcv_msg_attrs_parse()).
     const policy = op.policy ?? family.policy;
     const parsed = policy ? parseRequest(op, policy, req.bytes, hdrlen) : { tb: [] };
-    if ('failure' in parsed) return failureResult(parsed.failure);
+    if ('failure' in parsed) return nlaFailure(req.extack, parsed.failure);
     const sock = req.sock;
     const doit = op.doit;
     return this.ftrace.call('kernel', op.doitName ?? 'genl_family_rcv_msg_doit', undefined, () => doit({
@@ -341,6 +332,7 @@ export class Kernel {
       dv: req.dv,
       tb: parsed.tb,
       family,
+      extack: req.extack,
       reply: (msg) => this.unicast(sock, msg),
       notify: (msg, group) => this.notify(sock, req.flags, msg, group),
     }));
@@ -351,7 +343,7 @@ export class Kernel {
     const policy = op.policy ?? family.policy;
     if (!op.noDumpValidate && policy) {
       const parsed = parseRequest(op, policy, req.bytes, hdrlen);
-      if ('failure' in parsed) return failureResult(parsed.failure);
+      if ('failure' in parsed) return nlaFailure(req.extack, parsed.failure);
     }
     const bytes = Uint8Array.from(req.bytes); // cb keeps its own copy of the request
     const args: number[] = [];
@@ -359,8 +351,8 @@ export class Kernel {
     const dumpit = op.dumpit;
     const dumpitName = op.dumpitName ?? 'genl_family_rcv_msg_dumpit';
     const sock = req.sock;
-    const started = op.start?.({ sock, header, dpIfindex, bytes, args, family });
-    if (started !== undefined && toFailure(started).error !== 0) return started;
+    const started = op.start?.({ sock, header, dpIfindex, bytes, args, family, extack: req.extack }) ?? 0;
+    if (started !== 0) return started;
     return this.startDump(sock, req.seq, (out, budget) => {
       let used = 0;
       const ctx: DumpContext = {
@@ -370,6 +362,7 @@ export class Kernel {
         bytes,
         args,
         family,
+        extack: req.extack,
         put(msg) {
           const b = encode(msg);
           if (used > 0 && used + align4(b.length) > budget) return false;
@@ -432,41 +425,31 @@ function dumpRet(n: number): string {
   return n < 0 ? `-${errnoName(-n)}` : `${n} message${n === 1 ? '' : 's'}`;
 }
 
-export function toFailure(r: HandlerResult | typeof DUMP_STARTED): Failure {
-  if (r === DUMP_STARTED) return { error: 0 };
-  if (typeof r === 'number') return { error: r };
-  return r as Failure;
-}
-
-function failureResult(f: { errno: number; message?: string; offset?: number; policy?: Policy; missingType?: number }): HandlerResult {
-  return { error: -f.errno, ...(f.message ? { message: f.message } : {}), offset: f.offset, policy: f.policy, missingType: f.missingType } as HandlerResult;
-}
-
 /** netlink_ack_tlv_fill(): MSG, then for errors OFFS, POLICY, MISS_TYPE. */
-function extAckFor(f: Failure): ExtAck | undefined {
-  const ext: ExtAck = {};
+function ackTlvs(err: number, extack: ExtAck): ExtAckTlvs | undefined {
+  const ext: ExtAckTlvs = {};
   let any = false;
-  if (f.message) {
-    ext.msg = f.message;
+  if (extack.msg) {
+    ext.msg = extack.msg;
     any = true;
   }
-  if (f.error !== 0) {
-    if (f.offset !== undefined) {
-      ext.offs = f.offset;
+  if (err !== 0) {
+    if (extack.badAttr !== undefined) {
+      ext.offs = extack.badAttr;
       any = true;
     }
-    const dump = f.policy ? policyDump(f.policy) : undefined;
+    const dump = extack.policy ? policyDump(extack.policy) : undefined;
     if (dump) {
       const policy: Record<string, unknown> = {};
       for (const a of dump) {
         const e = nlPolicyTypeAttrs.byType[a.type]!;
         policy[e.key] = a.width === 'u32' ? Number(a.value) : a.value;
       }
-      ext.policy = policy as ExtAck['policy'];
+      ext.policy = policy as ExtAckTlvs['policy'];
       any = true;
     }
-    if (f.missingType !== undefined) {
-      ext.missType = f.missingType;
+    if (extack.missType !== undefined) {
+      ext.missType = extack.missType;
       any = true;
     }
   }

@@ -26,7 +26,7 @@ import { IP_MAX_MTU, isAnyAddr, sameAddr } from '../../include/net/ip.js';
 import type { RtnlLinkOps } from '../../include/net/rtnetlink.js';
 import { ETH_ALEN, ETH_HLEN, ETH_MIN_MTU, etherSetup, isValidEtherAddr } from '../../net/ethernet/eth.js';
 import { registerNetdevice } from '../../net/core/dev.js';
-import { Abort, errMsg } from '../../net/netlink/extack.js';
+import { type ExtAck, errMsg, unwind } from '../../net/netlink/extack.js';
 
 const GENEVE_UDP_PORT = 6081;
 /** GENEVE_BASE_HLEN: struct udphdr + struct genevehdr. */
@@ -103,29 +103,29 @@ function geneveFillInfo(c: GeneveConf): InfoData {
 }
 
 /** geneve_nl2info() into `c`. */
-function geneveNl2info(data: AttrTable, c: GeneveConf, changelink: boolean): void {
+function geneveNl2info(data: AttrTable, c: GeneveConf, changelink: boolean, extack: ExtAck): void {
   const GN = IFLA_GENEVE;
   const notsup = (type: number): never => {
-    throw new Abort(
-      errMsg(Errno.EOPNOTSUPP, 'Changing VNI, Port, endpoint IP address family, external, inner_proto_inherit, and UDP checksum attributes are not supported', data[type]),
+    unwind(
+      errMsg(extack, Errno.EOPNOTSUPP, 'Changing VNI, Port, endpoint IP address family, external, inner_proto_inherit, and UDP checksum attributes are not supported', data[type]),
     );
   };
   const remote = data[GN.REMOTE];
   const remote6 = data[GN.REMOTE6];
-  if (remote && remote6) throw new Abort(errMsg(Errno.EINVAL, 'Cannot specify both IPv4 and IPv6 Remote addresses'));
+  if (remote && remote6) unwind(errMsg(extack, Errno.EINVAL, 'Cannot specify both IPv4 and IPv6 Remote addresses'));
   if (remote) {
     if (changelink && c.ipv6) notsup(GN.REMOTE);
     const a = nlaMemcpy(remote, 4);
     c.remote = new Uint8Array(16);
     c.remote.set(a);
-    if ((a[0]! & 0xf0) === 0xe0) throw new Abort(errMsg(Errno.EINVAL, 'Remote IPv4 address cannot be Multicast', remote));
+    if ((a[0]! & 0xf0) === 0xe0) unwind(errMsg(extack, Errno.EINVAL, 'Remote IPv4 address cannot be Multicast', remote));
   }
   if (remote6) {
     if (changelink && !c.ipv6) notsup(GN.REMOTE6);
     c.ipv6 = true;
     c.remote = nlaMemcpy(remote6, 16);
-    if (c.remote[0] === 0xfe && (c.remote[1]! & 0xc0) === 0x80) throw new Abort(errMsg(Errno.EINVAL, 'Remote IPv6 address cannot be link-local', remote6));
-    if (c.remote[0] === 0xff) throw new Abort(errMsg(Errno.EINVAL, 'Remote IPv6 address cannot be Multicast', remote6));
+    if (c.remote[0] === 0xfe && (c.remote[1]! & 0xc0) === 0x80) unwind(errMsg(extack, Errno.EINVAL, 'Remote IPv6 address cannot be link-local', remote6));
+    if (c.remote[0] === 0xff) unwind(errMsg(extack, Errno.EINVAL, 'Remote IPv6 address cannot be Multicast', remote6));
     c.csum = true;
     c.udp6RxChecksums = true;
   }
@@ -149,7 +149,7 @@ function geneveNl2info(data: AttrTable, c: GeneveConf, changelink: boolean): voi
   const label = data[GN.LABEL];
   if (label) {
     c.label = nlaGetBe32(label) & 0x000fffff;
-    if (c.label && !c.ipv6) throw new Abort(errMsg(Errno.EINVAL, 'Label attribute only applies for IPv6 Geneve devices', label));
+    if (c.label && !c.ipv6) unwind(errMsg(extack, Errno.EINVAL, 'Label attribute only applies for IPv6 Geneve devices', label));
   }
   const port = data[GN.PORT];
   if (port) {
@@ -194,27 +194,27 @@ export const geneveLinkOps: RtnlLinkOps = {
   },
 
   /** geneve_validate(). */
-  validate(tb, data) {
+  validate(tb, data, extack) {
     const addr = tb[IFLA.ADDRESS];
     if (addr) {
-      if (addr.dataLength !== ETH_ALEN) return errMsg(Errno.EINVAL, 'Provided link layer address is not Ethernet', addr);
-      if (!isValidEtherAddr(nlaMemcpy(addr))) return errMsg(Errno.EADDRNOTAVAIL, 'Provided Ethernet address is not unicast', addr);
+      if (addr.dataLength !== ETH_ALEN) return errMsg(extack, Errno.EINVAL, 'Provided link layer address is not Ethernet', addr);
+      if (!isValidEtherAddr(nlaMemcpy(addr))) return errMsg(extack, Errno.EADDRNOTAVAIL, 'Provided Ethernet address is not unicast', addr);
     }
-    if (data === undefined) return errMsg(Errno.EINVAL, 'Not enough attributes provided to perform the operation');
+    if (data === undefined) return errMsg(extack, Errno.EINVAL, 'Not enough attributes provided to perform the operation');
     const id = data[IFLA_GENEVE.ID];
-    if (id && nlaGetU32(id) >= GENEVE_N_VID) return errMsg(Errno.ERANGE, 'Geneve ID must be lower than 16777216', id);
+    if (id && nlaGetU32(id) >= GENEVE_N_VID) return errMsg(extack, Errno.ERANGE, 'Geneve ID must be lower than 16777216', id);
     const df = data[IFLA_GENEVE.DF];
-    if (df && nlaGetU8(df) > TUNNEL_DF.INHERIT) return errMsg(Errno.EINVAL, 'Invalid DF attribute', df);
+    if (df && nlaGetU8(df) > TUNNEL_DF.INHERIT) return errMsg(extack, Errno.EINVAL, 'Invalid DF attribute', df);
     return 0;
   },
 
   /** geneve_newlink() -> geneve_configure(). */
   newlink(rtnl, r, proto) {
     const c = defaultGeneveConf();
-    geneveNl2info(r.data ?? [], c, false);
+    geneveNl2info(r.data ?? [], c, false, r.extack);
     const zero = c.vni === 0 && !c.csum && c.tos === 0 && c.ttl === 0 && c.label === 0 && isAnyAddr(c.remote);
     if (c.collectMd && !zero) {
-      return errMsg(Errno.EINVAL, 'Device is externally controlled, so attributes (VNI, Port, and so on) must not be specified');
+      return errMsg(r.extack, Errno.EINVAL, 'Device is externally controlled, so attributes (VNI, Port, and so on) must not be specified');
     }
     let samePort = false;
     let mdOnPort = false;
@@ -228,8 +228,8 @@ export const geneveLinkOps: RtnlLinkOps = {
       if (o.vni === c.vni && o.port === c.port && sameAddr(o.remote, c.remote)) return -Errno.EBUSY;
     }
     proto.maxMtu = geneveMaxMtu(c);
-    if (c.collectMd && samePort) return errMsg(Errno.EPERM, 'There can be only one externally controlled device on a destination port');
-    if (!c.collectMd && mdOnPort) return errMsg(Errno.EPERM, 'There already exists an externally controlled device on this destination port');
+    if (c.collectMd && samePort) return errMsg(r.extack, Errno.EPERM, 'There can be only one externally controlled device on a destination port');
+    if (!c.collectMd && mdOnPort) return errMsg(r.extack, Errno.EPERM, 'There already exists an externally controlled device on this destination port');
     if (c.innerProtoInherit) {
       proto.type = ARPHRD_NONE;
       proto.mac = new Uint8Array(0);
@@ -243,11 +243,11 @@ export const geneveLinkOps: RtnlLinkOps = {
   },
 
   /** geneve_changelink(). */
-  changelink(_rtnl, dev, _tb, data) {
+  changelink(_rtnl, dev, _tb, data, extack) {
     const old = geneveConfOf(dev);
     if (old === undefined || old.collectMd) return -Errno.EOPNOTSUPP;
     const c: GeneveConf = { ...old, remote: old.remote.slice() };
-    geneveNl2info(data, c, true);
+    geneveNl2info(data, c, true, extack);
     dev.priv = { kind: 'geneve', conf: c };
     return 0;
   },

@@ -9,7 +9,7 @@ import type { RtnlLinkOps } from '../../include/net/rtnetlink.js';
 import type { Rtnetlink } from '../../net/core/rtnetlink.js';
 import { registerNetdevice, unregisterNetdeviceMany } from '../../net/core/dev.js';
 import { ETH_MAX_MTU, ethValidateAddr, ethValidateMtu, etherSetup } from '../../net/ethernet/eth.js';
-import { errMsg, failure } from '../../net/netlink/extack.js';
+import { errMsg, nlaFailure } from '../../net/netlink/extack.js';
 import { netifCarrierOff, netifCarrierOn } from '../../net/sched/sch_generic.js';
 import { GSO_MAX_SIZE } from './loopback.js';
 
@@ -72,8 +72,8 @@ export const vethLinkOps: RtnlLinkOps = {
     if (peerAttr) {
       const p = rtnl.nlaParseIfinfomsg(peerAttr);
       peerIfm = p.ifm;
-      if (peerIfm.index < 0) return errMsg(Errno.EINVAL, "ifindex can't be negative", peerAttr);
-      if ('failure' in p.attrs) return failure(p.attrs.failure);
+      if (peerIfm.index < 0) return errMsg(r.extack, Errno.EINVAL, "ifindex can't be negative", peerAttr);
+      if ('failure' in p.attrs) return nlaFailure(r.extack, p.attrs.failure);
       peerTb = p.attrs.tb;
       const bad = vethValidate(peerTb);
       if (bad) return bad;
@@ -84,7 +84,7 @@ export const vethLinkOps: RtnlLinkOps = {
       const netnsErr = rtnl.linkGetNetCapable(peerTb);
       if (netnsErr !== undefined) return netnsErr;
     }
-    const peerProto = rtnl.createLink(vethLinkOps, peerTb, peerName, peerIfm !== undefined && r.ifm.index > 0 ? peerIfm.index : 0);
+    const peerProto = rtnl.createLink(vethLinkOps, peerTb, peerName, peerIfm !== undefined && r.ifm.index > 0 ? peerIfm.index : 0, r.extack);
     // netif_inherit_tso_max(peer, dev)
     peerProto.tsoMaxSize = proto.tsoMaxSize;
     if (peerIfm === undefined) peerProto.mac = undefined;

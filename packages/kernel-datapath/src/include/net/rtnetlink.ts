@@ -5,6 +5,7 @@
  */
 import type { AttrSet, AttrTable, InfoData } from '@ovs/genl-codec';
 import type { Rtnetlink } from '../../net/core/rtnetlink.js';
+import type { ExtAck } from '../../net/netlink/extack.js';
 import type { HandlerResult } from '../../net/netlink/genetlink.js';
 import type { LinkPriv, NetDevice } from '../linux/netdevice.js';
 import type { Netns } from '../../net/core/net_namespace.js';
@@ -74,6 +75,7 @@ export interface NewlinkRequest {
   readonly ifm: { index: number; flags: number; change: number };
   readonly tb: AttrTable;
   readonly data: AttrTable | undefined;
+  readonly extack: ExtAck;
 }
 
 /** struct rtnl_link_ops. */
@@ -86,7 +88,7 @@ export interface RtnlLinkOps {
   /** The module Debian builds the driver as, and the vport type whose module loads it too. */
   readonly module?: { readonly name: string; readonly vportType: number };
   /** ops->validate(). */
-  validate?(tb: AttrTable, data: AttrTable | undefined): HandlerResult;
+  validate?(tb: AttrTable, data: AttrTable | undefined, extack: ExtAck): HandlerResult;
   /**
    * ops->newlink(): register what rtnl_create_link() prepared (through
    * rtnl.register) with the driver's configuration. Without it, RTM_NEWLINK
@@ -94,7 +96,7 @@ export interface RtnlLinkOps {
    */
   newlink?(rtnl: Rtnetlink, r: NewlinkRequest, proto: LinkProto): NetDevice | HandlerResult;
   /** ops->changelink(). */
-  changelink?(rtnl: Rtnetlink, dev: NetDevice, tb: AttrTable, data: AttrTable): HandlerResult;
+  changelink?(rtnl: Rtnetlink, dev: NetDevice, tb: AttrTable, data: AttrTable, extack: ExtAck): HandlerResult;
   /** ops->dellink(): the devices unregistered with this one. Without it, RTM_DELLINK cannot delete one. */
   dellink?(dev: NetDevice): NetDevice[];
   /** ops->fill_info(): IFLA_INFO_DATA. */

@@ -72,7 +72,7 @@ export class Ftrace {
 
 /** A handler's return value as ftrace would show it: nothing for 0, "-EEXIST" for an errno. */
 export function handlerRet(value: unknown): string | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'object' && value !== null && typeof (value as { error?: unknown }).error === 'number' ? (value as { error: number }).error : undefined;
+  const n = typeof value === 'number' ? value : undefined;
   if (n === undefined || n === 0) return undefined;
   return n < 0 ? `-${errnoName(-n)}` : String(n);
 }

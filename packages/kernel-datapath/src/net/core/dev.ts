@@ -9,7 +9,7 @@ import { IFF_COMPUTED, type NetDevice, netifOperUp } from '../../include/linux/n
 import type { LinkProto } from '../../include/net/rtnetlink.js';
 import type { HandlerResult } from '../netlink/genetlink.js';
 import { ETH_ALEN, isValidEtherAddr } from '../ethernet/eth.js';
-import { Abort, errMsg } from '../netlink/extack.js';
+import { type ExtAck, errMsg, unwind } from '../netlink/extack.js';
 import type { Netns } from './net_namespace.js';
 import type { NotifyCtx, Rtnetlink } from './rtnetlink.js';
 
@@ -133,16 +133,16 @@ export function devSetMacAddress(rtnl: Rtnetlink, dev: NetDevice, addr: Uint8Arr
 }
 
 /** dev_validate_mtu(). */
-export function devValidateMtu(bounds: { minMtu: number; maxMtu: number }, mtu: number): HandlerResult {
-  if (mtu < bounds.minMtu || mtu > 0x7fffffff) return errMsg(Errno.EINVAL, 'mtu less than device minimum');
-  if (bounds.maxMtu > 0 && mtu > bounds.maxMtu) return errMsg(Errno.EINVAL, 'mtu greater than device maximum');
+export function devValidateMtu(bounds: { minMtu: number; maxMtu: number }, mtu: number, extack: ExtAck): HandlerResult {
+  if (mtu < bounds.minMtu || mtu > 0x7fffffff) return errMsg(extack, Errno.EINVAL, 'mtu less than device minimum');
+  if (bounds.maxMtu > 0 && mtu > bounds.maxMtu) return errMsg(extack, Errno.EINVAL, 'mtu greater than device maximum');
   return 0;
 }
 
 /** dev_set_mtu_ext() with the driver's ndo_change_mtu. */
-export function devSetMtu(rtnl: Rtnetlink, dev: NetDevice, mtu: number): HandlerResult {
+export function devSetMtu(rtnl: Rtnetlink, dev: NetDevice, mtu: number, extack: ExtAck): HandlerResult {
   if (mtu === dev.mtu) return 0;
-  const bad = devValidateMtu(dev, mtu);
+  const bad = devValidateMtu(dev, mtu, extack);
   if (bad) return bad;
   const ret = dev.setup.changeMtu?.(dev, mtu) ?? mtu;
   if (ret < 0) return ret;
@@ -185,8 +185,8 @@ export function devGetIflink(dev: NetDevice, deleting = false): number {
 /** register_netdevice() of a device rtnl_create_link() prepared: the name resolved and checked, the ifindex taken; no notification yet. */
 export function registerNetdevice(rtnl: Rtnetlink, ns: Netns, proto: LinkProto): NetDevice {
   const name = devGetValidName(ns, proto.name);
-  if (typeof name !== 'string') throw new Abort(name);
-  if (proto.ifindex > 0 && ns.byIfindex(proto.ifindex) !== undefined) throw new Abort(-Errno.EBUSY);
+  if (typeof name !== 'string') unwind(name);
+  if (proto.ifindex > 0 && ns.byIfindex(proto.ifindex) !== undefined) unwind(-Errno.EBUSY);
   const dev = rtnl.quietly(() =>
     ns.addDevice({
       name,

@@ -71,7 +71,7 @@ import { ETH_DATA_LEN } from '../ethernet/eth.js';
 import { ipgreLinkOps, ipgreTapLinkOps } from '../ipv4/ip_gre.js';
 import { InetRtnetlink } from '../ipv4/fib_frontend.js';
 import type { KernelSocket } from '../netlink/af_netlink.js';
-import { Abort, errMsg, failure, fromThrown } from '../netlink/extack.js';
+import { type ExtAck, errMsg, errnoOfThrown, nlaFailure, unwind } from '../netlink/extack.js';
 import type { HandlerResult } from '../netlink/genetlink.js';
 import { internalDevLinkOps } from '../openvswitch/vport-internal_dev.js';
 import { tcGetQdisc, tcModifyQdisc } from '../sched/sch_api.js';
@@ -478,7 +478,7 @@ export class Rtnetlink {
       return result;
     } catch (err) {
       linkwatchRunQueue(this);
-      return fromThrown(err);
+      return errnoOfThrown(err);
     }
   }
 
@@ -528,9 +528,9 @@ export class Rtnetlink {
 
   /** nlmsg_parse_deprecated(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, ifla_policy, extack). */
   private parseLink(req: Request): AttrTable {
-    if (req.bytes.length < NLMSG_HDRLEN + IFINFOMSG_LEN) throw new Abort(-Errno.EINVAL);
+    if (req.bytes.length < NLMSG_HDRLEN + IFINFOMSG_LEN) unwind(-Errno.EINVAL);
     const r = nlaParse(iflaRequestPolicy, req.bytes, NLMSG_HDRLEN + IFINFOMSG_LEN, req.bytes.length, NL_VALIDATE.LIBERAL);
-    if ('failure' in r) throw new Abort(failure(r.failure));
+    if ('failure' in r) unwind(nlaFailure(req.extack, r.failure));
     return r.tb;
   }
 
@@ -543,13 +543,13 @@ export class Rtnetlink {
   }
 
   /** rtnl_ensure_unique_netns(). */
-  private ensureUniqueNetns(tb: AttrTable, netnsIdOnly: boolean): void {
+  private ensureUniqueNetns(tb: AttrTable, netnsIdOnly: boolean, extack: ExtAck): void {
     if (netnsIdOnly) {
       if (!tb[IFLA.NET_NS_PID] && !tb[IFLA.NET_NS_FD]) return;
-      throw new Abort(errMsg(Errno.EOPNOTSUPP, 'specified netns attribute not supported'));
+      unwind(errMsg(extack, Errno.EOPNOTSUPP, 'specified netns attribute not supported'));
     }
     const n = [IFLA.TARGET_NETNSID, IFLA.NET_NS_PID, IFLA.NET_NS_FD].filter((t) => tb[t] !== undefined).length;
-    if (n > 1) throw new Abort(errMsg(Errno.EINVAL, 'multiple netns identifying attributes specified'));
+    if (n > 1) unwind(errMsg(extack, Errno.EINVAL, 'multiple netns identifying attributes specified'));
   }
 
   /**
@@ -573,9 +573,9 @@ export class Rtnetlink {
 
   /** rtnl_getlink(). */
   private getLink(req: Request): HandlerResult {
-    if (req.bytes.length < NLMSG_HDRLEN + IFINFOMSG_LEN) return errMsg(Errno.EINVAL, 'Invalid header for get link');
+    if (req.bytes.length < NLMSG_HDRLEN + IFINFOMSG_LEN) return errMsg(req.extack, Errno.EINVAL, 'Invalid header for get link');
     const tb = this.parseLink(req);
-    this.ensureUniqueNetns(tb, true);
+    this.ensureUniqueNetns(tb, true, req.extack);
     if (tb[IFLA.TARGET_NETNSID]) return -Errno.EINVAL;
     const ifm = this.ifinfo(req);
     const ns = req.sock.netns;
@@ -673,12 +673,12 @@ export class Rtnetlink {
   /** rtnl_setlink(). */
   private setLink(req: Request): HandlerResult {
     const tb = this.parseLink(req);
-    this.ensureUniqueNetns(tb, false);
+    this.ensureUniqueNetns(tb, false, req.extack);
     const ifm = this.ifinfo(req);
     if (ifm.index <= 0 && !tb[IFLA.IFNAME] && !tb[IFLA.ALT_IFNAME]) return -Errno.EINVAL;
     const dev = this.lookup(req.sock.netns, ifm.index, tb);
     if (dev === undefined) return -Errno.ENODEV;
-    return this.doSetlink(dev, ifm, tb, 0);
+    return this.doSetlink(dev, ifm, tb, 0, req.extack);
   }
 
   /** validate_linkmsg(). */
@@ -686,17 +686,17 @@ export class Rtnetlink {
     const len = addrLen ?? dev?.mac.length;
     if (len !== undefined) {
       const a = tb[IFLA.ADDRESS];
-      if (a && a.dataLength < len) throw new Abort(-Errno.EINVAL);
+      if (a && a.dataLength < len) unwind(-Errno.EINVAL);
       const b = tb[IFLA.BROADCAST];
-      if (b && b.dataLength < len) throw new Abort(-Errno.EINVAL);
+      if (b && b.dataLength < len) unwind(-Errno.EINVAL);
     }
     // IFLA_AF_SPEC: rtnl_af_lookup() finds no address family in a model without an IP layer.
     const af = tb[IFLA.AF_SPEC];
-    if (af && af.dataLength >= 4) throw new Abort(-Errno.EAFNOSUPPORT);
+    if (af && af.dataLength >= 4) unwind(-Errno.EAFNOSUPPORT);
   }
 
   /** do_setlink(): each attribute in the kernel's order; a failure keeps what was already changed. */
-  private doSetlink(dev: NetDevice, ifm: { index: number; flags: number; change: number }, tb: AttrTable, status: number): HandlerResult {
+  private doSetlink(dev: NetDevice, ifm: { index: number; flags: number; change: number }, tb: AttrTable, status: number, extack: ExtAck): HandlerResult {
     const MODIFIED = 1;
     const NOTIFY = 3;
     this.validateLinkmsg(dev, tb);
@@ -722,7 +722,7 @@ export class Rtnetlink {
       }
       const mtu = tb[IFLA.MTU];
       if (mtu) {
-        err = devSetMtu(this, dev, nlaGetU32(mtu));
+        err = devSetMtu(this, dev, nlaGetU32(mtu), extack);
         if (err) break out;
         status |= MODIFIED;
       }
@@ -834,7 +834,7 @@ export class Rtnetlink {
       if (tb[IFLA.PROTO_DOWN] || tb[IFLA.PROTO_DOWN_REASON]) {
         // do_set_proto_down()
         if (!dev.setup.protoDown) {
-          err = errMsg(Errno.EOPNOTSUPP, 'Protodown not supported by device');
+          err = errMsg(extack, Errno.EOPNOTSUPP, 'Protodown not supported by device');
           break out;
         }
         const pd = tb[IFLA.PROTO_DOWN];
@@ -909,7 +909,7 @@ export class Rtnetlink {
   /** __rtnl_newlink(). */
   private newLink(req: Request): HandlerResult {
     const tb = this.parseLink(req);
-    this.ensureUniqueNetns(tb, false);
+    this.ensureUniqueNetns(tb, false, req.extack);
     const ifm = this.ifinfo(req);
     const ns = req.sock.netns;
     let dev: NetDevice | undefined;
@@ -918,7 +918,7 @@ export class Rtnetlink {
       linkSpecified = true;
       dev = ns.byIfindex(ifm.index);
     } else if (ifm.index < 0) {
-      return errMsg(Errno.EINVAL, "ifindex can't be negative");
+      return errMsg(req.extack, Errno.EINVAL, "ifindex can't be negative");
     } else if (tb[IFLA.IFNAME] || tb[IFLA.ALT_IFNAME]) {
       linkSpecified = true;
       dev = this.lookup(ns, 0, tb);
@@ -944,10 +944,10 @@ export class Rtnetlink {
     if (ops !== undefined) {
       if (ops.policy !== undefined && dataAttr) {
         const p = nlaParseNested(ops.policy, dataAttr);
-        if ('failure' in p) return failure(p.failure);
+        if ('failure' in p) return nlaFailure(req.extack, p.failure);
         data = p.tb;
       }
-      const bad = ops.validate?.(tb, data) ?? 0;
+      const bad = ops.validate?.(tb, data, req.extack) ?? 0;
       if (bad) return bad;
     }
 
@@ -958,13 +958,13 @@ export class Rtnetlink {
       if (dataAttr) {
         const changelink = dev.rtnlLinkOps?.changelink;
         if (ops === undefined || kind !== dev.kind || changelink === undefined) return -Errno.EOPNOTSUPP;
-        const r = changelink(this, dev, tb, data ?? []);
+        const r = changelink(this, dev, tb, data ?? [], req.extack);
         if (r) return r;
         status |= 3;
       }
       // No modelled master has slave_changelink.
       if (linkinfo[IFLA_INFO.SLAVE_DATA]) return -Errno.EOPNOTSUPP;
-      return this.doSetlink(dev, ifm, tb, status);
+      return this.doSetlink(dev, ifm, tb, status, req.extack);
     }
 
     if (!(req.flags & NLM_F.CREATE)) {
@@ -975,7 +975,7 @@ export class Rtnetlink {
         const group = nlaGetU32(g);
         for (const d of [...ns.devices]) {
           if (d.group !== group) continue;
-          const r = this.doSetlink(d, ifm, tb, 0);
+          const r = this.doSetlink(d, ifm, tb, 0, req.extack);
           if (r) return r;
         }
         return 0;
@@ -986,7 +986,7 @@ export class Rtnetlink {
     if (ops === undefined) {
       // request_module("rtnl-link-%s"), and the request again (replay) if it loaded the kind.
       if (rtnlLinkOpsGet(kind) !== undefined && this.requestLinkModule(kind)) return this.newLink(req);
-      return errMsg(Errno.EOPNOTSUPP, 'Unknown device type');
+      return errMsg(req.extack, Errno.EOPNOTSUPP, 'Unknown device type');
     }
     return this.newlinkCreate(req, ifm, ops, tb, data);
   }
@@ -1029,9 +1029,9 @@ export class Rtnetlink {
     const name = nameAttr !== undefined ? nlaStrscpy(nameAttr, IFNAMSIZ) : `${ops.kind}%d`;
     const netnsErr = this.linkGetNetCapable(tb);
     if (netnsErr !== undefined) return netnsErr;
-    if (tb[IFLA.LINK_NETNSID]) return errMsg(Errno.EINVAL, 'Unknown network namespace id');
-    const proto = this.createLink(ops, tb, name, ifm.index);
-    const dev = ops.newlink(this, { ns, ifm, tb, data }, proto);
+    if (tb[IFLA.LINK_NETNSID]) return errMsg(req.extack, Errno.EINVAL, 'Unknown network namespace id');
+    const proto = this.createLink(ops, tb, name, ifm.index, req.extack);
+    const dev = ops.newlink(this, { ns, ifm, tb, data, extack: req.extack }, proto);
     if (!(dev instanceof NetDevice)) return dev;
     const r = this.configureLink(dev, ifm);
     if (r) return r;
@@ -1057,21 +1057,21 @@ export class Rtnetlink {
    * set_operstate() leaves it on a device not yet registered; the driver's
    * newlink registers it once its own checks pass.
    */
-  createLink(ops: RtnlLinkOps, tb: AttrTable, name: string, ifindex: number): LinkProto {
+  createLink(ops: RtnlLinkOps, tb: AttrTable, name: string, ifindex: number, extack: ExtAck): LinkProto {
     const setup = ops.setup;
     const queues = setup.perCpuQueues ? this.kernel.nCpus : 1;
     const tx = nlaGetU32(tb[IFLA.NUM_TX_QUEUES], queues);
     const rx = nlaGetU32(tb[IFLA.NUM_RX_QUEUES], queues);
-    if (tx < 1 || tx > 4096) throw new Abort(errMsg(Errno.EINVAL, 'Invalid number of transmit queues'));
-    if (rx < 1 || rx > 4096) throw new Abort(errMsg(Errno.EINVAL, 'Invalid number of receive queues'));
+    if (tx < 1 || tx > 4096) unwind(errMsg(extack, Errno.EINVAL, 'Invalid number of transmit queues'));
+    if (rx < 1 || rx > 4096) unwind(errMsg(extack, Errno.EINVAL, 'Invalid number of receive queues'));
     this.validateLinkmsg(undefined, tb, setup.addrLen);
     // alloc_netdev_mqs(): nothing exists yet when it fails.
-    if (this.kernel.faults.shouldFail('failslab', 'alloc_netdev_mqs')) throw new Abort(-Errno.ENOMEM);
+    if (this.kernel.faults.shouldFail('failslab', 'alloc_netdev_mqs')) unwind(-Errno.ENOMEM);
     const mtuAttr = tb[IFLA.MTU];
     const mtu = mtuAttr !== undefined ? nlaGetU32(mtuAttr) : ETH_DATA_LEN;
     if (mtuAttr !== undefined) {
-      const bad = devValidateMtu(setup, mtu);
-      if (bad) throw new Abort(bad);
+      const bad = devValidateMtu(setup, mtu, extack);
+      if (bad) unwind(bad);
     }
     const addr = tb[IFLA.ADDRESS];
     const brd = tb[IFLA.BROADCAST];
@@ -1134,7 +1134,7 @@ export class Rtnetlink {
   /** rtnl_dellink(). */
   private delLink(req: Request): HandlerResult {
     const tb = this.parseLink(req);
-    this.ensureUniqueNetns(tb, true);
+    this.ensureUniqueNetns(tb, true, req.extack);
     if (tb[IFLA.TARGET_NETNSID]) return -Errno.EINVAL;
     const ifm = this.ifinfo(req);
     const ns = req.sock.netns;

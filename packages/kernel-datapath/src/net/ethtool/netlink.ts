@@ -51,7 +51,8 @@ import {
   nlaStrscpy,
 } from '@ovs/genl-codec';
 import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } from '../netlink/genetlink.js';
-import type { Failure, Kernel } from '../../kernel.js';
+import type { Kernel } from '../../kernel.js';
+import { ExtAck, errAttrMiss, errMsg, nlaFailure } from '../netlink/extack.js';
 import { ALL_FEATURES, NETIF_F_ETHTOOL_BITS, NETIF_F_NEVER_CHANGE, featureMask } from '../../include/linux/netdev_features.js';
 import type { NetDevice } from '../../include/linux/netdevice.js';
 import { netdevUpdateFeatures } from '../core/dev.js';
@@ -165,13 +166,13 @@ export class Ethtool {
 
   /** ethnl_default_doit(). */
   private featuresGet(info: GenlInfo): HandlerResult {
-    const reserved = reservedFlags(info.tb[ETHTOOL_A_FEATURES.HEADER]);
+    const reserved = reservedFlags(info.tb[ETHTOOL_A_FEATURES.HEADER], info.extack);
     if (reserved) return reserved;
     // GENL_REQ_ATTR_CHECK()
     const header = info.tb[ETHTOOL_A_FEATURES.HEADER];
-    if (header === undefined) return { error: -Errno.EINVAL, missingType: ETHTOOL_A_FEATURES.HEADER };
-    const req = parseHeaderDevGet(header, info.sock.netns, true);
-    if ('error' in req) return req;
+    if (header === undefined) return errAttrMiss(info.extack, ETHTOOL_A_FEATURES.HEADER);
+    const req = parseHeaderDevGet(header, info.sock.netns, true, info.extack);
+    if (typeof req === 'number') return req;
     const reply = this.featuresMessage(req.dev!, ETHTOOL_MSG_KERNEL.FEATURES_GET_REPLY, req.flags, { flags: 0, seq: info.header.seq, pid: info.sock.portId });
     info.reply(reply);
     return 0;
@@ -184,11 +185,11 @@ export class Ethtool {
   private dumpStart(ctx: Omit<DumpContext, 'put'>, policy: AttrSet): HandlerResult {
     const at = requestAttrs(ctx, policy);
     const header = at.tb[ETHTOOL_A_FEATURES.HEADER];
-    const reserved = reservedFlags(header);
+    const reserved = reservedFlags(header, ctx.extack);
     if (reserved) return reserved;
     if (header === undefined) return -Errno.EINVAL;
-    const req = parseHeaderDevGet(header, ctx.sock.netns, false);
-    return 'error' in req ? req.error : 0;
+    const req = parseHeaderDevGet(header, ctx.sock.netns, false, new ExtAck());
+    return typeof req === 'number' ? req : 0;
   }
 
   /**
@@ -247,13 +248,13 @@ export class Ethtool {
   /** ethnl_default_doit() with linkmodes_prepare_data(): EOPNOTSUPP for a device without link settings. */
   private linkmodesGet(info: GenlInfo): HandlerResult {
     const header = info.tb[ETHTOOL_A_LINKMODES.HEADER];
-    const reserved = reservedFlags(header);
+    const reserved = reservedFlags(header, info.extack);
     if (reserved) return reserved;
-    if (header === undefined) return { error: -Errno.EINVAL, missingType: ETHTOOL_A_LINKMODES.HEADER };
-    const req = parseHeaderDevGet(header, info.sock.netns, true);
-    if ('error' in req) return req;
+    if (header === undefined) return errAttrMiss(info.extack, ETHTOOL_A_LINKMODES.HEADER);
+    const req = parseHeaderDevGet(header, info.sock.netns, true, info.extack);
+    if (typeof req === 'number') return req;
     const reply = this.linkmodesMessage(req.dev!, req.flags, { flags: 0, seq: info.header.seq, pid: info.sock.portId });
-    if (reply === undefined) return { error: -Errno.EOPNOTSUPP, message: 'failed to retrieve link settings' };
+    if (reply === undefined) return errMsg(info.extack, Errno.EOPNOTSUPP, 'failed to retrieve link settings');
     info.reply(reply);
     return 0;
   }
@@ -289,19 +290,19 @@ export class Ethtool {
   /** ethnl_set_features(). */
   private featuresSet(info: GenlInfo): HandlerResult {
     const header = info.tb[ETHTOOL_A_FEATURES.HEADER];
-    const reserved = reservedFlags(header);
+    const reserved = reservedFlags(header, info.extack);
     if (reserved) return reserved;
     const wantedAttr = info.tb[ETHTOOL_A_FEATURES.WANTED];
     if (wantedAttr === undefined) return -Errno.EINVAL;
-    if (header === undefined) return { error: -Errno.EINVAL, message: 'request header missing' };
-    const req = parseHeaderDevGet(header, info.sock.netns, true);
-    if ('error' in req) return req;
+    if (header === undefined) return errMsg(info.extack, Errno.EINVAL, 'request header missing');
+    const req = parseHeaderDevGet(header, info.sock.netns, true, info.extack);
+    if (typeof req === 'number') return req;
     const dev = req.dev!;
     const oldActive = dev.features;
     const oldWanted = dev.wantedFeatures;
-    const parsed = parseBitset(info, wantedAttr);
-    if ('error' in parsed) return parsed;
-    if (parsed.mask & ~NETIF_F_ETHTOOL_BITS) return { error: -Errno.EINVAL, message: 'attempt to change non-ethtool features' };
+    const parsed = parseBitset(info, wantedAttr, info.extack);
+    if (typeof parsed === 'number') return parsed;
+    if (parsed.mask & ~NETIF_F_ETHTOOL_BITS) return errMsg(info.extack, Errno.EINVAL, 'attempt to change non-ethtool features');
 
     // The requested bits, the others as they were.
     let reqWanted = (parsed.value & parsed.mask) | (oldWanted & ~parsed.mask);
@@ -373,29 +374,29 @@ function headerFlags(header: ParsedAttr | undefined): number {
  * kernel checks it in attribute order (so of two faults in one request, the
  * kernel may name this one and the model the other).
  */
-function reservedFlags(header: ParsedAttr | undefined): Failure | undefined {
+function reservedFlags(header: ParsedAttr | undefined, extack: ExtAck): number {
   const flags = header && headerAttrs(header)[ETHTOOL_A_HEADER.FLAGS];
-  if (flags === undefined || !(nlaGetU32(flags) & ~ETHTOOL_FLAGS_BASIC)) return undefined;
-  return { error: -Errno.EINVAL, message: 'reserved bit set', offset: flags.offset };
+  if (flags === undefined || !(nlaGetU32(flags) & ~ETHTOOL_FLAGS_BASIC)) return 0;
+  return errMsg(extack, Errno.EINVAL, 'reserved bit set', flags);
 }
 
 /** ethnl_parse_header_dev_get(): the device by DEV_INDEX (and DEV_NAME, which must agree) or by DEV_NAME. */
-function parseHeaderDevGet(header: ParsedAttr, netns: Netns, requireDev: boolean): ReqInfo | Failure {
+function parseHeaderDevGet(header: ParsedAttr, netns: Netns, requireDev: boolean, extack: ExtAck): ReqInfo | number {
   const tb = headerAttrs(header);
   const index = tb[ETHTOOL_A_HEADER.DEV_INDEX];
   const name = tb[ETHTOOL_A_HEADER.DEV_NAME];
   let dev: NetDevice | undefined;
   if (index !== undefined) {
     dev = netns.byIfindex(nlaGetU32(index));
-    if (dev === undefined) return { error: -Errno.ENODEV, message: 'no device matches ifindex', offset: index.offset };
+    if (dev === undefined) return errMsg(extack, Errno.ENODEV, 'no device matches ifindex', index);
     if (name !== undefined && nlaStrscpy(name) !== dev.name) {
-      return { error: -Errno.ENODEV, message: 'ifindex and name do not match', offset: header.offset };
+      return errMsg(extack, Errno.ENODEV, 'ifindex and name do not match', header);
     }
   } else if (name !== undefined) {
     dev = netns.byIfname(nlaStrscpy(name));
-    if (dev === undefined) return { error: -Errno.ENODEV, message: 'no device matches name', offset: name.offset };
+    if (dev === undefined) return errMsg(extack, Errno.ENODEV, 'no device matches name', name);
   } else if (requireDev) {
-    return { error: -Errno.EINVAL, message: 'neither ifindex nor name specified', offset: header.offset };
+    return errMsg(extack, Errno.EINVAL, 'neither ifindex nor name specified', header);
   }
   return { dev, flags: headerFlags(header) };
 }
@@ -438,9 +439,9 @@ function testBit(v: bigint, i: number): boolean {
  * NOMASK). Verbose: each member of BITS, whatever its type, a bit by index or
  * name; with NOMASK the listed bits are set and every other one cleared.
  */
-function parseBitset(b: Bytes, attr: ParsedAttr): { value: bigint; mask: bigint } | Failure {
+function parseBitset(b: Bytes, attr: ParsedAttr, extack: ExtAck): { value: bigint; mask: bigint } | number {
   const r = nlaParseNested(ethtoolBitsetAttrs, attr, NL_VALIDATE.STRICT);
-  if ('failure' in r) return { error: -r.failure.errno, message: r.failure.message, offset: r.failure.offset, policy: r.failure.policy };
+  if ('failure' in r) return nlaFailure(extack, r.failure);
   const tb = r.tb;
   const noMask = tb[ETHTOOL_A_BITSET.NOMASK] !== undefined;
   const bitsAttr = tb[ETHTOOL_A_BITSET.BITS];
@@ -448,21 +449,21 @@ function parseBitset(b: Bytes, attr: ParsedAttr): { value: bigint; mask: bigint 
   const maskAttr = tb[ETHTOOL_A_BITSET.MASK];
 
   if (bitsAttr === undefined) {
-    const bad = compactSanityChecks(b, attr, tb);
+    const bad = compactSanityChecks(b, attr, tb, extack);
     if (bad) return bad;
     const changeBits = Math.min(nlaGetU32(tb[ETHTOOL_A_BITSET.SIZE]!), NETDEV_FEATURE_COUNT);
     const low = (1n << BigInt(changeBits)) - 1n;
     return { value: readWords(b, valueAttr!) & low, mask: noMask ? ALL_FEATURES : readWords(b, maskAttr!) & low };
   }
-  if (valueAttr) return { error: -Errno.EINVAL, message: 'value only allowed in compact bitset', offset: valueAttr.offset };
-  if (maskAttr) return { error: -Errno.EINVAL, message: 'mask only allowed in compact bitset', offset: maskAttr.offset };
+  if (valueAttr) return errMsg(extack, Errno.EINVAL, 'value only allowed in compact bitset', valueAttr);
+  if (maskAttr) return errMsg(extack, Errno.EINVAL, 'mask only allowed in compact bitset', maskAttr);
 
   let value = 0n;
   let mask = noMask ? ALL_FEATURES : 0n;
   // nla_for_each_nested(): members while they fit, each parsed as a bit.
   for (const a of nlaForEachNested(bitsAttr)) {
-    const bit = parseBit(a, noMask);
-    if ('error' in bit) return bit;
+    const bit = parseBit(a, noMask, extack);
+    if (typeof bit === 'number') return bit;
     if (bit.value) value |= featureMask(bit.index);
     if (!noMask) mask |= featureMask(bit.index);
   }
@@ -470,51 +471,50 @@ function parseBitset(b: Bytes, attr: ParsedAttr): { value: bigint; mask: bigint 
 }
 
 /** ethnl_parse_bit(): one bit by INDEX (a NAME given too must agree) or by NAME. */
-function parseBit(bitAttr: ParsedAttr, noMask: boolean): { index: number; value: boolean } | Failure {
-  const off = bitAttr.offset;
+function parseBit(bitAttr: ParsedAttr, noMask: boolean, extack: ExtAck): { index: number; value: boolean } | number {
   // nla_parse_nested(): the nest flag, then strict validation with bit_policy.
-  if (!(bitAttr.rawType & NLA_F_NESTED)) return { error: -Errno.EINVAL, message: 'NLA_F_NESTED is missing', offset: off };
+  if (!(bitAttr.rawType & NLA_F_NESTED)) return errMsg(extack, Errno.EINVAL, 'NLA_F_NESTED is missing', bitAttr);
   const r = nlaParseNested(ethtoolBitsetBitAttrs, bitAttr, NL_VALIDATE.STRICT);
-  if ('failure' in r) return { error: -r.failure.errno, message: r.failure.message, offset: r.failure.offset, policy: r.failure.policy };
+  if ('failure' in r) return nlaFailure(extack, r.failure);
   const indexAttr = r.tb[ETHTOOL_A_BITSET_BIT.INDEX];
   const nameAttr = r.tb[ETHTOOL_A_BITSET_BIT.NAME];
   let index: number;
   if (indexAttr !== undefined) {
     index = nlaGetU32(indexAttr);
-    if (index >= NETDEV_FEATURE_COUNT) return { error: -Errno.EOPNOTSUPP, message: 'bit index too high', offset: indexAttr.offset };
+    if (index >= NETDEV_FEATURE_COUNT) return errMsg(extack, Errno.EOPNOTSUPP, 'bit index too high', indexAttr);
     if (nameAttr !== undefined && nlaStrscpy(nameAttr) !== NETDEV_FEATURE_NAMES[index]) {
-      return { error: -Errno.EINVAL, message: 'bit index and name mismatch', offset: off };
+      return errMsg(extack, Errno.EINVAL, 'bit index and name mismatch', bitAttr);
     }
   } else if (nameAttr !== undefined) {
     // ethnl_name_to_idx(): the first bit of that name ('' is bit 2's).
     index = NETDEV_FEATURE_NAMES.indexOf(nlaStrscpy(nameAttr));
-    if (index < 0) return { error: -Errno.EOPNOTSUPP, message: 'bit name not found', offset: nameAttr.offset };
+    if (index < 0) return errMsg(extack, Errno.EOPNOTSUPP, 'bit name not found', nameAttr);
   } else {
-    return { error: -Errno.EINVAL, message: 'neither bit index nor name specified', offset: off };
+    return errMsg(extack, Errno.EINVAL, 'neither bit index nor name specified', bitAttr);
   }
   return { index, value: noMask || r.tb[ETHTOOL_A_BITSET_BIT.VALUE] !== undefined };
 }
 
 /** ethnl_compact_sanity_checks(). */
-function compactSanityChecks(b: Bytes, nest: ParsedAttr, tb: Array<ParsedAttr | undefined>): Failure | undefined {
+function compactSanityChecks(b: Bytes, nest: ParsedAttr, tb: Array<ParsedAttr | undefined>, extack: ExtAck): number {
   const noMask = tb[ETHTOOL_A_BITSET.NOMASK] !== undefined;
   const size = tb[ETHTOOL_A_BITSET.SIZE];
   const value = tb[ETHTOOL_A_BITSET.VALUE];
   const mask = tb[ETHTOOL_A_BITSET.MASK];
-  if (noMask && mask) return { error: -Errno.EINVAL, message: 'mask not allowed in list bitset', offset: mask.offset };
-  if (!size) return { error: -Errno.EINVAL, message: 'missing size in compact bitset', offset: nest.offset };
-  if (!value) return { error: -Errno.EINVAL, message: 'missing value in compact bitset', offset: nest.offset };
-  if (!noMask && !mask) return { error: -Errno.EINVAL, message: 'missing mask in compact nonlist bitset', offset: nest.offset };
+  if (noMask && mask) return errMsg(extack, Errno.EINVAL, 'mask not allowed in list bitset', mask);
+  if (!size) return errMsg(extack, Errno.EINVAL, 'missing size in compact bitset', nest);
+  if (!value) return errMsg(extack, Errno.EINVAL, 'missing value in compact bitset', nest);
+  if (!noMask && !mask) return errMsg(extack, Errno.EINVAL, 'missing mask in compact nonlist bitset', nest);
   const attrNbits = nlaGetU32(size);
   const bytes = Math.ceil(attrNbits / 32) * 4;
-  if (value.dataLength !== bytes) return { error: -Errno.EINVAL, message: 'bitset value length does not match size', offset: value.offset };
-  if (mask && mask.dataLength !== bytes) return { error: -Errno.EINVAL, message: 'bitset mask length does not match size', offset: mask.offset };
-  if (attrNbits <= NETDEV_FEATURE_COUNT) return undefined;
+  if (value.dataLength !== bytes) return errMsg(extack, Errno.EINVAL, 'bitset value length does not match size', value);
+  if (mask && mask.dataLength !== bytes) return errMsg(extack, Errno.EINVAL, 'bitset mask length does not match size', mask);
+  if (attrNbits <= NETDEV_FEATURE_COUNT) return 0;
   const test = noMask ? value : mask!;
   if (bitmap32NotZero(b, test, attrNbits)) {
-    return { error: -Errno.EINVAL, message: 'cannot modify bits past kernel bitset size', offset: test.offset };
+    return errMsg(extack, Errno.EINVAL, 'cannot modify bits past kernel bitset size', test);
   }
-  return undefined;
+  return 0;
 }
 
 /**

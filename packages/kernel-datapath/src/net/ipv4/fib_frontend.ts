@@ -63,6 +63,7 @@ import {
   u8,
 } from '@ovs/genl-codec';
 import { type FibRoute, isRejectType, maskPrefix, minScope, prefixContains, sameBytes, sameKey } from './fib_trie.js';
+import { type ExtAck, errMsg, nlaFailure } from '../netlink/extack.js';
 import type { HandlerResult } from '../netlink/genetlink.js';
 import { type InetAddress, ipv6RtScope, sameRoute, uptimeCs } from './devinet.js';
 import type { Kernel, ProtocolHandler, Request } from '../../kernel.js';
@@ -285,8 +286,6 @@ class Req {
   }
 }
 
-const err = (errno: number, message?: string): HandlerResult => (message === undefined ? -errno : { error: -errno, message });
-
 /** The NETLINK_ROUTE handlers for addresses and routes; rtnetlink.ts dispatches to them. */
 export class InetRtnetlink {
   private readonly attached = new WeakSet<Netns>();
@@ -354,10 +353,7 @@ export class InetRtnetlink {
   private parse(req: Request, hdrlen: number, policy: AttrSet): AttrTable | HandlerResult {
     if (req.bytes.length < NLMSG_HDRLEN + hdrlen) return -Errno.EINVAL;
     const r = nlaParse(policy, req.bytes, NLMSG_HDRLEN + hdrlen, req.bytes.length, NL_VALIDATE.LIBERAL);
-    if ('failure' in r) {
-      const f = r.failure;
-      return { error: -f.errno, ...(f.message !== undefined ? { message: f.message } : {}), ...(f.offset !== undefined ? { offset: f.offset } : {}), ...(f.policy ? { policy: f.policy } : {}) };
-    }
+    if ('failure' in r) return nlaFailure(req.extack, r.failure);
     return r.tb;
   }
 
@@ -570,17 +566,17 @@ export class InetRtnetlink {
   private route4(r: Req, add: boolean): HandlerResult {
     const rtm = rtmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
     const ns = r.req.sock.netns;
-    if (rtm.tos & 3) return err(Errno.EINVAL, 'Invalid dsfield (tos): ECN bits must be 0');
-    if (rtm.type > RTN_MAX) return err(Errno.EINVAL, 'Invalid route type');
+    if (rtm.tos & 3) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid dsfield (tos): ECN bits must be 0');
+    if (rtm.type > RTN_MAX) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid route type');
     const dst = r.bytes(RTA.DST, 4) ?? new Uint8Array(4);
     const gw = r.bytes(RTA.GATEWAY, 4);
     const gateway = gw !== undefined && gw.some((x) => x !== 0) ? gw : undefined;
     const oif = r.u32(RTA.OIF);
     const multipath = r.has(RTA.MULTIPATH);
-    if (rtm.dstLen > 32) return err(Errno.EINVAL, 'Invalid prefix length');
-    if (!sameBytes(maskPrefix(dst, rtm.dstLen), dst)) return err(Errno.EINVAL, 'Invalid prefix for given prefix length');
-    if (r.has(RTA.NH_ID) && (oif || gateway || multipath)) return err(Errno.EINVAL, 'Nexthop specification and nexthop id are mutually exclusive');
-    if (r.has(RTA.GATEWAY) && r.has(RTA.VIA)) return err(Errno.EINVAL, 'Nexthop configuration can not contain both GATEWAY and VIA');
+    if (rtm.dstLen > 32) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefix length');
+    if (!sameBytes(maskPrefix(dst, rtm.dstLen), dst)) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefix for given prefix length');
+    if (r.has(RTA.NH_ID) && (oif || gateway || multipath)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop specification and nexthop id are mutually exclusive');
+    if (r.has(RTA.GATEWAY) && r.has(RTA.VIA)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop configuration can not contain both GATEWAY and VIA');
     const table = r.u32(RTA.TABLE, rtm.table) || RT_TABLE.MAIN;
     const cfg: FibRoute = {
       family: AF_INET,
@@ -602,9 +598,9 @@ export class InetRtnetlink {
       pref: 0,
     };
     const who = this.requester(r.req);
-    if (r.has(RTA.NH_ID)) return err(Errno.EINVAL, 'Nexthop id does not exist');
+    if (r.has(RTA.NH_ID)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop id does not exist');
     if (!add) {
-      if (!ns.fib.hasTable(AF_INET, table)) return err(Errno.ESRCH, 'FIB table does not exist');
+      if (!ns.fib.hasTable(AF_INET, table)) return errMsg(r.req.extack, Errno.ESRCH, 'FIB table does not exist');
       // fib_table_delete(): the first alias of that prefix and TOS that every given field matches.
       const victim = ns.fib.tableRoutes(AF_INET, table)!.find(
         (x) =>
@@ -623,17 +619,17 @@ export class InetRtnetlink {
     }
     if (multipath || r.has(RTA.VIA)) return -Errno.EOPNOTSUPP;
     // fib_create_info()
-    if (minScope(cfg.type) > cfg.scope) return err(Errno.EINVAL, 'Invalid scope');
+    if (minScope(cfg.type) > cfg.scope) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid scope');
     if (isRejectType(cfg.type)) {
-      if (gateway || oif) return err(Errno.EINVAL, 'Gateway, device and multipath can not be specified for this route type');
+      if (gateway || oif) return errMsg(r.req.extack, Errno.EINVAL, 'Gateway, device and multipath can not be specified for this route type');
     } else {
-      if (cfg.type < RTN.UNICAST || cfg.type > RTN.MULTICAST) return err(Errno.EINVAL, 'Invalid route type');
-      if (cfg.scope > RT_SCOPE.HOST) return err(Errno.EINVAL, 'Invalid scope');
+      if (cfg.type < RTN.UNICAST || cfg.type > RTN.MULTICAST) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid route type');
+      if (cfg.scope > RT_SCOPE.HOST) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid scope');
       if (cfg.scope === RT_SCOPE.HOST) {
-        if (gateway) return err(Errno.EINVAL, 'Route with host scope can not have a gateway');
+        if (gateway) return errMsg(r.req.extack, Errno.EINVAL, 'Route with host scope can not have a gateway');
         if (ns.byIfindex(oif) === undefined) return -Errno.ENODEV;
       } else {
-        const dev = this.nexthopDev4(ns, cfg);
+        const dev = this.nexthopDev4(ns, cfg, r.req.extack);
         if (!(dev instanceof NetDevice)) return dev;
         cfg.oif = dev.ifindex;
         if (!dev.carrier) cfg.nhFlags |= RTNH_F.LINKDOWN;
@@ -642,27 +638,27 @@ export class InetRtnetlink {
     if (cfg.prefsrc !== undefined && !cfg.prefsrc.some((x) => x !== 0)) cfg.prefsrc = undefined;
     if (cfg.prefsrc !== undefined) {
       const local = ns.addresses.all(AF_INET).some((a) => sameBytes(a.local, cfg.prefsrc));
-      if (!local && !(cfg.type === RTN.LOCAL && sameBytes(cfg.prefsrc, cfg.dst))) return err(Errno.EINVAL, 'Invalid prefsrc address');
+      if (!local && !(cfg.type === RTN.LOCAL && sameBytes(cfg.prefsrc, cfg.dst))) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefsrc address');
     }
     return this.insert(ns, cfg, r.req.flags, who);
   }
 
   /** fib_check_nh(): the nexthop device, through the gateway's connected route when there is a gateway. */
-  private nexthopDev4(ns: Netns, cfg: FibRoute): NetDevice | HandlerResult {
+  private nexthopDev4(ns: Netns, cfg: FibRoute, extack: ExtAck): NetDevice | HandlerResult {
     let dev: NetDevice | undefined;
     if (cfg.gateway !== undefined && !(cfg.nhFlags & RTNH_F.ONLINK)) {
       const via = ns.fib
         .routes(AF_INET)
         .filter((x) => (x.table === cfg.table || x.table === RT_TABLE.MAIN || x.table === RT_TABLE.LOCAL) && x.gateway === undefined && x.oif && prefixContains(x.dst, x.dstLen, cfg.gateway!))
         .sort((a, b) => b.dstLen - a.dstLen)[0];
-      if (via === undefined || (cfg.oif && via.oif !== cfg.oif)) return err(Errno.ENETUNREACH, 'Nexthop has invalid gateway');
-      if (via.type === RTN.LOCAL) return err(Errno.EINVAL, 'Nexthop has invalid gateway');
+      if (via === undefined || (cfg.oif && via.oif !== cfg.oif)) return errMsg(extack, Errno.ENETUNREACH, 'Nexthop has invalid gateway');
+      if (via.type === RTN.LOCAL) return errMsg(extack, Errno.EINVAL, 'Nexthop has invalid gateway');
       dev = ns.byIfindex(via.oif);
     } else {
       dev = ns.byIfindex(cfg.oif);
     }
     if (dev === undefined) return -Errno.ENODEV;
-    if (!dev.isUp) return err(Errno.ENETDOWN, cfg.gateway !== undefined ? 'Nexthop device is not up' : 'Device for nexthop is not up');
+    if (!dev.isUp) return errMsg(extack, Errno.ENETDOWN, cfg.gateway !== undefined ? 'Nexthop device is not up' : 'Device for nexthop is not up');
     return dev;
   }
 
@@ -678,7 +674,7 @@ export class InetRtnetlink {
       const n = (plen + 7) >> 3;
       return r.len(t) < n ? false : maskPrefix(r.bytes(t, 16)!.map((x, i) => (i < n ? x : 0)), Math.min(plen, 128));
     };
-    if (r.has(RTA.VIA)) return err(Errno.EINVAL, 'IPv6 does not support RTA_VIA attribute');
+    if (r.has(RTA.VIA)) return errMsg(r.req.extack, Errno.EINVAL, 'IPv6 does not support RTA_VIA attribute');
     const dst = prefixBytes(RTA.DST, rtm.dstLen);
     const src = prefixBytes(RTA.SRC, rtm.srcLen);
     if (dst === false || src === false) return -Errno.EINVAL;
@@ -705,7 +701,7 @@ export class InetRtnetlink {
     // fib6_get_table() / fib6_new_table(): table 0 is main.
     if (!cfg.table) cfg.table = RT_TABLE.MAIN;
     if (!add) {
-      if (!ns.fib.hasTable(AF_INET6, cfg.table)) return err(Errno.ESRCH, 'FIB table does not exist');
+      if (!ns.fib.hasTable(AF_INET6, cfg.table)) return errMsg(r.req.extack, Errno.ESRCH, 'FIB table does not exist');
       // ip6_route_del(): the routes of that node; metric, protocol, device and gateway when given.
       const victim = ns.fib.tableRoutes(AF_INET6, cfg.table)!.find(
         (x) =>
@@ -722,11 +718,11 @@ export class InetRtnetlink {
     if (r.has(RTA.MULTIPATH)) return -Errno.EOPNOTSUPP;
     if (!cfg.priority) cfg.priority = IP6_RT_PRIO_USER;
     // ip6_route_info_create()
-    if (rtm.flags & RTM_F.CLONED) return err(Errno.EINVAL, 'Userspace can not set RTF_CACHE');
-    if (cfg.type > RTN_MAX) return err(Errno.EINVAL, 'Invalid route type');
-    if (cfg.dstLen > 128) return err(Errno.EINVAL, 'Invalid prefix length');
-    if (cfg.srcLen > 128) return err(Errno.EINVAL, 'Invalid source address length');
-    if (r.has(RTA.NH_ID)) return err(Errno.EINVAL, 'Nexthop id does not exist');
+    if (rtm.flags & RTM_F.CLONED) return errMsg(r.req.extack, Errno.EINVAL, 'Userspace can not set RTF_CACHE');
+    if (cfg.type > RTN_MAX) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid route type');
+    if (cfg.dstLen > 128) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefix length');
+    if (cfg.srcLen > 128) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid source address length');
+    if (r.has(RTA.NH_ID)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop id does not exist');
     if (!cfg.protocol) cfg.protocol = RTPROT.BOOT;
     if (!cfg.type) cfg.type = RTN.UNICAST;
     // fib6_nh_init()
@@ -740,32 +736,32 @@ export class InetRtnetlink {
       cfg.gateway = undefined;
     } else {
       if (cfg.gateway !== undefined) {
-        const found = this.validateGw6(ns, cfg, dev);
+        const found = this.validateGw6(ns, cfg, dev, r.req.extack);
         if (!(found instanceof NetDevice)) return found;
         dev = found;
       }
       if (dev === undefined) return -Errno.ENODEV;
-      if (!dev.isUp) return err(Errno.ENETDOWN, 'Nexthop device is not up');
+      if (!dev.isUp) return errMsg(r.req.extack, Errno.ENETDOWN, 'Nexthop device is not up');
       if (cfg.type !== RTN.LOCAL && cfg.type !== RTN.ANYCAST && !dev.carrier) cfg.nhFlags |= RTNH_F.LINKDOWN;
     }
     cfg.oif = dev?.ifindex ?? 0;
     if (cfg.prefsrc !== undefined) {
       if (!ns.addresses.all(AF_INET6).some((a) => sameBytes(a.local, cfg.prefsrc) && (dev === undefined || a.dev === dev))) {
-        return err(Errno.EINVAL, 'Invalid source address');
+        return errMsg(r.req.extack, Errno.EINVAL, 'Invalid source address');
       }
     }
     return this.insert(ns, cfg, r.req.flags, this.requester(r.req));
   }
 
   /** ip6_validate_gw(): a link-local gateway needs the device; another needs a route to it. */
-  private validateGw6(ns: Netns, cfg: FibRoute, dev: NetDevice | undefined): NetDevice | HandlerResult {
+  private validateGw6(ns: Netns, cfg: FibRoute, dev: NetDevice | undefined, extack: ExtAck): NetDevice | HandlerResult {
     const gw = cfg.gateway!;
     if (ns.addresses.all(AF_INET6).some((a) => sameBytes(a.local, gw) && (dev === undefined || a.dev === dev))) {
-      return err(Errno.EINVAL, 'Gateway can not be a local address');
+      return errMsg(extack, Errno.EINVAL, 'Gateway can not be a local address');
     }
     const linkLocal = gw[0] === 0xfe && (gw[1]! & 0xc0) === 0x80;
     if (!linkLocal) {
-      if (gw[0] === 0xff || gw.every((x) => x === 0)) return err(Errno.EINVAL, 'Invalid gateway address');
+      if (gw[0] === 0xff || gw.every((x) => x === 0)) return errMsg(extack, Errno.EINVAL, 'Invalid gateway address');
       if (!(cfg.nhFlags & RTNH_F.ONLINK)) {
         const via = ns.fib
           .routes(AF_INET6)
@@ -775,8 +771,8 @@ export class InetRtnetlink {
         dev ??= ns.byIfindex(via.oif);
       }
     }
-    if (dev === undefined) return err(Errno.EINVAL, 'Egress device not specified');
-    if (dev.flags & IFF.LOOPBACK) return err(Errno.EINVAL, 'Egress device can not be loopback device for this route');
+    if (dev === undefined) return errMsg(extack, Errno.EINVAL, 'Egress device not specified');
+    if (dev.flags & IFF.LOOPBACK) return errMsg(extack, Errno.EINVAL, 'Egress device can not be loopback device for this route');
     return dev;
   }
 

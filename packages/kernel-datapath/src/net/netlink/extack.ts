@@ -1,39 +1,53 @@
 /**
- * How a handler's failure reaches NLMSG_ERROR: an errno with what
- * NL_SET_ERR_MSG(), NL_SET_ERR_MSG_ATTR() and a policy failure put in
- * extack (include/linux/netlink.h).
+ * struct netlink_ext_ack (include/linux/netlink.h): what a handler says
+ * about its failure beside the negative errno it returns, written into the
+ * NLMSG_ERROR's extended-ack TLVs (netlink_ack()). A failure deep in a call
+ * chain (a driver's newlink under rtnl_newlink, an allocation under
+ * ovs_vport_add) unwinds to the handler with a NetlinkErrnoError, which the
+ * dispatcher turns back into its errno.
  */
-import { NetlinkErrnoError, type ParsedAttr, type ValidationFailure } from '@ovs/genl-codec';
-import type { HandlerResult } from './genetlink.js';
+import { Errno, NetlinkErrnoError, type ParsedAttr, type Policy, type ValidationFailure } from '@ovs/genl-codec';
 
-/** NL_SET_ERR_MSG / NL_SET_ERR_MSG_ATTR: `-errno` with the message (and the offending attribute). */
-export function errMsg(errno: number, message: string, at?: ParsedAttr): HandlerResult {
-  return at !== undefined ? { error: -errno, message, offset: at.offset } : { error: -errno, message };
+export class ExtAck {
+  /** NLMSGERR_ATTR_MSG. */
+  msg: string | undefined;
+  /** NLMSGERR_ATTR_OFFS: the offending attribute's offset in the request. */
+  badAttr: number | undefined;
+  /** NLMSGERR_ATTR_POLICY: the policy it failed. */
+  policy: Policy | undefined;
+  /** NLMSGERR_ATTR_MISS_TYPE: the required attribute that is missing. */
+  missType: number | undefined;
 }
 
-/** What nla_parse()'s validation leaves in extack, as a handler's result. */
-export function failure(f: ValidationFailure): HandlerResult {
-  const r: { error: number; message?: string; offset?: number; policy?: ValidationFailure['policy']; missingType?: number } = { error: -f.errno };
-  if (f.message !== undefined) r.message = f.message;
-  if (f.offset !== undefined) r.offset = f.offset;
-  if (f.policy !== undefined) r.policy = f.policy;
-  if (f.missingType !== undefined) r.missingType = f.missingType;
-  return r;
+/** NL_SET_ERR_MSG / NL_SET_ERR_MSG_ATTR: the message (and the attribute) in extack; returns -errno. */
+export function errMsg(extack: ExtAck, errno: number, message: string, at?: ParsedAttr): number {
+  extack.msg = message;
+  if (at !== undefined) extack.badAttr = at.offset;
+  return -errno;
 }
 
-/** Thrown inside a handler to answer with this result (a failed step deep in a call chain). */
-export class Abort {
-  constructor(readonly result: HandlerResult) {}
-  /** The errno a trace shows for the function it unwinds through. */
-  get errno(): number {
-    const r = this.result;
-    return -(typeof r === 'number' ? r : r.error);
-  }
+/** NL_SET_ERR_ATTR_MISS (GENL_REQ_ATTR_CHECK): a required attribute is missing; returns -EINVAL. */
+export function errAttrMiss(extack: ExtAck, type: number): number {
+  extack.missType = type;
+  return -Errno.EINVAL;
 }
 
-/** The result an Abort or a NetlinkErrnoError unwinding out of a handler stands for. */
-export function fromThrown(err: unknown): HandlerResult {
-  if (err instanceof Abort) return err.result;
+/** What nla_parse()'s validation leaves in extack; returns its -errno. */
+export function nlaFailure(extack: ExtAck, f: ValidationFailure): number {
+  if (f.message) extack.msg = f.message;
+  extack.badAttr = f.offset;
+  extack.policy = f.policy;
+  extack.missType = f.missingType;
+  return -f.errno;
+}
+
+/** Unwind to the handler's dispatcher, which answers `err` (a negative errno, extack already filled). */
+export function unwind(err: number): never {
+  throw new NetlinkErrnoError(-err);
+}
+
+/** The negative errno a NetlinkErrnoError unwinding out of a handler stands for. */
+export function errnoOfThrown(err: unknown): number {
   if (err instanceof NetlinkErrnoError) return -err.errno;
   throw err;
 }

@@ -16,7 +16,6 @@ import {
   NLM_F,
   NL_VALIDATE,
   type NlmsgHeader,
-  type Policy,
   type ValidationFailure,
   CTRL_ATTR,
   ctrlAttrs,
@@ -26,6 +25,7 @@ import {
   nlaParse,
 } from '@ovs/genl-codec';
 import type { KernelSocket } from './af_netlink.js';
+import type { ExtAck } from './extack.js';
 
 /** What a doit handler gets (struct genl_info). */
 export interface GenlInfo {
@@ -39,6 +39,8 @@ export interface GenlInfo {
   dv: DataView;
   tb: AttrTable;
   family: KernelGenlFamily;
+  /** info->extack: what the handler says about its failure. */
+  extack: ExtAck;
   /** genlmsg_reply(): unicast to the requester. */
   /** A genl message, or a raw one for a command whose attributes the codec leaves raw (ethtool's LINKMODES). */
   reply(msg: GenlMessage | RawMessage): void;
@@ -57,12 +59,14 @@ export interface DumpContext {
   bytes: Uint8Array;
   args: number[];
   family: KernelGenlFamily;
+  /** cb->extack (a dump's start can fail the request). */
+  extack: ExtAck;
   /** Append a message to the current chunk; false when it does not fit (the handler stops and returns). */
   put(msg: GenlMessage | RawMessage): boolean;
 }
 
-/** A handler's answer: 0 for success, or a negative errno with optional extack fields. */
-export type HandlerResult = number | { error: number; message?: string; offset?: number; policy?: Policy; missingType?: number };
+/** A handler's answer: 0 for success, or a negative errno (with what it says about it in extack). */
+export type HandlerResult = number;
 
 export interface GenlOp {
   cmd: number;

@@ -45,6 +45,7 @@ import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } f
 import type { Kernel } from '../../kernel.js';
 import type { NetDevice } from '../../include/linux/netdevice.js';
 import type { Netns } from '../core/net_namespace.js';
+import { errnoOfThrown } from '../netlink/extack.js';
 import { PortMap } from './portmap.js';
 import { Vport, type VportContext, VportModules, type VportParms, setUpcallPortids } from './vport.js';
 
@@ -345,7 +346,7 @@ export class Openvswitch {
     try {
       dp.local = this.vportAddRestarting(parms);
     } catch (e) {
-      const errno = errnoOf(e);
+      const errno = errnoOfThrown(e);
       return errno === -Errno.EBUSY ? -Errno.EEXIST : errno;
     }
     let list = this.dps.get(netns);
@@ -447,7 +448,7 @@ export class Openvswitch {
       try {
         return this.vportAdd(parms);
       } catch (e) {
-        if (errnoOf(e) !== -Errno.EAGAIN) throw e;
+        if (errnoOfThrown(e) !== -Errno.EAGAIN) throw e;
         restart?.();
       }
     }
@@ -491,7 +492,7 @@ export class Openvswitch {
       try {
         vport = this.vportAdd(parms);
       } catch (e) {
-        const errno = errnoOf(e);
+        const errno = errnoOfThrown(e);
         if (errno === -Errno.EAGAIN) continue;
         return errno;
       }
@@ -616,11 +617,6 @@ function parseTunnelOptions(options: ParsedAttr): OvsTunnelAttrs {
     }
   }
   return out;
-}
-
-function errnoOf(e: unknown): number {
-  if (e instanceof NetlinkErrnoError) return -e.errno;
-  throw e;
 }
 
 const noRet = (): undefined => undefined;

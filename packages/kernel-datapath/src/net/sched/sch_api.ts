@@ -9,7 +9,7 @@ import { type AttrTable, Errno, NLMSG_HDRLEN, NLM_F, NL_VALIDATE, RTM, TC_H, TCA
 import type { NetDevice } from '../../include/linux/netdevice.js';
 import type { Request } from '../../kernel.js';
 import type { HandlerResult } from '../netlink/genetlink.js';
-import { Abort, errMsg, failure } from '../netlink/extack.js';
+import { errMsg, nlaFailure } from '../netlink/extack.js';
 import { rootQdiscId } from './sch_generic.js';
 
 /** sizeof(struct tcmsg). */
@@ -25,10 +25,10 @@ interface Qdisc {
   ingress: boolean;
 }
 
-function parseTc(req: Request): { tb: AttrTable; ifindex: number; handle: number; parent: number } {
-  if (req.bytes.length < NLMSG_HDRLEN + TCMSG_LEN) throw new Abort(-Errno.EINVAL);
+function parseTc(req: Request): { tb: AttrTable; ifindex: number; handle: number; parent: number } | number {
+  if (req.bytes.length < NLMSG_HDRLEN + TCMSG_LEN) return -Errno.EINVAL;
   const r = nlaParse(tcaAttrs, req.bytes, NLMSG_HDRLEN + TCMSG_LEN, req.bytes.length, NL_VALIDATE.LIBERAL);
-  if ('failure' in r) throw new Abort(failure(r.failure));
+  if ('failure' in r) return nlaFailure(req.extack, r.failure);
   return {
     tb: r.tb,
     ifindex: req.dv.getInt32(NLMSG_HDRLEN + 4, true),
@@ -58,7 +58,9 @@ function qdiscLookup(dev: NetDevice, handle: number): Qdisc | undefined {
 
 /** tc_get_qdisc() for RTM_GETQDISC and RTM_DELQDISC. */
 export function tcGetQdisc(req: Request): HandlerResult {
-  const { tb, ifindex, handle, parent: clid } = parseTc(req);
+  const t = parseTc(req);
+  if (typeof t === 'number') return t;
+  const { tb, ifindex, handle, parent: clid } = t;
   const dev = req.sock.netns.byIfindex(ifindex);
   if (dev === undefined) return -Errno.ENODEV;
   let q: Qdisc | undefined;
@@ -66,23 +68,23 @@ export function tcGetQdisc(req: Request): HandlerResult {
     if (clid !== TC_H.ROOT) {
       if ((clid & TC_H_MAJ_MASK) >>> 0 !== (TC_H.INGRESS & TC_H_MAJ_MASK) >>> 0) {
         // qdisc_lookup(dev, TC_H_MAJ(clid)): no classful qdisc in the model.
-        return errMsg(Errno.ENOENT, 'Failed to find qdisc with specified classid');
+        return errMsg(req.extack, Errno.ENOENT, 'Failed to find qdisc with specified classid');
       }
       q = ingressQdisc(dev);
     } else {
       q = rootQdisc(dev);
     }
-    if (q === undefined) return errMsg(Errno.ENOENT, 'Cannot find specified qdisc on specified device');
-    if (handle && q.handle !== handle) return errMsg(Errno.EINVAL, 'Invalid handle');
+    if (q === undefined) return errMsg(req.extack, Errno.ENOENT, 'Cannot find specified qdisc on specified device');
+    if (handle && q.handle !== handle) return errMsg(req.extack, Errno.EINVAL, 'Invalid handle');
   } else {
     q = qdiscLookup(dev, handle);
-    if (q === undefined) return errMsg(Errno.ENOENT, 'Failed to find qdisc with specified handle');
+    if (q === undefined) return errMsg(req.extack, Errno.ENOENT, 'Failed to find qdisc with specified handle');
   }
   const kind = tb[TCA.KIND];
-  if (kind && nlaStrscpy(kind, 4096) !== q.id) return errMsg(Errno.EINVAL, 'Invalid qdisc name');
+  if (kind && nlaStrscpy(kind, 4096) !== q.id) return errMsg(req.extack, Errno.EINVAL, 'Invalid qdisc name');
   if (req.type === RTM.DELQDISC) {
-    if (!clid) return errMsg(Errno.EINVAL, 'Classid cannot be zero');
-    if (q.handle === 0) return errMsg(Errno.ENOENT, 'Cannot delete qdisc with handle of zero');
+    if (!clid) return errMsg(req.extack, Errno.EINVAL, 'Classid cannot be zero');
+    if (q.handle === 0) return errMsg(req.extack, Errno.ENOENT, 'Cannot delete qdisc with handle of zero');
     // qdisc_graft(): noop_qdisc takes the ingress queue.
     if (q.ingress) dev.ingressQdisc = undefined;
   }
@@ -91,7 +93,9 @@ export function tcGetQdisc(req: Request): HandlerResult {
 
 /** tc_modify_qdisc() for RTM_NEWQDISC: creating and changing ingress / clsact. */
 export function tcModifyQdisc(req: Request): HandlerResult {
-  const { tb, ifindex, handle, parent: clid } = parseTc(req);
+  const t = parseTc(req);
+  if (typeof t === 'number') return t;
+  const { tb, ifindex, handle, parent: clid } = t;
   const flags = req.flags;
   const dev = req.sock.netns.byIfindex(ifindex);
   if (dev === undefined) return -Errno.ENODEV;
@@ -102,7 +106,7 @@ export function tcModifyQdisc(req: Request): HandlerResult {
   let checkCreate = true;
   if (clid) {
     if (clid !== TC_H.ROOT) {
-      if (clid !== TC_H.INGRESS) return errMsg(Errno.ENOENT, 'Failed to find specified qdisc');
+      if (clid !== TC_H.INGRESS) return errMsg(req.extack, Errno.ENOENT, 'Failed to find specified qdisc');
       dev.ingressQueue = true; // dev_ingress_queue_create()
       q = ingressQdisc(dev);
     } else {
@@ -112,17 +116,17 @@ export function tcModifyQdisc(req: Request): HandlerResult {
     if (q !== undefined && q.handle === 0) q = undefined;
     if (q === undefined || !handle || q.handle !== handle) {
       if (handle) {
-        if (q !== undefined && !(flags & NLM_F.REPLACE)) return errMsg(Errno.EEXIST, 'NLM_F_REPLACE needed to override');
-        if (handle & 0xffff) return errMsg(Errno.EINVAL, 'Invalid minor handle');
+        if (q !== undefined && !(flags & NLM_F.REPLACE)) return errMsg(req.extack, Errno.EEXIST, 'NLM_F_REPLACE needed to override');
+        if (handle & 0xffff) return errMsg(req.extack, Errno.EINVAL, 'Invalid minor handle');
         q = qdiscLookup(dev, handle);
         if (q === undefined) {
           create = true;
         } else {
-          if (q.parent !== clid) return errMsg(Errno.EINVAL, 'Cannot move an existing qdisc to a different parent');
-          if (flags & NLM_F.EXCL) return errMsg(Errno.EEXIST, 'Exclusivity flag on, cannot override');
-          if (kind !== undefined && kind !== q.id) return errMsg(Errno.EINVAL, 'Invalid qdisc name');
-          if (q.ingress) return errMsg(Errno.EINVAL, 'Cannot regraft ingress or clsact Qdiscs');
-          return errMsg(Errno.EINVAL, 'Ingress cannot graft directly');
+          if (q.parent !== clid) return errMsg(req.extack, Errno.EINVAL, 'Cannot move an existing qdisc to a different parent');
+          if (flags & NLM_F.EXCL) return errMsg(req.extack, Errno.EEXIST, 'Exclusivity flag on, cannot override');
+          if (kind !== undefined && kind !== q.id) return errMsg(req.extack, Errno.EINVAL, 'Invalid qdisc name');
+          if (q.ingress) return errMsg(req.extack, Errno.EINVAL, 'Cannot regraft ingress or clsact Qdiscs');
+          return errMsg(req.extack, Errno.EINVAL, 'Ingress cannot graft directly');
         }
       } else if (q === undefined) {
         create = true;
@@ -136,23 +140,23 @@ export function tcModifyQdisc(req: Request): HandlerResult {
       }
     }
   } else {
-    if (!handle) return errMsg(Errno.EINVAL, 'Handle cannot be zero');
+    if (!handle) return errMsg(req.extack, Errno.EINVAL, 'Handle cannot be zero');
     q = qdiscLookup(dev, handle);
   }
   if (!create) {
     // Change the qdisc's parameters.
-    if (q === undefined) return errMsg(Errno.ENOENT, 'Specified qdisc not found');
-    if (flags & NLM_F.EXCL) return errMsg(Errno.EEXIST, 'Exclusivity flag on, cannot modify');
-    if (kind !== undefined && kind !== q.id) return errMsg(Errno.EINVAL, 'Invalid qdisc name');
-    if (tb[TCA.OPTIONS]) return errMsg(Errno.EINVAL, 'Change operation not supported by specified qdisc');
+    if (q === undefined) return errMsg(req.extack, Errno.ENOENT, 'Specified qdisc not found');
+    if (flags & NLM_F.EXCL) return errMsg(req.extack, Errno.EEXIST, 'Exclusivity flag on, cannot modify');
+    if (kind !== undefined && kind !== q.id) return errMsg(req.extack, Errno.EINVAL, 'Invalid qdisc name');
+    if (tb[TCA.OPTIONS]) return errMsg(req.extack, Errno.EINVAL, 'Change operation not supported by specified qdisc');
     return 0;
   }
-  if (checkCreate && !(flags & NLM_F.CREATE)) return errMsg(Errno.ENOENT, 'Qdisc not found. To create specify NLM_F_CREATE flag');
+  if (checkCreate && !(flags & NLM_F.CREATE)) return errMsg(req.extack, Errno.ENOENT, 'Qdisc not found. To create specify NLM_F_CREATE flag');
   // qdisc_create(): the model's qdisc table has ingress and clsact (sch_ingress.c).
-  if (kind !== 'ingress' && kind !== 'clsact') return errMsg(Errno.ENOENT, 'Specified qdisc kind is unknown');
+  if (kind !== 'ingress' && kind !== 'clsact') return errMsg(req.extack, Errno.ENOENT, 'Specified qdisc kind is unknown');
   // ingress_init() / clsact_init() refuse any parent but TC_H_INGRESS (== TC_H_CLSACT).
   if (clid !== TC_H.INGRESS) return -Errno.EOPNOTSUPP;
-  if (!dev.ingressQueue) return errMsg(Errno.ENOENT, 'Cannot find ingress queue for specified device');
+  if (!dev.ingressQueue) return errMsg(req.extack, Errno.ENOENT, 'Cannot find ingress queue for specified device');
   dev.ingressQdisc = kind;
   return 0;
 }

@@ -26,7 +26,7 @@ import type { Netns } from '../../../net/core/net_namespace.js';
 import { isAnyAddr } from '../../../include/net/ip.js';
 import { ETH_ALEN, ETH_HLEN, ETH_MAX_MTU, ETH_MIN_MTU, etherSetup, isValidEtherAddr } from '../../../net/ethernet/eth.js';
 import { registerNetdevice } from '../../../net/core/dev.js';
-import { Abort, errMsg } from '../../../net/netlink/extack.js';
+import { type ExtAck, errMsg, unwind } from '../../../net/netlink/extack.js';
 
 /** VXLAN_F_* (include/net/vxlan.h). */
 const VXF = {
@@ -187,12 +187,12 @@ const FLAG_NAMES: Readonly<Record<number, string>> = {
 };
 
 /** vxlan_nl2conf(); `old` for changelink. */
-function vxlanNl2conf(tb: AttrTable, data: AttrTable, old: VxlanConf | undefined): VxlanConf {
+function vxlanNl2conf(tb: AttrTable, data: AttrTable, old: VxlanConf | undefined, extack: ExtAck): VxlanConf {
   const VX = IFLA_VXLAN;
   const changelink = old !== undefined;
   const c: VxlanConf = old !== undefined ? { ...old, remote: old.remote.slice(), local: old.local.slice() } : defaultVxlanConf();
   const cannot = (type: number, what: string): never => {
-    throw new Abort(errMsg(Errno.EOPNOTSUPP, what, tb[type]));
+    unwind(errMsg(extack, Errno.EOPNOTSUPP, what, tb[type]));
   };
   const id = data[VX.ID];
   if (id) {
@@ -234,7 +234,7 @@ function vxlanNl2conf(tb: AttrTable, data: AttrTable, old: VxlanConf | undefined
     if (!a) return;
     if (changelink && !changeable) {
       const n = FLAG_NAMES[type];
-      throw new Abort(errMsg(Errno.EOPNOTSUPP, n !== undefined ? `vxlan: cannot change ${n} flag` : 'vxlan: cannot change flag'));
+      unwind(errMsg(extack, Errno.EOPNOTSUPP, n !== undefined ? `vxlan: cannot change ${n} flag` : 'vxlan: cannot change flag'));
     }
     if (isFlag || nlaGetU8(a)) c.flags |= bit;
     else c.flags &= ~bit;
@@ -290,16 +290,16 @@ function vxlanNl2conf(tb: AttrTable, data: AttrTable, old: VxlanConf | undefined
   if (vnifilter) {
     flag(VX.VNIFILTER, VXF.VNIFILTER, false);
     if (c.flags & VXF.VNIFILTER && !(c.flags & VXF.COLLECT_METADATA)) {
-      throw new Abort(errMsg(Errno.EINVAL, 'vxlan vnifilter only valid in collect metadata mode', vnifilter));
+      unwind(errMsg(extack, Errno.EINVAL, 'vxlan vnifilter only valid in collect metadata mode', vnifilter));
     }
   }
   return c;
 }
 
 /** vxlan_config_validate(); returns the lower device (IFLA_VXLAN_LINK), if any. */
-function vxlanConfigValidate(ns: Netns, c: VxlanConf, self: NetDevice | undefined): NetDevice | undefined {
+function vxlanConfigValidate(ns: Netns, c: VxlanConf, self: NetDevice | undefined, extack: ExtAck): NetDevice | undefined {
   if (c.flags & VXF.GPE && (c.flags & ~VXF_ALLOWED_GPE || !(c.flags & VXF.COLLECT_METADATA))) {
-    throw new Abort(errMsg(Errno.EINVAL, 'VXLAN GPE does not support this combination of attributes'));
+    unwind(errMsg(extack, Errno.EINVAL, 'VXLAN GPE does not support this combination of attributes'));
   }
   if (!c.remoteFamily && !c.localFamily) {
     c.remoteFamily = 4;
@@ -309,33 +309,33 @@ function vxlanConfigValidate(ns: Netns, c: VxlanConf, self: NetDevice | undefine
   } else if (!c.localFamily) {
     c.localFamily = c.remoteFamily;
   }
-  if (c.remoteFamily !== c.localFamily) throw new Abort(errMsg(Errno.EINVAL, 'Local and remote address must be from the same family'));
+  if (c.remoteFamily !== c.localFamily) unwind(errMsg(extack, Errno.EINVAL, 'Local and remote address must be from the same family'));
   if (c.remote.length !== (c.remoteFamily === 6 ? 16 : 4)) c.remote = new Uint8Array(c.remoteFamily === 6 ? 16 : 4);
   if (c.local.length !== (c.localFamily === 6 ? 16 : 4)) c.local = new Uint8Array(c.localFamily === 6 ? 16 : 4);
   const multicast = (a: Uint8Array, fam: number): boolean => (fam === 6 ? a[0] === 0xff : (a[0]! & 0xf0) === 0xe0);
-  if (multicast(c.local, c.localFamily)) throw new Abort(errMsg(Errno.EINVAL, 'Local address cannot be multicast'));
+  if (multicast(c.local, c.localFamily)) unwind(errMsg(extack, Errno.EINVAL, 'Local address cannot be multicast'));
   const ipv6 = c.localFamily === 6;
   if (ipv6) {
     c.flags |= VXF.IPV6;
     if (!(c.flags & VXF.COLLECT_METADATA)) {
       const linkLocal = (a: Uint8Array): boolean => a[0] === 0xfe && (a[1]! & 0xc0) === 0x80;
       if (linkLocal(c.local)) {
-        if (!linkLocal(c.remote) && !isAnyAddr(c.remote)) throw new Abort(errMsg(Errno.EINVAL, 'Invalid combination of local and remote address scopes'));
+        if (!linkLocal(c.remote) && !isAnyAddr(c.remote)) unwind(errMsg(extack, Errno.EINVAL, 'Invalid combination of local and remote address scopes'));
         c.flags |= VXF.IPV6_LINKLOCAL;
       } else {
-        if (linkLocal(c.remote)) throw new Abort(errMsg(Errno.EINVAL, 'Invalid combination of local and remote address scopes'));
+        if (linkLocal(c.remote)) unwind(errMsg(extack, Errno.EINVAL, 'Invalid combination of local and remote address scopes'));
         c.flags &= ~VXF.IPV6_LINKLOCAL;
       }
     }
   }
-  if (c.label && !ipv6) throw new Abort(errMsg(Errno.EINVAL, 'Label attribute only applies to IPv6 VXLAN devices'));
+  if (c.label && !ipv6) unwind(errMsg(extack, Errno.EINVAL, 'Label attribute only applies to IPv6 VXLAN devices'));
   let lower: NetDevice | undefined;
   if (c.remoteIfindex) {
     lower = ns.byIfindex(c.remoteIfindex);
-    if (lower === undefined) throw new Abort(errMsg(Errno.ENODEV, 'Invalid local interface, device not found'));
+    if (lower === undefined) unwind(errMsg(extack, Errno.ENODEV, 'Invalid local interface, device not found'));
   } else {
-    if (multicast(c.remote, c.remoteFamily)) throw new Abort(errMsg(Errno.EINVAL, 'Local interface required for multicast remote destination'));
-    if (c.flags & VXF.IPV6_LINKLOCAL) throw new Abort(errMsg(Errno.EINVAL, 'Local interface required for link-local local/remote addresses'));
+    if (multicast(c.remote, c.remoteFamily)) unwind(errMsg(extack, Errno.EINVAL, 'Local interface required for multicast remote destination'));
+    if (c.flags & VXF.IPV6_LINKLOCAL) unwind(errMsg(extack, Errno.EINVAL, 'Local interface required for link-local local/remote addresses'));
   }
   if (!c.port) c.port = c.flags & VXF.GPE ? VXLAN_GPE_PORT : VXLAN_DEFAULT_PORT;
   if (!c.ageing) c.ageing = FDB_AGE_DEFAULT;
@@ -348,7 +348,7 @@ function vxlanConfigValidate(ns: Netns, c: VxlanConf, self: NetDevice | undefine
     if (o.port !== c.port) continue;
     if ((o.flags & (VXF_RCV_FLAGS | VXF.IPV6)) !== (c.flags & (VXF_RCV_FLAGS | VXF.IPV6))) continue;
     if (c.flags & VXF.IPV6_LINKLOCAL && o.remoteIfindex !== c.remoteIfindex) continue;
-    throw new Abort(errMsg(Errno.EEXIST, 'A VXLAN device with the specified VNI already exists'));
+    unwind(errMsg(extack, Errno.EEXIST, 'A VXLAN device with the specified VNI already exists'));
   }
   return lower;
 }
@@ -375,33 +375,33 @@ export const vxlanLinkOps: RtnlLinkOps = {
   },
 
   /** vxlan_validate(). */
-  validate(tb, data) {
+  validate(tb, data, extack) {
     const addr = tb[IFLA.ADDRESS];
     if (addr) {
-      if (addr.dataLength !== ETH_ALEN) return errMsg(Errno.EINVAL, 'Provided link layer address is not Ethernet', addr);
-      if (!isValidEtherAddr(nlaMemcpy(addr))) return errMsg(Errno.EADDRNOTAVAIL, 'Provided Ethernet address is not unicast', addr);
+      if (addr.dataLength !== ETH_ALEN) return errMsg(extack, Errno.EINVAL, 'Provided link layer address is not Ethernet', addr);
+      if (!isValidEtherAddr(nlaMemcpy(addr))) return errMsg(extack, Errno.EADDRNOTAVAIL, 'Provided Ethernet address is not unicast', addr);
     }
     const mtu = tb[IFLA.MTU];
     if (mtu) {
       const v = nlaGetU32(mtu);
-      if (v < ETH_MIN_MTU || v > ETH_MAX_MTU) return errMsg(Errno.EINVAL, 'MTU must be between 68 and 65535', mtu);
+      if (v < ETH_MIN_MTU || v > ETH_MAX_MTU) return errMsg(extack, Errno.EINVAL, 'MTU must be between 68 and 65535', mtu);
     }
-    if (data === undefined) return errMsg(Errno.EINVAL, 'Required attributes not provided to perform the operation');
+    if (data === undefined) return errMsg(extack, Errno.EINVAL, 'Required attributes not provided to perform the operation');
     const id = data[IFLA_VXLAN.ID];
-    if (id && nlaGetU32(id) >= VXLAN_N_VID) return errMsg(Errno.ERANGE, 'VXLAN ID must be lower than 16777216', id);
+    if (id && nlaGetU32(id) >= VXLAN_N_VID) return errMsg(extack, Errno.ERANGE, 'VXLAN ID must be lower than 16777216', id);
     const range = data[IFLA_VXLAN.PORT_RANGE];
     if (range && nlaGetBe16(range) > range.dv.getUint16(range.dataOffset + 2, false)) {
-      return errMsg(Errno.EINVAL, 'Invalid source port range', range);
+      return errMsg(extack, Errno.EINVAL, 'Invalid source port range', range);
     }
     const df = data[IFLA_VXLAN.DF];
-    if (df && nlaGetU8(df) > TUNNEL_DF.INHERIT) return errMsg(Errno.EINVAL, 'Invalid DF attribute', df);
+    if (df && nlaGetU8(df) > TUNNEL_DF.INHERIT) return errMsg(extack, Errno.EINVAL, 'Invalid DF attribute', df);
     return 0;
   },
 
   /** vxlan_newlink() -> __vxlan_dev_create(). */
   newlink(rtnl, r, proto) {
-    const c = vxlanNl2conf(r.tb, r.data ?? [], undefined);
-    const lower = vxlanConfigValidate(r.ns, c, undefined);
+    const c = vxlanNl2conf(r.tb, r.data ?? [], undefined, r.extack);
+    const lower = vxlanConfigValidate(r.ns, c, undefined, r.extack);
     if (lower !== undefined) {
       proto.maxMtu = Math.max(ETH_MIN_MTU, lower.mtu - vxlanHeadroom(c.flags));
       if (!c.mtu) proto.mtu = proto.maxMtu;
@@ -416,9 +416,9 @@ export const vxlanLinkOps: RtnlLinkOps = {
   },
 
   /** vxlan_changelink(). */
-  changelink(_rtnl, dev, tb, data) {
-    const c = vxlanNl2conf(tb, data, vxlanConfOf(dev));
-    const lower = vxlanConfigValidate(dev.netns, c, dev);
+  changelink(_rtnl, dev, tb, data, extack) {
+    const c = vxlanNl2conf(tb, data, vxlanConfOf(dev), extack);
+    const lower = vxlanConfigValidate(dev.netns, c, dev, extack);
     if (lower !== undefined) dev.maxMtu = Math.max(ETH_MIN_MTU, lower.mtu - vxlanHeadroom(c.flags));
     if (dev.mtu > dev.maxMtu) dev.mtu = dev.maxMtu;
     dev.priv = { kind: 'vxlan', conf: c };
