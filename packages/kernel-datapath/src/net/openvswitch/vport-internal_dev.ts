@@ -1,14 +1,45 @@
 /**
- * The OVS internal device's link ops (net/openvswitch/vport-internal_dev.c):
- * rtnetlink knows its kind, "openvswitch", but cannot make or delete one
- * (no setup in its rtnl_link_ops, so no dellink either); only the datapath
- * does (vport.ts).
+ * The internal vport type (net/openvswitch/vport-internal_dev.c): a device
+ * the datapath makes ("openvswitch" to rtnetlink, which cannot make or
+ * delete one: no setup in its rtnl_link_ops, so no dellink either).
  */
+import { OVS_VPORT_TYPE } from '@ovs/genl-codec';
 import type { RtnlLinkOps } from '../../include/net/rtnetlink.js';
 import { ETH_MAX_MTU, etherSetup } from '../ethernet/eth.js';
+import { type VportOps, allocNetdev, placeholder, vportAlloc, vportSend } from './vport.js';
 
 export const internalDevLinkOps: RtnlLinkOps = {
   kind: 'openvswitch',
   // do_setup(): ether_setup with max_mtu ETH_MAX_MTU.
   setup: { ...etherSetup, maxMtu: ETH_MAX_MTU },
+};
+
+export const internalVportOps: VportOps = {
+  type: OVS_VPORT_TYPE.INTERNAL,
+  module: 'openvswitch',
+  createName: 'internal_dev_create',
+  destroyName: 'internal_dev_destroy',
+  create(parms, ctx) {
+    // internal_dev_create(): the vport, then the device (freeing the vport if that fails).
+    const vport = vportAlloc(parms, internalVportOps, placeholder(parms), ctx);
+    allocNetdev(ctx);
+    const netns = parms.dp.netns;
+    // register_netdevice(): EEXIST for a taken name, EBUSY for a taken ifindex.
+    const dev = netns.addDevice({ name: parms.name, kind: 'openvswitch', ifindex: parms.desiredIfindex || undefined, mtu: 1500 });
+    // dev_set_promiscuity(dev, 1); an internal device has no master and no rx_handler:
+    // its packets reach the datapath through its own transmit function.
+    dev.promiscuity = 1;
+    netns.changed(dev);
+    vport.dev = dev;
+    return vport;
+  },
+  destroy(vport) {
+    const dev = vport.dev;
+    dev.promiscuity = 0;
+    dev.netns.changed(dev);
+    dev.netns.removeDevice(dev);
+  },
+  send(vport, packet) {
+    vportSend(vport.dev, packet);
+  },
 };
