@@ -3,6 +3,9 @@
  * real tool's syntax, output, error texts, exit codes, and the requests it
  * sends, start-up included (dp_initialize: the routing table, the families,
  * the tunnel probe; every open followed by a port dump, every close too).
+ * Devices are @ovs/netdev's, as the real tool's are lib/netdev.c's: its own
+ * run registers the vport classes (netdev_initialize), and add-if, set-if
+ * and show go through netdev_open/set_config/get_config/get_stats.
  *
  *   add-dp DP [IFACE...]   del-dp DP   dump-dps
  *   add-if DP IFACE[,type=T][,port_no=N][,OPTION=VALUE...]...
@@ -10,7 +13,19 @@
  *   del-if DP IFACE...     show [-s] [DP...]
  */
 import { Errno, strerror } from '@ovs/genl-codec';
-import { DEFAULT_DST_PORT, type LogFn, type Netdev, type NetdevStats, netdevLinuxGetLink, netdevLinuxNetnsidUpdate, netdevTurnFlagsOn } from '@ovs/netdev';
+import {
+  type LogFn,
+  type Netdev,
+  NetdevConfigError,
+  atoi,
+  netdevGetConfig,
+  netdevGetStats,
+  netdevLinuxNetnsidUpdate,
+  netdevSetConfig,
+  netdevToSpec,
+  netdevTurnFlagsOn,
+  registerNetdevClasses,
+} from '@ovs/netdev';
 import { DpifError, type DpifPort, dpifClose, dpifOpen, dpifPortAdd } from './dpif.js';
 import { type DpifNetlink, DpifNetlinkProvider, type SocketFactory } from './dpif-netlink.js';
 
@@ -46,8 +61,6 @@ class Reported extends Error {
   }
 }
 
-const TUNNEL_TYPES = new Set(['vxlan', 'geneve', 'gre', 'lisp', 'stt']);
-
 /** One ovs-dpctl run: the process-wide provider, made on first use (dp_initialize). */
 class Dpctl {
   private providerP: Promise<DpifNetlinkProvider> | undefined;
@@ -63,8 +76,14 @@ class Dpctl {
     return new Reported(errno || Errno.EINVAL);
   }
 
+  /** The daemon's provider, or this run's own with netdev_initialize()'s vport classes (tunnels, patch) registered. */
   provider(): Promise<DpifNetlinkProvider> {
-    this.providerP ??= this.io.provider ? Promise.resolve(this.io.provider) : DpifNetlinkProvider.create({ socket: this.io.socket, log: this.log });
+    this.providerP ??= this.io.provider
+      ? Promise.resolve(this.io.provider)
+      : DpifNetlinkProvider.create({ socket: this.io.socket, log: this.log }).then((provider) => {
+          registerNetdevClasses(provider.netdevs);
+          return provider;
+        });
     return this.providerP;
   }
 
@@ -194,12 +213,6 @@ function splitIface(arg: string): { name: string | undefined; options: Array<[st
   };
 }
 
-/** atoi(): leading digits (with a sign), 0 if none. */
-function atoi(s: string): number {
-  const m = /^\s*([+-]?\d+)/.exec(s);
-  return m ? Number.parseInt(m[1]!, 10) : 0;
-}
-
 /** Open the datapath (the first argument), run `each` over the other arguments, close: add-if, set-if, del-if. */
 async function eachIface(ctx: Dpctl, args: string[], each: (dpif: DpifNetlink, provider: DpifNetlinkProvider, arg: string) => Promise<void>): Promise<void> {
   const dpif = await openOrReport(ctx, args[0]!);
@@ -236,9 +249,15 @@ async function addIf(ctx: Dpctl, args: string[]): Promise<void> {
       throw err;
     }
     try {
-      const tunnel = setConfig(ctx, netdev, config);
       try {
-        await dpifPortAdd(provider, dpif, netdev, { name, type, ...(tunnel ? { tunnel } : {}) }, portNo);
+        await netdevSetConfig(provider.netdevs, netdev, Object.fromEntries(config));
+      } catch (err) {
+        // netdev_set_config() has logged why; the status is its errno, with nothing more printed.
+        if (err instanceof NetdevConfigError) throw new Reported(err.errno);
+        throw err;
+      }
+      try {
+        await dpifPortAdd(provider, dpif, netdev, netdevToSpec(netdev), portNo);
       } catch (err) {
         if (err instanceof DpifError) throw ctx.error(err.errno, `adding ${name} to ${dpArg} failed`);
         throw err;
@@ -254,20 +273,6 @@ async function addIf(ctx: Dpctl, args: string[]): Promise<void> {
       provider.netdevs.close(netdev);
     }
   });
-}
-
-/**
- * netdev_set_config(): system and internal devices take no options; tunnels
- * take their dst_port (the rest of tunnel configuration is the netdev
- * layer's, not dpctl's). Returns the tunnel configuration to add with.
- */
-function setConfig(ctx: Dpctl, netdev: Netdev, config: Map<string, string>): { dstPort?: number } | undefined {
-  if (!TUNNEL_TYPES.has(netdev.type)) {
-    if (config.size) ctx.log('WARN', 'netdev', `${netdev.name}: arguments provided to device that is not configurable`);
-    return undefined;
-  }
-  const dstPort = config.get('dst_port');
-  return dstPort === undefined ? {} : { dstPort: atoi(dstPort) };
 }
 
 async function setIf(ctx: Dpctl, args: string[]): Promise<void> {
@@ -293,7 +298,7 @@ async function setIf(ctx: Dpctl, args: string[]): Promise<void> {
       throw err;
     }
     try {
-      const config = new Map(Object.entries(getConfig(netdev)));
+      const config = new Map(Object.entries(netdevGetConfig(netdev)));
       for (const [key, value] of options) {
         if (key === 'type') {
           if (value !== port.type) throw ctx.error(0, `${name}: can't change type from ${port.type} to ${value}`);
@@ -302,7 +307,13 @@ async function setIf(ctx: Dpctl, args: string[]): Promise<void> {
         } else if (value === '') config.delete(key);
         else config.set(key, value);
       }
-      setConfig(ctx, netdev, config);
+      try {
+        await netdevSetConfig(provider.netdevs, netdev, Object.fromEntries(config));
+      } catch (err) {
+        // dpctl_error() with netdev_set_config()'s text (the class's, or "NAME: could not set configuration").
+        if (err instanceof NetdevConfigError) throw ctx.error(err.errno, err.message);
+        throw err;
+      }
     } finally {
       provider.netdevs.close(netdev);
     }
@@ -379,57 +390,6 @@ async function show(ctx: Dpctl, args: string[], stats: boolean): Promise<void> {
   }
 }
 
-/** netdev_get_config(): what a tunnel netdev reports (re-derived from its device name); the others have none. */
-function getConfig(netdev: Netdev): Record<string, string> {
-  if (!TUNNEL_TYPES.has(netdev.type)) return {};
-  const out: Record<string, string> = {};
-  const port = /_(\d+)$/.exec(netdev.name);
-  if (port && DEFAULT_DST_PORT[netdev.type] !== undefined && Number(port[1]) !== DEFAULT_DST_PORT[netdev.type]) out.dst_port = port[1]!;
-  // A freshly made tunnel netdev is in the "unknown" packet-type mode, which it reports as ptap.
-  out.packet_type = 'ptap';
-  return out;
-}
-
-/**
- * netdev_get_stats(): system devices combine the vport's counters with the
- * link's detailed ones; internal ports have only the vport's; tunnels only
- * their userspace counters.
- */
-async function getStats(ctx: Dpctl, netdev: Netdev): Promise<NetdevStats> {
-  const provider = await ctx.provider();
-  if (TUNNEL_TYPES.has(netdev.type)) return { rxPackets: 0n, txPackets: 0n, rxBytes: 0n, txBytes: 0n };
-  let vport: NetdevStats | undefined;
-  try {
-    const s = (await provider.vportGet(netdev.name)).stats;
-    if (s) vport = { ...s };
-  } catch (err) {
-    if (!(err instanceof DpifError)) throw err;
-    if (netdev.type === 'internal') throw err;
-    if (err.errno !== Errno.ENOENT && err.errno !== Errno.ENODEV) ctx.log('WARN', 'netdev_linux', `${netdev.name}: obtaining netdev stats via vport failed (${err.text})`);
-  }
-  const zeroDetail = { rxOverErrors: 0n, rxFrameErrors: 0n, txAbortedErrors: 0n, txCarrierErrors: 0n, collisions: 0n };
-  if (netdev.type === 'internal') return { ...zeroDetail, ...vport };
-  const link = (await netdevLinuxGetLink(provider.netdevs, netdev.name)).attrs.stats64;
-  const fromLink: NetdevStats = link
-    ? {
-        rxPackets: link.rxPackets,
-        txPackets: link.txPackets,
-        rxBytes: link.rxBytes,
-        txBytes: link.txBytes,
-        rxErrors: link.rxErrors,
-        txErrors: link.txErrors,
-        rxDropped: link.rxDropped,
-        txDropped: link.txDropped,
-        rxOverErrors: link.rxOverErrors,
-        rxFrameErrors: link.rxFrameErrors,
-        txAbortedErrors: link.txAbortedErrors,
-        txCarrierErrors: link.txCarrierErrors,
-        collisions: link.collisions,
-      }
-    : {};
-  return { ...fromLink, ...vport };
-}
-
 function stat(v: bigint | undefined): string {
   return v === undefined ? '?' : String(v);
 }
@@ -495,7 +455,7 @@ async function showDpif(ctx: Dpctl, dpif: DpifNetlink, withStats: boolean): Prom
       line += ` (${port.type}`;
       try {
         const netdev = await provider.netdevs.open(port.name, port.type);
-        const config = getConfig(netdev);
+        const config = netdevGetConfig(netdev);
         provider.netdevs.close(netdev);
         entry.config = config;
         Object.keys(config)
@@ -519,7 +479,7 @@ async function showDpif(ctx: Dpctl, dpif: DpifNetlink, withStats: boolean): Prom
         continue;
       }
       try {
-        const s = await getStats(ctx, netdev);
+        const s = await netdevGetStats(provider.netdevs, netdev);
         entry.stats = s;
         out(line);
         out(`    RX packets:${stat(s.rxPackets)} errors:${stat(s.rxErrors)} dropped:${stat(s.rxDropped)} overruns:${stat(s.rxOverErrors)} frame:${stat(s.rxFrameErrors)}`);

@@ -33,7 +33,7 @@ import {
   ovsVportFamily,
 } from '@ovs/genl-codec';
 import { span } from '@ovs/trace';
-import { type LogFn, type Netdev, NetdevRegistry, type NetdevSpec, RouteTable, linkMessage, netdevLinuxEthtoolSetFlag, netdevVportTypeFromName } from '@ovs/netdev';
+import { type LogFn, type Netdev, NetdevRegistry, type NetdevSpec, RouteTable, linkMessage, netdevLinuxEthtoolSetFlag, netdevVportDpifPortName, netdevVportTypeFromName } from '@ovs/netdev';
 import { NlSock } from '@ovs/netlink-socket';
 import { type Dpif, DpifError, type DpifPort, type DpifProvider, type DpifStats, type PortPollResult } from './dpif.js';
 import { reconnectingSocketFactory } from './reconnect.js';
@@ -157,20 +157,9 @@ function genl(family: GenlFamilyDef, type: number, cmd: number, attrs: Record<st
 /** The tunnel types dpif_netlink_rtnl_port_create() makes devices for (and port_del deletes). */
 const RTNL_TUNNEL_TYPES = new Set(['vxlan', 'geneve', 'gre']);
 
-/** netdev_vport_get_dpif_port(): the datapath port name of a tunnel netdev (vxlan_sys_4789, gre_sys...). */
-export function tunnelDpifPortName(type: string, dstPort: number | undefined): string {
-  switch (type) {
-    case 'vxlan':
-      return `vxlan_sys_${dstPort ?? 4789}`;
-    case 'geneve':
-      return `genev_sys_${dstPort ?? 6081}`;
-    case 'stt':
-      return `stt_sys_${dstPort ?? 7471}`;
-    case 'lisp':
-      return `lisp_sys_${dstPort ?? 4341}`;
-    default:
-      return `${type}_sys`;
-  }
+/** netdev_vport_get_dpif_port() of the netdev dpif_port_add was given: the tunnel device vxlan_sys_4789, gre_sys... */
+function dpifPortName(netdev: NetdevSpec): string {
+  return netdevVportDpifPortName(netdev.type, netdev.tunnel?.dstPort) ?? netdev.name;
 }
 
 /**
@@ -530,7 +519,7 @@ export class DpifNetlink implements Dpif {
     return span('dpif', 'dpif_netlink_rtnl_port_create_and_add', netdev.name, async () => {
       const linkinfo = tunnelLinkInfo(netdev.type, netdev.tunnel?.dstPort);
       if (linkinfo === undefined) throw new DpifError(Errno.EOPNOTSUPP);
-      const name = tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort);
+      const name = dpifPortName(netdev);
       try {
         await this.rtnlPortCreate(name, linkinfo);
       } catch (err) {
@@ -606,7 +595,7 @@ export class DpifNetlink implements Dpif {
       // LRO would hand the datapath merged packets it must not forward: OVS turns it off on every netdev port.
       if (type === OVS_VPORT_TYPE.NETDEV) await netdevLinuxEthtoolSetFlag(this.provider.netdevs, netdev.name, NETIF_F_BIT.LRO, 'LRO', false);
       const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
-      const attrs: OvsVportAttrs = { type, name: isTunnel ? tunnelDpifPortName(netdev.type, netdev.tunnel?.dstPort) : netdev.name };
+      const attrs: OvsVportAttrs = { type, name: isTunnel ? dpifPortName(netdev) : netdev.name };
       if (isTunnel && netdev.tunnel?.dstPort !== undefined) {
         attrs.options = { dstPort: netdev.tunnel.dstPort, ...(netdev.tunnel.gbp ? { extension: { gbp: true } } : {}) };
       }

@@ -5,7 +5,7 @@
  */
 export type { Dpif, DpifPort, DpifProvider, DpifStats, PortPollResult } from './dpif.js';
 export { DpifError, dpifClose, dpifOpen, dpifPortAdd } from './dpif.js';
-export { DpifNetlink, DpifNetlinkProvider, lookupFamilies, netdevToOvsVportType, tunnelDpifPortName, vportTypeName } from './dpif-netlink.js';
+export { DpifNetlink, DpifNetlinkProvider, lookupFamilies, netdevToOvsVportType, vportTypeName } from './dpif-netlink.js';
 export type { DpifNetlinkOptions, OvsFamilies, SocketFactory } from './dpif-netlink.js';
 // The system datapath's transport (ovs-dpctl --system, ovs-vswitchd --system), from @ovs/netlink-socket.
 export { openNetlinkSocket } from '@ovs/netlink-socket';

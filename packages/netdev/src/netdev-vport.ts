@@ -13,22 +13,40 @@ import type { Netdev, NetdevClass, NetdevRegistry } from './netdev.js';
 import { DEFAULT_DST_PORT, DEFAULT_TTL, type TunnelConfig, needsDstPort, parseTunnelConfig, sameTunnelConfig, sortKeys, tunnelGetConfig, zeroTunnelConfig } from './tunnel-config.js';
 
 
-/** netdev_vport_type_from_name(): tunnel device names made by dpif-netlink (vxlan_sys_4789, gre_sys...). */
-const DPIF_PORT_PREFIXES: Array<[string, string]> = [
-  ['genev_sys', 'geneve'],
-  ['gre_sys', 'gre'],
-  ['vxlan_sys', 'vxlan'],
-  ['lisp_sys', 'lisp'],
-  ['stt_sys', 'stt'],
-  ['erspan_sys', 'erspan'],
-  ['ip6erspan_sys', 'ip6erspan'],
-  ['ip6gre_sys', 'ip6gre'],
-  ['gtpu_sys', 'gtpu'],
-  ['udp_sys', 'bareudp'],
-];
+/**
+ * struct vport_class's dpif_port: the prefix of the datapath port (and
+ * device) dpif-netlink makes for each tunnel type OVS knows, by type
+ * (netdev_vport_tunnel_register()'s table; patch has none).
+ */
+const DPIF_PORTS: Readonly<Record<string, string>> = {
+  geneve: 'genev_sys',
+  gre: 'gre_sys',
+  vxlan: 'vxlan_sys',
+  lisp: 'lisp_sys',
+  stt: 'stt_sys',
+  erspan: 'erspan_sys',
+  ip6erspan: 'ip6erspan_sys',
+  ip6gre: 'ip6gre_sys',
+  gtpu: 'gtpu_sys',
+  bareudp: 'udp_sys',
+};
 
+/** netdev_vport_type_from_name(): the tunnel type of a device named by dpif-netlink (vxlan_sys_4789, gre_sys...). */
 export function netdevVportTypeFromName(name: string): string | undefined {
-  return DPIF_PORT_PREFIXES.find(([prefix]) => name.startsWith(prefix))?.[1];
+  return Object.keys(DPIF_PORTS).find((type) => name.startsWith(DPIF_PORTS[type]!));
+}
+
+/**
+ * How netdev_vport_get_dpif_port() names a tunnel's datapath port:
+ * vxlan_sys_4789 for the UDP types (the type's default port when none is
+ * given), gre_sys; undefined for types with no datapath port of their own.
+ * The prefixes leave room for any port number within IFNAMSIZ (16 with the
+ * NUL).
+ */
+export function netdevVportDpifPortName(type: string, dstPort: number | undefined): string | undefined {
+  const prefix = DPIF_PORTS[type];
+  if (prefix === undefined || !needsDstPort(type)) return prefix;
+  return `${prefix}_${dstPort ?? DEFAULT_DST_PORT[type] ?? 0}`;
 }
 
 /** struct netdev_vport: what every vport object keeps. */
@@ -179,18 +197,12 @@ function randomMac(): Uint8Array {
   return mac;
 }
 
-/** The tunnel classes of netdev_vport_tunnel_register() this package provides, with their dpif port prefixes. */
-const TUNNELS: Array<[type: string, dpifPort: string]> = [
-  ['geneve', 'genev_sys'],
-  ['gre', 'gre_sys'],
-  ['vxlan', 'vxlan_sys'],
-  ['lisp', 'lisp_sys'],
-  ['stt', 'stt_sys'],
-];
+/** The tunnel classes of netdev_vport_tunnel_register() this package provides. */
+const TUNNELS = ['geneve', 'gre', 'vxlan', 'lisp', 'stt'];
 
 /** netdev_vport_tunnel_register() + netdev_vport_patch_register(): vxlan, geneve, gre, lisp, stt and patch. */
 export function registerNetdevClasses(registry: NetdevRegistry): void {
-  for (const [type, prefix] of TUNNELS) registry.registerClass(new VportClass(type, prefix, registry));
+  for (const type of TUNNELS) registry.registerClass(new VportClass(type, DPIF_PORTS[type], registry));
   registry.registerClass(new VportClass('patch', undefined, registry));
 }
 
@@ -209,15 +221,11 @@ export function netdevGetTunnelConfig(netdev: Netdev): TunnelConfig | undefined 
   return cfg && { ...cfg, exts: { ...cfg.exts } };
 }
 
-/**
- * netdev_vport_get_dpif_port(): a tunnel's datapath port (vxlan_sys_4789 for
- * the UDP types, gre_sys), else the netdev's own name. The prefixes leave
- * room for any port number within IFNAMSIZ (16 with the NUL).
- */
+/** netdev_vport_get_dpif_port(): a tunnel's datapath port (see netdevVportDpifPortName), else the netdev's own name. */
 export function netdevVportGetDpifPort(netdev: Netdev): string {
   const cls = netdev.netdevClass;
   if (!(cls instanceof VportClass) || !cls.isTunnel) return netdev.name;
-  return needsDstPort(netdev.type) ? `${cls.dpifPort}_${vportState(netdev).cfg!.dstPort}` : cls.dpifPort!;
+  return netdevVportDpifPortName(netdev.type, vportState(netdev).cfg!.dstPort) ?? netdev.name;
 }
 
 /** netdev_vport_is_patch(). */

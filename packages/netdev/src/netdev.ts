@@ -8,7 +8,8 @@
  * - netdev_register_provider(): pluggable classes (the tunnel and patch
  *   vports of netdev-vport.ts) whose hooks run on open, last close,
  *   set_config and get_config. Without a registered class a vport type still
- *   opens (ovs-dpctl needs no more than the object).
+ *   opens (the port dump of a datapath opened on its own, DpifNetlink.open(),
+ *   needs no more than the object).
  * - netdev_set_config()/netdev_get_config(), the change sequence, the MTU's
  *   user configuration, and the process-wide getifaddrs() cache.
  * - The class-independent entry points (netdev_get_mtu, netdev_get_stats,
