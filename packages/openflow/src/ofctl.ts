@@ -4,6 +4,7 @@
  * sequence and error texts.
  */
 import { join } from 'node:path';
+import { Getopt, GetoptError, type LongOption } from '@ovs/util';
 import { decodeHeader, decodeMessage, type OfpMessage, phyPortLen } from './codec.js';
 import { OFP13_VERSION, OFP15_VERSION, OFP_VERSION_NAMES, OFPP_ANY } from './constants.js';
 import { portToOfp11 } from './port.js';
@@ -47,12 +48,6 @@ const fatal = (text: string, errCode?: string): never => {
 };
 
 // ---------------------------------------------------------------- options
-
-interface LongOption {
-  name: string;
-  arg: 'no' | 'required' | 'optional';
-  short?: string;
-}
 
 /** ovs-ofctl's long options (parse_options() with the daemon, version, vlog and SSL option sets). */
 const LONG_OPTIONS: readonly LongOption[] = [
@@ -102,7 +97,6 @@ const LONG_OPTIONS: readonly LongOption[] = [
   { name: 'ssl-ciphers', arg: 'required' },
 ];
 
-const SHORT = new Map(LONG_OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));
 
 export interface OfctlOptions {
   help: boolean;
@@ -127,7 +121,6 @@ export function versionsFromString(s: string): number {
 /** getopt_long() with GNU argument permutation, then parse_options()'s checks. Returns the options and the command words. */
 export function parseOptions(argv: readonly string[]): { options: OfctlOptions; args: string[] } {
   const options: OfctlOptions = { help: false, version: false, allowedVersions: 1 << 1, verbosity: 0, timeoutSecs: 0 };
-  const args: string[] = [];
   const apply = (opt: LongOption, value: string | undefined): void => {
     switch (opt.name) {
       case 'help':
@@ -153,49 +146,14 @@ export function parseOptions(argv: readonly string[]): { options: OfctlOptions; 
         break;
     }
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      args.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = a.slice(2, eq < 0 ? undefined : eq);
-      const exact = LONG_OPTIONS.find((o) => o.name === name);
-      const matches = exact ? [exact] : LONG_OPTIONS.filter((o) => o.name.startsWith(name));
-      if (!matches.length) fatal(`unrecognized option '${a.slice(0, eq < 0 ? undefined : eq)}'`);
-      if (matches.length > 1) fatal(`option '${a.slice(0, eq < 0 ? undefined : eq)}' is ambiguous; possibilities:${matches.map((o) => ` '--${o.name}'`).join('')}`);
-      const opt = matches[0]!;
-      let value: string | undefined = eq < 0 ? undefined : a.slice(eq + 1);
-      if (opt.arg === 'no' && value !== undefined) fatal(`option '--${opt.name}' doesn't allow an argument`);
-      if (opt.arg === 'required' && value === undefined) {
-        if (i + 1 >= argv.length) fatal(`option '--${opt.name}' requires an argument`);
-        value = argv[++i];
-      }
-      apply(opt, value);
-    } else if (a.startsWith('-') && a.length > 1) {
-      for (let j = 1; j < a.length; j++) {
-        const c = a[j]!;
-        const opt = SHORT.get(c);
-        if (!opt) fatal(`invalid option -- '${c}'`);
-        if (opt!.arg === 'no') {
-          apply(opt!, undefined);
-          continue;
-        }
-        let value: string | undefined = a.slice(j + 1);
-        if (!value) {
-          if (opt!.arg === 'optional') value = undefined;
-          else if (i + 1 < argv.length) value = argv[++i];
-          else fatal(`option requires an argument -- '${c}'`);
-        }
-        apply(opt!, value);
-        break;
-      }
-    } else {
-      args.push(a);
-    }
+  const getopt = new Getopt(argv, LONG_OPTIONS);
+  try {
+    for (let o = getopt.next(); o; o = getopt.next()) apply(o.option, o.value);
+  } catch (err) {
+    if (err instanceof GetoptError) fatal(err.message);
+    throw err;
   }
+  const args = getopt.operands;
   return { options, args };
 }
 

@@ -5,6 +5,7 @@
  * command), then commands separated by `--`, each with its own leading
  * options. Errors carry the real tool's texts.
  */
+import { Getopt, GetoptError, type LongOption } from '@ovs/util';
 
 export class UsageError extends Error {}
 
@@ -52,44 +53,38 @@ export interface CommandSyntax {
   options: string;
 }
 
-type HasArg = 'no' | 'required' | 'optional';
-interface OptSpec {
-  name: string;
-  hasArg: HasArg;
-  short?: string;
-}
 
-const GLOBAL: OptSpec[] = [
-  { name: 'db', hasArg: 'required' },
-  { name: 'no-syslog', hasArg: 'no' },
-  { name: 'no-wait', hasArg: 'no' },
-  { name: 'dry-run', hasArg: 'no' },
-  { name: 'oneline', hasArg: 'no' },
-  { name: 'timeout', hasArg: 'required', short: 't' },
-  { name: 'retry', hasArg: 'no' },
-  { name: 'help', hasArg: 'no', short: 'h' },
-  { name: 'leader-only', hasArg: 'no' },
-  { name: 'no-leader-only', hasArg: 'no' },
-  { name: 'shuffle-remotes', hasArg: 'no' },
-  { name: 'no-shuffle-remotes', hasArg: 'no' },
-  { name: 'version', hasArg: 'no', short: 'V' },
-  { name: 'verbose', hasArg: 'optional', short: 'v' },
-  { name: 'log-file', hasArg: 'optional' },
-  { name: 'format', hasArg: 'required', short: 'f' },
-  { name: 'data', hasArg: 'required', short: 'd' },
-  { name: 'no-headings', hasArg: 'no' },
-  { name: 'pretty', hasArg: 'no' },
-  { name: 'bare', hasArg: 'no' },
-  { name: 'max-column-width', hasArg: 'required' },
-  { name: 'trace', hasArg: 'optional' },
+const GLOBAL: LongOption[] = [
+  { name: 'db', arg: 'required' },
+  { name: 'no-syslog', arg: 'no' },
+  { name: 'no-wait', arg: 'no' },
+  { name: 'dry-run', arg: 'no' },
+  { name: 'oneline', arg: 'no' },
+  { name: 'timeout', arg: 'required', short: 't' },
+  { name: 'retry', arg: 'no' },
+  { name: 'help', arg: 'no', short: 'h' },
+  { name: 'leader-only', arg: 'no' },
+  { name: 'no-leader-only', arg: 'no' },
+  { name: 'shuffle-remotes', arg: 'no' },
+  { name: 'no-shuffle-remotes', arg: 'no' },
+  { name: 'version', arg: 'no', short: 'V' },
+  { name: 'verbose', arg: 'optional', short: 'v' },
+  { name: 'log-file', arg: 'optional' },
+  { name: 'format', arg: 'required', short: 'f' },
+  { name: 'data', arg: 'required', short: 'd' },
+  { name: 'no-headings', arg: 'no' },
+  { name: 'pretty', arg: 'no' },
+  { name: 'bare', arg: 'no' },
+  { name: 'max-column-width', arg: 'required' },
+  { name: 'trace', arg: 'optional' },
 ];
 
-function commandOptionSpecs(commands: Iterable<CommandSyntax>): OptSpec[] {
-  const out = new Map<string, OptSpec>();
+function commandOptionSpecs(commands: Iterable<CommandSyntax>): LongOption[] {
+  const out = new Map<string, LongOption>();
   for (const c of commands) {
     for (const o of c.options.split(',').filter(Boolean)) {
       const m = /^--([^=?]+)([=?]?)$/.exec(o)!;
-      out.set(m[1]!, { name: m[1]!, hasArg: m[2] === '=' ? 'required' : m[2] === '?' ? 'optional' : 'no' });
+      out.set(m[1]!, { name: m[1]!, arg: m[2] === '=' ? 'required' : m[2] === '?' ? 'optional' : 'no' });
     }
   }
   return [...out.values()];
@@ -124,49 +119,18 @@ export function parseArgs(
   const specs = [...GLOBAL, ...cmdSpecs];
   const local = new Map<string, string | null>();
 
-  let i = 0;
-  while (i < argv.length) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      i++;
-      break;
+  const getopt = new Getopt(argv, specs, 'require-order');
+  for (;;) {
+    let parsed;
+    try {
+      parsed = getopt.next();
+    } catch (err) {
+      if (err instanceof GetoptError) throw new UsageError(err.message);
+      throw err;
     }
-    if (!arg.startsWith('-') || arg === '-') break;
-    i++;
-    let spec: OptSpec | undefined;
-    let value: string | null = null;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = arg.slice(2, eq < 0 ? undefined : eq);
-      // getopt_long: an exact name, else a unique abbreviation.
-      spec = specs.find((s) => s.name === name);
-      if (!spec) {
-        const cands = specs.filter((s) => s.name.startsWith(name));
-        if (cands.length > 1) {
-          throw new UsageError(`option '--${name}' is ambiguous; possibilities:${cands.map((c) => ` '--${c.name}'`).join('')}`);
-        }
-        spec = cands[0];
-      }
-      if (!spec) throw new UsageError(`unrecognized option '${arg}'`);
-      if (eq >= 0) {
-        if (spec.hasArg === 'no') throw new UsageError(`option '--${spec.name}' doesn't allow an argument`);
-        value = arg.slice(eq + 1);
-      } else if (spec.hasArg === 'required') {
-        if (i >= argv.length) throw new UsageError(`option '--${spec.name}' requires an argument`);
-        value = argv[i++]!;
-      }
-    } else {
-      const ch = arg[1]!;
-      spec = GLOBAL.find((s) => s.short === ch);
-      if (!spec) throw new UsageError(`invalid option -- '${ch}'`);
-      if (arg.length > 2) {
-        if (spec.hasArg === 'no') throw new UsageError(`invalid option -- '${arg[2]}'`);
-        value = arg.slice(2);
-      } else if (spec.hasArg === 'required') {
-        if (i >= argv.length) throw new UsageError(`option requires an argument -- '${ch}'`);
-        value = argv[i++]!;
-      }
-    }
+    if (!parsed) break;
+    const spec = parsed.option;
+    const value = parsed.value ?? null;
     if (cmdSpecs.includes(spec)) {
       // The real tool means to refuse a repeated option here but looks it up without its "--": it never does.
       local.set(`--${spec.name}`, value);
@@ -198,8 +162,10 @@ export function parseArgs(
         if (value === null || value === 'tree' || value === 'json') global.trace = { format: value === 'json' ? 'json' : 'tree' };
         else if (value === 'html') {
           // --trace=html FILE: the page goes to FILE.
-          if (i >= argv.length || argv[i]!.startsWith('-')) throw new UsageError("option '--trace=html' requires a FILE argument");
-          global.trace = { format: 'html', file: argv[i++]! };
+          const file = argv[getopt.optind];
+          if (file === undefined || file.startsWith('-')) throw new UsageError("option '--trace=html' requires a FILE argument");
+          global.trace = { format: 'html', file };
+          getopt.optind++;
         } else throw new UsageError(`unknown trace format "${value}" (tree, json or html FILE)`);
         break;
       case 'timeout':
@@ -230,7 +196,7 @@ export function parseArgs(
     }
   }
   if (global.help || global.version) return { global, commands: [] };
-  return { global, commands: splitCommands(argv.slice(i), local, syntaxes) };
+  return { global, commands: splitCommands(argv.slice(getopt.optind), local, syntaxes) };
 }
 
 /** ctl_parse_commands() + parse_command(). */

@@ -1,0 +1,6 @@
+/**
+ * @ovs/util: the pieces of OVS's lib/ that every tool shares and that belong
+ * to no layer of the stack.
+ */
+export { GetoptError, Getopt } from './command-line.js';
+export type { LongOption, ParsedOption } from './command-line.js';
