@@ -4,8 +4,7 @@
  * to the real kernel with --system.
  */
 import { parseArgs } from 'node:util';
-import { connectUnixNetlink, kernelSocketPath } from '@ovs/genl-codec/unix';
-import type { SocketFactory } from './dpif-netlink.js';
+import { openSocketFactory } from '@ovs/netlink-socket';
 import { runDpctl } from './dpctl.js';
 
 const USAGE = `ovs-dpctl: Open vSwitch datapath management utility
@@ -51,14 +50,7 @@ export async function main(argv: string[], io = { out: (l: string) => console.lo
     io.out(USAGE);
     return 0;
   }
-  let socket: SocketFactory;
-  if (values.system) {
-    const { openNetlinkSocket } = await import('@ovs/netlink-socket');
-    socket = openNetlinkSocket;
-  } else {
-    const path = kernelSocketPath(process.env, values.socket);
-    socket = (protocol) => connectUnixNetlink(path, { protocol });
-  }
+  const socket = openSocketFactory({ system: values.system, path: values.socket });
   const args = values.statistics && positionals[0] === 'show' ? ['show', '-s', ...positionals.slice(1)] : positionals;
   try {
     return await runDpctl(args, { ...io, socket, json: values.json ?? false });

@@ -27,7 +27,8 @@ import {
   registerNetdevClasses,
 } from '@ovs/netdev';
 import { DpifError, type DpifPort, dpifClose, dpifOpen, dpifPortAdd } from './dpif.js';
-import { type DpifNetlink, DpifNetlinkProvider, type SocketFactory } from './dpif-netlink.js';
+import type { SocketFactory } from '@ovs/netlink-socket';
+import { type DpifNetlink, DpifNetlinkProvider } from './dpif-netlink.js';
 
 export interface DpctlIo {
   out(line: string): void;

@@ -34,12 +34,9 @@ import {
 } from '@ovs/genl-codec';
 import { span } from '@ovs/trace';
 import { type LogFn, type Netdev, NetdevRegistry, type NetdevSpec, RouteTable, linkMessage, netdevLinuxEthtoolSetFlag, netdevVportDpifPortName, netdevVportTypeFromName } from '@ovs/netdev';
-import { NlSock } from '@ovs/netlink-socket';
+import { NlSock, type SocketFactory } from '@ovs/netlink-socket';
 import { type Dpif, DpifError, type DpifPort, type DpifProvider, type DpifStats, type PortPollResult } from './dpif.js';
 import { reconnectingSocketFactory } from './reconnect.js';
-
-/** Opens a netlink socket of a protocol: the transport, chosen by the caller. */
-export type SocketFactory = (protocol: number) => Promise<NetlinkSocket>;
 
 export interface DpifNetlinkOptions {
   socket: SocketFactory;

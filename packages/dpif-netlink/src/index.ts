@@ -6,9 +6,6 @@
 export type { Dpif, DpifPort, DpifProvider, DpifStats, PortPollResult } from './dpif.js';
 export { DpifError, dpifClose, dpifOpen, dpifPortAdd } from './dpif.js';
 export { DpifNetlink, DpifNetlinkProvider, lookupFamilies, netdevToOvsVportType, vportTypeName } from './dpif-netlink.js';
-export type { DpifNetlinkOptions, OvsFamilies, SocketFactory } from './dpif-netlink.js';
-// The system datapath's transport (ovs-dpctl --system, ovs-vswitchd --system), from @ovs/netlink-socket.
-export { openNetlinkSocket } from '@ovs/netlink-socket';
-export type { OpenNetlinkSocketOptions } from '@ovs/netlink-socket';
+export type { DpifNetlinkOptions, OvsFamilies } from './dpif-netlink.js';
 export { runDpctl } from './dpctl.js';
 export type { DpctlIo } from './dpctl.js';

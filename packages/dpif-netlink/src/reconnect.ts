@@ -16,11 +16,10 @@
  */
 import { Errno, type KernelTraceEvent, NetlinkErrnoError, type NetlinkSocket } from '@ovs/genl-codec';
 import { UnixNetlinkConnectionError } from '@ovs/genl-codec/unix';
-
-type Factory = (protocol: number) => Promise<NetlinkSocket>;
+import type { SocketFactory } from '@ovs/netlink-socket';
 
 /** The factory's sockets, each reconnecting when its connection is lost. */
-export function reconnectingSocketFactory(factory: Factory): Factory {
+export function reconnectingSocketFactory(factory: SocketFactory): SocketFactory {
   return async (protocol) => new ReconnectingSocket(factory, protocol, await factory(protocol));
 }
 
@@ -37,7 +36,7 @@ class ReconnectingSocket implements NetlinkSocket {
   readonly takeKernelTrace?: () => KernelTraceEvent[];
 
   constructor(
-    private readonly factory: Factory,
+    private readonly factory: SocketFactory,
     readonly protocol: number,
     first: NetlinkSocket,
   ) {

@@ -5,3 +5,5 @@
 export { NlSock, NlSockError } from './netlink-socket.js';
 export { AfNetlinkSocket, NetlinkBindingUnavailableError, NetlinkSyscallError, closeAllNetlinkSockets, openNetlinkSocket } from './transport-netlink.js';
 export type { OpenNetlinkSocketOptions } from './transport-netlink.js';
+export { openSocketFactory } from './socket-factory.js';
+export type { SocketFactory, SocketFactoryOptions } from './socket-factory.js';

@@ -546,7 +546,7 @@ export class BridgeLayer {
             br.ofproto?.portChanged(iface.name);
           }
           iface.mtuRequest = cfg.get('mtu_request');
-          if (cfg.get('mac') !== iface.mac) await this.ifaceSetMac(br, iface, cfg);
+          if (cfg.get('mac') !== iface.mac) await this.ifaceSetMac(iface, cfg);
         }
       }
       // Failed interfaces no longer configured are not retried.
@@ -635,7 +635,7 @@ export class BridgeLayer {
       br.ifaceByName.set(name, iface);
       br.ifaceByCfg.set(cfg.uuid, iface);
       br.failed.delete(name);
-      await this.ifaceSetMac(br, iface, cfg);
+      await this.ifaceSetMac(iface, cfg);
       if (ofpPort !== OFPP_LOCAL) this.setPortMac(br, name, await netdevGetEtheraddr(this.provider.netdevs, netdev).catch(() => undefined));
       this.statusDirty.add(iface);
       if (netdevVportPatchPeer(netdev) !== undefined) {
@@ -720,7 +720,7 @@ export class BridgeLayer {
   }
 
   /** iface_set_mac(): an internal interface's configured MAC (not the bridge's own port: its MAC is the Bridge row's business). */
-  private async ifaceSetMac(br: Bridge, iface: Iface, cfg: Row<'Interface'>): Promise<void> {
+  private async ifaceSetMac(iface: Iface, cfg: Row<'Interface'>): Promise<void> {
     iface.mac = cfg.get('mac');
     if (iface.type !== 'internal' || iface.mac === null) return;
     const mac = parseMac(iface.mac);
@@ -792,7 +792,6 @@ export class BridgeLayer {
       this.patchStatus(patch);
       if (this.status.size === 0 && refresh.length === 0 && patch.size === 0 && this.bridgeStatus.size === 0 && !this.typesPending && (!ovs || ovs.get('cur_cfg') === nextCfg)) return;
       const txn = this.idl.transaction();
-      const reg = this.provider.netdevs;
       const written = new Map<Uuid, Partial<VswitchTables['Interface']>>();
       for (const [uuid, st] of this.status) {
         written.set(uuid, st.netdev ? { ofport: st.ofport, error: st.error } : ifaceClearDbRecord(st.error));

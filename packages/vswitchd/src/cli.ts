@@ -8,8 +8,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SocketFactory } from '@ovs/dpif-netlink';
-import { connectUnixNetlink, kernelSocketPath } from '@ovs/genl-codec/unix';
+import { openSocketFactory } from '@ovs/netlink-socket';
 import { installDir } from '@ovs/ovsdb';
 import { dbSocket, rundir } from './paths.js';
 import { Vlog } from './vlog.js';
@@ -62,14 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const dir = rundir();
   installDir(dir);
-  let socket: SocketFactory;
-  if (values.system) {
-    const { openNetlinkSocket } = await import('@ovs/dpif-netlink');
-    socket = openNetlinkSocket;
-  } else {
-    const path = kernelSocketPath(process.env, values['kernel-socket']);
-    socket = (protocol) => connectUnixNetlink(path, { protocol });
-  }
+  const socket = openSocketFactory({ system: values.system, path: values['kernel-socket'] });
   const vlog = new Vlog({
     ...(values['log-file'] !== undefined ? { file: values['log-file'] || join(dir, 'ovs-vswitchd.log') } : {}),
     ...(values.verbose ? { console: 'INFO' as const } : { console: 'WARN' as const }),

@@ -6,8 +6,9 @@
  * trace/arm + trace/last: the call path of an operation through every layer).
  */
 import { writeFileSync, rmSync } from 'node:fs';
-import { DpifNetlinkProvider, type SocketFactory, runDpctl } from '@ovs/dpif-netlink';
+import { DpifNetlinkProvider, runDpctl } from '@ovs/dpif-netlink';
 import { registerNetdevClasses } from '@ovs/netdev';
+import type { SocketFactory } from '@ovs/netlink-socket';
 import { dpifShowBacker } from '@ovs/ofproto';
 import { Idl, UnixctlError, UnixctlServer, type VswitchTables } from '@ovs/ovsdb';
 import { type Trace, formatTraceTree, renderTraceHtml, traceRecord } from '@ovs/trace';
