@@ -15,7 +15,9 @@
  * running out (the lifetimes given are reported as they were given),
  * duplicate address detection (see addrconf.ts), IPv6 temporary addresses.
  */
-import { AF_INET, AF_INET6, Errno, IFA_F, INFINITY_LIFE_TIME, IFF, type IfAddrMsg, type IfaAttrs, NLM_F, RTN, RTPROT, RT_SCOPE, RT_TABLE } from '@ovs/genl-codec';
+import { AF_INET, AF_INET6, attr, AttrSet, binary, Errno, IFA, IFA_F, type IfaAttrs, ifaddrmsg, type IfAddrMsg, IFF, INFINITY_LIFE_TIME, NLM_F, NLMSG_HDRLEN, RT_SCOPE, RT_TABLE, RTN, RTPROT, u32, u8 } from '@ovs/genl-codec';
+import type { HandlerResult } from '../netlink/genetlink.js';
+import { type Req, requester } from './fib_frontend.js';
 import { type Fib, type FibRoute, maskPrefix, prefixContains, sameBytes, sameKey } from './fib_trie.js';
 import type { NetDevice } from '../../include/linux/netdevice.js';
 import type { Netns } from '../core/net_namespace.js';
@@ -364,4 +366,95 @@ export function addKernelRoute(fib: Fib, route: FibRoute, append: boolean): void
   const crowd = routes.some((r) => sameKey(r, route) && r.priority === route.priority);
   const nlFlags = NLM_F.CREATE | (crowd ? (route.family === AF_INET && append ? NLM_F.APPEND : 0) : NLM_F.EXCL);
   fib.insert(route, { append, nlFlags });
+}
+
+// ---------------------------------------------------------------------------
+// RTM_NEWADDR / RTM_DELADDR for AF_INET (fib_frontend.ts dispatches them)
+
+const u32p = binary({ policy: 'U32' });
+
+/** ifa_ipv4_policy. */
+export const ifaIpv4Policy = new AttrSet('ifa_ipv4_policy', {
+  address: attr(IFA.ADDRESS, 'IFA_ADDRESS', u32p),
+  local: attr(IFA.LOCAL, 'IFA_LOCAL', u32p),
+  label: attr(IFA.LABEL, 'IFA_LABEL', binary({ policy: 'STRING', len: 15 })),
+  broadcast: attr(IFA.BROADCAST, 'IFA_BROADCAST', u32p),
+  cacheinfo: attr(IFA.CACHEINFO, 'IFA_CACHEINFO', binary({ policy: 'UNSPEC', len: 16 })),
+  flags: attr(IFA.FLAGS, 'IFA_FLAGS', u32),
+  rtPriority: attr(IFA.RT_PRIORITY, 'IFA_RT_PRIORITY', u32),
+  targetNetnsid: attr(IFA.TARGET_NETNSID, 'IFA_TARGET_NETNSID', binary({ policy: 'S32' })),
+  proto: attr(IFA.PROTO, 'IFA_PROTO', u8),
+});
+
+/** rtm_to_ifaddr() and inet_rtm_newaddr(). */
+export function inetRtmNewaddr(r: Req): HandlerResult {
+  const ifm = ifaddrmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
+  if (ifm.prefixlen > 32 || !r.has(IFA.LOCAL)) return -Errno.EINVAL;
+  const ns = r.req.sock.netns;
+  const dev = ns.byIfindex(ifm.index);
+  if (dev === undefined) return -Errno.ENODEV;
+  let valid = INFINITY_LIFE_TIME;
+  let prefered = INFINITY_LIFE_TIME;
+  if (r.has(IFA.CACHEINFO)) {
+    const off = r.tb[IFA.CACHEINFO]!.dataOffset;
+    prefered = r.dv.getUint32(off, true);
+    valid = r.dv.getUint32(off + 4, true);
+    if (!valid || prefered > valid) return -Errno.EINVAL;
+  }
+  const local = r.bytes(IFA.LOCAL, 4)!;
+  const now = uptimeCs();
+  // set_ifa_lifetime(): IFA_F_PERMANENT iff the address never expires (IPv6-only flags dropped).
+  let flags = r.has(IFA.FLAGS) ? r.u32(IFA.FLAGS) : ifm.flags;
+  flags &= ~(IFA_F.NODAD | IFA_F.OPTIMISTIC | IFA_F.DADFAILED | IFA_F.HOMEADDRESS | IFA_F.TENTATIVE | IFA_F.MANAGETEMPADDR | IFA_F.STABLE_PRIVACY | IFA_F.DEPRECATED | IFA_F.PERMANENT);
+  if (valid === INFINITY_LIFE_TIME) flags |= IFA_F.PERMANENT;
+  if (prefered === 0) flags |= IFA_F.DEPRECATED;
+  const ifa: InetAddress = {
+    family: AF_INET,
+    dev,
+    local,
+    address: r.bytes(IFA.ADDRESS, 4) ?? local.slice(),
+    prefixlen: ifm.prefixlen,
+    flags,
+    scope: ifm.scope,
+    label: r.str(IFA.LABEL, 16) ?? dev.name,
+    broadcast: r.bytes(IFA.BROADCAST, 4),
+    rtPriority: r.u32(IFA.RT_PRIORITY),
+    proto: r.u8(IFA.PROTO),
+    prefered,
+    valid,
+    cstamp: now,
+    tstamp: now,
+  };
+  // find_matching_ifa(): same prefix length, subnet and local address.
+  const existing = ns.addresses
+    .of(dev, AF_INET)
+    .find((a) => a.prefixlen === ifa.prefixlen && sameBytes(maskPrefix(a.address, a.prefixlen), maskPrefix(ifa.address, ifa.prefixlen)) && sameBytes(a.local, ifa.local));
+  if (existing !== undefined) {
+    if (r.req.flags & NLM_F.EXCL || !(r.req.flags & NLM_F.REPLACE)) return -Errno.EEXIST;
+    Object.assign(existing, { rtPriority: ifa.rtPriority, prefered, valid, tstamp: now, flags: (existing.flags & ~(IFA_F.PERMANENT | IFA_F.DEPRECATED)) | (flags & (IFA_F.PERMANENT | IFA_F.DEPRECATED)) });
+    for (const l of ns.addresses.listeners) l.addressChanged(existing, 'new', requester(r.req));
+    return 0;
+  }
+  if (!local.some((x) => x !== 0)) return 0; // __inet_insert_ifa(): no local address, nothing to do
+  return ns.addresses.insertV4(ifa, requester(r.req));
+}
+
+/** inet_rtm_deladdr(): the first address matching IFA_LOCAL, IFA_LABEL and IFA_ADDRESS/prefix length. */
+export function inetRtmDeladdr(r: Req): HandlerResult {
+  const ifm = ifaddrmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
+  const ns = r.req.sock.netns;
+  const dev = ns.byIfindex(ifm.index);
+  if (dev === undefined) return -Errno.ENODEV;
+  const local = r.bytes(IFA.LOCAL, 4);
+  const label = r.str(IFA.LABEL, 16);
+  const address = r.bytes(IFA.ADDRESS, 4);
+  const ifa = ns.addresses.of(dev, AF_INET).find(
+    (a) =>
+      (local === undefined || sameBytes(a.local, local)) &&
+      (label === undefined || a.label === label) &&
+      (address === undefined || (ifm.prefixlen === a.prefixlen && prefixContains(maskPrefix(a.address, a.prefixlen), a.prefixlen, address))),
+  );
+  if (ifa === undefined) return -Errno.EADDRNOTAVAIL;
+  ns.addresses.deleteV4(ifa, requester(r.req));
+  return 0;
 }

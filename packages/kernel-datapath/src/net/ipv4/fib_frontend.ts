@@ -1,9 +1,12 @@
 /**
  * The address and route requests of rtnetlink, as Linux 6.1 answers them:
- * RTM_NEWADDR / DELADDR / GETADDR (net/ipv4/devinet.c, net/ipv6/addrconf.c)
- * and RTM_NEWROUTE / DELROUTE / GETROUTE (net/ipv4/fib_frontend.c,
- * fib_semantics.c, fib_trie.c; net/ipv6/route.c, ip6_fib.c), with their
- * notifications to RTNLGRP_IPV4_IFADDR / IPV6_IFADDR / IPV4_ROUTE / IPV6_ROUTE.
+ * the per-family dispatch (rtnl_register(PF_INET / PF_INET6, ...)), the
+ * dumps, the replies and notifications to RTNLGRP_IPV4_IFADDR / IPV6_IFADDR
+ * / IPV4_ROUTE / IPV6_ROUTE, and the IPv4 route requests
+ * (inet_rtm_newroute / delroute, fib_check_nh of fib_semantics.c) with the
+ * table insertion both families share (fib_table_insert, fib6_add_rt2node).
+ * The address requests are in devinet.ts (IPv4) and net/ipv6/addrconf.ts,
+ * the IPv6 route requests in net/ipv6/route.ts.
  *
  * Requests dispatch on their first payload byte (rtgen_family) as
  * rtnetlink_rcv_msg() does: AF_INET, AF_INET6, or for a dump anything else
@@ -34,7 +37,6 @@ import {
   type AttrTable,
   Errno,
   IFA_F,
-  IFF,
   INFINITY_LIFE_TIME,
   NLMSG_HDRLEN,
   NLM_F,
@@ -46,7 +48,6 @@ import {
   RTN_MAX,
   RTNH_F,
   RTNLGRP,
-  RTPROT,
   RT_SCOPE,
   RT_TABLE,
   type RtaAttrs,
@@ -60,15 +61,17 @@ import {
   nlaParse,
   rtmsg,
   u32,
-  u8,
 } from '@ovs/genl-codec';
 import { type FibRoute, isRejectType, maskPrefix, minScope, prefixContains, sameBytes, sameKey } from './fib_trie.js';
 import { type ExtAck, errMsg, nlaFailure } from '../netlink/extack.js';
 import type { HandlerResult } from '../netlink/genetlink.js';
-import { type InetAddress, ipv6RtScope, sameRoute, uptimeCs } from './devinet.js';
+import { type InetAddress, sameRoute } from './devinet.js';
 import type { Kernel, ProtocolHandler, Request } from '../../kernel.js';
 import type { KernelSocket } from '../netlink/af_netlink.js';
 import { NetDevice } from '../../include/linux/netdevice.js';
+import { ifaIpv6Policy, inet6RtmDeladdr, inet6RtmNewaddr } from '../ipv6/addrconf.js';
+import { inet6RtmRoute, rtmIpv6Policy } from '../ipv6/route.js';
+import { ifaIpv4Policy, inetRtmDeladdr, inetRtmNewaddr } from './devinet.js';
 import type { Netns } from '../core/net_namespace.js';
 
 type Answer = ReturnType<ProtocolHandler>;
@@ -80,41 +83,14 @@ interface Requester {
   flags: number;
 }
 
-/** IP6_RT_PRIO_USER: the metric of an IPv6 route added without RTA_PRIORITY. */
-const IP6_RT_PRIO_USER = 1024;
-/** ICMPV6_ROUTER_PREF_LOW / HIGH; anything else reads as MEDIUM (0). */
-const ROUTER_PREF_HIGH = 1;
-const ROUTER_PREF_LOW = 3;
 
 // ---------------------------------------------------------------------------
-// Request policies (ifa_ipv4_policy, ifa_ipv6_policy, rtm_ipv4_policy, rtm_ipv6_policy)
+// Requests
 
 const u32p = binary({ policy: 'U32' });
-const in6p = binary({ policy: 'UNSPEC', len: 16 });
 
-const ifaIpv4Policy = new AttrSet('ifa_ipv4_policy', {
-  address: attr(IFA.ADDRESS, 'IFA_ADDRESS', u32p),
-  local: attr(IFA.LOCAL, 'IFA_LOCAL', u32p),
-  label: attr(IFA.LABEL, 'IFA_LABEL', binary({ policy: 'STRING', len: 15 })),
-  broadcast: attr(IFA.BROADCAST, 'IFA_BROADCAST', u32p),
-  cacheinfo: attr(IFA.CACHEINFO, 'IFA_CACHEINFO', binary({ policy: 'UNSPEC', len: 16 })),
-  flags: attr(IFA.FLAGS, 'IFA_FLAGS', u32),
-  rtPriority: attr(IFA.RT_PRIORITY, 'IFA_RT_PRIORITY', u32),
-  targetNetnsid: attr(IFA.TARGET_NETNSID, 'IFA_TARGET_NETNSID', binary({ policy: 'S32' })),
-  proto: attr(IFA.PROTO, 'IFA_PROTO', u8),
-});
-
-const ifaIpv6Policy = new AttrSet('ifa_ipv6_policy', {
-  address: attr(IFA.ADDRESS, 'IFA_ADDRESS', in6p),
-  local: attr(IFA.LOCAL, 'IFA_LOCAL', in6p),
-  cacheinfo: attr(IFA.CACHEINFO, 'IFA_CACHEINFO', binary({ policy: 'UNSPEC', len: 16 })),
-  flags: attr(IFA.FLAGS, 'IFA_FLAGS', u32),
-  rtPriority: attr(IFA.RT_PRIORITY, 'IFA_RT_PRIORITY', u32),
-  targetNetnsid: attr(IFA.TARGET_NETNSID, 'IFA_TARGET_NETNSID', binary({ policy: 'S32' })),
-  proto: attr(IFA.PROTO, 'IFA_PROTO', u8),
-});
-
-const routeCommon = {
+/** rtm_ipv4_policy. */
+const rtmIpv4Policy = new AttrSet('rtm_ipv4_policy', {
   oif: attr(RTA.OIF, 'RTA_OIF', u32),
   iif: attr(RTA.IIF, 'RTA_IIF', u32),
   priority: attr(RTA.PRIORITY, 'RTA_PRIORITY', u32),
@@ -129,25 +105,11 @@ const routeCommon = {
   sport: attr(RTA.SPORT, 'RTA_SPORT', binary({ policy: 'U16' })),
   dport: attr(RTA.DPORT, 'RTA_DPORT', binary({ policy: 'U16' })),
   nhId: attr(RTA.NH_ID, 'RTA_NH_ID', u32),
-};
-
-const rtmIpv4Policy = new AttrSet('rtm_ipv4_policy', {
-  ...routeCommon,
   dst: attr(RTA.DST, 'RTA_DST', u32p),
   src: attr(RTA.SRC, 'RTA_SRC', u32p),
   gateway: attr(RTA.GATEWAY, 'RTA_GATEWAY', u32p),
   prefsrc: attr(RTA.PREFSRC, 'RTA_PREFSRC', u32p),
   flow: attr(RTA.FLOW, 'RTA_FLOW', u32p),
-});
-
-const rtmIpv6Policy = new AttrSet('rtm_ipv6_policy', {
-  ...routeCommon,
-  dst: attr(RTA.DST, 'RTA_DST', binary()),
-  src: attr(RTA.SRC, 'RTA_SRC', binary()),
-  gateway: attr(RTA.GATEWAY, 'RTA_GATEWAY', in6p),
-  prefsrc: attr(RTA.PREFSRC, 'RTA_PREFSRC', in6p),
-  pref: attr(RTA.PREF, 'RTA_PREF', u8),
-  expires: attr(RTA.EXPIRES, 'RTA_EXPIRES', u32),
 });
 
 // ---------------------------------------------------------------------------
@@ -253,7 +215,7 @@ export function fillAddr(a: InetAddress, type: number, pid: number, seq: number,
 // Requests
 
 /** A request being handled: the message, and its tb[] read with the codec's nla_get_*(). */
-class Req {
+export class Req {
   readonly dv: DataView;
   constructor(
     readonly req: Request,
@@ -334,15 +296,15 @@ export class InetRtnetlink {
         const tb = this.parse(req, ifaddrmsg.size, family === AF_INET ? ifaIpv4Policy : ifaIpv6Policy);
         if (!Array.isArray(tb)) return tb;
         const r = new Req(req, tb);
-        if (family === AF_INET) return req.type === RTM.NEWADDR ? this.newAddr4(r) : this.delAddr4(r);
-        return req.type === RTM.NEWADDR ? this.newAddr6(r) : this.delAddr6(r);
+        if (family === AF_INET) return req.type === RTM.NEWADDR ? inetRtmNewaddr(r) : inetRtmDeladdr(r);
+        return req.type === RTM.NEWADDR ? inet6RtmNewaddr(r) : inet6RtmDeladdr(r);
       }
       case RTM.NEWROUTE:
       case RTM.DELROUTE: {
         const tb = this.parse(req, rtmsg.size, family === AF_INET ? rtmIpv4Policy : rtmIpv6Policy);
         if (!Array.isArray(tb)) return tb;
         const r = new Req(req, tb);
-        return family === AF_INET ? this.route4(r, req.type === RTM.NEWROUTE) : this.route6(r, req.type === RTM.NEWROUTE);
+        return family === AF_INET ? inetRtmRoute(r, req.type === RTM.NEWROUTE) : inet6RtmRoute(r, req.type === RTM.NEWROUTE);
       }
       default:
         return -Errno.EOPNOTSUPP;
@@ -356,13 +318,6 @@ export class InetRtnetlink {
     if ('failure' in r) return nlaFailure(req.extack, r.failure);
     return r.tb;
   }
-
-  private requester(req: Request): Requester {
-    return { sock: req.sock, seq: req.seq, flags: req.flags };
-  }
-
-  // -------------------------------------------------------------------------
-  // Dumps
 
   /** inet_dump_ifaddr() / inet6_dump_addr() / inet_dump_fib() / inet6_dump_fib(), or rtnl_dump_all() over both. */
   private dump(req: Request, family: number): Answer {
@@ -393,419 +348,139 @@ export class InetRtnetlink {
     });
   }
 
-  // -------------------------------------------------------------------------
-  // IPv4 addresses
 
-  /** rtm_to_ifaddr() and inet_rtm_newaddr(). */
-  private newAddr4(r: Req): HandlerResult {
-    const ifm = ifaddrmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
-    if (ifm.prefixlen > 32 || !r.has(IFA.LOCAL)) return -Errno.EINVAL;
-    const ns = r.req.sock.netns;
-    const dev = ns.byIfindex(ifm.index);
-    if (dev === undefined) return -Errno.ENODEV;
-    let valid = INFINITY_LIFE_TIME;
-    let prefered = INFINITY_LIFE_TIME;
-    if (r.has(IFA.CACHEINFO)) {
-      const off = r.tb[IFA.CACHEINFO]!.dataOffset;
-      prefered = r.dv.getUint32(off, true);
-      valid = r.dv.getUint32(off + 4, true);
-      if (!valid || prefered > valid) return -Errno.EINVAL;
-    }
-    const local = r.bytes(IFA.LOCAL, 4)!;
-    const now = uptimeCs();
-    // set_ifa_lifetime(): IFA_F_PERMANENT iff the address never expires (IPv6-only flags dropped).
-    let flags = r.has(IFA.FLAGS) ? r.u32(IFA.FLAGS) : ifm.flags;
-    flags &= ~(IFA_F.NODAD | IFA_F.OPTIMISTIC | IFA_F.DADFAILED | IFA_F.HOMEADDRESS | IFA_F.TENTATIVE | IFA_F.MANAGETEMPADDR | IFA_F.STABLE_PRIVACY | IFA_F.DEPRECATED | IFA_F.PERMANENT);
-    if (valid === INFINITY_LIFE_TIME) flags |= IFA_F.PERMANENT;
-    if (prefered === 0) flags |= IFA_F.DEPRECATED;
-    const ifa: InetAddress = {
-      family: AF_INET,
-      dev,
-      local,
-      address: r.bytes(IFA.ADDRESS, 4) ?? local.slice(),
-      prefixlen: ifm.prefixlen,
-      flags,
-      scope: ifm.scope,
-      label: r.str(IFA.LABEL, 16) ?? dev.name,
-      broadcast: r.bytes(IFA.BROADCAST, 4),
-      rtPriority: r.u32(IFA.RT_PRIORITY),
-      proto: r.u8(IFA.PROTO),
-      prefered,
-      valid,
-      cstamp: now,
-      tstamp: now,
-    };
-    // find_matching_ifa(): same prefix length, subnet and local address.
-    const existing = ns.addresses
-      .of(dev, AF_INET)
-      .find((a) => a.prefixlen === ifa.prefixlen && sameBytes(maskPrefix(a.address, a.prefixlen), maskPrefix(ifa.address, ifa.prefixlen)) && sameBytes(a.local, ifa.local));
-    if (existing !== undefined) {
-      if (r.req.flags & NLM_F.EXCL || !(r.req.flags & NLM_F.REPLACE)) return -Errno.EEXIST;
-      Object.assign(existing, { rtPriority: ifa.rtPriority, prefered, valid, tstamp: now, flags: (existing.flags & ~(IFA_F.PERMANENT | IFA_F.DEPRECATED)) | (flags & (IFA_F.PERMANENT | IFA_F.DEPRECATED)) });
-      for (const l of ns.addresses.listeners) l.addressChanged(existing, 'new', this.requester(r.req));
-      return 0;
-    }
-    if (!local.some((x) => x !== 0)) return 0; // __inet_insert_ifa(): no local address, nothing to do
-    return ns.addresses.insertV4(ifa, this.requester(r.req));
-  }
+}
 
-  /** inet_rtm_deladdr(): the first address matching IFA_LOCAL, IFA_LABEL and IFA_ADDRESS/prefix length. */
-  private delAddr4(r: Req): HandlerResult {
-    const ifm = ifaddrmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
-    const ns = r.req.sock.netns;
-    const dev = ns.byIfindex(ifm.index);
-    if (dev === undefined) return -Errno.ENODEV;
-    const local = r.bytes(IFA.LOCAL, 4);
-    const label = r.str(IFA.LABEL, 16);
-    const address = r.bytes(IFA.ADDRESS, 4);
-    const ifa = ns.addresses.of(dev, AF_INET).find(
-      (a) =>
-        (local === undefined || sameBytes(a.local, local)) &&
-        (label === undefined || a.label === label) &&
-        (address === undefined || (ifm.prefixlen === a.prefixlen && prefixContains(maskPrefix(a.address, a.prefixlen), a.prefixlen, address))),
+export function requester(req: Request): Requester {
+  return { sock: req.sock, seq: req.seq, flags: req.flags };
+}
+
+/** rtm_to_fib_config(), then inet_rtm_newroute() (fib_create_info(), fib_table_insert()) or inet_rtm_delroute(). */
+export function inetRtmRoute(r: Req, add: boolean): HandlerResult {
+  const rtm = rtmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
+  const ns = r.req.sock.netns;
+  if (rtm.tos & 3) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid dsfield (tos): ECN bits must be 0');
+  if (rtm.type > RTN_MAX) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid route type');
+  const dst = r.bytes(RTA.DST, 4) ?? new Uint8Array(4);
+  const gw = r.bytes(RTA.GATEWAY, 4);
+  const gateway = gw !== undefined && gw.some((x) => x !== 0) ? gw : undefined;
+  const oif = r.u32(RTA.OIF);
+  const multipath = r.has(RTA.MULTIPATH);
+  if (rtm.dstLen > 32) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefix length');
+  if (!sameBytes(maskPrefix(dst, rtm.dstLen), dst)) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefix for given prefix length');
+  if (r.has(RTA.NH_ID) && (oif || gateway || multipath)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop specification and nexthop id are mutually exclusive');
+  if (r.has(RTA.GATEWAY) && r.has(RTA.VIA)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop configuration can not contain both GATEWAY and VIA');
+  const table = r.u32(RTA.TABLE, rtm.table) || RT_TABLE.MAIN;
+  const cfg: FibRoute = {
+    family: AF_INET,
+    table,
+    dst,
+    dstLen: rtm.dstLen,
+    src: new Uint8Array(0),
+    srcLen: 0,
+    tos: rtm.tos,
+    type: rtm.type,
+    protocol: rtm.protocol,
+    scope: rtm.scope,
+    priority: r.u32(RTA.PRIORITY),
+    oif,
+    gateway,
+    prefsrc: r.bytes(RTA.PREFSRC, 4),
+    nhFlags: rtm.flags & RTNH_F.ONLINK,
+    metrics: r.has(RTA.METRICS) ? r.bytes(RTA.METRICS, r.len(RTA.METRICS)) : undefined,
+    pref: 0,
+  };
+  const who = requester(r.req);
+  if (r.has(RTA.NH_ID)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop id does not exist');
+  if (!add) {
+    if (!ns.fib.hasTable(AF_INET, table)) return errMsg(r.req.extack, Errno.ESRCH, 'FIB table does not exist');
+    // fib_table_delete(): the first alias of that prefix and TOS that every given field matches.
+    const victim = ns.fib.tableRoutes(AF_INET, table)!.find(
+      (x) =>
+        sameKey(x, cfg) &&
+        (!cfg.type || x.type === cfg.type) &&
+        (cfg.scope === RT_SCOPE.NOWHERE || x.scope === cfg.scope) &&
+        (cfg.prefsrc === undefined || !cfg.prefsrc.some((b) => b !== 0) || sameBytes(x.prefsrc, cfg.prefsrc)) &&
+        (!cfg.protocol || x.protocol === cfg.protocol) &&
+        (!cfg.priority || x.priority === cfg.priority) &&
+        (!oif || x.oif === oif) &&
+        (gateway === undefined || sameBytes(x.gateway, gateway)),
     );
-    if (ifa === undefined) return -Errno.EADDRNOTAVAIL;
-    ns.addresses.deleteV4(ifa, this.requester(r.req));
+    if (victim === undefined) return -Errno.ESRCH;
+    ns.fib.remove(victim, { requester: who });
     return 0;
   }
-
-  // -------------------------------------------------------------------------
-  // IPv6 addresses
-
-  /** extract_addr(): IFA_LOCAL if given (IFA_ADDRESS then being the peer), else IFA_ADDRESS. */
-  private addr6(r: Req): { pfx: Uint8Array; peer: Uint8Array } | undefined {
-    const local = r.bytes(IFA.LOCAL, 16);
-    const address = r.bytes(IFA.ADDRESS, 16);
-    if (local !== undefined) return { pfx: local, peer: address !== undefined && !sameBytes(address, local) ? address : new Uint8Array(0) };
-    return address === undefined ? undefined : { pfx: address, peer: new Uint8Array(0) };
-  }
-
-  /** inet6_rtm_newaddr() and inet6_addr_add(). */
-  private newAddr6(r: Req): HandlerResult {
-    const ifm = ifaddrmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
-    const a6 = this.addr6(r);
-    if (a6 === undefined) return -Errno.EINVAL;
-    let valid = INFINITY_LIFE_TIME;
-    let prefered = INFINITY_LIFE_TIME;
-    if (r.has(IFA.CACHEINFO)) {
-      const off = r.tb[IFA.CACHEINFO]!.dataOffset;
-      prefered = r.dv.getUint32(off, true);
-      valid = r.dv.getUint32(off + 4, true);
+  if (multipath || r.has(RTA.VIA)) return -Errno.EOPNOTSUPP;
+  // fib_create_info()
+  if (minScope(cfg.type) > cfg.scope) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid scope');
+  if (isRejectType(cfg.type)) {
+    if (gateway || oif) return errMsg(r.req.extack, Errno.EINVAL, 'Gateway, device and multipath can not be specified for this route type');
+  } else {
+    if (cfg.type < RTN.UNICAST || cfg.type > RTN.MULTICAST) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid route type');
+    if (cfg.scope > RT_SCOPE.HOST) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid scope');
+    if (cfg.scope === RT_SCOPE.HOST) {
+      if (gateway) return errMsg(r.req.extack, Errno.EINVAL, 'Route with host scope can not have a gateway');
+      if (ns.byIfindex(oif) === undefined) return -Errno.ENODEV;
+    } else {
+      const dev = fibCheckNh(ns, cfg, r.req.extack);
+      if (!(dev instanceof NetDevice)) return dev;
+      cfg.oif = dev.ifindex;
+      if (!dev.carrier) cfg.nhFlags |= RTNH_F.LINKDOWN;
     }
-    const ns = r.req.sock.netns;
-    const dev = ns.byIfindex(ifm.index);
-    if (dev === undefined) return -Errno.ENODEV;
-    let flags = r.has(IFA.FLAGS) ? r.u32(IFA.FLAGS) : ifm.flags;
-    flags &= IFA_F.NODAD | IFA_F.HOMEADDRESS | IFA_F.MANAGETEMPADDR | IFA_F.NOPREFIXROUTE | IFA_F.MCAUTOJOIN | IFA_F.OPTIMISTIC;
-    // optimistic_dad is off by default (ipv6_allow_optimistic_dad()).
-    flags &= ~IFA_F.OPTIMISTIC;
-    if (dev.mtu < 1280) return -Errno.ENODEV; // ipv6_find_idev(): no inet6_dev below IPV6_MIN_MTU
-    const existing = ns.addresses.of(dev, AF_INET6).find((a) => sameBytes(a.local, a6.pfx));
-    if (existing !== undefined) {
-      if (r.req.flags & NLM_F.EXCL || !(r.req.flags & NLM_F.REPLACE)) return -Errno.EEXIST;
-      Object.assign(existing, { rtPriority: r.u32(IFA.RT_PRIORITY), prefered, valid, tstamp: uptimeCs() });
-      for (const l of ns.addresses.listeners) l.addressChanged(existing, 'new', undefined);
+  }
+  if (cfg.prefsrc !== undefined && !cfg.prefsrc.some((x) => x !== 0)) cfg.prefsrc = undefined;
+  if (cfg.prefsrc !== undefined) {
+    const local = ns.addresses.all(AF_INET).some((a) => sameBytes(a.local, cfg.prefsrc));
+    if (!local && !(cfg.type === RTN.LOCAL && sameBytes(cfg.prefsrc, cfg.dst))) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefsrc address');
+  }
+  return fibTableInsert(ns, cfg, r.req.flags, who);
+}
+
+/** fib_check_nh(): the nexthop device, through the gateway's connected route when there is a gateway. */
+export function fibCheckNh(ns: Netns, cfg: FibRoute, extack: ExtAck): NetDevice | HandlerResult {
+  let dev: NetDevice | undefined;
+  if (cfg.gateway !== undefined && !(cfg.nhFlags & RTNH_F.ONLINK)) {
+    const via = ns.fib
+      .routes(AF_INET)
+      .filter((x) => (x.table === cfg.table || x.table === RT_TABLE.MAIN || x.table === RT_TABLE.LOCAL) && x.gateway === undefined && x.oif && prefixContains(x.dst, x.dstLen, cfg.gateway!))
+      .sort((a, b) => b.dstLen - a.dstLen)[0];
+    if (via === undefined || (cfg.oif && via.oif !== cfg.oif)) return errMsg(extack, Errno.ENETUNREACH, 'Nexthop has invalid gateway');
+    if (via.type === RTN.LOCAL) return errMsg(extack, Errno.EINVAL, 'Nexthop has invalid gateway');
+    dev = ns.byIfindex(via.oif);
+  } else {
+    dev = ns.byIfindex(cfg.oif);
+  }
+  if (dev === undefined) return -Errno.ENODEV;
+  if (!dev.isUp) return errMsg(extack, Errno.ENETDOWN, cfg.gateway !== undefined ? 'Nexthop device is not up' : 'Device for nexthop is not up');
+  return dev;
+}
+
+/**
+ * A route with the same prefix and priority as others: EEXIST with
+ * NLM_F_EXCL; NLM_F_REPLACE replaces the first of them; an identical one
+ * (IPv6: the same nexthop) is EEXIST; otherwise it joins them. Without
+ * NLM_F_CREATE an IPv4 route is ENOENT (IPv6 only warns).
+ */
+export function fibTableInsert(ns: Netns, cfg: FibRoute, nlFlags: number, who: Requester): HandlerResult {
+  const peers = (ns.fib.tableRoutes(cfg.family, cfg.table) ?? []).filter((x) => sameKey(x, cfg) && x.priority === cfg.priority);
+  const v4 = cfg.family === AF_INET;
+  let flags: number = NLM_F.EXCL;
+  if (peers.length > 0) {
+    if (nlFlags & NLM_F.EXCL) return -Errno.EEXIST;
+    flags &= ~NLM_F.EXCL;
+    const match = peers.find((x) => (v4 ? sameRoute(x, cfg) && x.scope === cfg.scope : x.oif === cfg.oif && sameBytes(x.gateway, cfg.gateway)));
+    if (nlFlags & NLM_F.REPLACE) {
+      if (match !== undefined && v4) return match === peers[0] ? 0 : -Errno.EEXIST;
+      ns.fib.remove(peers[0]!, { notify: false });
+      ns.fib.insert(cfg, { nlFlags: NLM_F.REPLACE, requester: who });
       return 0;
     }
-    // inet6_addr_add()
-    if (ifm.prefixlen > 128) return -Errno.EINVAL;
-    if (!valid || prefered > valid) return -Errno.EINVAL;
-    if (flags & IFA_F.MANAGETEMPADDR && ifm.prefixlen !== 64) return -Errno.EINVAL;
-    if (valid === INFINITY_LIFE_TIME) flags |= IFA_F.PERMANENT;
-    if (prefered === 0) flags |= IFA_F.DEPRECATED;
-    // ipv6_add_addr(): not the unspecified address, not multicast (without MCAUTOJOIN), ::1 only on loopback.
-    const multicast = a6.pfx[0] === 0xff;
-    const loopback = a6.pfx.every((x, i) => x === (i === 15 ? 1 : 0));
-    if (a6.pfx.every((x) => x === 0) || (multicast && !(flags & IFA_F.MCAUTOJOIN)) || (loopback && !(dev.flags & IFF.LOOPBACK))) return -Errno.EADDRNOTAVAIL;
-    // Instantaneous DAD (see addrconf.ts): tentative only while the link is not ready.
-    if (!ns.addrconf.ready(dev) && !(flags & IFA_F.NODAD) && !(dev.flags & IFF.LOOPBACK)) flags |= IFA_F.TENTATIVE;
-    const now = uptimeCs();
-    return ns.addresses.insertV6(
-      {
-        family: AF_INET6,
-        dev,
-        local: a6.pfx,
-        address: a6.peer,
-        prefixlen: ifm.prefixlen,
-        flags,
-        scope: ipv6RtScope(a6.pfx),
-        label: '',
-        broadcast: undefined,
-        rtPriority: r.u32(IFA.RT_PRIORITY),
-        proto: r.u8(IFA.PROTO),
-        prefered,
-        valid,
-        cstamp: now,
-        tstamp: now,
-      },
-      // addrconf_prefix_route() fails on a device that is down (fib6_nh_init(): ENETDOWN, ignored).
-      { prefixRoute: dev.isUp },
-    );
+    if (match !== undefined) return -Errno.EEXIST;
+    if (v4 && nlFlags & NLM_F.APPEND) flags |= NLM_F.APPEND;
+  } else if (nlFlags & NLM_F.REPLACE && !v4 && !(nlFlags & NLM_F.CREATE)) {
+    return -Errno.ENOENT;
   }
-
-  /** inet6_rtm_deladdr() and inet6_addr_del(). */
-  private delAddr6(r: Req): HandlerResult {
-    const ifm = ifaddrmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
-    const a6 = this.addr6(r);
-    if (a6 === undefined) return -Errno.EINVAL;
-    if (ifm.prefixlen > 128) return -Errno.EINVAL;
-    const ns = r.req.sock.netns;
-    const dev = ns.byIfindex(ifm.index);
-    if (dev === undefined) return -Errno.ENODEV;
-    if (dev.mtu < 1280) return -Errno.ENXIO;
-    const ifa = ns.addresses.of(dev, AF_INET6).find((a) => a.prefixlen === ifm.prefixlen && sameBytes(a.local, a6.pfx));
-    if (ifa === undefined) return -Errno.EADDRNOTAVAIL;
-    ns.addresses.deleteV6(ifa);
-    return 0;
-  }
-
-  // -------------------------------------------------------------------------
-  // IPv4 routes
-
-  /** rtm_to_fib_config(), then inet_rtm_newroute() (fib_create_info(), fib_table_insert()) or inet_rtm_delroute(). */
-  private route4(r: Req, add: boolean): HandlerResult {
-    const rtm = rtmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
-    const ns = r.req.sock.netns;
-    if (rtm.tos & 3) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid dsfield (tos): ECN bits must be 0');
-    if (rtm.type > RTN_MAX) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid route type');
-    const dst = r.bytes(RTA.DST, 4) ?? new Uint8Array(4);
-    const gw = r.bytes(RTA.GATEWAY, 4);
-    const gateway = gw !== undefined && gw.some((x) => x !== 0) ? gw : undefined;
-    const oif = r.u32(RTA.OIF);
-    const multipath = r.has(RTA.MULTIPATH);
-    if (rtm.dstLen > 32) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefix length');
-    if (!sameBytes(maskPrefix(dst, rtm.dstLen), dst)) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefix for given prefix length');
-    if (r.has(RTA.NH_ID) && (oif || gateway || multipath)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop specification and nexthop id are mutually exclusive');
-    if (r.has(RTA.GATEWAY) && r.has(RTA.VIA)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop configuration can not contain both GATEWAY and VIA');
-    const table = r.u32(RTA.TABLE, rtm.table) || RT_TABLE.MAIN;
-    const cfg: FibRoute = {
-      family: AF_INET,
-      table,
-      dst,
-      dstLen: rtm.dstLen,
-      src: new Uint8Array(0),
-      srcLen: 0,
-      tos: rtm.tos,
-      type: rtm.type,
-      protocol: rtm.protocol,
-      scope: rtm.scope,
-      priority: r.u32(RTA.PRIORITY),
-      oif,
-      gateway,
-      prefsrc: r.bytes(RTA.PREFSRC, 4),
-      nhFlags: rtm.flags & RTNH_F.ONLINK,
-      metrics: r.has(RTA.METRICS) ? r.bytes(RTA.METRICS, r.len(RTA.METRICS)) : undefined,
-      pref: 0,
-    };
-    const who = this.requester(r.req);
-    if (r.has(RTA.NH_ID)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop id does not exist');
-    if (!add) {
-      if (!ns.fib.hasTable(AF_INET, table)) return errMsg(r.req.extack, Errno.ESRCH, 'FIB table does not exist');
-      // fib_table_delete(): the first alias of that prefix and TOS that every given field matches.
-      const victim = ns.fib.tableRoutes(AF_INET, table)!.find(
-        (x) =>
-          sameKey(x, cfg) &&
-          (!cfg.type || x.type === cfg.type) &&
-          (cfg.scope === RT_SCOPE.NOWHERE || x.scope === cfg.scope) &&
-          (cfg.prefsrc === undefined || !cfg.prefsrc.some((b) => b !== 0) || sameBytes(x.prefsrc, cfg.prefsrc)) &&
-          (!cfg.protocol || x.protocol === cfg.protocol) &&
-          (!cfg.priority || x.priority === cfg.priority) &&
-          (!oif || x.oif === oif) &&
-          (gateway === undefined || sameBytes(x.gateway, gateway)),
-      );
-      if (victim === undefined) return -Errno.ESRCH;
-      ns.fib.remove(victim, { requester: who });
-      return 0;
-    }
-    if (multipath || r.has(RTA.VIA)) return -Errno.EOPNOTSUPP;
-    // fib_create_info()
-    if (minScope(cfg.type) > cfg.scope) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid scope');
-    if (isRejectType(cfg.type)) {
-      if (gateway || oif) return errMsg(r.req.extack, Errno.EINVAL, 'Gateway, device and multipath can not be specified for this route type');
-    } else {
-      if (cfg.type < RTN.UNICAST || cfg.type > RTN.MULTICAST) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid route type');
-      if (cfg.scope > RT_SCOPE.HOST) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid scope');
-      if (cfg.scope === RT_SCOPE.HOST) {
-        if (gateway) return errMsg(r.req.extack, Errno.EINVAL, 'Route with host scope can not have a gateway');
-        if (ns.byIfindex(oif) === undefined) return -Errno.ENODEV;
-      } else {
-        const dev = this.nexthopDev4(ns, cfg, r.req.extack);
-        if (!(dev instanceof NetDevice)) return dev;
-        cfg.oif = dev.ifindex;
-        if (!dev.carrier) cfg.nhFlags |= RTNH_F.LINKDOWN;
-      }
-    }
-    if (cfg.prefsrc !== undefined && !cfg.prefsrc.some((x) => x !== 0)) cfg.prefsrc = undefined;
-    if (cfg.prefsrc !== undefined) {
-      const local = ns.addresses.all(AF_INET).some((a) => sameBytes(a.local, cfg.prefsrc));
-      if (!local && !(cfg.type === RTN.LOCAL && sameBytes(cfg.prefsrc, cfg.dst))) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefsrc address');
-    }
-    return this.insert(ns, cfg, r.req.flags, who);
-  }
-
-  /** fib_check_nh(): the nexthop device, through the gateway's connected route when there is a gateway. */
-  private nexthopDev4(ns: Netns, cfg: FibRoute, extack: ExtAck): NetDevice | HandlerResult {
-    let dev: NetDevice | undefined;
-    if (cfg.gateway !== undefined && !(cfg.nhFlags & RTNH_F.ONLINK)) {
-      const via = ns.fib
-        .routes(AF_INET)
-        .filter((x) => (x.table === cfg.table || x.table === RT_TABLE.MAIN || x.table === RT_TABLE.LOCAL) && x.gateway === undefined && x.oif && prefixContains(x.dst, x.dstLen, cfg.gateway!))
-        .sort((a, b) => b.dstLen - a.dstLen)[0];
-      if (via === undefined || (cfg.oif && via.oif !== cfg.oif)) return errMsg(extack, Errno.ENETUNREACH, 'Nexthop has invalid gateway');
-      if (via.type === RTN.LOCAL) return errMsg(extack, Errno.EINVAL, 'Nexthop has invalid gateway');
-      dev = ns.byIfindex(via.oif);
-    } else {
-      dev = ns.byIfindex(cfg.oif);
-    }
-    if (dev === undefined) return -Errno.ENODEV;
-    if (!dev.isUp) return errMsg(extack, Errno.ENETDOWN, cfg.gateway !== undefined ? 'Nexthop device is not up' : 'Device for nexthop is not up');
-    return dev;
-  }
-
-  // -------------------------------------------------------------------------
-  // IPv6 routes
-
-  /** rtm_to_fib6_config(), then inet6_rtm_newroute() (ip6_route_info_create(), fib6_add()) or inet6_rtm_delroute(). */
-  private route6(r: Req, add: boolean): HandlerResult {
-    const rtm = rtmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
-    const ns = r.req.sock.netns;
-    const prefixBytes = (t: number, plen: number): Uint8Array | undefined | false => {
-      if (!r.has(t)) return undefined;
-      const n = (plen + 7) >> 3;
-      return r.len(t) < n ? false : maskPrefix(r.bytes(t, 16)!.map((x, i) => (i < n ? x : 0)), Math.min(plen, 128));
-    };
-    if (r.has(RTA.VIA)) return errMsg(r.req.extack, Errno.EINVAL, 'IPv6 does not support RTA_VIA attribute');
-    const dst = prefixBytes(RTA.DST, rtm.dstLen);
-    const src = prefixBytes(RTA.SRC, rtm.srcLen);
-    if (dst === false || src === false) return -Errno.EINVAL;
-    const pref = r.u8(RTA.PREF);
-    const cfg: FibRoute = {
-      family: AF_INET6,
-      table: r.u32(RTA.TABLE, rtm.table),
-      dst: dst ?? new Uint8Array(16),
-      dstLen: rtm.dstLen,
-      src: rtm.srcLen ? (src ?? new Uint8Array(16)) : new Uint8Array(0),
-      srcLen: rtm.srcLen,
-      tos: 0,
-      type: rtm.type,
-      protocol: rtm.protocol,
-      scope: RT_SCOPE.UNIVERSE,
-      priority: r.u32(RTA.PRIORITY),
-      oif: r.u32(RTA.OIF),
-      gateway: r.bytes(RTA.GATEWAY, 16),
-      prefsrc: r.bytes(RTA.PREFSRC, 16),
-      nhFlags: rtm.flags & RTNH_F.ONLINK,
-      metrics: r.has(RTA.METRICS) ? r.bytes(RTA.METRICS, r.len(RTA.METRICS)) : undefined,
-      pref: pref === ROUTER_PREF_LOW || pref === ROUTER_PREF_HIGH ? pref : 0,
-    };
-    // fib6_get_table() / fib6_new_table(): table 0 is main.
-    if (!cfg.table) cfg.table = RT_TABLE.MAIN;
-    if (!add) {
-      if (!ns.fib.hasTable(AF_INET6, cfg.table)) return errMsg(r.req.extack, Errno.ESRCH, 'FIB table does not exist');
-      // ip6_route_del(): the routes of that node; metric, protocol, device and gateway when given.
-      const victim = ns.fib.tableRoutes(AF_INET6, cfg.table)!.find(
-        (x) =>
-          sameKey(x, cfg) &&
-          (!cfg.priority || x.priority === cfg.priority) &&
-          (!cfg.protocol || x.protocol === cfg.protocol) &&
-          (!cfg.oif || x.oif === cfg.oif) &&
-          (cfg.gateway === undefined || sameBytes(x.gateway, cfg.gateway)),
-      );
-      if (victim === undefined) return -Errno.ESRCH;
-      ns.fib.remove(victim, { requester: this.requester(r.req) });
-      return 0;
-    }
-    if (r.has(RTA.MULTIPATH)) return -Errno.EOPNOTSUPP;
-    if (!cfg.priority) cfg.priority = IP6_RT_PRIO_USER;
-    // ip6_route_info_create()
-    if (rtm.flags & RTM_F.CLONED) return errMsg(r.req.extack, Errno.EINVAL, 'Userspace can not set RTF_CACHE');
-    if (cfg.type > RTN_MAX) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid route type');
-    if (cfg.dstLen > 128) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefix length');
-    if (cfg.srcLen > 128) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid source address length');
-    if (r.has(RTA.NH_ID)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop id does not exist');
-    if (!cfg.protocol) cfg.protocol = RTPROT.BOOT;
-    if (!cfg.type) cfg.type = RTN.UNICAST;
-    // fib6_nh_init()
-    let dev: NetDevice | undefined;
-    if (cfg.oif) {
-      dev = ns.byIfindex(cfg.oif);
-      if (dev === undefined || dev.mtu < 1280) return -Errno.ENODEV;
-    }
-    if (isRejectType(cfg.type)) {
-      dev = ns.byIfname('lo');
-      cfg.gateway = undefined;
-    } else {
-      if (cfg.gateway !== undefined) {
-        const found = this.validateGw6(ns, cfg, dev, r.req.extack);
-        if (!(found instanceof NetDevice)) return found;
-        dev = found;
-      }
-      if (dev === undefined) return -Errno.ENODEV;
-      if (!dev.isUp) return errMsg(r.req.extack, Errno.ENETDOWN, 'Nexthop device is not up');
-      if (cfg.type !== RTN.LOCAL && cfg.type !== RTN.ANYCAST && !dev.carrier) cfg.nhFlags |= RTNH_F.LINKDOWN;
-    }
-    cfg.oif = dev?.ifindex ?? 0;
-    if (cfg.prefsrc !== undefined) {
-      if (!ns.addresses.all(AF_INET6).some((a) => sameBytes(a.local, cfg.prefsrc) && (dev === undefined || a.dev === dev))) {
-        return errMsg(r.req.extack, Errno.EINVAL, 'Invalid source address');
-      }
-    }
-    return this.insert(ns, cfg, r.req.flags, this.requester(r.req));
-  }
-
-  /** ip6_validate_gw(): a link-local gateway needs the device; another needs a route to it. */
-  private validateGw6(ns: Netns, cfg: FibRoute, dev: NetDevice | undefined, extack: ExtAck): NetDevice | HandlerResult {
-    const gw = cfg.gateway!;
-    if (ns.addresses.all(AF_INET6).some((a) => sameBytes(a.local, gw) && (dev === undefined || a.dev === dev))) {
-      return errMsg(extack, Errno.EINVAL, 'Gateway can not be a local address');
-    }
-    const linkLocal = gw[0] === 0xfe && (gw[1]! & 0xc0) === 0x80;
-    if (!linkLocal) {
-      if (gw[0] === 0xff || gw.every((x) => x === 0)) return errMsg(extack, Errno.EINVAL, 'Invalid gateway address');
-      if (!(cfg.nhFlags & RTNH_F.ONLINK)) {
-        const via = ns.fib
-          .routes(AF_INET6)
-          .filter((x) => x.type === RTN.UNICAST && x.gateway === undefined && prefixContains(x.dst, x.dstLen, gw) && (dev === undefined || x.oif === dev.ifindex))
-          .sort((a, b) => b.dstLen - a.dstLen)[0];
-        if (via === undefined) return -Errno.EHOSTUNREACH;
-        dev ??= ns.byIfindex(via.oif);
-      }
-    }
-    if (dev === undefined) return errMsg(extack, Errno.EINVAL, 'Egress device not specified');
-    if (dev.flags & IFF.LOOPBACK) return errMsg(extack, Errno.EINVAL, 'Egress device can not be loopback device for this route');
-    return dev;
-  }
-
-  // -------------------------------------------------------------------------
-  // Insertion (fib_table_insert(), fib6_add_rt2node())
-
-  /**
-   * A route with the same prefix and priority as others: EEXIST with
-   * NLM_F_EXCL; NLM_F_REPLACE replaces the first of them; an identical one
-   * (IPv6: the same nexthop) is EEXIST; otherwise it joins them. Without
-   * NLM_F_CREATE an IPv4 route is ENOENT (IPv6 only warns).
-   */
-  private insert(ns: Netns, cfg: FibRoute, nlFlags: number, who: Requester): HandlerResult {
-    const peers = (ns.fib.tableRoutes(cfg.family, cfg.table) ?? []).filter((x) => sameKey(x, cfg) && x.priority === cfg.priority);
-    const v4 = cfg.family === AF_INET;
-    let flags: number = NLM_F.EXCL;
-    if (peers.length > 0) {
-      if (nlFlags & NLM_F.EXCL) return -Errno.EEXIST;
-      flags &= ~NLM_F.EXCL;
-      const match = peers.find((x) => (v4 ? sameRoute(x, cfg) && x.scope === cfg.scope : x.oif === cfg.oif && sameBytes(x.gateway, cfg.gateway)));
-      if (nlFlags & NLM_F.REPLACE) {
-        if (match !== undefined && v4) return match === peers[0] ? 0 : -Errno.EEXIST;
-        ns.fib.remove(peers[0]!, { notify: false });
-        ns.fib.insert(cfg, { nlFlags: NLM_F.REPLACE, requester: who });
-        return 0;
-      }
-      if (match !== undefined) return -Errno.EEXIST;
-      if (v4 && nlFlags & NLM_F.APPEND) flags |= NLM_F.APPEND;
-    } else if (nlFlags & NLM_F.REPLACE && !v4 && !(nlFlags & NLM_F.CREATE)) {
-      return -Errno.ENOENT;
-    }
-    if (v4 && !(nlFlags & NLM_F.CREATE)) return -Errno.ENOENT;
-    ns.fib.insert(cfg, { append: (nlFlags & NLM_F.APPEND) !== 0, nlFlags: flags | NLM_F.CREATE, requester: who });
-    return 0;
-  }
+  if (v4 && !(nlFlags & NLM_F.CREATE)) return -Errno.ENOENT;
+  ns.fib.insert(cfg, { append: (nlFlags & NLM_F.APPEND) !== 0, nlFlags: flags | NLM_F.CREATE, requester: who });
+  return 0;
 }

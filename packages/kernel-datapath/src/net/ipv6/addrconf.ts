@@ -31,7 +31,11 @@
  * `auto` off stops the automatic addresses and routes (lo's, link-locals,
  * ff00::/8), so that a test can load a captured machine's tables instead.
  */
-import { AF_INET, AF_INET6, ARPHRD_ETHER, ARPHRD_LOOPBACK, IFAPROT, IFA_F, IFF, INFINITY_LIFE_TIME, RTN, RTNH_F, RTPROT, RT_SCOPE, RT_TABLE } from '@ovs/genl-codec';
+import { AF_INET, AF_INET6, ARPHRD_ETHER, ARPHRD_LOOPBACK, attr, AttrSet, binary, Errno, IFA, IFA_F, ifaddrmsg, IFAPROT, IFF, INFINITY_LIFE_TIME, NLM_F, NLMSG_HDRLEN, RT_SCOPE, RT_TABLE, RTN, RTNH_F, RTPROT, u32, u8 } from '@ovs/genl-codec';
+import type { HandlerResult } from '../netlink/genetlink.js';
+import type { Req } from '../ipv4/fib_frontend.js';
+import { ipv6RtScope } from '../ipv4/devinet.js';
+import { sameBytes } from '../ipv4/fib_trie.js';
 import type { FibRoute } from '../ipv4/fib_trie.js';
 import { type InetAddress, addKernelRoute, uptimeCs } from '../ipv4/devinet.js';
 import type { NetDevice } from '../../include/linux/netdevice.js';
@@ -209,4 +213,107 @@ function multicastRoute(dev: NetDevice): FibRoute {
     metrics: undefined,
     pref: 0,
   };
+}
+
+// ---------------------------------------------------------------------------
+// RTM_NEWADDR / RTM_DELADDR for AF_INET6 (fib_frontend.ts dispatches them)
+
+const in6p = binary({ policy: 'UNSPEC', len: 16 });
+
+/** ifa_ipv6_policy. */
+export const ifaIpv6Policy = new AttrSet('ifa_ipv6_policy', {
+  address: attr(IFA.ADDRESS, 'IFA_ADDRESS', in6p),
+  local: attr(IFA.LOCAL, 'IFA_LOCAL', in6p),
+  cacheinfo: attr(IFA.CACHEINFO, 'IFA_CACHEINFO', binary({ policy: 'UNSPEC', len: 16 })),
+  flags: attr(IFA.FLAGS, 'IFA_FLAGS', u32),
+  rtPriority: attr(IFA.RT_PRIORITY, 'IFA_RT_PRIORITY', u32),
+  targetNetnsid: attr(IFA.TARGET_NETNSID, 'IFA_TARGET_NETNSID', binary({ policy: 'S32' })),
+  proto: attr(IFA.PROTO, 'IFA_PROTO', u8),
+});
+
+/** extract_addr(): IFA_LOCAL if given (IFA_ADDRESS then being the peer), else IFA_ADDRESS. */
+export function extractAddr(r: Req): { pfx: Uint8Array; peer: Uint8Array } | undefined {
+  const local = r.bytes(IFA.LOCAL, 16);
+  const address = r.bytes(IFA.ADDRESS, 16);
+  if (local !== undefined) return { pfx: local, peer: address !== undefined && !sameBytes(address, local) ? address : new Uint8Array(0) };
+  return address === undefined ? undefined : { pfx: address, peer: new Uint8Array(0) };
+}
+
+/** inet6_rtm_newaddr() and inet6_addr_add(). */
+export function inet6RtmNewaddr(r: Req): HandlerResult {
+  const ifm = ifaddrmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
+  const a6 = extractAddr(r);
+  if (a6 === undefined) return -Errno.EINVAL;
+  let valid = INFINITY_LIFE_TIME;
+  let prefered = INFINITY_LIFE_TIME;
+  if (r.has(IFA.CACHEINFO)) {
+    const off = r.tb[IFA.CACHEINFO]!.dataOffset;
+    prefered = r.dv.getUint32(off, true);
+    valid = r.dv.getUint32(off + 4, true);
+  }
+  const ns = r.req.sock.netns;
+  const dev = ns.byIfindex(ifm.index);
+  if (dev === undefined) return -Errno.ENODEV;
+  let flags = r.has(IFA.FLAGS) ? r.u32(IFA.FLAGS) : ifm.flags;
+  flags &= IFA_F.NODAD | IFA_F.HOMEADDRESS | IFA_F.MANAGETEMPADDR | IFA_F.NOPREFIXROUTE | IFA_F.MCAUTOJOIN | IFA_F.OPTIMISTIC;
+  // optimistic_dad is off by default (ipv6_allow_optimistic_dad()).
+  flags &= ~IFA_F.OPTIMISTIC;
+  if (dev.mtu < 1280) return -Errno.ENODEV; // ipv6_find_idev(): no inet6_dev below IPV6_MIN_MTU
+  const existing = ns.addresses.of(dev, AF_INET6).find((a) => sameBytes(a.local, a6.pfx));
+  if (existing !== undefined) {
+    if (r.req.flags & NLM_F.EXCL || !(r.req.flags & NLM_F.REPLACE)) return -Errno.EEXIST;
+    Object.assign(existing, { rtPriority: r.u32(IFA.RT_PRIORITY), prefered, valid, tstamp: uptimeCs() });
+    for (const l of ns.addresses.listeners) l.addressChanged(existing, 'new', undefined);
+    return 0;
+  }
+  // inet6_addr_add()
+  if (ifm.prefixlen > 128) return -Errno.EINVAL;
+  if (!valid || prefered > valid) return -Errno.EINVAL;
+  if (flags & IFA_F.MANAGETEMPADDR && ifm.prefixlen !== 64) return -Errno.EINVAL;
+  if (valid === INFINITY_LIFE_TIME) flags |= IFA_F.PERMANENT;
+  if (prefered === 0) flags |= IFA_F.DEPRECATED;
+  // ipv6_add_addr(): not the unspecified address, not multicast (without MCAUTOJOIN), ::1 only on loopback.
+  const multicast = a6.pfx[0] === 0xff;
+  const loopback = a6.pfx.every((x, i) => x === (i === 15 ? 1 : 0));
+  if (a6.pfx.every((x) => x === 0) || (multicast && !(flags & IFA_F.MCAUTOJOIN)) || (loopback && !(dev.flags & IFF.LOOPBACK))) return -Errno.EADDRNOTAVAIL;
+  // Instantaneous DAD (see addrconf.ts): tentative only while the link is not ready.
+  if (!ns.addrconf.ready(dev) && !(flags & IFA_F.NODAD) && !(dev.flags & IFF.LOOPBACK)) flags |= IFA_F.TENTATIVE;
+  const now = uptimeCs();
+  return ns.addresses.insertV6(
+    {
+      family: AF_INET6,
+      dev,
+      local: a6.pfx,
+      address: a6.peer,
+      prefixlen: ifm.prefixlen,
+      flags,
+      scope: ipv6RtScope(a6.pfx),
+      label: '',
+      broadcast: undefined,
+      rtPriority: r.u32(IFA.RT_PRIORITY),
+      proto: r.u8(IFA.PROTO),
+      prefered,
+      valid,
+      cstamp: now,
+      tstamp: now,
+    },
+    // addrconf_prefix_route() fails on a device that is down (fib6_nh_init(): ENETDOWN, ignored).
+    { prefixRoute: dev.isUp },
+  );
+}
+
+/** inet6_rtm_deladdr() and inet6_addr_del(). */
+export function inet6RtmDeladdr(r: Req): HandlerResult {
+  const ifm = ifaddrmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
+  const a6 = extractAddr(r);
+  if (a6 === undefined) return -Errno.EINVAL;
+  if (ifm.prefixlen > 128) return -Errno.EINVAL;
+  const ns = r.req.sock.netns;
+  const dev = ns.byIfindex(ifm.index);
+  if (dev === undefined) return -Errno.ENODEV;
+  if (dev.mtu < 1280) return -Errno.ENXIO;
+  const ifa = ns.addresses.of(dev, AF_INET6).find((a) => a.prefixlen === ifm.prefixlen && sameBytes(a.local, a6.pfx));
+  if (ifa === undefined) return -Errno.EADDRNOTAVAIL;
+  ns.addresses.deleteV6(ifa);
+  return 0;
 }
