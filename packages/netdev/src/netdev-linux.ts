@@ -35,6 +35,7 @@ import {
   GENL_ID_CTRL,
   type GenlMessage,
   IFF,
+  IFNAMSIZ,
   type Message,
   NLM_F,
   NetlinkErrnoError,
@@ -55,8 +56,6 @@ import { type NlSock, NlSockError } from '@ovs/netlink-socket';
 import { span } from '@ovs/trace';
 import type { IfAddr, Netdev, NetdevRegistry, NetdevStats } from './netdev.js';
 
-/** IFNAMSIZ: a device name's buffer, NUL included. */
-const IFNAMSIZ = 16;
 
 /**
  * netdev_linux_construct(): the device must exist (get_flags, whose flags

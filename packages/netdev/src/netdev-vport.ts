@@ -31,6 +31,9 @@ const DPIF_PORTS: Readonly<Record<string, string>> = {
   bareudp: 'udp_sys',
 };
 
+/** The vport types: the tunnels and patch (what opens even without a registered class). */
+export const VPORT_TYPES: ReadonlySet<string> = new Set([...Object.keys(DPIF_PORTS), 'patch']);
+
 /** netdev_vport_type_from_name(): the tunnel type of a device named by dpif-netlink (vxlan_sys_4789, gre_sys...). */
 export function netdevVportTypeFromName(name: string): string | undefined {
   return Object.keys(DPIF_PORTS).find((type) => name.startsWith(DPIF_PORTS[type]!));

@@ -42,15 +42,13 @@ import {
   netdevLinuxSetMtu,
   netdevLinuxTurnUp,
 } from './netdev-linux.js';
-import { netdevVportTypeFromName, tunnelState } from './netdev-vport.js';
+import { VPORT_TYPES, netdevVportTypeFromName, tunnelState } from './netdev-vport.js';
 
 /** How every layer logs: OVS's vlog level, module and text. */
 export type LogFn = (level: 'DBG' | 'INFO' | 'WARN' | 'ERR', module: string, text: string) => void;
 
 /** The netdev classes netdev-linux provides, as OVS names them. */
 const LINUX_TYPES = new Set(['system', 'internal', 'tap']);
-/** The vport types that open even without a registered class. */
-const VPORT_TYPES = new Set(['vxlan', 'geneve', 'gre', 'lisp', 'stt', 'erspan', 'ip6erspan', 'ip6gre', 'gtpu', 'bareudp', 'patch']);
 
 /** struct netnsid: unknown, the local namespace, or a remote one's id. */
 export type Netnsid = 'unset' | 'local' | number;

@@ -7,14 +7,10 @@
  * lookups it makes are the requests that open every real ovs-dpctl run; the
  * table is kept so that a reader can see what OVS would route with.
  */
-import { AF_INET, AF_INET6, NLM_F, RTM } from '@ovs/genl-codec';
+import { AF_INET, AF_INET6, NLM_F, RTM, RTN, RT_SCOPE } from '@ovs/genl-codec';
 import { type NlSock, NlSockError } from '@ovs/netlink-socket';
 import { mapIpv4 } from './packets.js';
 import { type IfAddr, type Netdev, type NetdevRegistry, netdevGetAddrList, netdevGetFlags, rtgenDump } from './netdev.js';
-
-const RTN_UNICAST = 1;
-const RTN_LOCAL = 2;
-const RT_SCOPE_NOWHERE = 255;
 
 /** An ovs-router entry: a destination prefix (IPv4 as v4-mapped IPv6), its device and source address. */
 export interface OvsRoute {
@@ -49,7 +45,7 @@ export class RouteTable {
       if (m.kind !== 'rtnl' || m.family !== 'route' || m.header.type !== RTM.NEWROUTE) continue;
       const { rtmsg: rtm, attrs } = m;
       if (rtm.family !== AF_INET && rtm.family !== AF_INET6) continue;
-      if (rtm.scope === RT_SCOPE_NOWHERE || (rtm.type !== RTN_UNICAST && rtm.type !== RTN_LOCAL)) continue;
+      if (rtm.scope === RT_SCOPE.NOWHERE || (rtm.type !== RTN.UNICAST && rtm.type !== RTN.LOCAL)) continue;
       const v4 = rtm.family === AF_INET;
       let device = '';
       if (attrs.oif !== undefined) {
@@ -62,7 +58,7 @@ export class RouteTable {
       await this.insert({
         dst: addr(attrs.dst) ?? (v4 ? mapIpv4(new Uint8Array(4)) : new Uint8Array(16)),
         plen: rtm.dstLen + (v4 ? 96 : 0),
-        local: rtm.type === RTN_LOCAL,
+        local: rtm.type === RTN.LOCAL,
         device,
         ...(attrs.gateway ? { gateway: addr(attrs.gateway)! } : {}),
         mark: attrs.mark ?? 0,

@@ -5,6 +5,7 @@
  * it (the match that makes two tunnel ports "the same", and how it is
  * printed).
  */
+import { Errno } from '@ovs/genl-codec';
 import { atoi, strtol, strtoull, truncU } from './cnum.js';
 import { formatMapped, isSet, mapIpv4, parseIpv4, parseIpv6 } from './packets.js';
 
@@ -124,9 +125,6 @@ export interface TunnelParse {
 /** A log line emitted while parsing (socket_util's complaint about an address). */
 export type ParseLog = (level: 'ERR' | 'WARN', module: string, text: string) => void;
 
-const EINVAL = 22;
-const ENOENT = 2;
-
 /**
  * parse_tunnel_ip(): "flow", or an address (IPv6 if it has a ':'); ENOENT
  * for an unparsable one (lookup_ip logs it), EINVAL for a multicast one
@@ -138,17 +136,17 @@ function parseTunnelIp(value: string, acceptMcast: boolean, log: ParseLog): { er
     const a = parseIpv6(value);
     if (!a) {
       log('ERR', 'socket_util', `"${value}" is not a valid IPv6 address`);
-      return { err: ENOENT };
+      return { err: Errno.ENOENT };
     }
-    if (!acceptMcast && a[0] === 0xff) return { err: EINVAL };
+    if (!acceptMcast && a[0] === 0xff) return { err: Errno.EINVAL };
     return { err: 0, addr: a, proto: ETH_TYPE_IPV6 };
   }
   const v4 = parseIpv4(value);
   if (!v4) {
     log('ERR', 'socket_util', `"${value}" is not a valid IP address`);
-    return { err: ENOENT };
+    return { err: Errno.ENOENT };
   }
-  if (!acceptMcast && (v4[0]! & 0xf0) === 0xe0) return { err: EINVAL };
+  if (!acceptMcast && (v4[0]! & 0xf0) === 0xe0) return { err: Errno.EINVAL };
   return { err: 0, addr: mapIpv4(v4), proto: ETH_TYPE_IP };
 }
 
@@ -197,8 +195,8 @@ export function parseTunnelConfig(name: string, type: string, args: Record<strin
     switch (key) {
       case 'remote_ip': {
         const r = parseTunnelIp(value, false, log);
-        if (r.err === ENOENT) errors.push(`${name}: bad ${type} 'remote_ip'`);
-        else if (r.err === EINVAL) return fail(EINVAL, `${name}: multicast remote_ip=${value} not allowed`);
+        if (r.err === Errno.ENOENT) errors.push(`${name}: bad ${type} 'remote_ip'`);
+        else if (r.err === Errno.EINVAL) return fail(Errno.EINVAL, `${name}: multicast remote_ip=${value} not allowed`);
         else {
           if (r.flow) cfg.ipDstFlow = true;
           if (r.addr && isSet(r.addr)) cfg.ipDst = formatMapped(r.addr);
@@ -208,7 +206,7 @@ export function parseTunnelConfig(name: string, type: string, args: Record<strin
       }
       case 'local_ip': {
         const r = parseTunnelIp(value, true, log);
-        if (r.err === ENOENT) errors.push(`${name}: bad ${type} 'local_ip'`);
+        if (r.err === Errno.ENOENT) errors.push(`${name}: bad ${type} 'local_ip'`);
         else {
           if (r.flow) cfg.ipSrcFlow = true;
           if (r.addr && isSet(r.addr)) cfg.ipSrc = formatMapped(r.addr);
@@ -250,7 +248,7 @@ export function parseTunnelConfig(name: string, type: string, args: Record<strin
         } else {
           cfg.erspanIdxFlow = false;
           cfg.erspanIdx = truncU(strtol(value, 16).value, 32);
-          if (cfg.erspanIdx & ~ERSPAN_IDX_MASK) return fail(EINVAL, `${name}: invalid erspan index: ${value}`);
+          if (cfg.erspanIdx & ~ERSPAN_IDX_MASK) return fail(Errno.EINVAL, `${name}: invalid erspan index: ${value}`);
         }
         continue;
       case 'erspan_ver':
@@ -259,7 +257,7 @@ export function parseTunnelConfig(name: string, type: string, args: Record<strin
         } else {
           cfg.erspanVerFlow = false;
           cfg.erspanVer = truncU(atoi(value), 8);
-          if (cfg.erspanVer !== 1 && cfg.erspanVer !== 2) return fail(EINVAL, `${name}: invalid erspan version: ${value}`);
+          if (cfg.erspanVer !== 1 && cfg.erspanVer !== 2) return fail(Errno.EINVAL, `${name}: invalid erspan version: ${value}`);
         }
         continue;
       case 'erspan_dir':
@@ -268,7 +266,7 @@ export function parseTunnelConfig(name: string, type: string, args: Record<strin
         } else {
           cfg.erspanDirFlow = false;
           cfg.erspanDir = truncU(atoi(value), 8);
-          if (cfg.erspanDir !== 0 && cfg.erspanDir !== 1) return fail(EINVAL, `${name}: invalid erspan direction: ${value}`);
+          if (cfg.erspanDir !== 0 && cfg.erspanDir !== 1) return fail(Errno.EINVAL, `${name}: invalid erspan direction: ${value}`);
         }
         continue;
       case 'erspan_hwid':
@@ -277,7 +275,7 @@ export function parseTunnelConfig(name: string, type: string, args: Record<strin
         } else {
           cfg.erspanHwidFlow = false;
           cfg.erspanHwid = truncU(strtol(value, 16).value, 8);
-          if (cfg.erspanHwid & ~(ERSPAN_HWID_MASK >> 4)) return fail(EINVAL, `${name}: invalid erspan hardware ID: ${value}`);
+          if (cfg.erspanHwid & ~(ERSPAN_HWID_MASK >> 4)) return fail(Errno.EINVAL, `${name}: invalid erspan hardware ID: ${value}`);
         }
         continue;
       case 'payload_type':
@@ -286,7 +284,7 @@ export function parseTunnelConfig(name: string, type: string, args: Record<strin
           cfg.exts.multiproto = true;
         } else {
           const v = strToU16(value);
-          if (v === undefined) return fail(EINVAL); // OVS gives no text for this one
+          if (v === undefined) return fail(Errno.EINVAL); // OVS gives no text for this one
           cfg.payloadEthertype = v;
         }
         continue;
@@ -319,19 +317,19 @@ export function parseTunnelConfig(name: string, type: string, args: Record<strin
     cfg.ptMode = defaultPtMode(layers);
   } else if (packetType === 'legacy_l2') {
     cfg.ptMode = 'legacy_l2';
-    if (!layers.l2) return fail(EINVAL, `${name}: legacy_l2 configured on ${fullType} tunnel that cannot carry L2 traffic`);
+    if (!layers.l2) return fail(Errno.EINVAL, `${name}: legacy_l2 configured on ${fullType} tunnel that cannot carry L2 traffic`);
   } else if (packetType === 'legacy_l3') {
     cfg.ptMode = 'legacy_l3';
-    if (!layers.l3) return fail(EINVAL, `${name}: legacy_l3 configured on ${fullType} tunnel that cannot carry L3 traffic`);
+    if (!layers.l3) return fail(Errno.EINVAL, `${name}: legacy_l3 configured on ${fullType} tunnel that cannot carry L3 traffic`);
   } else if (packetType === 'ptap') {
     cfg.ptMode = 'ptap';
   } else {
-    return fail(EINVAL, `${name}: unknown packet_type '${packetType}'`);
+    return fail(Errno.EINVAL, `${name}: unknown packet_type '${packetType}'`);
   }
 
-  if (cfg.ipDst === undefined && !cfg.ipDstFlow) return fail(EINVAL, `${name}: ${type} type requires valid 'remote_ip' argument`);
-  if (cfg.ipSrcFlow && !cfg.ipDstFlow) return fail(EINVAL, `${name}: ${type} type requires 'remote_ip=flow' with 'local_ip=flow'`);
-  if (srcProto && dstProto && srcProto !== dstProto) return fail(EINVAL, `${name}: 'remote_ip' and 'local_ip' has to be of the same address family`);
+  if (cfg.ipDst === undefined && !cfg.ipDstFlow) return fail(Errno.EINVAL, `${name}: ${type} type requires valid 'remote_ip' argument`);
+  if (cfg.ipSrcFlow && !cfg.ipDstFlow) return fail(Errno.EINVAL, `${name}: ${type} type requires 'remote_ip=flow' with 'local_ip=flow'`);
+  if (srcProto && dstProto && srcProto !== dstProto) return fail(Errno.EINVAL, `${name}: 'remote_ip' and 'local_ip' has to be of the same address family`);
   if (!cfg.ttl) cfg.ttl = DEFAULT_TTL;
 
   const inKey = parseKey(args, 'in_key');
