@@ -16,8 +16,9 @@ const codec = await import(join(pkgDir, '../genl-codec/dist/index.js'));
 const { DpifNetlink, DpifError } = dpifMod;
 const { Errno, NLM_F, CTRL_CMD, ctrlFamily, encode, decode, newFamilyTable } = codec;
 
-const { openNetlinkSocket } = dpifMod;
-const transportFrom = 'dist/index.js';
+// The AF_NETLINK transport is @ovs/netlink-socket's.
+const transportFrom = '../netlink-socket/dist/index.js';
+const { openNetlinkSocket } = await import(join(pkgDir, transportFrom));
 
 // A rejection nobody handles would otherwise end the process from inside the binding's callback.
 process.on('unhandledRejection', (err) => {
