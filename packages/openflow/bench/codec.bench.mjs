@@ -62,12 +62,20 @@ const bytes = encodeMessage(reply);
 console.log(`features reply, ${N} ports: ${bytes.length} bytes`);
 const sink = [];
 console.log(`encode:                 ${fmt(await measure(() => void sink.push(encodeMessage(reply).length)))}`);
-console.log(`decode:                 ${fmt(await measure(() => {
-  const r = decodeMessage(bytes);
-  if (!r.ok || r.message.ports.length !== N) throw new Error('decode failed');
-}))}`);
-console.log(`build from ports + encode (the server's work): ${fmt(await measure(() => void sink.push(encodeMessage(buildFeaturesReply(1, 2, 1n, ports)).length)))}`);
-console.log(`OFPST_PORT_DESC (OF1.3) build + encode:        ${fmt(await measure(() => void sink.push(buildPortDescReplies(4, 3, ports).map(encodeMessage).length)))}`);
+console.log(
+  `decode:                 ${fmt(
+    await measure(() => {
+      const r = decodeMessage(bytes);
+      if (!r.ok || r.message.ports.length !== N) throw new Error('decode failed');
+    }),
+  )}`,
+);
+console.log(
+  `build from ports + encode (the server's work): ${fmt(await measure(() => void sink.push(encodeMessage(buildFeaturesReply(1, 2, 1n, ports)).length)))}`,
+);
+console.log(
+  `OFPST_PORT_DESC (OF1.3) build + encode:        ${fmt(await measure(() => void sink.push(buildPortDescReplies(4, 3, ports).map(encodeMessage).length)))}`,
+);
 console.log(`print (formatMessage, ovs-ofctl's text):       ${fmt(await measure(() => void sink.push(formatMessage(bytes).length)))}`);
 
 const dir = mkdtempSync(join(os.tmpdir(), 'openflow-bench-'));

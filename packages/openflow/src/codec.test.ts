@@ -76,9 +76,20 @@ describe('bytes Open vSwitch sends', () => {
     const b = encodeMessage(msg);
     expect(hex(b)).toBe(
       '0106005000000002' +
-        '00007ecc79afcd44' + '00000000' + 'fe000000' + '000000c7' + '00000fff' +
-        'fffe' + '7ecc79afcd44' + '62723000000000000000000000000000' +
-        '00000001' + '00000001' + '000000c0' + '00000000' + '00000000' + '00000000',
+        '00007ecc79afcd44' +
+        '00000000' +
+        'fe000000' +
+        '000000c7' +
+        '00000fff' +
+        'fffe' +
+        '7ecc79afcd44' +
+        '62723000000000000000000000000000' +
+        '00000001' +
+        '00000001' +
+        '000000c0' +
+        '00000000' +
+        '00000000' +
+        '00000000',
     );
     expect(decodeMessageOrThrow(b)).toEqual(msg);
   });
@@ -95,7 +106,13 @@ describe('bytes Open vSwitch sends', () => {
   });
 
   it('port names keep at most 15 bytes, NUL-terminated (ovs_strlcpy_arrays)', () => {
-    const long = encodeMessage({ type: 'PORT_DESC_REPLY', version: 1, xid: 1, flags: 0, ports: [{ ...encodePhyPort(1, { portNo: 1, name: 'a-very-long-port-name', hwAddr: new Uint8Array(6) }) }] });
+    const long = encodeMessage({
+      type: 'PORT_DESC_REPLY',
+      version: 1,
+      xid: 1,
+      flags: 0,
+      ports: [{ ...encodePhyPort(1, { portNo: 1, name: 'a-very-long-port-name', hwAddr: new Uint8Array(6) }) }],
+    });
     const r = decodeMessageOrThrow(long);
     expect(r.type === 'PORT_DESC_REPLY' && r.ports[0]!.name).toBe('a-very-long-por');
     expect(long[12 + 8 + 15]).toBe(0);
@@ -156,7 +173,20 @@ describe('bad messages, classified as OVS classifies them', () => {
 describe('encoder limits', () => {
   const port = encodePhyPort(1, { portNo: 1, name: 'p', hwAddr: new Uint8Array(6) });
   it('throws OfpEncodeError for what does not fit', () => {
-    expect(() => encodeMessage({ type: 'FEATURES_REPLY', version: 4, xid: 1, datapathId: 0n, nBuffers: 0, nTables: 1, auxiliaryId: 0, capabilities: 0, actions: 0, ports: [port] })).toThrow(OfpEncodeError);
+    expect(() =>
+      encodeMessage({
+        type: 'FEATURES_REPLY',
+        version: 4,
+        xid: 1,
+        datapathId: 0n,
+        nBuffers: 0,
+        nTables: 1,
+        auxiliaryId: 0,
+        capabilities: 0,
+        actions: 0,
+        ports: [port],
+      }),
+    ).toThrow(OfpEncodeError);
     expect(() => encodeMessage({ type: 'PORT_DESC_REPLY', version: 1, xid: 1, flags: 0, ports: Array(1366).fill(port) })).toThrow(OfpEncodeError);
     expect(() => encodeMessage({ type: 'FEATURES_REQUEST', version: 7, xid: 1 })).toThrow(OfpEncodeError);
     expect(() => encodeMessage({ type: 'PORT_DESC_REQUEST', version: 6, xid: 1, flags: 0 })).toThrow(OfpEncodeError);
@@ -210,9 +240,19 @@ const messageArb: fc.Arbitrary<OfpMessage> = versionArb.chain((version) => {
       type: fc.constant('HELLO' as const),
       elements: fc.array(fc.record({ type: u16, data: fc.uint8Array({ maxLength: 12 }) }), { maxLength: 3 }),
     }),
-    fc.record({ ...base, version: fc.integer({ min: 1, max: 255 }), type: fc.constant('ERROR' as const), errType: u16, code: u16, data: fc.uint8Array({ maxLength: 40 }) }),
+    fc.record({
+      ...base,
+      version: fc.integer({ min: 1, max: 255 }),
+      type: fc.constant('ERROR' as const),
+      errType: u16,
+      code: u16,
+      data: fc.uint8Array({ maxLength: 40 }),
+    }),
     fc.record({ ...base, type: fc.constantFrom('ECHO_REQUEST' as const, 'ECHO_REPLY' as const), data: fc.uint8Array({ maxLength: 40 }) }),
-    fc.record({ ...base, type: fc.constantFrom('FEATURES_REQUEST' as const, 'GET_CONFIG_REQUEST' as const, 'BARRIER_REQUEST' as const, 'BARRIER_REPLY' as const) }),
+    fc.record({
+      ...base,
+      type: fc.constantFrom('FEATURES_REQUEST' as const, 'GET_CONFIG_REQUEST' as const, 'BARRIER_REQUEST' as const, 'BARRIER_REPLY' as const),
+    }),
     fc.record({
       ...base,
       type: fc.constant('FEATURES_REPLY' as const),
@@ -290,13 +330,21 @@ describe('properties', () => {
   it('abstract ports survive encode/decode in every version (within what the version carries)', () => {
     const F = 0xffff;
     fc.assert(
-      fc.property(versionArb, u16, nameArb, fc.uint8Array({ minLength: 6, maxLength: 6 }), fc.nat(0x7f), fc.nat(F), (version, portNo, name, hw, config, curr) => {
-        // Only what both sides can express: bits common to all versions.
-        const c = config & 0x65;
-        const features = curr & 0xf87f; // no 40GB/100GB/1TB/OTHER (absent in 1.0)
-        const back = decodePhyPort(version, encodePhyPort(version, { portNo, name, hwAddr: hw, config: c, state: 1, curr: features, supported: features }));
-        expect(back).toMatchObject({ portNo, name, config: c, state: 1, curr: features, supported: features });
-      }),
+      fc.property(
+        versionArb,
+        u16,
+        nameArb,
+        fc.uint8Array({ minLength: 6, maxLength: 6 }),
+        fc.nat(0x7f),
+        fc.nat(F),
+        (version, portNo, name, hw, config, curr) => {
+          // Only what both sides can express: bits common to all versions.
+          const c = config & 0x65;
+          const features = curr & 0xf87f; // no 40GB/100GB/1TB/OTHER (absent in 1.0)
+          const back = decodePhyPort(version, encodePhyPort(version, { portNo, name, hwAddr: hw, config: c, state: 1, curr: features, supported: features }));
+          expect(back).toMatchObject({ portNo, name, config: c, state: 1, curr: features, supported: features });
+        },
+      ),
       { numRuns: 2000 },
     );
   });

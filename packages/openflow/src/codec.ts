@@ -134,15 +134,7 @@ export interface OfpPortDescReply extends Base {
   ports: OfpPhyPort[];
 }
 
-export type OfpMessage =
-  | OfpHello
-  | OfpError
-  | OfpEcho
-  | OfpEmpty
-  | OfpFeaturesReply
-  | OfpSwitchConfig
-  | OfpPortDescRequest
-  | OfpPortDescReply;
+export type OfpMessage = OfpHello | OfpError | OfpEcho | OfpEmpty | OfpFeaturesReply | OfpSwitchConfig | OfpPortDescRequest | OfpPortDescReply;
 
 export type OfpMessageType = OfpMessage['type'];
 
@@ -199,7 +191,11 @@ const fail = (ofperr: OfpDecodeError['ofperr'], reason: string, offset: number):
 function checkLength(name: string, len: number, min: number, multiple: 0 | 1 | number): void {
   if (multiple === 0 ? len !== min : len < min || (multiple > 1 && (len - min) % multiple !== 0)) {
     const expected =
-      multiple === 0 ? `expected length ${min}` : multiple === 1 ? `expected length at least ${min} bytes` : `must be exactly ${min} bytes or longer by an integer multiple of ${multiple} bytes`;
+      multiple === 0
+        ? `expected length ${min}`
+        : multiple === 1
+          ? `expected length at least ${min} bytes`
+          : `must be exactly ${min} bytes or longer by an integer multiple of ${multiple} bytes`;
     fail('OFPBRC_BAD_LEN', `received ${name} with incorrect length ${len} (${expected})`, 0);
   }
 }
@@ -634,7 +630,8 @@ function putHwAddr(b: Uint8Array, ofs: number, hw: Uint8Array): void {
 
 function putPhyPort(b: Uint8Array, dv: DataView, version: number, ofs: number, p: OfpPhyPort): number {
   if (version === OFP10_VERSION) {
-    if (!Number.isInteger(p.portNo) || p.portNo < 0 || p.portNo > 0xffff) throw new OfpEncodeError(`OpenFlow 1.0 port number ${p.portNo} does not fit in 16 bits`);
+    if (!Number.isInteger(p.portNo) || p.portNo < 0 || p.portNo > 0xffff)
+      throw new OfpEncodeError(`OpenFlow 1.0 port number ${p.portNo} does not fit in 16 bits`);
     dv.setUint16(ofs, p.portNo);
     putHwAddr(b, ofs + 2, p.hwAddr);
     putName(b, ofs + 8, p.name);

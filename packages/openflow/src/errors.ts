@@ -4,14 +4,7 @@
  * with their (vendor, type, code) in each OpenFlow version, and the typed
  * errors the codec throws or returns.
  */
-import {
-  NX_VENDOR_ID,
-  OFP10_VERSION,
-  OFP11_VERSION,
-  OFP12_VERSION,
-  OFP13_VERSION,
-  OFP15_VERSION,
-} from './constants.js';
+import { NX_VENDOR_ID, OFP10_VERSION, OFP11_VERSION, OFP12_VERSION, OFP13_VERSION, OFP15_VERSION } from './constants.js';
 
 export type OfpErrName =
   | 'OFPHFC_INCOMPATIBLE'

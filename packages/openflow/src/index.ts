@@ -13,4 +13,16 @@ export * from './print.js';
 export * from './ofproto.js';
 export { OpenflowMgmtServer, type OpenflowLog, type OpenflowMgmtServerOptions, type OpenflowSwitch } from './server.js';
 export { Vconn, VconnError, XidAllocator, strerror, type VconnOptions } from './vconn.js';
-export { ALARM_EXIT, OVS_VERSION, OfctlFatal, parseOptions, rundir, runOfctl, switchFeaturesHasPorts, usage, versionsFromString, type OfctlIo, type OfctlOptions } from './ofctl.js';
+export {
+  ALARM_EXIT,
+  OVS_VERSION,
+  OfctlFatal,
+  parseOptions,
+  rundir,
+  runOfctl,
+  switchFeaturesHasPorts,
+  usage,
+  versionsFromString,
+  type OfctlIo,
+  type OfctlOptions,
+} from './ofctl.js';

@@ -26,13 +26,18 @@ const fails = (stderr: string) => ({ code: 1, stdout: '', stderr: `ovs-ofctl: ${
 
 describe('command line', () => {
   it('--version, -V', async () => {
-    for (const a of ['--version', '-V', '--vers']) expect(await ofctl([a])).toEqual({ code: 0, stderr: '', stdout: 'ovs-ofctl (Open vSwitch) 3.1.0\nOpenFlow versions 0x1:0x6\n' });
+    for (const a of ['--version', '-V', '--vers'])
+      expect(await ofctl([a])).toEqual({ code: 0, stderr: '', stdout: 'ovs-ofctl (Open vSwitch) 3.1.0\nOpenFlow versions 0x1:0x6\n' });
   });
 
   it('--help', async () => {
     const r = await ofctl(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout.startsWith('ovs-ofctl: OpenFlow switch management utility\nusage: ovs-ofctl [OPTIONS] COMMAND [ARG...]\n\nFor OpenFlow switches:\n  show SWITCH                 show OpenFlow information\n')).toBe(true);
+    expect(
+      r.stdout.startsWith(
+        'ovs-ofctl: OpenFlow switch management utility\nusage: ovs-ofctl [OPTIONS] COMMAND [ARG...]\n\nFor OpenFlow switches:\n  show SWITCH                 show OpenFlow information\n',
+      ),
+    ).toBe(true);
   });
 
   it.each([
@@ -47,7 +52,10 @@ describe('command line', () => {
     [['-O', 'Foo', 'show', 'x'], 'Unknown OpenFlow version: "Foo"'],
     [['-t', '0', 'show', 'x'], 'value 0 on -t or --timeout is invalid'],
     [['--version=3'], "option '--version' doesn't allow an argument"],
-    [['--s', 'show', 'x'], "option '--s' is ambiguous; possibilities: '--strict' '--sort' '--stats' '--syslog-method' '--syslog-target' '--ssl-protocols' '--ssl-ciphers'"],
+    [
+      ['--s', 'show', 'x'],
+      "option '--s' is ambiguous; possibilities: '--strict' '--sort' '--stats' '--syslog-method' '--syslog-target' '--ssl-protocols' '--ssl-ciphers'",
+    ],
   ])('%j', async (args, text) => {
     expect(await ofctl(args)).toEqual(fails(text));
   });
@@ -81,7 +89,10 @@ describe('finding the switch', () => {
   });
 
   it('BRIDGE, TYPE@BRIDGE, unix:RELATIVE (to $OVS_RUNDIR) and a socket in $OVS_RUNDIR by its own name all reach $OVS_RUNDIR', async () => {
-    const server = await OpenflowMgmtServer.listen(join(dir, 'br0.mgmt'), { datapathId: () => 0xabn, ports: () => [{ portNo: OFPP_LOCAL, name: 'br0', hwAddr: '00:00:00:00:00:ab' }] });
+    const server = await OpenflowMgmtServer.listen(join(dir, 'br0.mgmt'), {
+      datapathId: () => 0xabn,
+      ports: () => [{ portNo: OFPP_LOCAL, name: 'br0', hwAddr: '00:00:00:00:00:ab' }],
+    });
     try {
       for (const name of ['br0', 'netdev@br0', 'unix:br0.mgmt', 'br0.mgmt', `unix:${dir}/br0.mgmt`]) {
         const r = await ofctl(['show', name]);

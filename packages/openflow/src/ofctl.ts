@@ -97,7 +97,6 @@ const LONG_OPTIONS: readonly LongOption[] = [
   { name: 'ssl-ciphers', arg: 'required' },
 ];
 
-
 export interface OfctlOptions {
   help: boolean;
   version: boolean;
@@ -188,7 +187,9 @@ Other options:
 
 /** The commands of the real ovs-ofctl that this one does not implement (so they are not "unknown"). */
 const UNIMPLEMENTED = new Set(
-  'dump-desc dump-tables dump-table-features dump-table-desc mod-port mod-table get-frags set-frags dump-ports dump-ports-desc dump-flows dump-aggregate queue-stats add-flow add-flows mod-flows del-flows replace-flows diff-flows packet-out monitor snoop add-group add-groups mod-group del-groups insert-buckets remove-buckets dump-group-features dump-groups dump-group-stats queue-get-config add-meter mod-meter del-meters dump-meters meter-stats meter-features add-tlv-map del-tlv-map dump-tlv-map dump-ipfix-bridge dump-ipfix-flow ct-flush-zone ct-flush probe ping benchmark ofp-parse ofp-parse-pcap'.split(' '),
+  'dump-desc dump-tables dump-table-features dump-table-desc mod-port mod-table get-frags set-frags dump-ports dump-ports-desc dump-flows dump-aggregate queue-stats add-flow add-flows mod-flows del-flows replace-flows diff-flows packet-out monitor snoop add-group add-groups mod-group del-groups insert-buckets remove-buckets dump-group-features dump-groups dump-group-stats queue-get-config add-meter mod-meter del-meters dump-meters meter-stats meter-features add-tlv-map del-tlv-map dump-tlv-map dump-ipfix-bridge dump-ipfix-flow ct-flush-zone ct-flush probe ping benchmark ofp-parse ofp-parse-pcap'.split(
+    ' ',
+  ),
 );
 
 // ---------------------------------------------------------------- connections

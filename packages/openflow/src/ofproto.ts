@@ -25,7 +25,13 @@ import { capabilitiesToWire, OFP10_ALL_ACTIONS, OFPUTIL_C } from './print.js';
 
 /** The abstract capabilities handle_features_request() reports (ARP_MATCH_IP: ofproto-dpif matches ARP addresses). */
 export const SWITCH_CAPABILITIES =
-  OFPUTIL_C.FLOW_STATS | OFPUTIL_C.TABLE_STATS | OFPUTIL_C.PORT_STATS | OFPUTIL_C.QUEUE_STATS | OFPUTIL_C.GROUP_STATS | OFPUTIL_C.BUNDLES | OFPUTIL_C.ARP_MATCH_IP;
+  OFPUTIL_C.FLOW_STATS |
+  OFPUTIL_C.TABLE_STATS |
+  OFPUTIL_C.PORT_STATS |
+  OFPUTIL_C.QUEUE_STATS |
+  OFPUTIL_C.GROUP_STATS |
+  OFPUTIL_C.BUNDLES |
+  OFPUTIL_C.ARP_MATCH_IP;
 
 /** version_bitmap_to_string() of lib/vconn.c. */
 export function versionBitmapToString(bitmap: number): string {
@@ -121,4 +127,3 @@ export function buildPortDescReplies(version: number, xid: number, ports: Iterab
   }
   return replies;
 }
-

@@ -2,17 +2,7 @@
  * A port as ofproto knows it (struct ofputil_phy_port, lib/ofp-port.c), and
  * its translation to and from each version's wire format.
  */
-import {
-  OFP10_VERSION,
-  OFPP11_MAX,
-  OFPP11_OFFSET,
-  OFPP_MAX,
-  OFPPC10_ALL,
-  OFPPC11_ALL,
-  OFPPS10_ALL,
-  OFPPS11_ALL,
-  NETDEV_F,
-} from './constants.js';
+import { OFP10_VERSION, OFPP11_MAX, OFPP11_OFFSET, OFPP_MAX, OFPPC10_ALL, OFPPC11_ALL, OFPPS10_ALL, OFPPS11_ALL, NETDEV_F } from './constants.js';
 import type { OfpPhyPort } from './codec.js';
 import { OfpDecodeError, OfpEncodeError } from './errors.js';
 
@@ -160,7 +150,12 @@ export function decodePhyPort(version: number, wire: OfpPhyPort): OfpPortDescFul
     };
   }
   const portNo = portFromOfp11(wire.portNo);
-  if (portNo === undefined) throw new OfpDecodeError('OFPBAC_BAD_OUT_PORT', `port ${wire.portNo} is outside the supported range 0 through ${OFPP_MAX - 1} or 0x${OFPP11_MAX.toString(16)} through 0xffffffff`, 0);
+  if (portNo === undefined)
+    throw new OfpDecodeError(
+      'OFPBAC_BAD_OUT_PORT',
+      `port ${wire.portNo} is outside the supported range 0 through ${OFPP_MAX - 1} or 0x${OFPP11_MAX.toString(16)} through 0xffffffff`,
+      0,
+    );
   return {
     portNo,
     hwAddr: wire.hwAddr,

@@ -448,4 +448,3 @@ function chompSpaces(s: string): string {
 function decodeErrorLine(name: OfpErrName): string {
   return `***decode error: ${name}***\n`;
 }
-

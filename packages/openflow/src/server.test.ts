@@ -87,7 +87,10 @@ afterEach(async () => {
 });
 
 let n = 0;
-async function start(options: OpenflowMgmtServerOptions = {}, ports: OfpPortDesc[] = PORTS): Promise<{ server: OpenflowMgmtServer; log: string[]; connect: () => Promise<RawClient> }> {
+async function start(
+  options: OpenflowMgmtServerOptions = {},
+  ports: OfpPortDesc[] = PORTS,
+): Promise<{ server: OpenflowMgmtServer; log: string[]; connect: () => Promise<RawClient> }> {
   const log: string[] = [];
   const server = await OpenflowMgmtServer.listen(
     join(dir, `br${n++}.mgmt`),
@@ -128,7 +131,7 @@ describe('hello and version negotiation', () => {
     expect(await c.recvMsg()).toMatchObject({ type: 'FEATURES_REPLY', version: 4, xid: 7, capabilities: 0x4f, actions: 0, ports: [] });
   });
 
-  it('no common version: OFPET_HELLO_FAILED/OFPHFC_INCOMPATIBLE with vconn.c\'s text, then the connection closes', async () => {
+  it("no common version: OFPET_HELLO_FAILED/OFPHFC_INCOMPATIBLE with vconn.c's text, then the connection closes", async () => {
     const { connect, log } = await start();
     const c = await connect();
     await c.recv();
@@ -138,7 +141,11 @@ describe('hello and version negotiation', () => {
     expect(err).toMatchObject({ type: 'ERROR', version: 1, xid: 0, errType: 0, code: 0 });
     expect(err.type === 'ERROR' && Buffer.from(err.data).toString()).toBe('We support version 0x06 and earlier, you support version 0x07, no common versions.');
     expect(await c.recv()).toBeUndefined();
-    expect(log.some((l) => /^vconn\|WARN\|br\d+<->unix#\d+: version negotiation failed \(we support version 0x06 and earlier, peer supports version 0x07\)$/.test(l))).toBe(true);
+    expect(
+      log.some((l) =>
+        /^vconn\|WARN\|br\d+<->unix#\d+: version negotiation failed \(we support version 0x06 and earlier, peer supports version 0x07\)$/.test(l),
+      ),
+    ).toBe(true);
   });
 
   it('anything but a hello first ends the connection without an answer', async () => {
@@ -258,7 +265,11 @@ describe('ports', () => {
   });
 
   it('more ports than a 64 kB features reply holds: the reply keeps 1364, port descriptions come in several replies', async () => {
-    const many: OfpPortDesc[] = Array.from({ length: 3000 }, (_, i) => ({ portNo: i + 1, name: `p${i + 1}`, hwAddr: new Uint8Array([2, 0, 0, 0, i >> 8, i & 255]) }));
+    const many: OfpPortDesc[] = Array.from({ length: 3000 }, (_, i) => ({
+      portNo: i + 1,
+      name: `p${i + 1}`,
+      hwAddr: new Uint8Array([2, 0, 0, 0, i >> 8, i & 255]),
+    }));
     const { connect } = await start({}, many);
     const c = await connect();
     await c.handshake();
@@ -327,7 +338,7 @@ describe('connections', () => {
     writeFileSync(path, '');
     const server = await OpenflowMgmtServer.listen(path, { datapathId: () => 1n, ports: () => [] });
     const c = await RawClient.connect(path);
-    expect((decodeMessageOrThrow((await c.recv())!)).type).toBe('HELLO');
+    expect(decodeMessageOrThrow((await c.recv())!).type).toBe('HELLO');
     await server.close();
     expect(await c.recv()).toBeUndefined();
     expect(existsSync(path)).toBe(false);

@@ -232,9 +232,14 @@ class OfConn {
     const r = decodeMessage(bytes);
     if (header.version !== this.version) {
       // vconn_recv(): only hello, error and echo may come in another version.
-      const immutable = r.ok && (r.message.type === 'HELLO' || r.message.type === 'ERROR' || r.message.type === 'ECHO_REQUEST' || r.message.type === 'ECHO_REPLY');
+      const immutable =
+        r.ok && (r.message.type === 'HELLO' || r.message.type === 'ERROR' || r.message.type === 'ECHO_REQUEST' || r.message.type === 'ECHO_REPLY');
       if (!immutable) {
-        this.server.log('ERR', 'vconn', `${this.name}: received OpenFlow version 0x${header.version.toString(16).padStart(2, '0')} != expected ${this.version.toString(16).padStart(2, '0')}`);
+        this.server.log(
+          'ERR',
+          'vconn',
+          `${this.name}: received OpenFlow version 0x${header.version.toString(16).padStart(2, '0')} != expected ${this.version.toString(16).padStart(2, '0')}`,
+        );
         this.sendError('OFPBRC_BAD_VERSION', bytes);
         return;
       }
@@ -272,7 +277,11 @@ class OfConn {
     }
     this.version = leftmost1BitIdx(common);
     this.state = 'connected';
-    this.server.log('DBG', 'vconn', `${this.name}: negotiated OpenFlow version 0x${this.version.toString(16).padStart(2, '0')} (we support ${versionBitmapToString(allowed)}, peer supports ${versionBitmapToString(peer)})`);
+    this.server.log(
+      'DBG',
+      'vconn',
+      `${this.name}: negotiated OpenFlow version 0x${this.version.toString(16).padStart(2, '0')} (we support ${versionBitmapToString(allowed)}, peer supports ${versionBitmapToString(peer)})`,
+    );
   }
 
   private sendError(error: OfpErrName, request: Uint8Array): void {

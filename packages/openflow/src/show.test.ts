@@ -32,7 +32,14 @@ describe('the transcripts, port by port', () => {
   it('netdev-add_br.txt lines 23-33: the LOCAL port of a netdev (userspace) bridge is a down tap', async () => {
     const r = await show('br0', 0x00007ecc79afcd44n, [
       // What ofport_open() reads from a tap device that is not up: flags, carrier, ethtool's 10G full duplex on twisted pair.
-      { portNo: OFPP_LOCAL, name: 'br0', hwAddr: '7e:cc:79:af:cd:44', config: OFPPC.PORT_DOWN, state: OFPPS.LINK_DOWN, curr: NETDEV_F['10GB_FD'] | NETDEV_F.COPPER },
+      {
+        portNo: OFPP_LOCAL,
+        name: 'br0',
+        hwAddr: '7e:cc:79:af:cd:44',
+        config: OFPPC.PORT_DOWN,
+        state: OFPPS.LINK_DOWN,
+        curr: NETDEV_F['10GB_FD'] | NETDEV_F.COPPER,
+      },
     ]);
     expect(r).toEqual({
       code: 0,

@@ -170,7 +170,11 @@ export class Vconn {
       throw new VconnError('EPROTO');
     }
     this.version = leftmost1BitIdx(common);
-    this.options.log?.('DBG', 'vconn', `${this.name}: negotiated OpenFlow version 0x${this.version.toString(16).padStart(2, '0')} (we support ${versionBitmapToString(allowed)}, peer supports ${versionBitmapToString(versions)})`);
+    this.options.log?.(
+      'DBG',
+      'vconn',
+      `${this.name}: negotiated OpenFlow version 0x${this.version.toString(16).padStart(2, '0')} (we support ${versionBitmapToString(allowed)}, peer supports ${versionBitmapToString(versions)})`,
+    );
   }
 
   /** vconn_send_block(). */
@@ -189,9 +193,14 @@ export class Vconn {
       const h = decodeHeader(b)!;
       if (h.version === this.version) return b;
       const r = decodeMessage(b);
-      const immutable = r.ok && (r.message.type === 'HELLO' || r.message.type === 'ERROR' || r.message.type === 'ECHO_REQUEST' || r.message.type === 'ECHO_REPLY');
+      const immutable =
+        r.ok && (r.message.type === 'HELLO' || r.message.type === 'ERROR' || r.message.type === 'ECHO_REQUEST' || r.message.type === 'ECHO_REPLY');
       if (immutable) return b;
-      this.options.log?.('ERR', 'vconn', `${this.name}: received OpenFlow version 0x${h.version.toString(16).padStart(2, '0')} != expected ${this.version.toString(16).padStart(2, '0')}`);
+      this.options.log?.(
+        'ERR',
+        'vconn',
+        `${this.name}: received OpenFlow version 0x${h.version.toString(16).padStart(2, '0')} != expected ${this.version.toString(16).padStart(2, '0')}`,
+      );
       try {
         this.sendRaw(encodeErrorMessage('OFPBRC_BAD_VERSION', h.version, h.xid, b));
       } catch {
@@ -206,7 +215,11 @@ export class Vconn {
       const b = await this.recv();
       const h = decodeHeader(b)!;
       if (h.xid === xid) return b;
-      this.options.log?.('DBG', 'vconn', `${this.name}: received reply with xid ${h.xid.toString(16).padStart(8, '0')} != expected ${xid.toString(16).padStart(8, '0')}`);
+      this.options.log?.(
+        'DBG',
+        'vconn',
+        `${this.name}: received reply with xid ${h.xid.toString(16).padStart(8, '0')} != expected ${xid.toString(16).padStart(8, '0')}`,
+      );
     }
   }
 

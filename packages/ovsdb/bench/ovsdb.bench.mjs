@@ -31,7 +31,9 @@ async function realServer(name) {
   const file = join(dir, `${name}.db`);
   execFileSync('ovsdb-tool', ['create', file, '/usr/share/openvswitch/vswitch.ovsschema']);
   const sock = join(dir, `${name}.sock`);
-  const p = spawn('ovsdb-server', [file, `--remote=punix:${sock}`, `--unixctl=${join(dir, `${name}.ctl`)}`, '--no-chdir', '-vconsole:off'], { stdio: 'ignore' });
+  const p = spawn('ovsdb-server', [file, `--remote=punix:${sock}`, `--unixctl=${join(dir, `${name}.ctl`)}`, '--no-chdir', '-vconsole:off'], {
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 25));
   return { remote: `unix:${sock}`, close: async () => p.kill('SIGTERM') };
 }
@@ -53,7 +55,12 @@ function portOps(names) {
   }
   return ops;
 }
-const addToBridge = (br, names) => ({ op: 'mutate', table: 'Bridge', where: [['_uuid', '==', ['uuid', br]]], mutations: [['ports', 'insert', ['set', names.map((n) => ['named-uuid', `p${n}`])]]] });
+const addToBridge = (br, names) => ({
+  op: 'mutate',
+  table: 'Bridge',
+  where: [['_uuid', '==', ['uuid', br]]],
+  mutations: [['ports', 'insert', ['set', names.map((n) => ['named-uuid', `p${n}`])]]],
+});
 
 async function batch(srv) {
   const c = await OvsdbClient.connect(srv.remote);
@@ -62,7 +69,7 @@ async function batch(srv) {
   const t0 = process.hrtime.bigint();
   const r = await c.transact(DB, ...portOps(names), addToBridge(br, names));
   const t = ms(t0);
-  if (r.some((x) => x && x.error)) throw new Error(JSON.stringify(r.find((x) => x && x.error)));
+  if (r.some((x) => x?.error)) throw new Error(JSON.stringify(r.find((x) => x?.error)));
   c.close();
   return t;
 }
@@ -75,7 +82,7 @@ async function serialRaw(srv, n = 1000) {
     const t0 = process.hrtime.bigint();
     const r = await c.transact(DB, ...portOps([`p${i}`]), addToBridge(br, [`p${i}`]));
     times.push(ms(t0));
-    if (r.some((x) => x && x.error)) throw new Error(JSON.stringify(r));
+    if (r.some((x) => x?.error)) throw new Error(JSON.stringify(r));
   }
   c.close();
   return times;
@@ -124,7 +131,12 @@ function memoryPerRow() {
   const before = process.memoryUsage().heapUsed;
   const db = new Database(vswitchDatabaseSchema());
   const names = Array.from({ length: 10000 }, (_, i) => `p${i}`);
-  const out = execute(db, [DB, { op: 'insert', table: DB, 'uuid-name': 'o', row: { bridges: ['named-uuid', 'b'] } }, { op: 'insert', table: 'Bridge', 'uuid-name': 'b', row: { name: 'br0', ports: ['set', names.map((n) => ['named-uuid', `p${n}`])] } }, ...portOps(names)]);
+  const out = execute(db, [
+    DB,
+    { op: 'insert', table: DB, 'uuid-name': 'o', row: { bridges: ['named-uuid', 'b'] } },
+    { op: 'insert', table: 'Bridge', 'uuid-name': 'b', row: { name: 'br0', ports: ['set', names.map((n) => ['named-uuid', `p${n}`])] } },
+    ...portOps(names),
+  ]);
   out.txn.commit();
   globalThis.gc?.();
   const after = process.memoryUsage().heapUsed;
@@ -167,5 +179,7 @@ console.log(`# ${os.cpus()[0]?.model ?? 'unknown CPU'} x${os.cpus().length}, nod
   }
 }
 const m = memoryPerRow();
-console.log(`memory: ${m.rows} rows (10,000 Port + 10,000 Interface + Bridge + Open_vSwitch), ${(m.bytesPerRow / 1024).toFixed(2)} KiB per row (heap, in-memory database only)`);
+console.log(
+  `memory: ${m.rows} rows (10,000 Port + 10,000 Interface + Bridge + Open_vSwitch), ${(m.bytesPerRow / 1024).toFixed(2)} KiB per row (heap, in-memory database only)`,
+);
 rmSync(dir, { recursive: true, force: true });

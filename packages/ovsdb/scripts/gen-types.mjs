@@ -33,5 +33,5 @@ for (const [name, t] of Object.entries(schema.tables)) {
   for (const [c, cs] of Object.entries(t.columns)) out += `    ${c}: ${colType(cs.type)};\n`;
   out += '  };\n';
 }
-out += "};\n";
+out += '};\n';
 writeFileSync(new URL('../src/vswitch-types.ts', import.meta.url), out);

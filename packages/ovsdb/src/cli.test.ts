@@ -12,7 +12,8 @@ const file = join(t.dir, 'conf.db');
 let server: ChildProcess;
 let serverErr = '';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, OVS_RUNDIR: t.dir }, timeout: 20_000 });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, OVS_RUNDIR: t.dir }, timeout: 20_000 });
 
 beforeAll(async () => {
   ensureBuilt();
@@ -43,7 +44,14 @@ describe('ovs-db', { timeout: 60_000 }, () => {
     const bad = cli('transact', JSON.stringify([DB, { op: 'insert', table: DB, row: {} }]));
     expect(bad.status).toBe(1);
     expect(JSON.parse(bad.stdout)[1]).toMatchObject({ error: 'constraint violation' });
-    const q = cli('query', JSON.stringify([DB, { op: 'mutate', table: DB, where: [], mutations: [['next_cfg', '+=', 1]] }, { op: 'select', table: DB, where: [], columns: ['next_cfg'] }]));
+    const q = cli(
+      'query',
+      JSON.stringify([
+        DB,
+        { op: 'mutate', table: DB, where: [], mutations: [['next_cfg', '+=', 1]] },
+        { op: 'select', table: DB, where: [], columns: ['next_cfg'] },
+      ]),
+    );
     expect(q).toMatchObject({ status: 0, stdout: '[{"count":1},{"rows":[{"next_cfg":5}]}]\n' });
     expect(cli('query', JSON.stringify([DB, { op: 'select', table: DB, where: [], columns: ['next_cfg'] }])).stdout).toBe('[{"rows":[{"next_cfg":4}]}]\n');
   });
@@ -77,7 +85,9 @@ describe('ovs-db', { timeout: 60_000 }, () => {
     const other = join(t.dir, 'other.db');
     expect(cli('create', other)).toMatchObject({ status: 0 });
     // umask 077: install -d -m 755 still gives 755; the socket, 0770 less 077.
-    const s = spawn('sh', ['-c', `umask 077; exec "${process.execPath}" "${BIN}" serve "${other}" --remote "punix:${dir}/db.sock"`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const s = spawn('sh', ['-c', `umask 077; exec "${process.execPath}" "${BIN}" serve "${other}" --remote "punix:${dir}/db.sock"`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     s.stderr!.on('data', (d) => (err += d));
     try {

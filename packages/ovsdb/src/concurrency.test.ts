@@ -72,7 +72,12 @@ async function writer(remote: string, w: number): Promise<void> {
         await c.transact(DB, { op: 'delete', table: 'QoS', where: [['_uuid', '==', ['uuid', u]]] });
       } else if (op === 2 && mine.length) {
         const u = mine[mine.length - 1]!;
-        await c.transact(DB, { op: 'mutate', table: 'QoS', where: [['_uuid', '==', ['uuid', u]]], mutations: [['other_config', 'insert', ['map', [[`k${k}`, `${w}`]]]]] });
+        await c.transact(DB, {
+          op: 'mutate',
+          table: 'QoS',
+          where: [['_uuid', '==', ['uuid', u]]],
+          mutations: [['other_config', 'insert', ['map', [[`k${k}`, `${w}`]]]]],
+        });
       } else {
         const [r] = (await c.transact(
           DB,
@@ -134,17 +139,21 @@ describe('IDLs opening while others commit', () => {
   }, 60_000);
 
   const real = ensureRealOvs();
-  (real.ok ? it : it.skip)('every replica ends equal to the real ovsdb-server', async () => {
-    const { dir, cleanup } = tempDir();
-    let rs: RealServer | undefined;
-    try {
-      rs = await startRealServer(dir);
-      await scenario(rs.remote);
-    } finally {
-      await rs?.stop();
-      cleanup();
-    }
-  }, 60_000);
+  (real.ok ? it : it.skip)(
+    'every replica ends equal to the real ovsdb-server',
+    async () => {
+      const { dir, cleanup } = tempDir();
+      let rs: RealServer | undefined;
+      try {
+        rs = await startRealServer(dir);
+        await scenario(rs.remote);
+      } finally {
+        await rs?.stop();
+        cleanup();
+      }
+    },
+    60_000,
+  );
 });
 
 /** Relays a client to the server, reading what the server sends late and in small pieces. */
@@ -223,7 +232,12 @@ describe('200 connections, half of them slow or never reading', () => {
         try {
           for (let k = 0; k < 100; k++) {
             const u = rows[(w * 2 + (k % 2)) % rows.length]!;
-            const r = (await c.transact(DB, { op: 'update', table: 'QoS', where: [['_uuid', '==', ['uuid', u]]], row: { other_config: ['map', [['v', `${k}${big}`]]] } })) as [{ count: number }];
+            const r = (await c.transact(DB, {
+              op: 'update',
+              table: 'QoS',
+              where: [['_uuid', '==', ['uuid', u]]],
+              row: { other_config: ['map', [['v', `${k}${big}`]]] },
+            })) as [{ count: number }];
             if (r[0].count === 1) committed++;
           }
         } finally {
@@ -263,7 +277,7 @@ describe('200 connections, half of them slow or never reading', () => {
     expect(await c.echo('others')).toEqual(['others']);
   }, 30_000);
 
-  it('a TCP client that never reads is dropped by the inactivity probe, with ovsdb-server\'s log line', async () => {
+  it("a TCP client that never reads is dropped by the inactivity probe, with ovsdb-server's log line", async () => {
     const log: string[] = [];
     srv = await startTestServer({ memory: true, remotes: ['ptcp:0:127.0.0.1'], probeIntervalMs: 200, log: (m) => log.push(m) });
     const tcp = srv.server.addresses.find((a) => a.startsWith('tcp:'))!;

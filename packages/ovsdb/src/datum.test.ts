@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Datum, applyDiff, datumDiff, datumFromJson, datumSubtract, datumToJson, datumToString, datumUnion } from './datum.js';
-import { OvsdbError } from './errors.js';
+import type { OvsdbError } from './errors.js';
 import { type ColumnType, columnTypeFromJson, typeToEnglish } from './schema.js';
 
 const T = (j: unknown): ColumnType => columnTypeFromJson(j);
@@ -40,7 +40,7 @@ describe('datum JSON (RFC 7047 §5.1)', () => {
     expect(err(T('uuid'), ['named-uuid', 'x'])).toMatchObject({ details: 'expected ["uuid", <string>]' });
   });
 
-  it('describes types and values in ovsdb-server\'s words', () => {
+  it("describes types and values in ovsdb-server's words", () => {
     expect(typeToEnglish(strSet)).toBe('set of strings');
     expect(typeToEnglish(optInt)).toBe('set of up to 1 integers');
     expect(typeToEnglish(T({ key: 'uuid', min: 1, max: 'unlimited' }))).toBe('set of 1 or more uuids');
@@ -61,12 +61,16 @@ describe('datum JSON (RFC 7047 §5.1)', () => {
       const keys = Object.keys(o).sort();
       return { keys, values: keys.map((k) => o[k]!) } as Datum;
     });
-    fc.assert(fc.property(set, set, (a, b) => {
-      expect(applyDiff(a, datumDiff(a, b, strSet), strSet)).toEqual(b);
-    }));
-    fc.assert(fc.property(map, map, (a, b) => {
-      expect(applyDiff(a, datumDiff(a, b, strMap), strMap)).toEqual(b);
-    }));
+    fc.assert(
+      fc.property(set, set, (a, b) => {
+        expect(applyDiff(a, datumDiff(a, b, strSet), strSet)).toEqual(b);
+      }),
+    );
+    fc.assert(
+      fc.property(map, map, (a, b) => {
+        expect(applyDiff(a, datumDiff(a, b, strMap), strMap)).toEqual(b);
+      }),
+    );
     // A column of at most one element: the diff is the new value (ovsdb_type_is_composite is false).
     expect(datumDiff({ keys: [5] }, { keys: [] }, optInt)).toEqual({ keys: [] });
   });

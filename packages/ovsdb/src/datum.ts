@@ -57,10 +57,7 @@ const defaults = new WeakMap<ColumnType, Datum>();
 export function defaultDatum(t: ColumnType): Datum {
   let d = defaults.get(t);
   if (!d) {
-    d =
-      t.min === 0
-        ? emptyDatum(t)
-        : Object.freeze(t.value ? { keys: [defaultAtom(t.key)], values: [defaultAtom(t.value)] } : { keys: [defaultAtom(t.key)] });
+    d = t.min === 0 ? emptyDatum(t) : Object.freeze(t.value ? { keys: [defaultAtom(t.key)], values: [defaultAtom(t.value)] } : { keys: [defaultAtom(t.key)] });
     defaults.set(t, d);
   }
   return d;
@@ -83,7 +80,11 @@ function sortDatum(keys: Atom[], values: Atom[] | undefined): { datum: Datum; du
   const n = keys.length;
   if (n < 2) return { datum: values ? { keys, values } : { keys }, duplicate: false };
   let sorted = true;
-  for (let i = 1; i < n; i++) if (compareAtoms(keys[i - 1]!, keys[i]!) >= 0) { sorted = false; break; }
+  for (let i = 1; i < n; i++)
+    if (compareAtoms(keys[i - 1]!, keys[i]!) >= 0) {
+      sorted = false;
+      break;
+    }
   if (sorted) return { datum: values ? { keys, values } : { keys }, duplicate: false };
   const idx = keys.map((_, i) => i).sort((x, y) => compareAtoms(keys[x]!, keys[y]!));
   const k = idx.map((i) => keys[i]!);
@@ -130,7 +131,8 @@ function checkAtom(a: Atom, b: BaseType): OvsdbError | null {
     const s = a as string;
     const len = [...s].length;
     if (b.minLength !== undefined && len < b.minLength) return constraintViolation(`"${s}" length ${len} is less than minimum allowed length ${b.minLength}`);
-    if (b.maxLength !== undefined && len > b.maxLength) return constraintViolation(`"${s}" length ${len} is greater than maximum allowed length ${b.maxLength}`);
+    if (b.maxLength !== undefined && len > b.maxLength)
+      return constraintViolation(`"${s}" length ${len} is greater than maximum allowed length ${b.maxLength}`);
   }
   return null;
 }
@@ -401,4 +403,3 @@ export function filterWeakRefs(d: Datum, t: ColumnType, keep: (table: string, uu
   if (!dropped) return d;
   return d.values ? { keys, values } : { keys };
 }
-

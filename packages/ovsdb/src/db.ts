@@ -9,15 +9,7 @@
  * holds: reference counts, indexes and the weak-reference reverse index are
  * kept up to date incrementally.
  */
-import {
-  type Atom,
-  type Datum,
-  datumEquals,
-  datumToString,
-  defaultDatum,
-  filterWeakRefs,
-  forEachRef,
-} from './datum.js';
+import { type Atom, type Datum, datumEquals, datumToString, defaultDatum, filterWeakRefs, forEachRef } from './datum.js';
 import { OvsdbError, constraintViolation } from './errors.js';
 import { ZERO_UUID } from './json.js';
 import type { ColumnSchema, DatabaseSchema, TableSchema } from './schema.js';
@@ -42,9 +34,7 @@ export class Table {
   constructor(readonly schema: TableSchema) {
     this.indexes = schema.indexes.map(() => new Map());
     this.refColumns = schema.userColumns.filter((c) => c.type.key.refTable || c.type.value?.refTable);
-    this.weakColumns = this.refColumns.filter(
-      (c) => c.type.key.refType === 'weak' || c.type.value?.refType === 'weak',
-    );
+    this.weakColumns = this.refColumns.filter((c) => c.type.key.refType === 'weak' || c.type.value?.refType === 'weak');
   }
 
   indexKey(fields: Readonly<Record<string, Datum>>, i: number, uuid: string): string {
@@ -426,11 +416,7 @@ export class Transaction {
       for (const tr of rows.values()) {
         const { old } = tr;
         const modified = tr.fields !== null && (!old || tr.changed.size > 0);
-        const next: Row | null = tr.fields
-          ? modified
-            ? { uuid: tr.uuid, version: crypto.randomUUID(), fields: tr.fields }
-            : old
-          : null;
+        const next: Row | null = tr.fields ? (modified ? { uuid: tr.uuid, version: crypto.randomUUID(), fields: tr.fields } : old) : null;
         plan.push({ tr, next, modified });
         if ((modified || !next) && (old || next)) {
           changes.push({ table: table.schema.name, uuid: tr.uuid, old, new: next, changed: tr.changed });
@@ -513,4 +499,3 @@ export function newRowFields(schema: TableSchema, values: Record<string, Datum> 
   for (const c of schema.userColumns) fields[c.name] = values[c.name] ?? defaultDatum(c.type);
   return fields;
 }
-

@@ -137,7 +137,11 @@ function opInsert(x: Exec, p: OpParser): JsonObject {
     }
   }
   if (!x.txn.mayCreate(t, uuid)) {
-    throw syntaxError(uuidName ?? uuid, 'duplicate uuid', 'This UUID would duplicate a UUID already present within the table or deleted within the same transaction.');
+    throw syntaxError(
+      uuidName ?? uuid,
+      'duplicate uuid',
+      'This UUID would duplicate a UUID already present within the table or deleted within the same transaction.',
+    );
   }
   x.txn.insert(t, uuid, fields);
   return { uuid: ['uuid', uuid] };
@@ -153,7 +157,13 @@ function opSelect(x: Exec, p: OpParser): JsonObject {
   // Distinct rows: a select that names columns returns each distinct combination once.
   const rows = query(x, t, cond).map(([uuid, f]) => rowToJson(x, t, uuid, f, columns));
   const seen = new Set<string>();
-  return { rows: rows.filter((r) => (seen.has(sortedJson(r)) ? false : (seen.add(sortedJson(r)), true))) };
+  const distinct = rows.filter((r) => {
+    const key = sortedJson(r);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return { rows: distinct };
 }
 
 function opUpdate(x: Exec, p: OpParser): JsonObject {
@@ -318,4 +328,3 @@ export function execute(db: Database, params: readonly unknown[], ctx: ExecConte
   }
   return { kind: 'done', results, txn: x.txn, durable: x.durable };
 }
-

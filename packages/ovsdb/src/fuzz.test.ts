@@ -16,7 +16,11 @@ const TABLES = ['Open_vSwitch', 'Bridge', 'Port', 'Interface', 'Mirror', 'QoS', 
 const COLUMNS = ['name', 'ports', 'interfaces', 'bridges', 'next_cfg', 'ofport_request', 'options', 'external_ids', 'select_src_port', 'type', '_uuid', 'nope'];
 const NAMES = ['a', 'b', 'c'];
 
-const uuidRef = fc.oneof(fc.constantFrom(...NAMES).map((n) => ['named-uuid', n]), fc.constant(['uuid', '00000000-0000-0000-0000-000000000001']), fc.constant(['uuid', 'bad']));
+const uuidRef = fc.oneof(
+  fc.constantFrom(...NAMES).map((n) => ['named-uuid', n]),
+  fc.constant(['uuid', '00000000-0000-0000-0000-000000000001']),
+  fc.constant(['uuid', 'bad']),
+);
 const value: fc.Arbitrary<Json> = fc.oneof(
   fc.integer({ min: -2, max: 70000 }),
   fc.constantFrom('br0', 'p1', 'internal', '', 'x'),
@@ -28,23 +32,44 @@ const value: fc.Arbitrary<Json> = fc.oneof(
   fc.constant(null),
 );
 const row = fc.dictionary(fc.constantFrom(...COLUMNS), value, { maxKeys: 3 });
-const where = fc.array(fc.oneof(fc.tuple(fc.constantFrom(...COLUMNS), fc.constantFrom('==', '!=', 'includes', 'excludes', '<', '~'), value), fc.boolean()), { maxLength: 2 });
+const where = fc.array(fc.oneof(fc.tuple(fc.constantFrom(...COLUMNS), fc.constantFrom('==', '!=', 'includes', 'excludes', '<', '~'), value), fc.boolean()), {
+  maxLength: 2,
+});
 const op = fc.oneof<fc.Arbitrary<Json>[]>(
   fc.record({ op: fc.constant('insert'), table: fc.constantFrom(...TABLES), 'uuid-name': fc.constantFrom(...NAMES), row }),
   fc.record({ op: fc.constant('update'), table: fc.constantFrom(...TABLES), where, row }),
-  fc.record({ op: fc.constant('mutate'), table: fc.constantFrom(...TABLES), where, mutations: fc.array(fc.tuple(fc.constantFrom(...COLUMNS), fc.constantFrom('insert', 'delete', '+=', '/=', '%=', '??'), value), { maxLength: 2 }) }),
+  fc.record({
+    op: fc.constant('mutate'),
+    table: fc.constantFrom(...TABLES),
+    where,
+    mutations: fc.array(fc.tuple(fc.constantFrom(...COLUMNS), fc.constantFrom('insert', 'delete', '+=', '/=', '%=', '??'), value), { maxLength: 2 }),
+  }),
   fc.record({ op: fc.constant('delete'), table: fc.constantFrom(...TABLES), where }),
   fc.record({ op: fc.constant('select'), table: fc.constantFrom(...TABLES), where }),
-  fc.record({ op: fc.constant('wait'), table: fc.constantFrom(...TABLES), where, timeout: fc.constant(0), columns: fc.constant(['name'] as Json), until: fc.constantFrom('==', '!='), rows: fc.constant([] as Json) }),
-  fc.constantFrom<Json>({ op: 'abort' }, { op: 'commit', durable: true }, { op: 'comment', comment: 'c' }, { op: 'assert', lock: 'x' }, { op: 'nope' }, 7, null),
+  fc.record({
+    op: fc.constant('wait'),
+    table: fc.constantFrom(...TABLES),
+    where,
+    timeout: fc.constant(0),
+    columns: fc.constant(['name'] as Json),
+    until: fc.constantFrom('==', '!='),
+    rows: fc.constant([] as Json),
+  }),
+  fc.constantFrom<Json>(
+    { op: 'abort' },
+    { op: 'commit', durable: true },
+    { op: 'comment', comment: 'c' },
+    { op: 'assert', lock: 'x' },
+    { op: 'nope' },
+    7,
+    null,
+  ),
   fc.jsonValue() as fc.Arbitrary<Json>,
 );
 
 /** Everything observable: rows with their fields, reference counts, indexes. */
 function snapshot(db: Database): string {
-  return JSON.stringify(
-    [...db.tables].map(([n, t]) => [n, [...t.rows.values()].map((r) => [r.uuid, r.fields]), [...t.refs], t.indexes.map((i) => [...i])]),
-  );
+  return JSON.stringify([...db.tables].map(([n, t]) => [n, [...t.rows.values()].map((r) => [r.uuid, r.fields]), [...t.refs], t.indexes.map((i) => [...i])]));
 }
 
 const hasError = (results: Json[]) => results.some((r) => r !== null && typeof r === 'object' && 'error' in (r as object));
@@ -100,14 +125,24 @@ describe('fuzz', () => {
     let answered = 0;
     try {
       const valid = JSON.stringify({ method: 'transact', params: [DB, { op: 'insert', table: 'QoS', row: { type: 'x' } }], id: 1 });
-      const mutate = fc.tuple(fc.nat(valid.length - 1), fc.string({ maxLength: 4 }), fc.nat(3)).map(([at, s, cut]) => valid.slice(0, at) + s + valid.slice(at + cut));
+      const mutate = fc
+        .tuple(fc.nat(valid.length - 1), fc.string({ maxLength: 4 }), fc.nat(3))
+        .map(([at, s, cut]) => valid.slice(0, at) + s + valid.slice(at + cut));
       const requests = fc.oneof(
         mutate,
         fc.string({ maxLength: 40 }),
         fc.jsonValue().map((j) => JSON.stringify(j)),
         // Around lib/json.c's nesting limit (1,000), and far past it.
-        fc.oneof(fc.integer({ min: 995, max: 1005 }), fc.integer({ min: 1006, max: 100_000 })).map((n) => `{"method":"echo","id":1,"params":${'['.repeat(n)}${']'.repeat(n)}}`),
-        fc.record({ method: fc.constantFrom('transact', 'monitor', 'monitor_cond', 'monitor_cond_since', 'lock', 'unlock', 'steal', 'get_schema', 'echo', 'x'), params: fc.array(fc.jsonValue(), { maxLength: 4 }), id: fc.oneof(fc.integer(), fc.constant(null)) }).map((r) => JSON.stringify(r)),
+        fc
+          .oneof(fc.integer({ min: 995, max: 1005 }), fc.integer({ min: 1006, max: 100_000 }))
+          .map((n) => `{"method":"echo","id":1,"params":${'['.repeat(n)}${']'.repeat(n)}}`),
+        fc
+          .record({
+            method: fc.constantFrom('transact', 'monitor', 'monitor_cond', 'monitor_cond_since', 'lock', 'unlock', 'steal', 'get_schema', 'echo', 'x'),
+            params: fc.array(fc.jsonValue(), { maxLength: 4 }),
+            id: fc.oneof(fc.integer(), fc.constant(null)),
+          })
+          .map((r) => JSON.stringify(r)),
       );
       await fc.assert(
         fc.asyncProperty(fc.array(requests, { minLength: 1, maxLength: 4 }), async (reqs) => {

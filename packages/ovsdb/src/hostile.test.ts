@@ -48,12 +48,7 @@ const ovsWarnings = (log: string) =>
     .filter((l): l is string => l !== undefined);
 
 /** Inputs the real ovsdb-server drops the connection for, each on its own connection. */
-const DROPPED = [
-  deep(1001),
-  `{"method":"echo","id":1,"params":[]}\n \n  ${deep(1001)}`,
-  deepEcho(1000),
-  '{"method":"echo","id":1,"params":{}}',
-];
+const DROPPED = [deep(1001), `{"method":"echo","id":1,"params":[]}\n \n  ${deep(1001)}`, deepEcho(1000), '{"method":"echo","id":1,"params":{}}'];
 
 let srv: TestServer | undefined;
 afterEach(async () => {
@@ -84,24 +79,28 @@ describe('database server', () => {
   }, 30_000);
 
   const real = ensureRealOvs();
-  (real.ok ? it : it.skip)('the real ovsdb-server drops the same inputs with the same log lines', async () => {
-    const { dir, cleanup } = tempDir();
-    const rs = await startRealServer(dir);
-    try {
-      expect((await exchange(rs.socket, deepEcho(999))).closed).toBe(false);
-      for (const bytes of DROPPED) expect((await exchange(rs.socket, bytes)).closed).toBe(true);
-    } finally {
-      await rs.stop();
-    }
-    const warnings = ovsWarnings(readFileSync(join(dir, 'real.log'), 'utf8'));
-    cleanup();
-    expect(warnings).toEqual([
-      'unix#1: error parsing stream: line 0, column 1000, byte 1000: input exceeds maximum nesting depth 1000',
-      'unix#2: error parsing stream: line 2, column 1002, byte 1005: input exceeds maximum nesting depth 1000',
-      'unix#3: error parsing stream: line 0, column 1032, byte 1032: input exceeds maximum nesting depth 1000',
-      'unix#4: received bad JSON-RPC message: "params" must be JSON array',
-    ]);
-  }, 30_000);
+  (real.ok ? it : it.skip)(
+    'the real ovsdb-server drops the same inputs with the same log lines',
+    async () => {
+      const { dir, cleanup } = tempDir();
+      const rs = await startRealServer(dir);
+      try {
+        expect((await exchange(rs.socket, deepEcho(999))).closed).toBe(false);
+        for (const bytes of DROPPED) expect((await exchange(rs.socket, bytes)).closed).toBe(true);
+      } finally {
+        await rs.stop();
+      }
+      const warnings = ovsWarnings(readFileSync(join(dir, 'real.log'), 'utf8'));
+      cleanup();
+      expect(warnings).toEqual([
+        'unix#1: error parsing stream: line 0, column 1000, byte 1000: input exceeds maximum nesting depth 1000',
+        'unix#2: error parsing stream: line 2, column 1002, byte 1005: input exceeds maximum nesting depth 1000',
+        'unix#3: error parsing stream: line 0, column 1032, byte 1032: input exceeds maximum nesting depth 1000',
+        'unix#4: received bad JSON-RPC message: "params" must be JSON array',
+      ]);
+    },
+    30_000,
+  );
 
   it('half-open and truncating clients leave nothing behind', async () => {
     srv = await startTestServer({ memory: true });

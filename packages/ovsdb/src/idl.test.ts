@@ -53,7 +53,12 @@ describe('IDL', () => {
     const s0 = idl.seqno;
     await c.transact(DB, { op: 'mutate', table: DB, where: [], mutations: [['external_ids', 'insert', ['map', [['k', 'v']]]]] });
     expect(await idl.waitForChange(s0)).toBe(s0 + 1);
-    expect(ovs.get('external_ids')).toEqual(new Map([['k', 'v'], ['system-id', 'x']]));
+    expect(ovs.get('external_ids')).toEqual(
+      new Map([
+        ['k', 'v'],
+        ['system-id', 'x'],
+      ]),
+    );
     expect(seen).toEqual([s0 + 1]);
     c.close();
   });

@@ -10,17 +10,7 @@
  * strings.
  */
 import { type ReconnectOptions, ConnectionClosedError, OvsdbClient, RpcError } from './client.js';
-import {
-  type Atom,
-  type Datum,
-  type UuidEncoder,
-  applyDiff,
-  atomFromJson,
-  compareAtoms,
-  datumFromJson,
-  datumToJson,
-  defaultDatum,
-} from './datum.js';
+import { type Atom, type Datum, type UuidEncoder, applyDiff, atomFromJson, compareAtoms, datumFromJson, datumToJson, defaultDatum } from './datum.js';
 import { OvsdbError } from './errors.js';
 import type { Json, JsonObject } from './json.js';
 import { type ColumnType, type DatabaseSchema, type TableSchema, isMap, isOptionalScalar, isScalar, parseSchema } from './schema.js';
@@ -45,8 +35,7 @@ export function valueToDatum(v: unknown, t: ColumnType): Datum {
     return atomFromJson(b, x, undefined, false);
   };
   if (isMap(t)) {
-    const entries: [unknown, unknown][] =
-      v instanceof Map ? [...v.entries()] : v && typeof v === 'object' ? Object.entries(v as object) : [];
+    const entries: [unknown, unknown][] = v instanceof Map ? [...v.entries()] : v && typeof v === 'object' ? Object.entries(v as object) : [];
     const pairs = entries.map(([k, val]) => [atom(k), atom(val, t.value!)] as const).sort((a, b) => compareAtoms(a[0], b[0]));
     return { keys: pairs.map((p) => p[0]), values: pairs.map((p) => p[1]) };
   }
@@ -103,7 +92,7 @@ export interface IdlOptions {
 }
 
 export type TxnResult =
-  | { status: 'success'; /** placeholder UUID of each insert → the UUID the server gave it */ uuids: Map<Uuid, Uuid>; increment?: number }
+  | { status: 'success' /** placeholder UUID of each insert → the UUID the server gave it */; uuids: Map<Uuid, Uuid>; increment?: number }
   | { status: 'unchanged' }
   /** A verified column changed, or the connection dropped: rebuild from the replica and retry. */
   | { status: 'try-again'; error?: OvsdbError }

@@ -87,15 +87,71 @@ const STEPS: { name: string; ops: Json[] }[] = [
       { op: 'comment', comment: 'hello' },
     ],
   },
-  { name: 'select all columns', ops: [{ op: 'select', table: 'Interface', where: [['name', '==', 'p1']], columns: ['name', 'type', 'options', 'ofport_request', '_uuid'] }] },
-  { name: 'select with includes/excludes', ops: [{ op: 'select', table: 'Bridge', where: [['ports', 'includes', ['uuid', P1]], ['name', '!=', 'x']], columns: ['name'] }] },
-  { name: 'update and count', ops: [{ op: 'update', table: 'Interface', where: where(I1), row: { ofport_request: 5, external_ids: ['map', [['a', '1'], ['b', '2']]] } }] },
-  { name: 'mutate next_cfg += and map delete by key', ops: [
-    { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['next_cfg', '+=', 1]] },
-    { op: 'mutate', table: 'Interface', where: where(I1), mutations: [['external_ids', 'delete', ['set', ['a']]], ['external_ids', 'insert', ['map', [['b', 'X'], ['c', '3']]]]] },
-    { op: 'select', table: 'Interface', where: where(I1), columns: ['external_ids'] },
-    { op: 'select', table: 'Open_vSwitch', where: [], columns: ['next_cfg'] },
-  ] },
+  {
+    name: 'select all columns',
+    ops: [{ op: 'select', table: 'Interface', where: [['name', '==', 'p1']], columns: ['name', 'type', 'options', 'ofport_request', '_uuid'] }],
+  },
+  {
+    name: 'select with includes/excludes',
+    ops: [
+      {
+        op: 'select',
+        table: 'Bridge',
+        where: [
+          ['ports', 'includes', ['uuid', P1]],
+          ['name', '!=', 'x'],
+        ],
+        columns: ['name'],
+      },
+    ],
+  },
+  {
+    name: 'update and count',
+    ops: [
+      {
+        op: 'update',
+        table: 'Interface',
+        where: where(I1),
+        row: {
+          ofport_request: 5,
+          external_ids: [
+            'map',
+            [
+              ['a', '1'],
+              ['b', '2'],
+            ],
+          ],
+        },
+      },
+    ],
+  },
+  {
+    name: 'mutate next_cfg += and map delete by key',
+    ops: [
+      { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['next_cfg', '+=', 1]] },
+      {
+        op: 'mutate',
+        table: 'Interface',
+        where: where(I1),
+        mutations: [
+          ['external_ids', 'delete', ['set', ['a']]],
+          [
+            'external_ids',
+            'insert',
+            [
+              'map',
+              [
+                ['b', 'X'],
+                ['c', '3'],
+              ],
+            ],
+          ],
+        ],
+      },
+      { op: 'select', table: 'Interface', where: where(I1), columns: ['external_ids'] },
+      { op: 'select', table: 'Open_vSwitch', where: [], columns: ['next_cfg'] },
+    ],
+  },
   { name: 'range constraint', ops: [{ op: 'update', table: 'Interface', where: where(I1), row: { ofport_request: 0 } }] },
   { name: 'enum constraint', ops: [{ op: 'update', table: 'Bridge', where: where(BR0), row: { fail_mode: 'sometimes' } }] },
   { name: 'unknown table', ops: [{ op: 'select', table: 'Nope', where: [] }] },
@@ -119,55 +175,139 @@ const STEPS: { name: string; ops: Json[] }[] = [
   // (With several extra members the real server names the first in its hash order: one is deterministic.)
   { name: 'extra member', ops: [{ op: 'select', table: 'Bridge', where: [], colour: 'red' }] },
   { name: 'missing where', ops: [{ op: 'delete', table: 'Bridge' }] },
-  { name: 'duplicate uuid-name', ops: [
-    { op: 'insert', table: 'Interface', 'uuid-name': 'x', row: { name: 'q1' } },
-    { op: 'insert', table: 'Interface', 'uuid-name': 'x', row: { name: 'q2' } },
-  ] },
+  {
+    name: 'duplicate uuid-name',
+    ops: [
+      { op: 'insert', table: 'Interface', 'uuid-name': 'x', row: { name: 'q1' } },
+      { op: 'insert', table: 'Interface', 'uuid-name': 'x', row: { name: 'q2' } },
+    ],
+  },
   { name: 'duplicate uuid', ops: [{ op: 'insert', table: 'Bridge', uuid: BR0, row: { name: 'brX' } }] },
-  { name: 'index uniqueness (existing row)', ops: [
-    { op: 'insert', table: 'Bridge', 'uuid-name': 'b', row: { name: 'br0' } },
-    { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'insert', ['set', [['named-uuid', 'b']]]]] },
-  ] },
-  { name: 'index uniqueness (within txn)', ops: [
-    { op: 'insert', table: 'Bridge', uuid: U(10), 'uuid-name': 'a', row: { name: 'brA' } },
-    { op: 'insert', table: 'Bridge', uuid: U(11), 'uuid-name': 'b', row: { name: 'brA' } },
-    { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'insert', ['set', [['named-uuid', 'a'], ['named-uuid', 'b']]]]] },
-  ] },
+  {
+    name: 'index uniqueness (existing row)',
+    ops: [
+      { op: 'insert', table: 'Bridge', 'uuid-name': 'b', row: { name: 'br0' } },
+      { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['bridges', 'insert', ['set', [['named-uuid', 'b']]]]] },
+    ],
+  },
+  {
+    name: 'index uniqueness (within txn)',
+    ops: [
+      { op: 'insert', table: 'Bridge', uuid: U(10), 'uuid-name': 'a', row: { name: 'brA' } },
+      { op: 'insert', table: 'Bridge', uuid: U(11), 'uuid-name': 'b', row: { name: 'brA' } },
+      {
+        op: 'mutate',
+        table: 'Open_vSwitch',
+        where: [],
+        mutations: [
+          [
+            'bridges',
+            'insert',
+            [
+              'set',
+              [
+                ['named-uuid', 'a'],
+                ['named-uuid', 'b'],
+              ],
+            ],
+          ],
+        ],
+      },
+    ],
+  },
   { name: 'maxRows', ops: [{ op: 'insert', table: 'Open_vSwitch', row: {} }] },
   { name: 'reference to nonexistent row', ops: [{ op: 'insert', table: 'Port', uuid: P2, row: { name: 'p2', interfaces: ['uuid', U(99)] } }] },
   { name: 'delete a referenced row', ops: [{ op: 'delete', table: 'Interface', where: where(I1) }] },
-  { name: 'unreferenced non-root row is collected', ops: [
-    { op: 'insert', table: 'Interface', uuid: I2, row: { name: 'orphan' } },
-    { op: 'select', table: 'Interface', where: [], columns: ['name'] },
-  ] },
+  {
+    name: 'unreferenced non-root row is collected',
+    ops: [
+      { op: 'insert', table: 'Interface', uuid: I2, row: { name: 'orphan' } },
+      { op: 'select', table: 'Interface', where: [], columns: ['name'] },
+    ],
+  },
   { name: 'after garbage collection', ops: [{ op: 'select', table: 'Interface', where: [], columns: ['name'] }] },
   { name: 'min 1 set left empty', ops: [{ op: 'update', table: 'Port', where: where(P1), row: { interfaces: ['set', []] } }] },
-  { name: 'weak references: mirror on p1 and p2', ops: [
-    { op: 'insert', table: 'Interface', uuid: I2, 'uuid-name': 'i2', row: { name: 'p2' } },
-    { op: 'insert', table: 'Port', uuid: P2, 'uuid-name': 'p2', row: { name: 'p2', interfaces: ['named-uuid', 'i2'] } },
-    { op: 'insert', table: 'Mirror', uuid: MIR, 'uuid-name': 'm', row: { name: 'm0', select_src_port: ['set', [['uuid', P1], ['named-uuid', 'p2'], ['uuid', U(98)]]], output_port: ['named-uuid', 'p2'] } },
-    { op: 'update', table: 'Bridge', where: where(BR0), row: { ports: ['set', [['uuid', P1], ['named-uuid', 'p2']]], mirrors: ['named-uuid', 'm'] } },
-  ] },
+  {
+    name: 'weak references: mirror on p1 and p2',
+    ops: [
+      { op: 'insert', table: 'Interface', uuid: I2, 'uuid-name': 'i2', row: { name: 'p2' } },
+      { op: 'insert', table: 'Port', uuid: P2, 'uuid-name': 'p2', row: { name: 'p2', interfaces: ['named-uuid', 'i2'] } },
+      {
+        op: 'insert',
+        table: 'Mirror',
+        uuid: MIR,
+        'uuid-name': 'm',
+        row: {
+          name: 'm0',
+          select_src_port: [
+            'set',
+            [
+              ['uuid', P1],
+              ['named-uuid', 'p2'],
+              ['uuid', U(98)],
+            ],
+          ],
+          output_port: ['named-uuid', 'p2'],
+        },
+      },
+      {
+        op: 'update',
+        table: 'Bridge',
+        where: where(BR0),
+        row: {
+          ports: [
+            'set',
+            [
+              ['uuid', P1],
+              ['named-uuid', 'p2'],
+            ],
+          ],
+          mirrors: ['named-uuid', 'm'],
+        },
+      },
+    ],
+  },
   { name: 'mirror as stored (nonexistent weak ref dropped)', ops: [{ op: 'select', table: 'Mirror', where: [], columns: ['select_src_port', 'output_port'] }] },
-  { name: 'deleting p2 drops it from the mirror', ops: [
-    { op: 'mutate', table: 'Bridge', where: where(BR0), mutations: [['ports', 'delete', ['uuid', P2]]] },
-    { op: 'select', table: 'Mirror', where: [], columns: ['select_src_port', 'output_port'] },
-    { op: 'select', table: 'Port', where: [], columns: ['name'] },
-  ] },
-  { name: 'after: mirror and ports', ops: [
-    { op: 'select', table: 'Mirror', where: [], columns: ['select_src_port', 'output_port'] },
-    { op: 'select', table: 'Port', where: [], columns: ['name'] },
-    { op: 'select', table: 'Interface', where: [], columns: ['name'] },
-  ] },
+  {
+    name: 'deleting p2 drops it from the mirror',
+    ops: [
+      { op: 'mutate', table: 'Bridge', where: where(BR0), mutations: [['ports', 'delete', ['uuid', P2]]] },
+      { op: 'select', table: 'Mirror', where: [], columns: ['select_src_port', 'output_port'] },
+      { op: 'select', table: 'Port', where: [], columns: ['name'] },
+    ],
+  },
+  {
+    name: 'after: mirror and ports',
+    ops: [
+      { op: 'select', table: 'Mirror', where: [], columns: ['select_src_port', 'output_port'] },
+      { op: 'select', table: 'Port', where: [], columns: ['name'] },
+      { op: 'select', table: 'Interface', where: [], columns: ['name'] },
+    ],
+  },
   { name: 'wait == satisfied', ops: [{ op: 'wait', table: 'Bridge', timeout: 0, where: where(BR0), columns: ['name'], until: '==', rows: [{ name: 'br0' }] }] },
-  { name: 'wait == not satisfied', ops: [{ op: 'wait', table: 'Bridge', timeout: 0, where: where(BR0), columns: ['name'], until: '==', rows: [{ name: 'other' }] }] },
+  {
+    name: 'wait == not satisfied',
+    ops: [{ op: 'wait', table: 'Bridge', timeout: 0, where: where(BR0), columns: ['name'], until: '==', rows: [{ name: 'other' }] }],
+  },
   { name: 'wait != satisfied', ops: [{ op: 'wait', table: 'Bridge', timeout: 0, where: [], columns: ['name'], until: '!=', rows: [] }] },
   { name: 'wait bad until', ops: [{ op: 'wait', table: 'Bridge', timeout: 0, where: [], columns: ['name'], until: '<', rows: [] }] },
   { name: 'abort after a change', ops: [{ op: 'update', table: 'Bridge', where: where(BR0), row: { stp_enable: true } }, { op: 'abort' }] },
   { name: 'assert an unheld lock', ops: [{ op: 'assert', lock: 'mylock' }] },
-  { name: 'commit durable', ops: [{ op: 'update', table: 'Bridge', where: where(BR0), row: { datapath_type: 'netdev' } }, { op: 'commit', durable: true }] },
+  {
+    name: 'commit durable',
+    ops: [
+      { op: 'update', table: 'Bridge', where: where(BR0), row: { datapath_type: 'netdev' } },
+      { op: 'commit', durable: true },
+    ],
+  },
   { name: 'nothing was half-applied', ops: [{ op: 'select', table: 'Bridge', where: [], columns: ['name', 'stp_enable', 'datapath_type', 'fail_mode'] }] },
-  { name: 'delete with count', ops: [{ op: 'delete', table: 'Mirror', where: [['name', '==', 'm0']] }, { op: 'select', table: 'Bridge', where: where(BR0), columns: ['mirrors'] }] },
+  {
+    name: 'delete with count',
+    ops: [
+      { op: 'delete', table: 'Mirror', where: [['name', '==', 'm0']] },
+      { op: 'select', table: 'Bridge', where: where(BR0), columns: ['mirrors'] },
+    ],
+  },
 ];
 
 suite('differential: real ovsdb-server vs ours', { timeout: 60_000 }, () => {
@@ -276,9 +416,9 @@ suite('real ovs-vsctl and ovsdb-client against our server', { timeout: 60_000 },
     const d = ours.remote;
     expect((await vsctl(d, '--no-wait', 'init')).status).toBe(0);
     expect((await vsctl(d, '--no-wait', 'add-br', 'br0')).status).toBe(0);
-    expect((await vsctl(d, '--no-wait', 'add-port', 'br0', 'p1', '--', 'set', 'Interface', 'p1', 'type=internal'))).toMatchObject({ status: 0 });
-    expect((await vsctl(d, '--no-wait', 'add-port', 'br0', 'p2'))).toMatchObject({ status: 0 });
-    expect((await vsctl(d, '--no-wait', 'set', 'Interface', 'p2', 'ofport_request=7', 'options:remote_ip=192.0.2.1'))).toMatchObject({ status: 0 });
+    expect(await vsctl(d, '--no-wait', 'add-port', 'br0', 'p1', '--', 'set', 'Interface', 'p1', 'type=internal')).toMatchObject({ status: 0 });
+    expect(await vsctl(d, '--no-wait', 'add-port', 'br0', 'p2')).toMatchObject({ status: 0 });
+    expect(await vsctl(d, '--no-wait', 'set', 'Interface', 'p2', 'ofport_request=7', 'options:remote_ip=192.0.2.1')).toMatchObject({ status: 0 });
     expect((await vsctl(d, 'list-br')).stdout).toBe('br0\n');
     expect((await vsctl(d, 'list-ports', 'br0')).stdout).toBe('p1\np2\n');
     expect((await vsctl(d, 'get', 'Interface', 'p2', 'ofport_request')).stdout).toBe('7\n');
@@ -347,7 +487,7 @@ suite('our client and IDL against the real ovsdb-server', { timeout: 60_000 }, (
     expect(await c.listDbs()).toEqual(['Open_vSwitch', '_Server']);
     expect(await c.request('monitor', [DB, null, { Open_vSwitch: { columns: ['next_cfg'] } }])).toEqual({});
     const [ins] = await c.transact(DB, { op: 'insert', table: 'Open_vSwitch', row: { next_cfg: 3 } });
-    const uuid = ((ins as { uuid: [string, string] }).uuid)[1];
+    const uuid = (ins as { uuid: [string, string] }).uuid[1];
     await c.echo();
     expect(updates).toEqual([{ Open_vSwitch: { [uuid]: { new: { next_cfg: 3 } } } }]);
     c.close();
@@ -394,7 +534,11 @@ suite('the database file, both ways', { timeout: 60_000 }, () => {
       await vsctl(ours.remote, '--no-wait', 'set', 'Bridge', 'br0', 'external_ids:k=v');
       copyFileSync(ours.file!, join(dir, 'ours.db'));
       await ours.close();
-      const q = execFileSync('ovsdb-tool', ['query', join(dir, 'ours.db'), JSON.stringify([DB, { op: 'select', table: 'Interface', where: [['name', '==', 'p1']], columns: ['ofport_request'] }])]).toString();
+      const q = execFileSync('ovsdb-tool', [
+        'query',
+        join(dir, 'ours.db'),
+        JSON.stringify([DB, { op: 'select', table: 'Interface', where: [['name', '==', 'p1']], columns: ['ofport_request'] }]),
+      ]).toString();
       expect(JSON.parse(q)).toEqual([{ rows: [{ ofport_request: 9 }] }]);
       const srv = await startRealServer(dir, join(dir, 'ours.db'));
       expect((await vsctl(srv.remote, 'get', 'Bridge', 'br0', 'external_ids')).stdout).toBe('{k=v}\n');

@@ -17,18 +17,7 @@
  * renames it over FILE.
  */
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fdatasyncSync,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefault } from './datum.js';
 import { type ChangeSet, Database, type Row, newRowFields } from './db.js';
@@ -238,9 +227,7 @@ export class DbFile {
     const db = new Database(parseSchema(records[0]));
     for (const rec of records.slice(1)) replayRecord(db, rec);
     if (problem) {
-      (opts.onWarning ?? ((m) => process.emitWarning(m)))(
-        `${path}: ${problem}; dropping ${buf.length - validLength} bytes after the last good record`,
-      );
+      (opts.onWarning ?? ((m) => process.emitWarning(m)))(`${path}: ${problem}; dropping ${buf.length - validLength} bytes after the last good record`);
       const fd = openSync(path, 'r+');
       try {
         ftruncateSync(fd, validLength);

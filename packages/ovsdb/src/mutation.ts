@@ -1,15 +1,5 @@
 /** Mutations (RFC 7047 §5.1 <mutation>) for the "mutate" operation. */
-import {
-  type Atom,
-  type Datum,
-  type SymbolTable,
-  checkDatum,
-  compareAtoms,
-  datumFromJson,
-  datumSubtract,
-  datumUnion,
-  sizeOk,
-} from './datum.js';
+import { type Atom, type Datum, type SymbolTable, checkDatum, compareAtoms, datumFromJson, datumSubtract, datumUnion, sizeOk } from './datum.js';
 import { OvsdbError, constraintViolation, syntaxError } from './errors.js';
 import { type ColumnSchema, type ColumnType, type TableSchema, isMap, isScalar, isSet, typeToEnglish } from './schema.js';
 
@@ -35,8 +25,7 @@ export function parseMutation(ts: TableSchema, j: unknown, symtab?: SymbolTable)
   if (!MUTATORS.includes(j[1])) throw syntaxError(undefined, 'unknown mutator', `No mutator named ${j[1]}.`);
   const mutator = j[1] as Mutator;
   const t = column.type;
-  const mismatch = () =>
-    syntaxError(j, null, `Type mismatch: "${mutator}" operator may not be applied to column ${column.name} of type ${typeToEnglish(t)}.`);
+  const mismatch = () => syntaxError(j, null, `Type mismatch: "${mutator}" operator may not be applied to column ${column.name} of type ${typeToEnglish(t)}.`);
   if (mutator === 'insert' || mutator === 'delete') {
     if (!isSet(t) && !isMap(t)) throw mismatch();
     const argType: ColumnType = { ...t, min: 0, max: mutator === 'delete' ? Infinity : t.max };

@@ -61,7 +61,9 @@ describe('JSON-RPC methods', () => {
     await p.call('monitor_cond', [DB, 'c', { QoS: { columns: ['type'], where: [['type', '==', 'b']] } }]);
     await p.call('transact', [DB, { op: 'update', table: 'QoS', where: [], row: { type: 'b' } }]);
     await p.call('transact', [DB, { op: 'update', table: 'QoS', where: [], row: { type: 'c' } }]);
-    const ups = p.messages.filter((m) => method(m) === 'update2').map((m) => Object.values((m as { params: [Json, Record<string, Record<string, Json>>] }).params[1].QoS!)[0]);
+    const ups = p.messages
+      .filter((m) => method(m) === 'update2')
+      .map((m) => Object.values((m as { params: [Json, Record<string, Record<string, Json>>] }).params[1].QoS!)[0]);
     expect(ups).toEqual([{ insert: { type: 'b' } }, { delete: null }]);
   });
 
@@ -121,7 +123,16 @@ describe('bad input', () => {
   it('closes a connection that sends malformed JSON, a non-object, or a non-JSON-RPC object; others are unaffected', async () => {
     srv = await startTestServer({ memory: true });
     const good = await peer();
-    for (const bad of ['{"method": "echo", "params": [1,]}', '{"a": tru}', '42', '"str"', '{"hello": 1}', '{"method": "echo", "params": 5, "id": 1}', '[1,2]', '{"method":"echo","params":[],"id":1,"x":2}']) {
+    for (const bad of [
+      '{"method": "echo", "params": [1,]}',
+      '{"a": tru}',
+      '42',
+      '"str"',
+      '{"hello": 1}',
+      '{"method": "echo", "params": 5, "id": 1}',
+      '[1,2]',
+      '{"method":"echo","params":[],"id":1,"x":2}',
+    ]) {
       const p = await peer();
       p.send(bad);
       await p.until(() => false);
@@ -170,7 +181,11 @@ describe('bad input', () => {
     a.send('{"method":"transact","params":["Open_vSwitch",{"op":"insert","table":"QoS","row":{}}');
     a.close();
     const b = await peer();
-    b.send({ method: 'transact', params: [DB, { op: 'insert', table: 'QoS', row: {} }, { op: 'wait', table: 'Queue', where: [], columns: ['dscp'], until: '!=', rows: [] }], id: 1 });
+    b.send({
+      method: 'transact',
+      params: [DB, { op: 'insert', table: 'QoS', row: {} }, { op: 'wait', table: 'Queue', where: [], columns: ['dscp'], until: '!=', rows: [] }],
+      id: 1,
+    });
     await b.call('echo', []);
     b.close();
     const c = await peer();

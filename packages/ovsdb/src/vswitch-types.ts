@@ -6,8 +6,8 @@ import type { Uuid } from './idl.js';
 export type VswitchTables = {
   Open_vSwitch: {
     datapaths: Map<string, Uuid>;
-    bridges: (Uuid)[];
-    manager_options: (Uuid)[];
+    bridges: Uuid[];
+    manager_options: Uuid[];
     ssl: Uuid | null;
     other_config: Map<string, string>;
     external_ids: Map<string, string>;
@@ -18,8 +18,8 @@ export type VswitchTables = {
     db_version: string | null;
     system_type: string | null;
     system_version: string | null;
-    datapath_types: (string)[];
-    iface_types: (string)[];
+    datapath_types: string[];
+    iface_types: string[];
     dpdk_initialized: boolean;
     dpdk_version: string | null;
   };
@@ -31,33 +31,33 @@ export type VswitchTables = {
     stp_enable: boolean;
     rstp_enable: boolean;
     mcast_snooping_enable: boolean;
-    ports: (Uuid)[];
-    mirrors: (Uuid)[];
+    ports: Uuid[];
+    mirrors: Uuid[];
     netflow: Uuid | null;
     sflow: Uuid | null;
     ipfix: Uuid | null;
-    controller: (Uuid)[];
-    protocols: ("OpenFlow10" | "OpenFlow11" | "OpenFlow12" | "OpenFlow13" | "OpenFlow14" | "OpenFlow15")[];
-    fail_mode: "standalone" | "secure" | null;
+    controller: Uuid[];
+    protocols: ('OpenFlow10' | 'OpenFlow11' | 'OpenFlow12' | 'OpenFlow13' | 'OpenFlow14' | 'OpenFlow15')[];
+    fail_mode: 'standalone' | 'secure' | null;
     status: Map<string, string>;
     rstp_status: Map<string, string>;
     other_config: Map<string, string>;
     external_ids: Map<string, string>;
-    flood_vlans: (number)[];
+    flood_vlans: number[];
     flow_tables: Map<number, Uuid>;
     auto_attach: Uuid | null;
   };
   Port: {
     name: string;
-    interfaces: (Uuid)[];
-    trunks: (number)[];
-    cvlans: (number)[];
+    interfaces: Uuid[];
+    trunks: number[];
+    cvlans: number[];
     tag: number | null;
-    vlan_mode: "trunk" | "access" | "native-tagged" | "native-untagged" | "dot1q-tunnel" | null;
+    vlan_mode: 'trunk' | 'access' | 'native-tagged' | 'native-untagged' | 'dot1q-tunnel' | null;
     qos: Uuid | null;
     mac: string | null;
-    bond_mode: "balance-tcp" | "balance-slb" | "active-backup" | null;
-    lacp: "active" | "passive" | "off" | null;
+    bond_mode: 'balance-tcp' | 'balance-slb' | 'active-backup' | null;
+    lacp: 'active' | 'passive' | 'off' | null;
     bond_updelay: number;
     bond_downdelay: number;
     bond_active_slave: string | null;
@@ -88,22 +88,22 @@ export type VswitchTables = {
     bfd: Map<string, string>;
     bfd_status: Map<string, string>;
     cfm_mpid: number | null;
-    cfm_remote_mpids: (number)[];
+    cfm_remote_mpids: number[];
     cfm_flap_count: number | null;
     cfm_fault: boolean | null;
-    cfm_fault_status: (string)[];
-    cfm_remote_opstate: "up" | "down" | null;
+    cfm_fault_status: string[];
+    cfm_remote_opstate: 'up' | 'down' | null;
     cfm_health: number | null;
     lacp_current: boolean | null;
     lldp: Map<string, string>;
     other_config: Map<string, string>;
     statistics: Map<string, number>;
     status: Map<string, string>;
-    admin_state: "up" | "down" | null;
-    link_state: "up" | "down" | null;
+    admin_state: 'up' | 'down' | null;
+    link_state: 'up' | 'down' | null;
     link_resets: number | null;
     link_speed: number | null;
-    duplex: "half" | "full" | null;
+    duplex: 'half' | 'full' | null;
     mtu: number | null;
     mtu_request: number | null;
     error: string | null;
@@ -111,9 +111,9 @@ export type VswitchTables = {
   Flow_Table: {
     name: string | null;
     flow_limit: number | null;
-    overflow_policy: "refuse" | "evict" | null;
-    groups: (string)[];
-    prefixes: (string)[];
+    overflow_policy: 'refuse' | 'evict' | null;
+    groups: string[];
+    prefixes: string[];
     external_ids: Map<string, string>;
   };
   QoS: {
@@ -130,9 +130,9 @@ export type VswitchTables = {
   Mirror: {
     name: string;
     select_all: boolean;
-    select_src_port: (Uuid)[];
-    select_dst_port: (Uuid)[];
-    select_vlan: (number)[];
+    select_src_port: Uuid[];
+    select_dst_port: Uuid[];
+    select_vlan: number[];
     output_port: Uuid | null;
     output_vlan: number | null;
     snaplen: number | null;
@@ -140,7 +140,7 @@ export type VswitchTables = {
     external_ids: Map<string, string>;
   };
   NetFlow: {
-    targets: (string)[];
+    targets: string[];
     engine_type: number | null;
     engine_id: number | null;
     add_id_to_interface: boolean;
@@ -148,7 +148,7 @@ export type VswitchTables = {
     external_ids: Map<string, string>;
   };
   sFlow: {
-    targets: (string)[];
+    targets: string[];
     sampling: number | null;
     polling: number | null;
     header: number | null;
@@ -156,7 +156,7 @@ export type VswitchTables = {
     external_ids: Map<string, string>;
   };
   IPFIX: {
-    targets: (string)[];
+    targets: string[];
     sampling: number | null;
     obs_domain_id: number | null;
     obs_point_id: number | null;
@@ -172,11 +172,11 @@ export type VswitchTables = {
     external_ids: Map<string, string>;
   };
   Controller: {
-    type: "primary" | "service" | null;
+    type: 'primary' | 'service' | null;
     target: string;
     max_backoff: number | null;
     inactivity_probe: number | null;
-    connection_mode: "in-band" | "out-of-band" | null;
+    connection_mode: 'in-band' | 'out-of-band' | null;
     local_ip: string | null;
     local_netmask: string | null;
     local_gateway: string | null;
@@ -187,14 +187,14 @@ export type VswitchTables = {
     other_config: Map<string, string>;
     external_ids: Map<string, string>;
     is_connected: boolean;
-    role: "other" | "master" | "slave" | null;
+    role: 'other' | 'master' | 'slave' | null;
     status: Map<string, string>;
   };
   Manager: {
     target: string;
     max_backoff: number | null;
     inactivity_probe: number | null;
-    connection_mode: "in-band" | "out-of-band" | null;
+    connection_mode: 'in-band' | 'out-of-band' | null;
     other_config: Map<string, string>;
     external_ids: Map<string, string>;
     is_connected: boolean;
@@ -211,7 +211,25 @@ export type VswitchTables = {
     external_ids: Map<string, string>;
   };
   CT_Timeout_Policy: {
-    timeouts: Map<"tcp_syn_sent" | "tcp_syn_recv" | "tcp_established" | "tcp_fin_wait" | "tcp_close_wait" | "tcp_last_ack" | "tcp_time_wait" | "tcp_close" | "tcp_syn_sent2" | "tcp_retransmit" | "tcp_unack" | "udp_first" | "udp_single" | "udp_multiple" | "icmp_first" | "icmp_reply", number>;
+    timeouts: Map<
+      | 'tcp_syn_sent'
+      | 'tcp_syn_recv'
+      | 'tcp_established'
+      | 'tcp_fin_wait'
+      | 'tcp_close_wait'
+      | 'tcp_last_ack'
+      | 'tcp_time_wait'
+      | 'tcp_close'
+      | 'tcp_syn_sent2'
+      | 'tcp_retransmit'
+      | 'tcp_unack'
+      | 'udp_first'
+      | 'udp_single'
+      | 'udp_multiple'
+      | 'icmp_first'
+      | 'icmp_reply',
+      number
+    >;
     external_ids: Map<string, string>;
   };
   SSL: {

@@ -74,8 +74,18 @@ const N_SPANS = 10_000;
 async function wideOperation() {
   for (let i = 0; i < N_SPANS / 4; i++) {
     await span('bridge', 'iface_create', `br0 p${i}`, () =>
-      span('ofproto', 'ofproto_port_add', `br0 p${i}`, () =>
-        span('dpif', 'dpif_port_add', `ovs-system p${i}`, () => span('netdev', 'netdev_get_ifindex', `p${i}`, async () => i), (v) => `port ${v}`),
+      span(
+        'ofproto',
+        'ofproto_port_add',
+        `br0 p${i}`,
+        () =>
+          span(
+            'dpif',
+            'dpif_port_add',
+            `ovs-system p${i}`,
+            () => span('netdev', 'netdev_get_ifindex', `p${i}`, async () => i),
+            (v) => `port ${v}`,
+          ),
         (v) => `ofport ${v}`,
       ),
     );
@@ -111,34 +121,71 @@ row('record a chain of nested spans', N_SPANS, 'spans', deep, `depth ${depthOf(c
 async function addPort(i) {
   await span('bridge', 'iface_create', `br0 p${i}`, async () => {
     traceNote('bridge', `p${i}: type system`);
-    await span('netdev', 'netdev_open', `p${i} (system)`, async () => i, () => `netdev p${i}`);
-    await span('ofproto', 'ofproto_port_add', `br0 p${i}`, () =>
-      span('dpif', 'dpif_port_add', `ovs-system p${i}`, async () => {
-        await span('netdev', 'netdev_get_ifindex', `p${i}`, async () => 7 + i, (v) => `ifindex ${v}`);
-        const failed = i % 50 === 49;
-        traceAdd({
-          kind: 'request',
-          layer: 'dpif',
-          name: 'ovs_vport OVS_VPORT_CMD_NEW',
-          args: `seq=${i} flags=REQUEST|ECHO dp_ifindex=3`,
-          lines: [`OVS_VPORT_ATTR_NAME: "p${i}"`, 'OVS_VPORT_ATTR_TYPE: NETDEV (1)', `OVS_VPORT_ATTR_UPCALL_PID: [${3000 + i}]`],
-          children: [
-            {
-              kind: 'call',
-              layer: 'kernel',
-              name: 'ovs_vport_cmd_new',
-              result: failed ? '-EEXIST' : '0',
-              failed,
-              children: [{ kind: 'call', layer: 'vport', name: 'ovs_netdev_link', args: `p${i}`, result: '0', children: [] }],
-            },
-            failed
-              ? { kind: 'reply', layer: 'kernel', name: 'NLMSG_ERROR', args: `seq=${i} error=-17`, lines: ['error: -17 (EEXIST)'], failed: true, children: [] }
-              : { kind: 'reply', layer: 'kernel', name: 'ovs_vport OVS_VPORT_CMD_NEW', args: `seq=${i}`, lines: [`OVS_VPORT_ATTR_PORT_NO: ${i + 1}`], children: [] },
-          ],
-        });
-        if (failed) throw new Error('EEXIST (File exists)');
-        return i + 1;
-      }, (v) => `port ${v}`),
+    await span(
+      'netdev',
+      'netdev_open',
+      `p${i} (system)`,
+      async () => i,
+      () => `netdev p${i}`,
+    );
+    await span(
+      'ofproto',
+      'ofproto_port_add',
+      `br0 p${i}`,
+      () =>
+        span(
+          'dpif',
+          'dpif_port_add',
+          `ovs-system p${i}`,
+          async () => {
+            await span(
+              'netdev',
+              'netdev_get_ifindex',
+              `p${i}`,
+              async () => 7 + i,
+              (v) => `ifindex ${v}`,
+            );
+            const failed = i % 50 === 49;
+            traceAdd({
+              kind: 'request',
+              layer: 'dpif',
+              name: 'ovs_vport OVS_VPORT_CMD_NEW',
+              args: `seq=${i} flags=REQUEST|ECHO dp_ifindex=3`,
+              lines: [`OVS_VPORT_ATTR_NAME: "p${i}"`, 'OVS_VPORT_ATTR_TYPE: NETDEV (1)', `OVS_VPORT_ATTR_UPCALL_PID: [${3000 + i}]`],
+              children: [
+                {
+                  kind: 'call',
+                  layer: 'kernel',
+                  name: 'ovs_vport_cmd_new',
+                  result: failed ? '-EEXIST' : '0',
+                  failed,
+                  children: [{ kind: 'call', layer: 'vport', name: 'ovs_netdev_link', args: `p${i}`, result: '0', children: [] }],
+                },
+                failed
+                  ? {
+                      kind: 'reply',
+                      layer: 'kernel',
+                      name: 'NLMSG_ERROR',
+                      args: `seq=${i} error=-17`,
+                      lines: ['error: -17 (EEXIST)'],
+                      failed: true,
+                      children: [],
+                    }
+                  : {
+                      kind: 'reply',
+                      layer: 'kernel',
+                      name: 'ovs_vport OVS_VPORT_CMD_NEW',
+                      args: `seq=${i}`,
+                      lines: [`OVS_VPORT_ATTR_PORT_NO: ${i + 1}`],
+                      children: [],
+                    },
+              ],
+            });
+            if (failed) throw new Error('EEXIST (File exists)');
+            return i + 1;
+          },
+          (v) => `port ${v}`,
+        ),
       (v) => `ofport ${v}`,
     ).catch(() => undefined);
   });
@@ -212,7 +259,11 @@ console.log(`# @ovs/trace: ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().
 const head = ['what', 'n', 'ms', 'per second', 'ns each', 'note'];
 const body = rows.map((r) => [r.what, `${fmt(r.n, 0)} ${r.unit}`, fmt(r.ms, 2), fmt((r.n * 1000) / r.ms, 0), fmt((r.ms * 1e6) / r.n, 1), r.note]);
 const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-const line = (cells) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+const line = (cells) =>
+  cells
+    .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+    .join('  ')
+    .trimEnd();
 console.log(line(head));
 console.log(line(widths.map((w) => '-'.repeat(w))));
 for (const b of body) console.log(line(b));

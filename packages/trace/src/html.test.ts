@@ -36,7 +36,9 @@ function addPortTrace(): Trace {
     title: 'ovs-vsctl add-port br0 p1',
     roots: [
       call('bridge', 'iface_create', 'br0 p1', [
-        call('ofproto', 'ofproto_port_add', 'br0 p1', [call('dpif', 'dpif_port_add', 'ovs-system p1', [request], { result: 'port 2' })], { result: 'ofport 1' }),
+        call('ofproto', 'ofproto_port_add', 'br0 p1', [call('dpif', 'dpif_port_add', 'ovs-system p1', [request], { result: 'port 2' })], {
+          result: 'ofport 1',
+        }),
         call('ofproto', 'ofproto_port_add', 'br0 p1', [], { result: 'EEXIST (File exists)', failed: true }),
         { kind: 'note', layer: 'bridge', name: 'could not add p1 (File exists)', children: [] },
       ]),
@@ -63,7 +65,14 @@ function bigTrace(total: number): Trace {
   let made = 0;
   let i = 0;
   while (made < total) {
-    const req: TraceNode = { kind: 'request', layer: 'dpif', name: 'OVS_VPORT_CMD_NEW', args: `seq=${i}`, lines: [`OVS_VPORT_ATTR_NAME: "p${i}"`], children: [] };
+    const req: TraceNode = {
+      kind: 'request',
+      layer: 'dpif',
+      name: 'OVS_VPORT_CMD_NEW',
+      args: `seq=${i}`,
+      lines: [`OVS_VPORT_ATTR_NAME: "p${i}"`],
+      children: [],
+    };
     const nodes: TraceNode[] = [
       call('bridge', 'iface_create', `br0 p${i}`),
       call('ofproto', 'ofproto_port_add', `br0 p${i}`, [], { result: `ofport ${i}` }),
@@ -235,13 +244,20 @@ describe('renderTraceHtml', () => {
   it('puts unknown layers after the known ones, in order of first appearance', () => {
     const trace: Trace = {
       title: 'mixed',
-      roots: [call('zeta', 'z', undefined, [call('bridge', 'b', undefined, [call('alpha', 'a', undefined), call('ofproto', 'o', undefined), call('zeta', 'z2', undefined)])])],
+      roots: [
+        call('zeta', 'z', undefined, [
+          call('bridge', 'b', undefined, [call('alpha', 'a', undefined), call('ofproto', 'o', undefined), call('zeta', 'z2', undefined)]),
+        ]),
+      ],
     };
     expect(participants(renderTraceHtml(trace))).toEqual(['bridge', 'ofproto', 'zeta', 'alpha']);
   });
 
   it('adds the kernel column for a message even when no node is in the kernel layer', () => {
-    const trace: Trace = { title: 'msg', roots: [call('dpif', 'dpif_port_add', 'p1', [{ kind: 'request', layer: 'dpif', name: 'OVS_VPORT_CMD_NEW', children: [] }])] };
+    const trace: Trace = {
+      title: 'msg',
+      roots: [call('dpif', 'dpif_port_add', 'p1', [{ kind: 'request', layer: 'dpif', name: 'OVS_VPORT_CMD_NEW', children: [] }])],
+    };
     expect(participants(renderTraceHtml(trace))).toEqual(['dpif', 'kernel']);
   });
 
@@ -259,7 +275,14 @@ describe('renderTraceHtml', () => {
     expect(n).toMatchObject({ call: 6, request: 1, reply: 1, note: 1, results: 5 });
     // The returns carry the results; iface_create has none, so no return for it.
     expect(msgs.filter((m) => m.cls.startsWith('m ret')).map((m) => m.text)).toEqual(['0', '0', 'port 2', 'ofport 1', '✗ EEXIST (File exists)']);
-    expect(msgs.filter((m) => m.cls.startsWith('m call')).map((m) => m.text)).toEqual(['iface_create br0 p1', 'ofproto_port_add br0 p1', 'dpif_port_add ovs-system p1', 'ovs_vport_cmd_new', 'ovs_netdev_link p1', 'ofproto_port_add br0 p1']);
+    expect(msgs.filter((m) => m.cls.startsWith('m call')).map((m) => m.text)).toEqual([
+      'iface_create br0 p1',
+      'ofproto_port_add br0 p1',
+      'dpif_port_add ovs-system p1',
+      'ovs_vport_cmd_new',
+      'ovs_netdev_link p1',
+      'ofproto_port_add br0 p1',
+    ]);
   });
 
   it('lays rows out top to bottom in tree order, each return after its callees', () => {
@@ -353,10 +376,16 @@ describe('renderTraceHtml', () => {
     const trace: Trace = {
       title: `<b>"T" & 'U'</b>${evil}`,
       roots: [
-        call(evil, evil, `" onmouseover="alert(1)" & <svg onload=x>`, [
-          { kind: 'request', layer: evil, name: evil, args: '&amp; <!-- -->', lines: [evil, ']]><![CDATA[', '\u0000\u0007 \ud800 x'], children: [] },
-          { kind: 'note', layer: 'bridge', name: `<style>*{display:none}</style>${evil}`, children: [] },
-        ], { result: evil, failed: true }),
+        call(
+          evil,
+          evil,
+          `" onmouseover="alert(1)" & <svg onload=x>`,
+          [
+            { kind: 'request', layer: evil, name: evil, args: '&amp; <!-- -->', lines: [evil, ']]><![CDATA[', '\u0000\u0007 \ud800 x'], children: [] },
+            { kind: 'note', layer: 'bridge', name: `<style>*{display:none}</style>${evil}`, children: [] },
+          ],
+          { result: evil, failed: true },
+        ),
       ],
     };
     const html = renderTraceHtml(trace);
@@ -384,7 +413,10 @@ describe('renderTraceHtml', () => {
 
   it('writes ASCII only, any other character as a reference', () => {
     const text = 'café → 端口 😀 \u00a0';
-    const trace: Trace = { title: text, roots: [call('bridge', text, undefined, [{ kind: 'note', layer: 'bridge', name: text, children: [] }], { result: text, failed: true })] };
+    const trace: Trace = {
+      title: text,
+      roots: [call('bridge', text, undefined, [{ kind: 'note', layer: 'bridge', name: text, children: [] }], { result: text, failed: true })],
+    };
     const html = renderTraceHtml(trace);
     expect(html).toMatch(/^[\t\n\x20-\x7e]*$/);
     expect(html).toContain('<h1>caf&#xE9; &#x2192; &#x7AEF;&#x53E3; &#x1F600; &#xA0;</h1>');
@@ -395,7 +427,10 @@ describe('renderTraceHtml', () => {
 
   it('truncates long labels, keeping the full text in the tooltip', () => {
     const long = `dp_ifindex=3 ${'OVS_VPORT_ATTR_OPTIONS '.repeat(20)}end`;
-    const trace: Trace = { title: 'long', roots: [call('bridge', 'b', undefined, [call('ofproto', 'ofproto_port_add', long, [], { result: `${'x'.repeat(300)}!` })])] };
+    const trace: Trace = {
+      title: 'long',
+      roots: [call('bridge', 'b', undefined, [call('ofproto', 'ofproto_port_add', long, [], { result: `${'x'.repeat(300)}!` })])],
+    };
     const msgs = messages(renderTraceHtml(trace));
     const c = msgs.find((m) => m.text.startsWith('ofproto_port_add'))!;
     expect(c.text.endsWith('…')).toBe(true);

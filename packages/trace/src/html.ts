@@ -370,7 +370,18 @@ export function renderTraceHtml(trace: Trace): string {
         counts.call++;
         const label = nameArgs(node);
         const lvl = depth[c]!;
-        items.push({ t: 'call', row: r, from: ctxParent, fromLvl: frame.callerLvl, to: c, toLvl: lvl, label, tip: tipLines(`${node.layer}: ${label}`), fail: node.failed === true && node.result === undefined, fn: 0 });
+        items.push({
+          t: 'call',
+          row: r,
+          from: ctxParent,
+          fromLvl: frame.callerLvl,
+          to: c,
+          toLvl: lvl,
+          label,
+          tip: tipLines(`${node.layer}: ${label}`),
+          fail: node.failed === true && node.result === undefined,
+          fn: 0,
+        });
         need(ctxParent, frame.callerLvl, c, lvl, labelPx(label));
         const self = ctxParent === c;
         const bar: Bar = { col: c, lvl, top: lineY(r) + (self ? LOOP_H : 0) - 3, bottom: 0, req: false };
@@ -387,7 +398,18 @@ export function renderTraceHtml(trace: Trace): string {
         const label = nameArgs(node);
         const fn = node.lines !== undefined && node.lines.length > 0 ? notes.length + 1 : 0;
         const lvl = depth[k]!;
-        items.push({ t: 'req', row: r, from: c, fromLvl: top(c), to: k, toLvl: lvl, label, tip: tipLines(`${node.layer} → ${KERNEL}: ${label}`), fail: node.failed === true && node.result === undefined, fn });
+        items.push({
+          t: 'req',
+          row: r,
+          from: c,
+          fromLvl: top(c),
+          to: k,
+          toLvl: lvl,
+          label,
+          tip: tipLines(`${node.layer} → ${KERNEL}: ${label}`),
+          fail: node.failed === true && node.result === undefined,
+          fn,
+        });
         if (fn !== 0) notes.push({ n: fn, kind: 'req', from: node.layer, to: KERNEL, label, lines: node.lines! });
         need(c, top(c), k, lvl, labelPx(label) + markPx(fn));
         const bar: Bar = { col: k, lvl, top: lineY(r) + (c === k ? LOOP_H : 0) - 3, bottom: 0, req: true };
@@ -407,7 +429,18 @@ export function renderTraceHtml(trace: Trace): string {
         const to = parent === undefined ? c : col(parent.node.layer);
         const label = node.result !== undefined ? `${nameArgs(node)} → ${resultText(node)}` : nameArgs(node);
         const fn = node.lines !== undefined && node.lines.length > 0 ? notes.length + 1 : 0;
-        items.push({ t: 'rep', row: r, from: k, fromLvl: top(k), to, toLvl: top(to), label, tip: tipLines(`${KERNEL} → ${cols[to]!}: ${nameArgs(node)}`), fail: node.failed === true, fn });
+        items.push({
+          t: 'rep',
+          row: r,
+          from: k,
+          fromLvl: top(k),
+          to,
+          toLvl: top(to),
+          label,
+          tip: tipLines(`${KERNEL} → ${cols[to]!}: ${nameArgs(node)}`),
+          fail: node.failed === true,
+          fn,
+        });
         if (fn !== 0) notes.push({ n: fn, kind: 'rep', from: KERNEL, to: cols[to]!, label: nameArgs(node), lines: node.lines! });
         need(k, top(k), to, top(to), labelPx(label) + markPx(fn));
         break;
@@ -534,7 +567,9 @@ export function renderTraceHtml(trace: Trace): string {
     out.push(`<svg class="seq" width="${width}" height="${height}" role="img" aria-label="sequence diagram">\n`);
     for (let i = 0; i < n; i++) out.push(`<path class="life" d="M${xOf(i)} 0V${height}"/>\n`);
     for (const b of bars) {
-      out.push(`<rect class="bar${b.req ? ' req' : ''}" x="${xOf(b.col) + lvlOff(b.lvl) - BAR_HW}" y="${b.top}" width="${2 * BAR_HW}" height="${b.bottom - b.top}"/>\n`);
+      out.push(
+        `<rect class="bar${b.req ? ' req' : ''}" x="${xOf(b.col) + lvlOff(b.lvl) - BAR_HW}" y="${b.top}" width="${2 * BAR_HW}" height="${b.bottom - b.top}"/>\n`,
+      );
     }
     for (const it of items) {
       const y = lineY(it.row);

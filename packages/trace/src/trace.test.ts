@@ -20,16 +20,28 @@ describe('recording', () => {
   it('nests spans across awaits, with results, in call order', async () => {
     const { node, value } = await traceRecord('bridge', 'bridge_reconfigure', undefined, async () => {
       expect(tracing()).toBe(true);
-      await span('ofproto', 'ofproto_port_add', 'br0 p1', async () => {
-        await tick();
-        expect(currentLayer()).toBe('ofproto');
-        await span('dpif', 'dpif_port_add', 'p1', async () => {
+      await span(
+        'ofproto',
+        'ofproto_port_add',
+        'br0 p1',
+        async () => {
           await tick();
-          traceNote('dpif', 'a note');
-          return 2;
-        }, (n) => `port ${n}`);
-        return 1;
-      }, (n) => `ofport ${n}`);
+          expect(currentLayer()).toBe('ofproto');
+          await span(
+            'dpif',
+            'dpif_port_add',
+            'p1',
+            async () => {
+              await tick();
+              traceNote('dpif', 'a note');
+              return 2;
+            },
+            (n) => `port ${n}`,
+          );
+          return 1;
+        },
+        (n) => `ofport ${n}`,
+      );
       return 'done';
     });
     expect(value).toBe('done');
@@ -44,7 +56,16 @@ describe('recording', () => {
           name: 'ofproto_port_add',
           args: 'br0 p1',
           result: 'ofport 1',
-          children: [{ kind: 'call', layer: 'dpif', name: 'dpif_port_add', args: 'p1', result: 'port 2', children: [{ kind: 'note', layer: 'dpif', name: 'a note', children: [] }] }],
+          children: [
+            {
+              kind: 'call',
+              layer: 'dpif',
+              name: 'dpif_port_add',
+              args: 'p1',
+              result: 'port 2',
+              children: [{ kind: 'note', layer: 'dpif', name: 'a note', children: [] }],
+            },
+          ],
         },
       ],
     });
@@ -64,7 +85,11 @@ describe('recording', () => {
   it('an error is recorded where it was thrown and on every caller it passed through; the recording returns it', async () => {
     const boom = new Error('EEXIST (17): File exists');
     const r = await traceRecord('bridge', 'root', undefined, async () => {
-      await span('ofproto', 'ofproto_port_add', undefined, async () => spanSync('dpif', 'inner', undefined, () => { throw boom; }));
+      await span('ofproto', 'ofproto_port_add', undefined, async () =>
+        spanSync('dpif', 'inner', undefined, () => {
+          throw boom;
+        }),
+      );
     });
     expect(r.error).toBe(boom);
     expect(r.node.result).toBe('EEXIST (17): File exists');

@@ -53,7 +53,11 @@ describe('getopt_long', () => {
   });
 
   it("with require-order ('+'), stops at the first operand and leaves the rest", () => {
-    expect(parse(['--oneline', 'add-br', 'br0', '--', '--may-exist'], 'require-order')).toEqual({ opts: ['oneline'], operands: [], rest: ['add-br', 'br0', '--', '--may-exist'] });
+    expect(parse(['--oneline', 'add-br', 'br0', '--', '--may-exist'], 'require-order')).toEqual({
+      opts: ['oneline'],
+      operands: [],
+      rest: ['add-br', 'br0', '--', '--may-exist'],
+    });
     expect(parse(['-h', '--', '-x'], 'require-order').rest).toEqual(['-x']);
     expect(parse(['-', '-h'], 'require-order').rest).toEqual(['-', '-h']);
   });

@@ -96,4 +96,6 @@ for (const n of [100, 1000]) {
   console.log(`| ${n} | ${ms(r.process)} | ${ms(r.inProcess)} | ${ms(r.real)} |`);
 }
 const b = await batch(5000);
-console.log(`\n5,000 add-port in one invocation (one transaction): ours ${b.ours.toFixed(2)} s, real ovs-vsctl ${b.real === undefined ? '—' : `${b.real.toFixed(2)} s`}`);
+console.log(
+  `\n5,000 add-port in one invocation (one transaction): ours ${b.ours.toFixed(2)} s, real ovs-vsctl ${b.real === undefined ? '—' : `${b.real.toFixed(2)} s`}`,
+);

@@ -5,7 +5,7 @@
  * command), then commands separated by `--`, each with its own leading
  * options. Errors carry the real tool's texts.
  */
-import { Getopt, GetoptError, type LongOption } from '@ovs/util';
+import { Getopt, GetoptError, type LongOption, type ParsedOption } from '@ovs/util';
 
 export class UsageError extends Error {}
 
@@ -52,7 +52,6 @@ export interface CommandSyntax {
   /** As in the real tool: "--if-exists,--columns=". */
   options: string;
 }
-
 
 const GLOBAL: LongOption[] = [
   { name: 'db', arg: 'required' },
@@ -101,10 +100,7 @@ function parseStyleOption(style: Style, name: string, value: string): void {
 }
 
 /** Parses argv; returns the global options and the commands (not yet checked against their syntax). */
-export function parseArgs(
-  argv: string[],
-  syntaxes: Map<string, CommandSyntax>,
-): { global: GlobalOptions; commands: ParsedCommand[] } {
+export function parseArgs(argv: string[], syntaxes: Map<string, CommandSyntax>): { global: GlobalOptions; commands: ParsedCommand[] } {
   const global: GlobalOptions = {
     noWait: false,
     dryRun: false,
@@ -121,7 +117,7 @@ export function parseArgs(
 
   const getopt = new Getopt(argv, specs, 'require-order');
   for (;;) {
-    let parsed;
+    let parsed: ParsedOption<LongOption> | undefined;
     try {
       parsed = getopt.next();
     } catch (err) {
@@ -244,9 +240,7 @@ function parseCommand(args: string[], inherited: Map<string, string | null>, syn
   const nArgs = args.length - i - 1;
   if (nArgs < syntax.minArgs) throw new UsageError(`'${name}' command requires at least ${syntax.minArgs} arguments`);
   if (nArgs > syntax.maxArgs) {
-    const hint = args.slice(i + 1).some((a) => a.startsWith('-'))
-      ? ' (note that options must precede command names and follow a "--" argument)'
-      : '';
+    const hint = args.slice(i + 1).some((a) => a.startsWith('-')) ? ' (note that options must precede command names and follow a "--" argument)' : '';
     throw new UsageError(`'${name}' command takes at most ${syntax.maxArgs} arguments${hint}`);
   }
   return { argv: args.slice(i), options };

@@ -84,7 +84,12 @@ export function getColumn(table: TableSchema, name: string): ColumnSchema {
 export function rowIdColumns(table: string): [string, string][] {
   const id = ROW_IDS[table];
   if (!id) return [];
-  return id.uuidColumn ? [[id.table, id.name], [id.table, id.uuidColumn]] : [[id.table, id.name]];
+  return id.uuidColumn
+    ? [
+        [id.table, id.name],
+        [id.table, id.uuidColumn],
+      ]
+    : [[id.table, id.name]];
 }
 
 /** ctl_get_row(). */
@@ -107,7 +112,10 @@ export function getRow(txn: Txn, table: TableSchema, recordId: string, mustExist
         const d = txn.read(r, id.name);
         if (d.keys.length !== 1) continue;
         const n = d.keys[0]!;
-        const equal = nameType === 'string' ? n === recordId || (recordId.length >= 4 && isUuid(n as string) && (n as string).startsWith(recordId)) : n === Number(recordId);
+        const equal =
+          nameType === 'string'
+            ? n === recordId || (recordId.length >= 4 && isUuid(n as string) && (n as string).startsWith(recordId))
+            : n === Number(recordId);
         if (!equal) continue;
         if (referrer) throw new Error(`multiple rows in ${id.table} match "${recordId}"`);
         referrer = r;

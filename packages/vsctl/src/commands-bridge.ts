@@ -21,6 +21,12 @@ function preGetInfo(_cmd: ParsedCommand, pre: Prerequisites): void {
   pre.add('Interface', 'name', 'ofport', 'error');
 }
 
+/** pre_cmd_br_set_external_id / pre_cmd_br_get_external_id. */
+function preGetInfoAndExternalIds(cmd: ParsedCommand, pre: Prerequisites): void {
+  preGetInfo(cmd, pre);
+  pre.add('Bridge', 'external_ids');
+}
+
 const set = (...uuids: string[]) => ({ keys: uuids });
 const str = (s: string) => ({ keys: [s] });
 
@@ -68,7 +74,10 @@ function checkConflicts(ctx: Ctx, name: string, msg: string): void {
 }
 
 function sortedLines(names: string[]): string {
-  return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((n) => `${n}\n`).join('');
+  return [...names]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((n) => `${n}\n`)
+    .join('');
 }
 
 function addBr(ctx: Ctx): void {
@@ -301,7 +310,7 @@ export const bridgeCommands: CommandDef[] = [
     maxArgs: 3,
     options: '',
     mode: 'RW',
-    pre: (c, p) => (preGetInfo(c, p), p.add('Bridge', 'external_ids')),
+    pre: preGetInfoAndExternalIds,
     run: brSetExternalId,
   },
   {
@@ -310,7 +319,7 @@ export const bridgeCommands: CommandDef[] = [
     maxArgs: 2,
     options: '',
     mode: 'RO',
-    pre: (c, p) => (preGetInfo(c, p), p.add('Bridge', 'external_ids')),
+    pre: preGetInfoAndExternalIds,
     run: brGetExternalId,
   },
   { name: 'list-ports', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preGetInfo, run: listPorts },

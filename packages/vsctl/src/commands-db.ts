@@ -7,16 +7,7 @@ import { type ColumnSchema, type ColumnType, type Datum, type TableSchema, vswit
 import type { ParsedCommand } from './args.js';
 import { type CommandDef, type Ctx, type Prerequisites, fatal } from './context/context.js';
 import type { Row } from './context/txn.js';
-import {
-  checkMutable,
-  getColumn,
-  getRow,
-  getTable,
-  parseColumnKeyValue,
-  rowIdColumns,
-  setColumn,
-  unbounded,
-} from './columns.js';
+import { checkMutable, getColumn, getRow, getTable, parseColumnKeyValue, rowIdColumns, setColumn, unbounded } from './columns.js';
 import { atomFromString, atomToString, compareAtoms, datumFromString, datumSubtract, datumToString, datumUnion, isUuid, parseToken } from './datum.js';
 import { Table } from './format.js';
 
@@ -78,7 +69,10 @@ const RELOPS = ['=', '!=', '<', '>', '<=', '>=', '{=}', '{!=}', '{<}', '{>}', '{
 
 function compareDatums(a: Datum, b: Datum): number {
   if (a.keys.length !== b.keys.length) return a.keys.length < b.keys.length ? -1 : 1;
-  for (const arr of [[a.keys, b.keys], [a.values ?? [], b.values ?? []]] as const) {
+  for (const arr of [
+    [a.keys, b.keys],
+    [a.values ?? [], b.values ?? []],
+  ] as const) {
     for (let i = 0; i < arr[0].length; i++) {
       const c = compareAtoms(arr[0][i]!, arr[1][i]!);
       if (c) return c;
@@ -222,7 +216,10 @@ function setCmd(ctx: Ctx): void {
   if (!row) return;
   for (const a of ctx.argv.slice(3)) setColumn(ctx.txn, row, a, ctx.symtab, ctx.last);
   // "column[:key]=value": the column is what precedes ':', '=' or '['.
-  ctx.invalidateCacheFor(t.name, ctx.argv.slice(3).map((a) => /^[^:=[]*/.exec(a)![0]));
+  ctx.invalidateCacheFor(
+    t.name,
+    ctx.argv.slice(3).map((a) => /^[^:=[]*/.exec(a)![0]),
+  );
 }
 
 function preColumn(cmd: ParsedCommand, pre: Prerequisites): void {
@@ -246,7 +243,9 @@ function add(ctx: Ctx): void {
   } else {
     const next = datumUnion(ctx.txn.read(row, column.name), added, map);
     if (next.keys.length > ct.max) {
-      fatal(`"add" operation would put ${next.keys.length} ${map ? 'pairs' : 'values'} in column ${column.name} of table ${t.name} but the maximum number is ${ct.max}`);
+      fatal(
+        `"add" operation would put ${next.keys.length} ${map ? 'pairs' : 'values'} in column ${column.name} of table ${t.name} but the maximum number is ${ct.max}`,
+      );
     }
     ctx.txn.verify(row, column.name);
     ctx.txn.write(row, column.name, next);
@@ -273,7 +272,9 @@ function remove(ctx: Ctx): void {
     d = datumSubtract(d, rm);
   }
   if (d.keys.length < ct.min) {
-    fatal(`"remove" operation would put ${d.keys.length} ${ct.value ? 'pairs' : 'values'} in column ${column.name} of table ${t.name} but the minimum number is ${ct.min}`);
+    fatal(
+      `"remove" operation would put ${d.keys.length} ${ct.value ? 'pairs' : 'values'} in column ${column.name} of table ${t.name} but the minimum number is ${ct.min}`,
+    );
   }
   ctx.txn.verify(row, column.name);
   ctx.txn.write(row, column.name, d);

@@ -68,7 +68,15 @@ const CASES: Case[] = [
   },
   {
     name: 'schema constraint errors',
-    steps: [...BR0, 'add-port br0 p1 -- set Interface p1 ofport_request=0', 'add-port br0 p1 -- set Interface p1 ofport_request=65280', 'add-port br0 p1 tag=4096', 'add-port br0 p1 -- set Interface p1 ofport_request=65279', 'get Interface p1 ofport_request', 'set Bridge br0 fail_mode=bogus'].map(s),
+    steps: [
+      ...BR0,
+      'add-port br0 p1 -- set Interface p1 ofport_request=0',
+      'add-port br0 p1 -- set Interface p1 ofport_request=65280',
+      'add-port br0 p1 tag=4096',
+      'add-port br0 p1 -- set Interface p1 ofport_request=65279',
+      'get Interface p1 ofport_request',
+      'set Bridge br0 fail_mode=bogus',
+    ].map(s),
   },
   {
     name: 'del-port / del-br errors and --if-exists',

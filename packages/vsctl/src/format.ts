@@ -72,7 +72,11 @@ export class TablePrinter {
       if (this.style.maxColumnWidth > 0 && w > this.style.maxColumnWidth) w = this.style.maxColumnWidth;
       return this.style.headings ? Math.max(w, h.length) : w;
     });
-    const line = (cells: string[]) => cells.map((c, x) => c.slice(0, widths[x]).padEnd(widths[x]!)).join(' ').trimEnd() + '\n';
+    const line = (cells: string[]) =>
+      cells
+        .map((c, x) => c.slice(0, widths[x]).padEnd(widths[x]!))
+        .join(' ')
+        .trimEnd() + '\n';
     let out = '';
     if (this.style.headings) {
       out += line(t.headings);

@@ -74,7 +74,11 @@ function sortDeep(j: unknown): unknown {
     return j.map(sortDeep);
   }
   if (j && typeof j === 'object') {
-    return Object.fromEntries(Object.keys(j).sort().map((k) => [k, sortDeep((j as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(j)
+        .sort()
+        .map((k) => [k, sortDeep((j as Record<string, unknown>)[k])]),
+    );
   }
   return j;
 }

@@ -164,7 +164,9 @@ describe('--trace', () => {
     rmSync(join(rundir, 'ovs-vswitchd.pid'));
     const r = await traced('--trace', 'add-br', 'br0');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`ovs-vsctl: --trace: ovs-vswitchd is not running (cannot read pidfile "${join(rundir, 'ovs-vswitchd.pid')}" (No such file or directory))\n`);
+    expect(r.stderr).toBe(
+      `ovs-vsctl: --trace: ovs-vswitchd is not running (cannot read pidfile "${join(rundir, 'ovs-vswitchd.pid')}" (No such file or directory))\n`,
+    );
     expect((await traced('--trace=svg', 'add-br', 'br0')).stderr).toBe('ovs-vsctl: unknown trace format "svg" (tree, json or html FILE)\n');
     expect((await traced('--trace=html')).stderr).toBe("ovs-vsctl: option '--trace=html' requires a FILE argument\n");
     // Nothing was committed by the refused invocations.
@@ -208,7 +210,9 @@ describe('the ovs-vsctl executable', () => {
         "ovs-vsctl: Error detected while setting up 'bad-br': could not open network device bad-br (No such device).  See ovs-vswitchd log for details.\n" +
           `ovs-vsctl: The default log directory is "${process.env.OVS_LOGDIR || `/tmp/ovs-ts-${process.getuid!()}`}".\n`,
       );
-      expect(theirs.stderr).toMatch(/^ovs-vsctl: Error detected while setting up 'bad(-br2|9)': could not open network device bad(-br2|9) \(No such device\)\.  See ovs-vswitchd log for details\.\n/);
+      expect(theirs.stderr).toMatch(
+        /^ovs-vsctl: Error detected while setting up 'bad(-br2|9)': could not open network device bad(-br2|9) \(No such device\)\. {2}See ovs-vswitchd log for details\.\n/,
+      );
       expect(theirs.stderr.split('\n').filter((l) => l.includes('Error detected')).length).toBe(2);
     } finally {
       vswitchd.close();

@@ -22,7 +22,15 @@ export interface ShowBlock {
   ports: OfpPortDesc[];
 }
 
-const CONFIG: Record<string, number> = { PORT_DOWN: OFPPC.PORT_DOWN, NO_STP: OFPPC.NO_STP, NO_RECV: OFPPC.NO_RECV, NO_RECV_STP: OFPPC.NO_RECV_STP, NO_FLOOD: OFPPC.NO_FLOOD, NO_FWD: OFPPC.NO_FWD, NO_PACKET_IN: OFPPC.NO_PACKET_IN };
+const CONFIG: Record<string, number> = {
+  PORT_DOWN: OFPPC.PORT_DOWN,
+  NO_STP: OFPPC.NO_STP,
+  NO_RECV: OFPPC.NO_RECV,
+  NO_RECV_STP: OFPPC.NO_RECV_STP,
+  NO_FLOOD: OFPPC.NO_FLOOD,
+  NO_FWD: OFPPC.NO_FWD,
+  NO_PACKET_IN: OFPPC.NO_PACKET_IN,
+};
 const STATE: Record<string, number> = { LINK_DOWN: OFPPS.LINK_DOWN, BLOCKED: OFPPS.BLOCKED, LIVE: OFPPS.LIVE };
 const FEATURES: Record<string, number> = {
   '10MB-HD': NETDEV_F['10MB_HD'],
@@ -52,7 +60,9 @@ function bits(words: string, table: Record<string, number>): number {
 /** Every `ovs-ofctl show` of every transcript. */
 export function showBlocks(): ShowBlock[] {
   const blocks: ShowBlock[] = [];
-  for (const file of readdirSync(TRANSCRIPTS).filter((f) => f.endsWith('.txt')).sort()) {
+  for (const file of readdirSync(TRANSCRIPTS)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()) {
     const lines = readFileSync(TRANSCRIPTS + file, 'utf8').split('\n');
     lines.forEach((l, i) => {
       const m = /^\$ ovs-ofctl show (\S+)$/.exec(l);

@@ -28,7 +28,15 @@ export interface TestServer {
 
 /** Our server on a unix socket in a fresh directory; with a file unless `memory`. */
 export async function startTestServer(
-  opts: { schema?: Json; memory?: boolean; file?: string; compactMinBytes?: number; log?: (msg: string) => void; remotes?: string[]; probeIntervalMs?: number } = {},
+  opts: {
+    schema?: Json;
+    memory?: boolean;
+    file?: string;
+    compactMinBytes?: number;
+    log?: (msg: string) => void;
+    remotes?: string[];
+    probeIntervalMs?: number;
+  } = {},
 ): Promise<TestServer> {
   const { dir, cleanup } = tempDir();
   const schema = opts.schema ?? vswitchSchema();
@@ -43,7 +51,12 @@ export async function startTestServer(
     served = new ServedDatabase(f.db, f);
   }
   const socket = join(dir, 'db.sock');
-  const server = await OvsdbServer.start({ databases: [served], remotes: [`punix:${socket}`, ...(opts.remotes ?? [])], log: opts.log, probeIntervalMs: opts.probeIntervalMs });
+  const server = await OvsdbServer.start({
+    databases: [served],
+    remotes: [`punix:${socket}`, ...(opts.remotes ?? [])],
+    log: opts.log,
+    probeIntervalMs: opts.probeIntervalMs,
+  });
   return {
     server,
     served,
