@@ -2,15 +2,7 @@
 // through the public typed API (the built package), on one core.
 //   pnpm --filter @ovs/genl-codec bench
 import os from 'node:os';
-import {
-  NLM_F,
-  OVS_VPORT_CMD,
-  OVS_VPORT_TYPE,
-  decode,
-  encode,
-  newFamilyTable,
-  ovsVportFamily,
-} from '../dist/index.js';
+import { NLM_F, OVS_VPORT_CMD, OVS_VPORT_TYPE, decode, encode, newFamilyTable, ovsVportFamily } from '../dist/index.js';
 
 const VPORT_ID = 33;
 const families = newFamilyTable({ ovs_vport: VPORT_ID });

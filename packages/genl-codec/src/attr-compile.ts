@@ -84,8 +84,10 @@ export function compileWriter(entries: readonly Entry[]): FastWriter {
     }`;
     }
     // Nested sets are written by the set itself, skipping the codec's wrapper.
-    const call = nestedSets[i] ? `if (x === null || typeof x !== 'object') notNested(${JSON.stringify(e.def.name)});
-      n${i}.write(w, x, ${JSON.stringify(e.def.name)});` : `c${i}.write(w, x, ${JSON.stringify(e.def.name)});`;
+    const call = nestedSets[i]
+      ? `if (x === null || typeof x !== 'object') notNested(${JSON.stringify(e.def.name)});
+      n${i}.write(w, x, ${JSON.stringify(e.def.name)});`
+      : `c${i}.write(w, x, ${JSON.stringify(e.def.name)});`;
     return `    x = v[${JSON.stringify(e.key)}];
     if (x !== undefined) {
       s = w.pos;

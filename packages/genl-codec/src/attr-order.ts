@@ -51,5 +51,7 @@ export function forEachAttr<D extends DefsRecord>(
   for (const e of set.entries) {
     if (!done.has(e.key) && obj[e.key] !== undefined) fn(e.def.name, e.def, obj[e.key], e.def.nlaFlags, undefined);
   }
-  if (values.unknown) for (let i = rawUsed; i < values.unknown.length; i++) fn(rawName(values.unknown[i]!), undefined, values.unknown[i]!.data, values.unknown[i]!.flags, values.unknown[i]);
+  if (values.unknown)
+    for (let i = rawUsed; i < values.unknown.length; i++)
+      fn(rawName(values.unknown[i]!), undefined, values.unknown[i]!.data, values.unknown[i]!.flags, values.unknown[i]);
 }

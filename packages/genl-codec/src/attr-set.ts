@@ -319,15 +319,7 @@ export type AttrTypes<D extends DefsRecord, P extends string> = {
 };
 
 /** Offset of the last attribute of `type` in buf[start, end) whose payload decodes. */
-function lastValidOccurrence(
-  def: AttrDef<unknown>,
-  buf: Uint8Array,
-  dv: DataView,
-  start: number,
-  end: number,
-  type: number,
-  ctx: DecodeContext,
-): number {
+function lastValidOccurrence(def: AttrDef<unknown>, buf: Uint8Array, dv: DataView, start: number, end: number, type: number, ctx: DecodeContext): number {
   let found = -1;
   for (let off = start; off < end; off += align4(dv.getUint16(off, true))) {
     if ((dv.getUint16(off + 2, true) & NLA_TYPE_MASK) !== type) continue;

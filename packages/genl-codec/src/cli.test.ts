@@ -108,7 +108,10 @@ describe('ovs-genl encode', () => {
     for (const file of ['dpctl-datapath.json', 'dpctl-errors.json', 'raw-genl.json', 'vswitchd-ports.json']) {
       const msgs = loadGolden(file).messages;
       // One protocol per run, as the hex input carries none.
-      for (const [protocol, name] of [['generic', 'NETLINK_GENERIC'], ['route', 'NETLINK_ROUTE']] as const) {
+      for (const [protocol, name] of [
+        ['generic', 'NETLINK_GENERIC'],
+        ['route', 'NETLINK_ROUTE'],
+      ] as const) {
         const hexes = msgs.filter((m) => m.protocol === name).map((m) => m.hex);
         const decoded = await run(['decode', '--json', '--lenient', '--protocol', protocol], hexes.join('\n'));
         expect(decoded.code).toBe(0);
@@ -121,10 +124,16 @@ describe('ovs-genl encode', () => {
 
   it('rejects malformed JSON and unknown names with exit 1', async () => {
     expect((await run(['encode'], '{"family": ')).code).toBe(1);
-    const unknown = await run(['encode'], JSON.stringify({ family: 'ovs_vport', nlmsg_type: 33, cmd: 'OVS_VPORT_CMD_NEW', attrs: { OVS_VPORT_ATTR_BOGUS: 1 } }));
+    const unknown = await run(
+      ['encode'],
+      JSON.stringify({ family: 'ovs_vport', nlmsg_type: 33, cmd: 'OVS_VPORT_CMD_NEW', attrs: { OVS_VPORT_ATTR_BOGUS: 1 } }),
+    );
     expect(unknown.code).toBe(1);
     expect(unknown.err[0]).toMatch(/unknown attribute "OVS_VPORT_ATTR_BOGUS"/);
-    const range = await run(['encode'], JSON.stringify({ family: 'ovs_vport', nlmsg_type: 33, cmd: 'OVS_VPORT_CMD_NEW', attrs: { OVS_VPORT_ATTR_PORT_NO: 2 ** 32 } }));
+    const range = await run(
+      ['encode'],
+      JSON.stringify({ family: 'ovs_vport', nlmsg_type: 33, cmd: 'OVS_VPORT_CMD_NEW', attrs: { OVS_VPORT_ATTR_PORT_NO: 2 ** 32 } }),
+    );
     expect(range.err[0]).toMatch(/OVS_VPORT_ATTR_PORT_NO: 4294967296 is out of range/);
   });
 });
@@ -185,9 +194,7 @@ describe('pcapng', () => {
   it('reads the same packets from a pcapng file as from the pcap it was made from', () => {
     const packets = readCapture(gunzipSync(readFileSync(`${GOLDEN_DIR}pcap/dpctl-ports.pcap.gz`)));
     const again = readCapture(toPcapng(packets));
-    expect(again.map((p) => [p.protocol, Buffer.from(p.data).toString('hex')])).toEqual(
-      packets.map((p) => [p.protocol, Buffer.from(p.data).toString('hex')]),
-    );
+    expect(again.map((p) => [p.protocol, Buffer.from(p.data).toString('hex')])).toEqual(packets.map((p) => [p.protocol, Buffer.from(p.data).toString('hex')]));
     expect(again[3]!.time).toBeCloseTo(3e-6, 9); // 3000 ns with if_tsresol 10^-9
   });
 

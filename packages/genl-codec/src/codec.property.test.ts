@@ -97,51 +97,53 @@ function cmdArb(family: GenlFamilyDef): fc.Arbitrary<{ cmd: number; request: boo
 }
 
 const genlArb: fc.Arbitrary<GenlMessage> = fc.constantFrom(...KNOWN_FAMILIES.values()).chain((family) =>
-  fc.record({
-    header: headerArb,
-    command: cmdArb(family),
-    version: fc.nat(0xff),
-    reserved: fc.nat(0xffff),
-    dpIfindex: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-    attrs: attrsArb(family.attrs),
-  }).map(({ header, command, dpIfindex, attrs, ...rest }) => {
-    const flags = command.request === undefined ? header.flags : command.request ? header.flags | NLM_F.REQUEST : header.flags & ~NLM_F.REQUEST;
-    const msg: GenlMessage = {
-      kind: 'genl',
-      protocol: 16,
-      header: { len: 0, type: family.name === 'nlctrl' ? 16 : IDS[family.name]!, ...header, flags },
-      family,
-      cmd: command.cmd,
-      ...rest,
-      attrs,
-    };
-    if (family.userHeader) msg.dpIfindex = dpIfindex;
-    return msg;
-  }),
+  fc
+    .record({
+      header: headerArb,
+      command: cmdArb(family),
+      version: fc.nat(0xff),
+      reserved: fc.nat(0xffff),
+      dpIfindex: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      attrs: attrsArb(family.attrs),
+    })
+    .map(({ header, command, dpIfindex, attrs, ...rest }) => {
+      const flags = command.request === undefined ? header.flags : command.request ? header.flags | NLM_F.REQUEST : header.flags & ~NLM_F.REQUEST;
+      const msg: GenlMessage = {
+        kind: 'genl',
+        protocol: 16,
+        header: { len: 0, type: family.name === 'nlctrl' ? 16 : IDS[family.name]!, ...header, flags },
+        family,
+        cmd: command.cmd,
+        ...rest,
+        attrs,
+      };
+      if (family.userHeader) msg.dpIfindex = dpIfindex;
+      return msg;
+    }),
 );
 
 /** RTM_NEW/DEL/GETADDR and RTM_NEW/DEL/GETROUTE with random fixed structs and attributes. */
 const rtnlArb: fc.Arbitrary<RtnlMessage> = fc.oneof(
-  fc
-    .record({ header: headerArb, type: fc.constantFrom(RTM.NEWADDR, RTM.DELADDR, RTM.GETADDR), fixed: valueArb(ifaddrmsg, 0)!, attrs: attrsArb(ifaAttrs) })
-    .map(({ header, type, fixed, attrs }): RtnlMessage => ({
+  fc.record({ header: headerArb, type: fc.constantFrom(RTM.NEWADDR, RTM.DELADDR, RTM.GETADDR), fixed: valueArb(ifaddrmsg, 0)!, attrs: attrsArb(ifaAttrs) }).map(
+    ({ header, type, fixed, attrs }): RtnlMessage => ({
       kind: 'rtnl',
       protocol: 0,
       header: { len: 0, type, ...header },
       family: 'addr',
       ifaddrmsg: fixed as IfAddrMsg,
       attrs,
-    })),
-  fc
-    .record({ header: headerArb, type: fc.constantFrom(RTM.NEWROUTE, RTM.DELROUTE, RTM.GETROUTE), fixed: valueArb(rtmsg, 0)!, attrs: attrsArb(rtaAttrs) })
-    .map(({ header, type, fixed, attrs }): RtnlMessage => ({
+    }),
+  ),
+  fc.record({ header: headerArb, type: fc.constantFrom(RTM.NEWROUTE, RTM.DELROUTE, RTM.GETROUTE), fixed: valueArb(rtmsg, 0)!, attrs: attrsArb(rtaAttrs) }).map(
+    ({ header, type, fixed, attrs }): RtnlMessage => ({
       kind: 'rtnl',
       protocol: 0,
       header: { len: 0, type, ...header },
       family: 'route',
       rtmsg: fixed as RtMsg,
       attrs,
-    })),
+    }),
+  ),
 );
 
 function families() {
@@ -228,14 +230,19 @@ describe('property: decoding is total', () => {
 
   it('random bytes behind a valid-looking header never throw', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 120 }), fc.constantFrom(2, 3, 16, 20, 21, 22, 24, 25, 26, 32, 33, 34, 35, 36, 37), fc.constantFrom(0, 16), (body, type, protocol) => {
-        const bytes = new Uint8Array(16 + body.length);
-        const dv = new DataView(bytes.buffer);
-        dv.setUint32(0, bytes.length, true);
-        dv.setUint16(4, type, true);
-        bytes.set(body, 16);
-        checkTotal(bytes, protocol);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 120 }),
+        fc.constantFrom(2, 3, 16, 20, 21, 22, 24, 25, 26, 32, 33, 34, 35, 36, 37),
+        fc.constantFrom(0, 16),
+        (body, type, protocol) => {
+          const bytes = new Uint8Array(16 + body.length);
+          const dv = new DataView(bytes.buffer);
+          dv.setUint32(0, bytes.length, true);
+          dv.setUint16(4, type, true);
+          bytes.set(body, 16);
+          checkTotal(bytes, protocol);
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -10,7 +10,6 @@ import { NetlinkDecodeError } from './errors.js';
 import { Writer } from './writer.js';
 import { rawAttrs } from './testing/nla.js';
 
-
 const text = (s: string) => [...Buffer.from(s)];
 const dvOf = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 

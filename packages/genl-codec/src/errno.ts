@@ -94,9 +94,7 @@ export const Errno: Readonly<Record<ErrnoName, number>> = Object.freeze(
   Object.fromEntries(ERRNO_TABLE.map(([name, value]) => [name, value])) as Record<ErrnoName, number>,
 );
 
-const byNumber = new Map<number, { name: ErrnoName; message: string }>(
-  ERRNO_TABLE.map(([name, value, message]) => [value, { name, message }]),
-);
+const byNumber = new Map<number, { name: ErrnoName; message: string }>(ERRNO_TABLE.map(([name, value, message]) => [value, { name, message }]));
 
 /** The errno name for a (positive or negative) errno number, or `E<n>` when unknown. */
 export function errnoName(errno: number): string {

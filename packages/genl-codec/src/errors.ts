@@ -43,7 +43,7 @@ export class NetlinkDecodeError extends Error {
   }
 
   static {
-    brandClass(this, DECODE);
+    brandClass(NetlinkDecodeError, DECODE);
   }
 }
 
@@ -63,7 +63,7 @@ export class NetlinkEncodeError extends Error {
   }
 
   static {
-    brandClass(this, ENCODE);
+    brandClass(NetlinkEncodeError, ENCODE);
   }
 }
 
@@ -89,6 +89,6 @@ export class NetlinkErrnoError extends Error {
   }
 
   static {
-    brandClass(this, ERRNO);
+    brandClass(NetlinkErrnoError, ERRNO);
   }
 }

@@ -247,13 +247,17 @@ export const ETHTOOL_A_BITSET = attrTypes(ethtoolBitsetAttrs, 'ETHTOOL_A_BITSET_
  * a hole (NLA_UNSPEC: "Unsupported attribute" under strict validation), and
  * ACTIVE and NOCHANGE, which only the kernel sends, are past the maximum.
  */
-export const ethtoolFeaturesAttrs = new AttrSet('ethtool_a_features', {
-  header: attr(1, 'ETHTOOL_A_FEATURES_HEADER', nested(ethtoolHeaderAttrs), undefined, NLA_F_NESTED),
-  hw: attr(2, 'ETHTOOL_A_FEATURES_HW', nested(ethtoolBitsetAttrs), { type: 'UNSPEC', nested: undefined }, NLA_F_NESTED),
-  wanted: attr(3, 'ETHTOOL_A_FEATURES_WANTED', nested(ethtoolBitsetAttrs), { nested: undefined }, NLA_F_NESTED),
-  active: attr(4, 'ETHTOOL_A_FEATURES_ACTIVE', nested(ethtoolBitsetAttrs), undefined, NLA_F_NESTED),
-  nochange: attr(5, 'ETHTOOL_A_FEATURES_NOCHANGE', nested(ethtoolBitsetAttrs), undefined, NLA_F_NESTED),
-}, { maxType: 3 /* ETHTOOL_A_FEATURES_WANTED */ });
+export const ethtoolFeaturesAttrs = new AttrSet(
+  'ethtool_a_features',
+  {
+    header: attr(1, 'ETHTOOL_A_FEATURES_HEADER', nested(ethtoolHeaderAttrs), undefined, NLA_F_NESTED),
+    hw: attr(2, 'ETHTOOL_A_FEATURES_HW', nested(ethtoolBitsetAttrs), { type: 'UNSPEC', nested: undefined }, NLA_F_NESTED),
+    wanted: attr(3, 'ETHTOOL_A_FEATURES_WANTED', nested(ethtoolBitsetAttrs), { nested: undefined }, NLA_F_NESTED),
+    active: attr(4, 'ETHTOOL_A_FEATURES_ACTIVE', nested(ethtoolBitsetAttrs), undefined, NLA_F_NESTED),
+    nochange: attr(5, 'ETHTOOL_A_FEATURES_NOCHANGE', nested(ethtoolBitsetAttrs), undefined, NLA_F_NESTED),
+  },
+  { maxType: 3 /* ETHTOOL_A_FEATURES_WANTED */ },
+);
 export type EthtoolFeaturesAttrs = AttrsOf<typeof ethtoolFeaturesAttrs>;
 export const ETHTOOL_A_FEATURES = attrTypes(ethtoolFeaturesAttrs, 'ETHTOOL_A_FEATURES_');
 
@@ -353,22 +357,70 @@ export const NETDEV_FEATURE_COUNT = 64;
  * EOPNOTSUPP "bit name not found".
  */
 export const NETDEV_FEATURE_NAMES: readonly string[] = [
-  'tx-scatter-gather', 'tx-checksum-ipv4', '', 'tx-checksum-ip-generic', // 0
-  'tx-checksum-ipv6', 'highdma', 'tx-scatter-gather-fraglist', 'tx-vlan-hw-insert', // 4
-  'rx-vlan-hw-parse', 'rx-vlan-filter', 'vlan-challenged', 'tx-generic-segmentation', // 8
-  'tx-lockless', 'netns-local', 'rx-gro', 'rx-lro', // 12
-  'tx-tcp-segmentation', 'tx-gso-robust', 'tx-tcp-ecn-segmentation', 'tx-tcp-mangleid-segmentation', // 16
-  'tx-tcp6-segmentation', 'tx-fcoe-segmentation', 'tx-gre-segmentation', 'tx-gre-csum-segmentation', // 20
-  'tx-ipxip4-segmentation', 'tx-ipxip6-segmentation', 'tx-udp_tnl-segmentation', 'tx-udp_tnl-csum-segmentation', // 24
-  'tx-gso-partial', 'tx-tunnel-remcsum-segmentation', 'tx-sctp-segmentation', 'tx-esp-segmentation', // 28
-  '', 'tx-udp-segmentation', 'tx-gso-list', 'tx-checksum-fcoe-crc', // 32
-  'tx-checksum-sctp', 'fcoe-mtu', 'rx-ntuple-filter', 'rx-hashing', // 36
-  'rx-checksum', 'tx-nocache-copy', 'loopback', 'rx-fcs', // 40
-  'rx-all', 'tx-vlan-stag-hw-insert', 'rx-vlan-stag-hw-parse', 'rx-vlan-stag-filter', // 44
-  'l2-fwd-offload', 'hw-tc-offload', 'esp-hw-offload', 'esp-tx-csum-hw-offload', // 48
-  'rx-udp_tunnel-port-offload', 'tls-hw-tx-offload', 'tls-hw-rx-offload', 'rx-gro-hw', // 52
-  'tls-hw-record', 'rx-gro-list', 'macsec-hw-offload', 'rx-udp-gro-forwarding', // 56
-  'hsr-tag-ins-offload', 'hsr-tag-rm-offload', 'hsr-fwd-offload', 'hsr-dup-offload', // 60
+  'tx-scatter-gather',
+  'tx-checksum-ipv4',
+  '',
+  'tx-checksum-ip-generic', // 0
+  'tx-checksum-ipv6',
+  'highdma',
+  'tx-scatter-gather-fraglist',
+  'tx-vlan-hw-insert', // 4
+  'rx-vlan-hw-parse',
+  'rx-vlan-filter',
+  'vlan-challenged',
+  'tx-generic-segmentation', // 8
+  'tx-lockless',
+  'netns-local',
+  'rx-gro',
+  'rx-lro', // 12
+  'tx-tcp-segmentation',
+  'tx-gso-robust',
+  'tx-tcp-ecn-segmentation',
+  'tx-tcp-mangleid-segmentation', // 16
+  'tx-tcp6-segmentation',
+  'tx-fcoe-segmentation',
+  'tx-gre-segmentation',
+  'tx-gre-csum-segmentation', // 20
+  'tx-ipxip4-segmentation',
+  'tx-ipxip6-segmentation',
+  'tx-udp_tnl-segmentation',
+  'tx-udp_tnl-csum-segmentation', // 24
+  'tx-gso-partial',
+  'tx-tunnel-remcsum-segmentation',
+  'tx-sctp-segmentation',
+  'tx-esp-segmentation', // 28
+  '',
+  'tx-udp-segmentation',
+  'tx-gso-list',
+  'tx-checksum-fcoe-crc', // 32
+  'tx-checksum-sctp',
+  'fcoe-mtu',
+  'rx-ntuple-filter',
+  'rx-hashing', // 36
+  'rx-checksum',
+  'tx-nocache-copy',
+  'loopback',
+  'rx-fcs', // 40
+  'rx-all',
+  'tx-vlan-stag-hw-insert',
+  'rx-vlan-stag-hw-parse',
+  'rx-vlan-stag-filter', // 44
+  'l2-fwd-offload',
+  'hw-tc-offload',
+  'esp-hw-offload',
+  'esp-tx-csum-hw-offload', // 48
+  'rx-udp_tunnel-port-offload',
+  'tls-hw-tx-offload',
+  'tls-hw-rx-offload',
+  'rx-gro-hw', // 52
+  'tls-hw-record',
+  'rx-gro-list',
+  'macsec-hw-offload',
+  'rx-udp-gro-forwarding', // 56
+  'hsr-tag-ins-offload',
+  'hsr-tag-rm-offload',
+  'hsr-fwd-offload',
+  'hsr-dup-offload', // 60
 ];
 
 // ---------------------------------------------------------------------------

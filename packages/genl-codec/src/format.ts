@@ -84,10 +84,7 @@ export function formatMessage(msg: Message, families: FamilyTable = newFamilyTab
       return [...lines, ...formatExt(msg.ext)].join('\n');
     }
     case 'done':
-      return [
-        `${headerLine('NLMSG_DONE', msg, 'ack')}${msg.error !== undefined ? ` error=${errorText(msg.error)}` : ''}`,
-        ...formatExt(msg.ext),
-      ].join('\n');
+      return [`${headerLine('NLMSG_DONE', msg, 'ack')}${msg.error !== undefined ? ` error=${errorText(msg.error)}` : ''}`, ...formatExt(msg.ext)].join('\n');
     case 'raw': {
       const title = msg.header.type === 1 ? 'NLMSG_NOOP' : msg.header.type === 4 ? 'NLMSG_OVERRUN' : `${protocolName(msg.protocol)} type=${msg.header.type}`;
       return `${headerLine(title, msg, 'get')}\n${INDENT}payload: ${hex(msg.payload) || '<empty>'}`;

@@ -9,18 +9,8 @@ import type { JsonValue } from './attr-json.js';
 import { fromHex, hex } from './hex.js';
 import { errnoName, errnoNumber } from './errno.js';
 import { NetlinkEncodeError } from './errors.js';
-import { type FamilyTable, type GenlFamilyDef } from './genl.js';
-import {
-  type DoneMessage,
-  type ErrorMessage,
-  KNOWN_FAMILIES,
-  type Message,
-  cmdName,
-  decode,
-  encode,
-  extAckAttrs,
-  newFamilyTable,
-} from './message.js';
+import type { FamilyTable, GenlFamilyDef } from './genl.js';
+import { type DoneMessage, type ErrorMessage, KNOWN_FAMILIES, type Message, cmdName, decode, encode, extAckAttrs, newFamilyTable } from './message.js';
 import { NLMSG, NLM_F, NetlinkProtocol, nlmFlagNames, nlmFlagsFromNames, type NlmsgHeader } from './netlink.js';
 import { rtnlFromJson, rtnlToJson } from './rtnetlink.js';
 
@@ -214,8 +204,7 @@ export function messageFromJson(input: unknown, families: FamilyTable = newFamil
   if (json.family !== undefined) {
     const family = familyByName(json.family, path);
     const cmdJson = field(json, 'cmd', path);
-    const cmd =
-      typeof cmdJson === 'string' ? (family.cmds[cmdJson] ?? family.kernelCmds?.[cmdJson] ?? /^CMD_(\d+)$/.exec(cmdJson)?.map(Number)[1]) : cmdJson;
+    const cmd = typeof cmdJson === 'string' ? (family.cmds[cmdJson] ?? family.kernelCmds?.[cmdJson] ?? /^CMD_(\d+)$/.exec(cmdJson)?.map(Number)[1]) : cmdJson;
     if (typeof cmd !== 'number' || !Number.isInteger(cmd) || cmd < 0 || cmd > 255) {
       throw new NetlinkEncodeError(`${path}.cmd`, `unknown ${family.name} command ${JSON.stringify(cmdJson)}`);
     }

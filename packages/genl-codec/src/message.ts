@@ -10,14 +10,7 @@ import { NetlinkDecodeError, NetlinkEncodeError } from './errors.js';
 import { ethtoolFamily } from './ethtool.js';
 import { FamilyTable, type GenlFamilyDef, ctrlFamily, CTRL_CMD } from './genl.js';
 import { align4, GENL_HDRLEN, isZero, NetlinkProtocol, NLA_F_NESTED, NLM_F, NLMSG, NLMSG_HDRLEN, type NlmsgHeader } from './netlink.js';
-import {
-  ovsCtLimitFamily,
-  ovsDatapathFamily,
-  ovsFlowFamily,
-  ovsMeterFamily,
-  ovsPacketFamily,
-  ovsVportFamily,
-} from './ovs.js';
+import { ovsCtLimitFamily, ovsDatapathFamily, ovsFlowFamily, ovsMeterFamily, ovsPacketFamily, ovsVportFamily } from './ovs.js';
 import { NL_ATTR_TYPE } from './policy.js';
 import { type RtnlMessage, decodeRtnl, writeRtnl } from './rtnetlink.js';
 
@@ -51,9 +44,10 @@ export type ExtAck = AttrsOf<typeof extAckAttrs>;
 
 /** The families this codec can decode by name; ids come from a FamilyTable. */
 export const KNOWN_FAMILIES: ReadonlyMap<string, GenlFamilyDef> = new Map<string, GenlFamilyDef>(
-  [ctrlFamily, ethtoolFamily, ovsDatapathFamily, ovsVportFamily, ovsFlowFamily, ovsPacketFamily, ovsMeterFamily, ovsCtLimitFamily].map(
-    (f) => [f.name, f as GenlFamilyDef],
-  ),
+  [ctrlFamily, ethtoolFamily, ovsDatapathFamily, ovsVportFamily, ovsFlowFamily, ovsPacketFamily, ovsMeterFamily, ovsCtLimitFamily].map((f) => [
+    f.name,
+    f as GenlFamilyDef,
+  ]),
 );
 
 /** A fresh id table knowing every family of this codec (only nlctrl's id is fixed). */
@@ -121,9 +115,7 @@ export interface DecodeOptions {
   families?: FamilyTable;
 }
 
-export type DecodeResult =
-  | { ok: true; messages: Message[] }
-  | { ok: false; messages: Message[]; error: NetlinkDecodeError };
+export type DecodeResult = { ok: true; messages: Message[] } | { ok: false; messages: Message[]; error: NetlinkDecodeError };
 
 const EMPTY: Message[] = [];
 
@@ -277,7 +269,8 @@ function decodeError(buf: Uint8Array, dv: DataView, header: NlmsgHeader, start: 
   if (extStart > end) throw new NetlinkDecodeError(echoEnd, `NLMSG_ERROR ends inside the padding of the echoed request (${extStart - end} bytes short)`);
   if (!isZero(buf, echoEnd, extStart)) throw new NetlinkDecodeError(echoEnd, 'non-zero padding after the echoed request');
   if (extStart === end) return msg;
-  if (!(header.flags & NLM_F.ACK_TLVS)) throw new NetlinkDecodeError(extStart, `${end - extStart} unexpected bytes after the echoed request (no NLM_F_ACK_TLVS)`);
+  if (!(header.flags & NLM_F.ACK_TLVS))
+    throw new NetlinkDecodeError(extStart, `${end - extStart} unexpected bytes after the echoed request (no NLM_F_ACK_TLVS)`);
   msg.ext = extAckAttrs.decode(buf, dv, extStart, end, ctx);
   return msg;
 }
@@ -392,4 +385,3 @@ export function cmdName(family: GenlFamilyDef, cmd: number, request = true): str
   for (const [name, value] of Object.entries(names)) if (value === cmd) return name;
   return `CMD_${cmd}`;
 }
-

@@ -120,10 +120,26 @@ export function nlmFlagNames(flags: number, style: 'get' | 'new' | 'del' | 'ack'
     ['DUMP_FILTERED', NLM_F.DUMP_FILTERED],
   ];
   const high: Record<typeof style, Array<[string, number]>> = {
-    get: [['DUMP', NLM_F.DUMP], ['ROOT', NLM_F.ROOT], ['MATCH', NLM_F.MATCH], ['ATOMIC', NLM_F.ATOMIC]],
-    new: [['REPLACE', NLM_F.REPLACE], ['EXCL', NLM_F.EXCL], ['CREATE', NLM_F.CREATE], ['APPEND', NLM_F.APPEND]],
-    del: [['NONREC', NLM_F.NONREC], ['BULK', NLM_F.BULK]],
-    ack: [['CAPPED', NLM_F.CAPPED], ['ACK_TLVS', NLM_F.ACK_TLVS]],
+    get: [
+      ['DUMP', NLM_F.DUMP],
+      ['ROOT', NLM_F.ROOT],
+      ['MATCH', NLM_F.MATCH],
+      ['ATOMIC', NLM_F.ATOMIC],
+    ],
+    new: [
+      ['REPLACE', NLM_F.REPLACE],
+      ['EXCL', NLM_F.EXCL],
+      ['CREATE', NLM_F.CREATE],
+      ['APPEND', NLM_F.APPEND],
+    ],
+    del: [
+      ['NONREC', NLM_F.NONREC],
+      ['BULK', NLM_F.BULK],
+    ],
+    ack: [
+      ['CAPPED', NLM_F.CAPPED],
+      ['ACK_TLVS', NLM_F.ACK_TLVS],
+    ],
   };
   let rest = flags;
   for (const [name, bit] of [...low, ...high[style]]) {

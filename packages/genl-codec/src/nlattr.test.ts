@@ -36,7 +36,6 @@ import { NetlinkErrnoError } from './errors.js';
 import { IFA, RTA, ifaCacheinfo } from './rtnetlink-route.js';
 import { rawAttrs } from './testing/nla.js';
 
-
 /** A set that lets any payload through: the readers do not look at policies. */
 const anyAttrs = new AttrSet('t', { a: attr(1, 'T_A', binary()), b: attr(2, 'T_B', binary()), c: attr(3, 'T_C', binary()) });
 

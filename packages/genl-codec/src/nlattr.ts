@@ -61,7 +61,17 @@ export const NL_VALIDATE = {
 
 /** Exact lengths (nla_attr_len) and minimum lengths (nla_attr_minlen) per policy type. */
 const EXACT_LEN: Partial<Record<NlaType, number>> = {
-  U8: 1, U16: 2, U32: 4, U64: 8, MSECS: 8, S8: 1, S16: 2, S32: 4, S64: 8, BE16: 2, BE32: 4,
+  U8: 1,
+  U16: 2,
+  U32: 4,
+  U64: 8,
+  MSECS: 8,
+  S8: 1,
+  S16: 2,
+  S32: 4,
+  S64: 8,
+  BE16: 2,
+  BE32: 4,
 };
 const MIN_LEN: Partial<Record<NlaType, number>> = { ...EXACT_LEN, NESTED: 0 };
 
@@ -248,15 +258,24 @@ function validateNla(
 
 function readInt(type: NlaType, dv: DataView, off: number): number | undefined {
   switch (type) {
-    case 'U8': return dv.getUint8(off);
-    case 'U16': return dv.getUint16(off, true);
-    case 'U32': return dv.getUint32(off, true);
-    case 'S8': return dv.getInt8(off);
-    case 'S16': return dv.getInt16(off, true);
-    case 'S32': return dv.getInt32(off, true);
-    case 'BE16': return dv.getUint16(off, false);
-    case 'BE32': return dv.getUint32(off, false);
-    default: return undefined;
+    case 'U8':
+      return dv.getUint8(off);
+    case 'U16':
+      return dv.getUint16(off, true);
+    case 'U32':
+      return dv.getUint32(off, true);
+    case 'S8':
+      return dv.getInt8(off);
+    case 'S16':
+      return dv.getInt16(off, true);
+    case 'S32':
+      return dv.getInt32(off, true);
+    case 'BE16':
+      return dv.getUint16(off, false);
+    case 'BE32':
+      return dv.getUint32(off, false);
+    default:
+      return undefined;
   }
 }
 
@@ -377,11 +396,7 @@ export function nlaGetStruct<F extends Record<string, FieldType>>(a: ParsedAttr,
 }
 
 /** nla_parse_nested(): the attributes inside `a`, parsed against `set`. */
-export function nlaParseNested(
-  set: AttrSet,
-  a: ParsedAttr,
-  validate: number = NL_VALIDATE.LIBERAL,
-): { tb: AttrTable } | { failure: ValidationFailure } {
+export function nlaParseNested(set: AttrSet, a: ParsedAttr, validate: number = NL_VALIDATE.LIBERAL): { tb: AttrTable } | { failure: ValidationFailure } {
   return nlaParse(set, a.buf, a.dataOffset, a.dataOffset + a.dataLength, validate);
 }
 

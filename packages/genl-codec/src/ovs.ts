@@ -126,18 +126,22 @@ export const ovsVportUpcallAttrs = new AttrSet('ovs_vport_upcall_attr', {
 });
 
 /** In ovs_vport_cmd_fill_info() order. */
-export const ovsVportAttrs = new AttrSet('ovs_vport_attr', {
-  portNo: attr(1, 'OVS_VPORT_ATTR_PORT_NO', u32),
-  type: attr(2, 'OVS_VPORT_ATTR_TYPE', u32Enum(prefixed('OVS_VPORT_TYPE_', OVS_VPORT_TYPE))),
-  name: attr(3, 'OVS_VPORT_ATTR_NAME', string({ nul: true, maxLen: IFNAMSIZ - 1 })),
-  ifindex: attr(8, 'OVS_VPORT_ATTR_IFINDEX', u32, { type: 'S32', min: 0 }),
-  netnsid: attr(9, 'OVS_VPORT_ATTR_NETNSID', u32, { type: 'S32' }),
-  pad: attr(7, 'OVS_VPORT_ATTR_PAD', binary({ policy: 'UNSPEC' })),
-  stats: attr(6, 'OVS_VPORT_ATTR_STATS', ovsVportStats),
-  upcallStats: attr(10, 'OVS_VPORT_ATTR_UPCALL_STATS', nested(ovsVportUpcallAttrs)),
-  upcallPid: attr(5, 'OVS_VPORT_ATTR_UPCALL_PID', u32Array, { type: 'UNSPEC', len: 0 }),
-  options: attr(4, 'OVS_VPORT_ATTR_OPTIONS', nested(ovsTunnelAttrs), { nested: undefined }),
-}, { maxType: 9 }); // Linux 6.1 stops at NETNSID; UPCALL_STATS (10) came in 6.2
+export const ovsVportAttrs = new AttrSet(
+  'ovs_vport_attr',
+  {
+    portNo: attr(1, 'OVS_VPORT_ATTR_PORT_NO', u32),
+    type: attr(2, 'OVS_VPORT_ATTR_TYPE', u32Enum(prefixed('OVS_VPORT_TYPE_', OVS_VPORT_TYPE))),
+    name: attr(3, 'OVS_VPORT_ATTR_NAME', string({ nul: true, maxLen: IFNAMSIZ - 1 })),
+    ifindex: attr(8, 'OVS_VPORT_ATTR_IFINDEX', u32, { type: 'S32', min: 0 }),
+    netnsid: attr(9, 'OVS_VPORT_ATTR_NETNSID', u32, { type: 'S32' }),
+    pad: attr(7, 'OVS_VPORT_ATTR_PAD', binary({ policy: 'UNSPEC' })),
+    stats: attr(6, 'OVS_VPORT_ATTR_STATS', ovsVportStats),
+    upcallStats: attr(10, 'OVS_VPORT_ATTR_UPCALL_STATS', nested(ovsVportUpcallAttrs)),
+    upcallPid: attr(5, 'OVS_VPORT_ATTR_UPCALL_PID', u32Array, { type: 'UNSPEC', len: 0 }),
+    options: attr(4, 'OVS_VPORT_ATTR_OPTIONS', nested(ovsTunnelAttrs), { nested: undefined }),
+  },
+  { maxType: 9 },
+); // Linux 6.1 stops at NETNSID; UPCALL_STATS (10) came in 6.2
 export type OvsVportAttrs = AttrsOf<typeof ovsVportAttrs>;
 
 export const ovsVportFamily: GenlFamilyDef<typeof ovsVportAttrs> = {
@@ -182,7 +186,11 @@ export const ovsTunnelKeyAttrs = new AttrSet('ovs_tunnel_key_attr', {
  * ovs_key_ipv4, ...) are kept as bytes; the codec's job here is to name them.
  */
 export const ovsKeyAttrs: AttrSet = new AttrSet('ovs_key_attr', {
-  encap: attr(1, 'OVS_KEY_ATTR_ENCAP', nested((): AttrSet => ovsKeyAttrs)),
+  encap: attr(
+    1,
+    'OVS_KEY_ATTR_ENCAP',
+    nested((): AttrSet => ovsKeyAttrs),
+  ),
   priority: attr(2, 'OVS_KEY_ATTR_PRIORITY', u32),
   inPort: attr(3, 'OVS_KEY_ATTR_IN_PORT', u32),
   ethernet: attr(4, 'OVS_KEY_ATTR_ETHERNET', binary()),

@@ -54,10 +54,20 @@ function readPcap(bytes: Uint8Array, dv: DataView, magic: number): NetlinkPacket
   let le: boolean;
   let nano = false;
   switch (magic) {
-    case 0xa1b2c3d4: le = true; break;
-    case 0xd4c3b2a1: le = false; break;
-    case 0xa1b23c4d: le = true; nano = true; break;
-    case 0x4d3cb2a1: le = false; nano = true; break;
+    case 0xa1b2c3d4:
+      le = true;
+      break;
+    case 0xd4c3b2a1:
+      le = false;
+      break;
+    case 0xa1b23c4d:
+      le = true;
+      nano = true;
+      break;
+    case 0x4d3cb2a1:
+      le = false;
+      nano = true;
+      break;
     default:
       throw new NetlinkDecodeError(0, `not a pcap or pcapng file (magic 0x${magic.toString(16).padStart(8, '0')})`);
   }

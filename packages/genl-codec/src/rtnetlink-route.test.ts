@@ -87,7 +87,14 @@ describe('constants (Linux 6.1 uapi)', () => {
       0x40, 0x80, 0x100, 0x200, 0x400, 0x800,
     ]);
     expect([RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV4_ROUTE, RTNLGRP.IPV6_IFADDR, RTNLGRP.IPV6_ROUTE]).toEqual([5, 7, 9, 11]);
-    expect([rtmFamily(20), rtmFamily(22), rtmFamily(23), rtmFamily(24), rtmFamily(26), rtmFamily(27)]).toEqual(['addr', 'addr', undefined, 'route', 'route', undefined]);
+    expect([rtmFamily(20), rtmFamily(22), rtmFamily(23), rtmFamily(24), rtmFamily(26), rtmFamily(27)]).toEqual([
+      'addr',
+      'addr',
+      undefined,
+      'route',
+      'route',
+      undefined,
+    ]);
   });
 
   it('numbers RTA_* 1..30 and IFA_* 1..11, with the struct sizes of the uapi', () => {
@@ -183,7 +190,8 @@ describe('the route dump ovs-dpctl asked for (dpctl-datapath.pcap.gz, frames 1-2
   });
 
   it('has the IPv6 main table (fe80::/64 metric 256 per device), then the local table (::1, the link-locals, ff00::/8)', () => {
-    const row = (r: RtnlRouteMessage) => `${r.rtmsg.table} ${text(r.attrs.dst)}/${r.rtmsg.dstLen} type ${r.rtmsg.type} dev ${r.attrs.oif} metric ${r.attrs.priority}`;
+    const row = (r: RtnlRouteMessage) =>
+      `${r.rtmsg.table} ${text(r.attrs.dst)}/${r.rtmsg.dstLen} type ${r.rtmsg.type} dev ${r.attrs.oif} metric ${r.attrs.priority}`;
     expect(v6.map(row)).toEqual([
       '254 fe80::/64 type 1 dev 3 metric 256',
       '254 fe80::/64 type 1 dev 4 metric 256',
@@ -250,7 +258,17 @@ describe('hand-built messages', () => {
       protocol: 0,
       header: { len: 0, type: RTM.NEWROUTE, flags: NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, seq: 7, pid: 0 },
       family: 'route',
-      rtmsg: { family: AF_INET, dstLen: 16, srcLen: 0, tos: 0, table: RT_TABLE.MAIN, protocol: RTPROT.BOOT, scope: RT_SCOPE.UNIVERSE, type: RTN.UNICAST, flags: 0 },
+      rtmsg: {
+        family: AF_INET,
+        dstLen: 16,
+        srcLen: 0,
+        tos: 0,
+        table: RT_TABLE.MAIN,
+        protocol: RTPROT.BOOT,
+        scope: RT_SCOPE.UNIVERSE,
+        type: RTN.UNICAST,
+        flags: 0,
+      },
       attrs: { dst: parseInetAddr('10.1.0.0'), gateway: parseInetAddr('192.0.2.1'), oif: 2, priority: 100 },
     };
     const b = encode(msg);
@@ -293,7 +311,8 @@ describe('hand-built messages', () => {
       expect(formatInetAddr(parseInetAddr(s))).toBe(canon);
     }
     expect(formatInetAddr(bytes('0102'))).toBe('0102');
-    for (const bad of ['1.2.3', '1.2.3.256', '1:::2', '1:2:3:4:5:6:7:8:9', 'fe80::g', '1::2::3']) expect(() => parseInetAddr(bad)).toThrow(/not an IPv4 or IPv6/);
+    for (const bad of ['1.2.3', '1.2.3.256', '1:::2', '1:2:3:4:5:6:7:8:9', 'fe80::g', '1::2::3'])
+      expect(() => parseInetAddr(bad)).toThrow(/not an IPv4 or IPv6/);
   });
 });
 

@@ -204,7 +204,9 @@ describe('RTM_NEWLINK requests of OVS 3.1', () => {
     expect(li.kind).toBe('ovs_geneve');
     expect(li.data?.set).toBe('raw');
     expect(li.data?.set === 'raw' && hex(li.data.bytes)).toBe('0400060005000a00010000000600050017c10000');
-    expect(rtnlToJson(m)).toMatchObject({ attrs: { IFLA_LINKINFO: { IFLA_INFO_KIND: 'ovs_geneve', IFLA_INFO_DATA: '0400060005000a00010000000600050017c10000' } } });
+    expect(rtnlToJson(m)).toMatchObject({
+      attrs: { IFLA_LINKINFO: { IFLA_INFO_KIND: 'ovs_geneve', IFLA_INFO_DATA: '0400060005000a00010000000600050017c10000' } },
+    });
   });
 
   it('the kernel refuses ovs_geneve with EOPNOTSUPP and echoes the request', () => {
@@ -402,15 +404,22 @@ describe('RTM_DELQDISC requests of OVS 3.1', () => {
 describe('hand-built messages', () => {
   // ip link add veth0 type veth peer name veth1, laid out by hand:
   const vethHex = [
-    '60000000', '1000', '0506', '01000000', '00000000', // nlmsghdr: 96 bytes, RTM_NEWLINK, REQUEST|ACK|EXCL|CREATE, seq 1
+    '60000000',
+    '1000',
+    '0506',
+    '01000000',
+    '00000000', // nlmsghdr: 96 bytes, RTM_NEWLINK, REQUEST|ACK|EXCL|CREATE, seq 1
     '00000000000000000000000000000000', // ifinfomsg
-    '0a000300', '7665746830000000', // IFLA_IFNAME "veth0\0" + 2 bytes padding
+    '0a000300',
+    '7665746830000000', // IFLA_IFNAME "veth0\0" + 2 bytes padding
     '34001200', // IFLA_LINKINFO, 52 bytes
-    '09000100', '7665746800000000', // IFLA_INFO_KIND "veth\0" + 3 bytes padding
+    '09000100',
+    '7665746800000000', // IFLA_INFO_KIND "veth\0" + 3 bytes padding
     '24000200', // IFLA_INFO_DATA, 36 bytes
     '20000100', // VETH_INFO_PEER, 32 bytes
     '00000000000000000000000000000000', // the peer's ifinfomsg
-    '0a000300', '7665746831000000', // its IFLA_IFNAME "veth1\0"
+    '0a000300',
+    '7665746831000000', // its IFLA_IFNAME "veth1\0"
   ].join('');
 
   const veth: RtnlLinkMessage = {
@@ -471,7 +480,17 @@ describe('hand-built messages', () => {
   it('reads IFLA_VXLAN_TTL_INHERIT as the flag requests send', () => {
     const data = new Uint8Array([4, 0, 28, 0]);
     const m = link(
-      '38000000' + '1000' + '0100' + '00000000' + '00000000' + '00000000000000000000000000000000' + '18001200' + '0a000100' + '76786c616e000000' + '08000200' + hex(data),
+      '38000000' +
+        '1000' +
+        '0100' +
+        '00000000' +
+        '00000000' +
+        '00000000000000000000000000000000' +
+        '18001200' +
+        '0a000100' +
+        '76786c616e000000' +
+        '08000200' +
+        hex(data),
     );
     expect(m.attrs.linkinfo?.data).toEqual({ set: 'vxlan', attrs: { ttlInherit: true } });
   });
@@ -491,9 +510,7 @@ describe('malformed and unmodeled payloads', () => {
 
   it('rejects a qdisc message shorter than struct tcmsg', () => {
     const buf = Uint8Array.from([...hdr(32, RTM.DELQDISC), ...new Uint8Array(16)]);
-    expect(() => decodeRtnl(buf, new DataView(buf.buffer), { len: 32, type: RTM.DELQDISC, flags: 1, seq: 1, pid: 0 }, 16, 32)).toThrow(
-      NetlinkDecodeError,
-    );
+    expect(() => decodeRtnl(buf, new DataView(buf.buffer), { len: 32, type: RTM.DELQDISC, flags: 1, seq: 1, pid: 0 }, 16, 32)).toThrow(NetlinkDecodeError);
   });
 
   it('keeps an old-style link dump request (struct rtgenmsg) raw, as the kernel accepts it', () => {

@@ -7,13 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('../../../../../shared/golden/', import.meta.url));
 
-export const GOLDEN_FILES = [
-  'dpctl-datapath.json',
-  'dpctl-ports.json',
-  'dpctl-errors.json',
-  'raw-genl.json',
-  'vswitchd-ports.json',
-] as const;
+export const GOLDEN_FILES = ['dpctl-datapath.json', 'dpctl-ports.json', 'dpctl-errors.json', 'raw-genl.json', 'vswitchd-ports.json'] as const;
 
 export interface GoldenMessage {
   dir: 'to-kernel' | 'from-kernel';

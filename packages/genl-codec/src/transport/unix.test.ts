@@ -145,7 +145,16 @@ describe('frames', () => {
     r.push(frame);
     const f = r.next()!;
     expect(f.type).toBe(UNIX_FRAME.HELLO);
-    expect(decodeUnixHello(f.payload)).toEqual({ version: 1, protocol: 16, netns: 'blue', capNetAdmin: false, portId: 99, rcvbuf: 4096, extAck: true, capAck: true });
+    expect(decodeUnixHello(f.payload)).toEqual({
+      version: 1,
+      protocol: 16,
+      netns: 'blue',
+      capNetAdmin: false,
+      portId: 99,
+      rcvbuf: 4096,
+      extAck: true,
+      capAck: true,
+    });
     // An empty namespace name means the initial one.
     const plain = encodeUnixHello({ protocol: 0, netns: '', capNetAdmin: true, portId: 0, rcvbuf: 0, extAck: false, capAck: false });
     expect(decodeUnixHello(plain.subarray(5))).toMatchObject({ netns: 'init', capNetAdmin: true, extAck: false });
@@ -160,7 +169,16 @@ describe('connectUnixNetlink', () => {
     expect(s.protocol).toBe(16);
     const hello = fake.frames[0]![0]!;
     expect(hello.type).toBe(UNIX_FRAME.HELLO);
-    expect(decodeUnixHello(hello.payload)).toEqual({ version: 1, protocol: 16, netns: 'red', capNetAdmin: false, portId: 0, rcvbuf: 1000, extAck: true, capAck: false });
+    expect(decodeUnixHello(hello.payload)).toEqual({
+      version: 1,
+      protocol: 16,
+      netns: 'red',
+      capNetAdmin: false,
+      portId: 0,
+      rcvbuf: 1000,
+      extAck: true,
+      capAck: false,
+    });
     await s.close();
   });
 
@@ -312,17 +330,29 @@ describe('KTRACE frames', () => {
 
   it('anything else in a KTRACE is a UnixFrameError, never another exception', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)), fc.json().map((j) => Buffer.from(j, 'utf8'))), (payload) => {
-        try {
-          const events = decodeUnixKtrace(payload);
-          // Whatever passed is well formed.
-          for (const e of events) expect(typeof e.fn).toBe('string');
-        } catch (err) {
-          expect(err).toBeInstanceOf(UnixFrameError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+          fc.json().map((j) => Buffer.from(j, 'utf8')),
+        ),
+        (payload) => {
+          try {
+            const events = decodeUnixKtrace(payload);
+            // Whatever passed is well formed.
+            for (const e of events) expect(typeof e.fn).toBe('string');
+          } catch (err) {
+            expect(err).toBeInstanceOf(UnixFrameError);
+          }
+        },
+      ),
     );
-    for (const bad of ['{}', '[1]', '[{"depth":-1,"layer":"k","fn":"f"}]', '[{"depth":0,"layer":"k","fn":3}]', '[{"depth":0,"layer":"k","fn":"f","note":{}}]']) {
+    for (const bad of [
+      '{}',
+      '[1]',
+      '[{"depth":-1,"layer":"k","fn":"f"}]',
+      '[{"depth":0,"layer":"k","fn":3}]',
+      '[{"depth":0,"layer":"k","fn":"f","note":{}}]',
+    ]) {
       expect(() => decodeUnixKtrace(Buffer.from(bad))).toThrow(UnixFrameError);
     }
   });
@@ -330,12 +360,20 @@ describe('KTRACE frames', () => {
 
 describe('FAULT frames', () => {
   const attrsArb = fc.record(
-    { probability: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), interval: fc.nat(), times: fc.integer({ min: -1, max: 1000 }), space: fc.nat(), verbose: fc.nat(2) },
+    {
+      probability: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      interval: fc.nat(),
+      times: fc.integer({ min: -1, max: 1000 }),
+      space: fc.nat(),
+      verbose: fc.nat(2),
+    },
     { requiredKeys: [] },
   );
   const request = fc.oneof(
     fc.constant({ op: 'show' as const }),
-    fc.option(fc.string({ minLength: 1, maxLength: 30 }), { nil: undefined }).map((point) => (point === undefined ? { op: 'clear' as const } : { op: 'clear' as const, point })),
+    fc
+      .option(fc.string({ minLength: 1, maxLength: 30 }), { nil: undefined })
+      .map((point) => (point === undefined ? { op: 'clear' as const } : { op: 'clear' as const, point })),
     fc.record({ op: fc.constant('set' as const), point: fc.string({ maxLength: 30 }), attrs: attrsArb }),
   );
 

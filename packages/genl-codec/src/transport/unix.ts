@@ -134,7 +134,7 @@ export class UnixNetlinkConnectionError extends NetlinkErrnoError {
   }
 
   static {
-    brandClass(this, CONNECTION);
+    brandClass(UnixNetlinkConnectionError, CONNECTION);
   }
 }
 
@@ -148,7 +148,7 @@ export class UnixFrameError extends Error {
   }
 
   static {
-    brandClass(this, FRAME);
+    brandClass(UnixFrameError, FRAME);
   }
 }
 
@@ -546,7 +546,10 @@ export class UnixNetlinkSocket implements NetlinkSocket {
   }
 
   recv(): Promise<Uint8Array> {
-    return recvOrPark(() => this.tryRecv(), (w) => this.waiters.push(w));
+    return recvOrPark(
+      () => this.tryRecv(),
+      (w) => this.waiters.push(w),
+    );
   }
 
   /** A datagram that has already arrived from the daemon, else undefined. */
