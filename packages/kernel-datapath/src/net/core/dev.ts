@@ -64,7 +64,7 @@ export function notifyIpLayer(dev: NetDevice): void {
 }
 
 /** __dev_open(): ndo_open, IFF_UP, dev_activate(). */
-export function devOpen(rtnl: Rtnetlink, dev: NetDevice): number {
+function devOpen(rtnl: Rtnetlink, dev: NetDevice): number {
   if (dev.isUp) return 0;
   const err = dev.setup.open?.(rtnl, dev) ?? 0;
   if (err) return err;
@@ -152,7 +152,7 @@ export function devSetMtu(rtnl: Rtnetlink, dev: NetDevice, mtu: number, extack: 
 }
 
 /** dev_get_valid_name(): a valid name not in use, with one "%d" replaced by the lowest free number. */
-export function devGetValidName(ns: Netns, name: string): string | HandlerResult {
+function devGetValidName(ns: Netns, name: string): string | HandlerResult {
   if (!devValidName(name)) return -Errno.EINVAL;
   const p = name.indexOf('%');
   if (p < 0) return ns.byIfname(name) !== undefined ? -Errno.EEXIST : name;

@@ -176,7 +176,7 @@ type Answer = ReturnType<ProtocolHandler>;
 const linkOps = new Map<string, RtnlLinkOps>();
 
 /** rtnl_link_register(). */
-export function rtnlLinkRegister(ops: RtnlLinkOps): void {
+function rtnlLinkRegister(ops: RtnlLinkOps): void {
   linkOps.set(ops.kind, ops);
 }
 

@@ -28,7 +28,7 @@ export const etherSetup: NetDeviceSetup = {
   perCpuQueues: false,
 };
 
-export const isZeroEtherAddr = (b: Uint8Array): boolean => b.every((x) => x === 0);
+const isZeroEtherAddr = (b: Uint8Array): boolean => b.every((x) => x === 0);
 
 /** is_valid_ether_addr(): not multicast, not all zeros. */
 export function isValidEtherAddr(a: Uint8Array): boolean {

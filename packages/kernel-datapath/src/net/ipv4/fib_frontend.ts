@@ -356,7 +356,7 @@ export function requester(req: Request): Requester {
 }
 
 /** rtm_to_fib_config(), then inet_rtm_newroute() (fib_create_info(), fib_table_insert()) or inet_rtm_delroute(). */
-export function inetRtmRoute(r: Req, add: boolean): HandlerResult {
+function inetRtmRoute(r: Req, add: boolean): HandlerResult {
   const rtm = rtmsg.read(r.req.bytes, r.dv, NLMSG_HDRLEN);
   const ns = r.req.sock.netns;
   if (rtm.tos & 3) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid dsfield (tos): ECN bits must be 0');
@@ -437,7 +437,7 @@ export function inetRtmRoute(r: Req, add: boolean): HandlerResult {
 }
 
 /** fib_check_nh(): the nexthop device, through the gateway's connected route when there is a gateway. */
-export function fibCheckNh(ns: Netns, cfg: FibRoute, extack: ExtAck): NetDevice | HandlerResult {
+function fibCheckNh(ns: Netns, cfg: FibRoute, extack: ExtAck): NetDevice | HandlerResult {
   let dev: NetDevice | undefined;
   if (cfg.gateway !== undefined && !(cfg.nhFlags & RTNH_F.ONLINK)) {
     const via = ns.fib

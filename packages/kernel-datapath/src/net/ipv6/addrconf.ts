@@ -232,7 +232,7 @@ export const ifaIpv6Policy = new AttrSet('ifa_ipv6_policy', {
 });
 
 /** extract_addr(): IFA_LOCAL if given (IFA_ADDRESS then being the peer), else IFA_ADDRESS. */
-export function extractAddr(r: Req): { pfx: Uint8Array; peer: Uint8Array } | undefined {
+function extractAddr(r: Req): { pfx: Uint8Array; peer: Uint8Array } | undefined {
   const local = r.bytes(IFA.LOCAL, 16);
   const address = r.bytes(IFA.ADDRESS, 16);
   if (local !== undefined) return { pfx: local, peer: address !== undefined && !sameBytes(address, local) ? address : new Uint8Array(0) };

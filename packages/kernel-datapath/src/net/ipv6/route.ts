@@ -132,7 +132,7 @@ export function inet6RtmRoute(r: Req, add: boolean): HandlerResult {
 }
 
 /** ip6_validate_gw(): a link-local gateway needs the device; another needs a route to it. */
-export function ip6RouteCheckGw(ns: Netns, cfg: FibRoute, dev: NetDevice | undefined, extack: ExtAck): NetDevice | HandlerResult {
+function ip6RouteCheckGw(ns: Netns, cfg: FibRoute, dev: NetDevice | undefined, extack: ExtAck): NetDevice | HandlerResult {
   const gw = cfg.gateway!;
   if (ns.addresses.all(AF_INET6).some((a) => sameBytes(a.local, gw) && (dev === undefined || a.dev === dev))) {
     return errMsg(extack, Errno.EINVAL, 'Gateway can not be a local address');

@@ -22,7 +22,7 @@ function dpDev(dp: Datapath): NetDevice {
  * already linked under this datapath, EBUSY under another master or with
  * another rx_handler.
  */
-export function netdevLink(vport: Vport, name: string): Vport {
+function netdevLink(vport: Vport, name: string): Vport {
   return vport.dp.netns.ftrace.call('vport', 'ovs_netdev_link', name, () => link(vport, name), noRet);
 }
 
@@ -51,7 +51,7 @@ function link(vport: Vport, name: string): Vport {
 }
 
 /** ovs_netdev_detach_dev(). */
-export function netdevDetach(vport: Vport): void {
+function netdevDetach(vport: Vport): void {
   const dev = vport.dev;
   dev.netns.ftrace.event('vport', 'ovs_netdev_detach_dev', `${dev.name}: rx_handler unregistered, promiscuity -1`);
   dev.rxHandler = undefined;

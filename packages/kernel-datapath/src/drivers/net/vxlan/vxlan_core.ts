@@ -80,7 +80,7 @@ export interface VxlanConf {
   mtu: number;
 }
 
-export function defaultVxlanConf(): VxlanConf {
+function defaultVxlanConf(): VxlanConf {
   return {
     vni: 0,
     remote: new Uint8Array(4),
