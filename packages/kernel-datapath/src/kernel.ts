@@ -1,6 +1,7 @@
 /**
- * The kernel: netlink sockets, namespaces, generic netlink and rtnetlink
- * dispatch, acks and dumps (net/netlink/af_netlink.c, genetlink.c), with
+ * The kernel: netlink sockets and namespaces, netlink_rcv_skb() handing each
+ * request to its protocol (generic netlink: net/netlink/genetlink.ts,
+ * rtnetlink: net/core/rtnetlink.ts), acks and dumps (af_netlink.c), with
  * the openvswitch module's families registered on top. Every request is
  * handled to completion before the next (one lock, a serial order across
  * sockets), as the kernel's genl_mutex / rtnl_lock serialise them.
@@ -9,7 +10,6 @@ import {
   type ExtAck as ExtAckTlvs,
   type GenlMessage,
   Errno,
-  GENL_HDRLEN,
   type Message,
   NLMSG,
   NLM_F,
@@ -17,22 +17,12 @@ import {
   NetlinkProtocol,
   align4,
   encode,
-  errnoName,
   nlPolicyTypeAttrs,
   policyDump,
 } from '@ovs/genl-codec';
-import {
-  type DumpContext,
-  GenlRegistry,
-  type GenlOp,
-  type HandlerResult,
-  type KernelGenlFamily,
-  nlctrlRegistration,
-  parseRequest,
-  reportedOpFlags,
-} from './net/netlink/genetlink.js';
+import { GenlRegistry, type HandlerResult, ctrlFillInfo, genlRcvMsg, nlctrlRegistration } from './net/netlink/genetlink.js';
 import { DEFAULT_RCVBUF, type DumpState, KernelSocket } from './net/netlink/af_netlink.js';
-import { ExtAck, nlaFailure } from './net/netlink/extack.js';
+import { ExtAck } from './net/netlink/extack.js';
 import { Netns } from './net/core/net_namespace.js';
 import { Openvswitch } from './net/openvswitch/datapath.js';
 import { Ethtool } from './net/ethtool/netlink.js';
@@ -100,8 +90,8 @@ export class Kernel {
     this.dumpChunkSize = opts.dumpChunkSize ?? 16384;
     this.addrconf = opts.addrconf ?? true;
     this.genl = new GenlRegistry({ firstFamilyId: opts.firstFamilyId ?? 32, firstMcastGroup: opts.firstMcastGroup ?? 9 });
-    this.genl.register(nlctrlRegistration(this.genl, (f, sock, seq, flags) => this.ctrlFamilyMessage(f, sock, seq, flags)), [16]);
-    this.handlers.set(NetlinkProtocol.NETLINK_GENERIC, (req) => this.genlRequest(req));
+    this.genl.register(nlctrlRegistration(this.genl, (f, sock, seq, flags) => ctrlFillInfo(this, f, sock, seq, flags)), [16]);
+    this.handlers.set(NetlinkProtocol.NETLINK_GENERIC, (req) => genlRcvMsg(this, req));
     this.initNet = this.netns('init');
     registerRtnetlink(this);
     // Registered at boot, before any module: it takes the id it has on the captures' kernel.
@@ -301,105 +291,6 @@ export class Kernel {
     sock.deliver(concat(out));
   }
 
-  // -------------------------------------------------------------------------
-  // Generic netlink
-
-  /** genl_rcv_msg() -> genl_family_rcv_msg(). */
-  private genlRequest(req: Request): HandlerResult | typeof DUMP_STARTED {
-    const family = this.genl.get(req.type);
-    if (family === undefined) return -Errno.ENOENT;
-    const hdrlen = GENL_HDRLEN + family.hdrsize;
-    if (req.bytes.length < 16 + hdrlen) return -Errno.EINVAL;
-    const cmd = req.bytes[16]!;
-    const op = family.ops.find((o) => o.cmd === cmd);
-    if (op === undefined) return -Errno.EOPNOTSUPP;
-    if (op.flags & 0x11 && !req.sock.capNetAdmin) return -Errno.EPERM; // GENL_ADMIN_PERM | GENL_UNS_ADMIN_PERM
-    const dpIfindex = family.hdrsize ? req.dv.getInt32(16 + GENL_HDRLEN, true) : 0;
-    if ((req.flags & NLM_F.DUMP) === NLM_F.DUMP) return this.genlDump(req, family, op, hdrlen, dpIfindex);
-    if (op.doit === undefined) return -Errno.EOPNOTSUPP;
-    // Without a policy the attributes are not parsed (genl_family_rcv_msg_attrs_parse()).
-    const policy = op.policy ?? family.policy;
-    const parsed = policy ? parseRequest(op, policy, req.bytes, hdrlen) : { tb: [] };
-    if ('failure' in parsed) return nlaFailure(req.extack, parsed.failure);
-    const sock = req.sock;
-    const doit = op.doit;
-    return this.ftrace.call('kernel', op.doitName ?? 'genl_family_rcv_msg_doit', undefined, () => doit({
-      sock,
-      header: { len: req.bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) },
-      cmd,
-      dpIfindex,
-      bytes: req.bytes,
-      dv: req.dv,
-      tb: parsed.tb,
-      family,
-      extack: req.extack,
-      reply: (msg) => this.unicast(sock, msg),
-      notify: (msg, group) => this.notify(sock, req.flags, msg, group),
-    }));
-  }
-
-  private genlDump(req: Request, family: KernelGenlFamily, op: GenlOp, hdrlen: number, dpIfindex: number): HandlerResult | typeof DUMP_STARTED {
-    if (op.dumpit === undefined) return -Errno.EOPNOTSUPP;
-    const policy = op.policy ?? family.policy;
-    if (!op.noDumpValidate && policy) {
-      const parsed = parseRequest(op, policy, req.bytes, hdrlen);
-      if ('failure' in parsed) return nlaFailure(req.extack, parsed.failure);
-    }
-    const bytes = Uint8Array.from(req.bytes); // cb keeps its own copy of the request
-    const args: number[] = [];
-    const header = { len: bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) };
-    const dumpit = op.dumpit;
-    const dumpitName = op.dumpitName ?? 'genl_family_rcv_msg_dumpit';
-    const sock = req.sock;
-    const started = op.start?.({ sock, header, dpIfindex, bytes, args, family, extack: req.extack }) ?? 0;
-    if (started !== 0) return started;
-    return this.startDump(sock, req.seq, (out, budget) => {
-      let used = 0;
-      const ctx: DumpContext = {
-        sock,
-        header,
-        dpIfindex,
-        bytes,
-        args,
-        family,
-        extack: req.extack,
-        put(msg) {
-          const b = encode(msg);
-          if (used > 0 && used + align4(b.length) > budget) return false;
-          out.push(b);
-          used += align4(b.length);
-          return true;
-        },
-      };
-      const n = this.ftrace.call('kernel', dumpitName, undefined, () => dumpit(ctx), dumpRet);
-      if (n > 0) return { done: false };
-      return { done: true, error: n };
-    });
-  }
-
-  /** ctrl_fill_info(): a family's description, as CTRL_CMD_NEWFAMILY. */
-  ctrlFamilyMessage(f: KernelGenlFamily, sock: KernelSocket, seq: number, flags: number): GenlMessage {
-    const ctrl = this.genl.get(16)!;
-    return {
-      kind: 'genl',
-      protocol: NetlinkProtocol.NETLINK_GENERIC,
-      header: { len: 0, type: ctrl.id, flags, seq, pid: sock.portId },
-      family: ctrl.def,
-      cmd: 1, // CTRL_CMD_NEWFAMILY
-      version: ctrl.version,
-      reserved: 0,
-      attrs: {
-        familyName: f.def.name,
-        familyId: f.id,
-        version: f.version,
-        hdrsize: f.hdrsize,
-        maxattr: f.maxattr,
-        ops: f.ops.map((op) => ({ id: op.cmd, flags: reportedOpFlags(f, op) })),
-        ...(f.mcgrps.length ? { mcastGroups: f.mcgrps.map((g) => ({ id: g.id, name: g.name })) } : {}),
-      },
-    } as GenlMessage;
-  }
-
   /** All sockets (read-only inspection). */
   get openSockets(): Iterable<KernelSocket> {
     return this.sockets.values();
@@ -420,10 +311,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A dump callback's result in a trace: how many messages this part held, or the errno. */
-function dumpRet(n: number): string {
-  return n < 0 ? `-${errnoName(-n)}` : `${n} message${n === 1 ? '' : 's'}`;
-}
 
 /** netlink_ack_tlv_fill(): MSG, then for errors OFFS, POLICY, MISS_TYPE. */
 function ackTlvs(err: number, extack: ExtAck): ExtAckTlvs | undefined {

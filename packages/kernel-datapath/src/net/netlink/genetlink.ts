@@ -9,6 +9,11 @@ import {
   CTRL_CMD,
   Errno,
   GENL_FLAGS,
+  GENL_HDRLEN,
+  NetlinkProtocol,
+  align4,
+  encode,
+  errnoName,
   GENL_ID_CTRL,
   type GenlFamilyDef,
   type GenlMessage,
@@ -24,8 +29,9 @@ import {
   ctrlFamily,
   nlaParse,
 } from '@ovs/genl-codec';
+import type { DUMP_STARTED, Kernel, Request } from '../../kernel.js';
 import type { KernelSocket } from './af_netlink.js';
-import type { ExtAck } from './extack.js';
+import { type ExtAck, nlaFailure } from './extack.js';
 
 /** What a doit handler gets (struct genl_info). */
 export interface GenlInfo {
@@ -241,4 +247,108 @@ export function nlctrlRegistration(registry: GenlRegistry, build: (f: KernelGenl
     hasPolicy: true,
     id: GENL_ID_CTRL,
   };
+}
+
+// ---------------------------------------------------------------------------
+// Dispatch (genl_rcv_msg)
+
+/** genl_rcv_msg() -> genl_family_rcv_msg(). */
+export function genlRcvMsg(kernel: Kernel, req: Request): HandlerResult | typeof DUMP_STARTED {
+  const family = kernel.genl.get(req.type);
+  if (family === undefined) return -Errno.ENOENT;
+  const hdrlen = GENL_HDRLEN + family.hdrsize;
+  if (req.bytes.length < 16 + hdrlen) return -Errno.EINVAL;
+  const cmd = req.bytes[16]!;
+  const op = family.ops.find((o) => o.cmd === cmd);
+  if (op === undefined) return -Errno.EOPNOTSUPP;
+  if (op.flags & 0x11 && !req.sock.capNetAdmin) return -Errno.EPERM; // GENL_ADMIN_PERM | GENL_UNS_ADMIN_PERM
+  const dpIfindex = family.hdrsize ? req.dv.getInt32(16 + GENL_HDRLEN, true) : 0;
+  if ((req.flags & NLM_F.DUMP) === NLM_F.DUMP) return genlFamilyRcvMsgDumpit(kernel, req, family, op, hdrlen, dpIfindex);
+  if (op.doit === undefined) return -Errno.EOPNOTSUPP;
+  // Without a policy the attributes are not parsed (genl_family_rcv_msg_attrs_parse()).
+  const policy = op.policy ?? family.policy;
+  const parsed = policy ? parseRequest(op, policy, req.bytes, hdrlen) : { tb: [] };
+  if ('failure' in parsed) return nlaFailure(req.extack, parsed.failure);
+  const sock = req.sock;
+  const doit = op.doit;
+  return kernel.ftrace.call('kernel', op.doitName ?? 'genl_family_rcv_msg_doit', undefined, () => doit({
+    sock,
+    header: { len: req.bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) },
+    cmd,
+    dpIfindex,
+    bytes: req.bytes,
+    dv: req.dv,
+    tb: parsed.tb,
+    family,
+    extack: req.extack,
+    reply: (msg) => kernel.unicast(sock, msg),
+    notify: (msg, group) => kernel.notify(sock, req.flags, msg, group),
+  }));
+}
+
+function genlFamilyRcvMsgDumpit(kernel: Kernel, req: Request, family: KernelGenlFamily, op: GenlOp, hdrlen: number, dpIfindex: number): HandlerResult | typeof DUMP_STARTED {
+  if (op.dumpit === undefined) return -Errno.EOPNOTSUPP;
+  const policy = op.policy ?? family.policy;
+  if (!op.noDumpValidate && policy) {
+    const parsed = parseRequest(op, policy, req.bytes, hdrlen);
+    if ('failure' in parsed) return nlaFailure(req.extack, parsed.failure);
+  }
+  const bytes = Uint8Array.from(req.bytes); // cb keeps its own copy of the request
+  const args: number[] = [];
+  const header = { len: bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) };
+  const dumpit = op.dumpit;
+  const dumpitName = op.dumpitName ?? 'genl_family_rcv_msg_dumpit';
+  const sock = req.sock;
+  const started = op.start?.({ sock, header, dpIfindex, bytes, args, family, extack: req.extack }) ?? 0;
+  if (started !== 0) return started;
+  return kernel.startDump(sock, req.seq, (out, budget) => {
+    let used = 0;
+    const ctx: DumpContext = {
+      sock,
+      header,
+      dpIfindex,
+      bytes,
+      args,
+      family,
+      extack: req.extack,
+      put(msg) {
+        const b = encode(msg);
+        if (used > 0 && used + align4(b.length) > budget) return false;
+        out.push(b);
+        used += align4(b.length);
+        return true;
+      },
+    };
+    const n = kernel.ftrace.call('kernel', dumpitName, undefined, () => dumpit(ctx), dumpRet);
+    if (n > 0) return { done: false };
+    return { done: true, error: n };
+  });
+}
+
+/** ctrl_fill_info(): a family's description, as CTRL_CMD_NEWFAMILY. */
+export function ctrlFillInfo(kernel: Kernel, f: KernelGenlFamily, sock: KernelSocket, seq: number, flags: number): GenlMessage {
+  const ctrl = kernel.genl.get(16)!;
+  return {
+    kind: 'genl',
+    protocol: NetlinkProtocol.NETLINK_GENERIC,
+    header: { len: 0, type: ctrl.id, flags, seq, pid: sock.portId },
+    family: ctrl.def,
+    cmd: 1, // CTRL_CMD_NEWFAMILY
+    version: ctrl.version,
+    reserved: 0,
+    attrs: {
+      familyName: f.def.name,
+      familyId: f.id,
+      version: f.version,
+      hdrsize: f.hdrsize,
+      maxattr: f.maxattr,
+      ops: f.ops.map((op) => ({ id: op.cmd, flags: reportedOpFlags(f, op) })),
+      ...(f.mcgrps.length ? { mcastGroups: f.mcgrps.map((g) => ({ id: g.id, name: g.name })) } : {}),
+    },
+  } as GenlMessage;
+}
+
+/** A dump callback's result in a trace: how many messages this part held, or the errno. */
+function dumpRet(n: number): string {
+  return n < 0 ? `-${errnoName(-n)}` : `${n} message${n === 1 ? '' : 's'}`;
 }
