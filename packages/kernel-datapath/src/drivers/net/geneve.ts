@@ -26,7 +26,7 @@ import { IP_MAX_MTU, isAnyAddr, sameAddr } from '../../include/net/ip.js';
 import type { RtnlLinkOps } from '../../include/net/rtnetlink.js';
 import { ETH_ALEN, ETH_HLEN, ETH_MIN_MTU, etherSetup, isValidEtherAddr } from '../../net/ethernet/eth.js';
 import { registerNetdevice } from '../../net/core/dev.js';
-import { type ExtAck, errMsg, unwind } from '../../net/netlink/extack.js';
+import { type ExtAck, errMsg } from '../../net/netlink/extack.js';
 
 const GENEVE_UDP_PORT = 6081;
 /** GENEVE_BASE_HLEN: struct udphdr + struct genevehdr. */
@@ -103,36 +103,33 @@ function geneveFillInfo(c: GeneveConf): InfoData {
 }
 
 /** geneve_nl2info() into `c`. */
-function geneveNl2info(data: AttrTable, c: GeneveConf, changelink: boolean, extack: ExtAck): void {
+function geneveNl2info(data: AttrTable, c: GeneveConf, changelink: boolean, extack: ExtAck): number {
   const GN = IFLA_GENEVE;
-  const notsup = (type: number): never => {
-    unwind(
-      errMsg(extack, Errno.EOPNOTSUPP, 'Changing VNI, Port, endpoint IP address family, external, inner_proto_inherit, and UDP checksum attributes are not supported', data[type]),
-    );
-  };
+  const notsup = (type: number): number =>
+    errMsg(extack, Errno.EOPNOTSUPP, 'Changing VNI, Port, endpoint IP address family, external, inner_proto_inherit, and UDP checksum attributes are not supported', data[type]);
   const remote = data[GN.REMOTE];
   const remote6 = data[GN.REMOTE6];
-  if (remote && remote6) unwind(errMsg(extack, Errno.EINVAL, 'Cannot specify both IPv4 and IPv6 Remote addresses'));
+  if (remote && remote6) return errMsg(extack, Errno.EINVAL, 'Cannot specify both IPv4 and IPv6 Remote addresses');
   if (remote) {
-    if (changelink && c.ipv6) notsup(GN.REMOTE);
+    if (changelink && c.ipv6) return notsup(GN.REMOTE);
     const a = nlaMemcpy(remote, 4);
     c.remote = new Uint8Array(16);
     c.remote.set(a);
-    if ((a[0]! & 0xf0) === 0xe0) unwind(errMsg(extack, Errno.EINVAL, 'Remote IPv4 address cannot be Multicast', remote));
+    if ((a[0]! & 0xf0) === 0xe0) return errMsg(extack, Errno.EINVAL, 'Remote IPv4 address cannot be Multicast', remote);
   }
   if (remote6) {
-    if (changelink && !c.ipv6) notsup(GN.REMOTE6);
+    if (changelink && !c.ipv6) return notsup(GN.REMOTE6);
     c.ipv6 = true;
     c.remote = nlaMemcpy(remote6, 16);
-    if (c.remote[0] === 0xfe && (c.remote[1]! & 0xc0) === 0x80) unwind(errMsg(extack, Errno.EINVAL, 'Remote IPv6 address cannot be link-local', remote6));
-    if (c.remote[0] === 0xff) unwind(errMsg(extack, Errno.EINVAL, 'Remote IPv6 address cannot be Multicast', remote6));
+    if (c.remote[0] === 0xfe && (c.remote[1]! & 0xc0) === 0x80) return errMsg(extack, Errno.EINVAL, 'Remote IPv6 address cannot be link-local', remote6);
+    if (c.remote[0] === 0xff) return errMsg(extack, Errno.EINVAL, 'Remote IPv6 address cannot be Multicast', remote6);
     c.csum = true;
     c.udp6RxChecksums = true;
   }
   const id = data[GN.ID];
   if (id) {
     const vni = nlaGetU32(id) & 0xffffff;
-    if (changelink && vni !== c.vni) notsup(GN.ID);
+    if (changelink && vni !== c.vni) return notsup(GN.ID);
     c.vni = vni;
   }
   const ttlInherit = data[GN.TTL_INHERIT];
@@ -149,36 +146,37 @@ function geneveNl2info(data: AttrTable, c: GeneveConf, changelink: boolean, exta
   const label = data[GN.LABEL];
   if (label) {
     c.label = nlaGetBe32(label) & 0x000fffff;
-    if (c.label && !c.ipv6) unwind(errMsg(extack, Errno.EINVAL, 'Label attribute only applies for IPv6 Geneve devices', label));
+    if (c.label && !c.ipv6) return errMsg(extack, Errno.EINVAL, 'Label attribute only applies for IPv6 Geneve devices', label);
   }
   const port = data[GN.PORT];
   if (port) {
-    if (changelink) notsup(GN.PORT);
+    if (changelink) return notsup(GN.PORT);
     c.port = nlaGetBe16(port);
   }
   if (data[GN.COLLECT_METADATA]) {
-    if (changelink) notsup(GN.COLLECT_METADATA);
+    if (changelink) return notsup(GN.COLLECT_METADATA);
     c.collectMd = true;
   }
   const csum = data[GN.UDP_CSUM];
   if (csum) {
-    if (changelink) notsup(GN.UDP_CSUM);
+    if (changelink) return notsup(GN.UDP_CSUM);
     if (nlaGetU8(csum)) c.csum = true;
   }
   const z6tx = data[GN.UDP_ZERO_CSUM6_TX];
   if (z6tx) {
-    if (changelink) notsup(GN.UDP_ZERO_CSUM6_TX);
+    if (changelink) return notsup(GN.UDP_ZERO_CSUM6_TX);
     if (nlaGetU8(z6tx)) c.csum = false;
   }
   const z6rx = data[GN.UDP_ZERO_CSUM6_RX];
   if (z6rx) {
-    if (changelink) notsup(GN.UDP_ZERO_CSUM6_RX);
+    if (changelink) return notsup(GN.UDP_ZERO_CSUM6_RX);
     if (nlaGetU8(z6rx)) c.udp6RxChecksums = false;
   }
   if (data[GN.INNER_PROTO_INHERIT]) {
-    if (changelink) notsup(GN.INNER_PROTO_INHERIT);
+    if (changelink) return notsup(GN.INNER_PROTO_INHERIT);
     c.innerProtoInherit = true;
   }
+  return 0;
 }
 
 export const geneveLinkOps: RtnlLinkOps = {
@@ -211,7 +209,8 @@ export const geneveLinkOps: RtnlLinkOps = {
   /** geneve_newlink() -> geneve_configure(). */
   newlink(rtnl, r, proto) {
     const c = defaultGeneveConf();
-    geneveNl2info(r.data ?? [], c, false, r.extack);
+    const err = geneveNl2info(r.data ?? [], c, false, r.extack);
+    if (err) return err;
     const zero = c.vni === 0 && !c.csum && c.tos === 0 && c.ttl === 0 && c.label === 0 && isAnyAddr(c.remote);
     if (c.collectMd && !zero) {
       return errMsg(r.extack, Errno.EINVAL, 'Device is externally controlled, so attributes (VNI, Port, and so on) must not be specified');
@@ -247,7 +246,8 @@ export const geneveLinkOps: RtnlLinkOps = {
     const old = geneveConfOf(dev);
     if (old === undefined || old.collectMd) return -Errno.EOPNOTSUPP;
     const c: GeneveConf = { ...old, remote: old.remote.slice() };
-    geneveNl2info(data, c, true, extack);
+    const err = geneveNl2info(data, c, true, extack);
+    if (err) return err;
     dev.priv = { kind: 'geneve', conf: c };
     return 0;
   },

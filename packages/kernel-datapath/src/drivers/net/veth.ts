@@ -85,19 +85,19 @@ export const vethLinkOps: RtnlLinkOps = {
       if (netnsErr !== undefined) return netnsErr;
     }
     const peerProto = rtnl.createLink(vethLinkOps, peerTb, peerName, peerIfm !== undefined && r.ifm.index > 0 ? peerIfm.index : 0, r.extack);
+    if (typeof peerProto === 'number') return peerProto;
     // netif_inherit_tso_max(peer, dev)
     peerProto.tsoMaxSize = proto.tsoMaxSize;
     if (peerIfm === undefined) peerProto.mac = undefined;
     const peer = registerNetdevice(rtnl, r.ns, peerProto);
+    if (typeof peer === 'number') return peer;
     netifCarrierOff(rtnl, peer);
     const err = rtnl.configureLink(peer, peerIfm);
     if (err) return err;
-    let dev: NetDevice;
-    try {
-      dev = registerNetdevice(rtnl, r.ns, proto);
-    } catch (e) {
+    const dev = registerNetdevice(rtnl, r.ns, proto);
+    if (typeof dev === 'number') {
       unregisterNetdeviceMany(rtnl, [peer], undefined);
-      throw e;
+      return dev;
     }
     netifCarrierOff(rtnl, dev);
     dev.peer = peer;

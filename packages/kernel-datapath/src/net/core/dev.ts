@@ -9,7 +9,7 @@ import { IFF_COMPUTED, type NetDevice, netifOperUp } from '../../include/linux/n
 import type { LinkProto } from '../../include/net/rtnetlink.js';
 import type { HandlerResult } from '../netlink/genetlink.js';
 import { ETH_ALEN, isValidEtherAddr } from '../ethernet/eth.js';
-import { type ExtAck, errMsg, unwind } from '../netlink/extack.js';
+import { type ExtAck, errMsg } from '../netlink/extack.js';
 import type { Netns } from './net_namespace.js';
 import type { NotifyCtx, Rtnetlink } from './rtnetlink.js';
 
@@ -183,10 +183,10 @@ export function devGetIflink(dev: NetDevice, deleting = false): number {
 }
 
 /** register_netdevice() of a device rtnl_create_link() prepared: the name resolved and checked, the ifindex taken; no notification yet. */
-export function registerNetdevice(rtnl: Rtnetlink, ns: Netns, proto: LinkProto): NetDevice {
+export function registerNetdevice(rtnl: Rtnetlink, ns: Netns, proto: LinkProto): NetDevice | number {
   const name = devGetValidName(ns, proto.name);
-  if (typeof name !== 'string') unwind(name);
-  if (proto.ifindex > 0 && ns.byIfindex(proto.ifindex) !== undefined) unwind(-Errno.EBUSY);
+  if (typeof name !== 'string') return name;
+  if (proto.ifindex > 0 && ns.byIfindex(proto.ifindex) !== undefined) return -Errno.EBUSY;
   const dev = rtnl.quietly(() =>
     ns.addDevice({
       name,

@@ -71,7 +71,7 @@ import { ETH_DATA_LEN } from '../ethernet/eth.js';
 import { ipgreLinkOps, ipgreTapLinkOps } from '../ipv4/ip_gre.js';
 import { InetRtnetlink } from '../ipv4/fib_frontend.js';
 import type { KernelSocket } from '../netlink/af_netlink.js';
-import { type ExtAck, errMsg, errnoOfThrown, nlaFailure, unwind } from '../netlink/extack.js';
+import { type ExtAck, errMsg, nlaFailure } from '../netlink/extack.js';
 import type { HandlerResult } from '../netlink/genetlink.js';
 import { internalDevLinkOps } from '../openvswitch/vport-internal_dev.js';
 import { tcGetQdisc, tcModifyQdisc } from '../sched/sch_api.js';
@@ -468,18 +468,13 @@ export class Rtnetlink {
     if (req.bytes.length - NLMSG_HDRLEN < 1) return 0;
     const kind = (type - RTM.NEWLINK) & 3;
     if (kind !== KIND_GET && !req.sock.capNetAdmin) return -Errno.EPERM;
-    try {
-      if (kind === KIND_GET && req.flags & NLM_F.DUMP) {
-        return this.kernel.ftrace.call('kernel', RTNL_DUMPIT_NAMES[type] ?? 'rtnetlink_rcv_msg', undefined, () => this.dumpStart(req));
-      }
-      const result = this.kernel.ftrace.call('kernel', RTNL_DOIT_NAMES[type] ?? 'rtnetlink_rcv_msg', undefined, () => this.doit(req));
-      if (typeof result === 'symbol') return result;
-      linkwatchRunQueue(this);
-      return result;
-    } catch (err) {
-      linkwatchRunQueue(this);
-      return errnoOfThrown(err);
+    if (kind === KIND_GET && req.flags & NLM_F.DUMP) {
+      return this.kernel.ftrace.call('kernel', RTNL_DUMPIT_NAMES[type] ?? 'rtnetlink_rcv_msg', undefined, () => this.dumpStart(req));
     }
+    const result = this.kernel.ftrace.call('kernel', RTNL_DOIT_NAMES[type] ?? 'rtnetlink_rcv_msg', undefined, () => this.doit(req));
+    if (typeof result === 'symbol') return result;
+    linkwatchRunQueue(this);
+    return result;
   }
 
   /** rtnl_dump_*(): the dump a GET with NLM_F_DUMP starts. */
@@ -527,11 +522,18 @@ export class Rtnetlink {
   }
 
   /** nlmsg_parse_deprecated(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX, ifla_policy, extack). */
-  private parseLink(req: Request): AttrTable {
-    if (req.bytes.length < NLMSG_HDRLEN + IFINFOMSG_LEN) unwind(-Errno.EINVAL);
+  private parseLink(req: Request): AttrTable | number {
+    if (req.bytes.length < NLMSG_HDRLEN + IFINFOMSG_LEN) return -Errno.EINVAL;
     const r = nlaParse(iflaRequestPolicy, req.bytes, NLMSG_HDRLEN + IFINFOMSG_LEN, req.bytes.length, NL_VALIDATE.LIBERAL);
-    if ('failure' in r) unwind(nlaFailure(req.extack, r.failure));
+    if ('failure' in r) return nlaFailure(req.extack, r.failure);
     return r.tb;
+  }
+
+  /** parseLink() and rtnl_ensure_unique_netns(), which every link request starts with. */
+  private linkAttrs(req: Request, netnsIdOnly: boolean): AttrTable | number {
+    const tb = this.parseLink(req);
+    if (typeof tb === 'number') return tb;
+    return this.ensureUniqueNetns(tb, netnsIdOnly, req.extack) || tb;
   }
 
   private ifinfo(req: Request): { index: number; flags: number; change: number } {
@@ -543,13 +545,13 @@ export class Rtnetlink {
   }
 
   /** rtnl_ensure_unique_netns(). */
-  private ensureUniqueNetns(tb: AttrTable, netnsIdOnly: boolean, extack: ExtAck): void {
+  private ensureUniqueNetns(tb: AttrTable, netnsIdOnly: boolean, extack: ExtAck): number {
     if (netnsIdOnly) {
-      if (!tb[IFLA.NET_NS_PID] && !tb[IFLA.NET_NS_FD]) return;
-      unwind(errMsg(extack, Errno.EOPNOTSUPP, 'specified netns attribute not supported'));
+      if (!tb[IFLA.NET_NS_PID] && !tb[IFLA.NET_NS_FD]) return 0;
+      return errMsg(extack, Errno.EOPNOTSUPP, 'specified netns attribute not supported');
     }
     const n = [IFLA.TARGET_NETNSID, IFLA.NET_NS_PID, IFLA.NET_NS_FD].filter((t) => tb[t] !== undefined).length;
-    if (n > 1) unwind(errMsg(extack, Errno.EINVAL, 'multiple netns identifying attributes specified'));
+    return n > 1 ? errMsg(extack, Errno.EINVAL, 'multiple netns identifying attributes specified') : 0;
   }
 
   /**
@@ -574,8 +576,8 @@ export class Rtnetlink {
   /** rtnl_getlink(). */
   private getLink(req: Request): HandlerResult {
     if (req.bytes.length < NLMSG_HDRLEN + IFINFOMSG_LEN) return errMsg(req.extack, Errno.EINVAL, 'Invalid header for get link');
-    const tb = this.parseLink(req);
-    this.ensureUniqueNetns(tb, true, req.extack);
+    const tb = this.linkAttrs(req, true);
+    if (typeof tb === 'number') return tb;
     if (tb[IFLA.TARGET_NETNSID]) return -Errno.EINVAL;
     const ifm = this.ifinfo(req);
     const ns = req.sock.netns;
@@ -672,8 +674,8 @@ export class Rtnetlink {
 
   /** rtnl_setlink(). */
   private setLink(req: Request): HandlerResult {
-    const tb = this.parseLink(req);
-    this.ensureUniqueNetns(tb, false, req.extack);
+    const tb = this.linkAttrs(req, false);
+    if (typeof tb === 'number') return tb;
     const ifm = this.ifinfo(req);
     if (ifm.index <= 0 && !tb[IFLA.IFNAME] && !tb[IFLA.ALT_IFNAME]) return -Errno.EINVAL;
     const dev = this.lookup(req.sock.netns, ifm.index, tb);
@@ -682,24 +684,25 @@ export class Rtnetlink {
   }
 
   /** validate_linkmsg(). */
-  private validateLinkmsg(dev: NetDevice | undefined, tb: AttrTable, addrLen?: number): void {
+  private validateLinkmsg(dev: NetDevice | undefined, tb: AttrTable, addrLen?: number): number {
     const len = addrLen ?? dev?.mac.length;
     if (len !== undefined) {
       const a = tb[IFLA.ADDRESS];
-      if (a && a.dataLength < len) unwind(-Errno.EINVAL);
+      if (a && a.dataLength < len) return -Errno.EINVAL;
       const b = tb[IFLA.BROADCAST];
-      if (b && b.dataLength < len) unwind(-Errno.EINVAL);
+      if (b && b.dataLength < len) return -Errno.EINVAL;
     }
     // IFLA_AF_SPEC: rtnl_af_lookup() finds no address family in a model without an IP layer.
     const af = tb[IFLA.AF_SPEC];
-    if (af && af.dataLength >= 4) unwind(-Errno.EAFNOSUPPORT);
+    return af && af.dataLength >= 4 ? -Errno.EAFNOSUPPORT : 0;
   }
 
   /** do_setlink(): each attribute in the kernel's order; a failure keeps what was already changed. */
   private doSetlink(dev: NetDevice, ifm: { index: number; flags: number; change: number }, tb: AttrTable, status: number, extack: ExtAck): HandlerResult {
     const MODIFIED = 1;
     const NOTIFY = 3;
-    this.validateLinkmsg(dev, tb);
+    const invalid = this.validateLinkmsg(dev, tb);
+    if (invalid) return invalid;
     const ifnameAttr = tb[IFLA.IFNAME];
     const ifname = ifnameAttr !== undefined ? nlaStrscpy(ifnameAttr, IFNAMSIZ) : '';
     let err: HandlerResult = 0;
@@ -908,8 +911,8 @@ export class Rtnetlink {
 
   /** __rtnl_newlink(). */
   private newLink(req: Request): HandlerResult {
-    const tb = this.parseLink(req);
-    this.ensureUniqueNetns(tb, false, req.extack);
+    const tb = this.linkAttrs(req, false);
+    if (typeof tb === 'number') return tb;
     const ifm = this.ifinfo(req);
     const ns = req.sock.netns;
     let dev: NetDevice | undefined;
@@ -923,7 +926,8 @@ export class Rtnetlink {
       linkSpecified = true;
       dev = this.lookup(ns, 0, tb);
     }
-    this.validateLinkmsg(dev, tb);
+    const invalid = this.validateLinkmsg(dev, tb);
+    if (invalid) return invalid;
 
     let linkinfo: AttrTable = [];
     const li = tb[IFLA.LINKINFO];
@@ -1031,6 +1035,7 @@ export class Rtnetlink {
     if (netnsErr !== undefined) return netnsErr;
     if (tb[IFLA.LINK_NETNSID]) return errMsg(req.extack, Errno.EINVAL, 'Unknown network namespace id');
     const proto = this.createLink(ops, tb, name, ifm.index, req.extack);
+    if (typeof proto === 'number') return proto;
     const dev = ops.newlink(this, { ns, ifm, tb, data, extack: req.extack }, proto);
     if (!(dev instanceof NetDevice)) return dev;
     const r = this.configureLink(dev, ifm);
@@ -1057,21 +1062,22 @@ export class Rtnetlink {
    * set_operstate() leaves it on a device not yet registered; the driver's
    * newlink registers it once its own checks pass.
    */
-  createLink(ops: RtnlLinkOps, tb: AttrTable, name: string, ifindex: number, extack: ExtAck): LinkProto {
+  createLink(ops: RtnlLinkOps, tb: AttrTable, name: string, ifindex: number, extack: ExtAck): LinkProto | number {
     const setup = ops.setup;
     const queues = setup.perCpuQueues ? this.kernel.nCpus : 1;
     const tx = nlaGetU32(tb[IFLA.NUM_TX_QUEUES], queues);
     const rx = nlaGetU32(tb[IFLA.NUM_RX_QUEUES], queues);
-    if (tx < 1 || tx > 4096) unwind(errMsg(extack, Errno.EINVAL, 'Invalid number of transmit queues'));
-    if (rx < 1 || rx > 4096) unwind(errMsg(extack, Errno.EINVAL, 'Invalid number of receive queues'));
-    this.validateLinkmsg(undefined, tb, setup.addrLen);
+    if (tx < 1 || tx > 4096) return errMsg(extack, Errno.EINVAL, 'Invalid number of transmit queues');
+    if (rx < 1 || rx > 4096) return errMsg(extack, Errno.EINVAL, 'Invalid number of receive queues');
+    const invalid = this.validateLinkmsg(undefined, tb, setup.addrLen);
+    if (invalid) return invalid;
     // alloc_netdev_mqs(): nothing exists yet when it fails.
-    if (this.kernel.faults.shouldFail('failslab', 'alloc_netdev_mqs')) unwind(-Errno.ENOMEM);
+    if (this.kernel.faults.shouldFail('failslab', 'alloc_netdev_mqs')) return -Errno.ENOMEM;
     const mtuAttr = tb[IFLA.MTU];
     const mtu = mtuAttr !== undefined ? nlaGetU32(mtuAttr) : ETH_DATA_LEN;
     if (mtuAttr !== undefined) {
       const bad = devValidateMtu(setup, mtu, extack);
-      if (bad) unwind(bad);
+      if (bad) return bad;
     }
     const addr = tb[IFLA.ADDRESS];
     const brd = tb[IFLA.BROADCAST];
@@ -1133,8 +1139,8 @@ export class Rtnetlink {
 
   /** rtnl_dellink(). */
   private delLink(req: Request): HandlerResult {
-    const tb = this.parseLink(req);
-    this.ensureUniqueNetns(tb, true, req.extack);
+    const tb = this.linkAttrs(req, true);
+    if (typeof tb === 'number') return tb;
     if (tb[IFLA.TARGET_NETNSID]) return -Errno.EINVAL;
     const ifm = this.ifinfo(req);
     const ns = req.sock.netns;

@@ -1,10 +1,11 @@
 /**
  * struct netlink_ext_ack (include/linux/netlink.h): what a handler says
  * about its failure beside the negative errno it returns, written into the
- * NLMSG_ERROR's extended-ack TLVs (netlink_ack()). A failure deep in a call
- * chain (a driver's newlink under rtnl_newlink, an allocation under
- * ovs_vport_add) unwinds to the handler with a NetlinkErrnoError, which the
- * dispatcher turns back into its errno.
+ * NLMSG_ERROR's extended-ack TLVs (netlink_ack()). The one place a failure
+ * is thrown rather than returned is the vport types' create (under
+ * ovs_vport_add(), which turns it back into its errno with errnoOfThrown()):
+ * they share Netns.addDevice() and fault-injection checks with callers
+ * outside the kernel, which throw.
  */
 import { Errno, NetlinkErrnoError, type ParsedAttr, type Policy, type ValidationFailure } from '@ovs/genl-codec';
 
@@ -39,11 +40,6 @@ export function nlaFailure(extack: ExtAck, f: ValidationFailure): number {
   extack.policy = f.policy;
   extack.missType = f.missingType;
   return -f.errno;
-}
-
-/** Unwind to the handler's dispatcher, which answers `err` (a negative errno, extack already filled). */
-export function unwind(err: number): never {
-  throw new NetlinkErrnoError(-err);
 }
 
 /** The negative errno a NetlinkErrnoError unwinding out of a handler stands for. */

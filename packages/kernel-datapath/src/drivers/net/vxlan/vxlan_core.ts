@@ -26,7 +26,7 @@ import type { Netns } from '../../../net/core/net_namespace.js';
 import { isAnyAddr } from '../../../include/net/ip.js';
 import { ETH_ALEN, ETH_HLEN, ETH_MAX_MTU, ETH_MIN_MTU, etherSetup, isValidEtherAddr } from '../../../net/ethernet/eth.js';
 import { registerNetdevice } from '../../../net/core/dev.js';
-import { type ExtAck, errMsg, unwind } from '../../../net/netlink/extack.js';
+import { type ExtAck, errMsg } from '../../../net/netlink/extack.js';
 
 /** VXLAN_F_* (include/net/vxlan.h). */
 const VXF = {
@@ -187,38 +187,36 @@ const FLAG_NAMES: Readonly<Record<number, string>> = {
 };
 
 /** vxlan_nl2conf(); `old` for changelink. */
-function vxlanNl2conf(tb: AttrTable, data: AttrTable, old: VxlanConf | undefined, extack: ExtAck): VxlanConf {
+function vxlanNl2conf(tb: AttrTable, data: AttrTable, old: VxlanConf | undefined, extack: ExtAck): VxlanConf | number {
   const VX = IFLA_VXLAN;
   const changelink = old !== undefined;
   const c: VxlanConf = old !== undefined ? { ...old, remote: old.remote.slice(), local: old.local.slice() } : defaultVxlanConf();
-  const cannot = (type: number, what: string): never => {
-    unwind(errMsg(extack, Errno.EOPNOTSUPP, what, tb[type]));
-  };
+  const cannot = (type: number, what: string): number => errMsg(extack, Errno.EOPNOTSUPP, what, tb[type]);
   const id = data[VX.ID];
   if (id) {
     const vni = nlaGetU32(id);
-    if (changelink && vni !== c.vni) cannot(VX.ID, 'Cannot change VNI');
+    if (changelink && vni !== c.vni) return cannot(VX.ID, 'Cannot change VNI');
     c.vni = vni;
   }
   const group = data[VX.GROUP];
   const group6 = data[VX.GROUP6];
   if (group) {
-    if (changelink && c.remoteFamily !== 4) cannot(VX.GROUP, 'New group address family does not match old group');
+    if (changelink && c.remoteFamily !== 4) return cannot(VX.GROUP, 'New group address family does not match old group');
     c.remote = nlaMemcpy(group, 4);
     c.remoteFamily = 4;
   } else if (group6) {
-    if (changelink && c.remoteFamily !== 6) cannot(VX.GROUP6, 'New group address family does not match old group');
+    if (changelink && c.remoteFamily !== 6) return cannot(VX.GROUP6, 'New group address family does not match old group');
     c.remote = nlaMemcpy(group6, 16);
     c.remoteFamily = 6;
   }
   const local = data[VX.LOCAL];
   const local6 = data[VX.LOCAL6];
   if (local) {
-    if (changelink && c.localFamily !== 4) cannot(VX.LOCAL, 'New local address family does not match old');
+    if (changelink && c.localFamily !== 4) return cannot(VX.LOCAL, 'New local address family does not match old');
     c.local = nlaMemcpy(local, 4);
     c.localFamily = 4;
   } else if (local6) {
-    if (changelink && c.localFamily !== 6) cannot(VX.LOCAL6, 'New local address family does not match old');
+    if (changelink && c.localFamily !== 6) return cannot(VX.LOCAL6, 'New local address family does not match old');
     c.local = nlaMemcpy(local6, 16);
     c.localFamily = 6;
   }
@@ -229,77 +227,79 @@ function vxlanNl2conf(tb: AttrTable, data: AttrTable, old: VxlanConf | undefined
   const ttl = data[VX.TTL];
   if (ttl) c.ttl = nlaGetU8(ttl);
   // vxlan_nl2flag(): a flag attribute sets its bit, a u8 sets or clears it.
-  const flag = (type: number, bit: number, changeable: boolean, isFlag = false): void => {
+  const flag = (type: number, bit: number, changeable: boolean, isFlag = false): number => {
     const a = data[type];
-    if (!a) return;
+    if (!a) return 0;
     if (changelink && !changeable) {
       const n = FLAG_NAMES[type];
-      unwind(errMsg(extack, Errno.EOPNOTSUPP, n !== undefined ? `vxlan: cannot change ${n} flag` : 'vxlan: cannot change flag'));
+      return errMsg(extack, Errno.EOPNOTSUPP, n !== undefined ? `vxlan: cannot change ${n} flag` : 'vxlan: cannot change flag');
     }
     if (isFlag || nlaGetU8(a)) c.flags |= bit;
     else c.flags &= ~bit;
+    return 0;
   };
-  flag(VX.TTL_INHERIT, VXF.TTL_INHERIT, false, true);
+  let err: number;
+  if ((err = flag(VX.TTL_INHERIT, VXF.TTL_INHERIT, false, true))) return err;
   const label = data[VX.LABEL];
   if (label) c.label = nlaGetBe32(label) & 0x000fffff;
-  if (data[VX.LEARNING]) flag(VX.LEARNING, VXF.LEARN, true);
+  if (data[VX.LEARNING]) flag(VX.LEARNING, VXF.LEARN, true); // changeable: cannot fail
   else if (!changelink) c.flags |= VXF.LEARN;
   const ageing = data[VX.AGEING];
   if (ageing) c.ageing = nlaGetU32(ageing);
-  flag(VX.PROXY, VXF.PROXY, false);
-  flag(VX.RSC, VXF.RSC, false);
-  flag(VX.L2MISS, VXF.L2MISS, false);
-  flag(VX.L3MISS, VXF.L3MISS, false);
+  if ((err = flag(VX.PROXY, VXF.PROXY, false))) return err;
+  if ((err = flag(VX.RSC, VXF.RSC, false))) return err;
+  if ((err = flag(VX.L2MISS, VXF.L2MISS, false))) return err;
+  if ((err = flag(VX.L3MISS, VXF.L3MISS, false))) return err;
   const limit = data[VX.LIMIT];
   if (limit) {
-    if (changelink) cannot(VX.LIMIT, 'Cannot change limit');
+    if (changelink) return cannot(VX.LIMIT, 'Cannot change limit');
     c.limit = nlaGetU32(limit);
   }
-  flag(VX.COLLECT_METADATA, VXF.COLLECT_METADATA, false);
+  if ((err = flag(VX.COLLECT_METADATA, VXF.COLLECT_METADATA, false))) return err;
   const range = data[VX.PORT_RANGE];
   if (range) {
-    if (changelink) cannot(VX.PORT_RANGE, 'Cannot change port range');
+    if (changelink) return cannot(VX.PORT_RANGE, 'Cannot change port range');
     c.portMin = nlaGetBe16(range);
     c.portMax = range.dv.getUint16(range.dataOffset + 2, false);
   }
   const port = data[VX.PORT];
   if (port) {
-    if (changelink) cannot(VX.PORT, 'Cannot change port');
+    if (changelink) return cannot(VX.PORT, 'Cannot change port');
     c.port = nlaGetBe16(port);
   }
   const csum = data[VX.UDP_CSUM];
   if (csum) {
-    if (changelink) cannot(VX.UDP_CSUM, 'Cannot change UDP_CSUM flag');
+    if (changelink) return cannot(VX.UDP_CSUM, 'Cannot change UDP_CSUM flag');
     if (!nlaGetU8(csum)) c.flags |= VXF.UDP_ZERO_CSUM_TX;
   }
-  flag(VX.UDP_ZERO_CSUM6_TX, VXF.UDP_ZERO_CSUM6_TX, false);
-  flag(VX.UDP_ZERO_CSUM6_RX, VXF.UDP_ZERO_CSUM6_RX, false);
-  flag(VX.REMCSUM_TX, VXF.REMCSUM_TX, false);
-  flag(VX.REMCSUM_RX, VXF.REMCSUM_RX, false);
-  flag(VX.GBP, VXF.GBP, false, true);
-  flag(VX.GPE, VXF.GPE, false, true);
-  flag(VX.REMCSUM_NOPARTIAL, VXF.REMCSUM_NOPARTIAL, false, true);
+  if ((err = flag(VX.UDP_ZERO_CSUM6_TX, VXF.UDP_ZERO_CSUM6_TX, false))) return err;
+  if ((err = flag(VX.UDP_ZERO_CSUM6_RX, VXF.UDP_ZERO_CSUM6_RX, false))) return err;
+  if ((err = flag(VX.REMCSUM_TX, VXF.REMCSUM_TX, false))) return err;
+  if ((err = flag(VX.REMCSUM_RX, VXF.REMCSUM_RX, false))) return err;
+  if ((err = flag(VX.GBP, VXF.GBP, false, true))) return err;
+  if ((err = flag(VX.GPE, VXF.GPE, false, true))) return err;
+  if ((err = flag(VX.REMCSUM_NOPARTIAL, VXF.REMCSUM_NOPARTIAL, false, true))) return err;
   const mtu = tb[IFLA.MTU];
   if (mtu) {
-    if (changelink) cannot(IFLA.MTU, 'Cannot change mtu');
+    if (changelink) return cannot(IFLA.MTU, 'Cannot change mtu');
     c.mtu = nlaGetU32(mtu);
   }
   const df = data[VX.DF];
   if (df) c.df = nlaGetU8(df);
   const vnifilter = data[VX.VNIFILTER];
   if (vnifilter) {
-    flag(VX.VNIFILTER, VXF.VNIFILTER, false);
+    if ((err = flag(VX.VNIFILTER, VXF.VNIFILTER, false))) return err;
     if (c.flags & VXF.VNIFILTER && !(c.flags & VXF.COLLECT_METADATA)) {
-      unwind(errMsg(extack, Errno.EINVAL, 'vxlan vnifilter only valid in collect metadata mode', vnifilter));
+      return errMsg(extack, Errno.EINVAL, 'vxlan vnifilter only valid in collect metadata mode', vnifilter);
     }
   }
   return c;
 }
 
 /** vxlan_config_validate(); returns the lower device (IFLA_VXLAN_LINK), if any. */
-function vxlanConfigValidate(ns: Netns, c: VxlanConf, self: NetDevice | undefined, extack: ExtAck): NetDevice | undefined {
+function vxlanConfigValidate(ns: Netns, c: VxlanConf, self: NetDevice | undefined, extack: ExtAck): { lower: NetDevice | undefined } | number {
   if (c.flags & VXF.GPE && (c.flags & ~VXF_ALLOWED_GPE || !(c.flags & VXF.COLLECT_METADATA))) {
-    unwind(errMsg(extack, Errno.EINVAL, 'VXLAN GPE does not support this combination of attributes'));
+    return errMsg(extack, Errno.EINVAL, 'VXLAN GPE does not support this combination of attributes');
   }
   if (!c.remoteFamily && !c.localFamily) {
     c.remoteFamily = 4;
@@ -309,33 +309,33 @@ function vxlanConfigValidate(ns: Netns, c: VxlanConf, self: NetDevice | undefine
   } else if (!c.localFamily) {
     c.localFamily = c.remoteFamily;
   }
-  if (c.remoteFamily !== c.localFamily) unwind(errMsg(extack, Errno.EINVAL, 'Local and remote address must be from the same family'));
+  if (c.remoteFamily !== c.localFamily) return errMsg(extack, Errno.EINVAL, 'Local and remote address must be from the same family');
   if (c.remote.length !== (c.remoteFamily === 6 ? 16 : 4)) c.remote = new Uint8Array(c.remoteFamily === 6 ? 16 : 4);
   if (c.local.length !== (c.localFamily === 6 ? 16 : 4)) c.local = new Uint8Array(c.localFamily === 6 ? 16 : 4);
   const multicast = (a: Uint8Array, fam: number): boolean => (fam === 6 ? a[0] === 0xff : (a[0]! & 0xf0) === 0xe0);
-  if (multicast(c.local, c.localFamily)) unwind(errMsg(extack, Errno.EINVAL, 'Local address cannot be multicast'));
+  if (multicast(c.local, c.localFamily)) return errMsg(extack, Errno.EINVAL, 'Local address cannot be multicast');
   const ipv6 = c.localFamily === 6;
   if (ipv6) {
     c.flags |= VXF.IPV6;
     if (!(c.flags & VXF.COLLECT_METADATA)) {
       const linkLocal = (a: Uint8Array): boolean => a[0] === 0xfe && (a[1]! & 0xc0) === 0x80;
       if (linkLocal(c.local)) {
-        if (!linkLocal(c.remote) && !isAnyAddr(c.remote)) unwind(errMsg(extack, Errno.EINVAL, 'Invalid combination of local and remote address scopes'));
+        if (!linkLocal(c.remote) && !isAnyAddr(c.remote)) return errMsg(extack, Errno.EINVAL, 'Invalid combination of local and remote address scopes');
         c.flags |= VXF.IPV6_LINKLOCAL;
       } else {
-        if (linkLocal(c.remote)) unwind(errMsg(extack, Errno.EINVAL, 'Invalid combination of local and remote address scopes'));
+        if (linkLocal(c.remote)) return errMsg(extack, Errno.EINVAL, 'Invalid combination of local and remote address scopes');
         c.flags &= ~VXF.IPV6_LINKLOCAL;
       }
     }
   }
-  if (c.label && !ipv6) unwind(errMsg(extack, Errno.EINVAL, 'Label attribute only applies to IPv6 VXLAN devices'));
+  if (c.label && !ipv6) return errMsg(extack, Errno.EINVAL, 'Label attribute only applies to IPv6 VXLAN devices');
   let lower: NetDevice | undefined;
   if (c.remoteIfindex) {
     lower = ns.byIfindex(c.remoteIfindex);
-    if (lower === undefined) unwind(errMsg(extack, Errno.ENODEV, 'Invalid local interface, device not found'));
+    if (lower === undefined) return errMsg(extack, Errno.ENODEV, 'Invalid local interface, device not found');
   } else {
-    if (multicast(c.remote, c.remoteFamily)) unwind(errMsg(extack, Errno.EINVAL, 'Local interface required for multicast remote destination'));
-    if (c.flags & VXF.IPV6_LINKLOCAL) unwind(errMsg(extack, Errno.EINVAL, 'Local interface required for link-local local/remote addresses'));
+    if (multicast(c.remote, c.remoteFamily)) return errMsg(extack, Errno.EINVAL, 'Local interface required for multicast remote destination');
+    if (c.flags & VXF.IPV6_LINKLOCAL) return errMsg(extack, Errno.EINVAL, 'Local interface required for link-local local/remote addresses');
   }
   if (!c.port) c.port = c.flags & VXF.GPE ? VXLAN_GPE_PORT : VXLAN_DEFAULT_PORT;
   if (!c.ageing) c.ageing = FDB_AGE_DEFAULT;
@@ -348,9 +348,9 @@ function vxlanConfigValidate(ns: Netns, c: VxlanConf, self: NetDevice | undefine
     if (o.port !== c.port) continue;
     if ((o.flags & (VXF_RCV_FLAGS | VXF.IPV6)) !== (c.flags & (VXF_RCV_FLAGS | VXF.IPV6))) continue;
     if (c.flags & VXF.IPV6_LINKLOCAL && o.remoteIfindex !== c.remoteIfindex) continue;
-    unwind(errMsg(extack, Errno.EEXIST, 'A VXLAN device with the specified VNI already exists'));
+    return errMsg(extack, Errno.EEXIST, 'A VXLAN device with the specified VNI already exists');
   }
-  return lower;
+  return { lower };
 }
 
 export const vxlanLinkOps: RtnlLinkOps = {
@@ -401,7 +401,10 @@ export const vxlanLinkOps: RtnlLinkOps = {
   /** vxlan_newlink() -> __vxlan_dev_create(). */
   newlink(rtnl, r, proto) {
     const c = vxlanNl2conf(r.tb, r.data ?? [], undefined, r.extack);
-    const lower = vxlanConfigValidate(r.ns, c, undefined, r.extack);
+    if (typeof c === 'number') return c;
+    const valid = vxlanConfigValidate(r.ns, c, undefined, r.extack);
+    if (typeof valid === 'number') return valid;
+    const lower = valid.lower;
     if (lower !== undefined) {
       proto.maxMtu = Math.max(ETH_MIN_MTU, lower.mtu - vxlanHeadroom(c.flags));
       if (!c.mtu) proto.mtu = proto.maxMtu;
@@ -410,6 +413,7 @@ export const vxlanLinkOps: RtnlLinkOps = {
     if (proto.mtu > proto.maxMtu) proto.mtu = proto.maxMtu;
     proto.priv = { kind: 'vxlan', conf: c };
     const dev = registerNetdevice(rtnl, r.ns, proto);
+    if (typeof dev === 'number') return dev;
     // __vxlan_dev_create() calls rtnl_configure_link(dev, NULL) itself.
     rtnl.configureLink(dev, undefined);
     return dev;
@@ -418,7 +422,10 @@ export const vxlanLinkOps: RtnlLinkOps = {
   /** vxlan_changelink(). */
   changelink(_rtnl, dev, tb, data, extack) {
     const c = vxlanNl2conf(tb, data, vxlanConfOf(dev), extack);
-    const lower = vxlanConfigValidate(dev.netns, c, dev, extack);
+    if (typeof c === 'number') return c;
+    const valid = vxlanConfigValidate(dev.netns, c, dev, extack);
+    if (typeof valid === 'number') return valid;
+    const lower = valid.lower;
     if (lower !== undefined) dev.maxMtu = Math.max(ETH_MIN_MTU, lower.mtu - vxlanHeadroom(c.flags));
     if (dev.mtu > dev.maxMtu) dev.mtu = dev.maxMtu;
     dev.priv = { kind: 'vxlan', conf: c };
