@@ -210,15 +210,32 @@ await check('compat tunnel vports: vxlan (dstPort 4789), geneve (6081), gre', as
     got.push(`${p.name}:${p.type}`);
   }
   eq(got, ['vxlan_sys_4789:vxlan', 'genev_sys_6081:geneve', 'gre_sys:gre'], 'names and types');
-  assert(/vxlan external .*dstport 4789/s.test(linkDetails('vxlan_sys_4789')), `vxlan_sys_4789 is a collect-metadata vxlan on 4789:\n${linkDetails('vxlan_sys_4789')}`);
-  assert(/geneve external .*dstport 6081/s.test(linkDetails('genev_sys_6081')), `genev_sys_6081 is a collect-metadata geneve on 6081:\n${linkDetails('genev_sys_6081')}`);
+  assert(
+    /vxlan external .*dstport 4789/s.test(linkDetails('vxlan_sys_4789')),
+    `vxlan_sys_4789 is a collect-metadata vxlan on 4789:\n${linkDetails('vxlan_sys_4789')}`,
+  );
+  assert(
+    /geneve external .*dstport 6081/s.test(linkDetails('genev_sys_6081')),
+    `genev_sys_6081 is a collect-metadata geneve on 6081:\n${linkDetails('genev_sys_6081')}`,
+  );
   assert(/gretap external/.test(linkDetails('gre_sys')), `gre_sys is a collect-metadata gretap:\n${linkDetails('gre_sys')}`);
   return `ports ${ports.vxlan}, ${ports.geneve}, ${ports.gre}`;
 });
 
 await check('port dump', async () => {
   const dump = (await dpif.portDump()).map((p) => `${p.portNo}:${p.name}:${p.type}`);
-  eq(dump, ['0:dp0:internal', '1:veth0:system', `${ports.int1}:int1:internal`, `${ports.vxlan}:vxlan_sys_4789:vxlan`, `${ports.geneve}:genev_sys_6081:geneve`, `${ports.gre}:gre_sys:gre`], 'dump');
+  eq(
+    dump,
+    [
+      '0:dp0:internal',
+      '1:veth0:system',
+      `${ports.int1}:int1:internal`,
+      `${ports.vxlan}:vxlan_sys_4789:vxlan`,
+      `${ports.geneve}:genev_sys_6081:geneve`,
+      `${ports.gre}:gre_sys:gre`,
+    ],
+    'dump',
+  );
   const dpctl = sh('ovs-dpctl', ['show', 'dp0']);
   for (const name of ['veth0', 'int1', 'vxlan_sys_4789', 'genev_sys_6081', 'gre_sys']) assert(dpctl.includes(name), `ovs-dpctl show lists ${name}`);
   return dump.join(' ');
@@ -264,7 +281,11 @@ await check('delete the ports: devices made by the datapath go with them, the ve
     await (['vxlan', 'geneve', 'gre'].includes(name) ? compat : dpif).portDel(n);
   }
   await rejectsWith(dpif.portQueryByNumber(ports.int1), 'ENODEV');
-  eq((await dpif.portDump()).map((p) => p.name), ['dp0'], 'dump after');
+  eq(
+    (await dpif.portDump()).map((p) => p.name),
+    ['dp0'],
+    'dump after',
+  );
   assert(!linkExists('int1'), 'int1 is gone');
   assert(linkExists('veth0') && !/master/.test(sh('ip', ['link', 'show', 'dev', 'veth0'])), 'veth0 stays, detached');
   const left = ['vxlan_sys_4789', 'genev_sys_6081', 'gre_sys'].filter(linkExists);
@@ -293,7 +314,7 @@ await check('handlers_set(2): per-CPU upcall pids (OVS_DP_ATTR_PER_CPU_PIDS)', a
   eq(dpif.handlerPids.length, 2, 'handler sockets');
 });
 
-await check('per-vport dispatch (dp1): each port gets its upcall sockets\' pids', async () => {
+await check("per-vport dispatch (dp1): each port gets its upcall sockets' pids", async () => {
   const dp1 = await DpifNetlink.open('dp1', { socket, dispatch: 'per-vport', nHandlers: 2 }, true);
   try {
     eq(dp1.perCpu, false, 'per-vport');

@@ -3,8 +3,8 @@
  * --socket PATH, $OVS_KERNEL_SOCKET or ${OVS_RUNDIR:-/tmp/ovs-ts-$UID}/ovs-kernel.sock),
  * to the real kernel with --system.
  */
-import { parseArgs } from 'node:util';
 import { openSocketFactory } from '@ovs/netlink-socket';
+import { Getopt, GetoptError, type LongOption } from '@ovs/util';
 import { runDpctl } from './dpctl.js';
 
 const USAGE = `ovs-dpctl: Open vSwitch datapath management utility
@@ -27,33 +27,34 @@ Options:
   --json                   show and dump-dps as JSON
   -h, --help               display this help message`;
 
+/** ovs-dpctl's long options (utilities/ovs-dpctl.c parse_options()), with this port's --system, --socket and --json. */
+const LONG_OPTIONS: readonly LongOption[] = [
+  { name: 'statistics', arg: 'no', short: 's' },
+  { name: 'help', arg: 'no', short: 'h' },
+  { name: 'system', arg: 'no' },
+  { name: 'socket', arg: 'required' },
+  { name: 'json', arg: 'no' },
+];
+
 export async function main(argv: string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
-  let parsed;
+  const getopt = new Getopt(argv, LONG_OPTIONS);
+  const values = new Map<string, string | undefined>();
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        system: { type: 'boolean' },
-        socket: { type: 'string' },
-        json: { type: 'boolean' },
-        statistics: { type: 'boolean', short: 's' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    for (let o = getopt.next(); o; o = getopt.next()) values.set(o.option.name, o.value);
   } catch (err) {
-    io.err(`ovs-dpctl: ${(err as Error).message} (use --help for help)`);
+    if (!(err instanceof GetoptError)) throw err;
+    io.err(`ovs-dpctl: ${err.message}`);
     return 1;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
+  const positionals = getopt.operands;
+  if (values.has('help')) {
     io.out(USAGE);
     return 0;
   }
-  const socket = openSocketFactory({ system: values.system, path: values.socket });
-  const args = values.statistics && positionals[0] === 'show' ? ['show', '-s', ...positionals.slice(1)] : positionals;
+  const socket = openSocketFactory({ system: values.has('system'), path: values.get('socket') });
+  const args = values.has('statistics') && positionals[0] === 'show' ? ['show', '-s', ...positionals.slice(1)] : positionals;
   try {
-    return await runDpctl(args, { ...io, socket, json: values.json ?? false });
+    return await runDpctl(args, { ...io, socket, json: values.has('json') });
   } catch (err) {
     io.err(`ovs-dpctl: ${(err as Error).message}`);
     return 1;

@@ -19,17 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import {
-  IFF,
-  type Message,
-  NLM_F,
-  type NetlinkSocket,
-  NetlinkProtocol,
-  RTM,
-  decode,
-  newFamilyTable,
-  readCapture,
-} from '@ovs/genl-codec';
+import { IFF, type Message, NLM_F, type NetlinkSocket, NetlinkProtocol, RTM, decode, newFamilyTable, readCapture } from '@ovs/genl-codec';
 import { ETHTOOL_FAMILY_ID, Kernel } from '@ovs/kernel-datapath';
 import { describe, expect, it } from 'vitest';
 import { runDpctl } from './dpctl.js';
@@ -142,7 +132,11 @@ function pcapMessages(capture: Capture): Array<{ frame: number; msg: Message }> 
 function dumpReplies(msgs: Array<{ frame: number; msg: Message }>, from: number, to: number, request: number, reply: number): Message[] {
   const req = msgs.find((m) => m.frame > from && m.frame <= to && m.msg.header.type === request && (m.msg.header.flags & NLM_F.DUMP) === NLM_F.DUMP);
   if (!req) return [];
-  return msgs.filter((m) => m.frame > req.frame && m.frame <= to && m.msg.header.type === reply && m.msg.header.seq === req.msg.header.seq && m.msg.header.flags & NLM_F.MULTI).map((m) => m.msg);
+  return msgs
+    .filter(
+      (m) => m.frame > req.frame && m.frame <= to && m.msg.header.type === reply && m.msg.header.seq === req.msg.header.seq && m.msg.header.flags & NLM_F.MULTI,
+    )
+    .map((m) => m.msg);
 }
 
 /** Make the model's addresses and routes those the real kernel reported in that step. */
@@ -217,7 +211,9 @@ describe.each(['dpctl-datapath.json', 'dpctl-ports.json', 'dpctl-errors.json'])(
           return r.ok && r.messages.length === 1 && keptRtnl(r.messages[0]!);
         })
         .map(({ protocol, bytes }) => describeRequest(bytes, protocol, families));
-      const theirs = golden.filter((m) => m.dir === 'to-kernel').map((m) => describeRequest(Buffer.from(m.hex, 'hex'), m.protocol === 'NETLINK_ROUTE' ? 0 : 16, families));
+      const theirs = golden
+        .filter((m) => m.dir === 'to-kernel')
+        .map((m) => describeRequest(Buffer.from(m.hex, 'hex'), m.protocol === 'NETLINK_ROUTE' ? 0 : 16, families));
       expect(ours, `requests of step ${k}: ${step.cmd}`).toEqual(theirs);
       requests += theirs.length;
       checked++;

@@ -483,8 +483,12 @@ async function showDpif(ctx: Dpctl, dpif: DpifNetlink, withStats: boolean): Prom
         const s = await netdevGetStats(provider.netdevs, netdev);
         entry.stats = s;
         out(line);
-        out(`    RX packets:${stat(s.rxPackets)} errors:${stat(s.rxErrors)} dropped:${stat(s.rxDropped)} overruns:${stat(s.rxOverErrors)} frame:${stat(s.rxFrameErrors)}`);
-        out(`    TX packets:${stat(s.txPackets)} errors:${stat(s.txErrors)} dropped:${stat(s.txDropped)} aborted:${stat(s.txAbortedErrors)} carrier:${stat(s.txCarrierErrors)}`);
+        out(
+          `    RX packets:${stat(s.rxPackets)} errors:${stat(s.rxErrors)} dropped:${stat(s.rxDropped)} overruns:${stat(s.rxOverErrors)} frame:${stat(s.rxFrameErrors)}`,
+        );
+        out(
+          `    TX packets:${stat(s.txPackets)} errors:${stat(s.txErrors)} dropped:${stat(s.txDropped)} aborted:${stat(s.txAbortedErrors)} carrier:${stat(s.txCarrierErrors)}`,
+        );
         out(`    collisions:${stat(s.collisions)}`);
         out(`    RX bytes:${stat(s.rxBytes)}${humanSize(s.rxBytes)}  TX bytes:${stat(s.txBytes)}${humanSize(s.txBytes)}`);
       } catch (err) {

@@ -71,7 +71,7 @@ describe('open', () => {
     await dpif.close();
   });
 
-  it('on the out-of-tree module (ovs_geneve exists) tunnels are the seeds\' compat vport types, with no rtnetlink device', async () => {
+  it("on the out-of-tree module (ovs_geneve exists) tunnels are the seeds' compat vport types, with no rtnetlink device", async () => {
     const dpif = await DpifNetlink.open('dp0', setup({ profile: 'ovs-2.5' }), true);
     expect(dpif.outOfTreeTunnels).toBe(true);
     expect(kernel.initNet.byIfname('genev_sys_6081')).toBeUndefined(); // the probe's device was deleted again
@@ -231,7 +231,7 @@ describe('ports', () => {
     expect((await rejects(dpif.portAdd({ name: 'veth2', type: 'system' }, 65535))).errno).toBe(Errno.EFBIG);
   });
 
-  it('an unsupported type is EINVAL with OVS\'s warning, and nothing reaches the kernel', async () => {
+  it("an unsupported type is EINVAL with OVS's warning, and nothing reaches the kernel", async () => {
     const err = await rejects(dpif.portAdd({ name: 'p0', type: 'patch' }));
     expect(err.errno).toBe(Errno.EINVAL);
     expect(logs).toContain("dpif_netlink|WARN|system@dp0: cannot create port `p0' because it has unsupported type `patch'");
@@ -401,7 +401,7 @@ describe('over the ovs-kernel daemon', () => {
   });
 });
 
-describe('over AF_NETLINK on this machine\'s kernel (no openvswitch module)', () => {
+describe("over AF_NETLINK on this machine's kernel (no openvswitch module)", () => {
   it('DpifNetlink.open() says the openvswitch module is not loaded (ENOENT)', async () => {
     // A kernel with the module loaded would really create dp0: that case is the kernel lab's.
     const sockets: NetlinkSocket[] = [];

@@ -33,7 +33,17 @@ import {
   ovsVportFamily,
 } from '@ovs/genl-codec';
 import { span } from '@ovs/trace';
-import { type LogFn, type Netdev, NetdevRegistry, type NetdevSpec, RouteTable, linkMessage, netdevLinuxEthtoolSetFlag, netdevVportDpifPortName, netdevVportTypeFromName } from '@ovs/netdev';
+import {
+  type LogFn,
+  type Netdev,
+  NetdevRegistry,
+  type NetdevSpec,
+  RouteTable,
+  linkMessage,
+  netdevLinuxEthtoolSetFlag,
+  netdevVportDpifPortName,
+  netdevVportTypeFromName,
+} from '@ovs/netdev';
 import { NlSock, type SocketFactory } from '@ovs/netlink-socket';
 import { type Dpif, DpifError, type DpifPort, type DpifProvider, type DpifStats, type PortPollResult } from './dpif.js';
 import { reconnectingSocketFactory } from './reconnect.js';
@@ -137,7 +147,15 @@ export async function lookupFamilies(sock: NlSock): Promise<OvsFamilies> {
   return { table: sock.families, vportGroup: group };
 }
 
-function genl(family: GenlFamilyDef, type: number, cmd: number, attrs: Record<string, unknown>, flags: number, version = family.version, dpIfindex?: number): GenlMessage {
+function genl(
+  family: GenlFamilyDef,
+  type: number,
+  cmd: number,
+  attrs: Record<string, unknown>,
+  flags: number,
+  version = family.version,
+  dpIfindex?: number,
+): GenlMessage {
   return {
     kind: 'genl',
     protocol: NetlinkProtocol.NETLINK_GENERIC,
@@ -171,9 +189,15 @@ function tunnelLinkInfo(type: string, dstPort: number | undefined): RtnlLinkMess
   };
   switch (type) {
     case 'vxlan':
-      return { kind: 'vxlan', data: { set: 'vxlan', attrs: ordered({ learning: 0, collectMetadata: 1, udpZeroCsum6Rx: 1, port: dstPort ?? 4789 }, [7, 25, 20, 15]) } };
+      return {
+        kind: 'vxlan',
+        data: { set: 'vxlan', attrs: ordered({ learning: 0, collectMetadata: 1, udpZeroCsum6Rx: 1, port: dstPort ?? 4789 }, [7, 25, 20, 15]) },
+      };
     case 'geneve':
-      return { kind: 'geneve', data: { set: 'geneve', attrs: ordered({ collectMetadata: true as const, udpZeroCsum6Rx: 1, port: dstPort ?? 6081 }, [6, 10, 5]) } };
+      return {
+        kind: 'geneve',
+        data: { set: 'geneve', attrs: ordered({ collectMetadata: true as const, udpZeroCsum6Rx: 1, port: dstPort ?? 6081 }, [6, 10, 5]) },
+      };
     case 'gre':
       return { kind: 'gretap', data: { set: 'gre', attrs: { collectMetadata: true as const } } };
     default:
@@ -199,7 +223,14 @@ async function probeOutOfTreeTunnels(sock: NlSock): Promise<boolean> {
   // IFLA_GENEVE_COLLECT_METADATA, IFLA_GENEVE_UDP_ZERO_CSUM6_RX 1, IFLA_GENEVE_PORT 6081: as OVS sends them.
   const data = Uint8Array.from([4, 0, 6, 0, 5, 0, 10, 0, 1, 0, 0, 0, 6, 0, 5, 0, 0x17, 0xc1, 0, 0]);
   try {
-    await sock.transact(linkMessage(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo: { kind: 'ovs_geneve', data: { set: 'raw', bytes: data } } }, IFF.UP));
+    await sock.transact(
+      linkMessage(
+        RTM.NEWLINK,
+        NLM_F.REQUEST | NLM_F.ACK | NLM_F.CREATE,
+        { ifname: name, mtu: 65000, linkinfo: { kind: 'ovs_geneve', data: { set: 'raw', bytes: data } } },
+        IFF.UP,
+      ),
+    );
   } catch (err) {
     if (err instanceof DpifError) return false;
     throw err;
@@ -216,7 +247,13 @@ async function probeOutOfTreeTunnels(sock: NlSock): Promise<boolean> {
  * that accepts it (the 2.5 module checks nothing) is set to the standard
  * features.
  */
-async function negotiate(sock: NlSock, dpId: number, name: string, opts: DpifNetlinkOptions, create: boolean): Promise<{ reply: GenlMessage; trusted: boolean }> {
+async function negotiate(
+  sock: NlSock,
+  dpId: number,
+  name: string,
+  opts: DpifNetlinkOptions,
+  create: boolean,
+): Promise<{ reply: GenlMessage; trusted: boolean }> {
   let cmd: number = OVS_DP_CMD.NEW;
   let features = 0;
   if (!create) {
@@ -230,9 +267,19 @@ async function negotiate(sock: NlSock, dpId: number, name: string, opts: DpifNet
   try {
     const accepted = await send(features | OVS_DP_F_UNSUPPORTED);
     opts.log?.('INFO', 'dpif_netlink', 'Kernel does not correctly support feature negotiation. Using standard features.');
-    const reply = ((await sock.transact(
-      genl(ovsDatapathFamily, dpId, OVS_DP_CMD.SET, { name, upcallPid: 0, userFeatures: OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS }, NLM_F.REQUEST | NLM_F.ECHO, undefined, accepted.dpIfindex),
-    )) as GenlMessage[])[0]!;
+    const reply = (
+      (await sock.transact(
+        genl(
+          ovsDatapathFamily,
+          dpId,
+          OVS_DP_CMD.SET,
+          { name, upcallPid: 0, userFeatures: OVS_DP_F.UNALIGNED | OVS_DP_F.VPORT_PIDS },
+          NLM_F.REQUEST | NLM_F.ECHO,
+          undefined,
+          accepted.dpIfindex,
+        ),
+      )) as GenlMessage[]
+    )[0]!;
     return { reply, trusted: false };
   } catch (err) {
     if (!(err instanceof DpifError) || err.errno !== Errno.EOPNOTSUPP) throw err;
@@ -277,7 +324,12 @@ export class DpifNetlinkProvider implements DpifProvider<DpifNetlink> {
     /** rtnetlink transactions (devices, addresses, routes). */
     readonly rtnl: NlSock,
   ) {
-    this.netdevs = new NetdevRegistry(rtnl, (name) => this.vportGet(name), (level, module, text) => this.log(level, module, text), sock);
+    this.netdevs = new NetdevRegistry(
+      rtnl,
+      (name) => this.vportGet(name),
+      (level, module, text) => this.log(level, module, text),
+      sock,
+    );
     this.routes = new RouteTable(this.netdevs, rtnl);
   }
 
@@ -329,14 +381,18 @@ export class DpifNetlinkProvider implements DpifProvider<DpifNetlink> {
   /** dpif_netlink_vport_get(): a vport of any datapath by device name (OVS_VPORT_CMD_GET, dp_ifindex 0). */
   async vportGet(name: string): Promise<OvsVportAttrs & { dpIfindex: number }> {
     const { families } = await this.init();
-    const [reply] = (await this.sock.transact(genl(ovsVportFamily, families.table.id('ovs_vport')!, OVS_VPORT_CMD.GET, { name }, NLM_F.REQUEST | NLM_F.ECHO))) as GenlMessage[];
+    const [reply] = (await this.sock.transact(
+      genl(ovsVportFamily, families.table.id('ovs_vport')!, OVS_VPORT_CMD.GET, { name }, NLM_F.REQUEST | NLM_F.ECHO),
+    )) as GenlMessage[];
     return { ...(reply!.attrs as OvsVportAttrs), dpIfindex: reply!.dpIfindex ?? 0 };
   }
 
   /** dpif_netlink_enumerate(): the datapaths' names, by an OVS_DP_CMD_GET dump. */
   async enumerate(): Promise<string[]> {
     const { families } = await this.init();
-    const msgs = await this.sock.transact(genl(ovsDatapathFamily, families.table.id('ovs_datapath')!, OVS_DP_CMD.GET, {}, NLM_F.REQUEST | NLM_F.ECHO | NLM_F.ACK | NLM_F.DUMP));
+    const msgs = await this.sock.transact(
+      genl(ovsDatapathFamily, families.table.id('ovs_datapath')!, OVS_DP_CMD.GET, {}, NLM_F.REQUEST | NLM_F.ECHO | NLM_F.ACK | NLM_F.DUMP),
+    );
     return msgs.map((m) => ((m as GenlMessage).attrs as OvsDatapathAttrs).name ?? '');
   }
 
@@ -353,7 +409,17 @@ export class DpifNetlinkProvider implements DpifProvider<DpifNetlink> {
     // dpif_netlink_set_features(): a kernel that negotiates is offered TC_RECIRC_SHARING; without it, it keeps what it has.
     if (trusted) {
       try {
-        await this.sock.transact(genl(ovsDatapathFamily, dpId, OVS_DP_CMD.SET, { name: dpif.name, userFeatures: dpif.userFeatures | OVS_DP_F.TC_RECIRC_SHARING }, NLM_F.REQUEST | NLM_F.ECHO, undefined, dpif.dpIfindex));
+        await this.sock.transact(
+          genl(
+            ovsDatapathFamily,
+            dpId,
+            OVS_DP_CMD.SET,
+            { name: dpif.name, userFeatures: dpif.userFeatures | OVS_DP_F.TC_RECIRC_SHARING },
+            NLM_F.REQUEST | NLM_F.ECHO,
+            undefined,
+            dpif.dpIfindex,
+          ),
+        );
       } catch (err) {
         if (!(err instanceof DpifError)) throw err;
       }
@@ -491,19 +557,25 @@ export class DpifNetlink implements Dpif {
    * after the kernel made the port, the port is deleted again.
    */
   portAdd(netdev: NetdevSpec, portNo?: number): Promise<number> {
-    return span('dpif', 'dpif_netlink_port_add', netdev.name, async () => {
-      // dpif_netlink_port_add(): the rtnetlink way first (tunnels only, in-tree module), and on any failure the compat way.
-      const mode = this.opts.tunnels ?? 'auto';
-      if (!this.rtnlTunnelsOff) {
-        try {
-          return await this.rtnlPortCreateAndAdd(netdev, portNo);
-        } catch (err) {
-          if (!(err instanceof DpifError)) throw err;
-          if (mode === 'rtnetlink' && tunnelLinkInfo(netdev.type, undefined) !== undefined) throw err;
+    return span(
+      'dpif',
+      'dpif_netlink_port_add',
+      netdev.name,
+      async () => {
+        // dpif_netlink_port_add(): the rtnetlink way first (tunnels only, in-tree module), and on any failure the compat way.
+        const mode = this.opts.tunnels ?? 'auto';
+        if (!this.rtnlTunnelsOff) {
+          try {
+            return await this.rtnlPortCreateAndAdd(netdev, portNo);
+          } catch (err) {
+            if (!(err instanceof DpifError)) throw err;
+            if (mode === 'rtnetlink' && tunnelLinkInfo(netdev.type, undefined) !== undefined) throw err;
+          }
         }
-      }
-      return this.portAddCompat(netdev, portNo);
-    }, portResult);
+        return this.portAddCompat(netdev, portNo);
+      },
+      portResult,
+    );
   }
 
   /**
@@ -513,23 +585,30 @@ export class DpifNetlink implements Dpif {
    * with nothing sent, for what it makes no device for.
    */
   private rtnlPortCreateAndAdd(netdev: NetdevSpec, portNo: number | undefined): Promise<number> {
-    return span('dpif', 'dpif_netlink_rtnl_port_create_and_add', netdev.name, async () => {
-      const linkinfo = tunnelLinkInfo(netdev.type, netdev.tunnel?.dstPort);
-      if (linkinfo === undefined) throw new DpifError(Errno.EOPNOTSUPP);
-      const name = dpifPortName(netdev);
-      try {
-        await this.rtnlPortCreate(name, linkinfo);
-      } catch (err) {
-        if (err instanceof DpifError && err.errno !== Errno.EOPNOTSUPP) this.log('WARN', 'dpif_netlink', `Failed to create ${netdev.name} with rtnetlink: ${err.text}`);
-        throw err;
-      }
-      try {
-        return await this.addVport({ type: OVS_VPORT_TYPE.NETDEV, name }, portNo);
-      } catch (err) {
-        await this.provider.rtnl.transact(linkMessage(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name })).catch(() => {});
-        throw err;
-      }
-    }, portResult);
+    return span(
+      'dpif',
+      'dpif_netlink_rtnl_port_create_and_add',
+      netdev.name,
+      async () => {
+        const linkinfo = tunnelLinkInfo(netdev.type, netdev.tunnel?.dstPort);
+        if (linkinfo === undefined) throw new DpifError(Errno.EOPNOTSUPP);
+        const name = dpifPortName(netdev);
+        try {
+          await this.rtnlPortCreate(name, linkinfo);
+        } catch (err) {
+          if (err instanceof DpifError && err.errno !== Errno.EOPNOTSUPP)
+            this.log('WARN', 'dpif_netlink', `Failed to create ${netdev.name} with rtnetlink: ${err.text}`);
+          throw err;
+        }
+        try {
+          return await this.addVport({ type: OVS_VPORT_TYPE.NETDEV, name }, portNo);
+        } catch (err) {
+          await this.provider.rtnl.transact(linkMessage(RTM.DELLINK, NLM_F.REQUEST | NLM_F.ACK, { ifname: name })).catch(() => {});
+          throw err;
+        }
+      },
+      portResult,
+    );
   }
 
   /**
@@ -540,7 +619,8 @@ export class DpifNetlink implements Dpif {
   private rtnlPortCreate(name: string, linkinfo: NonNullable<ReturnType<typeof tunnelLinkInfo>>): Promise<void> {
     return span('dpif', 'dpif_netlink_rtnl_port_create', `${name} (${linkinfo.kind})`, async () => {
       const rtnl = this.provider.rtnl;
-      const create = () => rtnl.transact(linkMessage(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.EXCL | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo }, IFF.UP));
+      const create = () =>
+        rtnl.transact(linkMessage(RTM.NEWLINK, NLM_F.REQUEST | NLM_F.ACK | NLM_F.EXCL | NLM_F.CREATE, { ifname: name, mtu: 65000, linkinfo }, IFF.UP));
       try {
         await create();
       } catch (err) {
@@ -561,20 +641,26 @@ export class DpifNetlink implements Dpif {
 
   /** dpif_netlink_rtnl_verify(): the existing device is of the kind, with the UDP port and metadata collection OVS sets. */
   private rtnlVerify(name: string, want: NonNullable<ReturnType<typeof tunnelLinkInfo>>): Promise<boolean> {
-    return span('dpif', 'dpif_netlink_rtnl_verify', name, async () => {
-      let link: RtnlLinkMessage | undefined;
-      try {
-        [link] = (await this.provider.rtnl.transact(linkMessage(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }))) as RtnlLinkMessage[];
-      } catch (err) {
-        if (err instanceof DpifError) return false;
-        throw err;
-      }
-      const have = link?.attrs.linkinfo;
-      if (have === undefined || have.kind !== want.kind) return false;
-      const a = (have.data as { attrs?: Record<string, unknown> } | undefined)?.attrs ?? {};
-      const w = (want.data as { attrs: Record<string, unknown> }).attrs;
-      return Object.keys(w).every((k) => (k === 'collectMetadata' ? Boolean(a[k]) === Boolean(w[k]) : a[k] === w[k]));
-    }, (ok) => (ok ? 'as OVS makes it' : 'not as OVS makes it'));
+    return span(
+      'dpif',
+      'dpif_netlink_rtnl_verify',
+      name,
+      async () => {
+        let link: RtnlLinkMessage | undefined;
+        try {
+          [link] = (await this.provider.rtnl.transact(linkMessage(RTM.GETLINK, NLM_F.REQUEST, { ifname: name }))) as RtnlLinkMessage[];
+        } catch (err) {
+          if (err instanceof DpifError) return false;
+          throw err;
+        }
+        const have = link?.attrs.linkinfo;
+        if (have === undefined || have.kind !== want.kind) return false;
+        const a = (have.data as { attrs?: Record<string, unknown> } | undefined)?.attrs ?? {};
+        const w = (want.data as { attrs: Record<string, unknown> }).attrs;
+        return Object.keys(w).every((k) => (k === 'collectMetadata' ? Boolean(a[k]) === Boolean(w[k]) : a[k] === w[k]));
+      },
+      (ok) => (ok ? 'as OVS makes it' : 'not as OVS makes it'),
+    );
   }
 
   /**
@@ -583,56 +669,70 @@ export class DpifNetlink implements Dpif {
    * options (UDP port, extensions) for tunnels.
    */
   private portAddCompat(netdev: NetdevSpec, portNo: number | undefined): Promise<number> {
-    return span('dpif', 'dpif_netlink_port_add_compat', `${netdev.name} (${netdev.type})`, async () => {
-      const type = netdevToOvsVportType(netdev.type);
-      if (type === OVS_VPORT_TYPE.UNSPEC) {
-        this.log('WARN', 'dpif_netlink', `${this.fullName}: cannot create port \`${netdev.name}' because it has unsupported type \`${netdev.type}'`);
-        throw new DpifError(Errno.EINVAL);
-      }
-      // LRO would hand the datapath merged packets it must not forward: OVS turns it off on every netdev port.
-      if (type === OVS_VPORT_TYPE.NETDEV) await netdevLinuxEthtoolSetFlag(this.provider.netdevs, netdev.name, NETIF_F_BIT.LRO, 'LRO', false);
-      const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
-      const attrs: OvsVportAttrs = { type, name: isTunnel ? dpifPortName(netdev) : netdev.name };
-      if (isTunnel && netdev.tunnel?.dstPort !== undefined) {
-        attrs.options = { dstPort: netdev.tunnel.dstPort, ...(netdev.tunnel.gbp ? { extension: { gbp: true } } : {}) };
-      }
-      return this.addVport(attrs, portNo);
-    }, portResult);
+    return span(
+      'dpif',
+      'dpif_netlink_port_add_compat',
+      `${netdev.name} (${netdev.type})`,
+      async () => {
+        const type = netdevToOvsVportType(netdev.type);
+        if (type === OVS_VPORT_TYPE.UNSPEC) {
+          this.log('WARN', 'dpif_netlink', `${this.fullName}: cannot create port \`${netdev.name}' because it has unsupported type \`${netdev.type}'`);
+          throw new DpifError(Errno.EINVAL);
+        }
+        // LRO would hand the datapath merged packets it must not forward: OVS turns it off on every netdev port.
+        if (type === OVS_VPORT_TYPE.NETDEV) await netdevLinuxEthtoolSetFlag(this.provider.netdevs, netdev.name, NETIF_F_BIT.LRO, 'LRO', false);
+        const isTunnel = type !== OVS_VPORT_TYPE.NETDEV && type !== OVS_VPORT_TYPE.INTERNAL;
+        const attrs: OvsVportAttrs = { type, name: isTunnel ? dpifPortName(netdev) : netdev.name };
+        if (isTunnel && netdev.tunnel?.dstPort !== undefined) {
+          attrs.options = { dstPort: netdev.tunnel.dstPort, ...(netdev.tunnel.gbp ? { extension: { gbp: true } } : {}) };
+        }
+        return this.addVport(attrs, portNo);
+      },
+      portResult,
+    );
   }
 
   /** The OVS_VPORT_CMD_NEW itself, with upcall channels. */
   private addVport(attrs: OvsVportAttrs, portNo: number | undefined): Promise<number> {
-    return span('dpif', 'dpif_netlink_port_add__', attrs.name, async () => {
-      if (portNo !== undefined) attrs.portNo = portNo;
-      // Upcall sockets: one per handler in per-vport mode.
-      const upcallSocks = this.perCpu ? [] : await this.openSockets(this.opts.nHandlers ?? 1);
-      attrs.upcallPid = upcallSocks.length ? upcallSocks.map((s) => s.portId) : [0];
-      let reply: GenlMessage;
-      try {
-        reply = (await this.sock.transact(
-          genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.NEW, attrs, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
-        ))[0] as GenlMessage;
-      } catch (err) {
-        for (const s of upcallSocks) await s.close();
-        if (err instanceof DpifError && err.errno === Errno.EBUSY && portNo !== undefined) {
-          this.log('INFO', 'dpif_netlink', `${this.fullName}: requested port ${portNo} is in use`);
-        }
-        throw err;
-      }
-      const assigned = (reply.attrs as OvsVportAttrs).portNo!;
-      try {
-        this.addChannels(assigned, upcallSocks);
-      } catch (err) {
-        // vport_add_channel() failed: take the port out of the kernel again, leak nothing.
+    return span(
+      'dpif',
+      'dpif_netlink_port_add__',
+      attrs.name,
+      async () => {
+        if (portNo !== undefined) attrs.portNo = portNo;
+        // Upcall sockets: one per handler in per-vport mode.
+        const upcallSocks = this.perCpu ? [] : await this.openSockets(this.opts.nHandlers ?? 1);
+        attrs.upcallPid = upcallSocks.length ? upcallSocks.map((s) => s.portId) : [0];
+        let reply: GenlMessage;
         try {
-          await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo: assigned }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
-        } finally {
+          reply = (
+            await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.NEW, attrs, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex))
+          )[0] as GenlMessage;
+        } catch (err) {
           for (const s of upcallSocks) await s.close();
+          if (err instanceof DpifError && err.errno === Errno.EBUSY && portNo !== undefined) {
+            this.log('INFO', 'dpif_netlink', `${this.fullName}: requested port ${portNo} is in use`);
+          }
+          throw err;
         }
-        throw err;
-      }
-      return assigned;
-    }, portResult);
+        const assigned = (reply.attrs as OvsVportAttrs).portNo!;
+        try {
+          this.addChannels(assigned, upcallSocks);
+        } catch (err) {
+          // vport_add_channel() failed: take the port out of the kernel again, leak nothing.
+          try {
+            await this.sock.transact(
+              genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo: assigned }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
+            );
+          } finally {
+            for (const s of upcallSocks) await s.close();
+          }
+          throw err;
+        }
+        return assigned;
+      },
+      portResult,
+    );
   }
 
   /** The per-CPU upcall sockets (per-CPU dispatch). */
@@ -649,7 +749,13 @@ export class DpifNetlink implements Dpif {
       const socks = await this.openSockets(n);
       try {
         await this.sock.transact(
-          genl(ovsDatapathFamily, this.dpId, OVS_DP_CMD.SET, { name: this.name, userFeatures: this.userFeatures, perCpuPids: socks.map((s) => s.portId) }, NLM_F.REQUEST | NLM_F.ECHO),
+          genl(
+            ovsDatapathFamily,
+            this.dpId,
+            OVS_DP_CMD.SET,
+            { name: this.name, userFeatures: this.userFeatures, perCpuPids: socks.map((s) => s.portId) },
+            NLM_F.REQUEST | NLM_F.ECHO,
+          ),
         );
       } catch (err) {
         for (const s of socks) await s.close();
@@ -664,7 +770,15 @@ export class DpifNetlink implements Dpif {
       const socks = await this.openSockets(n);
       try {
         await this.sock.transact(
-          genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.SET, { portNo, upcallPid: socks.map((s) => s.portId) }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
+          genl(
+            ovsVportFamily,
+            this.vportId,
+            OVS_VPORT_CMD.SET,
+            { portNo, upcallPid: socks.map((s) => s.portId) },
+            NLM_F.REQUEST | NLM_F.ECHO,
+            undefined,
+            this.dpIfindex,
+          ),
         );
       } catch (err) {
         for (const s of socks) await s.close();
@@ -727,15 +841,28 @@ export class DpifNetlink implements Dpif {
 
   private toPort(m: Message): DpifPort {
     const a = (m as GenlMessage).attrs as OvsVportAttrs;
-    return { name: a.name!, type: vportTypeName(a.type!, a.name!, (n) => this.provider.netdevs.get(n)?.type), portNo: a.portNo!, ...(a.stats ? { stats: a.stats } : {}) };
+    return {
+      name: a.name!,
+      type: vportTypeName(a.type!, a.name!, (n) => this.provider.netdevs.get(n)?.type),
+      portNo: a.portNo!,
+      ...(a.stats ? { stats: a.stats } : {}),
+    };
   }
 
   /** dpif_netlink_port_query__() by number: ENODEV when absent. */
   portQueryByNumber(portNo: number): Promise<DpifPort> {
-    return span('dpif', 'dpif_netlink_port_query_by_number', `port ${portNo}`, async () => {
-      const [reply] = await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { portNo }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
-      return this.toPort(reply!);
-    }, portText);
+    return span(
+      'dpif',
+      'dpif_netlink_port_query_by_number',
+      `port ${portNo}`,
+      async () => {
+        const [reply] = await this.sock.transact(
+          genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { portNo }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
+        );
+        return this.toPort(reply!);
+      },
+      portText,
+    );
   }
 
   /**
@@ -743,16 +870,26 @@ export class DpifNetlink implements Dpif {
    * a name is given); a port of another datapath is ENODEV.
    */
   portQueryByName(name: string): Promise<DpifPort> {
-    return span('dpif', 'dpif_netlink_port_query_by_name', name, async () => {
-      const [reply] = await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { portNo: 0, name }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
-      if ((reply as GenlMessage).dpIfindex !== this.dpIfindex) throw new DpifError(Errno.ENODEV);
-      return this.toPort(reply!);
-    }, portText);
+    return span(
+      'dpif',
+      'dpif_netlink_port_query_by_name',
+      name,
+      async () => {
+        const [reply] = await this.sock.transact(
+          genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, { portNo: 0, name }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex),
+        );
+        if ((reply as GenlMessage).dpIfindex !== this.dpIfindex) throw new DpifError(Errno.ENODEV);
+        return this.toPort(reply!);
+      },
+      portText,
+    );
   }
 
   /** dpif_netlink_port_dump_start/next/done: the datapath's vports (NLM_F_DUMP) as they arrive; stopping early is fine. */
   async *portDumpStart(): AsyncGenerator<DpifPort, void, undefined> {
-    for await (const m of this.sock.dump(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, {}, NLM_F.REQUEST | NLM_F.ACK | NLM_F.ECHO | NLM_F.DUMP, undefined, this.dpIfindex))) {
+    for await (const m of this.sock.dump(
+      genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.GET, {}, NLM_F.REQUEST | NLM_F.ACK | NLM_F.ECHO | NLM_F.DUMP, undefined, this.dpIfindex),
+    )) {
       yield this.toPort(m);
     }
   }

@@ -134,17 +134,23 @@ export async function dpifClose<D extends Dpif>(provider: DpifProvider<D>, dpif:
  * failure is logged as OVS logs it and rethrown.
  */
 export function dpifPortAdd<D extends Dpif>(provider: DpifProvider<D>, dpif: D, netdev: Netdev, spec: NetdevSpec, portNo?: number): Promise<number> {
-  return span('dpif', 'dpif_port_add', `${dpif.fullName} ${netdev.name}${portNo !== undefined ? ` port ${portNo}` : ''}`, async () => {
-    let assigned: number;
-    try {
-      assigned = await dpif.portAdd(spec, portNo);
-    } catch (err) {
-      provider.log('WARN', 'dpif', `${dpif.fullName}: failed to add ${netdev.name} as port: ${errText(err)}`);
-      throw err;
-    }
-    if (netdev.type !== 'tap') await netdevPortsInsert(provider, netdev, assigned);
-    return assigned;
-  }, (n) => `port ${n}`);
+  return span(
+    'dpif',
+    'dpif_port_add',
+    `${dpif.fullName} ${netdev.name}${portNo !== undefined ? ` port ${portNo}` : ''}`,
+    async () => {
+      let assigned: number;
+      try {
+        assigned = await dpif.portAdd(spec, portNo);
+      } catch (err) {
+        provider.log('WARN', 'dpif', `${dpif.fullName}: failed to add ${netdev.name} as port: ${errText(err)}`);
+        throw err;
+      }
+      if (netdev.type !== 'tap') await netdevPortsInsert(provider, netdev, assigned);
+      return assigned;
+    },
+    (n) => `port ${n}`,
+  );
 }
 
 function errText(err: unknown): string {

@@ -33,7 +33,16 @@ export {
 export type { IfAddr, LogFn, NetdevClass, NetdevSpec, NetdevStats, Netnsid, VportGet, VportStats } from './netdev.js';
 export { LinkWatcher, linkMessage, netdevLinuxEthtoolSetFlag, netdevLinuxGetLink, netdevLinuxNetnsidUpdate } from './netdev-linux.js';
 export type { LinkFeatures, LinuxNetdevs } from './netdev-linux.js';
-export { VportClass, netdevGetTunnelConfig, netdevVportDpifPortName, netdevVportGetDpifPort, netdevVportIsPatch, netdevVportPatchPeer, netdevVportTypeFromName, registerNetdevClasses } from './netdev-vport.js';
+export {
+  VportClass,
+  netdevGetTunnelConfig,
+  netdevVportDpifPortName,
+  netdevVportGetDpifPort,
+  netdevVportIsPatch,
+  netdevVportPatchPeer,
+  netdevVportTypeFromName,
+  registerNetdevClasses,
+} from './netdev-vport.js';
 export type { VportState } from './netdev-vport.js';
 export { DEFAULT_DST_PORT, formatTunnelConfig, parseTunnelConfig, tunnelConfigEqual, tunnelGetConfig } from './tunnel-config.js';
 export type { PtMode, TunnelConfig, TunnelParse } from './tunnel-config.js';

@@ -8,7 +8,21 @@ import { Errno, IFF, NLM_F, NetlinkProtocol, RTM, type RtnlLinkMessage, newFamil
 import { Kernel } from '@ovs/kernel-datapath';
 import { NlSockError as DpifError, NlSock } from '@ovs/netlink-socket';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { LinkWatcher, NetdevRegistry, type VportStats, netdevGetCarrier, netdevGetChangeSeq, netdevGetEtheraddr, netdevGetFeatures, netdevGetMtu, netdevGetStats, netdevGetStatus, netdevSetEtheraddr, netdevSetMtu, registerNetdevClasses } from './index.js';
+import {
+  LinkWatcher,
+  NetdevRegistry,
+  type VportStats,
+  netdevGetCarrier,
+  netdevGetChangeSeq,
+  netdevGetEtheraddr,
+  netdevGetFeatures,
+  netdevGetMtu,
+  netdevGetStats,
+  netdevGetStatus,
+  netdevSetEtheraddr,
+  netdevSetMtu,
+  registerNetdevClasses,
+} from './index.js';
 
 let kernel: Kernel;
 let registry: NetdevRegistry;
@@ -19,7 +33,16 @@ let vports: Map<string, VportStats>;
 let sent: number[];
 let admin: NlSock;
 
-const vportStats = (n: bigint): VportStats => ({ rxPackets: n, txPackets: 2n * n, rxBytes: 3n * n, txBytes: 4n * n, rxErrors: 0n, txErrors: 0n, rxDropped: 1n, txDropped: 0n });
+const vportStats = (n: bigint): VportStats => ({
+  rxPackets: n,
+  txPackets: 2n * n,
+  rxBytes: 3n * n,
+  txBytes: 4n * n,
+  rxErrors: 0n,
+  txErrors: 0n,
+  rxDropped: 1n,
+  txDropped: 0n,
+});
 
 beforeEach(async () => {
   kernel = new Kernel();
@@ -109,7 +132,7 @@ describe('device state from the kernel', () => {
 });
 
 describe('stats', () => {
-  it('system device in the datapath: the vport counters, the link\'s error details added', async () => {
+  it("system device in the datapath: the vport counters, the link's error details added", async () => {
     const d = kernel.initNet.byIfname('eth0')!;
     Object.assign(d.stats, { rxPackets: 100n, txPackets: 200n });
     vports.set('eth0', vportStats(5n));
@@ -117,12 +140,17 @@ describe('stats', () => {
     expect(s).toMatchObject({ rxPackets: 5n, txPackets: 10n, rxBytes: 15n, txBytes: 20n, rxDropped: 1n, collisions: 0n, rxOverErrors: 0n });
   });
 
-  it('system device that is no vport: the link\'s counters, and no second vport_get until the device changes', async () => {
+  it("system device that is no vport: the link's counters, and no second vport_get until the device changes", async () => {
     Object.assign(kernel.initNet.byIfname('eth0')!.stats, { rxPackets: 100n, txPackets: 200n, rxBytes: 1000n });
     const dev = await registry.open('eth0');
     let asked = 0;
     const get = registry.vportGet;
-    Object.defineProperty(registry, 'vportGet', { value: (n: string) => (asked++, get(n)) });
+    Object.defineProperty(registry, 'vportGet', {
+      value: (n: string) => {
+        asked++;
+        return get(n);
+      },
+    });
     expect(await netdevGetStats(registry, dev)).toMatchObject({ rxPackets: 100n, txPackets: 200n, rxBytes: 1000n });
     await netdevGetStats(registry, dev);
     expect(asked).toBe(1);

@@ -56,7 +56,6 @@ import { type NlSock, NlSockError } from '@ovs/netlink-socket';
 import { span } from '@ovs/trace';
 import type { IfAddr, Netdev, NetdevRegistry, NetdevStats } from './netdev.js';
 
-
 /**
  * netdev_linux_construct(): the device must exist (get_flags, whose flags
  * are kept), unless it is an internal port still to be made.
@@ -172,7 +171,9 @@ export async function netdevLinuxTurnUp(registry: NetdevRegistry, dev: Netdev): 
 
 /** The link by name (RTM_GETLINK; `skipStats`: RTEXT_FILTER_SKIP_STATS). */
 export async function netdevLinuxGetLink(registry: NetdevRegistry, name: string, skipStats = false): Promise<RtnlLinkMessage> {
-  const [reply] = await registry.rtnl.transact(linkMessage(RTM.GETLINK, NLM_F.REQUEST, skipStats ? { ifname: name, extMask: 8 /* RTEXT_FILTER_SKIP_STATS */ } : { ifname: name }));
+  const [reply] = await registry.rtnl.transact(
+    linkMessage(RTM.GETLINK, NLM_F.REQUEST, skipStats ? { ifname: name, extMask: 8 /* RTEXT_FILTER_SKIP_STATS */ } : { ifname: name }),
+  );
   return reply as RtnlLinkMessage;
 }
 
@@ -200,7 +201,16 @@ export function netdevLinuxEthtoolSetFlag(registry: NetdevRegistry, name: string
     if (genl === undefined) return;
     let id = 0;
     const request = (cmd: number, attrs: EthtoolFeaturesAttrs): GenlMessage =>
-      ({ kind: 'genl', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: id, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, family: ethtoolFamily, cmd, version: ethtoolFamily.version, reserved: 0, attrs }) as GenlMessage;
+      ({
+        kind: 'genl',
+        protocol: NetlinkProtocol.NETLINK_GENERIC,
+        header: { len: 0, type: id, flags: NLM_F.REQUEST, seq: 0, pid: 0 },
+        family: ethtoolFamily,
+        cmd,
+        version: ethtoolFamily.version,
+        reserved: 0,
+        attrs,
+      }) as GenlMessage;
     const active = async (): Promise<boolean> => {
       const [reply] = await genl.transact(request(ETHTOOL_MSG.FEATURES_GET, { header: { devName: name, flags: ETHTOOL_FLAG.COMPACT_BITSETS } }));
       const words = ((reply as GenlMessage).attrs as EthtoolFeaturesAttrs).active?.value ?? [];
@@ -213,13 +223,20 @@ export function netdevLinuxEthtoolSetFlag(registry: NetdevRegistry, name: string
       step = 'ETHTOOL_MSG_FEATURES_SET';
       const words = [0, 0];
       words[bit >> 5] = (1 << (bit & 31)) >>> 0;
-      await genl.transact(request(ETHTOOL_MSG.FEATURES_SET, { header: { devName: name, flags: ETHTOOL_FLAG.COMPACT_BITSETS }, wanted: { size: 64, value: enable ? words : [0, 0], mask: words } }));
+      await genl.transact(
+        request(ETHTOOL_MSG.FEATURES_SET, {
+          header: { devName: name, flags: ETHTOOL_FLAG.COMPACT_BITSETS },
+          wanted: { size: 64, value: enable ? words : [0, 0], mask: words },
+        }),
+      );
       step = 'ETHTOOL_MSG_FEATURES_GET';
-      if ((await active()) !== enable) registry.log('WARN', 'netdev_linux', `attempted to ${enable ? 'enable' : 'disable'} flag ${flagName} on ${name} but failed`);
+      if ((await active()) !== enable)
+        registry.log('WARN', 'netdev_linux', `attempted to ${enable ? 'enable' : 'disable'} flag ${flagName} on ${name} but failed`);
     } catch (err) {
       if (!(err instanceof NlSockError)) throw err;
       // No ethtool family (ENOENT), a device that has no such feature or cannot change it: nothing to do, as OVS.
-      if (err.errno !== Errno.ENOENT && err.errno !== Errno.EOPNOTSUPP) registry.log('WARN', 'netdev_linux', `ethtool command ${step} on network device ${name} failed: ${err.text}`);
+      if (err.errno !== Errno.ENOENT && err.errno !== Errno.EOPNOTSUPP)
+        registry.log('WARN', 'netdev_linux', `ethtool command ${step} on network device ${name} failed: ${err.text}`);
     }
   });
 }
@@ -281,7 +298,12 @@ function featuresOf(speed: number, duplex: number): LinkFeatures {
 }
 
 function linkmodesRequest(familyId: number, name: string): Message {
-  return { kind: 'raw', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: familyId, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, payload: ethtoolLinkmodesPayload(ETHTOOL_MSG.LINKMODES_GET, { header: { devName: name } }) };
+  return {
+    kind: 'raw',
+    protocol: NetlinkProtocol.NETLINK_GENERIC,
+    header: { len: 0, type: familyId, flags: NLM_F.REQUEST, seq: 0, pid: 0 },
+    payload: ethtoolLinkmodesPayload(ETHTOOL_MSG.LINKMODES_GET, { header: { devName: name } }),
+  };
 }
 
 /** The genlmsghdr and attributes of a reply, however the socket's decoder left it. */
@@ -294,7 +316,16 @@ function replyPayload(reply: Message | undefined): Uint8Array {
 async function ethtoolFamilyId(sock: NlSock): Promise<number> {
   let id = sock.families.id(ethtoolFamily.name);
   if (id === undefined) {
-    const [fam] = await sock.transact({ kind: 'genl', protocol: NetlinkProtocol.NETLINK_GENERIC, header: { len: 0, type: GENL_ID_CTRL, flags: NLM_F.REQUEST, seq: 0, pid: 0 }, family: ctrlFamily, cmd: CTRL_CMD.GETFAMILY, version: 1, reserved: 0, attrs: { familyName: ethtoolFamily.name } } as GenlMessage);
+    const [fam] = await sock.transact({
+      kind: 'genl',
+      protocol: NetlinkProtocol.NETLINK_GENERIC,
+      header: { len: 0, type: GENL_ID_CTRL, flags: NLM_F.REQUEST, seq: 0, pid: 0 },
+      family: ctrlFamily,
+      cmd: CTRL_CMD.GETFAMILY,
+      version: 1,
+      reserved: 0,
+      attrs: { familyName: ethtoolFamily.name },
+    } as GenlMessage);
     sock.families.learn((fam as GenlMessage<typeof ctrlFamily>).attrs);
     id = sock.families.id(ethtoolFamily.name);
   }
@@ -321,7 +352,7 @@ export async function netdevLinuxSetMtu(devs: LinuxNetdevs, netdev: Netdev, mtu:
  * brought down around it. Returns the errno (0: done).
  */
 export async function netdevLinuxSetEtheraddr(devs: LinuxNetdevs, netdev: Netdev, mac: Uint8Array): Promise<number> {
-  if (netdev.mac !== undefined && netdev.mac.every((b, i) => b === mac[i])) return 0;
+  if (netdev.mac?.every((b, i) => b === mac[i])) return 0;
   const tapUp = netdev.type === 'tap' && ((netdev.ifiFlags ?? 0) & IFF.UP) !== 0;
   if (tapUp) await setLink(devs, netdev, {}, 0);
   const error = await setLink(devs, netdev, { address: mac.slice() });
@@ -439,7 +470,8 @@ async function statsViaVport(registry: NetdevRegistry, netdev: Netdev): Promise<
     return out;
   } catch (err) {
     if (!(err instanceof NlSockError)) throw err;
-    if (err.errno !== Errno.ENOENT && err.errno !== Errno.ENODEV) registry.log('WARN', 'netdev_linux', `${netdev.name}: obtaining netdev stats via vport failed (${strerror(err.errno)})`);
+    if (err.errno !== Errno.ENOENT && err.errno !== Errno.ENODEV)
+      registry.log('WARN', 'netdev_linux', `${netdev.name}: obtaining netdev stats via vport failed (${strerror(err.errno)})`);
     netdev.vportStatsError = err.errno;
     return undefined;
   }
@@ -458,7 +490,17 @@ function statsOfLink(link: RtnlLinkMessage): NetdevStats {
 
 /** netdev_tap_get_stats() without vport counters: the link's seen from the switch (rx/tx swapped, no error details). */
 function swapped(s: NetdevStats): NetdevStats {
-  const out: NetdevStats = { ...s, rxPackets: s.txPackets, txPackets: s.rxPackets, rxBytes: s.txBytes, txBytes: s.rxBytes, rxErrors: s.txErrors, txErrors: s.rxErrors, rxDropped: s.txDropped, txDropped: s.rxDropped };
+  const out: NetdevStats = {
+    ...s,
+    rxPackets: s.txPackets,
+    txPackets: s.rxPackets,
+    rxBytes: s.txBytes,
+    txBytes: s.rxBytes,
+    rxErrors: s.txErrors,
+    txErrors: s.rxErrors,
+    rxDropped: s.txDropped,
+    txDropped: s.rxDropped,
+  };
   for (const k of DETAIL) if (k !== 'multicast' && k !== 'collisions') out[k] = 0n;
   return out;
 }

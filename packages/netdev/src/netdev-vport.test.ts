@@ -30,7 +30,11 @@ beforeEach(async () => {
   const kernel = new Kernel();
   logs = [];
   const rtnl = new NlSock(await kernel.socket({ protocol: NetlinkProtocol.NETLINK_ROUTE }), newFamilyTable());
-  registry = new NetdevRegistry(rtnl, async () => ({}), (level, module, text) => logs.push(`${module}|${level}|${text}`));
+  registry = new NetdevRegistry(
+    rtnl,
+    async () => ({}),
+    (level, module, text) => logs.push(`${module}|${level}|${text}`),
+  );
   registerNetdevClasses(registry);
 });
 
@@ -60,7 +64,9 @@ function shown(type: string, config: Record<string, string>): string {
 describe('the oracle (OVS 3.1 port_types transcript)', () => {
   it('dpif/show lines of configured tunnels and patch ports', async () => {
     expect(shown('vxlan', netdevGetConfig(await configure('vxlan0', 'vxlan', { remote_ip: '192.0.2.1' })))).toBe('(vxlan: remote_ip=192.0.2.1)');
-    expect(shown('vxlan', netdevGetConfig(await configure('vxlan1', 'vxlan', { remote_ip: '192.0.2.1', dst_port: '4790' })))).toBe('(vxlan: dst_port=4790, remote_ip=192.0.2.1)');
+    expect(shown('vxlan', netdevGetConfig(await configure('vxlan1', 'vxlan', { remote_ip: '192.0.2.1', dst_port: '4790' })))).toBe(
+      '(vxlan: dst_port=4790, remote_ip=192.0.2.1)',
+    );
     expect(shown('geneve', netdevGetConfig(await configure('geneve0', 'geneve', { remote_ip: '192.0.2.1' })))).toBe('(geneve: remote_ip=192.0.2.1)');
     expect(shown('gre', netdevGetConfig(await configure('gre0', 'gre', { remote_ip: '192.0.2.1' })))).toBe('(gre: remote_ip=192.0.2.1)');
     expect(shown('patch', netdevGetConfig(await configure('patch-a', 'patch', { peer: 'patch-b' })))).toBe('(patch: peer=patch-b)');
@@ -79,7 +85,10 @@ describe('the oracle (OVS 3.1 port_types transcript)', () => {
     const err = await refused('vxlanbad', 'vxlan', {});
     expect(err.errno).toBe(Errno.EINVAL);
     expect(err.message).toBe("vxlanbad: vxlan type requires valid 'remote_ip' argument");
-    expect(logs).toEqual(["netdev_vport|WARN|vxlanbad: vxlan type requires valid 'remote_ip' argument", 'netdev|WARN|vxlanbad: could not set configuration (Invalid argument)']);
+    expect(logs).toEqual([
+      "netdev_vport|WARN|vxlanbad: vxlan type requires valid 'remote_ip' argument",
+      'netdev|WARN|vxlanbad: could not set configuration (Invalid argument)',
+    ]);
   });
 
   it('patch-x and patch-y: netdev_vport ERR, then the netdev WARN', async () => {
@@ -172,7 +181,11 @@ describe('datapath port names', () => {
   });
 
   it('netdevToSpec: what portAdd takes', async () => {
-    expect(netdevToSpec(await configure('v1', 'vxlan', { remote_ip: '192.0.2.1', dst_port: '4790' }))).toEqual({ name: 'v1', type: 'vxlan', tunnel: { dstPort: 4790 } });
+    expect(netdevToSpec(await configure('v1', 'vxlan', { remote_ip: '192.0.2.1', dst_port: '4790' }))).toEqual({
+      name: 'v1',
+      type: 'vxlan',
+      tunnel: { dstPort: 4790 },
+    });
     expect(netdevToSpec(await configure('r1', 'gre', { remote_ip: '192.0.2.1' }))).toEqual({ name: 'r1', type: 'gre', tunnel: {} });
     expect(netdevToSpec(await registry.open('i1', 'internal'))).toEqual({ name: 'i1', type: 'internal' });
   });

@@ -10,8 +10,17 @@ import { Errno } from '@ovs/genl-codec';
 import { atoi } from './cnum.js';
 import { NetdevConfigError } from './errors.js';
 import type { Netdev, NetdevClass, NetdevRegistry } from './netdev.js';
-import { DEFAULT_DST_PORT, DEFAULT_TTL, type TunnelConfig, needsDstPort, parseTunnelConfig, sameTunnelConfig, sortKeys, tunnelGetConfig, zeroTunnelConfig } from './tunnel-config.js';
-
+import {
+  DEFAULT_DST_PORT,
+  DEFAULT_TTL,
+  type TunnelConfig,
+  needsDstPort,
+  parseTunnelConfig,
+  sameTunnelConfig,
+  sortKeys,
+  tunnelGetConfig,
+  zeroTunnelConfig,
+} from './tunnel-config.js';
 
 /**
  * struct vport_class's dpif_port: the prefix of the datapath port (and

@@ -236,31 +236,37 @@ export class NetdevRegistry {
    * must exist, an internal one need not yet. Throws NlSockError.
    */
   open(name: string, type?: string): Promise<Netdev> {
-    return span('netdev', 'netdev_open', `${name}${type ? ` (${type})` : ''}`, async () => {
-      if (name === '') throw new NlSockError(Errno.EINVAL);
-      let dev = this.devices.get(name);
-      if (dev && type && type !== dev.type) {
-        if (!dev.autoClassified) throw new NlSockError(Errno.EEXIST);
-        // Its holders keep it; new opens get a properly typed object.
-        this.devices.delete(name);
-        dev = undefined;
-      }
-      if (!dev) {
-        const cls = type || 'system';
-        const netdevClass = this.classes.get(cls);
-        if (!LINUX_TYPES.has(cls) && !VPORT_TYPES.has(cls) && !netdevClass) {
-          this.log('WARN', 'netdev', `could not create netdev ${name} of unknown type ${cls}`);
-          throw new NlSockError(Errno.EAFNOSUPPORT);
+    return span(
+      'netdev',
+      'netdev_open',
+      `${name}${type ? ` (${type})` : ''}`,
+      async () => {
+        if (name === '') throw new NlSockError(Errno.EINVAL);
+        let dev = this.devices.get(name);
+        if (dev && type && type !== dev.type) {
+          if (!dev.autoClassified) throw new NlSockError(Errno.EEXIST);
+          // Its holders keep it; new opens get a properly typed object.
+          this.devices.delete(name);
+          dev = undefined;
         }
-        dev = new Netdev(name, cls, !type, netdevClass);
-        if (cls === 'system' || cls === 'internal') await netdevLinuxConstruct(this, dev);
-        await netdevClass?.construct?.(dev);
-        dev.changed();
-        this.devices.set(name, dev);
-      }
-      dev.refs++;
-      return dev;
-    }, (d) => d.type);
+        if (!dev) {
+          const cls = type || 'system';
+          const netdevClass = this.classes.get(cls);
+          if (!LINUX_TYPES.has(cls) && !VPORT_TYPES.has(cls) && !netdevClass) {
+            this.log('WARN', 'netdev', `could not create netdev ${name} of unknown type ${cls}`);
+            throw new NlSockError(Errno.EAFNOSUPPORT);
+          }
+          dev = new Netdev(name, cls, !type, netdevClass);
+          if (cls === 'system' || cls === 'internal') await netdevLinuxConstruct(this, dev);
+          await netdevClass?.construct?.(dev);
+          dev.changed();
+          this.devices.set(name, dev);
+        }
+        dev.refs++;
+        return dev;
+      },
+      (d) => d.type,
+    );
   }
 
   /** netdev_close(): the last reference destroys the object (its caches, its class state). */
@@ -304,7 +310,9 @@ export class NetdevRegistry {
       // getifaddrs() takes IFA_LOCAL for IPv4 when present, IFA_ADDRESS otherwise.
       const raw = family === AF_INET ? (m.attrs.local ?? m.attrs.address) : m.attrs.address;
       if (raw === undefined) continue;
-      out.push(family === AF_INET ? { name, addr: mapIpv4(raw), mask: prefixMask(96 + prefixlen) } : { name, addr: raw.slice(0, 16), mask: prefixMask(prefixlen) });
+      out.push(
+        family === AF_INET ? { name, addr: mapIpv4(raw), mask: prefixMask(96 + prefixlen) } : { name, addr: raw.slice(0, 16), mask: prefixMask(prefixlen) },
+      );
     }
     this.ifAddrs = out;
     return out;
@@ -333,21 +341,32 @@ export function rtgenDump(type: number, family: number, flags: number = NLM_F.RE
  * (a warning if some are given, not an error).
  */
 export function netdevSetConfig(registry: NetdevRegistry, netdev: Netdev, options: Record<string, string>): Promise<void> {
-  return span('netdev', 'netdev_set_config', `${netdev.name}${Object.keys(options).length ? ` ${Object.entries(options).map(([k, v]) => `${k}=${v}`).join(',')}` : ''}`, async () => {
-    const cls = netdev.netdevClass;
-    if (!cls?.setConfig) {
-      if (Object.keys(options).length) registry.log('WARN', 'netdev', `${netdev.name}: arguments provided to device that is not configurable`);
-      return;
-    }
-    try {
-      await cls.setConfig(netdev, options);
-    } catch (err) {
-      if (!(err instanceof NetdevConfigError)) throw err;
-      const line = `${netdev.name}: could not set configuration (${strerror(err.errno)})`;
-      registry.log('WARN', 'netdev', line);
-      throw err.message ? err : new NetdevConfigError(err.errno, line);
-    }
-  });
+  return span(
+    'netdev',
+    'netdev_set_config',
+    `${netdev.name}${
+      Object.keys(options).length
+        ? ` ${Object.entries(options)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')}`
+        : ''
+    }`,
+    async () => {
+      const cls = netdev.netdevClass;
+      if (!cls?.setConfig) {
+        if (Object.keys(options).length) registry.log('WARN', 'netdev', `${netdev.name}: arguments provided to device that is not configurable`);
+        return;
+      }
+      try {
+        await cls.setConfig(netdev, options);
+      } catch (err) {
+        if (!(err instanceof NetdevConfigError)) throw err;
+        const line = `${netdev.name}: could not set configuration (${strerror(err.errno)})`;
+        registry.log('WARN', 'netdev', line);
+        throw err.message ? err : new NetdevConfigError(err.errno, line);
+      }
+    },
+  );
 }
 
 /** netdev_get_config(): the class's view of its configuration, keys sorted; {} for classes without one. */
@@ -408,7 +427,9 @@ export function netdevSetMtu(devs: LinuxNetdevs, netdev: Netdev, mtu: number): P
 
 /** netdev_set_etheraddr(): the errno (0: done; EOPNOTSUPP for vports); the caller logs as it sees fit (bridge.c does). */
 export function netdevSetEtheraddr(devs: LinuxNetdevs, netdev: Netdev, mac: Uint8Array): Promise<number> {
-  return span('netdev', 'netdev_set_etheraddr', netdev.name, () => (netdev.isLinux ? netdevLinuxSetEtheraddr(devs, netdev, mac) : Promise.resolve(Errno.EOPNOTSUPP)));
+  return span('netdev', 'netdev_set_etheraddr', netdev.name, () =>
+    netdev.isLinux ? netdevLinuxSetEtheraddr(devs, netdev, mac) : Promise.resolve(Errno.EOPNOTSUPP),
+  );
 }
 
 /** netdev_get_flags(): whether the device is administratively up, and a loopback; vports are always up. */
@@ -434,12 +455,20 @@ export function netdevGetCarrierResets(netdev: Netdev): number {
 
 /** netdev_get_features(): a Linux device's link speed and duplex; EOPNOTSUPP for vports. */
 export function netdevGetFeatures(devs: LinuxNetdevs, netdev: Netdev): Promise<LinkFeatures> {
-  return span('netdev', 'netdev_get_features', netdev.name, () => (netdev.isLinux ? netdevLinuxGetFeatures(devs, netdev) : Promise.reject(new NlSockError(Errno.EOPNOTSUPP))));
+  return span('netdev', 'netdev_get_features', netdev.name, () =>
+    netdev.isLinux ? netdevLinuxGetFeatures(devs, netdev) : Promise.reject(new NlSockError(Errno.EOPNOTSUPP)),
+  );
 }
 
 /** netdev_get_ifindex(): netdev-linux asks the kernel unless cached; tunnels answer without netlink (undefined). */
 export function netdevGetIfindex(registry: NetdevRegistry, netdev: Netdev): Promise<number | undefined> {
-  return span('netdev', 'netdev_get_ifindex', netdev.name, () => (netdev.isLinux ? netdevLinuxGetIfindex(registry, netdev) : Promise.resolve(undefined)), (i) => (i === undefined ? undefined : `ifindex ${i}`));
+  return span(
+    'netdev',
+    'netdev_get_ifindex',
+    netdev.name,
+    () => (netdev.isLinux ? netdevLinuxGetIfindex(registry, netdev) : Promise.resolve(undefined)),
+    (i) => (i === undefined ? undefined : `ifindex ${i}`),
+  );
 }
 
 /** netdev_get_addr_list(): a Linux device's addresses; EOPNOTSUPP for vports. */

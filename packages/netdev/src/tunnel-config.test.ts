@@ -14,7 +14,7 @@ function parse(type: string, args: Record<string, string>, name = 't0') {
 }
 
 describe('remote_ip and local_ip', () => {
-  it.each(['vxlan', 'geneve', 'gre', 'lisp', 'stt'])('%s without remote_ip is refused with OVS\'s text', (type) => {
+  it.each(['vxlan', 'geneve', 'gre', 'lisp', 'stt'])("%s without remote_ip is refused with OVS's text", (type) => {
     const r = parse(type, {}, 'vxlanbad');
     expect(r.errno).toBe(22);
     expect(r.errors).toEqual([`vxlanbad: ${type} type requires valid 'remote_ip' argument`]);
@@ -54,7 +54,9 @@ describe('remote_ip and local_ip', () => {
   });
 
   it('the two addresses must be of one family', () => {
-    expect(parse('gre', { remote_ip: '192.0.2.1', local_ip: '2001:db8::1' }).errors).toEqual(["t0: 'remote_ip' and 'local_ip' has to be of the same address family"]);
+    expect(parse('gre', { remote_ip: '192.0.2.1', local_ip: '2001:db8::1' }).errors).toEqual([
+      "t0: 'remote_ip' and 'local_ip' has to be of the same address family",
+    ]);
     expect(parse('gre', { remote_ip: '2001:db8::2', local_ip: '2001:db8::1' }).cfg).toMatchObject({ ipDst: '2001:db8::2', ipSrc: '2001:db8::1' });
   });
 
@@ -132,7 +134,7 @@ describe('the other options', () => {
     expect(parse('vxlan', { ...base, seq: 'true' }).errors).toEqual(["t0: unknown vxlan argument 'seq'"]);
   });
 
-  it('df_default=false clears don\'t-fragment and is printed back', () => {
+  it("df_default=false clears don't-fragment and is printed back", () => {
     const { cfg } = parse('geneve', { ...base, df_default: 'false' });
     expect(cfg.dontFragment).toBe(false);
     expect(tunnelGetConfig('geneve', cfg)).toEqual({ df_default: 'false', remote_ip: '192.0.2.1' });
@@ -145,7 +147,9 @@ describe('the other options', () => {
   });
 
   it('packet_type per type: legacy_l3 only where L3 fits, legacy_l2 not on lisp, ptap anywhere', () => {
-    expect(parse('vxlan', { ...base, packet_type: 'legacy_l3' }).errors).toEqual(['t0: legacy_l3 configured on VXLAN (without GPE) tunnel that cannot carry L3 traffic']);
+    expect(parse('vxlan', { ...base, packet_type: 'legacy_l3' }).errors).toEqual([
+      't0: legacy_l3 configured on VXLAN (without GPE) tunnel that cannot carry L3 traffic',
+    ]);
     expect(parse('vxlan', { ...base, exts: 'gpe', packet_type: 'legacy_l3' }).cfg.ptMode).toBe('legacy_l3');
     expect(parse('geneve', { ...base, packet_type: 'legacy_l3' }).errors).toEqual(['t0: legacy_l3 configured on geneve tunnel that cannot carry L3 traffic']);
     expect(parse('lisp', { ...base, packet_type: 'legacy_l2' }).errors).toEqual(['t0: legacy_l2 configured on lisp tunnel that cannot carry L2 traffic']);
@@ -168,7 +172,12 @@ describe('the other options', () => {
     expect(parse('vxlan', { ...base, erspan_idx: '100000' }).errors).toEqual(['t0: invalid erspan index: 100000']);
     expect(parse('vxlan', { ...base, erspan_dir: '2' }).errors).toEqual(['t0: invalid erspan direction: 2']);
     expect(parse('vxlan', { ...base, erspan_hwid: '40' }).errors).toEqual(['t0: invalid erspan hardware ID: 40']);
-    expect(parse('vxlan', { ...base, erspan_ver: 'flow' }).cfg).toMatchObject({ erspanVerFlow: true, erspanIdxFlow: true, erspanDirFlow: true, erspanHwidFlow: true });
+    expect(parse('vxlan', { ...base, erspan_ver: 'flow' }).cfg).toMatchObject({
+      erspanVerFlow: true,
+      erspanIdxFlow: true,
+      erspanDirFlow: true,
+      erspanHwidFlow: true,
+    });
   });
 
   it('several problems: all lines, in key order, the refusal last', () => {
@@ -228,7 +237,10 @@ describe('property: what get_config prints, set_config reads back to the same co
       in_key: key,
       out_key: key,
       ttl: fc.oneof(fc.constant('inherit'), fc.integer({ min: 1, max: 255 }).map(String)),
-      tos: fc.oneof(fc.constant('inherit'), fc.nat(63).map((d) => String(d << 2))),
+      tos: fc.oneof(
+        fc.constant('inherit'),
+        fc.nat(63).map((d) => String(d << 2)),
+      ),
       dst_port: fc.integer({ min: 1, max: 65535 }).map(String),
       csum: fc.constantFrom('true', 'false'),
       df_default: fc.constantFrom('true', 'false'),
@@ -239,7 +251,10 @@ describe('property: what get_config prints, set_config reads back to the same co
   );
 
   it("OVS's one lossy case: a flow key beside a key of 0 prints as key=0", () => {
-    expect(tunnelGetConfig('gre', parseTunnelConfig('p', 'gre', { remote_ip: '1.0.0.1', key: '0', out_key: 'flow' }).cfg)).toEqual({ key: '0', remote_ip: '1.0.0.1' });
+    expect(tunnelGetConfig('gre', parseTunnelConfig('p', 'gre', { remote_ip: '1.0.0.1', key: '0', out_key: 'flow' }).cfg)).toEqual({
+      key: '0',
+      remote_ip: '1.0.0.1',
+    });
   });
 
   it.each(['vxlan', 'geneve', 'gre', 'stt'])('%s', (type) => {

@@ -334,7 +334,14 @@ export function parseTunnelConfig(name: string, type: string, args: Record<strin
 
   const inKey = parseKey(args, 'in_key');
   const outKey = parseKey(args, 'out_key');
-  Object.assign(cfg, { inKey: inKey.key, inKeyPresent: inKey.present, inKeyFlow: inKey.flow, outKey: outKey.key, outKeyPresent: outKey.present, outKeyFlow: outKey.flow });
+  Object.assign(cfg, {
+    inKey: inKey.key,
+    inKeyPresent: inKey.present,
+    inKeyFlow: inKey.flow,
+    outKey: outKey.key,
+    outKeyPresent: outKey.present,
+    outKeyFlow: outKey.flow,
+  });
   return { cfg, errors, errno: 0 };
 }
 
@@ -366,11 +373,13 @@ export function tunnelGetConfig(type: string, cfg: TunnelConfig): Record<string,
   if (cfg.tosInherit) out.tos = 'inherit';
   else if (cfg.tos) out.tos = `0x${cfg.tos.toString(16)}`;
 
-  if (cfg.dstPort && (type === 'bareudp' || (DEFAULT_DST_PORT[type] !== undefined && cfg.dstPort !== DEFAULT_DST_PORT[type]))) out.dst_port = String(cfg.dstPort);
+  if (cfg.dstPort && (type === 'bareudp' || (DEFAULT_DST_PORT[type] !== undefined && cfg.dstPort !== DEFAULT_DST_PORT[type])))
+    out.dst_port = String(cfg.dstPort);
   if (cfg.csum) out.csum = 'true';
   if (cfg.setSeq) out.seq = 'true';
   // A fresh object's 'unknown' mode differs from any default: it shows as ptap.
-  if (cfg.ptMode !== defaultPtMode(supportedLayers(type, cfg))) out.packet_type = cfg.ptMode === 'legacy_l2' || cfg.ptMode === 'legacy_l3' ? cfg.ptMode : 'ptap';
+  if (cfg.ptMode !== defaultPtMode(supportedLayers(type, cfg)))
+    out.packet_type = cfg.ptMode === 'legacy_l2' || cfg.ptMode === 'legacy_l3' ? cfg.ptMode : 'ptap';
   if (!cfg.dontFragment) out.df_default = 'false';
   if (cfg.setEgressPktMark) out.egress_pkt_mark = String(cfg.egressPktMark);
 
@@ -396,7 +405,13 @@ export function sortKeys(o: Record<string, string>): Record<string, string> {
 
 /** Every field equal (set_tunnel_config's memcmp: is this a change?). */
 export function sameTunnelConfig(a: TunnelConfig, b: TunnelConfig): boolean {
-  return (Object.keys(a) as Array<keyof TunnelConfig>).every((k) => (k === 'exts' ? a.exts.gbp === b.exts.gbp && a.exts.gpe === b.exts.gpe && a.exts.multiproto === b.exts.multiproto : a[k] === b[k])) && a.ipDst === b.ipDst && a.ipSrc === b.ipSrc;
+  return (
+    (Object.keys(a) as Array<keyof TunnelConfig>).every((k) =>
+      k === 'exts' ? a.exts.gbp === b.exts.gbp && a.exts.gpe === b.exts.gpe && a.exts.multiproto === b.exts.multiproto : a[k] === b[k],
+    ) &&
+    a.ipDst === b.ipDst &&
+    a.ipSrc === b.ipSrc
+  );
 }
 
 /**

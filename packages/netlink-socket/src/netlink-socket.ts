@@ -167,13 +167,18 @@ export class NlSock {
       return undefined;
     }
     const r = decode(bytes, { protocol: this.sock.protocol, families: this.families });
-    const node = traceAdd({ kind: 'request', layer: currentLayer() ?? 'dpif', ...(r.ok ? messageText(r.messages[0]!, this.families) : { name: 'undecodable request' }) })!;
+    const node = traceAdd({
+      kind: 'request',
+      layer: currentLayer() ?? 'dpif',
+      ...(r.ok ? messageText(r.messages[0]!, this.families) : { name: 'undecodable request' }),
+    })!;
     try {
       await asNlSockError(this.sock.send(bytes));
     } finally {
       this.traceKernel(node);
     }
-    if (!this.sock.takeKernelTrace) node.children.push({ kind: 'note', layer: 'kernel', name: 'kernel functions not reported (a real kernel: use ftrace)', children: [] });
+    if (!this.sock.takeKernelTrace)
+      node.children.push({ kind: 'note', layer: 'kernel', name: 'kernel functions not reported (a real kernel: use ftrace)', children: [] });
     return node;
   }
 
@@ -228,7 +233,13 @@ function messageText(m: Message, families: FamilyTable): { name: string; args?: 
   const firstField = words.findIndex((w) => w.includes('='));
   const name = words.slice(0, firstField < 0 ? words.length : firstField).join(' ');
   // Lengths and zero fields say little here; port ids differ from run to run.
-  const args = firstField < 0 ? '' : words.slice(firstField).filter((w) => !/^(len|pid)=|=0$/.test(w)).join(' ');
+  const args =
+    firstField < 0
+      ? ''
+      : words
+          .slice(firstField)
+          .filter((w) => !/^(len|pid)=|=0$/.test(w))
+          .join(' ');
   const lines = rest.map((l) => l.replace(/^ {2}/, '').replace(/ pid=\d+/, ''));
   return { name, ...(args ? { args } : {}), ...(lines.length ? { lines } : {}) };
 }

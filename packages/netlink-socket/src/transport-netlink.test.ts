@@ -98,7 +98,7 @@ async function drain(s: NetlinkSocket, quietMs: number): Promise<(Uint8Array | s
   return out;
 }
 
-describe('AF_NETLINK on this machine\'s kernel', () => {
+describe("AF_NETLINK on this machine's kernel", () => {
   it('nlctrl answers CTRL_CMD_GETFAMILY for nlctrl itself: id 16, to our port id', async () => {
     const s = await open();
     expect(s.protocol).toBe(GENERIC);
@@ -128,7 +128,7 @@ describe('AF_NETLINK on this machine\'s kernel', () => {
     expect((err as DpifError).errno).toBe(Errno.ENOENT);
   });
 
-  it('NETLINK_EXT_ACK is on: a policy violation comes back with the kernel\'s message and offset', async () => {
+  it("NETLINK_EXT_ACK is on: a policy violation comes back with the kernel's message and offset", async () => {
     const s = await open();
     expect((s as AfNetlinkSocket).extAck).toBe(true);
     // CTRL_ATTR_FAMILY_NAME longer than GENL_NAMSIZ - 1, which the codec refuses to encode: by hand.
@@ -178,7 +178,7 @@ describe('AF_NETLINK on this machine\'s kernel', () => {
     expect(decodeOne(await s.recv()).header.seq).toBe(1000);
   });
 
-  it('joins and leaves nlctrl\'s notify group; a group the family lacks is EINVAL', async () => {
+  it("joins and leaves nlctrl's notify group; a group the family lacks is EINVAL", async () => {
     const s = await open();
     await s.joinGroup(GENL_ID_CTRL); // nlctrl's "notify" group has id 16 (GENL_ID_CTRL)
     await s.leaveGroup(GENL_ID_CTRL);
@@ -307,7 +307,7 @@ describe('AfNetlinkSocket over a scripted raw socket', () => {
     expect(raw.refs.at(-1)).toBe('unref');
   });
 
-  it('sockets still open are closed on exit (closeAllNetlinkSockets), before Node\'s teardown could poll them', async () => {
+  it("sockets still open are closed on exit (closeAllNetlinkSockets), before Node's teardown could poll them", async () => {
     closeAllNetlinkSockets(); // what earlier tests left
     const raws = [new ScriptedRaw(), new ScriptedRaw(), new ScriptedRaw()];
     const socks = raws.map((r) => new AfNetlinkSocket(r, GENERIC));

@@ -97,7 +97,8 @@ export class DpifBacker {
     if (byType === undefined) backers.set(env.provider, (byType = new Map()));
     let backer = byType.get(type);
     if (backer === undefined) {
-      if (type !== 'system') throw new DpifError(97 /* EAFNOSUPPORT */, undefined, `datapath type ${type} is not supported (only the kernel datapath, "system")`);
+      if (type !== 'system')
+        throw new DpifError(97 /* EAFNOSUPPORT */, undefined, `datapath type ${type} is not supported (only the kernel datapath, "system")`);
       const name = `ovs-${type}`;
       await env.provider.dpInitialize();
       for (const old of await env.provider.enumerate()) {

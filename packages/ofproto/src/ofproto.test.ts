@@ -140,7 +140,10 @@ describe('ofproto-dpif: the oracle port_types scenario (netdev profile)', () => 
     const bad = await provider.netdevs.open('vxlanbad', 'vxlan');
     await expect(netdevSetConfig(provider.netdevs, bad, {})).rejects.toBeInstanceOf(NetdevConfigError);
     provider.netdevs.close(bad);
-    expect(logs).toEqual(["netdev_vport|WARN|vxlanbad: vxlan type requires valid 'remote_ip' argument", 'netdev|WARN|vxlanbad: could not set configuration (Invalid argument)']);
+    expect(logs).toEqual([
+      "netdev_vport|WARN|vxlanbad: vxlan type requires valid 'remote_ip' argument",
+      'netdev|WARN|vxlanbad: could not set configuration (Invalid argument)',
+    ]);
     await retryVxlan3(); // 12
 
     const br1 = await addBridge('br1');
@@ -158,7 +161,18 @@ describe('ofproto-dpif: the oracle port_types scenario (netdev profile)', () => 
     );
     expect(await dpifShowBacker(br0.backer, bridges.values())).toEqual(expected);
     // The kernel: one vport per datapath port, tunnels on their shared backers, no patch vports.
-    expect(kernelPorts()).toEqual({ 0: 'ovs-system', 1: 'br0', 2: 'vethA', 3: 'int0', 4: 'tap0', 5: 'vxlan_sys_4789', 6: 'vxlan_sys_4790', 7: 'genev_sys_6081', 8: 'gre_sys', 9: 'br1' });
+    expect(kernelPorts()).toEqual({
+      0: 'ovs-system',
+      1: 'br0',
+      2: 'vethA',
+      3: 'int0',
+      4: 'tap0',
+      5: 'vxlan_sys_4789',
+      6: 'vxlan_sys_4790',
+      7: 'genev_sys_6081',
+      8: 'gre_sys',
+      9: 'br1',
+    });
 
     // Patch ports need a peer, and not themselves.
     logs.length = 0;
@@ -170,7 +184,10 @@ describe('ofproto-dpif: the oracle port_types scenario (netdev profile)', () => 
       await expect(netdevSetConfig(provider.netdevs, nd, opts)).rejects.toBeInstanceOf(NetdevConfigError);
       provider.netdevs.close(nd);
     }
-    expect(logs.filter((l) => l.startsWith('netdev_vport'))).toEqual(["netdev_vport|ERR|patch-x: patch type requires valid 'peer' argument", 'netdev_vport|ERR|patch-y: patch peer must not be self']);
+    expect(logs.filter((l) => l.startsWith('netdev_vport'))).toEqual([
+      "netdev_vport|ERR|patch-x: patch type requires valid 'peer' argument",
+      'netdev_vport|ERR|patch-y: patch peer must not be self',
+    ]);
     await retryVxlan3(); // 17
     await retryVxlan3(); // 18
 

@@ -12,7 +12,16 @@
  */
 import { DpifError, type DpifPort, dpifPortAdd } from '@ovs/dpif-netlink';
 import { Errno } from '@ovs/genl-codec';
-import { type Netdev, netdevGetMtu, netdevGetTunnelConfig, netdevMtuIsUserConfig, netdevSetMtu, netdevToSpec, netdevVportGetDpifPort, netdevVportIsPatch } from '@ovs/netdev';
+import {
+  type Netdev,
+  netdevGetMtu,
+  netdevGetTunnelConfig,
+  netdevMtuIsUserConfig,
+  netdevSetMtu,
+  netdevToSpec,
+  netdevVportGetDpifPort,
+  netdevVportIsPatch,
+} from '@ovs/netdev';
 import { span, spanSync } from '@ovs/trace';
 import { type BackerClient, DpifBacker, type OfprotoEnv } from './backer.js';
 import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, type Ofport, OfprotoError } from './ofport.js';
@@ -128,20 +137,26 @@ export class Ofproto implements BackerClient {
    * carrying the errno (EEXIST for a tunnel like an existing one, ...).
    */
   portAdd(netdev: Netdev, ofpRequest?: number): Promise<number> {
-    return span('ofproto', 'ofproto_port_add', `${this.name} ${netdev.name}${ofpRequest !== undefined ? ` ofport_request ${ofpRequest}` : ''}`, async () => {
-      const added = await this.dpifPortAdd(netdev);
-      this.ofpRequests.set(netdev.name, ofpRequest ?? OFPP_NONE);
-      try {
-        await this.updatePort(netdev.name);
-      } catch (err) {
-        // No ofport (no number left, the datapath port already mapped...): the datapath port this call
-        // made goes again, which OVS leaves to the bridge's next sweep of ports it has no interface for.
-        if (added !== undefined) await this.unwindPortAdd(netdev.name, added);
-        throw err;
-      }
-      const port = await this.portQueryByName(netdev.name);
-      return port.ofpPort;
-    }, (n) => `ofport ${n}`);
+    return span(
+      'ofproto',
+      'ofproto_port_add',
+      `${this.name} ${netdev.name}${ofpRequest !== undefined ? ` ofport_request ${ofpRequest}` : ''}`,
+      async () => {
+        const added = await this.dpifPortAdd(netdev);
+        this.ofpRequests.set(netdev.name, ofpRequest ?? OFPP_NONE);
+        try {
+          await this.updatePort(netdev.name);
+        } catch (err) {
+          // No ofport (no number left, the datapath port already mapped...): the datapath port this call
+          // made goes again, which OVS leaves to the bridge's next sweep of ports it has no interface for.
+          if (added !== undefined) await this.unwindPortAdd(netdev.name, added);
+          throw err;
+        }
+        const port = await this.portQueryByName(netdev.name);
+        return port.ofpPort;
+      },
+      (n) => `ofport ${n}`,
+    );
   }
 
   /** A port_add() whose ofport could not be made: its datapath port (not a shared tunnel backer) is deleted. */
@@ -278,41 +293,47 @@ export class Ofproto implements BackerClient {
    * The number counts as used from now on, even if the port then fails.
    */
   allocOfpPort(name: string): number {
-    return spanSync('ofproto', 'alloc_ofp_port', name, () => {
-      const requested = this.ofpRequests.get(name) || OFPP_NONE;
-      let portNo = requested;
-      if (portNo >= this.maxPorts || this.usage.get(portNo) === Infinity) {
-        const end = this.allocPortNo;
-        let lru = Infinity;
-        let lruPort = 0;
-        for (;;) {
-          if (++this.allocPortNo >= Math.min(this.maxPorts, 32768)) this.allocPortNo = 1;
-          const lastUsed = this.usage.get(this.allocPortNo);
-          if (lastUsed === undefined) {
-            portNo = this.allocPortNo;
-            break;
-          }
-          if (lastUsed < this.now - REUSE_AFTER_MS) {
-            this.usage.delete(this.allocPortNo);
-            portNo = this.allocPortNo;
-            break;
-          }
-          if (lastUsed < lru) {
-            lru = lastUsed;
-            lruPort = this.allocPortNo;
-          }
-          if (this.allocPortNo === end) {
-            if (lruPort) {
-              portNo = lruPort;
+    return spanSync(
+      'ofproto',
+      'alloc_ofp_port',
+      name,
+      () => {
+        const requested = this.ofpRequests.get(name) || OFPP_NONE;
+        let portNo = requested;
+        if (portNo >= this.maxPorts || this.usage.get(portNo) === Infinity) {
+          const end = this.allocPortNo;
+          let lru = Infinity;
+          let lruPort = 0;
+          for (;;) {
+            if (++this.allocPortNo >= Math.min(this.maxPorts, 32768)) this.allocPortNo = 1;
+            const lastUsed = this.usage.get(this.allocPortNo);
+            if (lastUsed === undefined) {
+              portNo = this.allocPortNo;
               break;
             }
-            return OFPP_NONE;
+            if (lastUsed < this.now - REUSE_AFTER_MS) {
+              this.usage.delete(this.allocPortNo);
+              portNo = this.allocPortNo;
+              break;
+            }
+            if (lastUsed < lru) {
+              lru = lastUsed;
+              lruPort = this.allocPortNo;
+            }
+            if (this.allocPortNo === end) {
+              if (lruPort) {
+                portNo = lruPort;
+                break;
+              }
+              return OFPP_NONE;
+            }
           }
         }
-      }
-      this.usage.set(portNo, Infinity);
-      return portNo;
-    }, (n) => `ofport ${n}`);
+        this.usage.set(portNo, Infinity);
+        return portNo;
+      },
+      (n) => `ofport ${n}`,
+    );
   }
 
   /** dealloc_ofp_port(): the number is free from now (LOCAL is not tracked). */
@@ -486,7 +507,8 @@ export class Ofproto implements BackerClient {
       if (del && !ofport.tunnel && ofport.odpPort !== undefined && (await this.backer.portExists(dpPortName))) {
         await this.backer.dpif.portDel(ofport.odpPort).catch(() => {});
       }
-      if (ofport.odpPort !== undefined && !ofport.tunnel && this.backer.odpToOfport.get(ofport.odpPort) === ofport) this.backer.odpToOfport.delete(ofport.odpPort);
+      if (ofport.odpPort !== undefined && !ofport.tunnel && this.backer.odpToOfport.get(ofport.odpPort) === ofport)
+        this.backer.odpToOfport.delete(ofport.odpPort);
       if (ofport.tunnel) this.backer.tunnels.del(ofport.name);
       this.dpPorts.delete(ofport.name);
       this.ghostPorts.delete(ofport.name);

@@ -13,7 +13,11 @@ import { run as vsctl } from '@ovs/vsctl';
 
 if (!process.env.OVS_SANDBOX) {
   // Re-run inside a sandbox.
-  const r = spawnSync(process.execPath, [new URL('../bin/ovs-sandbox.js', import.meta.url).pathname, process.execPath, new URL(import.meta.url).pathname, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    [new URL('../bin/ovs-sandbox.js', import.meta.url).pathname, process.execPath, new URL(import.meta.url).pathname, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   process.exit(r.status ?? 1);
 }
 
@@ -24,7 +28,7 @@ const must = async (args) => {
   if (r.status !== 0) throw new Error(`ovs-vsctl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
-const ofportsDone = async (br) => {
+const ofportsDone = async () => {
   const out = await must(['--bare', '--columns=ofport', 'find', 'Interface', 'ofport=[]']);
   return out.trim() === '';
 };
@@ -44,7 +48,9 @@ for (let i = 0; i < N_SERIAL; i++) {
     w0 = now;
   }
 }
-console.log(`${N_SERIAL} ports, one ovs-vsctl call each: ${((performance.now() - t0) / 1000).toFixed(1)} s (real OVS 3.1 here: 87 s for 1,000); per call ${windows[0].toFixed(1)} ms for the first 100, ${windows.at(-1).toFixed(1)} ms for the last 100 (on a bridge growing to ${N_SERIAL} ports)`);
+console.log(
+  `${N_SERIAL} ports, one ovs-vsctl call each: ${((performance.now() - t0) / 1000).toFixed(1)} s (real OVS 3.1 here: 87 s for 1,000); per call ${windows[0].toFixed(1)} ms for the first 100, ${windows.at(-1).toFixed(1)} ms for the last 100 (on a bridge growing to ${N_SERIAL} ports)`,
+);
 
 // 2. One transaction (another bridge).
 t0 = performance.now();

@@ -6,7 +6,11 @@
  */
 import { UnixctlError, unixctlTargetSocket, unixctlTransact } from '@ovs/ovsdb';
 
-export async function main(argv: string[], io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) }, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: string[],
+  io = { out: (s: string) => process.stdout.write(s), err: (s: string) => process.stderr.write(s) },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let target = 'ovs-vswitchd';
   const args = [...argv];
   while (args.length && args[0]!.startsWith('-')) {
@@ -14,7 +18,9 @@ export async function main(argv: string[], io = { out: (s: string) => process.st
     if (opt === '-t' || opt === '--target') target = args.shift() ?? '';
     else if (opt.startsWith('--target=')) target = opt.slice(9);
     else if (opt === '-h' || opt === '--help') {
-      io.out('ovs-appctl, for querying and controlling Open vSwitch daemon\nusage: ovs-appctl [TARGET] COMMAND [ARG...]\nTargets:\n  -t, --target=TARGET  pidfile or socket to contact\nCommon commands:\n  list-commands      List commands supported by the target\n  version            Print version of the target\n  vlog/list          List current logging levels\n');
+      io.out(
+        'ovs-appctl, for querying and controlling Open vSwitch daemon\nusage: ovs-appctl [TARGET] COMMAND [ARG...]\nTargets:\n  -t, --target=TARGET  pidfile or socket to contact\nCommon commands:\n  list-commands      List commands supported by the target\n  version            Print version of the target\n  vlog/list          List current logging levels\n',
+      );
       return 0;
     } else {
       io.err(`ovs-appctl: unrecognized option '${opt}'\n`);
@@ -42,7 +48,9 @@ export async function main(argv: string[], io = { out: (s: string) => process.st
       io.err('ovs-appctl: ovs-vswitchd: server returned an error\n');
       return 2;
     }
-    io.err(`ovs-appctl: cannot connect to "${path}" (${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (err as Error).message})\n`);
+    io.err(
+      `ovs-appctl: cannot connect to "${path}" (${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (err as Error).message})\n`,
+    );
     return 1;
   }
 }

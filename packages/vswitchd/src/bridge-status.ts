@@ -6,7 +6,23 @@
  * datapath ID (bridge_pick_local_hw_addr, find_local_hw_addr,
  * bridge_pick_datapath_id).
  */
-import { type LinuxNetdevs, type Netdev, type NetdevRegistry, type NetdevStats, formatMac, netdevGetCarrier, netdevGetCarrierResets, netdevGetEtheraddr, netdevGetFeatures, netdevGetFlags, netdevGetIfindex, netdevGetMtu, netdevGetStats, netdevGetStatus, parseMac } from '@ovs/netdev';
+import {
+  type LinuxNetdevs,
+  type Netdev,
+  type NetdevRegistry,
+  type NetdevStats,
+  formatMac,
+  netdevGetCarrier,
+  netdevGetCarrierResets,
+  netdevGetEtheraddr,
+  netdevGetFeatures,
+  netdevGetFlags,
+  netdevGetIfindex,
+  netdevGetMtu,
+  netdevGetStats,
+  netdevGetStatus,
+  parseMac,
+} from '@ovs/netdev';
 import type { Uuid, VswitchTables } from '@ovs/ovsdb';
 import { span } from '@ovs/trace';
 
@@ -115,7 +131,24 @@ export function statsUpdateInterval(otherConfig: Map<string, string>): number {
  * OVS 3.1 on Linux registers them (sorted, as an sset's array is).
  */
 export const DATAPATH_TYPES = ['netdev', 'system'];
-export const IFACE_TYPES = ['afxdp', 'afxdp-nonpmd', 'bareudp', 'erspan', 'geneve', 'gre', 'gtpu', 'internal', 'ip6erspan', 'ip6gre', 'lisp', 'patch', 'stt', 'system', 'tap', 'vxlan'];
+export const IFACE_TYPES = [
+  'afxdp',
+  'afxdp-nonpmd',
+  'bareudp',
+  'erspan',
+  'geneve',
+  'gre',
+  'gtpu',
+  'internal',
+  'ip6erspan',
+  'ip6gre',
+  'lisp',
+  'patch',
+  'stt',
+  'system',
+  'tap',
+  'vxlan',
+];
 
 /**
  * The bridge's default MAC (bridge_create): the first six bytes of the

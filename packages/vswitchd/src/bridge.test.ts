@@ -35,13 +35,22 @@ interface Rig {
 async function startRig(opts: { kernel?: Kernel } = {}): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'vswitchd-test-'));
   const kernel = opts.kernel ?? new Kernel();
-  const server = await OvsdbServer.start({ databases: [new ServedDatabase(new Database(vswitchDatabaseSchema()))], remotes: [`punix:${join(dir, 'db.sock')}`] });
+  const server = await OvsdbServer.start({
+    databases: [new ServedDatabase(new Database(vswitchDatabaseSchema()))],
+    remotes: [`punix:${join(dir, 'db.sock')}`],
+  });
   const idl = await Idl.open<VswitchTables>({ remote: `unix:${join(dir, 'db.sock')}` });
   const init = idl.transaction();
   init.insert('Open_vSwitch', {});
   await init.commit();
   const vlog = new Vlog({ now: () => new Date(0) });
-  const vswitchd = await Vswitchd.start({ db: `unix:${join(dir, 'db.sock')}`, socket: async (protocol) => kernel.socket({ protocol }), unixctl: join(dir, 'vswitchd.ctl'), vlog, pollIntervalMs: 50 });
+  const vswitchd = await Vswitchd.start({
+    db: `unix:${join(dir, 'db.sock')}`,
+    socket: async (protocol) => kernel.socket({ protocol }),
+    unixctl: join(dir, 'vswitchd.ctl'),
+    vlog,
+    pollIntervalMs: 50,
+  });
   return {
     dir,
     kernel,
@@ -184,7 +193,11 @@ describe('bridge_reconfigure', () => {
     await configure(rig, addPort('br0', 'vxlan0', { type: 'vxlan', options: new Map([['remote_ip', '192.0.2.1']]) }));
     await configure(rig, addPort('br0', 'vxlan2', { type: 'vxlan', options: new Map([['remote_ip', '192.0.2.2']]) }));
     await configure(rig, addPort('br0', 'vxlan3', { type: 'vxlan', options: new Map([['remote_ip', '192.0.2.1']]) }));
-    expect(interfaces(rig.idl)).toMatchObject({ vxlan0: [1, null], vxlan2: [2, null], vxlan3: [-1, 'could not add network device vxlan3 to ofproto (File exists)'] });
+    expect(interfaces(rig.idl)).toMatchObject({
+      vxlan0: [1, null],
+      vxlan2: [2, null],
+      vxlan3: [-1, 'could not add network device vxlan3 to ofproto (File exists)'],
+    });
     await configure(rig, addPort('br0', 'int9', { type: 'internal' }));
     const n = interfaces(rig.idl).int9![0]!;
     expect(n).toBeGreaterThan(3); // 3 was spent by vxlan3's first try, more by retries
@@ -242,7 +255,12 @@ describe('bridge_reconfigure', () => {
     // The daemon goes away without cleaning up; meanwhile someone adds a vport by hand.
     await rig.vswitchd.stop(false);
     const dp = rig.kernel.ovs!.datapaths()[0]!;
-    expect(dp.buckets.flat().map((v) => v.name).sort()).toEqual(Object.values(dpBefore).sort());
+    expect(
+      dp.buckets
+        .flat()
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(Object.values(dpBefore).sort());
     rig.kernel.initNet.addDevice({ name: 'stray0', kind: 'dummy' });
     const byHand = await DpifNetlink.open('ovs-system', { socket: async (protocol) => rig.kernel.socket({ protocol }) }, false);
     await byHand.portAdd({ name: 'stray0', type: 'system' });
@@ -263,7 +281,10 @@ describe('bridge_reconfigure', () => {
       'system@ovs-system: hit:0 missed:0\n  br0:\n    br0 65534/1: (internal)\n    patch-a 1/none: (patch: peer=patch-b)\n',
     );
     await configure(rig, delBr('br0'));
-    expect(bridgeLog().slice(-2)).toEqual(['bridge|INFO|bridge br0: deleted interface br0 on port 65534', 'bridge|INFO|bridge br0: deleted interface patch-a on port 1']);
+    expect(bridgeLog().slice(-2)).toEqual([
+      'bridge|INFO|bridge br0: deleted interface br0 on port 65534',
+      'bridge|INFO|bridge br0: deleted interface patch-a on port 1',
+    ]);
     expect(rig.kernel.ovs!.datapaths()).toEqual([]);
     expect(await unixctlTransact(`${rig.dir}/vswitchd.ctl`, 'dpif/show', [])).toBe('');
   });
@@ -300,13 +321,32 @@ describe('tracing (ovs-appctl trace/arm, trace/last)', () => {
     // Seed 004: bridge_reconfigure->bridge_add_ports->bridge_add_ports__->iface_create->iface_do_create->ofproto_port_add->
     // port_add(ofproto_class)->dpif_port_add->dpif_netlink_port_add(dpif_class)->dpif_netlink_port_add__->(kernel)
     // ->ovs_vport_cmd_new->new_vport->ovs_vport_add, then vport_ops->create (netdev_create for a system device).
-    const seed = ['bridge_reconfigure', 'bridge_add_ports', 'bridge_add_ports__', 'iface_create', 'iface_do_create', 'ofproto_port_add', 'port_add', 'dpif_port_add', 'dpif_netlink_port_add', 'dpif_netlink_port_add__', 'ovs_vport OVS_VPORT_CMD_NEW', 'ovs_vport_cmd_new', 'new_vport', 'ovs_vport_add', 'netdev_create'];
+    const seed = [
+      'bridge_reconfigure',
+      'bridge_add_ports',
+      'bridge_add_ports__',
+      'iface_create',
+      'iface_do_create',
+      'ofproto_port_add',
+      'port_add',
+      'dpif_port_add',
+      'dpif_netlink_port_add',
+      'dpif_netlink_port_add__',
+      'ovs_vport OVS_VPORT_CMD_NEW',
+      'ovs_vport_cmd_new',
+      'new_vport',
+      'ovs_vport_add',
+      'netdev_create',
+    ];
     expect(path.filter((n) => seed.includes(n))).toEqual(seed);
     // The message is decoded, the reply follows the kernel's work, and the layers are as the seed draws them.
     const request = findNode(trace.roots, (n) => n.kind === 'request' && n.name === 'ovs_vport OVS_VPORT_CMD_NEW')!;
     expect(request.layer).toBe('dpif');
     expect(request.lines).toEqual(expect.arrayContaining(['OVS_VPORT_ATTR_NAME: "vethA"', 'OVS_VPORT_ATTR_TYPE: OVS_VPORT_TYPE_NETDEV(1)']));
-    expect(request.children.map((c) => `${c.kind} ${c.layer} ${c.name}`)).toEqual(['call kernel ovs_vport_cmd_new', 'reply kernel ovs_vport OVS_VPORT_CMD_NEW']);
+    expect(request.children.map((c) => `${c.kind} ${c.layer} ${c.name}`)).toEqual([
+      'call kernel ovs_vport_cmd_new',
+      'reply kernel ovs_vport OVS_VPORT_CMD_NEW',
+    ]);
     const tree = await unixctlTransact(ctl(), 'trace/last', []);
     expect(tree).toMatch(/^ofproto +.*ofproto_port_add br0 vethA → ofport 1$/m);
     expect(tree).toMatch(/^kernel +.*◀ ovs_vport OVS_VPORT_CMD_NEW seq=\d+ dp_ifindex=\d+$/m);

@@ -16,7 +16,18 @@
  * of a bridge of 10,000 touches that port alone.
  */
 import type { DpifNetlinkProvider } from '@ovs/dpif-netlink';
-import { LinkWatcher, type Netdev, NetdevConfigError, netdevGetEtheraddr, netdevMtuUserConfig, netdevSetConfig, netdevSetEtheraddr, netdevSetMtu, netdevVportPatchPeer, parseMac } from '@ovs/netdev';
+import {
+  LinkWatcher,
+  type Netdev,
+  NetdevConfigError,
+  netdevGetEtheraddr,
+  netdevMtuUserConfig,
+  netdevSetConfig,
+  netdevSetEtheraddr,
+  netdevSetMtu,
+  netdevVportPatchPeer,
+  parseMac,
+} from '@ovs/netdev';
 import { type IfaceHint, OFPP_LOCAL, OFPP_MAX, OFPP_NONE, Ofproto, type OfprotoEnv } from '@ovs/ofproto';
 import type { Idl, IdlRow, Uuid, VswitchTables } from '@ovs/ovsdb';
 import { Errno, NetlinkErrnoError, type NetlinkSocket, NetlinkProtocol, RTM, RTNLGRP_LINK, decode, newFamilyTable, strerror } from '@ovs/genl-codec';
@@ -389,7 +400,8 @@ export class BridgeLayer {
       for (const p of br.get('ports')) {
         for (const i of this.idl.get('Port', p)?.get('interfaces') ?? []) {
           const cfg = this.idl.get('Interface', i);
-          if (cfg) hints.set(cfg.get('name'), { brName: br.get('name'), brType: normalizeType(br.get('datapath_type')), ofpPort: pickOfport(cfg) ?? OFPP_NONE });
+          if (cfg)
+            hints.set(cfg.get('name'), { brName: br.get('name'), brType: normalizeType(br.get('datapath_type')), ofpPort: pickOfport(cfg) ?? OFPP_NONE });
         }
       }
     }
@@ -568,7 +580,8 @@ export class BridgeLayer {
       this.forget(br, iface);
       const ofproto = br.ofproto;
       const del = async () => {
-        if (ofproto && iface.ofpPort !== OFPP_NONE && ofproto.ports.get(iface.ofpPort)?.name === iface.name) await ofproto.portDel(iface.ofpPort).catch(() => {});
+        if (ofproto && iface.ofpPort !== OFPP_NONE && ofproto.ports.get(iface.ofpPort)?.name === iface.name)
+          await ofproto.portDel(iface.ofpPort).catch(() => {});
         this.provider.netdevs.close(iface.netdev);
       };
       const ghost = ofproto?.ports.get(iface.ofpPort)?.odpPort === undefined || ofproto?.ports.get(iface.ofpPort)?.tunnel !== undefined;
@@ -630,7 +643,20 @@ export class BridgeLayer {
         br.ports.set(portRow.get('name'), (port = { name: portRow.get('name'), cfg: portRow.uuid, ifaces: new Map() }));
         br.portByCfg.set(portRow.uuid, port);
       }
-      const iface: Iface = { name, type, ofpPort, netdev, cfg: cfg.uuid, port, optionsKey: configKey(cfg), request: requestOf(cfg), changeSeq: 0, ifindex: 0, mtuRequest: cfg.get('mtu_request'), mac: null };
+      const iface: Iface = {
+        name,
+        type,
+        ofpPort,
+        netdev,
+        cfg: cfg.uuid,
+        port,
+        optionsKey: configKey(cfg),
+        request: requestOf(cfg),
+        changeSeq: 0,
+        ifindex: 0,
+        mtuRequest: cfg.get('mtu_request'),
+        mac: null,
+      };
       port.ifaces.set(name, iface);
       br.ifaceByName.set(name, iface);
       br.ifaceByCfg.set(cfg.uuid, iface);
@@ -651,30 +677,40 @@ export class BridgeLayer {
    * ofproto_port_add(); the netdev and OpenFlow port number, or the error
    * text for Interface.error (and whether it was logged already).
    */
-  private ifaceDoCreate(br: Bridge, cfg: Row<'Interface'>, type: string): Promise<{ netdev: Netdev; ofpPort: number } | { error: string | null; logged: boolean }> {
+  private ifaceDoCreate(
+    br: Bridge,
+    cfg: Row<'Interface'>,
+    type: string,
+  ): Promise<{ netdev: Netdev; ofpPort: number } | { error: string | null; logged: boolean }> {
     const name = cfg.get('name');
-    return span('bridge', 'iface_do_create', `${name} (${type})`, async () => {
-      let netdev: Netdev;
-      try {
-        netdev = await this.provider.netdevs.open(name, type);
-      } catch (err) {
-        return { error: `could not open network device ${name} (${errText(err)})`, logged: false };
-      }
-      try {
-        await netdevSetConfig(this.provider.netdevs, netdev, Object.fromEntries(cfg.get('options')));
-      } catch (err) {
-        this.provider.netdevs.close(netdev);
-        if (!(err instanceof NetdevConfigError)) throw err;
-        return { error: err.message, logged: true };
-      }
-      await this.ifaceSetNetdevMtu(cfg, netdev);
-      try {
-        return { netdev, ofpPort: await br.ofproto!.portAdd(netdev, pickOfport(cfg)) };
-      } catch (err) {
-        this.provider.netdevs.close(netdev);
-        return { error: `could not add network device ${name} to ofproto (${errText(err)})`, logged: false };
-      }
-    }, (r) => ('error' in r ? `error: ${r.error}` : `ofport ${r.ofpPort}`));
+    return span(
+      'bridge',
+      'iface_do_create',
+      `${name} (${type})`,
+      async () => {
+        let netdev: Netdev;
+        try {
+          netdev = await this.provider.netdevs.open(name, type);
+        } catch (err) {
+          return { error: `could not open network device ${name} (${errText(err)})`, logged: false };
+        }
+        try {
+          await netdevSetConfig(this.provider.netdevs, netdev, Object.fromEntries(cfg.get('options')));
+        } catch (err) {
+          this.provider.netdevs.close(netdev);
+          if (!(err instanceof NetdevConfigError)) throw err;
+          return { error: err.message, logged: true };
+        }
+        await this.ifaceSetNetdevMtu(cfg, netdev);
+        try {
+          return { netdev, ofpPort: await br.ofproto!.portAdd(netdev, pickOfport(cfg)) };
+        } catch (err) {
+          this.provider.netdevs.close(netdev);
+          return { error: `could not add network device ${name} to ofproto (${errText(err)})`, logged: false };
+        }
+      },
+      (r) => ('error' in r ? `error: ${r.error}` : `ofport ${r.ofpPort}`),
+    );
   }
 
   /** bridge_destroy(): its ports go, then its ofproto (with the datapath's ports, and the datapath with the last bridge). */
@@ -790,7 +826,15 @@ export class BridgeLayer {
       this.statusDirty.clear();
       const patch = new Map<Uuid, Partial<VswitchTables['Interface']>>();
       this.patchStatus(patch);
-      if (this.status.size === 0 && refresh.length === 0 && patch.size === 0 && this.bridgeStatus.size === 0 && !this.typesPending && (!ovs || ovs.get('cur_cfg') === nextCfg)) return;
+      if (
+        this.status.size === 0 &&
+        refresh.length === 0 &&
+        patch.size === 0 &&
+        this.bridgeStatus.size === 0 &&
+        !this.typesPending &&
+        (!ovs || ovs.get('cur_cfg') === nextCfg)
+      )
+        return;
       const txn = this.idl.transaction();
       const written = new Map<Uuid, Partial<VswitchTables['Interface']>>();
       for (const [uuid, st] of this.status) {
@@ -804,7 +848,8 @@ export class BridgeLayer {
         iface.ifindex = values.ifindex ?? 0;
         if (iface.ifindex) this.ifaceByIfindex.set(iface.ifindex, iface);
         const br = [...this.bridges.values()].find((b) => b.ifaceByName.get(iface.name) === iface);
-        if (br && iface.ofpPort !== OFPP_LOCAL && values.mac_in_use !== undefined) this.setPortMac(br, iface.name, values.mac_in_use === null ? undefined : parseMac(values.mac_in_use));
+        if (br && iface.ofpPort !== OFPP_LOCAL && values.mac_in_use !== undefined)
+          this.setPortMac(br, iface.name, values.mac_in_use === null ? undefined : parseMac(values.mac_in_use));
         written.set(iface.cfg, { ...written.get(iface.cfg), ...values });
       }
       for (const [uuid, values] of patch) written.set(uuid, { ...written.get(uuid), ...values });

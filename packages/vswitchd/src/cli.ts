@@ -1,5 +1,5 @@
 /**
- * ovs-vswitchd [DATABASE] [--system | --kernel-socket PATH] [--unixctl PATH]
+ * ovs-vswitchd [DATABASE] [--system | --kernel-socket=PATH] [--unixctl=PATH]
  *              [--pidfile[=FILE]] [--log-file[=FILE]] [-v|--verbose]
  *
  * DATABASE: unix:PATH or tcp:HOST:PORT (default unix:$OVS_RUNDIR/db.sock).
@@ -7,9 +7,9 @@
  * --system. Runs in the foreground until SIGTERM/SIGINT or `ovs-appctl exit`.
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { openSocketFactory } from '@ovs/netlink-socket';
 import { installDir } from '@ovs/ovsdb';
+import { Getopt, GetoptError, type LongOption } from '@ovs/util';
 import { dbSocket, rundir } from './paths.js';
 import { Vlog } from './vlog.js';
 import { VERSION, Vswitchd } from './vswitchd.js';
@@ -29,51 +29,52 @@ Daemon options:
   -h, --help              display this help message
   -V, --version           display version information`;
 
+/** ovs-vswitchd's long options (vswitchd/ovs-vswitchd.c parse_options()) that this port acts on, with its --system and --kernel-socket. */
+const LONG_OPTIONS: readonly LongOption[] = [
+  { name: 'help', arg: 'no', short: 'h' },
+  { name: 'version', arg: 'no', short: 'V' },
+  { name: 'verbose', arg: 'optional', short: 'v' },
+  { name: 'log-file', arg: 'optional' },
+  { name: 'pidfile', arg: 'optional' },
+  { name: 'unixctl', arg: 'required' },
+  { name: 'system', arg: 'no' },
+  { name: 'kernel-socket', arg: 'required' },
+];
+
 export async function main(argv: string[]): Promise<number> {
-  let parsed;
+  const getopt = new Getopt(argv, LONG_OPTIONS);
+  const values = new Map<string, string | undefined>();
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        system: { type: 'boolean' },
-        'kernel-socket': { type: 'string' },
-        unixctl: { type: 'string' },
-        pidfile: { type: 'string' },
-        'log-file': { type: 'string' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'V' },
-      },
-    });
+    for (let o = getopt.next(); o; o = getopt.next()) values.set(o.option.name, o.value);
   } catch (err) {
-    console.error(`ovs-vswitchd: ${(err as Error).message}`);
+    if (!(err instanceof GetoptError)) throw err;
+    console.error(`ovs-vswitchd: ${err.message}`);
     return 1;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
+  const positionals = getopt.operands;
+  if (values.has('help')) {
     console.log(USAGE);
     return 0;
   }
-  if (values.version) {
+  if (values.has('version')) {
     console.log(`ovs-vswitchd (Open vSwitch in TypeScript) ${VERSION}`);
     return 0;
   }
   const dir = rundir();
   installDir(dir);
-  const socket = openSocketFactory({ system: values.system, path: values['kernel-socket'] });
+  const socket = openSocketFactory({ system: values.has('system'), path: values.get('kernel-socket') });
   const vlog = new Vlog({
-    ...(values['log-file'] !== undefined ? { file: values['log-file'] || join(dir, 'ovs-vswitchd.log') } : {}),
-    ...(values.verbose ? { console: 'INFO' as const } : { console: 'WARN' as const }),
+    ...(values.has('log-file') ? { file: values.get('log-file') || join(dir, 'ovs-vswitchd.log') } : {}),
+    console: values.has('verbose') ? ('INFO' as const) : ('WARN' as const),
   });
-  const unixctl = values.unixctl ?? join(dir, `ovs-vswitchd.${process.pid}.ctl`);
+  const unixctl = values.get('unixctl') ?? join(dir, `ovs-vswitchd.${process.pid}.ctl`);
   let d: Vswitchd;
   try {
     d = await Vswitchd.start({
       db: positionals[0] ?? `unix:${dbSocket()}`,
       socket,
       unixctl,
-      pidfile: values.pidfile !== undefined ? values.pidfile || join(dir, 'ovs-vswitchd.pid') : join(dir, 'ovs-vswitchd.pid'),
+      pidfile: values.get('pidfile') || join(dir, 'ovs-vswitchd.pid'),
       vlog,
     });
   } catch (err) {

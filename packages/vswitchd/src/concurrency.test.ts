@@ -89,7 +89,12 @@ async function listPorts(vsctl: Vsctl): Promise<string[]> {
 /** Interface name -> ofport. */
 async function ofports(vsctl: Vsctl): Promise<Map<string, number>> {
   const text = await getValue(vsctl, ['--bare', '--columns=name,ofport', 'list', 'Interface']);
-  return new Map(text.split(/\n\n/).map((b) => b.split('\n') as [string, string]).map(([n, o]) => [n, Number(o)]));
+  return new Map(
+    text
+      .split(/\n\n/)
+      .map((b) => b.split('\n') as [string, string])
+      .map(([n, o]) => [n, Number(o)]),
+  );
 }
 
 describe('50 concurrent ovs-vsctl calls on one bridge', () => {
@@ -103,11 +108,19 @@ describe('50 concurrent ovs-vsctl calls on one bridge', () => {
     await stressAndCheck((sw = await startSwitch({ server: 'ours', client: 'ours' })));
   }, 240_000);
 
-  it.runIf(real.ok)("Debian's ovs-vsctl, our database server", async () => {
-    await stressAndCheck((sw = await startSwitch({ server: 'ours', client: 'real' })));
-  }, 240_000);
+  it.runIf(real.ok)(
+    "Debian's ovs-vsctl, our database server",
+    async () => {
+      await stressAndCheck((sw = await startSwitch({ server: 'ours', client: 'real' })));
+    },
+    240_000,
+  );
 
-  it.runIf(real.ok)("our ovs-vsctl, Debian's ovsdb-server", async () => {
-    await stressAndCheck((sw = await startSwitch({ server: 'real', client: 'ours' })));
-  }, 240_000);
+  it.runIf(real.ok)(
+    "our ovs-vsctl, Debian's ovsdb-server",
+    async () => {
+      await stressAndCheck((sw = await startSwitch({ server: 'real', client: 'ours' })));
+    },
+    240_000,
+  );
 });

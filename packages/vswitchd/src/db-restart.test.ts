@@ -37,7 +37,10 @@ describe('the database server restarted under a running switch', () => {
     expect(await retrying).toMatchObject({ status: 0, stderr: '' });
 
     expect(await sw.vsctl(internal('p3'))).toMatchObject({ status: 0, stderr: '' });
-    const ofports = (await sw.vsctl(['--bare', '--columns=name,ofport', 'list', 'Interface'])).stdout.trim().split(/\n\n/).map((b) => b.split('\n'));
+    const ofports = (await sw.vsctl(['--bare', '--columns=name,ofport', 'list', 'Interface'])).stdout
+      .trim()
+      .split(/\n\n/)
+      .map((b) => b.split('\n'));
     expect(Object.fromEntries(ofports)).toEqual({ br0: '65534', p0: '1', p1: '2', p2: '3', p3: '4' });
     expect((await sw.vports()).sort()).toEqual(['br0', 'ovs-system', 'p0', 'p1', 'p2', 'p3']);
     expect(sw.vswitchd.alive()).toBe(true);

@@ -23,7 +23,8 @@ afterEach(async () => {
 
 const faults = () => rig.daemon.kernel.faults;
 const cantAdd = (name: string, text: string) => ({ ofport: -1, error: `could not add network device ${name} to ofproto (${text})` });
-const vsctlError = (name: string, text: string) => `ovs-vsctl: Error detected while setting up '${name}': could not add network device ${name} to ofproto (${text}).  See ovs-vswitchd log for details.`;
+const vsctlError = (name: string, text: string) =>
+  `ovs-vsctl: Error detected while setting up '${name}': could not add network device ${name} to ofproto (${text}).  See ovs-vswitchd log for details.`;
 
 /** The kernel holds nothing but what the database configures: a vport per port, a device per vport (and lo). */
 function expectNoLeak(ports: string[]): void {
@@ -42,7 +43,11 @@ describe('faults injected under a running ovs-vswitchd', () => {
     const b = await rig.vsctl('add-port', 'br0', 'vx0', '--', 'set', 'Interface', 'vx0', 'type=vxlan', 'options:remote_ip=192.0.2.1');
     expect(b.stderr.split('\n')[0]).toBe(vsctlError('vx0', 'Cannot allocate memory'));
     expect(rig.interfaces().get('i0')).toEqual(cantAdd('i0', 'Cannot allocate memory'));
-    expect(faults().show().find((p) => p.point === 'failslab')!.injected).toBeGreaterThanOrEqual(3);
+    expect(
+      faults()
+        .show()
+        .find((p) => p.point === 'failslab')!.injected,
+    ).toBeGreaterThanOrEqual(3);
     expectNoLeak(['br0']);
 
     // Retried on the next reconfiguration: still failing while the fault lasts.
@@ -73,8 +78,13 @@ describe('faults injected under a running ovs-vswitchd', () => {
     const reported = r.stderr.split('\n').filter((l) => l.includes('Error detected'));
     expect(reported.length).toBeGreaterThanOrEqual(1);
     expect(reported.length).toBeLessThanOrEqual(2);
-    for (const line of reported) expect(line).toMatch(/^ovs-vsctl: Error detected while setting up 'q\d': could not add network device q\d to ofproto \(Cannot allocate memory\)\./);
-    expect(faults().show().find((p) => p.point === 'failslab')!.injected).toBe(2);
+    for (const line of reported)
+      expect(line).toMatch(/^ovs-vsctl: Error detected while setting up 'q\d': could not add network device q\d to ofproto \(Cannot allocate memory\)\./);
+    expect(
+      faults()
+        .show()
+        .find((p) => p.point === 'failslab')!.injected,
+    ).toBe(2);
     // The fault has spent itself (times 2): the next reconfiguration brings the failed ports in.
     expect((await rig.vsctl('set', 'Bridge', 'br0', 'external_ids:x=1')).code).toBe(0);
     await rig.until('converged', () => [...rig.interfaces().values()].every((s) => s.error === null));

@@ -71,7 +71,14 @@ function mutated(seeds: Buffer[]): fc.Arbitrary<Buffer> {
 }
 
 const inputs = (seeds: Buffer[], n: number): Buffer[] =>
-  fc.sample(fc.oneof(mutated(seeds), fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.from(a)), fc.json().map((j) => Buffer.from(j))), { numRuns: n, seed: SEED });
+  fc.sample(
+    fc.oneof(
+      mutated(seeds),
+      fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.from(a)),
+      fc.json().map((j) => Buffer.from(j)),
+    ),
+    { numRuns: n, seed: SEED },
+  );
 
 function connect(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {

@@ -116,11 +116,32 @@ describe('Interface status follows the device', { timeout: 30_000 }, () => {
     }
     // Link speed and duplex (ethtool): a veth's 10 Gb/s full duplex; none for dummy and internal devices.
     const speed = (name: string) => [row('Interface', name).get('link_speed'), row('Interface', name).get('duplex')];
-    expect([speed('vA'), speed('dum0'), speed('i0'), speed('br0')]).toEqual([[10_000_000_000, 'full'], [null, null], [null, null], [null, null]]);
+    expect([speed('vA'), speed('dum0'), speed('i0'), speed('br0')]).toEqual([
+      [10_000_000_000, 'full'],
+      [null, null],
+      [null, null],
+      [null, null],
+    ]);
     expect(state('vA')).toMatchObject({ error: null, admin_state: 'down', link_state: 'down', link_resets: 0, mtu: 1500, status: { driver_name: 'veth' } });
     expect(state('dum0')).toMatchObject({ admin_state: 'down', link_state: 'down', link_resets: 0, mtu: 1500, status: { driver_name: 'dummy' } });
-    expect(state('i0')).toEqual({ ofport: 1, error: null, admin_state: 'down', link_state: 'down', link_resets: 0, mtu: 1500, status: { driver_name: 'openvswitch' } });
-    expect(state('br0')).toEqual({ ofport: 65534, error: null, admin_state: 'down', link_state: 'down', link_resets: 0, mtu: 1500, status: { driver_name: 'openvswitch' } });
+    expect(state('i0')).toEqual({
+      ofport: 1,
+      error: null,
+      admin_state: 'down',
+      link_state: 'down',
+      link_resets: 0,
+      mtu: 1500,
+      status: { driver_name: 'openvswitch' },
+    });
+    expect(state('br0')).toEqual({
+      ofport: 65534,
+      error: null,
+      admin_state: 'down',
+      link_state: 'down',
+      link_resets: 0,
+      mtu: 1500,
+      status: { driver_name: 'openvswitch' },
+    });
   });
 
   it('a veth peer coming up and going down: link_state and link_resets follow, wait-until link_state=up returns', async () => {
@@ -165,7 +186,15 @@ describe('Interface status follows the device', { timeout: 30_000 }, () => {
     await waitUntil(() => row('Interface', 'dum0').get('ofport') === -1);
     await waitUntil(() => row('Interface', 'dum0').get('error') !== null);
     const r = row('Interface', 'dum0');
-    expect(state('dum0')).toEqual({ ofport: -1, error: 'could not open network device dum0 (No such device)', admin_state: null, link_state: null, link_resets: 0, mtu: null, status: {} });
+    expect(state('dum0')).toEqual({
+      ofport: -1,
+      error: 'could not open network device dum0 (No such device)',
+      admin_state: null,
+      link_state: null,
+      link_resets: 0,
+      mtu: null,
+      status: {},
+    });
     expect([r.get('ifindex'), r.get('mac_in_use')]).toEqual([null, null]);
     kernel.initNet.rename(dev('dumX')!, 'dum0');
     await waitUntil(() => (row('Interface', 'dum0').get('ofport') ?? -1) > 0);
@@ -184,7 +213,15 @@ describe('Interface status follows the device', { timeout: 30_000 }, () => {
     await waitUntil(() => row('Interface', 'vA').get('mtu') === 2000);
     await ipLinkDel(ip, 'vA');
     await waitUntil(() => row('Interface', 'vA').get('error') !== null);
-    expect(state('vA')).toEqual({ ofport: -1, error: 'could not open network device vA (No such device)', admin_state: null, link_state: null, link_resets: 1, mtu: null, status: {} });
+    expect(state('vA')).toEqual({
+      ofport: -1,
+      error: 'could not open network device vA (No such device)',
+      admin_state: null,
+      link_state: null,
+      link_resets: 1,
+      mtu: null,
+      status: {},
+    });
     expect(vlog.recent.some((l) => l.endsWith('bridge|WARN|could not open network device vA (No such device)'))).toBe(true);
     await ipLinkAdd(ip, 'vA', 'veth', { peer: 'vB' });
     await waitUntil(() => (row('Interface', 'vA').get('ofport') ?? -1) > 0);
@@ -221,13 +258,33 @@ describe('settings OVS applies', { timeout: 30_000 }, () => {
     await configure((txn) => addBr(txn, 'br0'));
     await waitUntil(() => ovsRow().get('datapath_types').length > 0);
     expect(ovsRow().get('datapath_types')).toEqual(['netdev', 'system']);
-    expect(ovsRow().get('iface_types')).toEqual(['afxdp', 'afxdp-nonpmd', 'bareudp', 'erspan', 'geneve', 'gre', 'gtpu', 'internal', 'ip6erspan', 'ip6gre', 'lisp', 'patch', 'stt', 'system', 'tap', 'vxlan']);
+    expect(ovsRow().get('iface_types')).toEqual([
+      'afxdp',
+      'afxdp-nonpmd',
+      'bareudp',
+      'erspan',
+      'geneve',
+      'gre',
+      'gtpu',
+      'internal',
+      'ip6erspan',
+      'ip6gre',
+      'lisp',
+      'patch',
+      'stt',
+      'system',
+      'tap',
+      'vxlan',
+    ]);
   });
 
   it("type=bogus: OVS's error text and its two log lines", async () => {
     await configure((txn) => addBr(txn, 'br0'));
     await configure((txn) => addPort(txn, 'br0', 'bg0', { type: 'bogus' }));
-    expect([row('Interface', 'bg0').get('ofport'), row('Interface', 'bg0').get('error')]).toEqual([-1, 'could not open network device bg0 (Address family not supported by protocol)']);
+    expect([row('Interface', 'bg0').get('ofport'), row('Interface', 'bg0').get('error')]).toEqual([
+      -1,
+      'could not open network device bg0 (Address family not supported by protocol)',
+    ]);
     const lines = vlog.recent.map((l) => l.split('|').slice(2).join('|'));
     expect(lines).toContain('netdev|WARN|could not create netdev bg0 of unknown type bogus');
     expect(lines).toContain('bridge|WARN|could not open network device bg0 (Address family not supported by protocol)');
@@ -254,9 +311,22 @@ describe('statistics (run_stats_update)', { timeout: 30_000 }, () => {
     expect(row('Interface', 'vA').get('statistics').size).toBe(0);
     clock = 5000;
     await waitUntil(() => row('Interface', 'vA').get('statistics').size > 0);
-    expect([...row('Interface', 'vA').get('statistics').keys()].sort()).toEqual(
-      ['collisions', 'rx_bytes', 'rx_crc_err', 'rx_dropped', 'rx_errors', 'rx_frame_err', 'rx_missed_errors', 'rx_multicast_packets', 'rx_over_err', 'rx_packets', 'tx_bytes', 'tx_dropped', 'tx_errors', 'tx_packets'],
-    );
+    expect([...row('Interface', 'vA').get('statistics').keys()].sort()).toEqual([
+      'collisions',
+      'rx_bytes',
+      'rx_crc_err',
+      'rx_dropped',
+      'rx_errors',
+      'rx_frame_err',
+      'rx_missed_errors',
+      'rx_multicast_packets',
+      'rx_over_err',
+      'rx_packets',
+      'tx_bytes',
+      'tx_dropped',
+      'tx_errors',
+      'tx_packets',
+    ]);
     // Asked for 1 s: 5 s it is. Cleared by hand, the statistics stay cleared until the timer is due.
     await configure((txn) => txn.update(ovsRow(), { other_config: new Map([['stats-update-interval', '1000']]) }));
     const cleared = idl.transaction();

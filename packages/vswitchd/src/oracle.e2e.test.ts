@@ -63,7 +63,10 @@ async function startSwitch(): Promise<Switch> {
   const dir = mkdtempSync(join(tmpdir(), 'ovs-e2e-'));
   const env = { ...process.env, OVS_RUNDIR: dir };
   const kernel = await startDaemon({ socketPath: join(dir, 'ovs-kernel.sock') });
-  const server = await OvsdbServer.start({ databases: [new ServedDatabase(new Database(vswitchDatabaseSchema()))], remotes: [`punix:${join(dir, 'db.sock')}`] });
+  const server = await OvsdbServer.start({
+    databases: [new ServedDatabase(new Database(vswitchDatabaseSchema()))],
+    remotes: [`punix:${join(dir, 'db.sock')}`],
+  });
   expect((await vsctl(['--no-wait', 'init'], { env })).status).toBe(0);
   const vswitchd = await Vswitchd.start({
     db: `unix:${join(dir, 'db.sock')}`,
@@ -85,7 +88,10 @@ async function stopSwitch(sw: Switch): Promise<void> {
 
 /** The oracle's command, as it runs here (see the header). */
 function adapt(cmd: string): string {
-  return cmd.replace(/ -- set Bridge (\S+) datapath_type=netdev/g, '').replace(/ \| sed .*$/, '').replace(LONG_NAME, SHORT_NAME);
+  return cmd
+    .replace(/ -- set Bridge (\S+) datapath_type=netdev/g, '')
+    .replace(/ \| sed .*$/, '')
+    .replace(LONG_NAME, SHORT_NAME);
 }
 
 const LONG_NAME = /abcdefghijklmnopq/g;
@@ -207,7 +213,10 @@ function mapDatapath(line: string, internal: Set<string>): string {
 }
 
 function ours(line: string): string {
-  return line.replace(/^system@ovs-system: hit:\d+ missed:\d+$/, 'system@ovs-system: hit:N missed:N').replace(/(lookups: hit:)\d+ missed:\d+ lost:\d+/, '$1N missed:N lost:N').replace(/(flows: )\d+/, '$1N');
+  return line
+    .replace(/^system@ovs-system: hit:\d+ missed:\d+$/, 'system@ovs-system: hit:N missed:N')
+    .replace(/(lookups: hit:)\d+ missed:\d+ lost:\d+/, '$1N missed:N lost:N')
+    .replace(/(flows: )\d+/, '$1N');
 }
 
 async function runStep(sw: Switch, oracle: OracleCommand): Promise<void> {
@@ -237,36 +246,50 @@ async function runStep(sw: Switch, oracle: OracleCommand): Promise<void> {
     for (const m of cmd.matchAll(/add-br (\S+)/g)) sw.internal.add(m[1]!);
     const r = await vsctl(w.slice(1), { env: sw.env });
     expect(r.status, what).toBe(c.exit);
-    const err = r.stderr.split('\n').filter(Boolean).map((l) => l.replace(sw.dir, '<rundir>'));
+    const err = r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(sw.dir, '<rundir>'));
     expect(err, what).toEqual(c.err.map((l) => l.replace(LONG_NAME, SHORT_NAME)));
     if (/ list Interface/.test(cmd)) {
       const mine = interfaceRecords(r.stdout.split('\n'));
       learnPairs(sw, mine, shiftRecords(sw, interfaceRecords(c.out.map((l) => l.replace(LONG_NAME, SHORT_NAME)))));
       const theirs = shiftRecords(sw, interfaceRecords(oracle.out.map((l) => renamed(sw, l).replace(LONG_NAME, SHORT_NAME))));
       expect(mine, what).toEqual(theirs);
-    }
-    else if (w.includes('show')) expect(showBlocks(r.stdout.split('\n')), what).toEqual(showBlocks(c.out.map((l) => l.replace(LONG_NAME, SHORT_NAME)))); else expect(r.stdout.split('\n').filter(Boolean), what).toEqual(c.out.filter(Boolean));
+    } else if (w.includes('show')) expect(showBlocks(r.stdout.split('\n')), what).toEqual(showBlocks(c.out.map((l) => l.replace(LONG_NAME, SHORT_NAME))));
+    else expect(r.stdout.split('\n').filter(Boolean), what).toEqual(c.out.filter(Boolean));
     return;
   }
   if (w[0] === 'ovs-appctl') {
     let out = '';
     let err = '';
-    const status = await appctl(w.slice(1), {
-      out: (s: string) => {
-        out += s;
-        return true;
+    const status = await appctl(
+      w.slice(1),
+      {
+        out: (s: string) => {
+          out += s;
+          return true;
+        },
+        err: (s: string) => {
+          err += s;
+          return true;
+        },
       },
-      err: (s: string) => {
-        err += s;
-        return true;
-      },
-    }, sw.env);
+      sw.env,
+    );
     expect(status, `${what}: ${err}`).toBe(c.exit);
     const theirs = c.out
       .map((l) => mapDatapath(l.replace(LONG_NAME, SHORT_NAME), sw.internal))
-      .map((l) => l.replace(/^( {4}(\S+) )(\d+)\//, (_m, head: string, name: string, n: string) => `${head.slice(0, head.length - 0)}${shifted(sw, name, Number(n))}/`).replace(/^( {4}\S+ )\d+\/(\d+)\/$/, '$1$2/'));
+      .map((l) =>
+        l
+          .replace(/^( {4}(\S+) )(\d+)\//, (_m, head: string, name: string, n: string) => `${head.slice(0, head.length - 0)}${shifted(sw, name, Number(n))}/`)
+          .replace(/^( {4}\S+ )\d+\/(\d+)\/$/, '$1$2/'),
+      );
     // The kernel datapath also reports its megaflow masks and caches; the userspace one does not.
-    const mine = out.split('\n').filter((l) => l !== '' && !/^\s+(masks: |caches:|masks-cache: )/.test(l)).map(ours);
+    const mine = out
+      .split('\n')
+      .filter((l) => l !== '' && !/^\s+(masks: |caches:|masks-cache: )/.test(l))
+      .map(ours);
     // dpif/show lists ports by name, which a swap of roles (above) reorders: compare each bridge's ports sorted.
     expect(byNameRuns(mine), what).toEqual(byNameRuns(theirs.filter(Boolean)));
     return;
@@ -278,47 +301,53 @@ async function runStep(sw: Switch, oracle: OracleCommand): Promise<void> {
       .map((x, i, a) => (i % 2 === 0 && x !== 'LOCAL' ? String(shifted(sw, a[i + 1]!, Number(x))) : x));
     const br = w[2]!;
     const bridge = sw.vswitchd.bridges.bridges.get(br)!;
-    const mine = [...bridge.ofproto!.ports.values()].map((p) => [p.ofpPort === 0xfffe ? 'LOCAL' : String(p.ofpPort), p.name.slice(0, 15)]).sort((a, b) => (a[0] === 'LOCAL' ? 1 : b[0] === 'LOCAL' ? -1 : Number(a[0]) - Number(b[0]))).flat();
+    const mine = [...bridge.ofproto!.ports.values()]
+      .map((p) => [p.ofpPort === 0xfffe ? 'LOCAL' : String(p.ofpPort), p.name.slice(0, 15)])
+      .sort((a, b) => (a[0] === 'LOCAL' ? 1 : b[0] === 'LOCAL' ? -1 : Number(a[0]) - Number(b[0])))
+      .flat();
     expect(mine, what).toEqual(ports);
   }
 }
 
-describe.each(['netdev-add_br.txt', 'netdev-ofport.txt', 'netdev-errors.txt', 'netdev-delete.txt', 'netdev-reuse.txt', 'netdev-port_types.txt'])('the oracle scenario %s', (file) => {
-  let sw: Switch;
-  beforeAll(async () => {
-    sw = await startSwitch();
-  });
-  afterAll(async () => {
-    await stopSwitch(sw);
-  });
-  it('replays to the same outputs, exit statuses, OpenFlow and datapath port numbers', async () => {
-    const logs = transcriptLogs(file);
-    const retries = (lines: string[]) => lines.filter((l) => l.includes('attempting to add tunnel port with same config')).length;
-    let section: string | undefined;
-    let logStart = 0;
-    const endSection = () => {
-      if (section === undefined) return;
-      const mine = sw.vswitchd.vlog.recent.slice(logStart);
-      const ours = retries(mine);
-      const theirs = retries(logs.get(section) ?? []);
-      expect(ours, `retries in [${section}]`).toBeGreaterThanOrEqual(theirs);
-      if (ours === theirs) return;
-      // The bridge of the retrying interface.
-      const name = /\|tunnel\|WARN\|(\S+): attempting/.exec(mine.find((l) => l.includes('attempting to add tunnel port'))!)![1]!;
-      const br = [...sw.vswitchd.bridges.bridges.values()].find((b) => b.failed.has(name) || b.ifaceByName.has(name))!;
-      sw.extra.set(br.name, (sw.extra.get(br.name) ?? 0) + ours - theirs);
-    };
-    for (const c of readTranscript(file)) {
-      if (c.section !== section) {
-        await sw.vswitchd.settle();
-        endSection();
-        section = c.section;
-        logStart = sw.vswitchd.vlog.recent.length;
+describe.each(['netdev-add_br.txt', 'netdev-ofport.txt', 'netdev-errors.txt', 'netdev-delete.txt', 'netdev-reuse.txt', 'netdev-port_types.txt'])(
+  'the oracle scenario %s',
+  (file) => {
+    let sw: Switch;
+    beforeAll(async () => {
+      sw = await startSwitch();
+    });
+    afterAll(async () => {
+      await stopSwitch(sw);
+    });
+    it('replays to the same outputs, exit statuses, OpenFlow and datapath port numbers', async () => {
+      const logs = transcriptLogs(file);
+      const retries = (lines: string[]) => lines.filter((l) => l.includes('attempting to add tunnel port with same config')).length;
+      let section: string | undefined;
+      let logStart = 0;
+      const endSection = () => {
+        if (section === undefined) return;
+        const mine = sw.vswitchd.vlog.recent.slice(logStart);
+        const ours = retries(mine);
+        const theirs = retries(logs.get(section) ?? []);
+        expect(ours, `retries in [${section}]`).toBeGreaterThanOrEqual(theirs);
+        if (ours === theirs) return;
+        // The bridge of the retrying interface.
+        const name = /\|tunnel\|WARN\|(\S+): attempting/.exec(mine.find((l) => l.includes('attempting to add tunnel port'))!)![1]!;
+        const br = [...sw.vswitchd.bridges.bridges.values()].find((b) => b.failed.has(name) || b.ifaceByName.has(name))!;
+        sw.extra.set(br.name, (sw.extra.get(br.name) ?? 0) + ours - theirs);
+      };
+      for (const c of readTranscript(file)) {
+        if (c.section !== section) {
+          await sw.vswitchd.settle();
+          endSection();
+          section = c.section;
+          logStart = sw.vswitchd.vlog.recent.length;
+        }
+        await runStep(sw, c);
       }
-      await runStep(sw, c);
-    }
-    await sw.vswitchd.settle();
-    endSection();
-    if (process.env.OVS_TEST_VERBOSE) console.log(`${file}: extra retries per bridge ${JSON.stringify(Object.fromEntries(sw.extra))}`);
-  });
-});
+      await sw.vswitchd.settle();
+      endSection();
+      if (process.env.OVS_TEST_VERBOSE) console.log(`${file}: extra retries per bridge ${JSON.stringify(Object.fromEntries(sw.extra))}`);
+    });
+  },
+);

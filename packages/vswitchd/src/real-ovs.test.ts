@@ -17,7 +17,7 @@ import { Vswitchd } from './vswitchd.js';
 
 const real = ensureRealOvs();
 
-describe.runIf(real.ok)("our ovs-vswitchd with the real ovsdb-server and ovs-vsctl", () => {
+describe.runIf(real.ok)('our ovs-vswitchd with the real ovsdb-server and ovs-vsctl', () => {
   let dir: string;
   let server: RealServer;
   let kernel: Kernel;
@@ -52,11 +52,21 @@ describe.runIf(real.ok)("our ovs-vswitchd with the real ovsdb-server and ovs-vsc
     expect(bad.status).toBe(0);
     expect(bad.stderr).toContain("ovs-vsctl: Error detected while setting up 'nosuchdev0': could not open network device nosuchdev0 (No such device).");
     const list = await vsctl('--bare', '--columns=name,ofport', 'list', 'Interface');
-    const ofports = Object.fromEntries(list.stdout.trim().split(/\n\n/).map((b) => b.split('\n') as [string, string]));
+    const ofports = Object.fromEntries(
+      list.stdout
+        .trim()
+        .split(/\n\n/)
+        .map((b) => b.split('\n') as [string, string]),
+    );
     expect(ofports).toEqual({ br0: '65534', vethA: '1', vx0: '2', nosuchdev0: '-1' });
     expect((await vsctl('del-port', 'br0', 'vx0')).status).toBe(0);
     const dp = kernel.ovs!.datapaths()[0]!;
-    expect(dp.buckets.flat().map((v) => v.name).sort()).toEqual(['br0', 'ovs-system', 'vethA']);
+    expect(
+      dp.buckets
+        .flat()
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(['br0', 'ovs-system', 'vethA']);
   });
 });
 

@@ -29,7 +29,30 @@ describe('ovs-vswitchd restarted after kill -9', () => {
   it(`in the middle of a ${N}-port transaction: every port, its ofport kept, no stray vport, no leaked tunnel device`, async () => {
     await rig.startVswitchd();
     expect((await rig.vsctl('add-br', 'br0')).code).toBe(0);
-    expect((await rig.vsctl('add-port', 'br0', 'keep0', '--', 'set', 'Interface', 'keep0', 'type=internal', '--', 'add-port', 'br0', 'vx0', '--', 'set', 'Interface', 'vx0', 'type=vxlan', 'options:remote_ip=192.0.2.1')).code).toBe(0);
+    expect(
+      (
+        await rig.vsctl(
+          'add-port',
+          'br0',
+          'keep0',
+          '--',
+          'set',
+          'Interface',
+          'keep0',
+          'type=internal',
+          '--',
+          'add-port',
+          'br0',
+          'vx0',
+          '--',
+          'set',
+          'Interface',
+          'vx0',
+          'type=vxlan',
+          'options:remote_ip=192.0.2.1',
+        )
+      ).code,
+    ).toBe(0);
     expect((await rig.vsctl('add-port', 'br0', 'keep1', '--', 'set', 'Interface', 'keep1', 'type=internal', 'ofport_request=77')).code).toBe(0);
     // A gap in the numbers: gone0 spends 3 and goes, keep2 is 4 and must stay 4.
     expect((await rig.vsctl('add-port', 'br0', 'gone0', '--', 'set', 'Interface', 'gone0', 'type=internal')).code).toBe(0);
@@ -83,7 +106,33 @@ describe('the ovs-kernel daemon restarted under a running ovs-vswitchd', () => {
   // A restarted daemon is a new kernel with the same family ids: the del-dp case.
   it('stays up and reports the ports it cannot add back as OVS does; restarted, it makes the datapath and every port again', async () => {
     await rig.startVswitchd();
-    expect((await rig.vsctl('add-br', 'br0', '--', 'add-port', 'br0', 'i0', '--', 'set', 'Interface', 'i0', 'type=internal', '--', 'add-port', 'br0', 'vx0', '--', 'set', 'Interface', 'vx0', 'type=vxlan', 'options:remote_ip=192.0.2.1')).code).toBe(0);
+    expect(
+      (
+        await rig.vsctl(
+          'add-br',
+          'br0',
+          '--',
+          'add-port',
+          'br0',
+          'i0',
+          '--',
+          'set',
+          'Interface',
+          'i0',
+          'type=internal',
+          '--',
+          'add-port',
+          'br0',
+          'vx0',
+          '--',
+          'set',
+          'Interface',
+          'vx0',
+          'type=vxlan',
+          'options:remote_ip=192.0.2.1',
+        )
+      ).code,
+    ).toBe(0);
     const vx0 = rig.interfaces().get('vx0')!.ofport;
     await rig.restartDaemon();
 
@@ -97,7 +146,9 @@ describe('the ovs-kernel daemon restarted under a running ovs-vswitchd', () => {
     // Still configurable, with the same answer for a new port.
     const r = await rig.vsctl('add-port', 'br0', 'i1', '--', 'set', 'Interface', 'i1', 'type=internal');
     expect(r.code).toBe(0);
-    expect(r.stderr.split('\n')[0]).toBe("ovs-vsctl: Error detected while setting up 'i1': could not add network device i1 to ofproto (No such device).  See ovs-vswitchd log for details.");
+    expect(r.stderr.split('\n')[0]).toBe(
+      "ovs-vsctl: Error detected while setting up 'i1': could not add network device i1 to ofproto (No such device).  See ovs-vswitchd log for details.",
+    );
     expect(rig.daemon.kernel.ovs?.datapaths() ?? []).toEqual([]);
     expect(rig.vswitchdAlive).toBe(true);
 

@@ -24,7 +24,7 @@ describe('ovs-sandbox', () => {
     // Three daemons and a dozen tool processes, each a node start-up.
   }, 120_000);
 
-  it("runs the README's \"Running it for real\" scenario: live device state, concurrent clients, a kernel fault", () => {
+  it('runs the README\'s "Running it for real" scenario: live device state, concurrent clients, a kernel fault', () => {
     // Each printed value is one the lab or real OVS 3.1 gives for the same step (live-state.test.ts, faults.test.ts).
     const r = sandbox('sh', 'scenarios/running-for-real.sh');
     expect(r.stderr).toBe('');
@@ -63,10 +63,14 @@ describe('ovs-sandbox stopped from outside', () => {
   }
   /** Starts `sh -c SCRIPT` in a sandbox (through `wrapper` if given); resolves with the sandbox directory once the command runs. */
   function start(wrapper: string[] = []): { child: ChildProcess; dir: Promise<string> } {
-    const child = spawn(wrapper[0] ?? process.execPath, [...wrapper.slice(1), ...(wrapper.length ? [] : [`${PKG}bin/ovs-sandbox.js`]), 'sh', '-c', 'echo "$OVS_RUNDIR"; exec sleep 60'], {
-      cwd: PKG,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      wrapper[0] ?? process.execPath,
+      [...wrapper.slice(1), ...(wrapper.length ? [] : [`${PKG}bin/ovs-sandbox.js`]), 'sh', '-c', 'echo "$OVS_RUNDIR"; exec sleep 60'],
+      {
+        cwd: PKG,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const dir = new Promise<string>((resolve) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
@@ -77,16 +81,20 @@ describe('ovs-sandbox stopped from outside', () => {
     return { child, dir };
   }
 
-  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s: the command and the daemons stop, the directory goes', async (sig) => {
-    const { child, dir } = start();
-    const d = await dir;
-    expect(existsSync(`${d}/db.sock`)).toBe(true);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill(sig);
-    expect(await exited).toBe(128 + osConstants.signals[sig]);
-    expect(processesIn(d)).toBe('');
-    expect(existsSync(d)).toBe(false);
-  }, 120_000);
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+    '%s: the command and the daemons stop, the directory goes',
+    async (sig) => {
+      const { child, dir } = start();
+      const d = await dir;
+      expect(existsSync(`${d}/db.sock`)).toBe(true);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill(sig);
+      expect(await exited).toBe(128 + osConstants.signals[sig]);
+      expect(processesIn(d)).toBe('');
+      expect(existsSync(d)).toBe(false);
+    },
+    120_000,
+  );
 
   it('its parent killed: it stops everything all the same', async () => {
     // A shell that starts the sandbox in the background and waits; SIGKILL for the shell.

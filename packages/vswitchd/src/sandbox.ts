@@ -126,7 +126,9 @@ export async function main(argv: string[]): Promise<number> {
     dir = args.shift();
   }
   if (args[0] === '-h' || args[0] === '--help') {
-    console.log('usage: ovs-sandbox [--dir DIR] [COMMAND [ARG...]]\nStarts ovs-kernel, ovs-db and ovs-vswitchd in a private directory, runs COMMAND (default: a shell) there, then stops them.\nWithout --dir the directory is a new temporary one, removed at the end (kept if start-up fails, for its logs).');
+    console.log(
+      'usage: ovs-sandbox [--dir DIR] [COMMAND [ARG...]]\nStarts ovs-kernel, ovs-db and ovs-vswitchd in a private directory, runs COMMAND (default: a shell) there, then stops them.\nWithout --dir the directory is a new temporary one, removed at the end (kept if start-up fails, for its logs).',
+    );
     return 0;
   }
   const stop = watchStop();
@@ -134,7 +136,14 @@ export async function main(argv: string[]): Promise<number> {
   dir ??= mkdtempSync(join(tmpdir(), 'ovs-sandbox-'));
   mkdirSync(dir, { recursive: true });
   const bin = makeBin(dir);
-  const env: NodeJS.ProcessEnv = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir, OVS_SANDBOX: dir, PATH: `${bin}:${process.env.PATH ?? ''}` };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    OVS_RUNDIR: dir,
+    OVS_DBDIR: dir,
+    OVS_LOGDIR: dir,
+    OVS_SANDBOX: dir,
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+  };
   const tool = (name: string) => join(bin, name);
   const children: ChildProcess[] = [];
   /** The pid file a child removes itself on a clean exit. */
@@ -148,12 +157,20 @@ export async function main(argv: string[]): Promise<number> {
     const db = join(dir, 'conf.db');
     const dbSock = join(dir, 'db.sock');
     run(tool('ovs-db'), ['create', db], env);
-    const dbServer = spawn(tool('ovs-db'), ['serve', db, '--remote', `punix:${dbSock}`], { env, detached: true, stdio: ['ignore', log('ovs-db'), log('ovs-db')] });
+    const dbServer = spawn(tool('ovs-db'), ['serve', db, '--remote', `punix:${dbSock}`], {
+      env,
+      detached: true,
+      stdio: ['ignore', log('ovs-db'), log('ovs-db')],
+    });
     children.push(dbServer);
     await waitFor('ovs-db serve', () => accepts(dbSock), stop.signal, dbServer);
     await initDatabase(dbSock, dir);
     // The switch: ready once its control socket (named by the pid in its pid file) accepts connections.
-    const vswitchd = spawn(tool('ovs-vswitchd'), [`unix:${dbSock}`, '--log-file', join(dir, 'ovs-vswitchd.log')], { env, detached: true, stdio: ['ignore', log('ovs-vswitchd.out'), log('ovs-vswitchd.out')] });
+    const vswitchd = spawn(tool('ovs-vswitchd'), [`unix:${dbSock}`, `--log-file=${join(dir, 'ovs-vswitchd.log')}`], {
+      env,
+      detached: true,
+      stdio: ['ignore', log('ovs-vswitchd.out'), log('ovs-vswitchd.out')],
+    });
     children.push(vswitchd);
     const pidfile = join(dir, 'ovs-vswitchd.pid');
     pidfiles.set(vswitchd, pidfile);
@@ -161,7 +178,10 @@ export async function main(argv: string[]): Promise<number> {
     await waitFor('ovs-vswitchd', async () => ctl() !== undefined && (await accepts(ctl()!)), stop.signal, vswitchd);
     // The user's command (or a shell), in the sandbox's environment.
     const [cmd, ...cmdArgs] = args.length ? args : [process.env.SHELL || '/bin/sh'];
-    if (!args.length) console.log(`----------------------------------------------------------------------\nYou are running in an Open vSwitch (TypeScript) sandbox in ${dir}.\nThe tools (ovs-vsctl, ovs-appctl, ovs-dpctl, ovs-kernel ip link...) are on PATH.\nExit the shell to stop the sandbox.\n----------------------------------------------------------------------`);
+    if (!args.length)
+      console.log(
+        `----------------------------------------------------------------------\nYou are running in an Open vSwitch (TypeScript) sandbox in ${dir}.\nThe tools (ovs-vsctl, ovs-appctl, ovs-dpctl, ovs-kernel ip link...) are on PATH.\nExit the shell to stop the sandbox.\n----------------------------------------------------------------------`,
+      );
     const user = spawn(cmd!, cmdArgs, { env, stdio: 'inherit' });
     return await new Promise<number>((resolve) => {
       user.on('error', (err) => {

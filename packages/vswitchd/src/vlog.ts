@@ -20,7 +20,19 @@ export interface VlogOptions {
 export class Vlog {
   private seq = 0;
   /** Every module that has logged (or was named), for vlog/list. */
-  private readonly modules = new Set<string>(['bridge', 'dpif', 'dpif_netlink', 'netdev', 'netdev_linux', 'netdev_vport', 'ofproto', 'ofproto_dpif', 'tunnel', 'unixctl', 'vswitchd']);
+  private readonly modules = new Set<string>([
+    'bridge',
+    'dpif',
+    'dpif_netlink',
+    'netdev',
+    'netdev_linux',
+    'netdev_vport',
+    'ofproto',
+    'ofproto_dpif',
+    'tunnel',
+    'unixctl',
+    'vswitchd',
+  ]);
   /** Lines kept in memory too (the last ones), for tests and trace output. */
   readonly recent: string[] = [];
   fileLevel: Level | 'OFF' = 'INFO';

@@ -157,7 +157,8 @@ export class Vswitchd {
     u.register('trace/last', '[--all-lines|--json|--html]', 0, 1, async (args) => {
       await this.settle();
       const trace = this.lastTrace;
-      if (trace === undefined) throw new UnixctlError('no operation has been traced yet (ovs-vsctl --trace COMMAND..., or ovs-appctl trace/arm, then a change)');
+      if (trace === undefined)
+        throw new UnixctlError('no operation has been traced yet (ovs-vsctl --trace COMMAND..., or ovs-appctl trace/arm, then a change)');
       switch (args[0]) {
         case undefined:
           return `${formatTraceTree(trace)}\n`;

@@ -133,7 +133,13 @@ export async function startSwitch(opts: { server?: 'ours' | 'real'; client?: 'ou
     const vsctl = vsctlWith(opts.client ?? 'ours', `unix:${dbSocket}`, env);
     const init = await vsctl(['--no-wait', 'init']);
     if (init.status !== 0) throw new Error(`ovs-vsctl init: ${init.stderr}`);
-    const vswitchd = daemon('vswitchd', 'ovs-vswitchd', [`unix:${dbSocket}`, '--log-file', join(dir, 'ovs-vswitchd.log')], env, join(dir, 'ovs-vswitchd.out'));
+    const vswitchd = daemon(
+      'vswitchd',
+      'ovs-vswitchd',
+      [`unix:${dbSocket}`, `--log-file=${join(dir, 'ovs-vswitchd.log')}`],
+      env,
+      join(dir, 'ovs-vswitchd.out'),
+    );
     stops.push(vswitchd.stop);
     const ctl = join(dir, `ovs-vswitchd.${vswitchd.pid}.ctl`);
     await until('ovs-vswitchd accepting connections', () => accepts(ctl));
@@ -174,4 +180,3 @@ export function isRunning(pid: number): boolean {
     return false;
   }
 }
-

@@ -31,7 +31,10 @@ export class KernelRig {
   static async start(): Promise<KernelRig> {
     const dir = mkdtempSync(join(tmpdir(), 'vswitchd-rig-'));
     const daemon = await startDaemon({ socketPath: join(dir, 'ovs-kernel.sock'), log: () => {} });
-    const server = await OvsdbServer.start({ databases: [new ServedDatabase(new Database(vswitchDatabaseSchema()))], remotes: [`punix:${join(dir, 'db.sock')}`] });
+    const server = await OvsdbServer.start({
+      databases: [new ServedDatabase(new Database(vswitchDatabaseSchema()))],
+      remotes: [`punix:${join(dir, 'db.sock')}`],
+    });
     const idl = await Idl.open<VswitchTables>({ remote: `unix:${join(dir, 'db.sock')}` });
     const init = idl.transaction();
     init.insert('Open_vSwitch', {});
@@ -51,7 +54,13 @@ export class KernelRig {
   async startVswitchd(): Promise<void> {
     const ctl = join(this.dir, 'ovs-vswitchd.ctl');
     rmSync(ctl, { force: true });
-    const args = [`--kernel-socket=${this.daemon.socketPath}`, `--unixctl=${ctl}`, `--pidfile=${join(this.dir, 'ovs-vswitchd.pid')}`, `--log-file=${join(this.dir, 'ovs-vswitchd.log')}`, `unix:${join(this.dir, 'db.sock')}`];
+    const args = [
+      `--kernel-socket=${this.daemon.socketPath}`,
+      `--unixctl=${ctl}`,
+      `--pidfile=${join(this.dir, 'ovs-vswitchd.pid')}`,
+      `--log-file=${join(this.dir, 'ovs-vswitchd.log')}`,
+      `unix:${join(this.dir, 'db.sock')}`,
+    ];
     this.vswitchd = spawn(process.execPath, [VSWITCHD, ...args], { stdio: 'ignore', env: { ...process.env, OVS_RUNDIR: this.dir } });
     for (let i = 0; i < 600 && !existsSync(ctl); i++) await sleep(50);
     if (!existsSync(ctl)) throw new Error('ovs-vswitchd did not start');
@@ -81,9 +90,14 @@ export class KernelRig {
 
   vsctl(...args: string[]): Promise<{ code: number; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [VSCTL, `--db=unix:${join(this.dir, 'db.sock')}`, '--timeout=300', ...args], { maxBuffer: 64 << 20, timeout: 330_000 }, (err, _out, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr });
-      });
+      execFile(
+        process.execPath,
+        [VSCTL, `--db=unix:${join(this.dir, 'db.sock')}`, '--timeout=300', ...args],
+        { maxBuffer: 64 << 20, timeout: 330_000 },
+        (err, _out, stderr) => {
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr });
+        },
+      );
     });
   }
 
