@@ -8,7 +8,7 @@ import { Errno, NetlinkErrnoError } from '@ovs/genl-codec';
 import { loopbackSetup } from '../../drivers/net/loopback.js';
 import { NetDevice, type NetDeviceInit } from '../../include/linux/netdevice.js';
 import type { RtnlLinkOps } from '../../include/net/rtnetlink.js';
-import { Ftrace } from '../../kernel/trace/ftrace.js';
+import { Ftrace, handlerRet } from '../../kernel/trace/ftrace.js';
 import { etherSetup } from '../ethernet/eth.js';
 import { InetAddresses } from '../ipv4/devinet.js';
 import { Fib } from '../ipv4/fib_trie.js';
@@ -88,17 +88,27 @@ export class Netns {
     return this.byIndex.get(ifindex);
   }
 
-  /** register_netdevice(): EEXIST for a taken name or ifindex, EINVAL for a bad name. */
+  /**
+   * A device made outside the kernel's own paths (a test, a tool): what
+   * registerNetdevice() gives, its errno thrown as a NetlinkErrnoError.
+   */
   addDevice(init: NetDeviceInit): NetDevice {
-    return this.ftrace.call('vport', 'register_netdevice', init.name, () => this.registerNetdevice(init), noRet);
+    const dev = this.registerNetdevice(init);
+    if (typeof dev === 'number') throw new NetlinkErrnoError(-dev);
+    return dev;
   }
 
-  private registerNetdevice(init: NetDeviceInit): NetDevice {
-    if (!devValidName(init.name)) throw new NetlinkErrnoError(Errno.EINVAL);
-    if (this.byName.has(init.name)) throw new NetlinkErrnoError(Errno.EEXIST);
+  /** register_netdevice(): the device, or EEXIST for a taken name, EBUSY for a taken ifindex, EINVAL for a bad name. */
+  registerNetdevice(init: NetDeviceInit): NetDevice | number {
+    return this.ftrace.call('vport', 'register_netdevice', init.name, () => this.register(init), devRet);
+  }
+
+  private register(init: NetDeviceInit): NetDevice | number {
+    if (!devValidName(init.name)) return -Errno.EINVAL;
+    if (this.byName.has(init.name)) return -Errno.EEXIST;
     let ifindex = init.ifindex ?? 0;
     if (ifindex !== 0) {
-      if (this.byIndex.has(ifindex)) throw new NetlinkErrnoError(Errno.EBUSY);
+      if (this.byIndex.has(ifindex)) return -Errno.EBUSY;
     } else {
       ifindex = this.nextIfindex();
     }
@@ -189,4 +199,5 @@ export class Netns {
   }
 }
 
-const noRet = (): undefined => undefined;
+/** What a trace shows register_netdevice() returning: its errno, or nothing for a device. */
+const devRet = (v: NetDevice | number): string | undefined => (typeof v === 'number' ? handlerRet(v) : undefined);

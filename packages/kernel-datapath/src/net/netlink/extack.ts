@@ -1,13 +1,11 @@
 /**
  * struct netlink_ext_ack (include/linux/netlink.h): what a handler says
  * about its failure beside the negative errno it returns, written into the
- * NLMSG_ERROR's extended-ack TLVs (netlink_ack()). The one place a failure
- * is thrown rather than returned is the vport types' create (under
- * ovs_vport_add(), which turns it back into its errno with errnoOfThrown()):
- * they share Netns.addDevice() and fault-injection checks with callers
- * outside the kernel, which throw.
+ * NLMSG_ERROR's extended-ack TLVs (netlink_ack()). Nothing in the kernel
+ * throws: a function that makes something returns it or the errno, as the
+ * C returns ERR_PTR().
  */
-import { Errno, NetlinkErrnoError, type ParsedAttr, type Policy, type ValidationFailure } from '@ovs/genl-codec';
+import { Errno, type ParsedAttr, type Policy, type ValidationFailure } from '@ovs/genl-codec';
 
 export class ExtAck {
   /** NLMSGERR_ATTR_MSG. */
@@ -40,10 +38,4 @@ export function nlaFailure(extack: ExtAck, f: ValidationFailure): number {
   extack.policy = f.policy;
   extack.missType = f.missingType;
   return -f.errno;
-}
-
-/** The negative errno a NetlinkErrnoError unwinding out of a handler stands for. */
-export function errnoOfThrown(err: unknown): number {
-  if (err instanceof NetlinkErrnoError) return -err.errno;
-  throw err;
 }

@@ -9,7 +9,6 @@ import {
   GENL_FLAGS,
   type GenlMessage,
   NLM_F,
-  NetlinkErrnoError,
   NetlinkProtocol,
   encode,
   OVSP_LOCAL,
@@ -45,9 +44,8 @@ import type { DumpContext, GenlInfo, GenlOp, HandlerResult, KernelGenlFamily } f
 import type { Kernel } from '../../kernel.js';
 import type { NetDevice } from '../../include/linux/netdevice.js';
 import type { Netns } from '../core/net_namespace.js';
-import { errnoOfThrown } from '../netlink/extack.js';
 import { PortMap } from './portmap.js';
-import { Vport, type VportContext, VportModules, type VportParms, setUpcallPortids } from './vport.js';
+import { Vport, type VportContext, VportModules, type VportParms, setUpcallPortids, vportRet } from './vport.js';
 
 /** Hash buckets of a datapath's port table (DP_VPORT_HASH_BUCKETS): the vport dump walks them in order. */
 const DP_VPORT_HASH_BUCKETS = 1024;
@@ -210,21 +208,19 @@ export class Openvswitch {
   // Vports: ovs_vport_add / new_vport / ovs_dp_detach_port
 
   /** new_vport() -> ovs_vport_add(): EAGAIN after loading a module (the caller restarts). */
-  private vportAdd(parms: VportParms): Vport {
+  private vportAdd(parms: VportParms): Vport | number {
     const ft = this.kernel.ftrace;
-    return ft.call('kernel', 'new_vport', parms.name, () => ft.call('kernel', 'ovs_vport_add', `type ${vportTypeName(parms.type)} port ${parms.portNo}`, () => this.ovsVportAdd(parms), noRet), noRet);
+    return ft.call('kernel', 'new_vport', parms.name, () => ft.call('kernel', 'ovs_vport_add', `type ${vportTypeName(parms.type)} port ${parms.portNo}`, () => this.ovsVportAdd(parms), vportRet), vportRet);
   }
 
-  private ovsVportAdd(parms: VportParms): Vport {
+  private ovsVportAdd(parms: VportParms): Vport | number {
     const ops = this.modules.lookup(parms.type);
     if (ops !== undefined) {
-      if (!this.modules.tryGet(parms.type)) throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
-      let vport: Vport;
-      try {
-        vport = this.kernel.ftrace.call('vport', ops.createName, parms.name, () => ops.create(parms, this.ctx), noRet);
-      } catch (err) {
+      if (!this.modules.tryGet(parms.type)) return -Errno.EAFNOSUPPORT;
+      const vport = this.kernel.ftrace.call('vport', ops.createName, parms.name, () => ops.create(parms, this.ctx), vportRet);
+      if (typeof vport === 'number') {
         this.modules.put(parms.type);
-        throw err;
+        return vport;
       }
       let names = this.vportsByName.get(parms.dp.netns);
       if (names === undefined) this.vportsByName.set(parms.dp.netns, (names = new Map()));
@@ -237,12 +233,11 @@ export class Openvswitch {
     }
     // The 2.5 module's GRE compat check: the kernel's own ip_gre holds the GRE protocol.
     if (this.kernel.profile === 'ovs-2.5' && parms.type === OVS_VPORT_TYPE.GRE && this.greProtocolTaken) {
-      throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
+      return -Errno.EAFNOSUPPORT;
     }
     this.kernel.ftrace.event('kernel', 'request_module', `vport-type-${parms.type}`);
     if (!this.kernel.faults.shouldFail('fail_request_module', `vport-type-${parms.type}`)) this.modules.requestModule(parms.type);
-    if (this.modules.lookup(parms.type) === undefined) throw new NetlinkErrnoError(Errno.EAFNOSUPPORT);
-    throw new NetlinkErrnoError(Errno.EAGAIN);
+    return this.modules.lookup(parms.type) === undefined ? -Errno.EAFNOSUPPORT : -Errno.EAGAIN;
   }
 
   /** The vport bound to each device. */
@@ -343,12 +338,9 @@ export class Openvswitch {
       upcallPids: nlaData(pidAttr),
       desiredIfindex: ifindexAttr ? nlaGetU32(ifindexAttr) : 0,
     };
-    try {
-      dp.local = this.vportAddRestarting(parms);
-    } catch (e) {
-      const errno = errnoOfThrown(e);
-      return errno === -Errno.EBUSY ? -Errno.EEXIST : errno;
-    }
+    const local = this.vportAddRestarting(parms);
+    if (typeof local === 'number') return local === -Errno.EBUSY ? -Errno.EEXIST : local;
+    dp.local = local;
     let list = this.dps.get(netns);
     if (list === undefined) this.dps.set(netns, (list = []));
     list.push(dp);
@@ -443,14 +435,11 @@ export class Openvswitch {
     return -Errno.EINVAL;
   }
 
-  private vportAddRestarting(parms: VportParms, restart?: () => void): Vport {
+  private vportAddRestarting(parms: VportParms, restart?: () => void): Vport | number {
     for (;;) {
-      try {
-        return this.vportAdd(parms);
-      } catch (e) {
-        if (errnoOfThrown(e) !== -Errno.EAGAIN) throw e;
-        restart?.();
-      }
+      const vport = this.vportAdd(parms);
+      if (vport !== -Errno.EAGAIN) return vport;
+      restart?.();
     }
   }
 
@@ -488,14 +477,9 @@ export class Openvswitch {
         upcallPids: nlaData(pidAttr),
         desiredIfindex: ifindexAttr ? nlaGetU32(ifindexAttr) : 0,
       };
-      let vport: Vport;
-      try {
-        vport = this.vportAdd(parms);
-      } catch (e) {
-        const errno = errnoOfThrown(e);
-        if (errno === -Errno.EAGAIN) continue;
-        return errno;
-      }
+      const vport = this.vportAdd(parms);
+      if (vport === -Errno.EAGAIN) continue;
+      if (typeof vport === 'number') return vport;
       info.notify(this.vportFill(vport, info.sock.portId, info.header.seq, 0, OVS_VPORT_CMD.NEW, netns), this.families.vport.mcgrps[0]!.id);
       return 0;
     }
@@ -619,7 +603,6 @@ function parseTunnelOptions(options: ParsedAttr): OvsTunnelAttrs {
   return out;
 }
 
-const noRet = (): undefined => undefined;
 
 /** OVS_VPORT_TYPE_NETDEV -> "netdev", for traces. */
 function vportTypeName(type: number): string {

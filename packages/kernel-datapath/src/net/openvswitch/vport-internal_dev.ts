@@ -22,10 +22,13 @@ export const internalVportOps: VportOps = {
   create(parms, ctx) {
     // internal_dev_create(): the vport, then the device (freeing the vport if that fails).
     const vport = vportAlloc(parms, internalVportOps, placeholder(parms), ctx);
-    allocNetdev(ctx);
+    if (typeof vport === 'number') return vport;
+    const nomem = allocNetdev(ctx);
+    if (nomem) return nomem;
     const netns = parms.dp.netns;
     // register_netdevice(): EEXIST for a taken name, EBUSY for a taken ifindex.
-    const dev = netns.addDevice({ name: parms.name, kind: 'openvswitch', ifindex: parms.desiredIfindex || undefined, mtu: 1500 });
+    const dev = netns.registerNetdevice({ name: parms.name, kind: 'openvswitch', ifindex: parms.desiredIfindex || undefined, mtu: 1500 });
+    if (typeof dev === 'number') return dev;
     // dev_set_promiscuity(dev, 1); an internal device has no master and no rx_handler:
     // its packets reach the datapath through its own transmit function.
     dev.promiscuity = 1;

@@ -4,12 +4,11 @@
  * (each creates its device through its driver, then binds to it the same
  * way; ovs_netdev_tunnel_destroy()).
  */
-import { Errno, IFF, IF_OPER, NetlinkErrnoError, OVS_VPORT_TYPE } from '@ovs/genl-codec';
+import { Errno, IFF, IF_OPER, OVS_VPORT_TYPE } from '@ovs/genl-codec';
 import type { LinkPriv, NetDevice } from '../../include/linux/netdevice.js';
 import type { Datapath } from './datapath.js';
-import { Vport, type VportOps, allocNetdev, placeholder, vportAlloc, vportSend } from './vport.js';
+import { Vport, type VportOps, allocNetdev, placeholder, vportAlloc, vportRet, vportSend } from './vport.js';
 
-const noRet = (): undefined => undefined;
 
 /** The datapath's local port device, the master of every device attached to it. */
 function dpDev(dp: Datapath): NetDevice {
@@ -22,25 +21,23 @@ function dpDev(dp: Datapath): NetDevice {
  * already linked under this datapath, EBUSY under another master or with
  * another rx_handler.
  */
-function netdevLink(vport: Vport, name: string): Vport {
-  return vport.dp.netns.ftrace.call('vport', 'ovs_netdev_link', name, () => link(vport, name), noRet);
+function netdevLink(vport: Vport, name: string): Vport | number {
+  return vport.dp.netns.ftrace.call('vport', 'ovs_netdev_link', name, () => link(vport, name), vportRet);
 }
 
-function link(vport: Vport, name: string): Vport {
+function link(vport: Vport, name: string): Vport | number {
   const ft = vport.dp.netns.ftrace;
   const dev = vport.dp.netns.byIfname(name);
-  if (dev === undefined) throw new NetlinkErrnoError(Errno.ENODEV);
-  if (dev.flags & IFF.LOOPBACK || (dev.type !== 1 && dev.type !== 0xfffe) || dev.kind === 'openvswitch') {
-    throw new NetlinkErrnoError(Errno.EINVAL);
-  }
+  if (dev === undefined) return -Errno.ENODEV;
+  if (dev.flags & IFF.LOOPBACK || (dev.type !== 1 && dev.type !== 0xfffe) || dev.kind === 'openvswitch') return -Errno.EINVAL;
   const master = dpDev(vport.dp);
   // netdev_master_upper_dev_link()
   ft.event('vport', 'netdev_master_upper_dev_link', `${dev.name} master ${master.name}`);
-  if (dev.master === master) throw new NetlinkErrnoError(Errno.EEXIST);
-  if (dev.master !== undefined || dev === master) throw new NetlinkErrnoError(Errno.EBUSY);
+  if (dev.master === master) return -Errno.EEXIST;
+  if (dev.master !== undefined || dev === master) return -Errno.EBUSY;
   // netdev_rx_handler_register()
   ft.event('vport', 'netdev_rx_handler_register', dev.name);
-  if (dev.rxHandler !== undefined) throw new NetlinkErrnoError(Errno.EBUSY);
+  if (dev.rxHandler !== undefined) return -Errno.EBUSY;
   ft.event('vport', 'dev_set_promiscuity', `${dev.name} +1`);
   dev.master = master;
   dev.rxHandler = vport;
@@ -67,7 +64,7 @@ export const netdevVportOps: VportOps = {
   destroyName: 'netdev_destroy',
   create(parms, ctx) {
     const vport = vportAlloc(parms, netdevVportOps, placeholder(parms), ctx);
-    return netdevLink(vport, parms.name);
+    return typeof vport === 'number' ? vport : netdevLink(vport, parms.name);
   },
   destroy(vport) {
     netdevDetach(vport);
@@ -114,33 +111,31 @@ export function tunnelVportOps(type: number, module: string, kind: string, opts:
       let dstPort: number | undefined;
       if (opts.dstPort) {
         // nla_find_nested(options, OVS_TUNNEL_ATTR_DST_PORT) of exactly 2 bytes, else EINVAL.
-        if (parms.options === undefined || parms.options.dstPort === undefined) throw new NetlinkErrnoError(Errno.EINVAL);
+        if (parms.options === undefined || parms.options.dstPort === undefined) return -Errno.EINVAL;
         dstPort = parms.options.dstPort;
       }
       const vport = vportAlloc(parms, ops, placeholder(parms), ctx);
+      if (typeof vport === 'number') return vport;
       // The driver's *_dev_create() allocates the device (rtnl_create_link) before its own checks.
-      allocNetdev(ctx);
+      const nomem = allocNetdev(ctx);
+      if (nomem) return nomem;
       const netns = parms.dp.netns;
       // The devices this vport type made (the others of its kind, made through rtnetlink, do not count here).
       const ours = [...netns.devices].flatMap((d) => (d.rxHandler instanceof Vport && d.rxHandler.ops.type === type ? [d.rxHandler] : []));
-      if (opts.single && ours.length > 0) throw new NetlinkErrnoError(Errno.EEXIST);
-      if (dstPort !== undefined && opts.portClash !== undefined && ours.some((v) => v.tunnel?.dstPort === dstPort)) {
-        throw new NetlinkErrnoError(opts.portClash);
-      }
+      if (opts.single && ours.length > 0) return -Errno.EEXIST;
+      if (dstPort !== undefined && opts.portClash !== undefined && ours.some((v) => v.tunnel?.dstPort === dstPort)) return -opts.portClash;
       netns.ftrace.event('vport', opts.devCreate, `${parms.name}${dstPort !== undefined ? ` dst_port ${dstPort}` : ''}`);
       const priv = opts.priv?.(dstPort, parms.options?.extension?.gbp === true);
-      const dev = netns.addDevice({ name: parms.name, kind, mtu: opts.mtu, ...(priv !== undefined ? { priv } : {}) });
+      const dev = netns.registerNetdevice({ name: parms.name, kind, mtu: opts.mtu, ...(priv !== undefined ? { priv } : {}) });
+      if (typeof dev === 'number') return dev;
       // dev_change_flags(dev, IFF_UP): its own RTM_NEWLINK (change IFF_UP), before the master's.
       dev.flags |= IFF.UP | IFF.RUNNING | IFF.LOWER_UP;
       dev.operstate = IF_OPER.UNKNOWN;
       netns.changed(dev);
       vport.tunnel = dstPort !== undefined ? { dstPort, ...(parms.options?.extension ? { extension: parms.options.extension } : {}) } : undefined;
-      try {
-        return netdevLink(vport, parms.name);
-      } catch (err) {
-        netns.removeDevice(dev);
-        throw err;
-      }
+      const linked = netdevLink(vport, parms.name);
+      if (typeof linked === 'number') netns.removeDevice(dev);
+      return linked;
     },
     destroy(vport) {
       netdevDetach(vport);

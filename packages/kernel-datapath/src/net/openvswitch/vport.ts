@@ -4,7 +4,8 @@
  * loadable modules (ovs_vport_add's request_module restart). The types are
  * in vport-netdev.ts, vport-internal_dev.ts and the tunnel files.
  */
-import { Errno, NetlinkErrnoError, type OvsTunnelAttrs } from '@ovs/genl-codec';
+import { Errno, type OvsTunnelAttrs } from '@ovs/genl-codec';
+import { handlerRet } from '../../kernel/trace/ftrace.js';
 import type { NetDevice, RxHandlerOwner } from '../../include/linux/netdevice.js';
 import type { FaultInjection } from '../../lib/fault-inject.js';
 import type { Netns } from '../core/net_namespace.js';
@@ -38,7 +39,8 @@ export interface VportOps {
   /** The kernel functions behind create and destroy, as a trace names them. */
   readonly createName: string;
   readonly destroyName: string;
-  create(parms: VportParms, ctx: VportContext): Vport;
+  /** The vport, or a negative errno (with nothing left behind). */
+  create(parms: VportParms, ctx: VportContext): Vport | number;
   destroy(vport: Vport, ctx: VportContext): void;
   getOptions?(vport: Vport): OvsTunnelAttrs;
   setOptions?(vport: Vport, options: OvsTunnelAttrs): number;
@@ -100,18 +102,19 @@ export function setUpcallPortids(vport: Vport, ids: Uint8Array, ctx: VportContex
  * upcall pids (EINVAL if they are malformed); `dev` until the type binds or
  * creates its device.
  */
-export function vportAlloc(parms: VportParms, ops: VportOps, dev: NetDevice, ctx: VportContext): Vport {
-  ctx.faults.check('failslab', 'ovs_vport_alloc');
+export function vportAlloc(parms: VportParms, ops: VportOps, dev: NetDevice, ctx: VportContext): Vport | number {
+  if (ctx.faults.shouldFail('failslab', 'ovs_vport_alloc')) return -Errno.ENOMEM;
   const vport = new Vport(parms.dp, parms.portNo, ops, dev);
-  const err = setUpcallPortids(vport, parms.upcallPids, ctx);
-  if (err) throw new NetlinkErrnoError(err);
-  return vport;
+  return setUpcallPortids(vport, parms.upcallPids, ctx) || vport;
 }
 
 /** alloc_netdev_mqs() of a device a vport type creates: ENOMEM when the allocation fails. */
-export function allocNetdev(ctx: VportContext): void {
-  ctx.faults.check('failslab', 'alloc_netdev_mqs');
+export function allocNetdev(ctx: VportContext): number {
+  return ctx.faults.shouldFail('failslab', 'alloc_netdev_mqs') ? -Errno.ENOMEM : 0;
 }
+
+/** What a trace shows a vport function returning: its errno, or nothing for a vport. */
+export const vportRet = (v: Vport | number): string | undefined => (typeof v === 'number' ? handlerRet(v) : undefined);
 
 /** A device stand-in while a vport is being set up (replaced by the real one). */
 export function placeholder(parms: VportParms): NetDevice {
