@@ -1,6 +1,6 @@
 /**
- * Addresses and routes in the model (fib.ts, ifaddr.ts, addrconf.ts,
- * rtnetlink-inet.ts) against Linux 6.1: the captured machine of
+ * Addresses and routes in the model (fib_trie.ts, devinet.ts, fib_frontend.ts,
+ * ../ipv6/addrconf.ts, route.ts) against Linux 6.1: the captured machine of
  * golden/pcap/dpctl-datapath.pcap.gz rebuilt with the same commands gives
  * the same route and address dumps; the tables of that capture loaded into a
  * model without automatic addresses dump back in the same order; addresses
