@@ -4,7 +4,7 @@
  * to the real kernel with --system.
  */
 import { openSocketFactory } from '@ovs/netlink-socket';
-import { Getopt, GetoptError, type LongOption } from '@ovs/util';
+import { type LongOption, getoptLong } from '@ovs/util';
 import { runDpctl } from './dpctl.js';
 
 const USAGE = `ovs-dpctl: Open vSwitch datapath management utility
@@ -37,16 +37,12 @@ const LONG_OPTIONS: readonly LongOption[] = [
 ];
 
 export async function main(argv: string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
-  const getopt = new Getopt(argv, LONG_OPTIONS);
-  const values = new Map<string, string | undefined>();
-  try {
-    for (let o = getopt.next(); o; o = getopt.next()) values.set(o.option.name, o.value);
-  } catch (err) {
-    if (!(err instanceof GetoptError)) throw err;
-    io.err(`ovs-dpctl: ${err.message}`);
+  const cmdline = getoptLong(argv, LONG_OPTIONS);
+  if ('error' in cmdline) {
+    io.err(`ovs-dpctl: ${cmdline.error}`);
     return 1;
   }
-  const positionals = getopt.operands;
+  const { values, operands: positionals } = cmdline;
   if (values.has('help')) {
     io.out(USAGE);
     return 0;

@@ -2,7 +2,7 @@
 // quoted messages are what Debian's ovs-vsctl / ovs-ofctl 3.1 print after
 // "<program>: " for the same arguments.
 import { describe, expect, it } from 'vitest';
-import { Getopt, GetoptError, type LongOption } from './command-line.js';
+import { Getopt, GetoptError, type LongOption, getoptLong } from './command-line.js';
 
 const OPTIONS: LongOption[] = [
   { name: 'db', arg: 'required' },
@@ -70,5 +70,22 @@ describe('getopt_long', () => {
     expect(error(['-x'])).toBe("invalid option -- 'x'");
     expect(error(['-mmx'])).toBe("invalid option -- 'x'");
     expect(error(['-t'])).toBe("option requires an argument -- 't'");
+  });
+});
+
+describe('getoptLong', () => {
+  it('reads the whole command line: the last value of a repeated option, the operands in order', () => {
+    const r = getoptLong(['show', '--db=a', '-m', 'br0', '--db', 'b'], OPTIONS);
+    expect(r).toEqual({
+      values: new Map([
+        ['db', 'b'],
+        ['more', undefined],
+      ]),
+      operands: ['show', 'br0'],
+    });
+  });
+
+  it("returns getopt's error instead of throwing", () => {
+    expect(getoptLong(['--no'], OPTIONS)).toEqual({ error: "option '--no' is ambiguous; possibilities: '--no-wait' '--no-syslog'" });
   });
 });

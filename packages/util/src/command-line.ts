@@ -123,3 +123,25 @@ export class Getopt<O extends LongOption = LongOption> {
     return { option, value };
   }
 }
+
+/** A command line read all at once: each option by name (a repeated one keeps its last value) and the operands. */
+export interface CommandLine {
+  readonly values: ReadonlyMap<string, string | undefined>;
+  readonly operands: string[];
+}
+
+/**
+ * For tools that act on options only after reading them all: the whole command line, or getopt's
+ * error text (which the tool prints after its name before exiting with status 1).
+ */
+export function getoptLong(argv: readonly string[], options: readonly LongOption[]): CommandLine | { readonly error: string } {
+  const getopt = new Getopt(argv, options);
+  const values = new Map<string, string | undefined>();
+  try {
+    for (let o = getopt.next(); o; o = getopt.next()) values.set(o.option.name, o.value);
+  } catch (err) {
+    if (err instanceof GetoptError) return { error: err.message };
+    throw err;
+  }
+  return { values, operands: getopt.operands };
+}

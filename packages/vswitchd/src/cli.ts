@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { openSocketFactory } from '@ovs/netlink-socket';
 import { installDir } from '@ovs/ovsdb';
-import { Getopt, GetoptError, type LongOption } from '@ovs/util';
+import { type LongOption, getoptLong } from '@ovs/util';
 import { dbSocket, rundir } from './paths.js';
 import { Vlog } from './vlog.js';
 import { VERSION, Vswitchd } from './vswitchd.js';
@@ -42,16 +42,12 @@ const LONG_OPTIONS: readonly LongOption[] = [
 ];
 
 export async function main(argv: string[]): Promise<number> {
-  const getopt = new Getopt(argv, LONG_OPTIONS);
-  const values = new Map<string, string | undefined>();
-  try {
-    for (let o = getopt.next(); o; o = getopt.next()) values.set(o.option.name, o.value);
-  } catch (err) {
-    if (!(err instanceof GetoptError)) throw err;
-    console.error(`ovs-vswitchd: ${err.message}`);
+  const cmdline = getoptLong(argv, LONG_OPTIONS);
+  if ('error' in cmdline) {
+    console.error(`ovs-vswitchd: ${cmdline.error}`);
     return 1;
   }
-  const positionals = getopt.operands;
+  const { values, operands: positionals } = cmdline;
   if (values.has('help')) {
     console.log(USAGE);
     return 0;
