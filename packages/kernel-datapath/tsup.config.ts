@@ -1,11 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base';
 
-export default defineConfig({
-  // Named entries keep dist/cli.js where bin/ovs-kernel.js loads it.
-  entry: { index: 'src/index.ts', cli: 'src/tools/cli.ts', testing: 'src/testing/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+// Named entries keep dist/cli.js where bin/ovs-kernel.js loads it.
+export default packageBuild({ index: 'src/index.ts', cli: 'src/tools/cli.ts', testing: 'src/testing/index.ts' });

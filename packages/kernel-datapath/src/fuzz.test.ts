@@ -4,17 +4,7 @@
  * leaves no change behind.
  */
 import fc from 'fast-check';
-import {
-  type Message,
-  NLM_F,
-  NetlinkProtocol,
-  OVSP_LOCAL,
-  decode,
-  encode,
-  newFamilyTable,
-  ovsDatapathFamily,
-  ovsVportFamily,
-} from '@ovs/genl-codec';
+import { type Message, NLM_F, NetlinkProtocol, OVSP_LOCAL, decode, encode, newFamilyTable, ovsDatapathFamily, ovsVportFamily } from '@ovs/genl-codec';
 import { describe, expect, it } from 'vitest';
 import { Kernel } from './kernel.js';
 import type { KernelSocket } from './net/netlink/af_netlink.js';
@@ -178,7 +168,11 @@ describe('fuzz', () => {
       fc.property(fc.array(request, { minLength: 1, maxLength: 20 }), (reqs) => {
         const kernel = new Kernel();
         const admin = kernel.socket({ protocol: NetlinkProtocol.NETLINK_GENERIC });
-        run(kernel, { socket: 0, family: 'dp', cmd: 1, flags: NLM_F.REQUEST, dpIfindex: 0, dpAttrs: { name: 'dp0', upcallPid: 0 }, vportAttrs: {}, mutations: [] }, [admin]);
+        run(
+          kernel,
+          { socket: 0, family: 'dp', cmd: 1, flags: NLM_F.REQUEST, dpIfindex: 0, dpAttrs: { name: 'dp0', upcallPid: 0 }, vportAttrs: {}, mutations: [] },
+          [admin],
+        );
         const user = kernel.socket({ protocol: NetlinkProtocol.NETLINK_GENERIC, capNetAdmin: false });
         const before = snapshot(kernel);
         for (const r of reqs) run(kernel, { ...r, socket: 0, mutations: [] }, [user]);

@@ -10,12 +10,12 @@ import { NetlinkProtocol } from '@ovs/genl-codec';
 import { describe, expect, it } from 'vitest';
 import { Kernel } from './kernel.js';
 
-const lab = JSON.parse(
-  readFileSync(fileURLToPath(new URL('../../genl-codec/src/testing/lab/unaligned-echo.json', import.meta.url)), 'utf8'),
-) as { exchanges: Array<{ label: string; request: string; reply: string }> };
+const lab = JSON.parse(readFileSync(fileURLToPath(new URL('../../genl-codec/src/testing/lab/unaligned-echo.json', import.meta.url)), 'utf8')) as {
+  exchanges: Array<{ label: string; request: string; reply: string }>;
+};
 
 describe('netlink_ack() of an unaligned request', () => {
-  it.each(lab.exchanges.map((e) => [e.label, e] as const))('%s: the lab kernel\'s reply, byte for byte', (label, e) => {
+  it.each(lab.exchanges.map((e) => [e.label, e] as const))("%s: the lab kernel's reply, byte for byte", (label, e) => {
     const kernel = new Kernel();
     const request = Buffer.from(e.request, 'hex');
     const sock = kernel.socket({

@@ -90,7 +90,10 @@ export class Kernel {
     this.dumpChunkSize = opts.dumpChunkSize ?? 16384;
     this.addrconf = opts.addrconf ?? true;
     this.genl = new GenlRegistry({ firstFamilyId: opts.firstFamilyId ?? 32, firstMcastGroup: opts.firstMcastGroup ?? 9 });
-    this.genl.register(nlctrlRegistration(this.genl, (f, sock, seq, flags) => ctrlFillInfo(this, f, sock, seq, flags)), [16]);
+    this.genl.register(
+      nlctrlRegistration(this.genl, (f, sock, seq, flags) => ctrlFillInfo(this, f, sock, seq, flags)),
+      [16],
+    );
     this.handlers.set(NetlinkProtocol.NETLINK_GENERIC, (req) => genlRcvMsg(this, req));
     this.initNet = this.netns('init');
     registerRtnetlink(this);
@@ -310,7 +313,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
-
 
 /** netlink_ack_tlv_fill(): MSG, then for errors OFFS, POLICY, MISS_TYPE. */
 function ackTlvs(err: number, extack: ExtAck): ExtAckTlvs | undefined {

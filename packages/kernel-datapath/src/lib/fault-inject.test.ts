@@ -55,19 +55,14 @@ describe('should_fail()', () => {
   });
   it('fails exactly the calls interval, times and space select, at probability 100', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 7 }),
-        fc.integer({ min: -1, max: 6 }),
-        fc.integer({ min: 0, max: 10 }),
-        (interval, times, space) => {
-          const f = new FaultInjection();
-          f.set('failslab', { probability: 100, interval, times, space });
-          const got: number[] = [];
-          for (let call = 1; call <= 60; call++) if (f.shouldFail('failslab', 't')) got.push(call);
-          expect(got).toEqual(expectedFailures(60, { interval, times, space }));
-          expect(f.show()[0]!.injected).toBe(got.length);
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 7 }), fc.integer({ min: -1, max: 6 }), fc.integer({ min: 0, max: 10 }), (interval, times, space) => {
+        const f = new FaultInjection();
+        f.set('failslab', { probability: 100, interval, times, space });
+        const got: number[] = [];
+        for (let call = 1; call <= 60; call++) if (f.shouldFail('failslab', 't')) got.push(call);
+        expect(got).toEqual(expectedFailures(60, { interval, times, space }));
+        expect(f.show()[0]!.injected).toBe(got.length);
+      }),
       { numRuns: 200 },
     );
   });
@@ -142,7 +137,10 @@ describe('fault points in the kernel', () => {
   });
 
   it('failslab: OVS_VPORT_CMD_NEW of each type fails where its create allocates, and leaves nothing', () => {
-    const add = (name: string, type: number, attrs: Record<string, unknown> = {}) => () => errnoOf(c.newVport(dp, name, type, attrs));
+    const add =
+      (name: string, type: number, attrs: Record<string, unknown> = {}) =>
+      () =>
+        errnoOf(c.newVport(dp, name, type, attrs));
     failsAt(1, 'ovs_vport_alloc', add('veth0', NETDEV));
     failsAt(1, 'ovs_vport_alloc', add('int0', INTERNAL));
     failsAt(2, 'alloc_netdev_mqs', add('int0', INTERNAL));

@@ -175,10 +175,20 @@ function pick(st: FaultPointState): FaultAttr {
 /** What the debugfs files accept (probability is a percentage, interval at least 1). */
 function checkAttr(a: FaultAttr): void {
   const ok =
-    Number.isInteger(a.probability) && a.probability >= 0 && a.probability <= 100 &&
-    Number.isInteger(a.interval) && a.interval >= 1 && a.interval <= 0xffffffff &&
-    Number.isInteger(a.times) && a.times >= -1 && a.times <= 0x7fffffff &&
-    Number.isInteger(a.space) && a.space >= 0 && a.space <= 0x7fffffff &&
-    Number.isInteger(a.verbose) && a.verbose >= 0 && a.verbose <= 2;
+    Number.isInteger(a.probability) &&
+    a.probability >= 0 &&
+    a.probability <= 100 &&
+    Number.isInteger(a.interval) &&
+    a.interval >= 1 &&
+    a.interval <= 0xffffffff &&
+    Number.isInteger(a.times) &&
+    a.times >= -1 &&
+    a.times <= 0x7fffffff &&
+    Number.isInteger(a.space) &&
+    a.space >= 0 &&
+    a.space <= 0x7fffffff &&
+    Number.isInteger(a.verbose) &&
+    a.verbose >= 0 &&
+    a.verbose <= 2;
   if (!ok) throw new NetlinkErrnoError(Errno.EINVAL, 'fault attribute out of range');
 }

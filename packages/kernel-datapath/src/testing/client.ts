@@ -2,16 +2,7 @@
  * A small test client: typed requests in, decoded messages out, over a
  * KernelSocket (only bytes cross).
  */
-import {
-  type GenlFamilyDef,
-  type Message,
-  NLM_F,
-  NetlinkProtocol,
-  encode,
-  newFamilyTable,
-  ovsDatapathFamily,
-  ovsVportFamily,
-} from '@ovs/genl-codec';
+import { type GenlFamilyDef, type Message, NLM_F, NetlinkProtocol, encode, newFamilyTable, ovsDatapathFamily, ovsVportFamily } from '@ovs/genl-codec';
 import type { Kernel } from '../kernel.js';
 import type { KernelSocket } from '../net/netlink/af_netlink.js';
 import { ask, drain, errnoOf } from './socket.js';

@@ -9,16 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CTRL_CMD,
-  GENL_ID_CTRL,
-  type GenlMessage,
-  NLM_F,
-  NetlinkProtocol,
-  ctrlFamily,
-  decode,
-  encode,
-} from '@ovs/genl-codec';
+import { CTRL_CMD, GENL_ID_CTRL, type GenlMessage, NLM_F, NetlinkProtocol, ctrlFamily, decode, encode } from '@ovs/genl-codec';
 import { connectUnixNetlink } from '@ovs/genl-codec/unix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { besideSocket, main, parseIp, socketPathFor } from './cli.js';
@@ -91,8 +82,7 @@ function getFamily(seq: number): Uint8Array {
 
 beforeAll(() => {
   const dist = join(PKG, 'dist/cli.js');
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs));
+  const newest = (dir: string): number => Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs));
   const sources = Math.max(newest(join(PKG, 'src')), newest(join(PKG, '../genl-codec/dist')));
   if (!existsSync(dist) || statSync(dist).mtimeMs < sources) {
     execFileSync('npx', ['tsup', '--silent'], { cwd: PKG, stdio: 'ignore' });
@@ -135,7 +125,9 @@ describe('ovs-kernel usage', () => {
   });
 
   it('reads ip link arguments the way iproute2 does', () => {
-    expect(parseIp(['link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1'])).toEqual({ cmd: { op: 'add', name: 'veth0', kind: 'veth', peer: 'veth1' } });
+    expect(parseIp(['link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1'])).toEqual({
+      cmd: { op: 'add', name: 'veth0', kind: 'veth', peer: 'veth1' },
+    });
     expect(parseIp(['link', 'add', 'name', 'v0', 'type', 'veth', 'peer', 'v1']).cmd).toEqual({ op: 'add', name: 'v0', kind: 'veth', peer: 'v1' });
     expect(parseIp(['-n', 'blue', 'link', 'add', 'd0', 'type', 'dummy'])).toEqual({ netns: 'blue', cmd: { op: 'add', name: 'd0', kind: 'dummy' } });
     expect(parseIp(['link', 'delete', 'dev', 'd0']).cmd).toEqual({ op: 'del', name: 'd0' });
@@ -191,7 +183,9 @@ describe('ovs-kernel start / stop', () => {
     const show = cli(['ip', 'link', 'show', 'v1'], env);
     expect(show.err).toBe('');
     expect(show.code).toBe(0);
-    expect(show.out).toMatch(/^2: v1@v0: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\n {4}link\/ether [0-9a-f:]{17} brd ff:ff:ff:ff:ff:ff\n$/);
+    expect(show.out).toMatch(
+      /^2: v1@v0: <BROADCAST,MULTICAST,M-DOWN> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\n {4}link\/ether [0-9a-f:]{17} brd ff:ff:ff:ff:ff:ff\n$/,
+    );
 
     const again = cli(['start'], env);
     expect(again.code).toBe(1);
@@ -224,7 +218,10 @@ describe('ovs-kernel start / stop', () => {
   it('runs in the foreground until SIGTERM, then cleans up', async () => {
     const dir = rundir();
     const sock = join(dir, 'ovs-kernel.sock');
-    const child = spawn(process.execPath, [BIN, 'start', '--foreground'], { env: { ...process.env, OVS_KERNEL_SOCKET: '', OVS_RUNDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'start', '--foreground'], {
+      env: { ...process.env, OVS_KERNEL_SOCKET: '', OVS_RUNDIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -280,7 +277,10 @@ describe('ovs-kernel ip link, against an in-process kernel', () => {
   // lo, which is up here as in a booted host's namespace. Addresses are random.
   const { env } = inProcessDaemon('ip.sock');
 
-  const LO = ['1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000', '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00'];
+  const LO = [
+    '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000',
+    '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00',
+  ];
   const ETHER = /^ {4}link\/ether ((?:[0-9a-f]{2}:){5}[0-9a-f]{2}) brd ff:ff:ff:ff:ff:ff$/;
   /** The address of a `link/ether` line. */
   const mac = (line: string | undefined): string => {
@@ -332,7 +332,10 @@ describe('ovs-kernel ip link, against an in-process kernel', () => {
     });
     expect(await run(['ip', 'link', 'show', 'dev', 'veth1'], env)).toEqual({
       code: 0,
-      out: ['2: veth1@veth0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000', `    link/ether ${macs.veth1} brd ff:ff:ff:ff:ff:ff`],
+      out: [
+        '2: veth1@veth0: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000',
+        `    link/ether ${macs.veth1} brd ff:ff:ff:ff:ff:ff`,
+      ],
       err: [],
     });
   });
@@ -424,7 +427,9 @@ describe('ovs-kernel fault, against an in-process kernel', () => {
   });
 
   it('--nth N fails the Nth call from now', async () => {
-    expect((await run(['fault', 'set', 'failslab', '--nth', '2'], env)).out[0]).toBe('failslab: probability 100 interval 1 times 1 space 2 verbose 2 (failures injected: 0)');
+    expect((await run(['fault', 'set', 'failslab', '--nth', '2'], env)).out[0]).toBe(
+      'failslab: probability 100 interval 1 times 1 space 2 verbose 2 (failures injected: 0)',
+    );
     expect((await run(['ip', 'link', 'add', 'd1', 'type', 'dummy'], env)).code).toBe(0);
     expect((await run(['ip', 'link', 'add', 'd2', 'type', 'dummy'], env)).code).toBe(2);
     expect((await run(['ip', 'link', 'add', 'd2', 'type', 'dummy'], env)).code).toBe(0);

@@ -18,19 +18,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import {
-  Errno,
-  NetlinkErrnoError,
-  NetlinkProtocol,
-  strerror,
-} from '@ovs/genl-codec';
-import {
-  UnixNetlinkConnectionError,
-  type UnixNetlinkSocket,
-  connectUnixNetlink,
-  kernelSocketPath,
-  unixFaultRequest,
-} from '@ovs/genl-codec/unix';
+import { Errno, NetlinkErrnoError, NetlinkProtocol, strerror } from '@ovs/genl-codec';
+import { UnixNetlinkConnectionError, type UnixNetlinkSocket, connectUnixNetlink, kernelSocketPath, unixFaultRequest } from '@ovs/genl-codec/unix';
 import { type Daemon, DaemonError, probeSocket, startDaemon } from './daemon.js';
 import type { FaultPointState } from '../lib/fault-inject.js';
 import { type IpLinkKind, formatIpLink, ipLinkAdd, ipLinkDel, ipLinkSet, ipLinkShow } from './iplink.js';
@@ -176,7 +165,7 @@ function parsing<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code !== undefined && code.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message.split('. ')[0]!);
+    if (code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message.split('. ')[0]!);
     throw err;
   }
 }
@@ -265,16 +254,19 @@ async function cmdStart(args: string[], socketOpt: string | undefined, io: CliIo
   if (positionals.length > 0) throw new UsageError(`start: unexpected argument ${JSON.stringify(positionals[0])}`);
   const kernelOptions: KernelOptions = {};
   if (values.profile !== undefined) {
-    if (!(PROFILES as readonly string[]).includes(values.profile)) throw new UsageError(`start: unknown profile ${JSON.stringify(values.profile)} (${PROFILES.join(' or ')})`);
+    if (!(PROFILES as readonly string[]).includes(values.profile))
+      throw new UsageError(`start: unknown profile ${JSON.stringify(values.profile)} (${PROFILES.join(' or ')})`);
     kernelOptions.profile = values.profile as KernelProfile;
   }
   if (values.cpus !== undefined) {
     const n = Number(values.cpus);
-    if (!/^\d+$/.test(values.cpus) || n < 1 || n > 4096) throw new UsageError(`start: --cpus wants a number from 1 to 4096, not ${JSON.stringify(values.cpus)}`);
+    if (!/^\d+$/.test(values.cpus) || n < 1 || n > 4096)
+      throw new UsageError(`start: --cpus wants a number from 1 to 4096, not ${JSON.stringify(values.cpus)}`);
     kernelOptions.nCpus = n;
   }
   const path = socketPathFor(io.env, values.socket ?? socketOpt);
-  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) throw new Failure(`socket path too long for a unix socket (${Buffer.byteLength(path)} bytes, at most ${MAX_SOCKET_PATH}): ${path}`);
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH)
+    throw new Failure(`socket path too long for a unix socket (${Buffer.byteLength(path)} bytes, at most ${MAX_SOCKET_PATH}): ${path}`);
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch (err) {
@@ -472,7 +464,9 @@ async function cmdFault(args: string[], socketOpt: string | undefined, io: CliIo
     throw new Failure(`fault ${op}: ${err.extackMessage ?? strerror(err.errno)}`);
   }
   for (const p of state as FaultPointState[]) {
-    io.out(`${p.point}: probability ${p.probability} interval ${p.interval} times ${p.times} space ${p.space} verbose ${p.verbose} (failures injected: ${p.injected})`);
+    io.out(
+      `${p.point}: probability ${p.probability} interval ${p.interval} times ${p.times} space ${p.space} verbose ${p.verbose} (failures injected: ${p.injected})`,
+    );
   }
   return 0;
 }
@@ -613,7 +607,8 @@ async function cmdIp(args: string[], socketOpt: string | undefined, io: CliIo): 
     sock = await connectUnixNetlink(path, { protocol: NetlinkProtocol.NETLINK_ROUTE, ...(netns !== undefined ? { netns } : {}) });
   } catch (err) {
     if (err instanceof UnixNetlinkConnectionError) throw err;
-    if (err instanceof NetlinkErrnoError) throw new Failure(`cannot open a NETLINK_ROUTE socket: ${strerror(err.errno)}${err.extackMessage ? ` (${err.extackMessage})` : ''}`);
+    if (err instanceof NetlinkErrnoError)
+      throw new Failure(`cannot open a NETLINK_ROUTE socket: ${strerror(err.errno)}${err.extackMessage ? ` (${err.extackMessage})` : ''}`);
     throw err;
   }
   try {

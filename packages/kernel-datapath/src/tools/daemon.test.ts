@@ -199,7 +199,12 @@ describe('ovs-kernel daemon over the unix transport', () => {
     const reply = s.tryRecv();
     expect(reply).toBeDefined();
     const [m] = messages(reply!);
-    expect(m).toMatchObject({ kind: 'genl', cmd: CTRL_CMD.NEWFAMILY, header: { seq: 1, pid: s.portId }, attrs: { familyName: 'nlctrl', familyId: GENL_ID_CTRL } });
+    expect(m).toMatchObject({
+      kind: 'genl',
+      cmd: CTRL_CMD.NEWFAMILY,
+      header: { seq: 1, pid: s.portId },
+      attrs: { familyName: 'nlctrl', familyId: GENL_ID_CTRL },
+    });
     const ack = messages(await recvWithin(s))[0]!;
     expect(ack).toMatchObject({ kind: 'error', error: 0, header: { seq: 1 } });
 
@@ -374,7 +379,9 @@ describe('fault injection over the daemon (FAULT frames)', () => {
   });
 
   it('set, show and clear from a control connection; the kernel fails the call and answers with its errno', async () => {
-    const state = (await unixFaultRequest(path, { op: 'set', point: 'fail_netlink_create', attrs: { probability: 100, space: 1, times: 1 } })) as Array<Record<string, unknown>>;
+    const state = (await unixFaultRequest(path, { op: 'set', point: 'fail_netlink_create', attrs: { probability: 100, space: 1, times: 1 } })) as Array<
+      Record<string, unknown>
+    >;
     expect(state.find((p) => p.point === 'fail_netlink_create')).toMatchObject({ probability: 100, times: 1, space: 1, injected: 0 });
     // socket(AF_NETLINK) fails: the HELLO is answered ENOMEM, and no socket is left in the kernel.
     const before = [...daemon.kernel.openSockets].length;

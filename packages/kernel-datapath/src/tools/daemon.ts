@@ -14,10 +14,7 @@
  */
 import { lstatSync, unlinkSync } from 'node:fs';
 import { type Server, type Socket, createConnection, createServer } from 'node:net';
-import {
-  Errno,
-  NetlinkErrnoError,
-} from '@ovs/genl-codec';
+import { Errno, NetlinkErrnoError } from '@ovs/genl-codec';
 import {
   UNIX_FRAME,
   UNIX_NETLINK_VERSION,

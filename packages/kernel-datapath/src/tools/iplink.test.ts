@@ -93,7 +93,12 @@ describe('ip link helpers', () => {
     expect(v0).toMatchObject({ name: 'veth0', mtu: 9000, operstate: IF_OPER.LOWERLAYERDOWN, carrier: false, link: 2, kind: 'veth', minMtu: 68, maxMtu: 65535 });
     expect(v0!.flags).toBe(IFF.UP | IFF.BROADCAST | IFF.MULTICAST);
     const both = await ipLinkShow(sock);
-    expect(formatIpLink(both.filter((l) => l.name === 'veth0'), { names: new Map([[2, 'veth1']]) })).toBe(
+    expect(
+      formatIpLink(
+        both.filter((l) => l.name === 'veth0'),
+        { names: new Map([[2, 'veth1']]) },
+      ),
+    ).toBe(
       '3: veth0@veth1: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 9000 qdisc noqueue state LOWERLAYERDOWN mode DEFAULT group default qlen 1000\n' +
         '    link/ether 02:4f:56:00:00:03 brd ff:ff:ff:ff:ff:ff\n',
     );

@@ -75,7 +75,13 @@ function seqFor(sock: NetlinkSocket): number {
   return seq;
 }
 
-function linkRequest(type: number, flags: number, seq: number, attrs: IflaAttrs, ifi: { flags?: number; change?: number; index?: number } = {}): RtnlLinkMessage {
+function linkRequest(
+  type: number,
+  flags: number,
+  seq: number,
+  attrs: IflaAttrs,
+  ifi: { flags?: number; change?: number; index?: number } = {},
+): RtnlLinkMessage {
   return {
     kind: 'rtnl',
     protocol: NetlinkProtocol.NETLINK_ROUTE,
@@ -137,7 +143,10 @@ async function transact(sock: NetlinkSocket, msg: RtnlLinkMessage): Promise<Rtnl
 export async function ipLinkAdd(sock: NetlinkSocket, name: string, kind: IpLinkKind, opts: { peer?: string } = {}): Promise<void> {
   const linkinfo: NonNullable<IflaAttrs['linkinfo']> = { kind };
   if (kind === 'veth' && opts.peer !== undefined) {
-    linkinfo.data = { set: 'veth', attrs: { peer: { ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 }, attrs: { ifname: opts.peer } } } };
+    linkinfo.data = {
+      set: 'veth',
+      attrs: { peer: { ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 }, attrs: { ifname: opts.peer } } },
+    };
   }
   await transact(sock, linkRequest(RTM.NEWLINK, NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, seqFor(sock), { ifname: name, linkinfo }));
 }
@@ -153,7 +162,11 @@ export async function ipLinkDel(sock: NetlinkSocket, name: string): Promise<void
  * A rename goes by ifindex (looked up first, as iproute2's ll_name_to_index)
  * with the new name in IFLA_IFNAME: ENODEV if NAME does not exist.
  */
-export async function ipLinkSet(sock: NetlinkSocket, name: string, opts: { up?: boolean; mtu?: number; address?: Uint8Array; newName?: string }): Promise<void> {
+export async function ipLinkSet(
+  sock: NetlinkSocket,
+  name: string,
+  opts: { up?: boolean; mtu?: number; address?: Uint8Array; newName?: string },
+): Promise<void> {
   let index = 0;
   if (opts.newName !== undefined) {
     const [link] = await transact(sock, linkRequest(RTM.GETLINK, 0, seqFor(sock), { ifname: name, extMask: RTEXT_FILTER_VF }));

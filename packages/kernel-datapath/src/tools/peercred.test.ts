@@ -40,7 +40,7 @@ function dpNew(name: string, pid: number): Uint8Array {
 }
 
 describe('parseSs', () => {
-  it('reads each socket\'s inode, its peer\'s, and the pids holding it (ss -xpnH of iproute2 6.1)', () => {
+  it("reads each socket's inode, its peer's, and the pids holding it (ss -xpnH of iproute2 6.1)", () => {
     const out = [
       'u_str ESTAB 0      0                        /tmp/h1/x.sock 410415 * 410414 users:(("node",pid=9597,fd=21))          ',
       'u_str ESTAB 0      0                                     * 410414 * 410415 users:(("node",pid=9597,fd=20),("node",pid=9601,fd=20))',
@@ -55,7 +55,7 @@ describe('parseSs', () => {
 });
 
 describe('processCapNetAdmin', () => {
-  it('is true for a process of the owner\'s uid, false for another uid without the capability', () => {
+  it("is true for a process of the owner's uid, false for another uid without the capability", () => {
     expect(processCapNetAdmin(process.pid, process.geteuid!())).toBe(true);
     // As seen by a kernel owned by someone else: only CapEff counts (root has CAP_NET_ADMIN).
     expect(processCapNetAdmin(process.pid, 123456)).toBe(process.geteuid!() === 0);
@@ -66,7 +66,7 @@ describe('processCapNetAdmin', () => {
 const hasSs = spawnSync('ss', ['-V']).status === 0;
 
 describe.skipIf(!hasSs)('privilege over the daemon (needs ss)', () => {
-  it('a client of the daemon\'s own user is privileged unless its HELLO gives CAP_NET_ADMIN up', async () => {
+  it("a client of the daemon's own user is privileged unless its HELLO gives CAP_NET_ADMIN up", async () => {
     const path = join(tempDir(), 'k.sock');
     const daemon = await startDaemon({ socketPath: path, log: () => {} });
     try {
@@ -88,7 +88,7 @@ describe.skipIf(!hasSs)('privilege over the daemon (needs ss)', () => {
   // Root can run a client as another user: one of the socket's group (0770 lets it connect)
   // without CAP_NET_ADMIN. Its HELLO claims the capability; the kernel model must not grant it.
   it.skipIf(process.geteuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0)(
-    'a client of another user (in the socket\'s group, without CAP_NET_ADMIN) is refused EPERM whatever its HELLO says, and FAULT too; one outside the group cannot connect',
+    "a client of another user (in the socket's group, without CAP_NET_ADMIN) is refused EPERM whatever its HELLO says, and FAULT too; one outside the group cannot connect",
     async () => {
       const dir = tempDir();
       chmodSync(dir, 0o711);

@@ -72,7 +72,11 @@ export function parseSs(out: string): { peerOf: Map<number, number>; pidsOf: Map
     if (m === null) continue;
     const ino = Number(m[1]);
     peerOf.set(ino, Number(m[2]));
-    if (m[3] !== undefined) pidsOf.set(ino, [...m[3].matchAll(/pid=(\d+)/g)].map((p) => Number(p[1])));
+    if (m[3] !== undefined)
+      pidsOf.set(
+        ino,
+        [...m[3].matchAll(/pid=(\d+)/g)].map((p) => Number(p[1])),
+      );
   }
   return { peerOf, pidsOf };
 }

@@ -23,7 +23,7 @@ describe.each(['raw-genl.json', 'dpctl-datapath.json', 'dpctl-ports.json', 'dpct
 });
 
 describe('replay of requests whose nlmsg_len is not a multiple of 4 (kernel lab)', () => {
-  it('accepts the real kernel\'s padded NLMSG_ERROR echoes and matches them', () => {
+  it("accepts the real kernel's padded NLMSG_ERROR echoes and matches them", () => {
     // Vectors and how they were captured: genl-codec's testing/lab/unaligned-echo.json. The
     // sockets with NETLINK_EXT_ACK, as a replay opens them (as OVS does).
     const lab = JSON.parse(readFileSync(fileURLToPath(new URL('../../../genl-codec/src/testing/lab/unaligned-echo.json', import.meta.url)), 'utf8')) as {

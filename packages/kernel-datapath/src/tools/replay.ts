@@ -6,15 +6,7 @@
  * normalisation that only maps values that legitimately differ between two
  * kernels (listed in NORMALISATIONS).
  */
-import {
-  type Message,
-  NetlinkProtocol,
-  decode,
-  encode,
-  formatMessage,
-  newFamilyTable,
-  type FamilyTable,
-} from '@ovs/genl-codec';
+import { type Message, NetlinkProtocol, decode, encode, formatMessage, newFamilyTable, type FamilyTable } from '@ovs/genl-codec';
 import { Kernel } from '../kernel.js';
 import type { KernelSocket } from '../net/netlink/af_netlink.js';
 import { IFF, RTNLGRP_LINK } from '@ovs/genl-codec';
@@ -302,7 +294,12 @@ function zeroed(v: unknown): unknown {
 
 function ifindexes(m: Message, families: FamilyTable): number[] {
   const out: number[] = [];
-  visit(structuredCloneMessage(m, families), (_p, v) => out.push(v as number), () => {}, families);
+  visit(
+    structuredCloneMessage(m, families),
+    (_p, v) => out.push(v as number),
+    () => {},
+    families,
+  );
   return out;
 }
 

@@ -106,7 +106,12 @@ function geneveFillInfo(c: GeneveConf): InfoData {
 function geneveNl2info(data: AttrTable, c: GeneveConf, changelink: boolean, extack: ExtAck): number {
   const GN = IFLA_GENEVE;
   const notsup = (type: number): number =>
-    errMsg(extack, Errno.EOPNOTSUPP, 'Changing VNI, Port, endpoint IP address family, external, inner_proto_inherit, and UDP checksum attributes are not supported', data[type]);
+    errMsg(
+      extack,
+      Errno.EOPNOTSUPP,
+      'Changing VNI, Port, endpoint IP address family, external, inner_proto_inherit, and UDP checksum attributes are not supported',
+      data[type],
+    );
   const remote = data[GN.REMOTE];
   const remote6 = data[GN.REMOTE6];
   if (remote && remote6) return errMsg(extack, Errno.EINVAL, 'Cannot specify both IPv4 and IPv6 Remote addresses');

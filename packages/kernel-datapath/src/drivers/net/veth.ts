@@ -28,7 +28,7 @@ function vethValidate(tb: Parameters<NonNullable<RtnlLinkOps['validate']>>[0]): 
  * while both are up.
  */
 export function vethFollowPeer(rtnl: Rtnetlink, dev: NetDevice): void {
-  const on = dev.isUp && dev.peer !== undefined && dev.peer.isUp;
+  const on = dev.isUp && dev.peer?.isUp === true;
   const set = on ? netifCarrierOn : netifCarrierOff;
   set(rtnl, dev);
   if (dev.peer !== undefined) set(rtnl, dev.peer);

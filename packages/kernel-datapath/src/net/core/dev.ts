@@ -14,8 +14,7 @@ import type { Netns } from './net_namespace.js';
 import type { NotifyCtx, Rtnetlink } from './rtnetlink.js';
 
 /** IFF_VOLATILE: the flags userspace cannot set (include/uapi/linux/if.h). */
-const IFF_VOLATILE =
-  IFF.LOOPBACK | IFF.POINTOPOINT | IFF.BROADCAST | IFF.ECHO | IFF.MASTER | IFF.SLAVE | IFF.RUNNING | IFF.LOWER_UP | IFF.DORMANT;
+const IFF_VOLATILE = IFF.LOOPBACK | IFF.POINTOPOINT | IFF.BROADCAST | IFF.ECHO | IFF.MASTER | IFF.SLAVE | IFF.RUNNING | IFF.LOWER_UP | IFF.DORMANT;
 /** The flags __dev_change_flags() takes from userspace as they are. */
 const IFF_USER = IFF.DEBUG | IFF.NOTRAILERS | IFF.NOARP | IFF.DYNAMIC | IFF.MULTICAST | IFF.PORTSEL | IFF.AUTOMEDIA;
 

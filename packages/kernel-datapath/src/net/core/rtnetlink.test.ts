@@ -108,8 +108,7 @@ function shape(m: Message, drop: string[] = []): Record<string, unknown> {
   return j;
 }
 
-const pcap = (name: string): Uint8Array[] =>
-  readCapture(gunzipSync(readFileSync(`/work/shared/golden/pcap/${name}.pcap.gz`))).map((p) => p.data);
+const pcap = (name: string): Uint8Array[] => readCapture(gunzipSync(readFileSync(`/work/shared/golden/pcap/${name}.pcap.gz`))).map((p) => p.data);
 
 function one(bytes: Uint8Array): Message {
   const r = decode(bytes, { protocol: ROUTE });
@@ -344,7 +343,9 @@ describe('RTM_NEWLINK: creating links', () => {
     });
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 2, { ifname: 'x' })))).toEqual({ error: -Errno.EOPNOTSUPP, msg: 'Unknown device type' });
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 3, { ifname: 'x', linkinfo: { kind: 'openvswitch' } })))).toEqual({ error: -Errno.EOPNOTSUPP });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 4, { ...dummy('x'), map: { memStart: 0n, memEnd: 0n, baseAddr: 0n, irq: 0, dma: 0, port: 0, pad: 0 } })))).toEqual({
+    expect(
+      errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 4, { ...dummy('x'), map: { memStart: 0n, memEnd: 0n, baseAddr: 0n, irq: 0, dma: 0, port: 0, pad: 0 } }))),
+    ).toEqual({
       error: -Errno.EOPNOTSUPP,
     });
   });
@@ -370,9 +371,18 @@ describe('RTM_NEWLINK: creating links', () => {
   it('checks queues and MTU as rtnl_create_link() does', () => {
     const k = kernel();
     const s = k.socket({ protocol: ROUTE });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 1, { ...dummy('a'), numTxQueues: 0 })))).toEqual({ error: -Errno.EINVAL, msg: 'Invalid number of transmit queues' });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 2, { ...dummy('a'), numRxQueues: 5000 })))).toEqual({ error: -Errno.EINVAL, msg: 'Invalid number of receive queues' });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 3, { ifname: 'g', mtu: 67, linkinfo: { kind: 'gretap' } })))).toEqual({ error: -Errno.EINVAL, msg: 'mtu less than device minimum' });
+    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 1, { ...dummy('a'), numTxQueues: 0 })))).toEqual({
+      error: -Errno.EINVAL,
+      msg: 'Invalid number of transmit queues',
+    });
+    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 2, { ...dummy('a'), numRxQueues: 5000 })))).toEqual({
+      error: -Errno.EINVAL,
+      msg: 'Invalid number of receive queues',
+    });
+    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 3, { ifname: 'g', mtu: 67, linkinfo: { kind: 'gretap' } })))).toEqual({
+      error: -Errno.EINVAL,
+      msg: 'mtu less than device minimum',
+    });
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 4, { ifname: 'v', mtu: 70000, linkinfo: { kind: 'veth' } })))).toEqual({ error: -Errno.EINVAL });
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 5, { ...dummy('a'), mtu: 9000, txqlen: 5, group: 3 })))).toEqual({ error: 0 });
     expect(getLink(s, 'a').attrs).toMatchObject({ mtu: 9000, txqlen: 5, group: 3 });
@@ -390,7 +400,10 @@ describe('veth', () => {
           s,
           linkMsg(RTM.NEWLINK, CREATE, 1, {
             ifname: 'veth0',
-            linkinfo: { kind: 'veth', data: { set: 'veth', attrs: { peer: { ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 }, attrs: { ifname: 'veth1' } } } } },
+            linkinfo: {
+              kind: 'veth',
+              data: { set: 'veth', attrs: { peer: { ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 }, attrs: { ifname: 'veth1' } } } },
+            },
           }),
         ),
       ),
@@ -409,7 +422,15 @@ describe('veth', () => {
       ['veth1', 2, 0xffffffff, 0, 0, 0],
       ['veth0', 3, 0xffffffff, 0, 0, 2],
     ]);
-    expect(n[0]!.attrs).toMatchObject({ carrier: 0, carrierChanges: 1, carrierDownCount: 1, numTxQueues: 2, numRxQueues: 2, tsoMaxSize: 524280, maxMtu: 65535 });
+    expect(n[0]!.attrs).toMatchObject({
+      carrier: 0,
+      carrierChanges: 1,
+      carrierDownCount: 1,
+      numTxQueues: 2,
+      numRxQueues: 2,
+      tsoMaxSize: 524280,
+      maxMtu: 65535,
+    });
   });
 
   it('has carrier only when both ends are up (golden frame 57: veth1 after both came up)', () => {
@@ -466,12 +487,17 @@ describe('veth', () => {
     });
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 1, peer({ ifname: 'b', mtu: 10 }))))).toEqual({ error: -Errno.EINVAL });
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 2, peer({ ifname: 'b', address: fromHex('ffffffffffff') }))))).toEqual({ error: -Errno.EADDRNOTAVAIL });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 3, peer({ ifname: 'b' }, -1))))).toMatchObject({ error: -Errno.EINVAL, msg: "ifindex can't be negative" });
+    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 3, peer({ ifname: 'b' }, -1))))).toMatchObject({
+      error: -Errno.EINVAL,
+      msg: "ifindex can't be negative",
+    });
     // The peer's name taken: nothing is left behind.
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 4, peer({ ifname: 'lo' }))))).toEqual({ error: -Errno.EEXIST });
     // An existing device of another kind, given veth data: no changelink for it.
     ask(s, linkMsg(RTM.NEWLINK, CREATE, 5, dummy('taken')));
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK | NLM_F.CREATE, 6, { ...peer({ ifname: 'b2' }), ifname: 'taken' })))).toEqual({ error: -Errno.EOPNOTSUPP });
+    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK | NLM_F.CREATE, 6, { ...peer({ ifname: 'b2' }), ifname: 'taken' })))).toEqual({
+      error: -Errno.EOPNOTSUPP,
+    });
     expect([...k.initNet.devices].map((d) => d.name)).toEqual(['lo', 'taken']);
     // The peer's ifindex is honoured only when the device has one too.
     ask(s, linkMsg(RTM.NEWLINK, CREATE, 7, peer({ ifname: 'p7' }, 70), { index: 71 }));
@@ -503,12 +529,16 @@ describe('tunnels', () => {
     });
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 3, vxlanMd('vx1', 4790))))).toEqual({ error: 0 });
     // Without collect_metadata the receive flags differ: a different socket.
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 4, { ifname: 'vx2', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { port: 4789 } } } })))).toEqual({ error: 0 });
+    expect(
+      errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 4, { ifname: 'vx2', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { port: 4789 } } } }))),
+    ).toEqual({ error: 0 });
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 5, { ifname: 'vx3', linkinfo: { kind: 'vxlan' } })))).toEqual({
       error: -Errno.EINVAL,
       msg: 'Required attributes not provided to perform the operation',
     });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 6, { ifname: 'vx3', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { id: 1 << 24 } } } })))).toMatchObject({
+    expect(
+      errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 6, { ifname: 'vx3', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { id: 1 << 24 } } } }))),
+    ).toMatchObject({
       error: -Errno.ERANGE,
       msg: 'VXLAN ID must be lower than 16777216',
     });
@@ -517,14 +547,28 @@ describe('tunnels', () => {
   it('fills IFLA_INFO_DATA as vxlan_fill_info() does, with the kernel defaults (port 8472, learning, ageing 300)', () => {
     const k = kernel();
     const s = k.socket({ protocol: ROUTE });
-    ask(s, linkMsg(RTM.NEWLINK, CREATE, 1, { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { id: 42, group: fromHex('c0000201') } } } }));
+    ask(
+      s,
+      linkMsg(RTM.NEWLINK, CREATE, 1, { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { id: 42, group: fromHex('c0000201') } } } }),
+    );
     const l = getLink(s, 'vx');
     expect(l.attrs.linkinfo?.kind).toBe('vxlan');
     const data = l.attrs.linkinfo?.data;
-    expect(data?.set === 'vxlan' && data.attrs).toMatchObject({ id: 42, group: fromHex('c0000201'), learning: 1, ageing: 300, port: 8472, udpCsum: 1, collectMetadata: 0, portRange: { low: 0, high: 0 } });
+    expect(data?.set === 'vxlan' && data.attrs).toMatchObject({
+      id: 42,
+      group: fromHex('c0000201'),
+      learning: 1,
+      ageing: 300,
+      port: 8472,
+      udpCsum: 1,
+      collectMetadata: 0,
+      portRange: { low: 0, high: 0 },
+    });
     expect(l.attrs).toMatchObject({ mtu: 1500, minMtu: 68, maxMtu: 65535 });
     // Label on IPv4: refused.
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 2, { ifname: 'vy', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { id: 2, label: 5 } } } })))).toEqual({
+    expect(
+      errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 2, { ifname: 'vy', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { id: 2, label: 5 } } } }))),
+    ).toEqual({
       error: -Errno.EINVAL,
       msg: 'Label attribute only applies to IPv6 VXLAN devices',
     });
@@ -534,19 +578,29 @@ describe('tunnels', () => {
     const k = kernel();
     const s = k.socket({ protocol: ROUTE });
     ask(s, linkMsg(RTM.NEWLINK, CREATE, 1, { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { id: 42 } } } }));
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 2, { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { ttl: 9, learning: 0 } } } })))).toEqual({ error: 0 });
+    expect(
+      errorOf(
+        ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 2, { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { ttl: 9, learning: 0 } } } })),
+      ),
+    ).toEqual({ error: 0 });
     const d = getLink(s, 'vx').attrs.linkinfo?.data;
     expect(d?.set === 'vxlan' && d.attrs).toMatchObject({ id: 42, ttl: 9, learning: 0 });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 3, { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { port: 1 } } } })))).toEqual({
+    expect(
+      errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 3, { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { port: 1 } } } }))),
+    ).toEqual({
       error: -Errno.EOPNOTSUPP,
       msg: 'Cannot change port',
     });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 4, { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { proxy: 1 } } } })))).toEqual({
+    expect(
+      errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 4, { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { proxy: 1 } } } }))),
+    ).toEqual({
       error: -Errno.EOPNOTSUPP,
       msg: 'vxlan: cannot change PROXY flag',
     });
     // IFLA_INFO_DATA for another kind, or a kind without changelink.
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 5, { ifname: 'vx', linkinfo: { kind: 'geneve', data: { set: 'geneve', attrs: { ttl: 1 } } } })))).toEqual({
+    expect(
+      errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 5, { ifname: 'vx', linkinfo: { kind: 'geneve', data: { set: 'geneve', attrs: { ttl: 1 } } } }))),
+    ).toEqual({
       error: -Errno.EOPNOTSUPP,
     });
     ask(s, linkMsg(RTM.NEWLINK, CREATE, 6, { ifname: 'v0', linkinfo: { kind: 'veth' } }));
@@ -560,11 +614,28 @@ describe('tunnels', () => {
     const s = k.socket({ protocol: ROUTE });
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 1, geneveMd('g0', 6081))))).toEqual({ error: 0 });
     expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 2, geneveMd('g1', 6081))))).toEqual({ error: -Errno.EBUSY });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 3, { ifname: 'g2', linkinfo: { kind: 'geneve', data: { set: 'geneve', attrs: { id: 5, remote: fromHex('c0000202') } } } })))).toEqual({
+    expect(
+      errorOf(
+        ask(
+          s,
+          linkMsg(RTM.NEWLINK, CREATE, 3, {
+            ifname: 'g2',
+            linkinfo: { kind: 'geneve', data: { set: 'geneve', attrs: { id: 5, remote: fromHex('c0000202') } } },
+          }),
+        ),
+      ),
+    ).toEqual({
       error: -Errno.EPERM,
       msg: 'There already exists an externally controlled device on this destination port',
     });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 4, { ifname: 'g3', linkinfo: { kind: 'geneve', data: { set: 'geneve', attrs: { id: 5, collectMetadata: true } } } })))).toEqual({
+    expect(
+      errorOf(
+        ask(
+          s,
+          linkMsg(RTM.NEWLINK, CREATE, 4, { ifname: 'g3', linkinfo: { kind: 'geneve', data: { set: 'geneve', attrs: { id: 5, collectMetadata: true } } } }),
+        ),
+      ),
+    ).toEqual({
       error: -Errno.EINVAL,
       msg: 'Device is externally controlled, so attributes (VNI, Port, and so on) must not be specified',
     });
@@ -574,7 +645,9 @@ describe('tunnels', () => {
     });
     expect(getLink(s, 'g0').attrs).toMatchObject({ maxMtu: 65465 });
     // A geneve in external mode cannot be changed.
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 6, { ifname: 'g0', linkinfo: { kind: 'geneve', data: { set: 'geneve', attrs: { ttl: 3 } } } })))).toEqual({
+    expect(
+      errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 6, { ifname: 'g0', linkinfo: { kind: 'geneve', data: { set: 'geneve', attrs: { ttl: 3 } } } }))),
+    ).toEqual({
       error: -Errno.EOPNOTSUPP,
     });
   });
@@ -592,7 +665,11 @@ describe('tunnels', () => {
     expect(l.ifinfomsg).toMatchObject({ type: 778, flags: IFF.NOARP | IFF.POINTOPOINT });
     expect(l.attrs).toMatchObject({ mtu: 1476, address: fromHex('00000000'), broadcast: fromHex('c0000203'), link: 0, qdisc: 'noop' });
     expect(getLink(s, 't0').attrs).toMatchObject({ mtu: 1462, maxMtu: 0 });
-    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, CREATE, 5, { ifname: 'x', linkinfo: { kind: 'gretap', data: { set: 'gre', attrs: { remote: fromHex('00000000') } } } })))).toEqual({
+    expect(
+      errorOf(
+        ask(s, linkMsg(RTM.NEWLINK, CREATE, 5, { ifname: 'x', linkinfo: { kind: 'gretap', data: { set: 'gre', attrs: { remote: fromHex('00000000') } } } })),
+      ),
+    ).toEqual({
       error: -Errno.EINVAL,
     });
     // __ip_tunnel_change_mtu(strict): at most 65535 - 24 - 14 on a gretap.
@@ -634,7 +711,9 @@ describe('changing links (RTM_NEWLINK without NLM_F_CREATE, RTM_SETLINK)', () =>
     expect(k.initNet.byIfname('eth9')?.ifindex).toBe(2);
     expect(links(drain(mon)).map((m) => m.attrs.ifname)).toEqual(['eth9']);
     // Flags: ifi_change selects the flags to set.
-    expect(errorOf(ask(s, linkMsg(RTM.SETLINK, NLM_F.ACK, 5, {}, { index: 2, flags: IFF.UP | IFF.PROMISC, change: IFF.UP | IFF.PROMISC })))).toEqual({ error: 0 });
+    expect(errorOf(ask(s, linkMsg(RTM.SETLINK, NLM_F.ACK, 5, {}, { index: 2, flags: IFF.UP | IFF.PROMISC, change: IFF.UP | IFF.PROMISC })))).toEqual({
+      error: 0,
+    });
     const up = links(drain(mon));
     expect(up.map((m) => m.ifinfomsg.change)).toEqual([IFF.UP | IFF.PROMISC]);
     expect(up[0]!.ifinfomsg.flags).toBe(IFF.UP | IFF.BROADCAST | IFF.NOARP | IFF.PROMISC | IFF.RUNNING | IFF.LOWER_UP);
@@ -656,7 +735,16 @@ describe('changing links (RTM_NEWLINK without NLM_F_CREATE, RTM_SETLINK)', () =>
     const k = kernel();
     const s = k.socket({ protocol: ROUTE });
     ask(s, linkMsg(RTM.NEWLINK, CREATE, 1, { ifname: 'v0', linkinfo: { kind: 'veth' } }));
-    ask(s, linkMsg(RTM.NEWLINK, CREATE, 2, { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { id: 1 } } } }, { flags: IFF.UP, change: IFF.UP }));
+    ask(
+      s,
+      linkMsg(
+        RTM.NEWLINK,
+        CREATE,
+        2,
+        { ifname: 'vx', linkinfo: { kind: 'vxlan', data: { set: 'vxlan', attrs: { id: 1 } } } },
+        { flags: IFF.UP, change: IFF.UP },
+      ),
+    );
     const set = (seq: number, attrs: IflaAttrs, ifi: Ifi = {}) => errorOf(ask(s, linkMsg(RTM.SETLINK, NLM_F.ACK, seq, attrs, ifi)));
     expect(set(1, { ifname: 'nope', mtu: 1000 })).toEqual({ error: -Errno.ENODEV });
     expect(set(2, { mtu: 1000 })).toEqual({ error: -Errno.EINVAL });
@@ -708,7 +796,10 @@ describe('RTM_DELLINK', () => {
     expect(errorOf(ask(s, linkMsg(RTM.DELLINK, NLM_F.ACK, 5, { ifname: 'd1' })))).toEqual({ error: -Errno.ENODEV });
     expect(errorOf(ask(s, linkMsg(RTM.DELLINK, NLM_F.ACK, 6, {}, { index: 9 })))).toEqual({ error: -Errno.ENODEV });
     expect(errorOf(ask(s, linkMsg(RTM.DELLINK, NLM_F.ACK, 7, {})))).toEqual({ error: -Errno.EINVAL });
-    expect(errorOf(ask(s, linkMsg(RTM.DELLINK, NLM_F.ACK, 8, { ifname: 'x', netNsFd: 3 })))).toEqual({ error: -Errno.EOPNOTSUPP, msg: 'specified netns attribute not supported' });
+    expect(errorOf(ask(s, linkMsg(RTM.DELLINK, NLM_F.ACK, 8, { ifname: 'x', netNsFd: 3 })))).toEqual({
+      error: -Errno.EOPNOTSUPP,
+      msg: 'specified netns attribute not supported',
+    });
   });
 
   it('answers EOPNOTSUPP for devices without rtnl_link_ops->dellink: lo and an OVS internal port', () => {
@@ -762,10 +853,19 @@ describe('qdiscs', () => {
       msg: 'Cannot delete qdisc with handle of zero',
     });
     expect(errorOf(ask(s, tcMsg(RTM.DELQDISC, 0, 4, { ifindex: 99, handle: 0, parent: TC_H.ROOT })))).toEqual({ error: -Errno.ENODEV });
-    expect(errorOf(ask(s, tcMsg(RTM.GETQDISC, NLM_F.ACK, 5, { ifindex: 2, handle: 0, parent: TC_H.ROOT }, 'noqueue')))).toEqual({ error: -Errno.EINVAL, msg: 'Invalid qdisc name' });
+    expect(errorOf(ask(s, tcMsg(RTM.GETQDISC, NLM_F.ACK, 5, { ifindex: 2, handle: 0, parent: TC_H.ROOT }, 'noqueue')))).toEqual({
+      error: -Errno.EINVAL,
+      msg: 'Invalid qdisc name',
+    });
     expect(errorOf(ask(s, tcMsg(RTM.GETQDISC, NLM_F.ACK, 6, { ifindex: 2, handle: 0, parent: TC_H.ROOT }, 'noop')))).toEqual({ error: 0 });
-    expect(errorOf(ask(s, tcMsg(RTM.DELQDISC, 0, 7, { ifindex: 2, handle: 0x10000, parent: 0 })))).toEqual({ error: -Errno.ENOENT, msg: 'Failed to find qdisc with specified handle' });
-    expect(errorOf(ask(s, tcMsg(RTM.DELQDISC, 0, 8, { ifindex: 2, handle: 0, parent: 0x10001 })))).toEqual({ error: -Errno.ENOENT, msg: 'Failed to find qdisc with specified classid' });
+    expect(errorOf(ask(s, tcMsg(RTM.DELQDISC, 0, 7, { ifindex: 2, handle: 0x10000, parent: 0 })))).toEqual({
+      error: -Errno.ENOENT,
+      msg: 'Failed to find qdisc with specified handle',
+    });
+    expect(errorOf(ask(s, tcMsg(RTM.DELQDISC, 0, 8, { ifindex: 2, handle: 0, parent: 0x10001 })))).toEqual({
+      error: -Errno.ENOENT,
+      msg: 'Failed to find qdisc with specified classid',
+    });
     s.sendSync(tcMsg(RTM.GETQDISC, NLM_F.DUMP, 9, { ifindex: 0, handle: 0, parent: 0 }));
     expect(drain(s).map((m) => m.kind)).toEqual(['done']);
   });
@@ -780,17 +880,31 @@ describe('qdiscs', () => {
       msg: 'Qdisc not found. To create specify NLM_F_CREATE flag',
     });
     expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, 3, ingress, 'ingress')))).toEqual({ error: 0 });
-    expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, 4, ingress, 'ingress')))).toEqual({ error: -Errno.EEXIST, msg: 'Exclusivity flag on, cannot modify' });
-    expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK | NLM_F.CREATE, 5, { ...ingress, handle: 0 }, 'htb')))).toEqual({ error: -Errno.EINVAL, msg: 'Invalid qdisc name' });
+    expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, 4, ingress, 'ingress')))).toEqual({
+      error: -Errno.EEXIST,
+      msg: 'Exclusivity flag on, cannot modify',
+    });
+    expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK | NLM_F.CREATE, 5, { ...ingress, handle: 0 }, 'htb')))).toEqual({
+      error: -Errno.EINVAL,
+      msg: 'Invalid qdisc name',
+    });
     // Only ingress and clsact are in the model's qdisc table.
-    expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK | NLM_F.CREATE | NLM_F.REPLACE, 5, { ...ingress, handle: 0 }, 'htb')))).toEqual({ error: -Errno.ENOENT, msg: 'Specified qdisc kind is unknown' });
+    expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK | NLM_F.CREATE | NLM_F.REPLACE, 5, { ...ingress, handle: 0 }, 'htb')))).toEqual({
+      error: -Errno.ENOENT,
+      msg: 'Specified qdisc kind is unknown',
+    });
     expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK, 5, ingress)))).toEqual({ error: 0 });
     expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK, 5, ingress, 'ingress')))).toEqual({ error: 0 });
     expect(errorOf(ask(s, tcMsg(RTM.GETQDISC, NLM_F.ACK, 6, ingress, 'ingress')))).toEqual({ error: 0 });
     expect(errorOf(ask(s, tcMsg(RTM.DELQDISC, NLM_F.ACK, 7, ingress, 'ingress')))).toEqual({ error: 0 });
     expect(errorOf(ask(s, tcMsg(RTM.DELQDISC, NLM_F.ACK, 8, ingress, 'ingress')))).toEqual({ error: -Errno.EINVAL, msg: 'Invalid handle' });
-    expect(errorOf(ask(s, tcMsg(RTM.DELQDISC, NLM_F.ACK, 9, { ...ingress, handle: 0 }, 'ingress')))).toEqual({ error: -Errno.EINVAL, msg: 'Invalid qdisc name' });
-    expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK | NLM_F.CREATE, 10, { ifindex: 2, handle: 0, parent: TC_H.ROOT }, 'clsact')))).toEqual({ error: -Errno.EOPNOTSUPP });
+    expect(errorOf(ask(s, tcMsg(RTM.DELQDISC, NLM_F.ACK, 9, { ...ingress, handle: 0 }, 'ingress')))).toEqual({
+      error: -Errno.EINVAL,
+      msg: 'Invalid qdisc name',
+    });
+    expect(errorOf(ask(s, tcMsg(RTM.NEWQDISC, NLM_F.ACK | NLM_F.CREATE, 10, { ifindex: 2, handle: 0, parent: TC_H.ROOT }, 'clsact')))).toEqual({
+      error: -Errno.EOPNOTSUPP,
+    });
   });
 });
 
@@ -904,7 +1018,9 @@ describe('golden vswitchd-ports.json: OVS 3.1 against Linux 6.1 over NETLINK_ROU
     for (const d of golden.setup.devices) {
       expect(d.kind).toBe('veth');
       const peer = { ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 }, attrs: { ifname: d.peer! } };
-      expect(errorOf(ask(setup, linkMsg(RTM.NEWLINK, CREATE, 1, { ifname: d.name, linkinfo: { kind: 'veth', data: { set: 'veth', attrs: { peer } } } })))).toEqual({ error: 0 });
+      expect(
+        errorOf(ask(setup, linkMsg(RTM.NEWLINK, CREATE, 1, { ifname: d.name, linkinfo: { kind: 'veth', data: { set: 'veth', attrs: { peer } } } }))),
+      ).toEqual({ error: 0 });
       if (d.up) {
         for (const n of [d.name, d.peer!]) ask(setup, linkMsg(RTM.NEWLINK, NLM_F.ACK, 2, { ifname: n }, { flags: IFF.UP, change: IFF.UP }));
       }

@@ -96,6 +96,9 @@ import {
 import { defaultOperstate, linkwatchForgetDev, linkwatchRunQueue } from './link_watch.js';
 import type { Netns, NetnsListener } from './net_namespace.js';
 
+/** do_setlink()'s status bits. */
+const DO_SETLINK_MODIFIED = 1;
+const DO_SETLINK_NOTIFY = DO_SETLINK_MODIFIED | 2;
 /** RTM_MAX: the last rtnetlink message type, rounded up to a family of four (RTM_GETTUNNEL + 1). */
 const RTM_MAX = 123;
 /** enum rtnl_kinds: (type - RTM_BASE) & 3 is NEW 0, DEL 1, GET 2, SET 3. */
@@ -253,7 +256,7 @@ export class Rtnetlink {
    * registration it takes as it is now.
    */
   private adopt(dev: NetDevice): void {
-    if (dev.kind === 'veth') dev.carrier = dev.isUp && dev.peer !== undefined && dev.peer.isUp;
+    if (dev.kind === 'veth') dev.carrier = dev.isUp && dev.peer?.isUp === true;
     dev.qdiscAttached = dev.isUp;
     dev.gflags = dev.flags & (IFF.PROMISC | IFF.ALLMULTI);
     dev.announced = { flags: devKernelFlags(dev), master: dev.master, promiscuity: dev.promiscuity };
@@ -697,165 +700,165 @@ export class Rtnetlink {
     return af && af.dataLength >= 4 ? -Errno.EAFNOSUPPORT : 0;
   }
 
-  /** do_setlink(): each attribute in the kernel's order; a failure keeps what was already changed. */
+  /** do_setlink(): each attribute in the kernel's order; a failure keeps what was already changed (and still announces it). */
   private doSetlink(dev: NetDevice, ifm: { index: number; flags: number; change: number }, tb: AttrTable, status: number, extack: ExtAck): HandlerResult {
-    const MODIFIED = 1;
-    const NOTIFY = 3;
     const invalid = this.validateLinkmsg(dev, tb);
     if (invalid) return invalid;
+    const change = { status };
+    const err = this.doSetlinkAttrs(dev, ifm, tb, change, extack);
+    if (change.status & DO_SETLINK_MODIFIED && (change.status & DO_SETLINK_NOTIFY) === DO_SETLINK_NOTIFY) netdevStateChange(this, dev);
+    return err;
+  }
+
+  /** do_setlink() up to its errout label: the first failure returns, with `change.status` saying what was done before it. */
+  private doSetlinkAttrs(
+    dev: NetDevice,
+    ifm: { index: number; flags: number; change: number },
+    tb: AttrTable,
+    change: { status: number },
+    extack: ExtAck,
+  ): HandlerResult {
     const ifnameAttr = tb[IFLA.IFNAME];
     const ifname = ifnameAttr !== undefined ? nlaStrscpy(ifnameAttr, IFNAMSIZ) : '';
-    let err: HandlerResult = 0;
-    out: {
-      const netnsErr = this.linkGetNetCapable(tb);
-      if (netnsErr !== undefined) {
-        err = netnsErr;
-        break out;
+    const netnsErr = this.linkGetNetCapable(tb);
+    if (netnsErr !== undefined) {
+      return netnsErr;
+    }
+    if (tb[IFLA.MAP]) {
+      // No ndo_set_config on any modelled device.
+      return -Errno.EOPNOTSUPP;
+    }
+    const addr = tb[IFLA.ADDRESS];
+    if (addr) {
+      const err = devSetMacAddress(this, dev, nlaMemcpy(addr, dev.mac.length));
+      if (err) return err;
+      change.status |= DO_SETLINK_MODIFIED;
+    }
+    const mtu = tb[IFLA.MTU];
+    if (mtu) {
+      const err = devSetMtu(this, dev, nlaGetU32(mtu), extack);
+      if (err) return err;
+      change.status |= DO_SETLINK_MODIFIED;
+    }
+    const group = tb[IFLA.GROUP];
+    if (group) {
+      dev.group = nlaGetU32(group);
+      change.status |= DO_SETLINK_NOTIFY;
+    }
+    if (ifm.index > 0 && ifname !== '') {
+      const err = devChangeName(this, dev, ifname);
+      if (err) return err;
+      change.status |= DO_SETLINK_MODIFIED;
+    }
+    const alias = tb[IFLA.IFALIAS];
+    if (alias) {
+      if (alias.dataLength >= IFALIASZ) {
+        return -Errno.EINVAL;
       }
-      if (tb[IFLA.MAP]) {
-        // No ndo_set_config on any modelled device.
-        err = -Errno.EOPNOTSUPP;
-        break out;
+      // dev_set_alias() keeps the bytes up to a NUL as a C string.
+      dev.ifalias = nlaStrscpy(alias, IFALIASZ);
+      change.status |= DO_SETLINK_NOTIFY;
+    }
+    const brd = tb[IFLA.BROADCAST];
+    if (brd) {
+      dev.broadcast = nlaMemcpy(brd, dev.mac.length);
+      this.notify(dev, RTM.NEWLINK, 0); // NETDEV_CHANGEADDR
+    }
+    if (ifm.flags || ifm.change) {
+      const err = devChangeFlags(this, dev, this.combineFlags(dev, ifm.flags, ifm.change));
+      if (err) return err;
+    }
+    const master = tb[IFLA.MASTER];
+    if (master) {
+      const err = this.setMaster(dev, nlaGetU32(master));
+      if (err) return err;
+      change.status |= DO_SETLINK_MODIFIED;
+    }
+    const carrier = tb[IFLA.CARRIER];
+    if (carrier) {
+      if (!dev.setup.changeCarrier) {
+        return -Errno.EOPNOTSUPP;
       }
-      const addr = tb[IFLA.ADDRESS];
-      if (addr) {
-        err = devSetMacAddress(this, dev, nlaMemcpy(addr, dev.mac.length));
-        if (err) break out;
-        status |= MODIFIED;
+      (nlaGetU8(carrier) !== 0 ? netifCarrierOn : netifCarrierOff)(this, dev);
+      change.status |= DO_SETLINK_MODIFIED;
+    }
+    const txqlen = tb[IFLA.TXQLEN];
+    if (txqlen) {
+      const v = nlaGetU32(txqlen);
+      if (v !== dev.txqlen) {
+        dev.txqlen = v;
+        this.notify(dev, RTM.NEWLINK, 0); // NETDEV_CHANGE_TX_QUEUE_LEN
       }
-      const mtu = tb[IFLA.MTU];
-      if (mtu) {
-        err = devSetMtu(this, dev, nlaGetU32(mtu), extack);
-        if (err) break out;
-        status |= MODIFIED;
+      change.status |= DO_SETLINK_MODIFIED;
+    }
+    const gsoSize = tb[IFLA.GSO_MAX_SIZE];
+    if (gsoSize) {
+      const v = nlaGetU32(gsoSize);
+      if (v > dev.tsoMaxSize) {
+        return -Errno.EINVAL;
       }
-      const group = tb[IFLA.GROUP];
-      if (group) {
-        dev.group = nlaGetU32(group);
-        status |= NOTIFY;
-      }
-      if (ifm.index > 0 && ifname !== '') {
-        err = devChangeName(this, dev, ifname);
-        if (err) break out;
-        status |= MODIFIED;
-      }
-      const alias = tb[IFLA.IFALIAS];
-      if (alias) {
-        if (alias.dataLength >= IFALIASZ) {
-          err = -Errno.EINVAL;
-          break out;
-        }
-        // dev_set_alias() keeps the bytes up to a NUL as a C string.
-        dev.ifalias = nlaStrscpy(alias, IFALIASZ);
-        status |= NOTIFY;
-      }
-      const brd = tb[IFLA.BROADCAST];
-      if (brd) {
-        dev.broadcast = nlaMemcpy(brd, dev.mac.length);
-        this.notify(dev, RTM.NEWLINK, 0); // NETDEV_CHANGEADDR
-      }
-      if (ifm.flags || ifm.change) {
-        err = devChangeFlags(this, dev, this.combineFlags(dev, ifm.flags, ifm.change));
-        if (err) break out;
-      }
-      const master = tb[IFLA.MASTER];
-      if (master) {
-        err = this.setMaster(dev, nlaGetU32(master));
-        if (err) break out;
-        status |= MODIFIED;
-      }
-      const carrier = tb[IFLA.CARRIER];
-      if (carrier) {
-        if (!dev.setup.changeCarrier) {
-          err = -Errno.EOPNOTSUPP;
-          break out;
-        }
-        (nlaGetU8(carrier) !== 0 ? netifCarrierOn : netifCarrierOff)(this, dev);
-        status |= MODIFIED;
-      }
-      const txqlen = tb[IFLA.TXQLEN];
-      if (txqlen) {
-        const v = nlaGetU32(txqlen);
-        if (v !== dev.txqlen) {
-          dev.txqlen = v;
-          this.notify(dev, RTM.NEWLINK, 0); // NETDEV_CHANGE_TX_QUEUE_LEN
-        }
-        status |= MODIFIED;
-      }
-      const gsoSize = tb[IFLA.GSO_MAX_SIZE];
-      if (gsoSize) {
-        const v = nlaGetU32(gsoSize);
-        if (v > dev.tsoMaxSize) {
-          err = -Errno.EINVAL;
-          break out;
-        }
-        if (v !== dev.gsoMaxSize) {
-          dev.gsoMaxSize = v;
-          status |= MODIFIED;
-        }
-      }
-      const gsoSegs = tb[IFLA.GSO_MAX_SEGS];
-      if (gsoSegs) {
-        const v = nlaGetU32(gsoSegs);
-        if (v > GSO_MAX_SEGS || v > dev.tsoMaxSegs) {
-          err = -Errno.EINVAL;
-          break out;
-        }
-        if (v !== dev.gsoMaxSegs) {
-          dev.gsoMaxSegs = v;
-          status |= MODIFIED;
-        }
-      }
-      const gro = tb[IFLA.GRO_MAX_SIZE];
-      if (gro) {
-        const v = nlaGetU32(gro);
-        if (v !== dev.groMaxSize) {
-          dev.groMaxSize = v;
-          status |= MODIFIED;
-        }
-      }
-      const operstate = tb[IFLA.OPERSTATE];
-      if (operstate) this.setOperstate(dev, nlaGetU8(operstate));
-      const linkmode = tb[IFLA.LINKMODE];
-      if (linkmode) {
-        const v = nlaGetU8(linkmode);
-        if (v !== dev.linkmode) status |= NOTIFY;
-        dev.linkmode = v;
-      }
-      const vfinfo = tb[IFLA.VFINFO_LIST];
-      if (vfinfo) {
-        // Each IFLA_VF_INFO needs an ndo_set_vf_* no modelled device has.
-        for (const vf of nlaForEachNested(vfinfo)) {
-          err = nlaType(vf) !== IFLA_VF_INFO ? -Errno.EINVAL : -Errno.EOPNOTSUPP;
-          break out;
-        }
-      }
-      if (tb[IFLA.VF_PORTS] || tb[IFLA.PORT_SELF]) {
-        err = -Errno.EOPNOTSUPP;
-        break out;
-      }
-      if (tb[IFLA.PROTO_DOWN] || tb[IFLA.PROTO_DOWN_REASON]) {
-        // do_set_proto_down()
-        if (!dev.setup.protoDown) {
-          err = errMsg(extack, Errno.EOPNOTSUPP, 'Protodown not supported by device');
-          break out;
-        }
-        const pd = tb[IFLA.PROTO_DOWN];
-        if (pd) {
-          const down = nlaGetU8(pd) !== 0;
-          (down ? netifCarrierOff : netifCarrierOn)(this, dev);
-          dev.protoDown = down ? 1 : 0;
-        }
-        status |= NOTIFY;
-      }
-      const xdp = tb[IFLA.XDP];
-      if (xdp) {
-        err = this.setXdp(xdp);
-        if (err) break out;
+      if (v !== dev.gsoMaxSize) {
+        dev.gsoMaxSize = v;
+        change.status |= DO_SETLINK_MODIFIED;
       }
     }
-    if (status & MODIFIED && (status & NOTIFY) === NOTIFY) netdevStateChange(this, dev);
-    return err;
+    const gsoSegs = tb[IFLA.GSO_MAX_SEGS];
+    if (gsoSegs) {
+      const v = nlaGetU32(gsoSegs);
+      if (v > GSO_MAX_SEGS || v > dev.tsoMaxSegs) {
+        return -Errno.EINVAL;
+      }
+      if (v !== dev.gsoMaxSegs) {
+        dev.gsoMaxSegs = v;
+        change.status |= DO_SETLINK_MODIFIED;
+      }
+    }
+    const gro = tb[IFLA.GRO_MAX_SIZE];
+    if (gro) {
+      const v = nlaGetU32(gro);
+      if (v !== dev.groMaxSize) {
+        dev.groMaxSize = v;
+        change.status |= DO_SETLINK_MODIFIED;
+      }
+    }
+    const operstate = tb[IFLA.OPERSTATE];
+    if (operstate) this.setOperstate(dev, nlaGetU8(operstate));
+    const linkmode = tb[IFLA.LINKMODE];
+    if (linkmode) {
+      const v = nlaGetU8(linkmode);
+      if (v !== dev.linkmode) change.status |= DO_SETLINK_NOTIFY;
+      dev.linkmode = v;
+    }
+    const vfinfo = tb[IFLA.VFINFO_LIST];
+    if (vfinfo) {
+      // Each IFLA_VF_INFO needs an ndo_set_vf_* no modelled device has.
+      for (const vf of nlaForEachNested(vfinfo)) {
+        return nlaType(vf) !== IFLA_VF_INFO ? -Errno.EINVAL : -Errno.EOPNOTSUPP;
+      }
+    }
+    if (tb[IFLA.VF_PORTS] || tb[IFLA.PORT_SELF]) {
+      return -Errno.EOPNOTSUPP;
+    }
+    if (tb[IFLA.PROTO_DOWN] || tb[IFLA.PROTO_DOWN_REASON]) {
+      // do_set_proto_down()
+      if (!dev.setup.protoDown) {
+        return errMsg(extack, Errno.EOPNOTSUPP, 'Protodown not supported by device');
+      }
+      const pd = tb[IFLA.PROTO_DOWN];
+      if (pd) {
+        const down = nlaGetU8(pd) !== 0;
+        (down ? netifCarrierOff : netifCarrierOn)(this, dev);
+        dev.protoDown = down ? 1 : 0;
+      }
+      change.status |= DO_SETLINK_NOTIFY;
+    }
+    const xdp = tb[IFLA.XDP];
+    if (xdp) {
+      const err = this.setXdp(xdp);
+      if (err) return err;
+    }
+
+    return 0;
   }
 
   /** The IFLA_XDP part of do_setlink(): the model has no BPF programs to attach. */
@@ -1013,7 +1016,6 @@ export class Rtnetlink {
     this.loadedModules.add(mod.name);
     return true;
   }
-
 
   /**
    * rtnl_newlink_create(): rtnl_create_link(), ops->newlink(),

@@ -63,7 +63,6 @@ export const ETHTOOL_MCGRP_MONITOR_ID = 4;
 /** ETHTOOL_FLAGS_BASIC: the header flags FEATURES_GET / _SET accept (NLA_POLICY_MASK). */
 const ETHTOOL_FLAGS_BASIC = ETHTOOL_FLAG.COMPACT_BITSETS | ETHTOOL_FLAG.OMIT_REPLY;
 
-
 /** ethnl_features_get_policy: the header only. */
 const featuresGetPolicy = new AttrSet('ethnl_features_get_policy', { header: ethtoolFeaturesAttrs.defs.header });
 
@@ -132,7 +131,8 @@ export class Ethtool {
             dumpitName: 'ethnl_default_dumpit',
             doit: (i) => this.featuresGet(i),
             start: (c) => this.dumpStart(c, featuresGetPolicy),
-            dumpit: (c) => this.defaultDump(c, featuresGetPolicy, (dev, flags, h) => this.featuresMessage(dev, ETHTOOL_MSG_KERNEL.FEATURES_GET_REPLY, flags, h)),
+            dumpit: (c) =>
+              this.defaultDump(c, featuresGetPolicy, (dev, flags, h) => this.featuresMessage(dev, ETHTOOL_MSG_KERNEL.FEATURES_GET_REPLY, flags, h)),
           };
         case ETHTOOL_MSG.LINKMODES_GET:
           return {
@@ -312,11 +312,15 @@ export class Ethtool {
       newActive &= activeDiffMask;
       const compact = (req.flags & ETHTOOL_FLAG.COMPACT_BITSETS) !== 0;
       info.reply(
-        this.message(ETHTOOL_MSG_KERNEL.FEATURES_SET_REPLY, { flags: 0, seq: info.header.seq, pid: info.sock.portId }, {
-          header: { devIndex: dev.ifindex, devName: dev.name },
-          wanted: putBitset(reqWanted, wantedDiffMask, compact),
-          active: putBitset(newActive, activeDiffMask, compact),
-        }),
+        this.message(
+          ETHTOOL_MSG_KERNEL.FEATURES_SET_REPLY,
+          { flags: 0, seq: info.header.seq, pid: info.sock.portId },
+          {
+            header: { devIndex: dev.ifindex, devName: dev.name },
+            wanted: putBitset(reqWanted, wantedDiffMask, compact),
+            active: putBitset(newActive, activeDiffMask, compact),
+          },
+        ),
       );
     }
     // netdev_features_change(): NETDEV_FEAT_CHANGE.

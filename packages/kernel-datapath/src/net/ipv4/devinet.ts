@@ -15,7 +15,29 @@
  * running out (the lifetimes given are reported as they were given),
  * duplicate address detection (see addrconf.ts), IPv6 temporary addresses.
  */
-import { AF_INET, AF_INET6, attr, AttrSet, binary, Errno, IFA, IFA_F, type IfaAttrs, ifaddrmsg, type IfAddrMsg, IFF, INFINITY_LIFE_TIME, NLM_F, NLMSG_HDRLEN, RT_SCOPE, RT_TABLE, RTN, RTPROT, u32, u8 } from '@ovs/genl-codec';
+import {
+  AF_INET,
+  AF_INET6,
+  attr,
+  AttrSet,
+  binary,
+  Errno,
+  IFA,
+  IFA_F,
+  type IfaAttrs,
+  ifaddrmsg,
+  type IfAddrMsg,
+  IFF,
+  INFINITY_LIFE_TIME,
+  NLM_F,
+  NLMSG_HDRLEN,
+  RT_SCOPE,
+  RT_TABLE,
+  RTN,
+  RTPROT,
+  u32,
+  u8,
+} from '@ovs/genl-codec';
 import type { HandlerResult } from '../netlink/genetlink.js';
 import { type Req, requester } from './fib_frontend.js';
 import { type Fib, type FibRoute, maskPrefix, prefixContains, sameBytes, sameKey } from './fib_trie.js';
@@ -93,7 +115,12 @@ function addressFromMessage(ns: Netns, ifa: IfAddrMsg, attrs: IfaAttrs): InetAdd
     family,
     dev,
     local: local.slice(),
-    address: family === AF_INET ? (attrs.address ?? local).slice() : attrs.local !== undefined && attrs.address !== undefined ? attrs.address.slice() : new Uint8Array(0),
+    address:
+      family === AF_INET
+        ? (attrs.address ?? local).slice()
+        : attrs.local !== undefined && attrs.address !== undefined
+          ? attrs.address.slice()
+          : new Uint8Array(0),
     prefixlen: ifa.prefixlen,
     flags: attrs.flags ?? ifa.flags,
     scope: ifa.scope,
@@ -189,7 +216,13 @@ export class InetAddresses {
   /** The routes fib_add_ifaddr() makes for an address (broadcasts and the prefix only while the device is up). */
   private v4Routes(ifa: InetAddress): FibRoute[] {
     const dev = ifa.dev;
-    const prim = ifa.flags & IFA_F.SECONDARY ? this.of(dev, AF_INET).find((a) => !(a.flags & IFA_F.SECONDARY) && a.prefixlen === ifa.prefixlen && prefixContains(maskPrefix(a.address, a.prefixlen), a.prefixlen, ifa.address)) : ifa;
+    const prim =
+      ifa.flags & IFA_F.SECONDARY
+        ? this.of(dev, AF_INET).find(
+            (a) =>
+              !(a.flags & IFA_F.SECONDARY) && a.prefixlen === ifa.prefixlen && prefixContains(maskPrefix(a.address, a.prefixlen), a.prefixlen, ifa.address),
+          )
+        : ifa;
     if (prim === undefined) return [];
     const magic = (type: number, dst: Uint8Array, dstLen: number, priority = 0): FibRoute => ({
       family: AF_INET,
@@ -234,7 +267,7 @@ export class InetAddresses {
    * ipv6_add_addr() and what inet6_addr_add() / addrconf_add_linklocal() do
    * next: the prefix route (unless IFA_F_NOPREFIXROUTE or `noPrefixRoute`),
    * RTM_NEWADDR, and once the address is no longer tentative its local /128.
- * The kernel makes those routes for itself: their notifications carry no requester.
+   * The kernel makes those routes for itself: their notifications carry no requester.
    */
   insertV6(ifa: InetAddress, opts: { prefixRoute: boolean }): number {
     if (this.of(ifa.dev, AF_INET6).some((a) => sameBytes(a.local, ifa.local))) return -Errno.EEXIST;
@@ -270,7 +303,9 @@ export class InetAddresses {
     const prefix = this.v6PrefixRoute(ifa);
     const shared = list.some((a) => a.prefixlen === ifa.prefixlen && prefixContains(prefix.dst, prefix.dstLen, a.local));
     if (!shared && !(ifa.flags & IFA_F.NOPREFIXROUTE)) {
-      const r = this.fib.tableRoutes(AF_INET6, RT_TABLE.MAIN)?.find((x) => sameKey(x, prefix) && x.oif === prefix.oif && x.priority === prefix.priority && x.protocol === RTPROT.KERNEL);
+      const r = this.fib
+        .tableRoutes(AF_INET6, RT_TABLE.MAIN)
+        ?.find((x) => sameKey(x, prefix) && x.oif === prefix.oif && x.priority === prefix.priority && x.protocol === RTPROT.KERNEL);
       if (r !== undefined) this.fib.remove(r);
     }
   }
@@ -284,7 +319,14 @@ export class InetAddresses {
 
   /** addrconf_prefix_route(): main table, metric IFA_RT_PRIORITY or 256. */
   private v6PrefixRoute(ifa: InetAddress): FibRoute {
-    return { ...v6LocalRoute(ifa), table: RT_TABLE.MAIN, dst: maskPrefix(ifa.local, ifa.prefixlen), dstLen: ifa.prefixlen, type: RTN.UNICAST, priority: ifa.rtPriority || 256 };
+    return {
+      ...v6LocalRoute(ifa),
+      table: RT_TABLE.MAIN,
+      dst: maskPrefix(ifa.local, ifa.prefixlen),
+      dstLen: ifa.prefixlen,
+      type: RTN.UNICAST,
+      priority: ifa.rtPriority || 256,
+    };
   }
 
   /** Forget a device's addresses without notifications or routes (the device is gone). */
@@ -405,7 +447,17 @@ export function inetRtmNewaddr(r: Req): HandlerResult {
   const now = uptimeCs();
   // set_ifa_lifetime(): IFA_F_PERMANENT iff the address never expires (IPv6-only flags dropped).
   let flags = r.has(IFA.FLAGS) ? r.u32(IFA.FLAGS) : ifm.flags;
-  flags &= ~(IFA_F.NODAD | IFA_F.OPTIMISTIC | IFA_F.DADFAILED | IFA_F.HOMEADDRESS | IFA_F.TENTATIVE | IFA_F.MANAGETEMPADDR | IFA_F.STABLE_PRIVACY | IFA_F.DEPRECATED | IFA_F.PERMANENT);
+  flags &= ~(
+    IFA_F.NODAD |
+    IFA_F.OPTIMISTIC |
+    IFA_F.DADFAILED |
+    IFA_F.HOMEADDRESS |
+    IFA_F.TENTATIVE |
+    IFA_F.MANAGETEMPADDR |
+    IFA_F.STABLE_PRIVACY |
+    IFA_F.DEPRECATED |
+    IFA_F.PERMANENT
+  );
   if (valid === INFINITY_LIFE_TIME) flags |= IFA_F.PERMANENT;
   if (prefered === 0) flags |= IFA_F.DEPRECATED;
   const ifa: InetAddress = {
@@ -428,10 +480,19 @@ export function inetRtmNewaddr(r: Req): HandlerResult {
   // find_matching_ifa(): same prefix length, subnet and local address.
   const existing = ns.addresses
     .of(dev, AF_INET)
-    .find((a) => a.prefixlen === ifa.prefixlen && sameBytes(maskPrefix(a.address, a.prefixlen), maskPrefix(ifa.address, ifa.prefixlen)) && sameBytes(a.local, ifa.local));
+    .find(
+      (a) =>
+        a.prefixlen === ifa.prefixlen && sameBytes(maskPrefix(a.address, a.prefixlen), maskPrefix(ifa.address, ifa.prefixlen)) && sameBytes(a.local, ifa.local),
+    );
   if (existing !== undefined) {
     if (r.req.flags & NLM_F.EXCL || !(r.req.flags & NLM_F.REPLACE)) return -Errno.EEXIST;
-    Object.assign(existing, { rtPriority: ifa.rtPriority, prefered, valid, tstamp: now, flags: (existing.flags & ~(IFA_F.PERMANENT | IFA_F.DEPRECATED)) | (flags & (IFA_F.PERMANENT | IFA_F.DEPRECATED)) });
+    Object.assign(existing, {
+      rtPriority: ifa.rtPriority,
+      prefered,
+      valid,
+      tstamp: now,
+      flags: (existing.flags & ~(IFA_F.PERMANENT | IFA_F.DEPRECATED)) | (flags & (IFA_F.PERMANENT | IFA_F.DEPRECATED)),
+    });
     for (const l of ns.addresses.listeners) l.addressChanged(existing, 'new', requester(r.req));
     return 0;
   }
@@ -448,12 +509,14 @@ export function inetRtmDeladdr(r: Req): HandlerResult {
   const local = r.bytes(IFA.LOCAL, 4);
   const label = r.str(IFA.LABEL, 16);
   const address = r.bytes(IFA.ADDRESS, 4);
-  const ifa = ns.addresses.of(dev, AF_INET).find(
-    (a) =>
-      (local === undefined || sameBytes(a.local, local)) &&
-      (label === undefined || a.label === label) &&
-      (address === undefined || (ifm.prefixlen === a.prefixlen && prefixContains(maskPrefix(a.address, a.prefixlen), a.prefixlen, address))),
-  );
+  const ifa = ns.addresses
+    .of(dev, AF_INET)
+    .find(
+      (a) =>
+        (local === undefined || sameBytes(a.local, local)) &&
+        (label === undefined || a.label === label) &&
+        (address === undefined || (ifm.prefixlen === a.prefixlen && prefixContains(maskPrefix(a.address, a.prefixlen), a.prefixlen, address))),
+    );
   if (ifa === undefined) return -Errno.EADDRNOTAVAIL;
   ns.addresses.deleteV4(ifa, requester(r.req));
   return 0;

@@ -83,7 +83,6 @@ interface Requester {
   flags: number;
 }
 
-
 // ---------------------------------------------------------------------------
 // Requests
 
@@ -178,7 +177,7 @@ export function fillAddr(a: InetAddress, type: number, pid: number, seq: number,
     tstamp: a.tstamp,
   };
   const attrs: RtnlAddrMessage['attrs'] = {};
-  const nonzero = (b: Uint8Array | undefined) => b !== undefined && b.some((x) => x !== 0);
+  const nonzero = (b: Uint8Array | undefined) => b?.some((x) => x !== 0) === true;
   if (a.family === AF_INET) {
     if (nonzero(a.address)) attrs.address = a.address.slice();
     if (nonzero(a.local)) attrs.local = a.local.slice();
@@ -347,8 +346,6 @@ export class InetRtnetlink {
       return used > 0 ? { done: false } : { done: true, error: 0 };
     });
   }
-
-
 }
 
 export function requester(req: Request): Requester {
@@ -363,12 +360,13 @@ function inetRtmRoute(r: Req, add: boolean): HandlerResult {
   if (rtm.type > RTN_MAX) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid route type');
   const dst = r.bytes(RTA.DST, 4) ?? new Uint8Array(4);
   const gw = r.bytes(RTA.GATEWAY, 4);
-  const gateway = gw !== undefined && gw.some((x) => x !== 0) ? gw : undefined;
+  const gateway = gw?.some((x) => x !== 0) ? gw : undefined;
   const oif = r.u32(RTA.OIF);
   const multipath = r.has(RTA.MULTIPATH);
   if (rtm.dstLen > 32) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefix length');
   if (!sameBytes(maskPrefix(dst, rtm.dstLen), dst)) return errMsg(r.req.extack, Errno.EINVAL, 'Invalid prefix for given prefix length');
-  if (r.has(RTA.NH_ID) && (oif || gateway || multipath)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop specification and nexthop id are mutually exclusive');
+  if (r.has(RTA.NH_ID) && (oif || gateway || multipath))
+    return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop specification and nexthop id are mutually exclusive');
   if (r.has(RTA.GATEWAY) && r.has(RTA.VIA)) return errMsg(r.req.extack, Errno.EINVAL, 'Nexthop configuration can not contain both GATEWAY and VIA');
   const table = r.u32(RTA.TABLE, rtm.table) || RT_TABLE.MAIN;
   const cfg: FibRoute = {
@@ -395,17 +393,19 @@ function inetRtmRoute(r: Req, add: boolean): HandlerResult {
   if (!add) {
     if (!ns.fib.hasTable(AF_INET, table)) return errMsg(r.req.extack, Errno.ESRCH, 'FIB table does not exist');
     // fib_table_delete(): the first alias of that prefix and TOS that every given field matches.
-    const victim = ns.fib.tableRoutes(AF_INET, table)!.find(
-      (x) =>
-        sameKey(x, cfg) &&
-        (!cfg.type || x.type === cfg.type) &&
-        (cfg.scope === RT_SCOPE.NOWHERE || x.scope === cfg.scope) &&
-        (cfg.prefsrc === undefined || !cfg.prefsrc.some((b) => b !== 0) || sameBytes(x.prefsrc, cfg.prefsrc)) &&
-        (!cfg.protocol || x.protocol === cfg.protocol) &&
-        (!cfg.priority || x.priority === cfg.priority) &&
-        (!oif || x.oif === oif) &&
-        (gateway === undefined || sameBytes(x.gateway, gateway)),
-    );
+    const victim = ns.fib
+      .tableRoutes(AF_INET, table)!
+      .find(
+        (x) =>
+          sameKey(x, cfg) &&
+          (!cfg.type || x.type === cfg.type) &&
+          (cfg.scope === RT_SCOPE.NOWHERE || x.scope === cfg.scope) &&
+          (cfg.prefsrc === undefined || !cfg.prefsrc.some((b) => b !== 0) || sameBytes(x.prefsrc, cfg.prefsrc)) &&
+          (!cfg.protocol || x.protocol === cfg.protocol) &&
+          (!cfg.priority || x.priority === cfg.priority) &&
+          (!oif || x.oif === oif) &&
+          (gateway === undefined || sameBytes(x.gateway, gateway)),
+      );
     if (victim === undefined) return -Errno.ESRCH;
     ns.fib.remove(victim, { requester: who });
     return 0;
@@ -442,7 +442,13 @@ function fibCheckNh(ns: Netns, cfg: FibRoute, extack: ExtAck): NetDevice | Handl
   if (cfg.gateway !== undefined && !(cfg.nhFlags & RTNH_F.ONLINK)) {
     const via = ns.fib
       .routes(AF_INET)
-      .filter((x) => (x.table === cfg.table || x.table === RT_TABLE.MAIN || x.table === RT_TABLE.LOCAL) && x.gateway === undefined && x.oif && prefixContains(x.dst, x.dstLen, cfg.gateway!))
+      .filter(
+        (x) =>
+          (x.table === cfg.table || x.table === RT_TABLE.MAIN || x.table === RT_TABLE.LOCAL) &&
+          x.gateway === undefined &&
+          x.oif &&
+          prefixContains(x.dst, x.dstLen, cfg.gateway!),
+      )
       .sort((a, b) => b.dstLen - a.dstLen)[0];
     if (via === undefined || (cfg.oif && via.oif !== cfg.oif)) return errMsg(extack, Errno.ENETUNREACH, 'Nexthop has invalid gateway');
     if (via.type === RTN.LOCAL) return errMsg(extack, Errno.EINVAL, 'Nexthop has invalid gateway');

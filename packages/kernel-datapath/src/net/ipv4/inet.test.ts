@@ -90,7 +90,9 @@ function addrs(s: KernelSocket, family = 0): RtnlAddrMessage[] {
 /** `ip route`-like one-liners, to read a table at a glance. */
 function show(r: RtnlRouteMessage): string {
   const t = r.rtmsg;
-  const type = Object.entries(RTN).find(([, v]) => v === t.type)![0].toLowerCase();
+  const type = Object.entries(RTN)
+    .find(([, v]) => v === t.type)![0]
+    .toLowerCase();
   let s = `${type} ${t.dstLen ? `${formatInetAddr(r.attrs.dst!)}/${t.dstLen}` : 'default'} table ${r.attrs.table}`;
   if (r.attrs.gateway) s += ` via ${formatInetAddr(r.attrs.gateway)}`;
   if (r.attrs.oif) s += ` dev ${r.attrs.oif}`;
@@ -114,7 +116,14 @@ function body(m: Message, drop: (j: Record<string, unknown>) => void = () => {})
 }
 
 function addrMsg(type: number, flags: number, family: number, index: number, plen: number, attrs: RtnlAddrMessage['attrs'], ifaFlags = 0): Message {
-  return { kind: 'rtnl', protocol: ROUTE, header: header(type, flags), family: 'addr', ifaddrmsg: { family, prefixlen: plen, flags: ifaFlags, scope: 0, index }, attrs };
+  return {
+    kind: 'rtnl',
+    protocol: ROUTE,
+    header: header(type, flags),
+    family: 'addr',
+    ifaddrmsg: { family, prefixlen: plen, flags: ifaFlags, scope: 0, index },
+    attrs,
+  };
 }
 
 function routeMsg(type: number, flags: number, rt: Partial<RtnlRouteMessage['rtmsg']> & { family: number }, attrs: RtnlRouteMessage['attrs']): Message {
@@ -245,7 +254,10 @@ describe('addresses and routes follow the links', () => {
     return { k, s, mon };
   }
   const events = (mon: KernelSocket) =>
-    drain(mon).map((m) => `${m.header.type === RTM.NEWROUTE || m.header.type === RTM.NEWADDR ? 'new' : 'del'} ${m.kind === 'rtnl' && m.family === 'route' ? show(m) : showAddr(m as RtnlAddrMessage)}`);
+    drain(mon).map(
+      (m) =>
+        `${m.header.type === RTM.NEWROUTE || m.header.type === RTM.NEWADDR ? 'new' : 'del'} ${m.kind === 'rtnl' && m.family === 'route' ? show(m) : showAddr(m as RtnlAddrMessage)}`,
+    );
 
   it('a dummy brought up gets ff00::/8, its link-local with fe80::/64 and the local /128; down takes them all', async () => {
     const { k, s, mon } = await setup();
@@ -280,11 +292,19 @@ describe('addresses and routes follow the links', () => {
     await ipLinkSet(s, 'veth1', { up: true });
     expect(addrs(s, AF_INET6).map((a) => a.ifaddrmsg.index)).toEqual([1, 2, 3]);
     // veth1 (2) was opened last but linkwatch reports its carrier first.
-    expect(routes(s, AF_INET6).filter((r) => r.rtmsg.table === RT_TABLE.MAIN).map((r) => r.attrs.oif)).toEqual([2, 3]);
+    expect(
+      routes(s, AF_INET6)
+        .filter((r) => r.rtmsg.table === RT_TABLE.MAIN)
+        .map((r) => r.attrs.oif),
+    ).toEqual([2, 3]);
     await ipLinkSet(s, 'veth1', { up: false });
     const v0 = k.initNet.byIfname('veth0')!.ifindex;
     expect(addrs(s, AF_INET6).map((a) => a.ifaddrmsg.index)).toEqual([1, v0]);
-    expect(routes(s, AF_INET6).filter((r) => r.attrs.oif === v0).map(show)).toEqual([
+    expect(
+      routes(s, AF_INET6)
+        .filter((r) => r.attrs.oif === v0)
+        .map(show),
+    ).toEqual([
       `unicast fe80::/64 table 254 dev ${v0} proto kernel metric 256 linkdown`,
       expect.stringMatching(new RegExp(`^local fe80::.*/128 table 255 dev ${v0} proto kernel metric 0$`)),
       `multicast ff00::/8 table 255 dev ${v0} proto kernel metric 256 linkdown`,
@@ -307,7 +327,9 @@ describe('addresses and routes follow the links', () => {
       'broadcast 127.255.255.255/32 table 255 dev 1 proto kernel scope 253 src 127.0.0.1',
     ]);
     // The RTM_NEWADDR notification carries the requester's seq (rtmsg_ifa()), then fib_add_ifaddr()'s routes.
-    const notes = drain(mon).filter((m) => m.kind === 'rtnl' && (m.family === 'route' ? m.rtmsg.family : m.family === 'addr' ? m.ifaddrmsg.family : 0) === AF_INET);
+    const notes = drain(mon).filter(
+      (m) => m.kind === 'rtnl' && (m.family === 'route' ? m.rtmsg.family : m.family === 'addr' ? m.ifaddrmsg.family : 0) === AF_INET,
+    );
     expect(notes.map((m) => m.header.type)).toEqual([RTM.NEWADDR, RTM.NEWROUTE, RTM.NEWROUTE, RTM.NEWROUTE]);
     expect(notes[0]!.header.seq).toBe(1);
     expect(addrs(s, AF_INET).map(showAddr)).toEqual(['1 127.0.0.1/8 scope 254 flags 0x80', '2 10.0.0.1/24 scope 0 flags 0x80']);
@@ -325,7 +347,11 @@ describe('addresses and routes follow the links', () => {
     drain(mon);
     await ipLinkSet(s, 'dummy0', { up: false });
     expect(drain(mon).filter((m) => m.kind === 'rtnl' && m.family === 'route' && m.rtmsg.family === AF_INET)).toEqual([]);
-    expect(routes(s, AF_INET).filter((r) => r.attrs.oif === 2).map(show)).toEqual(['local 10.0.0.1/32 table 255 dev 2 proto kernel scope 254 src 10.0.0.1']);
+    expect(
+      routes(s, AF_INET)
+        .filter((r) => r.attrs.oif === 2)
+        .map(show),
+    ).toEqual(['local 10.0.0.1/32 table 255 dev 2 proto kernel scope 254 src 10.0.0.1']);
     await ipLinkSet(s, 'dummy0', { up: true });
     expect(routes(s, AF_INET).filter((r) => r.attrs.oif === 2)).toHaveLength(3);
   });
@@ -364,7 +390,9 @@ describe('RTM_NEWADDR / DELADDR / NEWROUTE / DELROUTE errors', () => {
     expect(e(s, addrMsg(RTM.DELADDR, NLM_F.ACK, AF_INET6, 2, 64, { local: ip('2001:db8::2') }))).toEqual({ error: -Errno.EADDRNOTAVAIL });
     expect(e(s, addrMsg(RTM.NEWADDR, NEW, 0, 2, 64, v6))).toEqual({ error: -Errno.EOPNOTSUPP });
     // A global address sorts before the link-local; its prefix route and local /128 are there.
-    const onDummy0 = addrs(s, AF_INET6).filter((a) => a.ifaddrmsg.index === 2).map(showAddr);
+    const onDummy0 = addrs(s, AF_INET6)
+      .filter((a) => a.ifaddrmsg.index === 2)
+      .map(showAddr);
     expect(onDummy0).toHaveLength(2);
     expect(onDummy0[0]).toBe('2 2001:db8::1/64 scope 0 flags 0x80');
     expect(onDummy0[1]).toMatch(/^2 fe80::\S+\/64 scope 253 flags 0x80$/);
@@ -377,7 +405,11 @@ describe('RTM_NEWADDR / DELADDR / NEWROUTE / DELROUTE errors', () => {
     // Up, it gets its prefix route, and its link-local; DAD ends at once: both addresses get their local /128.
     await ipLinkSet(s, 'dummy1', { up: true });
     expect(addrs(s, AF_INET6).find((a) => a.ifaddrmsg.index === 3)!.attrs.flags).toBe(IFA_F.PERMANENT);
-    expect(routes(s, AF_INET6).filter((r) => r.attrs.oif === 3).map(show)).toEqual([
+    expect(
+      routes(s, AF_INET6)
+        .filter((r) => r.attrs.oif === 3)
+        .map(show),
+    ).toEqual([
       'unicast 2001:db8:1::/64 table 254 dev 3 proto kernel metric 256',
       expect.stringMatching(/^unicast fe80::\/64 table 254 dev 3 /),
       'local 2001:db8:1::1/128 table 255 dev 3 proto kernel metric 0',
@@ -400,7 +432,10 @@ describe('RTM_NEWADDR / DELADDR / NEWROUTE / DELROUTE errors', () => {
     expect(e(s, r4(NEW, { oif: 2 }))).toEqual({ error: -Errno.EEXIST });
     expect(e(s, r4(NLM_F.ACK | NLM_F.CREATE, { oif: 2 }))).toEqual({ error: -Errno.EEXIST });
     expect(e(s, r4(NLM_F.ACK, { oif: 2 }, { dstLen: 25 }))).toEqual({ error: -Errno.ENOENT });
-    expect(e(s, r4(NEW, { dst: ip('203.0.0.0'), gateway: ip('192.0.2.99') }, { dstLen: 16, scope: RT_SCOPE.UNIVERSE }))).toEqual({ error: -Errno.ENETUNREACH, msg: 'Nexthop has invalid gateway' });
+    expect(e(s, r4(NEW, { dst: ip('203.0.0.0'), gateway: ip('192.0.2.99') }, { dstLen: 16, scope: RT_SCOPE.UNIVERSE }))).toEqual({
+      error: -Errno.ENETUNREACH,
+      msg: 'Nexthop has invalid gateway',
+    });
     expect(e(s, r4(NEW, { dst: ip('203.0.0.0'), gateway: ip('198.51.100.7') }, { dstLen: 16, scope: RT_SCOPE.UNIVERSE }))).toEqual({ error: 0 });
     expect(routes(s, AF_INET).map(show).slice(0, 2)).toEqual([
       'unicast 198.51.100.0/24 table 254 dev 2 scope 253',
@@ -409,8 +444,12 @@ describe('RTM_NEWADDR / DELADDR / NEWROUTE / DELROUTE errors', () => {
     const del = routeMsg(RTM.DELROUTE, NLM_F.ACK, { family: AF_INET, dstLen: 24, scope: RT_SCOPE.NOWHERE, protocol: 0, type: 0 }, { dst: ip('198.51.100.0') });
     expect(e(s, del)).toEqual({ error: 0 });
     expect(e(s, del)).toEqual({ error: -Errno.ESRCH });
-    expect(e(s, { ...del, attrs: { ...(del as RtnlRouteMessage).attrs, table: 1234 } } as Message)).toEqual({ error: -Errno.ESRCH, msg: 'FIB table does not exist' });
-    const r6 = (flags: number, attrs: RtnlRouteMessage['attrs']) => routeMsg(RTM.NEWROUTE, flags, { family: AF_INET6, dstLen: 48 }, { dst: ip('2001:db8:5::'), ...attrs });
+    expect(e(s, { ...del, attrs: { ...(del as RtnlRouteMessage).attrs, table: 1234 } } as Message)).toEqual({
+      error: -Errno.ESRCH,
+      msg: 'FIB table does not exist',
+    });
+    const r6 = (flags: number, attrs: RtnlRouteMessage['attrs']) =>
+      routeMsg(RTM.NEWROUTE, flags, { family: AF_INET6, dstLen: 48 }, { dst: ip('2001:db8:5::'), ...attrs });
     expect(e(s, r6(NEW, { oif: 3 }))).toEqual({ error: -Errno.ENETDOWN, msg: 'Nexthop device is not up' });
     expect(e(s, r6(NEW, {}))).toEqual({ error: -Errno.ENODEV });
     expect(e(s, r6(NEW, { oif: 2 }))).toEqual({ error: 0 });

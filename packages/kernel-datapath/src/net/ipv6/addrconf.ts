@@ -31,7 +31,31 @@
  * `auto` off stops the automatic addresses and routes (lo's, link-locals,
  * ff00::/8), so that a test can load a captured machine's tables instead.
  */
-import { AF_INET, AF_INET6, ARPHRD_ETHER, ARPHRD_LOOPBACK, attr, AttrSet, binary, Errno, IFA, IFA_F, ifaddrmsg, IFAPROT, IFF, INFINITY_LIFE_TIME, NLM_F, NLMSG_HDRLEN, RT_SCOPE, RT_TABLE, RTN, RTNH_F, RTPROT, u32, u8 } from '@ovs/genl-codec';
+import {
+  AF_INET,
+  AF_INET6,
+  ARPHRD_ETHER,
+  ARPHRD_LOOPBACK,
+  attr,
+  AttrSet,
+  binary,
+  Errno,
+  IFA,
+  IFA_F,
+  ifaddrmsg,
+  IFAPROT,
+  IFF,
+  INFINITY_LIFE_TIME,
+  NLM_F,
+  NLMSG_HDRLEN,
+  RT_SCOPE,
+  RT_TABLE,
+  RTN,
+  RTNH_F,
+  RTPROT,
+  u32,
+  u8,
+} from '@ovs/genl-codec';
 import type { HandlerResult } from '../netlink/genetlink.js';
 import type { Req } from '../ipv4/fib_frontend.js';
 import { ipv6RtScope } from '../ipv4/devinet.js';
@@ -149,7 +173,14 @@ export class Addrconf {
     const { addresses } = this.ns;
     if (this.auto && dev.mtu >= IPV6_MIN_MTU) {
       if (dev.type === ARPHRD_LOOPBACK) {
-        this.addLinkAddress(dev, Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? 1 : 0)), 128, RT_SCOPE.HOST, IFAPROT.KERNEL_LO, false);
+        this.addLinkAddress(
+          dev,
+          Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? 1 : 0)),
+          128,
+          RT_SCOPE.HOST,
+          IFAPROT.KERNEL_LO,
+          false,
+        );
       } else {
         if (dev.flags & IFF.MULTICAST || dev.type === ARPHRD_ETHER) addKernelRoute(this.ns.fib, multicastRoute(dev), false);
         if (dev.type === ARPHRD_ETHER && dev.mac.length === 6) this.addLinkAddress(dev, eui64LinkLocal(dev.mac), 64, RT_SCOPE.LINK, IFAPROT.KERNEL_LL, true);

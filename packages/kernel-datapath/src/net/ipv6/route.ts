@@ -4,7 +4,26 @@
  * ip6_route_check_nh(). The table itself is fib_trie.ts's, replies
  * fib_frontend.ts's fillRoute() (rt6_fill_node()).
  */
-import { AF_INET6, attr, AttrSet, binary, Errno, IFF, NLMSG_HDRLEN, RT_SCOPE, RT_TABLE, RTA, RTM_F, rtmsg, RTN, RTN_MAX, RTNH_F, RTPROT, u32, u8 } from '@ovs/genl-codec';
+import {
+  AF_INET6,
+  attr,
+  AttrSet,
+  binary,
+  Errno,
+  IFF,
+  NLMSG_HDRLEN,
+  RT_SCOPE,
+  RT_TABLE,
+  RTA,
+  RTM_F,
+  rtmsg,
+  RTN,
+  RTN_MAX,
+  RTNH_F,
+  RTPROT,
+  u32,
+  u8,
+} from '@ovs/genl-codec';
 import { NetDevice } from '../../include/linux/netdevice.js';
 import type { Netns } from '../core/net_namespace.js';
 import { type FibRoute, isRejectType, maskPrefix, prefixContains, sameBytes, sameKey } from '../ipv4/fib_trie.js';
@@ -50,7 +69,12 @@ export function inet6RtmRoute(r: Req, add: boolean): HandlerResult {
   const prefixBytes = (t: number, plen: number): Uint8Array | undefined | false => {
     if (!r.has(t)) return undefined;
     const n = (plen + 7) >> 3;
-    return r.len(t) < n ? false : maskPrefix(r.bytes(t, 16)!.map((x, i) => (i < n ? x : 0)), Math.min(plen, 128));
+    return r.len(t) < n
+      ? false
+      : maskPrefix(
+          r.bytes(t, 16)!.map((x, i) => (i < n ? x : 0)),
+          Math.min(plen, 128),
+        );
   };
   if (r.has(RTA.VIA)) return errMsg(r.req.extack, Errno.EINVAL, 'IPv6 does not support RTA_VIA attribute');
   const dst = prefixBytes(RTA.DST, rtm.dstLen);
@@ -81,14 +105,16 @@ export function inet6RtmRoute(r: Req, add: boolean): HandlerResult {
   if (!add) {
     if (!ns.fib.hasTable(AF_INET6, cfg.table)) return errMsg(r.req.extack, Errno.ESRCH, 'FIB table does not exist');
     // ip6_route_del(): the routes of that node; metric, protocol, device and gateway when given.
-    const victim = ns.fib.tableRoutes(AF_INET6, cfg.table)!.find(
-      (x) =>
-        sameKey(x, cfg) &&
-        (!cfg.priority || x.priority === cfg.priority) &&
-        (!cfg.protocol || x.protocol === cfg.protocol) &&
-        (!cfg.oif || x.oif === cfg.oif) &&
-        (cfg.gateway === undefined || sameBytes(x.gateway, cfg.gateway)),
-    );
+    const victim = ns.fib
+      .tableRoutes(AF_INET6, cfg.table)!
+      .find(
+        (x) =>
+          sameKey(x, cfg) &&
+          (!cfg.priority || x.priority === cfg.priority) &&
+          (!cfg.protocol || x.protocol === cfg.protocol) &&
+          (!cfg.oif || x.oif === cfg.oif) &&
+          (cfg.gateway === undefined || sameBytes(x.gateway, cfg.gateway)),
+      );
     if (victim === undefined) return -Errno.ESRCH;
     ns.fib.remove(victim, { requester: requester(r.req) });
     return 0;

@@ -113,7 +113,10 @@ export class KernelSocket implements NetlinkSocket {
   }
 
   recv(): Promise<Uint8Array> {
-    return recvOrPark(() => this.tryRecv(), (w) => this.waiters.push(w));
+    return recvOrPark(
+      () => this.tryRecv(),
+      (w) => this.waiters.push(w),
+    );
   }
 
   /** Hand queued datagrams to pending recv() calls. */

@@ -193,7 +193,10 @@ export const ctrlPolicyFamily = new AttrSet('ctrl_policy_family', {
 });
 
 /** The nlctrl ops: GETFAMILY (do and dump) and GETPOLICY (dump), with their own policies. */
-export function nlctrlRegistration(registry: GenlRegistry, build: (f: KernelGenlFamily, sock: KernelSocket, seq: number, flags: number) => GenlMessage): FamilyRegistration {
+export function nlctrlRegistration(
+  registry: GenlRegistry,
+  build: (f: KernelGenlFamily, sock: KernelSocket, seq: number, flags: number) => GenlMessage,
+): FamilyRegistration {
   const getfamily: GenlOp = {
     cmd: CTRL_CMD.GETFAMILY,
     flags: 0,
@@ -271,22 +274,31 @@ export function genlRcvMsg(kernel: Kernel, req: Request): HandlerResult | typeof
   if ('failure' in parsed) return nlaFailure(req.extack, parsed.failure);
   const sock = req.sock;
   const doit = op.doit;
-  return kernel.ftrace.call('kernel', op.doitName ?? 'genl_family_rcv_msg_doit', undefined, () => doit({
-    sock,
-    header: { len: req.bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) },
-    cmd,
-    dpIfindex,
-    bytes: req.bytes,
-    dv: req.dv,
-    tb: parsed.tb,
-    family,
-    extack: req.extack,
-    reply: (msg) => kernel.unicast(sock, msg),
-    notify: (msg, group) => kernel.notify(sock, req.flags, msg, group),
-  }));
+  return kernel.ftrace.call('kernel', op.doitName ?? 'genl_family_rcv_msg_doit', undefined, () =>
+    doit({
+      sock,
+      header: { len: req.bytes.length, type: req.type, flags: req.flags, seq: req.seq, pid: req.dv.getUint32(12, true) },
+      cmd,
+      dpIfindex,
+      bytes: req.bytes,
+      dv: req.dv,
+      tb: parsed.tb,
+      family,
+      extack: req.extack,
+      reply: (msg) => kernel.unicast(sock, msg),
+      notify: (msg, group) => kernel.notify(sock, req.flags, msg, group),
+    }),
+  );
 }
 
-function genlFamilyRcvMsgDumpit(kernel: Kernel, req: Request, family: KernelGenlFamily, op: GenlOp, hdrlen: number, dpIfindex: number): HandlerResult | typeof DUMP_STARTED {
+function genlFamilyRcvMsgDumpit(
+  kernel: Kernel,
+  req: Request,
+  family: KernelGenlFamily,
+  op: GenlOp,
+  hdrlen: number,
+  dpIfindex: number,
+): HandlerResult | typeof DUMP_STARTED {
   if (op.dumpit === undefined) return -Errno.EOPNOTSUPP;
   const policy = op.policy ?? family.policy;
   if (!op.noDumpValidate && policy) {

@@ -161,7 +161,7 @@ describe('ovs_vport NEW: the checks of ovs_vport_cmd_new, in order', () => {
     expect(errnoOf(c.newVport(dp, 'x', 99))).toBe(Errno.EAFNOSUPPORT);
     expect(errnoOf(c.newVport(dp, 'x', 0))).toBe(Errno.EAFNOSUPPORT);
   });
-  it('netdev: absent device ENODEV, loopback EINVAL, another datapath\'s internal device EINVAL (1027, 1029, 1030)', () => {
+  it("netdev: absent device ENODEV, loopback EINVAL, another datapath's internal device EINVAL (1027, 1029, 1030)", () => {
     expect(errnoOf(c.newVport(dp, 'nosuchdev', NETDEV))).toBe(Errno.ENODEV);
     expect(errnoOf(c.newVport(dp, 'lo', NETDEV))).toBe(Errno.EINVAL);
     c.newDatapath('dp1');
@@ -305,7 +305,12 @@ describe('notifications and acks', () => {
     const echo = c.newVport(dp, 'd0', NETDEV);
     expect(echo.map((m) => m.kind)).toEqual(['genl']);
     expect(listener.drain().map((m) => (m.kind === 'genl' ? m.cmd : -1))).toEqual([OVS_VPORT_CMD.NEW]);
-    const acked = c.request(ovsVportFamily, OVS_VPORT_CMD.NEW, { type: NETDEV, name: 'd1', upcallPid: [1] }, { dpIfindex: dp, flags: NLM_F.REQUEST | NLM_F.ACK });
+    const acked = c.request(
+      ovsVportFamily,
+      OVS_VPORT_CMD.NEW,
+      { type: NETDEV, name: 'd1', upcallPid: [1] },
+      { dpIfindex: dp, flags: NLM_F.REQUEST | NLM_F.ACK },
+    );
     expect(acked).toHaveLength(1);
     expect(acked[0]).toMatchObject({ kind: 'error', error: 0 });
     const silent = c.request(ovsVportFamily, OVS_VPORT_CMD.NEW, { type: NETDEV, name: 'd2', upcallPid: [1] }, { dpIfindex: dp, flags: NLM_F.REQUEST });

@@ -45,7 +45,7 @@ import type { Kernel } from '../../kernel.js';
 import type { NetDevice } from '../../include/linux/netdevice.js';
 import type { Netns } from '../core/net_namespace.js';
 import { PortMap } from './portmap.js';
-import { Vport, type VportContext, VportModules, type VportParms, setUpcallPortids, vportRet } from './vport.js';
+import { type Vport, type VportContext, VportModules, type VportParms, setUpcallPortids, vportRet } from './vport.js';
 
 /** Hash buckets of a datapath's port table (DP_VPORT_HASH_BUCKETS): the vport dump walks them in order. */
 const DP_VPORT_HASH_BUCKETS = 1024;
@@ -126,7 +126,13 @@ export class Openvswitch {
         ops: [
           op(OVS_DP_CMD.NEW, admin, (i) => this.dpCmdNew(i), undefined, 'ovs_dp_cmd_new'),
           op(OVS_DP_CMD.DEL, admin, (i) => this.dpCmdDel(i), undefined, 'ovs_dp_cmd_del'),
-          op(OVS_DP_CMD.GET, 0, (i) => this.dpCmdGet(i), (c) => this.dpCmdDump(c), 'ovs_dp_cmd_get'),
+          op(
+            OVS_DP_CMD.GET,
+            0,
+            (i) => this.dpCmdGet(i),
+            (c) => this.dpCmdDump(c),
+            'ovs_dp_cmd_get',
+          ),
           op(OVS_DP_CMD.SET, admin, (i) => this.dpCmdSet(i), undefined, 'ovs_dp_cmd_set'),
         ],
         mcgrps: [ovsDatapathFamily.mcastGroups[0]!],
@@ -138,7 +144,13 @@ export class Openvswitch {
         ops: [
           op(OVS_VPORT_CMD.NEW, admin, (i) => this.vportCmdNew(i), undefined, 'ovs_vport_cmd_new'),
           op(OVS_VPORT_CMD.DEL, admin, (i) => this.vportCmdDel(i), undefined, 'ovs_vport_cmd_del'),
-          op(OVS_VPORT_CMD.GET, 0, (i) => this.vportCmdGet(i), (c) => this.vportCmdDump(c), 'ovs_vport_cmd_get'),
+          op(
+            OVS_VPORT_CMD.GET,
+            0,
+            (i) => this.vportCmdGet(i),
+            (c) => this.vportCmdDump(c),
+            'ovs_vport_cmd_get',
+          ),
           op(OVS_VPORT_CMD.SET, admin, (i) => this.vportCmdSet(i), undefined, 'ovs_vport_cmd_set'),
         ],
         mcgrps: [ovsVportFamily.mcastGroups[0]!],
@@ -210,7 +222,13 @@ export class Openvswitch {
   /** new_vport() -> ovs_vport_add(): EAGAIN after loading a module (the caller restarts). */
   private vportAdd(parms: VportParms): Vport | number {
     const ft = this.kernel.ftrace;
-    return ft.call('kernel', 'new_vport', parms.name, () => ft.call('kernel', 'ovs_vport_add', `type ${vportTypeName(parms.type)} port ${parms.portNo}`, () => this.ovsVportAdd(parms), vportRet), vportRet);
+    return ft.call(
+      'kernel',
+      'new_vport',
+      parms.name,
+      () => ft.call('kernel', 'ovs_vport_add', `type ${vportTypeName(parms.type)} port ${parms.portNo}`, () => this.ovsVportAdd(parms), vportRet),
+      vportRet,
+    );
   }
 
   private ovsVportAdd(parms: VportParms): Vport | number {
@@ -258,7 +276,9 @@ export class Openvswitch {
   /** ovs_dp_detach_port() -> ovs_vport_del(). */
   private detachPort(vport: Vport): void {
     const ft = this.kernel.ftrace;
-    ft.call('kernel', 'ovs_dp_detach_port', `${vport.name} port ${vport.portNo}`, () => ft.call('kernel', 'ovs_vport_del', vport.name, () => this.vportDel(vport)));
+    ft.call('kernel', 'ovs_dp_detach_port', `${vport.name} port ${vport.portNo}`, () =>
+      ft.call('kernel', 'ovs_vport_del', vport.name, () => this.vportDel(vport)),
+    );
   }
 
   private vportDel(vport: Vport): void {
@@ -565,7 +585,15 @@ export class Openvswitch {
     return this.message(this.families.vport, portid, seq, flags, cmd, vport.dp.ifindex, attrs);
   }
 
-  private message(family: KernelGenlFamily, portid: number, seq: number, flags: number, cmd: number, dpIfindex: number, attrs: Record<string, unknown>): GenlMessage {
+  private message(
+    family: KernelGenlFamily,
+    portid: number,
+    seq: number,
+    flags: number,
+    cmd: number,
+    dpIfindex: number,
+    attrs: Record<string, unknown>,
+  ): GenlMessage {
     return {
       kind: 'genl',
       protocol: NetlinkProtocol.NETLINK_GENERIC,
@@ -602,7 +630,6 @@ function parseTunnelOptions(options: ParsedAttr): OvsTunnelAttrs {
   }
   return out;
 }
-
 
 /** OVS_VPORT_TYPE_NETDEV -> "netdev", for traces. */
 function vportTypeName(type: number): string {

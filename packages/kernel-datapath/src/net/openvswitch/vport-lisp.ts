@@ -2,4 +2,9 @@
 import { Errno, OVS_VPORT_TYPE } from '@ovs/genl-codec';
 import { tunnelVportOps } from './vport-netdev.js';
 
-export const lispVportOps = tunnelVportOps(OVS_VPORT_TYPE.LISP, 'vport-lisp', 'lisp', { dstPort: true, portClash: Errno.EEXIST, devCreate: 'lisp_dev_create', mtu: 65000 });
+export const lispVportOps = tunnelVportOps(OVS_VPORT_TYPE.LISP, 'vport-lisp', 'lisp', {
+  dstPort: true,
+  portClash: Errno.EEXIST,
+  devCreate: 'lisp_dev_create',
+  mtu: 65000,
+});

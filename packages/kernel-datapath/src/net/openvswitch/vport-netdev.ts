@@ -9,7 +9,6 @@ import type { LinkPriv, NetDevice } from '../../include/linux/netdevice.js';
 import type { Datapath } from './datapath.js';
 import { Vport, type VportOps, allocNetdev, placeholder, vportAlloc, vportRet, vportSend } from './vport.js';
 
-
 /** The datapath's local port device, the master of every device attached to it. */
 function dpDev(dp: Datapath): NetDevice {
   return dp.local!.dev;

@@ -178,7 +178,7 @@ export class VportModules {
   /** request_module("vport-type-%d"): loads the module if it can. */
   requestModule(type: number): void {
     const m = this.modules.get(type);
-    if (m && m.available && !m.failLoad) m.loaded = true;
+    if (m?.available && !m.failLoad) m.loaded = true;
   }
 
   tryGet(type: number): boolean {

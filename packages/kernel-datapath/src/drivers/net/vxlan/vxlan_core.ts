@@ -242,7 +242,8 @@ function vxlanNl2conf(tb: AttrTable, data: AttrTable, old: VxlanConf | undefined
   if ((err = flag(VX.TTL_INHERIT, VXF.TTL_INHERIT, false, true))) return err;
   const label = data[VX.LABEL];
   if (label) c.label = nlaGetBe32(label) & 0x000fffff;
-  if (data[VX.LEARNING]) flag(VX.LEARNING, VXF.LEARN, true); // changeable: cannot fail
+  if (data[VX.LEARNING])
+    flag(VX.LEARNING, VXF.LEARN, true); // changeable: cannot fail
   else if (!changelink) c.flags |= VXF.LEARN;
   const ageing = data[VX.AGEING];
   if (ageing) c.ageing = nlaGetU32(ageing);
