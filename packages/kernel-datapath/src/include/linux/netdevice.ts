@@ -5,6 +5,7 @@
  * net/core/dev.ts and rtnetlink.
  */
 import { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF, IF_LINK_MODE, IF_OPER } from '@ovs/genl-codec';
+import type { Vport } from '../../net/openvswitch/vport.js';
 import type { GeneveConf } from '../../drivers/net/geneve.js';
 import type { VxlanConf } from '../../drivers/net/vxlan/vxlan_core.js';
 import { driverFeatures } from './netdev_features.js';
@@ -30,7 +31,12 @@ export interface RxHandlerOwner {
 }
 
 /** netdev_priv() of the drivers that keep a configuration: the tunnels. */
-export type LinkPriv = { kind: 'vxlan'; conf: VxlanConf } | { kind: 'geneve'; conf: GeneveConf } | { kind: 'gre'; conf: GreConf };
+export type LinkPriv =
+  | { kind: 'vxlan'; conf: VxlanConf }
+  | { kind: 'geneve'; conf: GeneveConf }
+  | { kind: 'gre'; conf: GreConf }
+  // struct internal_dev: an internal device's vport.
+  | { kind: 'openvswitch'; vport: Vport };
 
 export interface NetDeviceInit {
   name: string;

@@ -45,6 +45,8 @@ import type { Kernel } from '../../kernel.js';
 import type { NetDevice } from '../../include/linux/netdevice.js';
 import type { Netns } from '../core/net_namespace.js';
 import { PortMap } from './portmap.js';
+import { ovsInternalDevGetVport } from './vport-internal_dev.js';
+import { ovsNetdevGetVport } from './vport-netdev.js';
 import { type Vport, type VportContext, VportModules, type VportParms, setUpcallPortids, vportRet } from './vport.js';
 
 /** Hash buckets of a datapath's port table (DP_VPORT_HASH_BUCKETS): the vport dump walks them in order. */
@@ -210,11 +212,8 @@ export class Openvswitch {
   /** get_dp(): the datapath of an internal device's vport (ovs_internal_dev_get_vport), by ifindex. */
   getDp(netns: Netns, dpIfindex: number): Datapath | undefined {
     const dev = netns.byIfindex(dpIfindex);
-    return dev === undefined ? undefined : this.internalVports.get(dev)?.dp;
+    return dev === undefined ? undefined : ovsInternalDevGetVport(dev)?.dp;
   }
-
-  /** The vport behind each internal device. */
-  private readonly internalVports = new Map<NetDevice, Vport>();
 
   // -------------------------------------------------------------------------
   // Vports: ovs_vport_add / new_vport / ovs_dp_detach_port
@@ -244,8 +243,6 @@ export class Openvswitch {
       if (names === undefined) this.vportsByName.set(parms.dp.netns, (names = new Map()));
       names.set(vport.name, vport);
       vport.hashName = vport.name;
-      if (vport.ops.type === OVS_VPORT_TYPE.INTERNAL) this.internalVports.set(vport.dev, vport);
-      this.vportsByDev.set(vport.dev, vport);
       parms.dp.addPort(vport);
       return vport;
     }
@@ -258,13 +255,11 @@ export class Openvswitch {
     return this.modules.lookup(parms.type) === undefined ? -Errno.EAFNOSUPPORT : -Errno.EAGAIN;
   }
 
-  /** The vport bound to each device. */
-  private readonly vportsByDev = new Map<NetDevice, Vport>();
-
   /** dp_detach_port_notify(): OVS_VPORT_CMD_DEL to the group (pid 0, seq 0), then the detach. */
   private deviceGone(dev: NetDevice): void {
-    const vport = this.vportsByDev.get(dev);
-    if (vport === undefined || vport.ops.type === OVS_VPORT_TYPE.INTERNAL) return;
+    // An internal device has no rx_handler: it goes with its vport, never before it.
+    const vport = ovsNetdevGetVport(dev);
+    if (vport === undefined) return;
     const msg = this.vportFill(vport, 0, 0, 0, OVS_VPORT_CMD.DEL, vport.dp.netns);
     this.detachPort(vport);
     this.kernel.multicast(NetlinkProtocol.NETLINK_GENERIC, vport.dp.netns, this.families.vport.mcgrps[0]!.id, encode(msg));
@@ -286,8 +281,6 @@ export class Openvswitch {
     const names = this.vportsByName.get(vport.dp.netns);
     const key = vport.hashName ?? vport.name;
     if (names?.get(key) === vport) names.delete(key);
-    this.internalVports.delete(vport.dev);
-    this.vportsByDev.delete(vport.dev);
     this.modules.put(vport.ops.type);
     this.kernel.ftrace.call('vport', vport.ops.destroyName, vport.name, () => vport.ops.destroy(vport, this.ctx));
   }

@@ -4,15 +4,21 @@
  * delete one: no setup in its rtnl_link_ops, so no dellink either).
  */
 import { OVS_VPORT_TYPE } from '@ovs/genl-codec';
+import type { NetDevice } from '../../include/linux/netdevice.js';
 import type { RtnlLinkOps } from '../../include/net/rtnetlink.js';
 import { ETH_MAX_MTU, etherSetup } from '../ethernet/eth.js';
-import { type VportOps, allocNetdev, placeholder, vportAlloc, vportSend } from './vport.js';
+import { type Vport, type VportOps, allocNetdev, placeholder, vportAlloc, vportSend } from './vport.js';
 
 export const internalDevLinkOps: RtnlLinkOps = {
   kind: 'openvswitch',
   // do_setup(): ether_setup with max_mtu ETH_MAX_MTU.
   setup: { ...etherSetup, maxMtu: ETH_MAX_MTU },
 };
+
+/** ovs_internal_dev_get_vport(): the vport of an internal device, undefined for any other device. */
+export function ovsInternalDevGetVport(dev: NetDevice): Vport | undefined {
+  return dev.priv?.kind === 'openvswitch' ? dev.priv.vport : undefined;
+}
 
 export const internalVportOps: VportOps = {
   type: OVS_VPORT_TYPE.INTERNAL,
@@ -27,7 +33,13 @@ export const internalVportOps: VportOps = {
     if (nomem) return nomem;
     const netns = parms.dp.netns;
     // register_netdevice(): EEXIST for a taken name, EBUSY for a taken ifindex.
-    const dev = netns.registerNetdevice({ name: parms.name, kind: 'openvswitch', ifindex: parms.desiredIfindex || undefined, mtu: 1500 });
+    const dev = netns.registerNetdevice({
+      name: parms.name,
+      kind: 'openvswitch',
+      ifindex: parms.desiredIfindex || undefined,
+      mtu: 1500,
+      priv: { kind: 'openvswitch', vport },
+    });
     if (typeof dev === 'number') return dev;
     // dev_set_promiscuity(dev, 1); an internal device has no master and no rx_handler:
     // its packets reach the datapath through its own transmit function.

@@ -46,6 +46,11 @@ function link(vport: Vport, name: string): Vport | number {
   return vport;
 }
 
+/** ovs_netdev_get_vport(): the vport a device is bound to through its rx_handler. */
+export function ovsNetdevGetVport(dev: NetDevice): Vport | undefined {
+  return dev.rxHandler instanceof Vport ? dev.rxHandler : undefined;
+}
+
 /** ovs_netdev_detach_dev(). */
 function netdevDetach(vport: Vport): void {
   const dev = vport.dev;
