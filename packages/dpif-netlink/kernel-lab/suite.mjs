@@ -346,6 +346,10 @@ const DPCTL_STEPS = [
   'add-if dpx vethx0',
   'add-if dpx intx,type=internal',
   'add-if dpx dummyx,port_no=7',
+  'add-if dpx vx0,type=vxlan,remote_ip=10.1.1.1',
+  'add-if dpx vx1,type=vxlan',
+  'add-if dpx gnv0,type=geneve,remote_ip=10.1.1.2,dst_port=6090',
+  'set-if dpx vx0,type=vxlan,remote_ip=10.1.1.3',
   'show dpx',
   'dump-dps',
   'add-if dpx vethx0',
@@ -359,6 +363,7 @@ const DPCTL_STEPS = [
   'del-if dpx nosuchport',
   'del-if dpx vethx0',
   'del-if dpx intx dummyx',
+  'del-if dpx vx0 gnv0',
   'show',
   'add-dp dpx',
   'del-dp dpx',
@@ -386,7 +391,8 @@ async function ourDpctl(args) {
 }
 
 function dpctlDevices(up) {
-  for (const d of ['vethx0', 'vethx2', 'dummyx', 'intx']) if (linkExists(d)) sh('ip', ['link', 'del', d]);
+  // The tunnels' devices too (vxlan_sys_*, genev_sys_*): what one run leaves must not meet the other.
+  for (const d of ['vethx0', 'vethx2', 'dummyx', 'intx', 'vxlan_sys_4789', 'genev_sys_6090']) if (linkExists(d)) sh('ip', ['link', 'del', d]);
   if (!up) return;
   sh('ip', ['link', 'add', 'vethx0', 'type', 'veth', 'peer', 'name', 'vethx1']);
   sh('ip', ['link', 'add', 'vethx2', 'type', 'veth', 'peer', 'name', 'vethx3']);
