@@ -1,3 +1,3 @@
 import { packageBuild } from '../../tsup.base';
 
-export default packageBuild(['src/index.ts', 'src/cli.ts', 'src/transport/unix.ts']);
+export default packageBuild(['src/index.ts', 'src/cli.ts', 'src/transport/unix.ts', 'src/testing/index.ts']);

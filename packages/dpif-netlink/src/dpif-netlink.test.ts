@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Errno, NETIF_F_BIT, type NetlinkSocket, OVS_VPORT_TYPE } from '@ovs/genl-codec';
+import { rejection } from '@ovs/genl-codec/testing';
 import { connectUnixNetlink } from '@ovs/genl-codec/unix';
 import { Kernel, type KernelOptions, featureMask, offerFeatures, startDaemon } from '@ovs/kernel-datapath';
 import { openNetlinkSocket } from '@ovs/netlink-socket';
@@ -25,16 +26,6 @@ function setup(opts: KernelOptions = {}, capNetAdmin = true): DpifNetlinkOptions
     socket: async (protocol) => kernel.socket({ protocol, capNetAdmin }),
     log: (level, module, text) => logs.push(`${module}|${level}|${text}`),
   };
-}
-
-async function rejects(p: Promise<unknown>): Promise<DpifError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(DpifError);
-    return err as DpifError;
-  }
-  throw new Error('expected a DpifError');
 }
 
 describe('netdev_to_ovs_vport_type', () => {
@@ -92,11 +83,11 @@ describe('open', () => {
     await (await DpifNetlink.open('dp0', opts, true)).close();
     const again = await DpifNetlink.open('dp0', opts, false);
     expect(again.dpIfindex).toBe(kernel.ovs!.datapaths()[0]!.ifindex);
-    expect((await rejects(DpifNetlink.open('nope', opts, false))).errno).toBe(Errno.ENODEV);
+    expect((await rejection(DpifNetlink.open('nope', opts, false), DpifError)).errno).toBe(Errno.ENODEV);
   });
 
   it('says the openvswitch module is not loaded when its family is missing', async () => {
-    const err = await rejects(DpifNetlink.open('dp0', setup({ openvswitch: false }), true));
+    const err = await rejection(DpifNetlink.open('dp0', setup({ openvswitch: false }), true), DpifError);
     expect(err.errno).toBe(Errno.ENOENT);
     expect(err.message).toMatch(/openvswitch kernel module is not loaded/);
   });
@@ -104,9 +95,9 @@ describe('open', () => {
   it('creating an existing datapath is EEXIST; an unprivileged socket gets EPERM', async () => {
     const opts = setup();
     await (await DpifNetlink.open('dp0', opts, true)).close();
-    expect((await rejects(DpifNetlink.open('dp0', opts, true))).errno).toBe(Errno.EEXIST);
+    expect((await rejection(DpifNetlink.open('dp0', opts, true), DpifError)).errno).toBe(Errno.EEXIST);
     const user = { ...opts, socket: async (protocol: number) => kernel.socket({ protocol, capNetAdmin: false }) };
-    expect((await rejects(DpifNetlink.open('dp1', user, true))).errno).toBe(Errno.EPERM);
+    expect((await rejection(DpifNetlink.open('dp1', user, true), DpifError)).errno).toBe(Errno.EPERM);
   });
 });
 
@@ -136,7 +127,7 @@ describe('ports', () => {
       '3:vxlan_sys_4789:vxlan',
     ]);
     await dpif.portDel(2);
-    expect((await rejects(dpif.portQueryByNumber(2))).errno).toBe(Errno.ENODEV);
+    expect((await rejection(dpif.portQueryByNumber(2), DpifError)).errno).toBe(Errno.ENODEV);
     expect(kernel.initNet.byIfname('int1')).toBeUndefined();
   });
 
@@ -158,7 +149,7 @@ describe('ports', () => {
     expect((await dpif.portDump()).filter((p) => p.name === 'vxlan_sys_4789')).toHaveLength(1);
     // Deleting it: the compat vport takes its device with it, so port_del's RTM_DELLINK finds none (ENODEV,
     // which dpif_netlink_port_del__() returns, as it does here).
-    expect((await rejects(dpif.portDel(vx1))).errno).toBe(Errno.ENODEV);
+    expect((await rejection(dpif.portDel(vx1), DpifError)).errno).toBe(Errno.ENODEV);
     expect((await dpif.portDump()).map((p) => p.name)).not.toContain('vxlan_sys_4789');
     await dpif.portDel(gn);
     await dpif.portDel(gr);
@@ -187,7 +178,7 @@ describe('ports', () => {
     expect(vxlan.loaded).toBe(true);
     expect(await dpif.portQueryByNumber(n)).toMatchObject({ name: 'vxlan_sys_4789', type: 'vxlan' });
     kernel.ovs!.modules.module(OVS_VPORT_TYPE.GENEVE)!.failLoad = true;
-    expect((await rejects(dpif.portAdd({ name: 'gnv0', type: 'geneve', tunnel: { dstPort: 6081 } }))).errnoName).toBe('EAFNOSUPPORT');
+    expect((await rejection(dpif.portAdd({ name: 'gnv0', type: 'geneve', tunnel: { dstPort: 6081 } }), DpifError)).errnoName).toBe('EAFNOSUPPORT');
   });
 
   it('port dump: multi-part (several datagrams), read as it arrives; stopping early leaves the socket ready', async () => {
@@ -226,20 +217,20 @@ describe('ports', () => {
 
   it('a requested port number is honoured; in use it is EBUSY, logged as OVS logs it', async () => {
     expect(await dpif.portAdd({ name: 'veth0', type: 'system' }, 7)).toBe(7);
-    expect((await rejects(dpif.portAdd({ name: 'veth2', type: 'system' }, 7))).errno).toBe(Errno.EBUSY);
+    expect((await rejection(dpif.portAdd({ name: 'veth2', type: 'system' }, 7), DpifError)).errno).toBe(Errno.EBUSY);
     expect(logs).toContain('dpif_netlink|INFO|system@dp0: requested port 7 is in use');
-    expect((await rejects(dpif.portAdd({ name: 'veth2', type: 'system' }, 65535))).errno).toBe(Errno.EFBIG);
+    expect((await rejection(dpif.portAdd({ name: 'veth2', type: 'system' }, 65535), DpifError)).errno).toBe(Errno.EFBIG);
   });
 
   it("an unsupported type is EINVAL with OVS's warning, and nothing reaches the kernel", async () => {
-    const err = await rejects(dpif.portAdd({ name: 'p0', type: 'patch' }));
+    const err = await rejection(dpif.portAdd({ name: 'p0', type: 'patch' }), DpifError);
     expect(err.errno).toBe(Errno.EINVAL);
     expect(logs).toContain("dpif_netlink|WARN|system@dp0: cannot create port `p0' because it has unsupported type `patch'");
     expect(kernel.ovs!.datapaths()[0]!.ports.length).toBe(1);
   });
 
   it('kernel errors carry the errno name and number: an absent device is ENODEV', async () => {
-    const err = await rejects(dpif.portAdd({ name: 'nosuchdev', type: 'system' }));
+    const err = await rejection(dpif.portAdd({ name: 'nosuchdev', type: 'system' }), DpifError);
     expect(err.errno).toBe(Errno.ENODEV);
     expect(err.errnoName).toBe('ENODEV');
     expect(err.text).toBe('No such device');
@@ -297,7 +288,7 @@ describe('per-vport dispatch', () => {
       },
     });
     const before = [...kernel.openSockets].length;
-    expect((await rejects(dpif.portAdd({ name: 'veth2', type: 'system' }))).errno).toBe(Errno.ENOMEM);
+    expect((await rejection(dpif.portAdd({ name: 'veth2', type: 'system' }), DpifError)).errno).toBe(Errno.ENOMEM);
     expect(kernel.ovs!.locate(kernel.initNet, 'veth2')).toBeUndefined(); // rolled back in the kernel
     expect([...kernel.openSockets].length).toBe(before); // and the two upcall sockets closed
     await dpif.close();
@@ -319,7 +310,7 @@ describe('per-vport dispatch', () => {
     const dpif = await DpifNetlink.open('dp0', opts, true);
     const before = [...kernel.openSockets].length;
     failAt = calls + 2;
-    expect((await rejects(dpif.portAdd({ name: 'veth0', type: 'system' }))).errno).toBe(Errno.ENOMEM);
+    expect((await rejection(dpif.portAdd({ name: 'veth0', type: 'system' }), DpifError)).errno).toBe(Errno.ENOMEM);
     expect(kernel.ovs!.locate(kernel.initNet, 'veth0')).toBeUndefined();
     expect([...kernel.openSockets].length).toBe(before);
     // The fault gone, the same port goes in.
@@ -328,7 +319,7 @@ describe('per-vport dispatch', () => {
     const pids = dpif.channelPids(1);
     const open = [...kernel.openSockets].length;
     failAt = calls + 2;
-    expect((await rejects(dpif.handlersSet(2))).errno).toBe(Errno.ENOMEM);
+    expect((await rejection(dpif.handlersSet(2), DpifError)).errno).toBe(Errno.ENOMEM);
     expect(dpif.channelPids(1)).toEqual(pids);
     expect([...kernel.openSockets].length).toBe(open);
     await dpif.close();
@@ -370,12 +361,12 @@ describe('over the ovs-kernel daemon', () => {
       expect(await dpif.portPoll()).toEqual({ kind: 'none' });
       await daemon.close();
       // While it is down: the transport's error (the request in flight reset, or no daemon to connect to), as a DpifError.
-      expect([Errno.ECONNRESET, Errno.ENOENT]).toContain((await rejects(dpif.portQueryByName('int0'))).errno);
-      expect((await rejects(dpif.portQueryByName('int0'))).errno).toBe(Errno.ENOENT);
+      expect([Errno.ECONNRESET, Errno.ENOENT]).toContain((await rejection(dpif.portQueryByName('int0'), DpifError)).errno);
+      expect((await rejection(dpif.portQueryByName('int0'), DpifError)).errno).toBe(Errno.ENOENT);
       daemon = await startDaemon({ socketPath });
       // The next requests reach the new kernel, which has no such datapath (what OVS 3.1 gets after `ovs-dpctl del-dp`).
-      expect((await rejects(dpif.portQueryByName('int0'))).errno).toBe(Errno.ENODEV);
-      expect((await rejects(dpif.portAdd({ name: 'int1', type: 'internal' }))).errno).toBe(Errno.ENODEV);
+      expect((await rejection(dpif.portQueryByName('int0'), DpifError)).errno).toBe(Errno.ENODEV);
+      expect((await rejection(dpif.portAdd({ name: 'int1', type: 'internal' }), DpifError)).errno).toBe(Errno.ENODEV);
       expect(await dpif.provider.enumerate()).toEqual([]);
       // The port notifications missed while reconnecting: the poller is told to look at every port again.
       // (Its socket reconnects in the background on the first poll; until then nothing can have arrived.)

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Errno } from '../errno.js';
 import { NetlinkErrnoError } from '../errors.js';
+import { rejection } from '../testing/index.js';
 import {
   UNIX_FRAME,
   UNIX_MAX_FRAME_LENGTH,
@@ -85,16 +86,6 @@ function welcoming(port: number, onRequest?: (f: UnixFrame, conn: Socket) => voi
     onRequest?.(f, conn);
     conn.write(encodeUnixResult(0));
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<NetlinkErrnoError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(NetlinkErrnoError);
-    return err as NetlinkErrnoError;
-  }
-  throw new Error('expected a rejection');
 }
 
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
@@ -184,14 +175,14 @@ describe('connectUnixNetlink', () => {
 
   it('rejects with the errno the daemon answers the HELLO with', async () => {
     const fake = await fakeServer((_f, conn) => conn.end(encodeUnixResult(Errno.EPROTONOSUPPORT)));
-    const err = await rejection(connectUnixNetlink(fake.path, { protocol: 99 }));
+    const err = await rejection(connectUnixNetlink(fake.path, { protocol: 99 }), NetlinkErrnoError);
     expect(err.errno).toBe(Errno.EPROTONOSUPPORT);
     expect(err).not.toBeInstanceOf(UnixNetlinkConnectionError);
   });
 
   it('says "no kernel running" when nothing listens at the path', async () => {
     const path = join(dir, 'nobody.sock');
-    const err = await rejection(connectUnixNetlink(path, { protocol: 16 }));
+    const err = await rejection(connectUnixNetlink(path, { protocol: 16 }), NetlinkErrnoError);
     expect(err).toBeInstanceOf(UnixNetlinkConnectionError);
     expect(err.code).toBe('ENOENT');
     expect((err as UnixNetlinkConnectionError).reason).toBe(`cannot connect to ${path}: no kernel running`);
@@ -199,7 +190,7 @@ describe('connectUnixNetlink', () => {
 
   it('gives up on a server that does not answer the HELLO', async () => {
     const fake = await fakeServer(() => {});
-    const err = await rejection(connectUnixNetlink(fake.path, { protocol: 16, handshakeTimeoutMs: 50 }));
+    const err = await rejection(connectUnixNetlink(fake.path, { protocol: 16, handshakeTimeoutMs: 50 }), NetlinkErrnoError);
     expect(err.code).toBe('ETIMEDOUT');
   });
 });
@@ -237,7 +228,7 @@ describe('UnixNetlinkSocket', () => {
       ]),
     );
     expect([...(await first)]).toEqual([1]);
-    const err = await rejection(s.recv());
+    const err = await rejection(s.recv(), NetlinkErrnoError);
     expect(err.errno).toBe(Errno.ENOBUFS);
     expect([...(await s.recv())]).toEqual([2]);
     await s.close();
@@ -253,7 +244,7 @@ describe('UnixNetlinkSocket', () => {
     const s = await connectUnixNetlink(fake.path, { protocol: 16 });
     await s.joinGroup(9);
     await s.leaveGroup(9);
-    expect((await rejection(s.joinGroup(0))).errno).toBe(Errno.EINVAL);
+    expect((await rejection(s.joinGroup(0), NetlinkErrnoError)).errno).toBe(Errno.EINVAL);
     expect(fake.frames[0]!.slice(1).map((f) => [f.type, decodeUnixU32(f)])).toEqual([
       [UNIX_FRAME.JOIN, 9],
       [UNIX_FRAME.LEAVE, 9],
@@ -265,12 +256,12 @@ describe('UnixNetlinkSocket', () => {
   it('sends CLOSE on close(); then everything is EBADF', async () => {
     const fake = await fakeServer(welcoming(1));
     const s = await connectUnixNetlink(fake.path, { protocol: 16 });
-    const waiting = rejection(s.recv());
+    const waiting = rejection(s.recv(), NetlinkErrnoError);
     await s.close();
     expect(fake.frames[0]!.at(-1)!.type).toBe(UNIX_FRAME.CLOSE);
     expect((await waiting).errno).toBe(Errno.EBADF);
-    expect((await rejection(s.recv())).errno).toBe(Errno.EBADF);
-    expect((await rejection(s.send(bytes(1)))).errno).toBe(Errno.EBADF);
+    expect((await rejection(s.recv(), NetlinkErrnoError)).errno).toBe(Errno.EBADF);
+    expect((await rejection(s.send(bytes(1)), NetlinkErrnoError)).errno).toBe(Errno.EBADF);
     expect(() => s.tryRecv()).toThrow(NetlinkErrnoError);
     await s.close(); // twice is fine
   });
@@ -280,7 +271,7 @@ describe('UnixNetlinkSocket', () => {
       if (i === 0) conn.write(encodeUnixResult(0, 7));
     });
     const s = await connectUnixNetlink(fake.path, { protocol: 16 });
-    const unanswered = rejection(s.send(bytes(1)));
+    const unanswered = rejection(s.send(bytes(1)), NetlinkErrnoError);
     await new Promise((r) => setTimeout(r, 20));
     fake.conns[0]!.end(encodeUnixFrame(UNIX_FRAME.FROM_KERNEL, bytes(42)));
     const lost = await unanswered;
@@ -288,9 +279,9 @@ describe('UnixNetlinkSocket', () => {
     expect(lost.errno).toBe(Errno.ECONNRESET);
     expect(lost.message).toContain(`lost the connection to the ovs-kernel daemon at ${fake.path}`);
     expect([...(await s.recv())]).toEqual([42]);
-    expect((await rejection(s.recv())).errno).toBe(Errno.ECONNRESET);
+    expect((await rejection(s.recv(), NetlinkErrnoError)).errno).toBe(Errno.ECONNRESET);
     expect(() => s.tryRecv()).toThrow(/ECONNRESET/);
-    expect((await rejection(s.send(bytes(2)))).errno).toBe(Errno.EPIPE);
+    expect((await rejection(s.send(bytes(2)), NetlinkErrnoError)).errno).toBe(Errno.EPIPE);
     await s.close();
   });
 
@@ -299,7 +290,7 @@ describe('UnixNetlinkSocket', () => {
       if (i === 0) conn.write(encodeUnixResult(0, 7));
     });
     const s = await connectUnixNetlink(fake.path, { protocol: 16 });
-    const waiting = rejection(s.recv());
+    const waiting = rejection(s.recv(), NetlinkErrnoError);
     fake.conns[0]!.end(encodeUnixFrame(UNIX_FRAME.CLOSE, Buffer.from('the kernel is shutting down')));
     const err = await waiting;
     expect(err.errno).toBe(Errno.ECONNRESET);
@@ -311,7 +302,7 @@ describe('UnixNetlinkSocket', () => {
       if (i === 0) conn.write(Buffer.concat([encodeUnixResult(0, 7), encodeUnixFrame(200)]));
     });
     const s = await connectUnixNetlink(fake.path, { protocol: 16 });
-    const err = await rejection(s.recv());
+    const err = await rejection(s.recv(), NetlinkErrnoError);
     expect(err.errno).toBe(Errno.EPROTO);
     expect(err.message).toContain('unknown frame type 200');
   });

@@ -26,6 +26,7 @@ import {
   u32,
 } from '@ovs/genl-codec';
 import { createConnection } from 'node:net';
+import { rejection } from '@ovs/genl-codec/testing';
 import {
   UNIX_FRAME,
   UnixFrameReader,
@@ -127,16 +128,6 @@ function recvWithin(sock: UnixNetlinkSocket, ms = 2000): Promise<Uint8Array> {
   return Promise.race([sock.recv(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`nothing received within ${ms} ms`)), ms))]);
 }
 
-async function rejection(p: Promise<unknown>): Promise<NetlinkErrnoError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(NetlinkErrnoError);
-    return err as NetlinkErrnoError;
-  }
-  throw new Error('expected a rejection');
-}
-
 const dirs: string[] = [];
 function tempSocketPath(): string {
   const dir = mkdtempSync(join(tmpdir(), 'ovs-kernel-daemon-'));
@@ -185,11 +176,11 @@ describe('ovs-kernel daemon over the unix transport', () => {
   it('binds a requested port id, and refuses a taken one with EADDRINUSE', async () => {
     const a = await connect({ portId: 4242 });
     expect(a.portId).toBe(4242);
-    expect((await rejection(connect({ portId: 4242 }))).errno).toBe(Errno.EADDRINUSE);
+    expect((await rejection(connect({ portId: 4242 }), NetlinkErrnoError)).errno).toBe(Errno.EADDRINUSE);
   });
 
   it('refuses a protocol the kernel does not have with EPROTONOSUPPORT', async () => {
-    const err = await rejection(connect({ protocol: NetlinkProtocol.NETLINK_USERSOCK }));
+    const err = await rejection(connect({ protocol: NetlinkProtocol.NETLINK_USERSOCK }), NetlinkErrnoError);
     expect(err.code).toBe('EPROTONOSUPPORT');
   });
 
@@ -278,7 +269,7 @@ describe('ovs-kernel daemon over the unix transport', () => {
     both.set(a);
     both.set(b, a.length);
     await s.send(both);
-    expect((await rejection(s.recv())).errno).toBe(Errno.ENOBUFS);
+    expect((await rejection(s.recv(), NetlinkErrnoError)).errno).toBe(Errno.ENOBUFS);
     expect(messages(await recvWithin(s))[0]).toMatchObject({ kind: 'genl', header: { seq: 1 } });
     expect(s.tryRecv()).toBeUndefined();
     await s.send(getFamily(3));
@@ -287,17 +278,17 @@ describe('ovs-kernel daemon over the unix transport', () => {
 
   it('rejects joining group 0 with EINVAL', async () => {
     const s = await connect();
-    expect((await rejection(s.joinGroup(0))).errno).toBe(Errno.EINVAL);
+    expect((await rejection(s.joinGroup(0), NetlinkErrnoError)).errno).toBe(Errno.EINVAL);
   });
 
   it('closes the kernel socket when the client closes; then everything is EBADF', async () => {
     const s = await connect();
     const port = s.portId;
-    const waiting = rejection(s.recv());
+    const waiting = rejection(s.recv(), NetlinkErrnoError);
     await s.close();
     expect((await waiting).errno).toBe(Errno.EBADF);
-    expect((await rejection(s.recv())).errno).toBe(Errno.EBADF);
-    expect((await rejection(s.send(getFamily(1)))).errno).toBe(Errno.EBADF);
+    expect((await rejection(s.recv(), NetlinkErrnoError)).errno).toBe(Errno.EBADF);
+    expect((await rejection(s.send(getFamily(1)), NetlinkErrnoError)).errno).toBe(Errno.EBADF);
     await expect.poll(() => [...daemon.kernel.openSockets].some((k) => k.portId === port)).toBe(false);
     expect(daemon.connections).toBe(0);
   });
@@ -306,14 +297,14 @@ describe('ovs-kernel daemon over the unix transport', () => {
     const s = await connect();
     await s.send(getFamily(1));
     const waiting = s.recv(); // gets the reply already queued
-    const next = rejection(s.recv()); // waits
+    const next = rejection(s.recv(), NetlinkErrnoError); // waits
     await daemon.close();
     expect(messages(await waiting)[0]).toMatchObject({ kind: 'genl' });
     const err = await next;
     expect(err.errno).toBe(Errno.ECONNRESET);
     expect(err.message).toContain('shutting down');
-    expect((await rejection(s.recv())).errno).toBe(Errno.ECONNRESET);
-    expect((await rejection(s.send(getFamily(2)))).errno).toBe(Errno.EPIPE);
+    expect((await rejection(s.recv(), NetlinkErrnoError)).errno).toBe(Errno.ECONNRESET);
+    expect((await rejection(s.send(getFamily(2)), NetlinkErrnoError)).errno).toBe(Errno.EPIPE);
     expect(existsSync(path)).toBe(false);
   });
 });
@@ -361,7 +352,7 @@ describe('startDaemon and the socket file', () => {
 
   it('says "no kernel running" when nothing listens', async () => {
     const path = tempSocketPath();
-    const err = await rejection(connectUnixNetlink(path, { protocol: GENERIC }));
+    const err = await rejection(connectUnixNetlink(path, { protocol: GENERIC }), NetlinkErrnoError);
     expect(err.code).toBe('ENOENT');
     expect(err.message).toContain(`cannot connect to ${path}: no kernel running`);
   });
@@ -385,7 +376,7 @@ describe('fault injection over the daemon (FAULT frames)', () => {
     expect(state.find((p) => p.point === 'fail_netlink_create')).toMatchObject({ probability: 100, times: 1, space: 1, injected: 0 });
     // socket(AF_NETLINK) fails: the HELLO is answered ENOMEM, and no socket is left in the kernel.
     const before = [...daemon.kernel.openSockets].length;
-    expect((await rejection(connectUnixNetlink(path, { protocol: GENERIC }))).errno).toBe(Errno.ENOMEM);
+    expect((await rejection(connectUnixNetlink(path, { protocol: GENERIC }), NetlinkErrnoError)).errno).toBe(Errno.ENOMEM);
     expect([...daemon.kernel.openSockets].length).toBe(before);
     const shown = (await unixFaultRequest(path, { op: 'show' })) as Array<Record<string, unknown>>;
     expect(shown.find((p) => p.point === 'fail_netlink_create')).toMatchObject({ times: 0, injected: 1 });
@@ -397,16 +388,20 @@ describe('fault injection over the daemon (FAULT frames)', () => {
 
   it('a control connection clears fail_netlink_create even while every socket() fails', async () => {
     await unixFaultRequest(path, { op: 'set', point: 'fail_netlink_create', attrs: { probability: 100, times: -1 } });
-    expect((await rejection(connectUnixNetlink(path, { protocol: GENERIC }))).errno).toBe(Errno.ENOMEM);
+    expect((await rejection(connectUnixNetlink(path, { protocol: GENERIC }), NetlinkErrnoError)).errno).toBe(Errno.ENOMEM);
     await unixFaultRequest(path, { op: 'clear', point: 'fail_netlink_create' });
     await (await connectUnixNetlink(path, { protocol: GENERIC })).close();
   });
 
   it('answers EINVAL for an unknown point or a value out of range, changing nothing', async () => {
     const before = daemon.kernel.faults.show();
-    expect((await rejection(unixFaultRequest(path, { op: 'set', point: 'failnothing', attrs: { probability: 100 } }))).errno).toBe(Errno.EINVAL);
-    expect((await rejection(unixFaultRequest(path, { op: 'set', point: 'failslab', attrs: { probability: 101 } }))).errno).toBe(Errno.EINVAL);
-    expect((await rejection(unixFaultRequest(path, { op: 'clear', point: 'nope' }))).errno).toBe(Errno.EINVAL);
+    expect((await rejection(unixFaultRequest(path, { op: 'set', point: 'failnothing', attrs: { probability: 100 } }), NetlinkErrnoError)).errno).toBe(
+      Errno.EINVAL,
+    );
+    expect((await rejection(unixFaultRequest(path, { op: 'set', point: 'failslab', attrs: { probability: 101 } }), NetlinkErrnoError)).errno).toBe(
+      Errno.EINVAL,
+    );
+    expect((await rejection(unixFaultRequest(path, { op: 'clear', point: 'nope' }), NetlinkErrnoError)).errno).toBe(Errno.EINVAL);
     expect(daemon.kernel.faults.show()).toEqual(before);
   });
 
@@ -533,7 +528,7 @@ describe('the daemon under hostile clients', () => {
     const s = await connectUnixNetlink(path, { protocol: GENERIC });
     const big = new Uint8Array(212992);
     new DataView(big.buffer).setUint32(0, big.length, true);
-    expect((await rejection(s.send(big))).errno).toBe(Errno.EMSGSIZE);
+    expect((await rejection(s.send(big), NetlinkErrnoError)).errno).toBe(Errno.EMSGSIZE);
     await s.send(getFamily(2));
     expect(messages(await recvWithin(s))[0]?.kind).toBe('genl');
     await s.close();
