@@ -104,7 +104,11 @@ export function mapIpv4(v4: Uint8Array): Uint8Array {
   const out = new Uint8Array(16);
   out[10] = 0xff;
   out[11] = 0xff;
-  out.set(v4.subarray(0, 4), 12);
+  // Byte by byte: no view to allocate for what is called on every tunnel option parse.
+  out[12] = v4[0]!;
+  out[13] = v4[1]!;
+  out[14] = v4[2]!;
+  out[15] = v4[3]!;
   return out;
 }
 
