@@ -12,6 +12,7 @@
 import { Idl, type Json, rundir } from '@ovs/ovsdb';
 import { type CommandSyntax, type GlobalOptions, UsageError, parseArgs } from './args.js';
 import { bridgeCommands } from './commands-bridge.js';
+import { ctlCommands } from './commands-ctl.js';
 import { dbCommands } from './commands-db.js';
 import { type Command, type CommandDef, Ctx, ExitRequest, FatalError, Prerequisites } from './context/context.js';
 import { type CommitResult, type Row, Txn } from './context/txn.js';
@@ -21,7 +22,7 @@ import { armTrace, collectTrace, emitTrace } from './trace.js';
 export const VERSION = '3.1.0';
 export const DB_SCHEMA_VERSION = '8.3.1';
 
-export const COMMANDS: Map<string, CommandDef> = new Map([...bridgeCommands, ...dbCommands].map((c) => [c.name, c]));
+export const COMMANDS: Map<string, CommandDef> = new Map([...bridgeCommands, ...ctlCommands, ...dbCommands].map((c) => [c.name, c]));
 
 export interface RunResult {
   status: number;
@@ -177,6 +178,7 @@ async function attempt(idl: Idl, commands: Command[], g: GlobalOptions, args: st
   const ovs: Row = idl.first('Open_vSwitch') ?? txn.insert('Open_vSwitch');
   if (!g.noWait) txn.incrementOnCommit(ovs, 'next_cfg');
   const ctx = new Ctx(idl, txn, ovs);
+  ctx.warn = (module, message) => out.warn(module, message);
   for (const [i, c] of commands.entries()) {
     c.output = '';
     c.table = undefined;

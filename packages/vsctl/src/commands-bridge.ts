@@ -14,7 +14,7 @@ import { setColumn } from './columns.js';
 import { datumToString, isDefault } from './datum.js';
 
 /** pre_get_info(). */
-function preGetInfo(_cmd: ParsedCommand, pre: Prerequisites): void {
+export function preGetInfo(_cmd: ParsedCommand, pre: Prerequisites): void {
   pre.add('Open_vSwitch', 'bridges');
   pre.add('Bridge', 'name', 'controller', 'fail_mode', 'ports');
   pre.add('Port', 'name', 'fake_bridge', 'tag', 'interfaces');
@@ -39,7 +39,7 @@ function commandString(ctx: Ctx): string {
   return escapeArgs([...ctx.cmd.options.keys(), ...ctx.argv]);
 }
 
-function findBridge(ctx: Ctx, name: string, mustExist: boolean): CachedBridge | undefined {
+export function findBridge(ctx: Ctx, name: string, mustExist: boolean): CachedBridge | undefined {
   const br = ctx.cache.bridges.get(name);
   if (mustExist && !br) fatal(`no bridge named ${name}`);
   ctx.txn.verify(ctx.ovs, 'bridges');

@@ -69,6 +69,8 @@ export class Ctx {
   /** Interfaces this invocation creates, checked for errors once ovs-vswitchd has reconfigured. */
   readonly newIfaces: Row[] = [];
   readonly symtab = new SymbolTable();
+  /** VLOG_WARN() on the console while a command runs (set by the caller). */
+  warn: (module: string, message: string) => void = () => {};
   private cacheValue?: VsctlCache;
   private verifiedPorts = false;
 

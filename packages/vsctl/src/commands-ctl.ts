@@ -1,0 +1,192 @@
+/**
+ * ovs-vsctl's controller, fail-mode and manager commands and emer-reset
+ * (utilities/ovs-vsctl.c): set-/get-/del-controller, set-/get-/del-fail-mode,
+ * set-/get-/del-manager, emer-reset. Controller and Manager rows are deleted
+ * explicitly, as the real tool does (the server would also collect them once
+ * unreferenced).
+ */
+import type { ParsedCommand } from './args.js';
+import { findBridge, preGetInfo } from './commands-bridge.js';
+import { type CommandDef, type Ctx, type Prerequisites, fatal } from './context/context.js';
+import type { Row } from './context/txn.js';
+
+const none = { keys: [] };
+const emptyMap = { keys: [], values: [] };
+const uuidSet = (rows: Row[]) => ({ keys: rows.map((r) => r.uuid).sort() });
+
+function sortedTargets(targets: string[], unique: boolean): string {
+  // svec_sort() (strcmp order); get-manager also drops duplicates (svec_sort_unique()).
+  const sorted = [...targets].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const out = unique ? sorted.filter((t, i) => i === 0 || t !== sorted[i - 1]) : sorted;
+  return out.map((t) => `${t}\n`).join('');
+}
+
+/** The rows a set of references names, as the replica (and this transaction) sees them. */
+function referenced(ctx: Ctx, row: Row, column: string, table: string): Row[] {
+  return ctx.txn
+    .read(row, column)
+    .keys.map((u) => ctx.txn.get(table, u as string))
+    .filter((r): r is Row => r !== undefined);
+}
+
+/**
+ * vconn_verify_name() && pvconn_verify_name() (stream_/pstream_verify_name()
+ * for managers: the same classes): a known TYPE before a colon.
+ */
+function warnIfErroneous(ctx: Ctx, target: string): void {
+  const colon = target.indexOf(':');
+  const type = colon < 0 ? undefined : target.slice(0, colon);
+  if (type === undefined || !['tcp', 'unix', 'ssl', 'ptcp', 'punix', 'pssl'].includes(type)) {
+    ctx.warn('vsctl', `target type "${target}" is possibly erroneous`);
+  }
+}
+
+/** pre_controller(). */
+function preController(cmd: ParsedCommand, pre: Prerequisites): void {
+  preGetInfo(cmd, pre);
+  pre.add('Controller', 'target');
+}
+
+/** verify_controllers(). */
+function verifyControllers(ctx: Ctx, br: Row): Row[] {
+  ctx.txn.verify(br, 'controller');
+  const controllers = referenced(ctx, br, 'controller', 'Controller');
+  for (const c of controllers) ctx.txn.verify(c, 'target');
+  return controllers;
+}
+
+function getController(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!;
+  ctx.txn.verify(br.cfg, 'controller');
+  const targets = referenced(ctx, br.cfg, 'controller', 'Controller').map((c) => ctx.txn.scalar(c, 'target') as string);
+  ctx.out(sortedTargets(targets, false));
+}
+
+function delController(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!.cfg;
+  const controllers = verifyControllers(ctx, br);
+  if (ctx.txn.read(br, 'controller').keys.length) {
+    for (const c of controllers) ctx.txn.delete(c);
+    ctx.txn.write(br, 'controller', none);
+  }
+}
+
+function setController(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!.cfg;
+  for (const c of verifyControllers(ctx, br)) ctx.txn.delete(c);
+  const controllers = ctx.argv.slice(2).map((target) => {
+    warnIfErroneous(ctx, target);
+    const c = ctx.txn.insert('Controller');
+    ctx.txn.write(c, 'target', { keys: [target] });
+    return c;
+  });
+  ctx.txn.write(br, 'controller', uuidSet(controllers));
+}
+
+function getFailMode(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!;
+  ctx.txn.verify(br.cfg, 'fail_mode');
+  const mode = ctx.txn.scalar(br.cfg, 'fail_mode') as string | undefined;
+  if (mode) ctx.out(`${mode}\n`);
+}
+
+function delFailMode(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!;
+  ctx.txn.write(br.cfg, 'fail_mode', none);
+}
+
+function setFailMode(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!;
+  const mode = ctx.argv[2]!;
+  if (mode !== 'standalone' && mode !== 'secure') fatal('fail-mode must be "standalone" or "secure"');
+  ctx.txn.write(br.cfg, 'fail_mode', { keys: [mode] });
+}
+
+/** pre_manager(). */
+function preManager(_cmd: ParsedCommand, pre: Prerequisites): void {
+  pre.add('Open_vSwitch', 'manager_options');
+  pre.add('Manager', 'target');
+}
+
+/** verify_managers(). */
+function verifyManagers(ctx: Ctx): Row[] {
+  ctx.txn.verify(ctx.ovs, 'manager_options');
+  const managers = referenced(ctx, ctx.ovs, 'manager_options', 'Manager');
+  for (const m of managers) ctx.txn.verify(m, 'target');
+  return managers;
+}
+
+/** delete_managers(). */
+function deleteManagers(ctx: Ctx, managers: Row[]): void {
+  for (const m of managers) ctx.txn.delete(m);
+  ctx.txn.write(ctx.ovs, 'manager_options', none);
+}
+
+function getManager(ctx: Ctx): void {
+  ctx.txn.verify(ctx.ovs, 'manager_options');
+  const targets = referenced(ctx, ctx.ovs, 'manager_options', 'Manager').map((m) => ctx.txn.scalar(m, 'target') as string);
+  ctx.out(sortedTargets(targets, true));
+}
+
+/** atoll(): leading blanks, an optional sign, then digits; anything else stops it. */
+function atoll(s: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
+  return m ? Number(m[1]) : 0;
+}
+
+function setManager(ctx: Ctx): void {
+  deleteManagers(ctx, verifyManagers(ctx));
+  const probe = ctx.option('--inactivity-probe');
+  const managers = ctx.argv.slice(1).map((target) => {
+    warnIfErroneous(ctx, target);
+    const m = ctx.txn.insert('Manager');
+    ctx.txn.write(m, 'target', { keys: [target] });
+    if (probe !== undefined) ctx.txn.write(m, 'inactivity_probe', { keys: [atoll(probe)] });
+    return m;
+  });
+  ctx.txn.write(ctx.ovs, 'manager_options', uuidSet(managers));
+}
+
+/** pre_cmd_emer_reset(). */
+function preEmerReset(_cmd: ParsedCommand, pre: Prerequisites): void {
+  pre.add('Open_vSwitch', 'manager_options', 'ssl');
+  pre.add('Bridge', 'controller', 'fail_mode', 'mirrors', 'netflow', 'sflow', 'ipfix', 'flood_vlans', 'other_config');
+  pre.add('Port', 'other_config');
+  pre.add('Interface', 'ingress_policing_rate', 'ingress_policing_burst');
+}
+
+/** Tables whose every row emer-reset deletes (those this invocation replicates). */
+const EMER_RESET_DELETED = ['Mirror', 'Controller', 'Manager', 'NetFlow', 'SSL', 'sFlow', 'IPFIX', 'Flow_Sample_Collector_Set'];
+
+function emerReset(ctx: Ctx): void {
+  const { txn } = ctx;
+  txn.write(ctx.ovs, 'manager_options', none);
+  txn.write(ctx.ovs, 'ssl', none);
+  for (const br of txn.rows('Bridge')) {
+    for (const c of ['controller', 'fail_mode', 'mirrors', 'netflow', 'sflow', 'ipfix', 'flood_vlans']) txn.write(br, c, none);
+    // Only other_config:hwaddr survives.
+    const oc = txn.read(br, 'other_config');
+    const i = oc.keys.indexOf('hwaddr');
+    txn.write(br, 'other_config', i >= 0 ? { keys: ['hwaddr'], values: [oc.values![i]!] } : emptyMap);
+  }
+  for (const p of txn.rows('Port')) txn.write(p, 'other_config', emptyMap);
+  for (const iface of txn.rows('Interface')) {
+    txn.write(iface, 'ingress_policing_rate', { keys: [0] });
+    txn.write(iface, 'ingress_policing_burst', { keys: [0] });
+  }
+  for (const t of EMER_RESET_DELETED) for (const r of txn.rows(t)) txn.delete(r);
+  ctx.invalidateCache();
+}
+
+export const ctlCommands: CommandDef[] = [
+  { name: 'get-controller', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preController, run: getController },
+  { name: 'del-controller', minArgs: 1, maxArgs: 1, options: '', mode: 'RW', pre: preController, run: delController },
+  { name: 'set-controller', minArgs: 1, maxArgs: Infinity, options: '', mode: 'RW', pre: preController, run: setController },
+  { name: 'get-fail-mode', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preGetInfo, run: getFailMode },
+  { name: 'del-fail-mode', minArgs: 1, maxArgs: 1, options: '', mode: 'RW', pre: preGetInfo, run: delFailMode },
+  { name: 'set-fail-mode', minArgs: 2, maxArgs: 2, options: '', mode: 'RW', pre: preGetInfo, run: setFailMode },
+  { name: 'get-manager', minArgs: 0, maxArgs: 0, options: '', mode: 'RO', pre: preManager, run: getManager },
+  { name: 'del-manager', minArgs: 0, maxArgs: 0, options: '', mode: 'RW', pre: preManager, run: (ctx) => deleteManagers(ctx, verifyManagers(ctx)) },
+  { name: 'set-manager', minArgs: 1, maxArgs: Infinity, options: '--inactivity-probe=', mode: 'RW', pre: preManager, run: setManager },
+  { name: 'emer-reset', minArgs: 0, maxArgs: 0, options: '', mode: 'RW', pre: preEmerReset, run: emerReset },
+];
