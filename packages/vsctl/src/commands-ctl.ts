@@ -74,10 +74,12 @@ function delController(ctx: Ctx): void {
 function setController(ctx: Ctx): void {
   const br = findBridge(ctx, ctx.argv[1]!, true)!.cfg;
   for (const c of verifyControllers(ctx, br)) ctx.txn.delete(c);
+  const probe = ctx.option('--inactivity-probe');
   const controllers = ctx.argv.slice(2).map((target) => {
     warnIfErroneous(ctx, target);
     const c = ctx.txn.insert('Controller');
     ctx.txn.write(c, 'target', { keys: [target] });
+    if (probe !== undefined) ctx.txn.write(c, 'inactivity_probe', { keys: [atoll(probe)] });
     return c;
   });
   ctx.txn.write(br, 'controller', uuidSet(controllers));
@@ -181,7 +183,7 @@ function emerReset(ctx: Ctx): void {
 export const ctlCommands: CommandDef[] = [
   { name: 'get-controller', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preController, run: getController },
   { name: 'del-controller', minArgs: 1, maxArgs: 1, options: '', mode: 'RW', pre: preController, run: delController },
-  { name: 'set-controller', minArgs: 1, maxArgs: Infinity, options: '', mode: 'RW', pre: preController, run: setController },
+  { name: 'set-controller', minArgs: 1, maxArgs: Infinity, options: '--inactivity-probe=', mode: 'RW', pre: preController, run: setController },
   { name: 'get-fail-mode', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preGetInfo, run: getFailMode },
   { name: 'del-fail-mode', minArgs: 1, maxArgs: 1, options: '', mode: 'RW', pre: preGetInfo, run: delFailMode },
   { name: 'set-fail-mode', minArgs: 2, maxArgs: 2, options: '', mode: 'RW', pre: preGetInfo, run: setFailMode },

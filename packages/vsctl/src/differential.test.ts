@@ -305,6 +305,8 @@ const CASES: Case[] = [
       'del-controller br0',
       'set-controller br0',
       'get Bridge br0 controller',
+      '--inactivity-probe=3x0 set-controller br0 tcp:192.0.2.1:6653 ptcp:6653 -- get-controller br0',
+      '--columns=target,inactivity_probe list Controller',
       'set-controller nope tcp:192.0.2.1:6653',
       'get-controller nope',
       'del-controller nope',
