@@ -61,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
   const socket = openSocketFactory({ system: values.has('system'), path: values.get('kernel-socket') });
   const vlog = new Vlog({
     ...(values.has('log-file') ? { file: values.get('log-file') || join(dir, 'ovs-vswitchd.log') } : {}),
-    console: values.has('verbose') ? ('INFO' as const) : ('WARN' as const),
+    // Only a bare -v raises the console level; a vlog spec (-vconsole:off, ...) is accepted but not yet applied.
+    console: values.has('verbose') && values.get('verbose') === undefined ? ('INFO' as const) : ('WARN' as const),
   });
   const unixctl = values.get('unixctl') ?? join(dir, `ovs-vswitchd.${process.pid}.ctl`);
   let d: Vswitchd;
