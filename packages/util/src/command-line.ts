@@ -125,8 +125,10 @@ export class Getopt<O extends LongOption = LongOption> {
 }
 
 /** A command line read all at once: each option by name (a repeated one keeps its last value) and the operands. */
-export interface CommandLine {
+export interface CommandLine<O extends LongOption = LongOption> {
   readonly values: ReadonlyMap<string, string | undefined>;
+  /** Every option in command-line order, repeats included (`-vconsole:off -vfile:dbg`), for handlers that act on each. */
+  readonly options: ParsedOption<O>[];
   readonly operands: string[];
 }
 
@@ -134,14 +136,18 @@ export interface CommandLine {
  * For tools that act on options only after reading them all: the whole command line, or getopt's
  * error text (which the tool prints after its name before exiting with status 1).
  */
-export function getoptLong(argv: readonly string[], options: readonly LongOption[]): CommandLine | { readonly error: string } {
+export function getoptLong<O extends LongOption>(argv: readonly string[], options: readonly O[]): CommandLine<O> | { readonly error: string } {
   const getopt = new Getopt(argv, options);
   const values = new Map<string, string | undefined>();
+  const parsed: ParsedOption<O>[] = [];
   try {
-    for (let o = getopt.next(); o; o = getopt.next()) values.set(o.option.name, o.value);
+    for (let o = getopt.next(); o; o = getopt.next()) {
+      values.set(o.option.name, o.value);
+      parsed.push(o);
+    }
   } catch (err) {
     if (err instanceof GetoptError) return { error: err.message };
     throw err;
   }
-  return { values, operands: getopt.operands };
+  return { values, options: parsed, operands: getopt.operands };
 }

@@ -13,7 +13,7 @@ import { Database, Idl, type IdlRow, OvsdbServer, ServedDatabase, type VswitchTa
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { unixctlTransact } from '@ovs/ovsdb';
 import { type TraceNode, parseTrace } from '@ovs/trace';
-import { Vlog } from './vlog.js';
+import { Vlog } from '@ovs/util';
 import { Vswitchd } from './vswitchd.js';
 
 /**

@@ -46,7 +46,7 @@ import {
   statsUpdateInterval,
 } from './bridge-status.js';
 import { shashOrder } from './ovs-hash.js';
-import type { Vlog } from './vlog.js';
+import type { Vlog } from '@ovs/util';
 
 type Row<K extends keyof VswitchTables> = IdlRow<VswitchTables[K]>;
 

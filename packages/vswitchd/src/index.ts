@@ -8,6 +8,6 @@ export type { Iface, Port } from './bridge.js';
 export { hashString, shashOrder } from './ovs-hash.js';
 export { VERSION, Vswitchd } from './vswitchd.js';
 export type { VswitchdOptions } from './vswitchd.js';
-export { Vlog } from './vlog.js';
-export type { Level, VlogOptions } from './vlog.js';
+export { Vlog } from '@ovs/util';
+export type { Level, VlogOptions } from '@ovs/util';
 export { rundir } from './paths.js';

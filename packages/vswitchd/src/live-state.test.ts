@@ -14,7 +14,7 @@ import { NetlinkProtocol, type NetlinkSocket } from '@ovs/genl-codec';
 import { Kernel, ipLinkAdd, ipLinkDel, ipLinkSet } from '@ovs/kernel-datapath';
 import { Database, Idl, type IdlRow, OvsdbServer, ServedDatabase, type VswitchTables, vswitchDatabaseSchema } from '@ovs/ovsdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Vlog } from './vlog.js';
+import { Vlog } from '@ovs/util';
 import { Vswitchd } from './vswitchd.js';
 
 type Txn = ReturnType<Idl<VswitchTables>['transaction']>;

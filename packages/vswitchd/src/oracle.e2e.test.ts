@@ -42,7 +42,7 @@ import { run as vsctl } from '@ovs/vsctl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as appctl } from './appctl.js';
 import { type OracleCommand, interfaceRecords, readTranscript, transcriptLogs } from './testing/oracle.js';
-import { Vlog } from './vlog.js';
+import { Vlog } from '@ovs/util';
 import { Vswitchd } from './vswitchd.js';
 
 interface Switch {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Kernel } from '@ovs/kernel-datapath';
 import { type RealServer, ensureRealOvs, startRealServer } from '@ovs/ovsdb/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Vlog } from './vlog.js';
+import { Vlog } from '@ovs/util';
 import { Vswitchd } from './vswitchd.js';
 
 const real = ensureRealOvs();

@@ -14,7 +14,7 @@ import { Idl, UnixctlError, UnixctlServer, type VswitchTables } from '@ovs/ovsdb
 import { type Trace, formatTraceTree, renderTraceHtml, traceRecord } from '@ovs/trace';
 import { BridgeLayer } from './bridge.js';
 import { VERSION } from './version.js';
-import { Vlog } from './vlog.js';
+import { Vlog } from '@ovs/util';
 
 export { VERSION };
 
