@@ -5,7 +5,6 @@
  * (packages/dpif-netlink/kernel-lab/suite.mjs), since this kernel has none;
  * dpif-netlink.test.ts checks that DpifNetlink.open() over it reports so.
  */
-import { EventEmitter } from 'node:events';
 import {
   CTRL_CMD,
   type ErrorMessage,
@@ -28,9 +27,10 @@ import {
   AfNetlinkSocket,
   NetlinkSyscallError,
   type RawErrnoException,
-  closeAllNetlinkSockets,
-  type RawMessageInfo,
   type RawNetlinkLike,
+  NETLINK_SOCKOPT,
+  SOL_NETLINK,
+  closeAllNetlinkSockets,
   openNetlinkSocket,
 } from './transport-netlink.js';
 
@@ -190,11 +190,14 @@ describe("AF_NETLINK on this machine's kernel", () => {
     expect((err as NetlinkSyscallError).errno).toBe(Errno.EINVAL);
   });
 
-  it('each socket has its own port id; a protocol the kernel lacks is EPROTONOSUPPORT', async () => {
+  it('each socket of a protocol has its own port id, chosen by the kernel; a protocol the kernel lacks is EPROTONOSUPPORT', async () => {
     const a = await open();
-    const b = await open(NetlinkProtocol.NETLINK_ROUTE);
+    const b = await open();
+    const r = await open(NetlinkProtocol.NETLINK_ROUTE);
     expect(a.portId).not.toBe(b.portId);
-    expect(b.protocol).toBe(NetlinkProtocol.NETLINK_ROUTE);
+    // Port ids are per protocol; autobind (netlink_autobind) tries the process's pid first, then negative ids.
+    expect([a.portId, b.portId, r.portId]).toContain(process.pid);
+    expect(r.protocol).toBe(NetlinkProtocol.NETLINK_ROUTE);
     const err = await openNetlinkSocket(99).then(
       () => undefined,
       (e: unknown) => e,
@@ -217,21 +220,39 @@ describe("AF_NETLINK on this machine's kernel", () => {
   });
 });
 
-/** A raw socket whose events the test fires. */
-class ScriptedRaw extends EventEmitter implements RawNetlinkLike {
+/** A raw socket the test scripts: datagrams and errors queued "in the kernel", readiness fired by hand. */
+class ScriptedRaw implements RawNetlinkLike {
+  readonly portId = 4242;
   refs: string[] = [];
-  sent: { msg: Uint8Array; callback: (error?: RawErrnoException) => void }[] = [];
+  sent: Uint8Array[] = [];
+  queue: (Uint8Array | RawErrnoException)[] = [];
+  armed = 0;
   closed = false;
   groups = new Set<number>();
-  send(msg: Uint8Array, _options: { port?: number }, callback: (error?: RawErrnoException) => void): void {
-    if (this.closed) throw new Error('Netlink socket is closed');
-    this.sent.push({ msg, callback });
+  sendError: RawErrnoException | undefined;
+  private listener: (() => void) | undefined;
+  send(datagram: Uint8Array): void {
+    if (this.closed) throw errno(Errno.EBADF, 'sendto');
+    if (this.sendError) throw this.sendError;
+    this.sent.push(datagram);
   }
-  close(): void {
-    this.closed = true;
+  recv(): Uint8Array | undefined {
+    if (this.closed) throw errno(Errno.EBADF, 'recv');
+    const x = this.queue.shift();
+    if (x instanceof Error) throw x;
+    return x;
   }
-  address(): { port: number; groups: number } {
-    return { port: 4242, groups: 0 };
+  setsockopt(level: number, name: number, value: number): void {
+    expect(level).toBe(SOL_NETLINK);
+    if (value > 32) throw errno(Errno.EINVAL, 'setsockopt');
+    if (name === NETLINK_SOCKOPT.ADD_MEMBERSHIP) this.groups.add(value);
+    else if (name === NETLINK_SOCKOPT.DROP_MEMBERSHIP) this.groups.delete(value);
+  }
+  onReadable(listener: () => void): void {
+    this.listener = listener;
+  }
+  arm(): void {
+    this.armed++;
   }
   ref(): void {
     this.refs.push('ref');
@@ -239,17 +260,16 @@ class ScriptedRaw extends EventEmitter implements RawNetlinkLike {
   unref(): void {
     this.refs.push('unref');
   }
-  addMembership(group: number): void {
-    if (group > 32) throw errno(Errno.EINVAL, 'setsockopt');
-    this.groups.add(group);
+  close(): void {
+    this.closed = true;
   }
-  dropMembership(group: number): void {
-    this.groups.delete(group);
-  }
-  setRecvBufferSize(): void {}
-  message(bytes: number[]): void {
-    const info: RawMessageInfo = { port: 0, groups: 0 };
-    this.emit('message', Buffer.from(bytes), info);
+  /** Datagrams (and errors) arrive; the socket turns readable if armed. */
+  arrive(...xs: (number[] | RawErrnoException)[]): void {
+    for (const x of xs) this.queue.push(Array.isArray(x) ? new Uint8Array(x) : x);
+    if (this.armed > 0) {
+      this.armed = 0;
+      this.listener?.();
+    }
   }
 }
 
@@ -262,17 +282,38 @@ describe('AfNetlinkSocket over a scripted raw socket', () => {
     const raw = new ScriptedRaw();
     const s = new AfNetlinkSocket(raw, GENERIC);
     expect(s.portId).toBe(4242);
-    raw.message([1]);
-    raw.emit('error', errno(Errno.ENOBUFS, 'recvmsg'));
-    raw.message([2]);
-    raw.emit('truncatedMessage', Buffer.from([3]), { port: 0, groups: 0, truncated: 70000 });
-    raw.message([4]);
+    raw.arrive([1], errno(Errno.ENOBUFS, 'recv'), [2], errno(Errno.EMSGSIZE, 'recv'), [4]);
     expect([...(await s.recv())]).toEqual([1]);
     await expect(s.recv()).rejects.toMatchObject({ name: 'NetlinkErrnoError', errno: Errno.ENOBUFS });
     expect([...s.tryRecv()!]).toEqual([2]);
-    expect(() => s.tryRecv()).toThrow(expect.objectContaining({ errno: Errno.E2BIG }));
+    expect(() => s.tryRecv()).toThrow(expect.objectContaining({ name: 'NetlinkSyscallError', errno: Errno.EMSGSIZE, syscall: 'recv' }));
     expect([...(await s.recv())]).toEqual([4]);
     expect(s.tryRecv()).toBeUndefined();
+  });
+
+  it('waiting recv() calls are served in order when the socket turns readable, an error to the one it falls on', async () => {
+    const raw = new ScriptedRaw();
+    const s = new AfNetlinkSocket(raw, GENERIC);
+    const a = s.recv();
+    const b = s.recv();
+    const c = s.recv();
+    expect(raw.armed).toBeGreaterThan(0);
+    raw.arrive([1], errno(Errno.ENOBUFS, 'recv'));
+    expect([...(await a)]).toEqual([1]);
+    await expect(b).rejects.toMatchObject({ errno: Errno.ENOBUFS });
+    expect(raw.armed).toBe(1); // c still waits: armed again
+    raw.arrive([3]);
+    expect([...(await c)]).toEqual([3]);
+  });
+
+  it('a recv() behind waiting ones waits in line, even if a datagram is queued meanwhile', async () => {
+    const raw = new ScriptedRaw();
+    const s = new AfNetlinkSocket(raw, GENERIC);
+    const a = s.recv();
+    raw.queue.push(new Uint8Array([1])); // queued, readiness not yet reported
+    const b = s.recv();
+    raw.arrive([2]);
+    expect([...(await a), ...(await b)]).toEqual([1, 2]);
   });
 
   it('keeps the event loop alive only while a recv() waits', async () => {
@@ -282,32 +323,16 @@ describe('AfNetlinkSocket over a scripted raw socket', () => {
     const a = s.recv();
     const b = s.recv();
     expect(raw.refs).toEqual(['unref', 'ref']);
-    raw.message([1]);
+    raw.arrive([1]);
     expect(raw.refs).toEqual(['unref', 'ref']);
-    raw.message([2]);
+    raw.arrive([2]);
     expect(raw.refs).toEqual(['unref', 'ref', 'unref']);
     expect([...(await a), ...(await b)]).toEqual([1, 2]);
+    await s.send(new Uint8Array([1]));
+    expect(raw.refs).toEqual(['unref', 'ref', 'unref']); // a send never waits
   });
 
-  it('keeps the event loop alive while a send() is unfinished (the binding may hold the datagram for its poll handle)', async () => {
-    const raw = new ScriptedRaw();
-    const s = new AfNetlinkSocket(raw, GENERIC);
-    const a = s.send(new Uint8Array([1]));
-    expect(raw.refs).toEqual(['unref', 'ref']);
-    raw.sent[0]!.callback();
-    await a;
-    expect(raw.refs).toEqual(['unref', 'ref', 'unref']);
-    const b = s.send(new Uint8Array([2]));
-    const r = s.recv();
-    raw.sent[1]!.callback();
-    await b;
-    expect(raw.refs).toEqual(['unref', 'ref', 'unref', 'ref']); // the recv() still waits
-    raw.message([3]);
-    expect([...(await r)]).toEqual([3]);
-    expect(raw.refs.at(-1)).toBe('unref');
-  });
-
-  it("sockets still open are closed on exit (closeAllNetlinkSockets), before Node's teardown could poll them", async () => {
+  it('sockets still open are closed on exit (closeAllNetlinkSockets)', async () => {
     closeAllNetlinkSockets(); // what earlier tests left
     const raws = [new ScriptedRaw(), new ScriptedRaw(), new ScriptedRaw()];
     const socks = raws.map((r) => new AfNetlinkSocket(r, GENERIC));
@@ -318,59 +343,47 @@ describe('AfNetlinkSocket over a scripted raw socket', () => {
     await expect(socks[0]!.recv()).rejects.toMatchObject({ errno: Errno.EBADF });
   });
 
-  it('send() resolves when sendmsg returned, rejects with its errno; close() fails what is pending with EBADF', async () => {
+  it('send() resolves once sendto() returned, rejects with its errno; close() fails a waiting recv() with EBADF', async () => {
     const raw = new ScriptedRaw();
     const s = new AfNetlinkSocket(raw, GENERIC);
-    const ok = s.send(new Uint8Array([1, 2, 3, 4]).subarray(1, 3));
-    const bad = s.send(new Uint8Array([5]));
-    const pending = s.send(new Uint8Array([6]));
-    expect(raw.sent.map((x) => [...x.msg])).toEqual([[2, 3], [5], [6]]);
-    raw.sent[0]!.callback();
-    raw.sent[1]!.callback(errno(Errno.EPERM, 'sendmsg'));
-    await ok;
-    await expect(bad).rejects.toMatchObject({ name: 'NetlinkSyscallError', errno: Errno.EPERM, syscall: 'sendmsg' });
+    await s.send(new Uint8Array([1, 2, 3, 4]).subarray(1, 3));
+    expect(raw.sent.map((x) => [...x])).toEqual([[2, 3]]);
+    raw.sendError = errno(Errno.EPERM, 'sendto');
+    await expect(s.send(new Uint8Array([5]))).rejects.toMatchObject({ name: 'NetlinkSyscallError', errno: Errno.EPERM, syscall: 'sendto' });
+    const waiting = s.recv();
     await s.close();
     expect(raw.closed).toBe(true);
-    await expect(pending).rejects.toMatchObject({ errno: Errno.EBADF });
-    raw.sent[2]!.callback(); // a late completion is ignored
+    await expect(waiting).rejects.toMatchObject({ errno: Errno.EBADF });
+    expect(raw.refs.at(-1)).toBe('unref');
+    raw.arrive([9]); // a late readiness is ignored
+    await expect(s.send(new Uint8Array([6]))).rejects.toMatchObject({ errno: Errno.EBADF });
   });
 
-  it('memberships map to the binding; its errno is kept', async () => {
+  it('memberships are setsockopt(SOL_NETLINK, NETLINK_ADD/DROP_MEMBERSHIP); its errno is kept', async () => {
     const raw = new ScriptedRaw();
     const s = new AfNetlinkSocket(raw, GENERIC);
     await s.joinGroup(7);
     expect([...raw.groups]).toEqual([7]);
     await s.leaveGroup(7);
     expect([...raw.groups]).toEqual([]);
-    await expect(s.joinGroup(99)).rejects.toMatchObject({ errno: Errno.EINVAL });
-  });
-
-  it('a socket the binding gave up (poll error) fails waiting and later calls with that errno', async () => {
-    const raw = new ScriptedRaw();
-    const s = new AfNetlinkSocket(raw, GENERIC);
-    raw.message([1]);
-    const sending = s.send(new Uint8Array([9]));
-    raw.emit('error', errno(Errno.EIO, ''));
-    await expect(sending).rejects.toMatchObject({ errno: Errno.EIO });
-    expect([...(await s.recv())]).toEqual([1]); // what had arrived is still handed out
-    await expect(s.recv()).rejects.toMatchObject({ errno: Errno.EIO });
-    await expect(s.send(new Uint8Array([1]))).rejects.toMatchObject({ errno: Errno.EIO });
-    await s.close();
-    await expect(s.recv()).rejects.toMatchObject({ errno: Errno.EBADF });
+    await expect(s.joinGroup(99)).rejects.toMatchObject({ errno: Errno.EINVAL, syscall: 'setsockopt(NETLINK_ADD_MEMBERSHIP, 99)' });
   });
 });
 
-describe('without the native binding', () => {
+describe('without the native addon', () => {
   afterEach(() => {
-    vi.doUnmock('netlink/dist/raw.js');
+    vi.doUnmock('@ovs/posix');
     vi.resetModules();
   });
 
-  it('openNetlinkSocket() rejects with a clear DpifError (ENOSYS) naming the missing binding', async () => {
+  it('openNetlinkSocket() rejects with a clear DpifError (ENOSYS) naming the missing addon', async () => {
     vi.resetModules();
-    vi.doMock('netlink/dist/raw.js', () => {
-      throw new Error('No native build was found for platform=linux arch=x64');
-    });
+    vi.doMock('@ovs/posix', async (importOriginal) => ({
+      ...(await importOriginal<typeof import('@ovs/posix')>()),
+      socket: () => {
+        throw new Error('@ovs/posix: no native build of the addon for linux-x64 (No native build was found for platform=linux arch=x64)');
+      },
+    }));
     const fresh = await import('./transport-netlink.js');
     const nl = await import('./netlink-socket.js');
     const codec = await import('@ovs/genl-codec');
@@ -382,7 +395,7 @@ describe('without the native binding', () => {
     expect(err).toBeInstanceOf(nl.NlSockError);
     expect(err).toBeInstanceOf(codec.NetlinkErrnoError);
     expect((err as DpifError).errno).toBe(Errno.ENOSYS);
-    expect((err as DpifError).message).toMatch(/^AF_NETLINK transport: the native binding of the `netlink` package is unavailable \(.+\).*: ENOSYS \(38\)/);
+    expect((err as DpifError).message).toMatch(/^AF_NETLINK transport: the native addon of @ovs\/posix is unavailable \(.+\).*: ENOSYS \(38\)/);
     expect((err as Error).cause).toBeDefined();
   });
 });

@@ -1,79 +1,71 @@
 /**
  * A real AF_NETLINK socket as a NetlinkSocket: the transport that talks to
- * the running Linux kernel, built on the raw socket of the `netlink` npm
- * package (an N-API binding; the monorepo patches it and builds it from
- * source at install, see below).
+ * the running Linux kernel, on the socket calls of @ovs/posix (this
+ * project's node-api addon, prebuilt for linux-x64 and linux-arm64, built
+ * from source elsewhere), made as lib/netlink-socket.c makes them.
  *
- * The binding is loaded lazily, by the first openNetlinkSocket() call, so
+ * The addon is loaded lazily, by the first openNetlinkSocket() call, so
  * netlink sockets work without it over the kernel model or the ovs-kernel
  * daemon; where it cannot be loaded, openNetlinkSocket() rejects with a
  * NetlinkBindingUnavailableError (an NlSockError, ENOSYS) that says so.
  *
- * What the binding gives (netlink@0.3.0 as patched by the monorepo's
- * patches/netlink@0.3.0.patch, built from source at install):
- * - socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol), bound to a port id
- *   of its own choosing (pid-based, retried on EADDRINUSE): portId is what
- *   getsockname() then reports.
- * - sendmsg() to the kernel (nl_pid 0), completed asynchronously; send()
- *   resolves once sendmsg() has returned, i.e. once the kernel has handled
- *   the request and queued its replies.
- * - recvmsg() whenever libuv sees the socket readable, each datagram read
- *   whole (MSG_PEEK | MSG_TRUNC first). Datagrams and receive errors reach
- *   this transport as events, in the order the kernel gave them; recv()
- *   hands them out in that order. ENOBUFS (the kernel dropped datagrams: the
- *   receive queue overran) is a NetlinkErrnoError(ENOBUFS) in its place, and
- *   the datagrams after it follow as usual. (Unpatched, the binding aborts
- *   the process there: libuv reports the socket error as POLLERR/UV_EBADF and
- *   the binding's error path throws a C++ exception from a libuv callback.)
- * - tryRecv() returns what the event loop has already read: a datagram the
- *   kernel queued during the current turn of the loop shows up once the loop
- *   has polled the socket (its next poll phase), not before.
- * - NETLINK_ADD_MEMBERSHIP / NETLINK_DROP_MEMBERSHIP, SO_RCVBUF, and (patch)
- *   setsockopt() of an int: NETLINK_EXT_ACK is turned on as OVS does, so
- *   errors carry the kernel's extended-ack message; NETLINK_CAP_ACK stays
- *   off, the kernel's default (an error echoes the whole request). With an
- *   unpatched binding (no setSockOptInt) extended acks stay off.
+ * What a socket is (nl_sock_create(), nl_sock_send(), nl_sock_recv()):
+ * - socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+ *   SO_RCVBUF if asked; NETLINK_EXT_ACK on, as OVS does, so errors carry the
+ *   kernel's extended-ack message (a kernel before 4.12 refuses: then off);
+ *   NETLINK_CAP_ACK stays off, the kernel's default (an error echoes the
+ *   whole request); connect() to the kernel (port 0), which binds the socket
+ *   to a port id the kernel picks: portId is what getsockname() reports.
+ * - send(): sendto() the kernel, at once (the socket never blocks): the
+ *   kernel has handled the request and queued its replies when it resolves.
+ * - tryRecv(): one whole datagram read now (recv() with MSG_PEEK | MSG_TRUNC
+ *   to size it, then the read), or undefined if none is queued. A datagram
+ *   the kernel queued is there at once, not after a turn of the event loop.
+ *   ENOBUFS (the kernel dropped datagrams: the receive queue overran) is a
+ *   NetlinkErrnoError(ENOBUFS) thrown once, by the read that meets it; the
+ *   datagrams after it follow as usual.
+ * - recv(): the same, or, when nothing is queued, a wait for the socket to
+ *   become readable on a small poll thread of the addon (FdWatcher), which
+ *   wakes the event loop; the datagrams stay in the kernel's queue until
+ *   read, so the kernel's SO_RCVBUF accounting is what OVS gets. The thread
+ *   is started by the first wait (a socket used for transactions only, whose
+ *   replies are queued when send() returns, never needs it).
+ * - NETLINK_ADD_MEMBERSHIP / NETLINK_DROP_MEMBERSHIP for joinGroup/leaveGroup.
  *
- * While a recv() waits or a send() is unfinished the socket keeps the event
- * loop alive; idle, it does not (a forgotten socket does not hold the
- * process open, and one still open when the process exits is closed then).
- * After close(), everything rejects with EBADF.
+ * While a recv() waits the socket keeps the event loop alive; idle, it does
+ * not (a forgotten socket does not hold the process open, and one still
+ * open when the process exits is closed then). After close(), everything
+ * rejects with EBADF.
  */
 import { Errno, NetlinkErrnoError, type NetlinkSocket, type RecvWaiter, recvOrPark } from '@ovs/genl-codec';
+import * as posix from '@ovs/posix';
 import { NlSockError } from './netlink-socket.js';
 
-/** The errno exception the binding throws and reports (errno is positive). */
+/** The errno exception the socket calls throw (a PosixError of @ovs/posix: errno is positive). */
 export interface RawErrnoException extends Error {
   errno?: number;
   code?: string;
   syscall?: string;
 }
 
-/** What the binding reports with a datagram. */
-export interface RawMessageInfo {
-  /** The sender's port (0: the kernel). */
-  port: number;
-  groups: number;
-  /** Set when the datagram was truncated: its real size. */
-  truncated?: number;
-}
-
-/** The part of the `netlink` package's RawNetlinkSocket this transport uses. */
+/** The socket calls this transport makes on one socket: @ovs/posix on a real fd (PosixNetlinkRaw), or a test's script. */
 export interface RawNetlinkLike {
-  on(event: 'message', listener: (msg: Buffer, rinfo: RawMessageInfo) => void): unknown;
-  on(event: 'truncatedMessage', listener: (msg: Buffer, rinfo: RawMessageInfo) => void): unknown;
-  on(event: 'error', listener: (err: RawErrnoException) => void): unknown;
-  send(msg: Uint8Array, options: { port?: number; groups?: number }, callback: (error?: RawErrnoException) => void): void;
-  close(): void;
-  address(): { port: number; groups: number };
+  /** The port id the socket is bound to (getsockname()). */
+  readonly portId: number;
+  /** sendto() the kernel; throws a RawErrnoException. */
+  send(datagram: Uint8Array): void;
+  /** One whole datagram, or undefined if none is queued; throws a RawErrnoException (ENOBUFS...). */
+  recv(): Uint8Array | undefined;
+  /** setsockopt() of an int; throws a RawErrnoException. */
+  setsockopt(level: number, name: number, value: number): void;
+  /** What to call when the socket becomes readable (or has an error pending) after arm(). */
+  onReadable(listener: () => void): void;
+  /** Call the listener once, at the next readability. */
+  arm(): void;
+  /** Keep the event loop alive while armed (ref) or not (unref). */
   ref(): void;
   unref(): void;
-  addMembership(group: number): void;
-  dropMembership(group: number): void;
-  setRecvBufferSize(size: number): unknown;
-  /** setsockopt() of an int (patches/netlink@0.3.0.patch). */
-  setSockOptInt?(level: number, name: number, value: number): void;
-  getSockOptInt?(level: number, name: number): number;
+  close(): void;
 }
 
 export const SOL_NETLINK = 270;
@@ -98,7 +90,7 @@ export class NetlinkSyscallError extends NetlinkErrnoError {
   }
 }
 
-/** The `netlink` package's native binding could not be loaded: no real AF_NETLINK socket here. */
+/** The native addon of @ovs/posix could not be loaded: no real AF_NETLINK socket here. */
 export class NetlinkBindingUnavailableError extends NlSockError {
   override readonly name: string = 'NetlinkBindingUnavailableError';
   override readonly cause: unknown;
@@ -107,7 +99,7 @@ export class NetlinkBindingUnavailableError extends NlSockError {
     super(
       Errno.ENOSYS,
       undefined,
-      `AF_NETLINK transport: the native binding of the \`netlink\` package is unavailable (${why}); reinstall the \`netlink\` package, which is built from source at install (g++, make, python3), or use another transport`,
+      `AF_NETLINK transport: the native addon of @ovs/posix is unavailable (${why}); it ships prebuilt for linux-x64 and linux-arm64 (glibc), elsewhere it is built from source at install (node-gyp: a C compiler, make, python3); or use another transport`,
     );
     this.cause = cause;
   }
@@ -118,20 +110,7 @@ export interface OpenNetlinkSocketOptions {
   rcvbuf?: number;
 }
 
-type RawModule = typeof import('netlink/dist/raw.js');
-
-let binding: Promise<RawModule> | undefined;
-
-/** The binding's module, loaded once (a failure is not remembered: the next call tries again). */
-function loadBinding(): Promise<RawModule> {
-  binding ??= import('netlink/dist/raw.js').catch((err: unknown) => {
-    binding = undefined;
-    throw new NetlinkBindingUnavailableError(err);
-  });
-  return binding;
-}
-
-/** The errno of something the binding threw, if it carries one. */
+/** The errno of something a socket call threw, if it carries one. */
 function errnoOf(err: unknown): number | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const n = (err as RawErrnoException).errno;
@@ -142,51 +121,105 @@ function syscallError(err: unknown, syscall: string, fallback: number): NetlinkS
   return new NetlinkSyscallError(errnoOf(err) ?? fallback, syscall);
 }
 
-/**
- * Open an AF_NETLINK socket of `protocol` (NETLINK_GENERIC, NETLINK_ROUTE...)
- * in the caller's network namespace. A socket factory for the layers above (DpifNetlink.open()).
- * Rejects with NetlinkBindingUnavailableError when the native binding cannot
- * be loaded, and with a NetlinkSyscallError carrying the errno of socket() or
- * bind() otherwise (EPROTONOSUPPORT for a protocol the kernel lacks,
- * EAFNOSUPPORT or EPERM where AF_NETLINK sockets are not allowed).
- */
-export async function openNetlinkSocket(protocol: number, options: OpenNetlinkSocketOptions = {}): Promise<NetlinkSocket> {
-  const mod = await loadBinding();
-  let raw: InstanceType<RawModule['RawNetlinkSocket']>;
-  try {
-    raw = new mod.RawNetlinkSocket(protocol);
-  } catch (err) {
-    const syscall = (err as RawErrnoException).syscall;
-    // "Couldn't find a free address": every port id it tried was taken.
-    throw syscallError(err, syscall ?? 'bind', Errno.EADDRINUSE);
+/** An fd of @ovs/posix as a RawNetlinkLike: the poll thread (FdWatcher) is started by the first arm(). */
+export class PosixNetlinkRaw implements RawNetlinkLike {
+  private watcher: posix.FdWatcher | undefined;
+  private listener: (() => void) | undefined;
+  private referenced = false;
+
+  constructor(
+    readonly fd: number,
+    readonly portId: number,
+  ) {}
+
+  send(datagram: Uint8Array): void {
+    posix.sendto(this.fd, datagram);
   }
-  if (options.rcvbuf !== undefined) {
+
+  recv(): Uint8Array | undefined {
     try {
-      raw.setRecvBufferSize(options.rcvbuf);
+      return posix.recv(this.fd, posix.MSG_DONTWAIT);
     } catch (err) {
-      raw.close();
-      throw syscallError(err, 'setsockopt(SO_RCVBUF)', Errno.EINVAL);
+      if ((err as RawErrnoException).code === 'EAGAIN') return undefined;
+      throw err;
     }
   }
-  // nl_sock_create(): extended acks on (a kernel before 4.12 refuses: go on without).
-  let extAck = false;
-  if (typeof raw.setSockOptInt === 'function') {
-    try {
-      raw.setSockOptInt(SOL_NETLINK, NETLINK_SOCKOPT.EXT_ACK, 1);
-      extAck = true;
-    } catch {
-      extAck = false;
-    }
+
+  setsockopt(level: number, name: number, value: number): void {
+    posix.setsockopt(this.fd, level, name, value);
   }
-  return new AfNetlinkSocket(raw, protocol, extAck);
+
+  onReadable(listener: () => void): void {
+    this.listener = listener;
+  }
+
+  arm(): void {
+    if (this.watcher === undefined) {
+      this.watcher = new posix.FdWatcher(this.fd, () => this.listener?.());
+      if (this.referenced) this.watcher.ref();
+    }
+    this.watcher.arm();
+  }
+
+  ref(): void {
+    this.referenced = true;
+    this.watcher?.ref();
+  }
+
+  unref(): void {
+    this.referenced = false;
+    this.watcher?.unref();
+  }
+
+  close(): void {
+    this.watcher?.stop();
+    posix.close(this.fd);
+  }
+}
+
+/** posix.socket(), or NetlinkBindingUnavailableError if the addon cannot be loaded. */
+function createSocket(protocol: number): number {
+  try {
+    return posix.socket(posix.AF_NETLINK, posix.SOCK_RAW | posix.SOCK_CLOEXEC | posix.SOCK_NONBLOCK, protocol);
+  } catch (err) {
+    if (err instanceof posix.PosixError) throw syscallError(err, 'socket', Errno.EIO);
+    throw new NetlinkBindingUnavailableError(err);
+  }
 }
 
 /**
- * Sockets not closed yet. When the process ends with one still open, Node's
- * teardown would run the binding's poll handle once more with JS already
- * gone, and the binding aborts the process there: so they are closed on
- * 'exit', before the teardown.
+ * Open an AF_NETLINK socket of `protocol` (NETLINK_GENERIC, NETLINK_ROUTE...)
+ * in the caller's network namespace. A socket factory for the layers above (DpifNetlink.open()).
+ * Rejects with NetlinkBindingUnavailableError when the native addon cannot
+ * be loaded, and with a NetlinkSyscallError carrying the errno of socket(),
+ * setsockopt() or connect() otherwise (EPROTONOSUPPORT for a protocol the
+ * kernel lacks, EAFNOSUPPORT or EPERM where AF_NETLINK sockets are not allowed).
  */
+export async function openNetlinkSocket(protocol: number, options: OpenNetlinkSocketOptions = {}): Promise<NetlinkSocket> {
+  const fd = createSocket(protocol);
+  let step = 'setsockopt(SO_RCVBUF)';
+  try {
+    if (options.rcvbuf !== undefined) posix.setsockopt(fd, posix.SOL_SOCKET, posix.SO_RCVBUF, options.rcvbuf);
+    // nl_sock_create(): extended acks on (a kernel before 4.12 refuses: go on without).
+    let extAck = true;
+    try {
+      posix.setsockopt(fd, posix.SOL_NETLINK, posix.NETLINK_EXT_ACK, 1);
+    } catch {
+      extAck = false;
+    }
+    // Connect to the kernel: binds to a port id of the kernel's choosing, and only the kernel may send to us.
+    step = 'connect';
+    posix.connect(fd, { pid: 0, groups: 0 });
+    step = 'getsockname';
+    const { pid } = posix.getsockname(fd);
+    return new AfNetlinkSocket(new PosixNetlinkRaw(fd, pid), protocol, extAck);
+  } catch (err) {
+    posix.close(fd);
+    throw syscallError(err, step, Errno.EINVAL);
+  }
+}
+
+/** Sockets not closed yet: closed on the process's 'exit' (their poll threads with them). */
 const live = new Set<AfNetlinkSocket>();
 let exitHook = false;
 function track(s: AfNetlinkSocket): void {
@@ -203,22 +236,18 @@ export function closeAllNetlinkSockets(): number {
   return open.length;
 }
 
-type Received = { datagram: Uint8Array } | { error: NetlinkErrnoError };
-interface PendingSend {
-  resolve: () => void;
-  reject: (e: Error) => void;
+/** What a failed read becomes: ENOBUFS as itself (an overrun, the socket goes on), others with the call. */
+function recvError(err: unknown): NetlinkErrnoError {
+  const errno = errnoOf(err) ?? Errno.EIO;
+  return errno === Errno.ENOBUFS ? new NetlinkErrnoError(Errno.ENOBUFS) : new NetlinkSyscallError(errno, 'recv');
 }
 
-/** A NetlinkSocket over the binding's raw socket (openNetlinkSocket makes them). */
+/** A NetlinkSocket over a raw socket (openNetlinkSocket makes them over @ovs/posix). */
 export class AfNetlinkSocket implements NetlinkSocket {
   readonly protocol: number;
   readonly portId: number;
-  private readonly received: Received[] = [];
   private readonly waiters: RecvWaiter[] = [];
-  private readonly sends = new Set<PendingSend>();
   private closed = false;
-  /** Set when the binding gave the socket up (a poll error): what every later call fails with. */
-  private failure: NetlinkErrnoError | undefined;
   private referenced = false;
 
   constructor(
@@ -228,60 +257,42 @@ export class AfNetlinkSocket implements NetlinkSocket {
     readonly extAck = false,
   ) {
     this.protocol = protocol;
-    this.portId = raw.address().port;
-    raw.on('message', (msg) => this.push({ datagram: msg }));
-    // Cannot happen with message peeking (each datagram is read whole); OVS's nl_sock_recv__ says E2BIG.
-    raw.on('truncatedMessage', () => this.push({ error: new NetlinkSyscallError(Errno.E2BIG, 'recvmsg (truncated datagram)') }));
-    raw.on('error', (err) => this.onError(err));
+    this.portId = raw.portId;
+    raw.onReadable(() => this.serveWaiters());
     raw.unref();
     track(this);
   }
 
-  /** One datagram: its replies are queued by the kernel once this resolves. */
+  /** One datagram, sent to the kernel now: its replies are queued by the kernel once this resolves. */
   send(datagram: Uint8Array): Promise<void> {
-    const gone = this.unusable();
-    if (gone) return Promise.reject(gone);
-    const buf = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength);
-    return new Promise<void>((resolve, reject) => {
-      const op: PendingSend = { resolve, reject };
-      this.sends.add(op);
-      // Referenced first: the binding may queue the datagram and wait for its poll handle.
-      this.updateRef();
-      try {
-        this.raw.send(buf, { port: 0 }, (error) => {
-          if (!this.sends.delete(op)) return; // closed meanwhile: already rejected
-          this.updateRef();
-          if (error === undefined || error === null) resolve();
-          else reject(syscallError(error, 'sendmsg', Errno.EIO));
-        });
-      } catch (err) {
-        this.sends.delete(op);
-        this.updateRef();
-        reject(syscallError(err, 'sendmsg', Errno.EBADF));
-      }
-    });
+    if (this.closed) return Promise.reject(new NetlinkErrnoError(Errno.EBADF));
+    try {
+      this.raw.send(datagram);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(syscallError(err, 'sendto', Errno.EIO));
+    }
   }
 
   recv(): Promise<Uint8Array> {
-    return recvOrPark(
-      () => this.tryRecv(),
-      (w) => {
-        this.waiters.push(w);
-        this.updateRef();
-      },
-    );
+    const park = (w: RecvWaiter): void => {
+      this.waiters.push(w);
+      this.raw.arm();
+      this.updateRef();
+    };
+    // Behind earlier waiters, wait in line (a datagram read now would pass them).
+    if (this.waiters.length > 0 && !this.closed) return new Promise((resolve, reject) => park({ resolve, reject }));
+    return recvOrPark(() => this.tryRecv(), park);
   }
 
-  /** A datagram (or a receive error) the event loop has already read; undefined if none. */
+  /** A datagram (or a receive error) queued in the kernel now; undefined if none. */
   tryRecv(): Uint8Array | undefined {
     if (this.closed) throw new NetlinkErrnoError(Errno.EBADF);
-    const r = this.received.shift();
-    if (r !== undefined) {
-      if ('error' in r) throw r.error;
-      return r.datagram;
+    try {
+      return this.raw.recv();
+    } catch (err) {
+      throw recvError(err);
     }
-    if (this.failure !== undefined) throw this.failure;
-    return undefined;
   }
 
   async joinGroup(group: number): Promise<void> {
@@ -292,75 +303,53 @@ export class AfNetlinkSocket implements NetlinkSocket {
     this.membership(group, false);
   }
 
-  /** Close the socket: waiting recv() and unfinished send() calls reject with EBADF, as does everything after. */
+  /** Close the socket: waiting recv() calls reject with EBADF, as does everything after. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     live.delete(this);
     const ebadf = new NetlinkErrnoError(Errno.EBADF);
     for (const w of this.waiters.splice(0)) w.reject(ebadf);
-    for (const s of this.sends) s.reject(ebadf);
-    this.sends.clear();
-    this.received.length = 0;
+    this.updateRef();
     this.raw.close();
   }
 
   private membership(group: number, join: boolean): void {
-    const gone = this.unusable();
-    if (gone) throw gone;
+    if (this.closed) throw new NetlinkErrnoError(Errno.EBADF);
+    const name = join ? 'NETLINK_ADD_MEMBERSHIP' : 'NETLINK_DROP_MEMBERSHIP';
     try {
-      if (join) this.raw.addMembership(group);
-      else this.raw.dropMembership(group);
+      this.raw.setsockopt(SOL_NETLINK, join ? NETLINK_SOCKOPT.ADD_MEMBERSHIP : NETLINK_SOCKOPT.DROP_MEMBERSHIP, group);
     } catch (err) {
-      throw syscallError(err, `setsockopt(${join ? 'NETLINK_ADD_MEMBERSHIP' : 'NETLINK_DROP_MEMBERSHIP'}, ${group})`, Errno.EINVAL);
+      throw syscallError(err, `setsockopt(${name}, ${group})`, Errno.EINVAL);
     }
   }
 
-  private unusable(): NetlinkErrnoError | undefined {
-    if (this.closed) return new NetlinkErrnoError(Errno.EBADF);
-    return this.failure;
-  }
-
-  private onError(err: RawErrnoException): void {
-    const errno = errnoOf(err) ?? Errno.EIO;
-    if (err.syscall === 'recvmsg') {
-      // A receive error in the stream (ENOBUFS after an overrun): the socket goes on.
-      this.push({ error: errno === Errno.ENOBUFS ? new NetlinkErrnoError(Errno.ENOBUFS) : new NetlinkSyscallError(errno, 'recvmsg') });
-      return;
-    }
-    // The binding's poll of the socket failed and it closed the socket.
-    if (this.closed || this.failure !== undefined) return;
-    this.failure = new NetlinkSyscallError(errno, 'poll (the binding closed the socket)');
-    for (const w of this.waiters.splice(0)) w.reject(this.failure);
-    for (const s of this.sends) s.reject(this.failure);
-    this.sends.clear();
-    this.updateRef();
-  }
-
-  private push(r: Received): void {
+  /** The socket became readable: hand datagrams (or the error met) to the waiters in order; wait again if some are left. */
+  private serveWaiters(): void {
     if (this.closed) return;
-    const w = this.waiters.shift();
-    if (w === undefined) this.received.push(r);
-    else if ('error' in r) w.reject(r.error);
-    else w.resolve(r.datagram);
+    while (this.waiters.length > 0) {
+      let d: Uint8Array | undefined;
+      try {
+        d = this.raw.recv();
+      } catch (err) {
+        this.waiters.shift()!.reject(recvError(err));
+        continue;
+      }
+      if (d === undefined) {
+        this.raw.arm();
+        break;
+      }
+      this.waiters.shift()!.resolve(d);
+    }
     this.updateRef();
   }
 
-  /**
-   * Keep the event loop alive exactly while a recv() waits or a send() is
-   * unfinished (the binding may hold a datagram back until its poll handle
-   * says the socket is writable: an unreferenced handle would let the loop
-   * end under it).
-   */
+  /** Keep the event loop alive exactly while a recv() waits. */
   private updateRef(): void {
-    const want = (this.waiters.length > 0 || this.sends.size > 0) && !this.closed && this.failure === undefined;
+    const want = this.waiters.length > 0 && !this.closed;
     if (want === this.referenced) return;
     this.referenced = want;
-    try {
-      if (want) this.raw.ref();
-      else this.raw.unref();
-    } catch {
-      // The binding already closed the socket: nothing left to reference.
-    }
+    if (want) this.raw.ref();
+    else this.raw.unref();
   }
 }

@@ -8,6 +8,24 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A prebuilt binary must load on every glibc that Node 20's own builds run on
+ * (2.28 and later), not only on the one it was built with: the few symbols
+ * that newer glibcs give a later version (pthread_* moved into libc in 2.34,
+ * fcntl64 is 2.28's) are bound to their first version, which every glibc
+ * still provides. On other C libraries nothing changes. */
+#if defined(__GLIBC__)
+#if defined(__x86_64__)
+#define POSIX_GLIBC_BASE "GLIBC_2.2.5"
+#elif defined(__aarch64__)
+#define POSIX_GLIBC_BASE "GLIBC_2.17"
+#endif
+#ifdef POSIX_GLIBC_BASE
+__asm__(".symver pthread_create,pthread_create@" POSIX_GLIBC_BASE);
+__asm__(".symver pthread_join,pthread_join@" POSIX_GLIBC_BASE);
+__asm__(".symver fcntl64,fcntl@" POSIX_GLIBC_BASE);
+#endif
+#endif
+
 /* Throw a JS TypeError (argument misuse) and return NULL from the caller. */
 #define POSIX_CHECK(env, call)                                   \
     do {                                                         \
@@ -27,5 +45,6 @@ napi_value posix_errno(napi_env env, int err);
 
 napi_value posix_fcntl_init(napi_env env, napi_value exports);
 napi_value posix_netlink_init(napi_env env, napi_value exports);
+napi_value posix_fd_watcher_init(napi_env env, napi_value exports);
 
 #endif

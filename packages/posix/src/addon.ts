@@ -26,26 +26,22 @@ export interface Addon {
   connect(fd: number, pid: number, groups: number): number;
   getsockname(fd: number): [number, number] | number;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
-  getsockoptInt(fd: number, level: number, name: number): number | [number];
+  getsockoptInt(fd: number, level: number, name: number): [number] | number;
   sendto(fd: number, data: Uint8Array, pid: number, groups: number, flags: number): number;
   recv(fd: number, flags: number): [Uint8Array, number, number] | number;
   close(fd: number): number;
-  watch(fd: number, onReady: (revents: number) => void): Watcher;
   readonly consts: Readonly<Record<string, number>>;
+  /** A poll thread for `fd` (native/fd-watcher.c): unreferenced and disarmed to begin with. */
+  watch(fd: number, onReady: (revents: number) => void): WatcherHandle | number;
+  watchArm(w: WatcherHandle): number;
+  watchDisarm(w: WatcherHandle): number;
+  watchRef(w: WatcherHandle): number;
+  watchUnref(w: WatcherHandle): number;
+  watchStop(w: WatcherHandle): number;
 }
 
-/** The poll thread of one fd (native/netlink.c). */
-export interface Watcher {
-  /** Wait (once) for POLLIN / POLLERR on the fd: onReady is called from the event loop when it comes. */
-  arm(): void;
-  /** Stop waiting (an armed wait is dropped, onReady not called for it). */
-  disarm(): void;
-  /** Keep the event loop alive while armed (true) or not (false). */
-  ref(): void;
-  unref(): void;
-  /** Stop and join the thread; the watcher is unusable after. */
-  stop(): void;
-}
+/** The addon's handle of one poll thread (a napi external). */
+export type WatcherHandle = { readonly __watcher: unique symbol };
 
 let loaded: Addon | undefined;
 
