@@ -1,3 +1,8 @@
 import { packageBuild } from '../../tsup.base';
 
-export default packageBuild(['src/index.ts', 'src/cli.ts', 'src/testing/real-ovs.ts']);
+// The library (ESM + CJS + types), then the command-line entries bin/ loads (one ESM file each).
+export default packageBuild(['src/index.ts', 'src/testing/real-ovs.ts'], {
+  cli: 'src/cli.ts',
+  'ovsdb-tool': 'src/ovsdb-tool.ts',
+  'ovsdb-server': 'src/ovsdb-server.ts',
+});

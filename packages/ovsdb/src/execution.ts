@@ -18,6 +18,13 @@ export interface ExecContext {
   ownsLock?(name: string): boolean;
   /** How long this transaction has been waiting on a "wait" operation. */
   elapsedMs?: number;
+  /**
+   * false where nothing can retry a blocked "wait" (ovsdb-tool): its "not supported" error is
+   * the operation's result, as ovsdb_execute() without a timeout pointer leaves it.
+   */
+  triggers?: boolean;
+  /** A read-only session (a remote with read_only set): no insert, update, mutate or delete. */
+  readOnly?: boolean;
 }
 
 export type ExecOutcome =
@@ -303,6 +310,9 @@ export function execute(db: Database, params: readonly unknown[], ctx: ExecConte
     try {
       if (typeof op === 'string') {
         const ex = EXECUTORS[op];
+        if (ex && ctx.readOnly && (op === 'insert' || op === 'update' || op === 'mutate' || op === 'delete')) {
+          throw new OvsdbError('not allowed', `${op} operation not allowed when database server is in read only mode`);
+        }
         if (ex) result = ex(x, p);
         else p.raise(`No operation "${op}"`);
       }
@@ -313,7 +323,7 @@ export function execute(db: Database, params: readonly unknown[], ctx: ExecConte
     const parseError = p.finish();
     if (parseError) error = parseError;
     if (error) {
-      if (error.tag === 'not supported' && x.blockedFor !== null) return { kind: 'blocked', timeoutMs: x.blockedFor };
+      if (error.tag === 'not supported' && x.blockedFor !== null && ctx.triggers !== false) return { kind: 'blocked', timeoutMs: x.blockedFor };
       results.push(error.toJson());
       break;
     }

@@ -68,12 +68,12 @@ export function readRecords(buf: Buffer): ReadResult {
   return { records, validLength: off };
 }
 
-function writeAll(fd: number, buf: Buffer): void {
+export function writeAll(fd: number, buf: Buffer): void {
   let off = 0;
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
-function fsyncDir(path: string): void {
+export function fsyncDir(path: string): void {
   try {
     const fd = openSync(dirname(path), 'r');
     try {
@@ -168,7 +168,7 @@ export function replayRecord(db: Database, rec: Json): void {
 }
 
 /** A snapshot record: every row of the database. */
-export function snapshotRecord(db: Database, date = Date.now()): JsonObject {
+export function snapshotRecord(db: Database, date = Date.now(), comment = 'compacting database online'): JsonObject {
   const out: JsonObject = {};
   for (const [name, table] of db.tables) {
     if (!table.rows.size) continue;
@@ -176,7 +176,7 @@ export function snapshotRecord(db: Database, date = Date.now()): JsonObject {
     for (const row of table.rows.values()) rows[row.uuid] = rowJson(db, name, row.fields);
     out[name] = rows;
   }
-  out._comment = 'compacting database online';
+  out._comment = comment;
   out._date = date;
   return out;
 }

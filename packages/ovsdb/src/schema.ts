@@ -4,7 +4,7 @@
  * `_uuid` and `_version`, as in ovsdb-server.
  */
 import { OvsdbError, syntaxError } from './errors.js';
-import { type Json, isId, isObject } from './json.js';
+import { type Json, type JsonObject, isId, isObject, sortedJson } from './json.js';
 
 export type AtomicType = 'integer' | 'real' | 'boolean' | 'string' | 'uuid';
 export type Atom = number | boolean | string;
@@ -218,4 +218,59 @@ export function parseSchema(json: unknown): DatabaseSchema {
     tables: out,
     json: json as Json,
   };
+}
+
+/** ovsdb_base_type_to_json(). */
+function baseTypeToJson(b: BaseType): Json {
+  const o: JsonObject = { type: b.type };
+  if (b.enum) o.enum = b.enum.length === 1 ? (b.type === 'uuid' ? ['uuid', b.enum[0] as string] : b.enum[0]!) : ['set', b.enum.map((a) => (b.type === 'uuid' ? ['uuid', a as string] : a))];
+  for (const k of ['minInteger', 'maxInteger', 'minReal', 'maxReal', 'minLength', 'maxLength'] as const) if (b[k] !== undefined) o[k] = b[k]!;
+  if (b.refTable) {
+    o.refTable = b.refTable;
+    if (b.refType === 'weak') o.refType = 'weak';
+  }
+  return Object.keys(o).length === 1 ? b.type : o;
+}
+
+/** ovsdb_type_to_json(). */
+function columnTypeToJson(t: ColumnType): Json {
+  const key = baseTypeToJson(t.key);
+  if (!t.value && t.min === 1 && t.max === 1 && typeof key === 'string') return key;
+  const o: JsonObject = { key };
+  if (t.value) o.value = baseTypeToJson(t.value);
+  if (t.min !== 1) o.min = t.min;
+  if (t.max !== 1) o.max = t.max === Infinity ? 'unlimited' : t.max;
+  return o;
+}
+
+/** ovsdb_schema_to_json(): the schema in its normal form (defaults left out). */
+export function schemaToJson(s: DatabaseSchema): JsonObject {
+  const out: JsonObject = { name: s.name };
+  if (s.version) out.version = s.version;
+  if (s.cksum) out.cksum = s.cksum;
+  const defaultIsRoot = [...s.tables.values()].every((t) => t.isRoot);
+  const tables: JsonObject = {};
+  for (const t of s.tables.values()) {
+    const tj: JsonObject = {};
+    if (defaultIsRoot !== t.isRoot) tj.isRoot = t.isRoot;
+    const columns: JsonObject = {};
+    for (const c of t.userColumns) {
+      const cj: JsonObject = {};
+      if (!c.mutable) cj.mutable = false;
+      if (c.ephemeral) cj.ephemeral = true;
+      cj.type = columnTypeToJson(c.type);
+      columns[c.name] = cj;
+    }
+    tj.columns = columns;
+    if (Number.isFinite(t.maxRows)) tj.maxRows = t.maxRows;
+    if (t.indexes.length) tj.indexes = t.indexes;
+    tables[t.name] = tj;
+  }
+  out.tables = tables;
+  return out;
+}
+
+/** ovsdb_schema_equal(): whether two schemas have the same normal form. */
+export function schemaEqual(a: DatabaseSchema, b: DatabaseSchema): boolean {
+  return sortedJson(schemaToJson(a)) === sortedJson(schemaToJson(b));
 }

@@ -11,8 +11,8 @@
  * none of that; a transaction that fails changes nothing.
  */
 import { existsSync, unlinkSync } from 'node:fs';
-import { type AddressInfo, type Server as NetServer, type Socket, createServer } from 'node:net';
-import type { ChangeSet, Database } from './db.js';
+import { type AddressInfo, type Server as NetServer, type Socket, connect as netConnect, createServer } from 'node:net';
+import type { ChangeSet, Database, Transaction } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type ExecOutcome, execute } from './execution.js';
 import { type Json, type JsonObject, ZERO_UUID, isId, isUuid } from './json.js';
@@ -47,14 +47,24 @@ export class ServedDatabase {
   transact(params: readonly unknown[], ctx: Parameters<typeof execute>[2] = {}): ExecOutcome {
     const outcome = execute(this.db, params, ctx);
     if (outcome.kind === 'blocked' || !outcome.txn) return outcome;
-    const { txn } = outcome;
-    if (txn.isEmpty()) return { ...outcome, txn: null };
+    const error = this.commitTxn(outcome.txn);
+    if (error) return { kind: 'done', results: [...outcome.results, error.toJson()], txn: null, durable: false };
+    return { ...outcome, txn: null };
+  }
+
+  /**
+   * Commits a precommitted transaction: written to the file (when it changes anything
+   * persistent), applied, then seen by every onCommit listener. An empty transaction
+   * commits nothing. The error of a failed write, with nothing applied.
+   */
+  commitTxn(txn: Transaction): OvsdbError | null {
+    if (txn.isEmpty()) return null;
     let cs: ChangeSet;
     try {
       cs = txn.commit(crypto.randomUUID(), (c) => this.file?.append(c));
     } catch (e) {
       if (!(e instanceof OvsdbError)) throw e;
-      return { kind: 'done', results: [...outcome.results, e.toJson()], txn: null, durable: false };
+      return e;
     }
     for (const fn of this.listeners) fn(cs);
     if (this.file?.shouldCompact()) {
@@ -64,18 +74,47 @@ export class ServedDatabase {
         // A failed compaction leaves the old, still valid, file in place.
       }
     }
-    return { ...outcome, txn: null };
+    return null;
   }
 }
 
 export interface ServerOptions {
   databases: ServedDatabase[];
-  /** "punix:PATH", "ptcp:PORT[:IP]" (PORT 0 for a free port). */
+  /** "punix:PATH", "ptcp:[PORT][:IP]" (PORT 0 for a free port), or active "unix:PATH", "tcp:IP:PORT". */
   remotes?: string[];
   maxMessageBytes?: number;
   /** Inactivity probe of TCP sessions (ovsdb-server's default 5000 ms; 0: none). Unix sessions have none, as in OVS. */
   probeIntervalMs?: number;
   log?: (msg: string) => void;
+  /** Where the server's vlog messages go, by level and module (as ovsdb-server logs them). */
+  vlog?: (level: VlogLevel, module: string, msg: string) => void;
+}
+
+export type VlogLevel = 'emer' | 'err' | 'warn' | 'info' | 'dbg';
+
+/** struct ovsdb_jsonrpc_options: how a remote is served. */
+export interface RemoteOptions {
+  /** Longest wait between connection attempts of an active remote (default 8000 ms). */
+  maxBackoffMs?: number;
+  /** Inactivity probe (default 5000 ms on TCP, none on unix sockets; 0: none). */
+  probeIntervalMs?: number;
+  readOnly?: boolean;
+  role?: string;
+  dscp?: number;
+}
+
+/** struct ovsdb_jsonrpc_remote_status; absent seconds are UINT_MAX in OVS (never). */
+export interface RemoteStatus {
+  isConnected: boolean;
+  lastError?: string;
+  state?: string;
+  secSinceConnect?: number;
+  secSinceDisconnect?: number;
+  locksHeld?: string;
+  locksWaiting?: string;
+  locksLost?: string;
+  nConnections: number;
+  boundPort?: number;
 }
 
 interface Lock {
@@ -91,19 +130,180 @@ interface Trigger {
   timer?: NodeJS.Timeout;
 }
 
+/** strerror() texts of the errors a remote reports in its status and log. */
+const STRERROR: Record<string, string> = {
+  ECONNREFUSED: 'Connection refused',
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EADDRINUSE: 'Address already in use',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  ECONNRESET: 'Connection reset by peer',
+  ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  EPIPE: 'Broken pipe',
+  EAFNOSUPPORT: 'Address family not supported by protocol',
+  EPROTONOSUPPORT: 'Protocol not supported',
+  EINVAL: 'Invalid argument',
+};
+export const strerror = (e: unknown): string => STRERROR[(e as NodeJS.ErrnoException)?.code ?? ''] ?? (e as Error)?.message ?? String(e);
+
+/** A parsed remote name: passive (a listener) or active (a connection this server makes). */
+type RemoteAddress =
+  | { kind: 'punix'; path: string }
+  | { kind: 'unix'; path: string }
+  | { kind: 'ptcp'; port: number; host: string }
+  | { kind: 'tcp'; port: number; host: string }
+  | { kind: 'ssl'; name: string }
+  | { kind: 'unknown'; name: string };
+
+/** OVS's default OVSDB port (OVSDB_PORT). */
+export const OVSDB_PORT = 6640;
+
+/** Parses "punix:PATH", "ptcp:[PORT][:IP]", "unix:PATH", "tcp:IP[:PORT]" as lib/stream.c's classes do. */
+export function parseRemoteName(name: string): RemoteAddress {
+  const colon = name.indexOf(':');
+  const type = colon < 0 ? name : name.slice(0, colon);
+  const rest = colon < 0 ? '' : name.slice(colon + 1);
+  const unbracket = (h: string) => h.replace(/^\[|\]$/g, '');
+  switch (type) {
+    case 'punix':
+      return { kind: 'punix', path: rest };
+    case 'unix':
+      return { kind: 'unix', path: rest };
+    case 'ptcp': {
+      // ptcp:[PORT][:IP], IPv6 in brackets.
+      const m = /^(\d*)(?::(.*))?$/.exec(rest);
+      if (!m) return { kind: 'unknown', name };
+      return { kind: 'ptcp', port: m[1] ? Number(m[1]) : OVSDB_PORT, host: m[2] ? unbracket(m[2]) : '0.0.0.0' };
+    }
+    case 'tcp': {
+      // tcp:IP[:PORT]
+      const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(rest);
+      if (!m || !m[1]) return { kind: 'unknown', name };
+      return { kind: 'tcp', host: unbracket(m[1]), port: m[2] ? Number(m[2]) : OVSDB_PORT };
+    }
+    case 'ssl':
+    case 'pssl':
+      return { kind: 'ssl', name };
+    default:
+      return { kind: 'unknown', name };
+  }
+}
+
+/**
+ * One configured remote (struct ovsdb_jsonrpc_remote): a listener and the
+ * sessions it accepted, or one active session that reconnects with backoff
+ * as lib/reconnect.c does.
+ */
+class Remote {
+  readonly sessions = new Set<Session>();
+  listener?: NetServer;
+  path?: string;
+  boundPort?: number;
+  active?: ActiveSession;
+
+  constructor(
+    readonly name: string,
+    public options: RemoteOptions,
+  ) {}
+}
+
+/** The reconnecting connection of an active remote (jsonrpc_session_open(name, true)). */
+class ActiveSession {
+  state: 'CONNECTING' | 'ACTIVE' | 'BACKOFF' | 'VOID' = 'VOID';
+  lastConnected?: number;
+  lastDisconnected?: number;
+  lastError?: string;
+  private backoff = 0;
+  private timer?: NodeJS.Timeout;
+  private socket?: Socket;
+  session?: Session;
+  private stopped = false;
+
+  constructor(
+    private readonly server: OvsdbServer,
+    private readonly remote: Remote,
+    private readonly address: { kind: 'unix'; path: string } | { kind: 'tcp'; port: number; host: string },
+  ) {
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.state = 'CONNECTING';
+    const sock = this.address.kind === 'unix' ? netConnect(this.address.path) : netConnect(this.address.port, this.address.host);
+    this.socket = sock;
+    const onError = (e: Error) => {
+      this.lastError = strerror(e);
+      this.server.vlog('info', 'reconnect', `${this.remote.name}: connection attempt failed (${this.lastError})`);
+      this.socket = undefined;
+      sock.destroy();
+      this.backOff();
+    };
+    sock.once('error', onError);
+    sock.once('connect', () => {
+      sock.off('error', onError);
+      if (this.stopped) return sock.destroy();
+      this.server.vlog('info', 'reconnect', `${this.remote.name}: connected`);
+      this.state = 'ACTIVE';
+      this.lastConnected = Date.now();
+      this.lastError = undefined;
+      const s = this.server.accept(sock, this.address.kind === 'tcp', this.remote, this.remote.name);
+      this.session = s;
+      s.conn.once('close', (why?: Error) => {
+        this.session = undefined;
+        this.socket = undefined;
+        this.lastDisconnected = Date.now();
+        this.lastError = why ? strerror(why) : 'End of file';
+        if (this.stopped) return;
+        this.server.vlog('info', 'reconnect', `${this.remote.name}: connection dropped${why ? ` (${this.lastError})` : ''}`);
+        // A connection that lasted resets the backoff (reconnect_disconnected()).
+        if (Date.now() - (this.lastConnected ?? 0) >= this.backoff) this.backoff = 0;
+        this.backOff();
+      });
+    });
+  }
+
+  private backOff(): void {
+    if (this.stopped) return;
+    const max = this.remote.options.maxBackoffMs ?? 8000;
+    this.backoff = this.backoff === 0 ? 1000 : Math.min(max, this.backoff * 2);
+    this.state = 'BACKOFF';
+    this.server.vlog('info', 'reconnect', `${this.remote.name}: waiting ${this.backoff / 1000} seconds before reconnect`);
+    this.timer = setTimeout(() => this.connect(), this.backoff);
+    this.timer.unref();
+  }
+
+  /** jsonrpc_session_force_reconnect(). */
+  forceReconnect(): void {
+    if (this.session) this.session.close();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.session?.close();
+    this.socket?.destroy();
+  }
+}
+
 export class OvsdbServer {
   readonly id = crypto.randomUUID();
   readonly dbs = new Map<string, ServedDatabase>();
   readonly sessions = new Set<Session>();
   readonly locks = new Map<string, Lock>();
-  private readonly listeners: { remote: string; server: NetServer; path?: string }[] = [];
+  private readonly remotes = new Map<string, Remote>();
+  private readonly unsubscribe = new Map<ServedDatabase, () => void>();
   readonly log: (msg: string) => void;
   private unixSessions = 0;
+  /** Serialises setRemotes(): listeners open asynchronously. */
+  private remotesDone: Promise<void> = Promise.resolve();
+  private closing = false;
 
   private constructor(readonly opts: ServerOptions) {
-    for (const d of opts.databases) this.dbs.set(d.name, d);
-    this.log = opts.log ?? (() => {});
-    for (const d of opts.databases) d.onCommit((cs) => this.afterCommit(d, cs));
+    this.log = opts.log ?? ((m) => opts.vlog?.('warn', 'jsonrpc', m));
+    for (const d of opts.databases) this.addDatabase(d);
   }
 
   static async start(opts: ServerOptions): Promise<OvsdbServer> {
@@ -117,52 +317,195 @@ export class OvsdbServer {
     return s;
   }
 
-  /** Where each listener is: a socket path or "host:port". */
-  get addresses(): string[] {
-    return this.listeners.map((l) => {
-      if (l.path) return `unix:${l.path}`;
-      const a = l.server.address() as AddressInfo;
-      return `tcp:${a.address}:${a.port}`;
-    });
+  vlog(level: VlogLevel, module: string, msg: string): void {
+    this.opts.vlog?.(level, module, msg);
   }
 
-  async listen(remote: string): Promise<void> {
-    const server = createServer((sock) => this.accept(sock, remote.startsWith('ptcp:')));
-    let path: string | undefined;
+  /** Where each listener is: a socket path or "host:port". */
+  get addresses(): string[] {
+    const out: string[] = [];
+    for (const r of this.remotes.values()) {
+      if (!r.listener) continue;
+      if (r.path) out.push(`unix:${r.path}`);
+      else {
+        const a = r.listener.address() as AddressInfo;
+        out.push(`tcp:${a.address}:${a.port}`);
+      }
+    }
+    return out;
+  }
+
+  /** The names of the remotes configured now. */
+  get remoteNames(): string[] {
+    return [...this.remotes.keys()];
+  }
+
+  /** Adds a remote, throwing if it cannot listen (or connect, for active remotes: never). */
+  async listen(remote: string, options: RemoteOptions = {}): Promise<void> {
+    if (this.remotes.has(remote)) return;
+    const r = await this.openRemote(remote, options);
+    this.remotes.set(remote, r);
+  }
+
+  /**
+   * ovsdb_jsonrpc_server_add_remote(): a listener for punix:/ptcp:, a
+   * reconnecting session for unix:/tcp:. Throws the listen error.
+   */
+  private async openRemote(name: string, options: RemoteOptions): Promise<Remote> {
+    const r = new Remote(name, options);
+    const a = parseRemoteName(name);
+    if (a.kind === 'ssl') throw Object.assign(new Error('SSL remotes are not supported by this ovsdb-server'), { code: 'EPROTONOSUPPORT' });
+    if (a.kind === 'unknown') throw Object.assign(new Error('Address family not supported by protocol'), { code: 'EAFNOSUPPORT' });
+    if (a.kind === 'unix' || a.kind === 'tcp') {
+      r.active = new ActiveSession(this, r, a);
+      return r;
+    }
+    const server = createServer((sock) => this.accept(sock, a.kind === 'ptcp', r));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      if (remote.startsWith('punix:')) {
-        path = remote.slice(6);
-        // A socket left by a server that died; a live one would be ours to refuse, but the
-        // real ovsdb-server also unlinks and rebinds.
-        if (existsSync(path)) unlinkSync(path);
-        server.listen(path, () => {
-          chmodUnixSocket(path!);
+      if (a.kind === 'punix') {
+        r.path = a.path;
+        // A socket left by a server that died; the real ovsdb-server also unlinks and rebinds.
+        if (existsSync(a.path)) unlinkSync(a.path);
+        server.listen(a.path, () => {
+          chmodUnixSocket(a.path);
           resolve();
         });
       } else {
-        const m = /^ptcp:(\d+)(?::(.+))?$/.exec(remote);
-        if (!m) return reject(new Error(`${remote}: unsupported remote (use punix:PATH or ptcp:PORT[:IP])`));
-        server.listen(Number(m[1]), m[2]?.replace(/^\[|\]$/g, '') ?? '0.0.0.0', () => resolve());
+        server.listen(a.port, a.host, () => resolve());
       }
     });
-    server.on('error', (e) => this.log(`listener ${remote}: ${e.message}`));
-    this.listeners.push({ remote, server, ...(path ? { path } : {}) });
+    server.on('error', (e) => this.log(`listener ${name}: ${e.message}`));
+    r.listener = server;
+    if (a.kind === 'ptcp') {
+      r.boundPort = (server.address() as AddressInfo).port;
+      // inet_open_passive(): the port the kernel chose is logged.
+      if (a.port === 0) this.vlog('info', 'socket_util', `${name.slice(5)}: listening on port ${r.boundPort}`);
+    }
+    return r;
+  }
+
+  /** ovsdb_jsonrpc_server_del_remote(). */
+  private async closeRemote(r: Remote): Promise<void> {
+    r.active?.stop();
+    for (const s of [...r.sessions]) s.close();
+    if (r.listener) await new Promise<void>((resolve) => r.listener!.close(() => resolve()));
+    if (r.path && existsSync(r.path)) unlinkSync(r.path);
+  }
+
+  /**
+   * ovsdb_jsonrpc_server_set_remotes(): remotes no longer wanted are closed
+   * ("remote deconfigured"), new ones opened; one that fails to listen is
+   * logged ("listen failed") and tried again at the next call, as ovsdb-server
+   * does on each pass of its main loop.
+   */
+  setRemotes(wanted: ReadonlyMap<string, RemoteOptions>): Promise<void> {
+    const run = async () => {
+      if (this.closing) return;
+      for (const [name, r] of [...this.remotes]) {
+        const opts = wanted.get(name);
+        if (!opts) {
+          this.vlog('info', 'jsonrpc_server', `${name}: remote deconfigured`);
+          this.remotes.delete(name);
+          await this.closeRemote(r);
+        } else if ((opts.dscp ?? 48) !== (r.options.dscp ?? 48)) {
+          this.remotes.delete(name);
+          await this.closeRemote(r);
+        }
+      }
+      for (const [name, opts] of wanted) {
+        const r = this.remotes.get(name);
+        if (r) {
+          r.options = opts;
+          continue;
+        }
+        try {
+          this.remotes.set(name, await this.openRemote(name, opts));
+        } catch (e) {
+          const key = `${name}\0${strerror(e)}`;
+          if (!this.listenFailures.has(key)) this.vlog('err', 'jsonrpc_server', `${name}: listen failed: ${strerror(e)}`);
+          this.listenFailures.add(key);
+        }
+      }
+    };
+    this.remotesDone = this.remotesDone.then(run, run);
+    return this.remotesDone;
+  }
+
+  /** Listen failures already logged (VLOG_ERR_RL: the same failure is not repeated on every pass). */
+  private readonly listenFailures = new Set<string>();
+
+  /** ovsdb_jsonrpc_server_get_remote_status(); null for a remote not configured. */
+  getRemoteStatus(target: string): RemoteStatus | null {
+    const r = this.remotes.get(target);
+    if (!r) return null;
+    if (r.listener) {
+      return { isConnected: r.sessions.size > 0, nConnections: r.sessions.size, boundPort: r.boundPort ?? 0, secSinceConnect: 0, secSinceDisconnect: 0 };
+    }
+    const a = r.active!;
+    const now = Date.now();
+    const st: RemoteStatus = { isConnected: a.state === 'ACTIVE', state: a.state, nConnections: a.session ? 1 : 0 };
+    if (a.lastError) st.lastError = a.lastError;
+    if (a.lastConnected !== undefined) st.secSinceConnect = Math.floor((now - a.lastConnected) / 1000);
+    if (a.lastDisconnected !== undefined) st.secSinceDisconnect = Math.floor((now - a.lastDisconnected) / 1000);
+    if (a.session) Object.assign(st, a.session.lockStatus());
+    return st;
+  }
+
+  /**
+   * ovsdb_jsonrpc_server_reconnect(): drops every session (force) or those
+   * not aware of database changes, logging why.
+   */
+  reconnect(force: boolean, comment?: string): void {
+    for (const r of this.remotes.values()) {
+      for (const s of [...r.sessions]) {
+        if (!force && s.dbChangeAware) continue;
+        if (comment) this.vlog('info', 'jsonrpc_server', `${s.name}: disconnecting (${comment})`);
+        if (r.active) r.active.forceReconnect();
+        else s.close();
+      }
+    }
+  }
+
+  /** ovsdb_jsonrpc_server_add_db(). */
+  addDatabase(d: ServedDatabase): void {
+    this.dbs.set(d.name, d);
+    this.unsubscribe.set(
+      d,
+      d.onCommit((cs) => this.afterCommit(d, cs)),
+    );
+  }
+
+  /** ovsdb_jsonrpc_server_remove_db(): monitors of it canceled, sessions unaware of database changes dropped. */
+  removeDatabase(name: string, comment?: string): ServedDatabase | undefined {
+    const d = this.dbs.get(name);
+    if (!d) return undefined;
+    for (const s of this.sessions) s.preremoveDb(d);
+    this.reconnect(false, comment);
+    this.dbs.delete(name);
+    this.unsubscribe.get(d)?.();
+    this.unsubscribe.delete(d);
+    return d;
   }
 
   /**
    * Serves a connected socket (also usable with a socket made elsewhere).
    * Named as OVS names its streams: "tcp:IP:PORT", "unix#N".
    */
-  accept(sock: Socket, tcp = false): Session {
-    const name = tcp ? `tcp:${sock.remoteAddress}:${sock.remotePort}` : `unix#${this.unixSessions++}`;
+  accept(sock: Socket, tcp = false, remote?: Remote, name?: string): Session {
+    const sessionName = name ?? (tcp ? `tcp:${sock.remoteAddress}:${sock.remotePort}` : `unix#${this.unixSessions++}`);
+    const probe = remote?.options.probeIntervalMs;
     const conn = new Connection(sock, {
       maxMessageBytes: this.opts.maxMessageBytes,
       flowControl: true,
-      probeIntervalMs: tcp ? (this.opts.probeIntervalMs ?? 5000) : 0,
+      probeIntervalMs: tcp ? (probe ?? this.opts.probeIntervalMs ?? 5000) : (probe ?? 0),
     });
-    const s = new Session(this, conn, name);
+    const s = new Session(this, conn, sessionName, remote?.options.readOnly ?? false);
     this.sessions.add(s);
+    if (remote) {
+      remote.sessions.add(s);
+      conn.once('close', () => remote.sessions.delete(s));
+    }
     return s;
   }
 
@@ -177,17 +520,12 @@ export class OvsdbServer {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    await this.remotesDone.catch(() => {});
     for (const s of [...this.sessions]) s.close();
-    await Promise.all(
-      this.listeners.map(
-        (l) =>
-          new Promise<void>((resolve) => {
-            l.server.close(() => resolve());
-          }),
-      ),
-    );
-    for (const l of this.listeners) if (l.path && existsSync(l.path)) unlinkSync(l.path);
-    this.listeners.length = 0;
+    const all = [...this.remotes.values()];
+    this.remotes.clear();
+    await Promise.all(all.map((r) => this.closeRemote(r)));
     for (const d of this.dbs.values()) d.file?.close();
   }
 }
@@ -206,10 +544,14 @@ export class Session {
    */
   private readonly held = new Map<ServedDatabase, ChangeSet>();
 
+  /** set_db_change_aware: the client copes with databases coming and going (no reconnect for it). */
+  dbChangeAware = false;
+
   constructor(
     readonly server: OvsdbServer,
     readonly conn: Connection,
     readonly name = 'session',
+    readonly readOnly = false,
   ) {
     conn.on('message', (m) => {
       if (m.kind === 'request') this.onRequest(m);
@@ -245,6 +587,32 @@ export class Session {
     this.monitors.clear();
     this.held.clear();
     for (const name of [...this.lockNames]) this.unlock(name);
+  }
+
+  /** The locks part of ovsdb_jsonrpc_session_get_status(): names held and waited for, space-separated. */
+  lockStatus(): { locksHeld?: string; locksWaiting?: string } {
+    const held: string[] = [];
+    const waiting: string[] = [];
+    for (const n of this.lockNames) (this.ownsLock(n) ? held : waiting).push(n);
+    return { ...(held.length ? { locksHeld: held.join(' ') } : {}), ...(waiting.length ? { locksWaiting: waiting.join(' ') } : {}) };
+  }
+
+  /**
+   * ovsdb_jsonrpc_session_preremove_db(): the monitors of a database being removed are
+   * dropped (a client aware of database changes is told "monitor_canceled"), and its
+   * waiting transactions end.
+   */
+  preremoveDb(d: ServedDatabase): void {
+    for (const [key, m] of [...this.monitors]) {
+      if (m.db !== d) continue;
+      this.monitors.delete(key);
+      if (this.dbChangeAware) this.out().notify('monitor_canceled', [m.monitor.id]);
+    }
+    for (const t of [...this.triggers.values()]) {
+      if (t.db !== d) continue;
+      this.dropTrigger(t);
+      this.out().replyError(t.id, 'canceled');
+    }
   }
 
   ownsLock(name: string): boolean {
@@ -288,6 +656,7 @@ export class Session {
         if (params.length !== 1 || typeof params[0] !== 'boolean') {
           throw syntaxError(params, null, 'set_db_change_aware: true or false parameter expected');
         }
+        this.dbChangeAware = params[0];
         return reply({});
       case 'transact': {
         const d = this.lookupDb(req);
@@ -331,7 +700,7 @@ export class Session {
   private runTrigger(t: Trigger): void {
     const key = jsonKey(t.id);
     this.triggers.delete(key); // not retried from within its own commit
-    const outcome = t.db.transact(t.params, { ownsLock: (n) => this.ownsLock(n), elapsedMs: Date.now() - t.start });
+    const outcome = t.db.transact(t.params, { ownsLock: (n) => this.ownsLock(n), elapsedMs: Date.now() - t.start, readOnly: this.readOnly });
     if (outcome.kind === 'blocked') {
       this.triggers.set(key, t);
       if (!t.timer && Number.isFinite(outcome.timeoutMs)) {

@@ -1,0 +1,581 @@
+/**
+ * ovsdb/ovsdb-server.c: the `ovsdb-server` program — its command line
+ * (remotes, --run, the daemon and logging options), its remotes as
+ * reconfigure_remotes() resolves them on every pass (including
+ * `db:DB,TABLE,COLUMN`, re-read after every commit: a Manager row with
+ * target "ptcp:6640:127.0.0.1" opens that listener, deleting it closes it),
+ * the Manager rows' is_connected and status written back every 2.5 s as
+ * update_remote_status() does, and its unixctl commands.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { Getopt, GetoptError, type LongOption } from '@ovs/util';
+import { type Datum, datumFromJson } from './datum.js';
+import type { Row, Table } from './db.js';
+import { OvsdbError } from './errors.js';
+import type { Json } from './json.js';
+import { DbFile } from './log.js';
+import { ovsdbErrorToString, OVS_VERSION, dbdir } from './ovsdb-tool.js';
+import { type RemoteOptions, type RemoteStatus, OvsdbServer, ServedDatabase, type VlogLevel } from './server.js';
+import { type DaemonOptions, Daemon, DAEMON_LONG_OPTIONS, VLOG_LONG_OPTIONS, Vlog } from './ovsdb-server-daemon.js';
+import { UnixctlServer, rundir } from './unixctl.js';
+
+const PROGRAM = 'ovsdb-server';
+
+const LONG_OPTIONS: LongOption[] = [
+  { name: 'remote', arg: 'required' },
+  { name: 'unixctl', arg: 'required' },
+  { name: 'run', arg: 'required' },
+  { name: 'help', arg: 'no', short: 'h' },
+  { name: 'version', arg: 'no', short: 'V' },
+  ...DAEMON_LONG_OPTIONS,
+  ...VLOG_LONG_OPTIONS,
+  { name: 'bootstrap-ca-cert', arg: 'required' },
+  { name: 'peer-ca-cert', arg: 'required' },
+  { name: 'private-key', arg: 'required', short: 'p' },
+  { name: 'certificate', arg: 'required', short: 'c' },
+  { name: 'ca-cert', arg: 'required', short: 'C' },
+  { name: 'ssl-protocols', arg: 'required' },
+  { name: 'ssl-ciphers', arg: 'required' },
+  { name: 'sync-from', arg: 'required' },
+  { name: 'sync-exclude-tables', arg: 'required' },
+  { name: 'active', arg: 'no' },
+  { name: 'no-dbs', arg: 'no' },
+  { name: 'disable-file-column-diff', arg: 'no' },
+];
+
+const USAGE = (env: NodeJS.ProcessEnv) => `${PROGRAM}: Open vSwitch database server
+usage: ${PROGRAM} [OPTIONS] [DATABASE...]
+where each DATABASE is a database file in ovsdb format.
+The default DATABASE, if none is given, is
+${join(dbdir(env), 'conf.db')}.
+
+JSON-RPC options (may be specified any number of times):
+  --remote=REMOTE         connect or listen to REMOTE
+    punix:PATH, ptcp:[PORT][:IP], unix:PATH, tcp:IP[:PORT],
+    db:DB,TABLE,COLUMN (the targets, or Manager-like rows, in COLUMN)
+
+Daemon options:
+  --detach                run in background as daemon
+  --pidfile[=FILE]        create pidfile (default: ${rundir(env)}/${PROGRAM}.pid)
+  --overwrite-pidfile     with --pidfile, start even if already running
+  --no-chdir              do not chdir to '/'
+  --monitor               creates a process to monitor this daemon
+
+Logging options:
+  -vSPEC, --verbose=SPEC   set logging levels
+  -v, --verbose            set maximum verbosity level
+  --log-file[=FILE]        enable logging to specified FILE
+                           (default: ${rundir(env)}/${PROGRAM}.log)
+
+Other options:
+  --run COMMAND           run COMMAND as subprocess then exit
+  --unixctl=SOCKET        override default control socket name
+  --no-dbs                do not add default database
+  -h, --help              display this help message
+  -V, --version           display version information
+
+Not supported here: SSL (pssl:/ssl: remotes and their key options),
+replication (--sync-from, --active), clustered and relay databases.`;
+
+/** struct db: a database this server serves and the file it came from. */
+interface Db {
+  filename: string;
+  served: ServedDatabase;
+}
+
+/** A fatal error: ovs_fatal()'s text, printed after "ovsdb-server: ". */
+class Fatal extends Error {}
+
+/** ovsdb_util_read_string_column() and friends: a column's value if it has the expected type. */
+function readColumn(row: Row, table: Table, column: string, type: 'string' | 'integer' | 'boolean'): Json | undefined {
+  const c = table.schema.columns.get(column);
+  if (!c || c.type.key.type !== type || c.type.value) return undefined;
+  const d = row.fields[column];
+  return d?.keys.length ? (d.keys[0] as Json) : undefined;
+}
+
+function readMapStringColumn(row: Row, table: Table, column: string, key: string): string | undefined {
+  const c = table.schema.columns.get(column);
+  if (!c || c.type.key.type !== 'string' || c.type.value?.type !== 'string') return undefined;
+  const d = row.fields[column]!;
+  const i = d.keys.indexOf(key);
+  return i < 0 ? undefined : (d.values![i] as string);
+}
+
+export class OvsdbServerProgram {
+  readonly dbs = new Map<string, Db>();
+  /** config->remotes: the remotes as given (db: remotes unresolved). */
+  readonly remotes = new Set<string>();
+  server!: OvsdbServer;
+  unixctl?: UnixctlServer;
+  private remotesError: string | null = null;
+  private statusTimer?: NodeJS.Timeout;
+  private reconfigureQueued = false;
+  exiting = false;
+  private exitResolve?: () => void;
+  readonly exited = new Promise<void>((r) => {
+    this.exitResolve = r;
+  });
+
+  constructor(readonly vlog: Vlog) {}
+
+  log(level: VlogLevel, module: string, msg: string): void {
+    this.vlog.log(level, module, msg);
+  }
+
+  /** open_db(): the error text, or null. */
+  openDb(filename: string): string | null {
+    for (const d of this.dbs.values()) {
+      if (d.filename === filename || safeRealpath(d.filename) === safeRealpath(filename)) return `ovsdb error: ${filename}: already open`;
+    }
+    let file: DbFile;
+    try {
+      file = DbFile.open(filename, { onWarning: (m) => this.log('warn', 'ovsdb_log', m) });
+    } catch (e) {
+      if (e instanceof OvsdbError) return ovsdbErrorToString(e);
+      const code = (e as NodeJS.ErrnoException).code;
+      const text = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : (e as Error).message;
+      return `I/O error: ${filename}: open failed (${text})`;
+    }
+    const name = file.db.schema.name;
+    const error = name.startsWith('_')
+      ? `ovsdb error: ${name}: names beginning with "_" are reserved`
+      : this.dbs.has(name)
+        ? `ovsdb error: ${name}: duplicate database name`
+        : null;
+    if (error) {
+      file.close();
+      return error;
+    }
+    const served = new ServedDatabase(file.db, file);
+    served.onCommit(() => this.queueReconfigure());
+    this.dbs.set(name, { filename, served });
+    this.server?.addDatabase(served);
+    if (this.server) this.server.reconnect(false, `adding ${name} database`);
+    return null;
+  }
+
+  /** remove_db(). */
+  removeDb(name: string, comment: string): void {
+    const d = this.dbs.get(name);
+    if (!d) return;
+    this.server.removeDatabase(name, comment);
+    this.dbs.delete(name);
+    d.served.file?.close();
+    this.queueReconfigure();
+  }
+
+  /** parse_db_column(): the error text, or the database, table and column named by "db:DB,TABLE,COLUMN". */
+  parseDbColumn(name: string): string | { db: Db; table: Table; column: string } {
+    const [dbName, tableName, column] = name
+      .slice(name.indexOf(':') + 1)
+      .split(',')
+      .filter((t) => t !== '');
+    if (!dbName || !tableName || !column) return `"${name}": invalid syntax`;
+    const db = this.dbs.get(dbName);
+    if (!db) return `"${name}": no database named ${dbName}`;
+    const table = db.served.db.table(tableName);
+    if (!table) return `"${name}": no table named ${tableName}`;
+    if (!table.schema.columns.has(column)) return `"${name}": table "${tableName}" has no column "${column}"`;
+    return { db, table, column };
+  }
+
+  /** query_db_remotes(): the targets a db: remote names now. */
+  private queryDbRemotes(name: string, resolved: Map<string, RemoteOptions>, errors: string[]): void {
+    const p = this.parseDbColumn(name);
+    if (typeof p === 'string') {
+      errors.push(p);
+      return;
+    }
+    const c = p.table.schema.columns.get(p.column)!;
+    if (c.type.key.type === 'string' && !c.type.value) {
+      for (const row of p.table.rows.values()) for (const k of row.fields[p.column]!.keys) if (!resolved.has(k as string)) resolved.set(k as string, {});
+    } else if (c.type.key.type === 'uuid' && c.type.key.refTable && !c.type.value) {
+      const ref = p.db.served.db.table(c.type.key.refTable)!;
+      for (const row of p.table.rows.values()) {
+        for (const uuid of row.fields[p.column]!.keys) {
+          const r = ref.rows.get(uuid as string);
+          if (r) this.addManagerOptions(resolved, r, ref);
+        }
+      }
+    }
+  }
+
+  /** add_manager_options(): a Manager-like row's target and connection settings. */
+  private addManagerOptions(resolved: Map<string, RemoteOptions>, row: Row, table: Table): void {
+    const target = readColumn(row, table, 'target', 'string');
+    if (typeof target !== 'string') {
+      this.log('info', 'ovsdb_server', `Table \`${table.schema.name}' has missing or invalid \`target' column`);
+      return;
+    }
+    const o: RemoteOptions = resolved.get(target) ?? {};
+    const maxBackoff = readColumn(row, table, 'max_backoff', 'integer');
+    if (typeof maxBackoff === 'number') o.maxBackoffMs = maxBackoff;
+    const probe = readColumn(row, table, 'inactivity_probe', 'integer');
+    if (typeof probe === 'number') o.probeIntervalMs = probe;
+    const readOnly = readColumn(row, table, 'read_only', 'boolean');
+    if (typeof readOnly === 'boolean') o.readOnly = readOnly;
+    const role = readColumn(row, table, 'role', 'string');
+    if (typeof role === 'string') o.role = role;
+    else delete o.role;
+    const dscp = readMapStringColumn(row, table, 'other_config', 'dscp');
+    const n = dscp === undefined ? Number.NaN : Number.parseInt(dscp, 10);
+    o.dscp = n >= 0 && n <= 63 ? n : 48;
+    resolved.set(target, o);
+  }
+
+  /** reconfigure_remotes(): the errors text (one line each), or null. */
+  async reconfigureRemotes(): Promise<string | null> {
+    const resolved = new Map<string, RemoteOptions>();
+    const errors: string[] = [];
+    for (const name of this.remotes) {
+      if (name.startsWith('db:')) this.queryDbRemotes(name, resolved, errors);
+      else if (!resolved.has(name)) resolved.set(name, {});
+    }
+    await this.server.setRemotes(resolved);
+    return errors.length ? `${errors.join('\n')}\n` : null;
+  }
+
+  /** What ovsdb-server's main loop does after anything happened: remotes re-read, a change of error logged. */
+  queueReconfigure(): void {
+    if (this.reconfigureQueued || this.exiting || !this.server) return;
+    this.reconfigureQueued = true;
+    queueMicrotask(() => {
+      this.reconfigureQueued = false;
+      void this.reconfigureRemotes().then((error) => {
+        // report_error_if_changed()
+        if (error && error !== this.remotesError) this.log('warn', 'ovsdb_server', error.trimEnd());
+        this.remotesError = error;
+      });
+    });
+  }
+
+  /** update_remote_row(): one Manager-like row's is_connected and status, from its remote's status. */
+  private updateRemoteRow(row: Row, table: Table, txn: ReturnType<ServedDatabase['db']['begin']>): void {
+    const target = readColumn(row, table, 'target', 'string');
+    if (typeof target !== 'string') return;
+    const st: RemoteStatus = this.server.getRemoteStatus(target) ?? { isConnected: false, nConnections: 0, secSinceConnect: 0, secSinceDisconnect: 0 };
+    const fields = txn.modify(table, row.uuid);
+    const isConnected = table.schema.columns.get('is_connected');
+    if (isConnected && isConnected.type.key.type === 'boolean' && !isConnected.type.value) fields.is_connected = { keys: [st.isConnected] };
+    const pairs: [string, string][] = [];
+    if (st.state) pairs.push(['state', st.state]);
+    if (st.secSinceConnect !== undefined) pairs.push(['sec_since_connect', String(st.secSinceConnect)]);
+    if (st.secSinceDisconnect !== undefined) pairs.push(['sec_since_disconnect', String(st.secSinceDisconnect)]);
+    if (st.lastError) pairs.push(['last_error', st.lastError]);
+    if (st.locksHeld) pairs.push(['locks_held', st.locksHeld]);
+    if (st.locksWaiting) pairs.push(['locks_waiting', st.locksWaiting]);
+    if (st.locksLost) pairs.push(['locks_lost', st.locksLost]);
+    if (st.nConnections > 1) pairs.push(['n_connections', String(st.nConnections)]);
+    if (st.boundPort) pairs.push(['bound_port', String(st.boundPort)]);
+    const status = table.schema.columns.get('status');
+    if (status && status.type.key.type === 'string' && status.type.value?.type === 'string') {
+      fields.status = datumFromJson(status.type, ['map', pairs], undefined, false) as Datum;
+    }
+  }
+
+  /** update_remote_status(): every db: remote's rows, in one transaction per database. */
+  updateRemoteStatus(): void {
+    for (const d of this.dbs.values()) {
+      const txn = d.served.db.begin();
+      for (const name of this.remotes) {
+        if (!name.startsWith('db:')) continue;
+        const p = this.parseDbColumn(name);
+        if (typeof p === 'string' || p.db !== d) continue;
+        const c = p.table.schema.columns.get(p.column)!;
+        if (c.type.key.type !== 'uuid' || !c.type.key.refTable || c.type.value) continue;
+        const ref = d.served.db.table(c.type.key.refTable)!;
+        const seen = new Set<string>();
+        for (const row of p.table.rows.values()) {
+          for (const uuid of row.fields[p.column]!.keys) {
+            const r = ref.rows.get(uuid as string);
+            if (r && !seen.has(r.uuid)) {
+              seen.add(r.uuid);
+              this.updateRemoteRow(r, ref, txn);
+            }
+          }
+        }
+      }
+      const err = txn.precommit() ?? d.served.commitTxn(txn);
+      if (err) this.log('warn', 'ovsdb_server', `remote status: ${ovsdbErrorToString(err)}`);
+    }
+  }
+
+  startStatusTimer(): void {
+    this.updateRemoteStatus();
+    this.statusTimer = setInterval(() => this.updateRemoteStatus(), 2500);
+  }
+
+  /** The unixctl commands ovsdb-server registers. */
+  registerCommands(u: UnixctlServer): void {
+    u.register('exit', '', 0, 0, () => {
+      this.exit();
+      return '';
+    });
+    u.register('ovsdb-server/compact', '', 0, 1, ([name]) => {
+      if (name?.startsWith('_')) throw new Error('cannot compact built-in databases');
+      let n = 0;
+      const errors: string[] = [];
+      for (const [dbName, d] of [...this.dbs].sort()) {
+        if (name !== undefined ? dbName !== name : dbName.startsWith('_')) continue;
+        this.log('info', 'ovsdb_server', `compacting ${dbName} database by user request`);
+        try {
+          d.served.file?.compact();
+        } catch (e) {
+          errors.push(e instanceof OvsdbError ? ovsdbErrorToString(e) : `I/O error: ${(e as Error).message}`);
+        }
+        n++;
+      }
+      if (!n) throw new Error('no database by that name');
+      if (errors.length) throw new Error(`${errors.join('\n')}\n`);
+      return '';
+    });
+    u.register('ovsdb-server/memory-trim-on-compaction', 'on|off', 1, 1, ([arg]) => {
+      if (arg !== 'on' && arg !== 'off') throw new Error('command accepts only "on" and "off"');
+      this.log('info', 'ovsdb_server', `memory trimming after compaction ${arg === 'on' ? 'enabled' : 'disabled'}.`);
+      return '';
+    });
+    u.register('ovsdb-server/reconnect', '', 0, 0, () => {
+      this.server.reconnect(true, 'user ran ovsdb-server/reconnect');
+      return '';
+    });
+    u.register('ovsdb-server/add-remote', 'REMOTE', 1, 1, ([remote]) => {
+      if (remote!.startsWith('db:')) {
+        const p = this.parseDbColumn(remote!);
+        if (typeof p === 'string') throw new Error(p);
+      }
+      this.remotes.add(remote!);
+      this.queueReconfigure();
+      return '';
+    });
+    u.register('ovsdb-server/remove-remote', 'REMOTE', 1, 1, ([remote]) => {
+      if (!this.remotes.delete(remote!)) throw new Error('no such remote');
+      this.queueReconfigure();
+      return '';
+    });
+    u.register('ovsdb-server/list-remotes', '', 0, 0, () =>
+      [...this.remotes]
+        .sort()
+        .map((r) => `${r}\n`)
+        .join(''),
+    );
+    u.register('ovsdb-server/add-db', 'DB', 1, 1, ([file]) => {
+      const error = this.openDb(file!);
+      if (error) throw new Error(error);
+      this.queueReconfigure();
+      return '';
+    });
+    u.register('ovsdb-server/remove-db', 'DB', 1, 1, ([name]) => {
+      if (!this.dbs.has(name!)) throw new Error('Failed to find the database.');
+      if (name!.startsWith('_')) throw new Error('Cannot remove reserved database.');
+      this.removeDb(name!, `removing ${name} database by user request`);
+      return '';
+    });
+    u.register('ovsdb-server/list-dbs', '', 0, 0, () =>
+      [...this.dbs.keys()]
+        .sort()
+        .map((n) => `${n}\n`)
+        .join(''),
+    );
+    u.register('ovsdb-server/get-db-storage-status', 'DB', 1, 1, ([name]) => {
+      if (!this.dbs.has(name!)) throw new Error('Failed to find the database.');
+      return 'status: standalone';
+    });
+    for (const [cmd, usage, min, max] of [
+      ['ovsdb-server/tlog-set', 'DB:TABLE on|off', 2, 2],
+      ['ovsdb-server/tlog-list', '', 0, 0],
+      ['ovsdb-server/perf-counters-show', '', 0, 0],
+      ['ovsdb-server/perf-counters-clear', '', 0, 0],
+      ['ovsdb-server/set-active-ovsdb-server', '', 1, 1],
+      ['ovsdb-server/get-active-ovsdb-server', '', 0, 0],
+      ['ovsdb-server/connect-active-ovsdb-server', '', 0, 0],
+      ['ovsdb-server/disconnect-active-ovsdb-server', '', 0, 0],
+      ['ovsdb-server/set-active-ovsdb-server-probe-interval', '', 1, 1],
+      ['ovsdb-server/set-sync-exclude-tables', '', 0, 1],
+      ['ovsdb-server/get-sync-exclude-tables', '', 0, 0],
+      ['ovsdb-server/sync-status', '', 0, 0],
+      ['ovsdb-server/disable-monitor-cond', '', 0, 0],
+    ] as const) {
+      u.register(cmd, usage, min, max, () => {
+        throw new Error(`${cmd}: not supported by this ovsdb-server`);
+      });
+    }
+  }
+
+  /** ovsdb_server_exit(): the main loop ends. */
+  exit(): void {
+    if (this.exiting) return;
+    this.exiting = true;
+    this.exitResolve?.();
+  }
+
+  async shutdown(): Promise<void> {
+    clearInterval(this.statusTimer);
+    await this.server?.close();
+  }
+}
+
+function safeRealpath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export async function main(
+  argv: string[],
+  io: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const g = new Getopt(argv, LONG_OPTIONS);
+  const remotes: string[] = [];
+  let unixctlPath: string | undefined;
+  let runCommand: string | undefined;
+  let addDefaultDb = true;
+  const daemonOpts: DaemonOptions = {};
+  const vlog = new Vlog(PROGRAM, env);
+  try {
+    for (let o = g.next(); o; o = g.next()) {
+      const v = o.value;
+      switch (o.option.name) {
+        case 'remote':
+          if (!remotes.includes(v!)) remotes.push(v!);
+          break;
+        case 'unixctl':
+          unixctlPath = v;
+          break;
+        case 'run':
+          runCommand = v;
+          break;
+        case 'help':
+          io.out(USAGE(env));
+          return 0;
+        case 'version':
+          io.out(`${PROGRAM} (Open vSwitch) ${OVS_VERSION}`);
+          return 0;
+        case 'no-dbs':
+          addDefaultDb = false;
+          break;
+        case 'private-key':
+        case 'certificate':
+        case 'ca-cert':
+        case 'bootstrap-ca-cert':
+        case 'peer-ca-cert':
+        case 'ssl-protocols':
+        case 'ssl-ciphers':
+          // Accepted for command lines written for OVS; SSL remotes themselves are refused.
+          break;
+        case 'sync-from':
+        case 'sync-exclude-tables':
+        case 'active':
+          throw new Fatal(`--${o.option.name}: replication is not supported by this ovsdb-server`);
+        case 'disable-file-column-diff':
+          break;
+        default: {
+          const err = Daemon.handleOption(daemonOpts, o.option.name, v) === false ? vlog.handleOption(o.option.name, v) : undefined;
+          if (err === false) throw new Error(`unhandled option --${o.option.name}`);
+          if (typeof err === 'string') throw new Fatal(err);
+        }
+      }
+    }
+  } catch (e) {
+    if (e instanceof GetoptError) {
+      io.err(`${PROGRAM}: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof Fatal) {
+      io.err(`${PROGRAM}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  const dbFiles = g.operands.length ? [...new Set(g.operands)] : addDefaultDb ? [join(dbdir(env), 'conf.db')] : [];
+
+  const daemon = new Daemon(PROGRAM, daemonOpts, env, vlog);
+  // daemonize_start(): with --detach, the parent waits here for the child to be ready.
+  const parentStatus = await daemon.start(argv);
+  if (parentStatus !== undefined) return parentStatus;
+
+  const prog = new OvsdbServerProgram(vlog);
+  const fatal = (msg: string): number => {
+    vlog.log('emer', 'util', msg);
+    daemon.fail(`${PROGRAM}: ${msg}`);
+    io.err(`${PROGRAM}: ${msg}`);
+    return 1;
+  };
+  for (const f of dbFiles) {
+    const error = prog.openDb(f);
+    if (error) return fatal(error);
+  }
+  for (const r of remotes) prog.remotes.add(r);
+  prog.server = await OvsdbServer.start({ databases: [...prog.dbs.values()].map((d) => d.served), vlog: (l, m, s) => vlog.log(l, m, s) });
+  const remotesError = await prog.reconfigureRemotes();
+  if (remotesError) return fatal(remotesError.trimEnd());
+
+  const unixctl = new UnixctlServer((m) => vlog.log('warn', 'unixctl', m));
+  let ctlPath: string | undefined;
+  if (unixctlPath !== 'none') {
+    ctlPath = unixctlPath ? (isAbsolute(unixctlPath) ? unixctlPath : join(rundir(env), unixctlPath)) : join(rundir(env), `${PROGRAM}.${process.pid}.ctl`);
+    try {
+      await unixctl.listen(ctlPath);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const text = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : (e as Error).message;
+      vlog.log('err', 'stream_unix', `${ctlPath}: binding failed: ${text}`);
+      io.err(`${PROGRAM}: ${ctlPath}: could not initialize control socket (${text})`);
+      daemon.fail(`${PROGRAM}: ${ctlPath}: could not initialize control socket (${text})`);
+      await prog.shutdown();
+      return 1;
+    }
+    prog.unixctl = unixctl;
+  }
+  prog.registerCommands(unixctl);
+  vlog.registerCommands(unixctl);
+
+  let child: ReturnType<typeof spawn> | undefined;
+  let childStatus: string | undefined;
+  if (runCommand !== undefined) {
+    child = spawn('/bin/sh', ['-c', runCommand], { stdio: 'inherit' });
+    child.on('exit', (code, signal) => {
+      if (signal) childStatus = `killed (${signal})`;
+      else if (code) childStatus = `exit status ${code}`;
+      prog.exit();
+    });
+    child.on('error', () => prog.exit());
+  }
+
+  await daemon.complete();
+  if (runCommand === undefined) vlog.log('info', 'ovsdb_server', `${PROGRAM} (Open vSwitch) ${OVS_VERSION}`);
+  prog.startStatusTimer();
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    vlog.log('warn', 'fatal_signal', `terminating with signal ${sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1} (${sig === 'SIGTERM' ? 'Terminated' : sig === 'SIGINT' ? 'Interrupt' : 'Hangup'})`);
+    void (async () => {
+      if (ctlPath) await unixctl.close(ctlPath);
+      daemon.cleanup();
+      process.removeAllListeners(sig);
+      process.kill(process.pid, sig);
+    })();
+  };
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, onSignal);
+
+  await prog.exited;
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(sig, onSignal);
+  await prog.shutdown();
+  if (ctlPath) await unixctl.close(ctlPath);
+  daemon.cleanup();
+  if (childStatus) {
+    io.err(`${PROGRAM}: ${runCommand}: child exited, ${childStatus}`);
+    return 1;
+  }
+  void existsSync;
+  return 0;
+}
