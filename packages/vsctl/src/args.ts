@@ -31,6 +31,8 @@ export interface GlobalOptions {
   help: boolean;
   version: boolean;
   style: Style;
+  /** -v/--verbose specs, in order (null: a bare -v). */
+  verbose: (string | null)[];
   /** --trace[=tree|json|html FILE]: show the call path ovs-vswitchd took for this change. */
   trace?: TraceOutput;
 }
@@ -109,6 +111,7 @@ export function parseArgs(argv: string[], syntaxes: Map<string, CommandSyntax>):
     retry: false,
     help: false,
     version: false,
+    verbose: [],
     style: { format: 'list', cell: 'string', headings: true, pretty: false, maxColumnWidth: 0 },
   };
   const cmdSpecs = commandOptionSpecs(syntaxes.values());
@@ -182,6 +185,9 @@ export function parseArgs(argv: string[], syntaxes: Map<string, CommandSyntax>):
         break;
       case 'bare':
         global.style = { ...global.style, format: 'list', cell: 'bare', headings: false };
+        break;
+      case 'verbose':
+        global.verbose.push(value);
         break;
       case 'max-column-width':
         global.style.maxColumnWidth = Number.parseInt(value!, 10) || 0;

@@ -14,15 +14,17 @@ import { type CommandSyntax, type GlobalOptions, UsageError, parseArgs } from '.
 import { bridgeCommands } from './commands-bridge.js';
 import { ctlCommands } from './commands-ctl.js';
 import { dbCommands } from './commands-db.js';
+import { zoneCommands } from './commands-zone.js';
 import { type Command, type CommandDef, Ctx, ExitRequest, FatalError, Prerequisites } from './context/context.js';
 import { type CommitResult, type Row, Txn } from './context/txn.js';
 import { TablePrinter } from './format.js';
 import { armTrace, collectTrace, emitTrace } from './trace.js';
+import { ConsoleLog, VlogError } from './vlog.js';
 
 export const VERSION = '3.1.0';
 export const DB_SCHEMA_VERSION = '8.3.1';
 
-export const COMMANDS: Map<string, CommandDef> = new Map([...bridgeCommands, ...ctlCommands, ...dbCommands].map((c) => [c.name, c]));
+export const COMMANDS: Map<string, CommandDef> = new Map([...bridgeCommands, ...ctlCommands, ...zoneCommands, ...dbCommands].map((c) => [c.name, c]));
 
 export interface RunResult {
   status: number;
@@ -56,21 +58,20 @@ const STRERROR: Record<string, string> = {
 class Output {
   stdout = '';
   stderr = '';
-  private seq = 0;
+  readonly log = new ConsoleLog();
 
   error(msg: string): void {
     this.stderr += `ovs-vsctl: ${msg}\n`;
   }
 
-  /** A VLOG_WARN on the console: "TIME|SEQ|MODULE|WARN|message". */
+  /** A VLOG_WARN, on the console as the -v options have it (by default "TIME|SEQ|MODULE|WARN|message"). */
   warn(module: string, msg: string): void {
-    const ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    this.stderr += `${ts}|${String(++this.seq).padStart(5, '0')}|${module}|WARN|${msg}\n`;
+    this.stderr += this.log.format(module, 'warn', msg);
   }
 
   /** Messages logged elsewhere (the INFO "Called as ..." of a read-write invocation) still take a sequence number. */
   skipSeq(): void {
-    this.seq++;
+    this.log.skipSeq();
   }
 }
 
@@ -265,6 +266,14 @@ async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, 
   if (g.version) {
     out.stdout += `ovs-vsctl (Open vSwitch) ${VERSION}\nDB Schema ${DB_SCHEMA_VERSION}\n`;
     return 0;
+  }
+  for (const spec of g.verbose) {
+    try {
+      out.log.setVerbosity(spec);
+    } catch (e) {
+      if (e instanceof VlogError) throw new FatalError(`processing "${spec}": ${e.message}`);
+      throw e;
+    }
   }
   const commands: Command[] = parsed.map((p) => ({ ...p, syntax: COMMANDS.get(p.argv[0]!)!, output: '' }));
   if (commands.some((c) => c.syntax.mode === 'RW')) out.skipSeq();

@@ -6,6 +6,7 @@
  * resulting database is the same, but a serial add-port costs one UUID on the
  * wire instead of the bridge's every port).
  */
+import type { Datum } from '@ovs/ovsdb';
 import type { ParsedCommand } from './args.js';
 import type { CachedBridge, CachedIface, CachedPort } from './context/cache.js';
 import { type CommandDef, type Ctx, ExitRequest, type Prerequisites, fatal } from './context/context.js';
@@ -25,6 +26,7 @@ export function preGetInfo(_cmd: ParsedCommand, pre: Prerequisites): void {
 function preGetInfoAndExternalIds(cmd: ParsedCommand, pre: Prerequisites): void {
   preGetInfo(cmd, pre);
   pre.add('Bridge', 'external_ids');
+  pre.add('Port', 'external_ids');
 }
 
 const set = (...uuids: string[]) => ({ keys: uuids });
@@ -80,48 +82,107 @@ function sortedLines(names: string[]): string {
     .join('');
 }
 
+/** atoi(): leading blanks, an optional sign, digits; anything else stops it (0 when none); wrapped to an int. */
+export function atoi(s: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
+  return m ? Number(BigInt.asIntN(32, BigInt(m[1]!))) : 0;
+}
+
+/** find_real_bridge(). */
+export function findRealBridge(ctx: Ctx, name: string, mustExist: boolean): CachedBridge | undefined {
+  const br = findBridge(ctx, name, mustExist);
+  if (br?.parent) fatal(`${name} is a fake bridge`);
+  return br;
+}
+
+/** The Bridge row holding a (real or fake) bridge's ports. */
+export function bridgeRow(br: CachedBridge): Row {
+  return (br.parent ?? br).cfg!;
+}
+
 function addBr(ctx: Ctx): void {
   const name = ctx.argv[1]!;
   if (!name) fatal('bridge name must not be empty string');
-  if (ctx.argv.length === 4) fatal('fake (VLAN) bridges are not supported by this ovs-vsctl');
-  if (ctx.argv.length !== 2) fatal(`'${ctx.argv[0]}' command takes exactly 1 or 3 arguments`);
-  if (ctx.has('--may-exist') && findBridge(ctx, name, false)) return;
+  let parentName: string | undefined;
+  let vlan = 0;
+  if (ctx.argv.length === 4) {
+    parentName = ctx.argv[2]!;
+    vlan = atoi(ctx.argv[3]!);
+    if (vlan < 0 || vlan > 4095) fatal(`${ctx.argv[0]}: vlan must be between 0 and 4095`);
+  } else if (ctx.argv.length !== 2) fatal(`'${ctx.argv[0]}' command takes exactly 1 or 3 arguments`);
+  if (ctx.has('--may-exist')) {
+    const br = findBridge(ctx, name, false);
+    if (br) {
+      if (parentName === undefined) {
+        if (br.parent) fatal(`"--may-exist add-br ${name}" but ${name} is a VLAN bridge for VLAN ${br.vlan}`);
+      } else if (!br.parent) {
+        fatal(`"--may-exist add-br ${name} ${parentName} ${vlan}" but ${name} is not a VLAN bridge`);
+      } else if (br.parent.name !== parentName) {
+        fatal(`"--may-exist add-br ${name} ${parentName} ${vlan}" but ${name} has the wrong parent ${br.parent.name}`);
+      } else if (br.vlan !== vlan) {
+        fatal(`"--may-exist add-br ${name} ${parentName} ${vlan}" but ${name} is a VLAN bridge for the wrong VLAN ${br.vlan}`);
+      }
+      return;
+    }
+  }
   checkConflicts(ctx, name, `cannot create a bridge named ${name}`);
   const { txn } = ctx;
+  let parent: CachedBridge | undefined;
+  if (parentName !== undefined) {
+    parent = findBridge(ctx, parentName, false);
+    if (parent?.parent) fatal('cannot create bridge with fake bridge as parent');
+    if (!parent) fatal(`parent bridge ${parentName} does not exist`);
+    const conflict = parent!.children.get(vlan);
+    if (conflict) fatal(`bridge ${parentName} already has a child VLAN bridge ${conflict.name} on VLAN ${vlan}`);
+  }
   const iface = txn.insert('Interface');
   txn.write(iface, 'name', str(name));
   txn.write(iface, 'type', str('internal'));
   const port = txn.insert('Port');
   txn.write(port, 'name', str(name));
   txn.write(port, 'interfaces', set(iface.uuid));
-  const br = txn.insert('Bridge');
-  txn.write(br, 'name', str(name));
-  txn.write(br, 'ports', set(port.uuid));
-  txn.mutateSet(ctx.ovs, 'bridges', set(br.uuid), set());
+  if (parent) {
+    txn.write(port, 'fake_bridge', { keys: [true] });
+    txn.write(port, 'tag', { keys: [vlan] });
+    txn.mutateSet(parent.cfg!, 'ports', set(port.uuid), set());
+  } else {
+    const br = txn.insert('Bridge');
+    txn.write(br, 'name', str(name));
+    txn.write(br, 'ports', set(port.uuid));
+    txn.mutateSet(ctx.ovs, 'bridges', set(br.uuid), set());
+  }
   ctx.newIfaces.push(iface);
   ctx.invalidateCache();
 }
 
 function delPort(ctx: Ctx, port: CachedPort): void {
-  ctx.txn.mutateSet(port.bridge.cfg, 'ports', set(), set(port.cfg.uuid));
+  ctx.txn.mutateSet(bridgeRow(port.bridge), 'ports', set(), set(port.cfg.uuid));
   for (const i of port.ifaces) ctx.txn.delete(i.cfg);
   ctx.txn.delete(port.cfg);
   ctx.cache.delPort(port);
 }
 
+/** del_bridge(): its fake bridges first, then its ports, then the bridge. */
+function delBridge(ctx: Ctx, br: CachedBridge): void {
+  for (const child of [...br.children.values()]) delBridge(ctx, child);
+  for (const p of [...br.ports]) delPort(ctx, p);
+  if (br.cfg) {
+    ctx.txn.delete(br.cfg);
+    ctx.txn.mutateSet(ctx.ovs, 'bridges', set(), set(br.cfg.uuid));
+  }
+  ctx.cache.delBridge(br);
+}
+
 function delBr(ctx: Ctx): void {
   const br = findBridge(ctx, ctx.argv[1]!, !ctx.has('--if-exists'));
-  if (!br) return;
-  for (const p of [...br.ports]) delPort(ctx, p);
-  ctx.txn.delete(br.cfg);
-  ctx.txn.mutateSet(ctx.ovs, 'bridges', set(), set(br.cfg.uuid));
-  ctx.cache.bridges.delete(br.name);
+  if (br) delBridge(ctx, br);
 }
 
 function listBr(ctx: Ctx): void {
-  // Every bridge is a real one here (no fake bridges), so --fake alone lists none.
-  const real = ctx.has('--real') || !ctx.has('--fake');
-  ctx.out(real ? sortedLines([...ctx.cache.bridges.keys()]) : '');
+  let real = ctx.has('--real');
+  let fake = ctx.has('--fake');
+  if (!real && !fake) real = fake = true;
+  ctx.out(sortedLines([...ctx.cache.bridges.values()].filter((b) => (b.parent ? fake : real)).map((b) => b.name)));
 }
 
 function brExists(ctx: Ctx): void {
@@ -130,7 +191,7 @@ function brExists(ctx: Ctx): void {
 
 function listPorts(ctx: Ctx): void {
   const br = findBridge(ctx, ctx.argv[1]!, true)!;
-  ctx.txn.verify(br.cfg, 'ports');
+  ctx.txn.verify(bridgeRow(br), 'ports');
   ctx.out(sortedLines(br.ports.filter((p) => p.name !== br.name).map((p) => p.name)));
 }
 
@@ -167,6 +228,7 @@ function addPort(ctx: Ctx, brName: string, portName: string, ifaceNames: string[
   txn.write(port, 'name', str(portName));
   txn.write(port, 'interfaces', set(...ifaces.map((i) => i.uuid)));
   txn.write(port, 'bond_fake_iface', { keys: [fakeIface] });
+  if (bridge.parent) txn.write(port, 'tag', { keys: [bridge.vlan] });
   for (const s of settings) {
     try {
       setColumn(txn, port, s, ctx.symtab);
@@ -174,7 +236,7 @@ function addPort(ctx: Ctx, brName: string, portName: string, ifaceNames: string[
       fatal((e as Error).message);
     }
   }
-  txn.mutateSet(bridge.cfg, 'ports', set(port.uuid), set());
+  txn.mutateSet(bridgeRow(bridge), 'ports', set(port.uuid), set());
   const cached = ctx.cache.addPort(bridge, port, portName);
   ifaces.forEach((i, k) => ctx.cache.addIface(cached, i, ifaceNames[k]!));
 }
@@ -185,6 +247,38 @@ function addBond(ctx: Ctx): void {
   const n = firstSetting < 0 ? rest.length : firstSetting;
   if (n < 2) fatal(`add-bond requires at least 2 interfaces, but only ${n} were specified`);
   addPort(ctx, ctx.argv[1]!, ctx.argv[2]!, rest.slice(0, n), rest.slice(n), ctx.has('--fake-iface'));
+}
+
+function addBondIface(ctx: Ctx): void {
+  const port = findPort(ctx, ctx.argv[1]!, true)!;
+  const name = ctx.argv[2]!;
+  if (ctx.has('--may-exist')) {
+    const iface = findIface(ctx, name, false);
+    if (iface) {
+      if (iface.port === port) return;
+      fatal(`"${commandString(ctx)}" but ${name} is actually attached to port ${iface.port.name}`);
+    }
+  }
+  checkConflicts(ctx, name, `cannot create an interface named ${name}`);
+  const iface = ctx.txn.insert('Interface');
+  ctx.txn.write(iface, 'name', str(name));
+  ctx.txn.mutateSet(port.cfg, 'interfaces', set(iface.uuid), set());
+  ctx.newIfaces.push(iface);
+  ctx.cache.addIface(port, iface, name);
+}
+
+function delBondIface(ctx: Ctx): void {
+  const name = ctx.argv[ctx.argv.length - 1]!;
+  const iface = findIface(ctx, name, !ctx.has('--if-exists'));
+  if (!iface) return;
+  if (ctx.argv.length > 2) {
+    const port = findPort(ctx, ctx.argv[1]!, true);
+    if (iface.port !== port) fatal(`port ${ctx.argv[1]} does not have an interface ${name}`);
+  }
+  if (iface.port.ifaces.length < 2) fatal(`cannot delete last interface from port ${iface.port.name}`);
+  ctx.txn.mutateSet(iface.port.cfg, 'interfaces', set(), set(iface.cfg.uuid));
+  ctx.txn.delete(iface.cfg);
+  ctx.cache.delIface(iface);
 }
 
 function delPortCmd(ctx: Ctx): void {
@@ -204,30 +298,48 @@ function delPortCmd(ctx: Ctx): void {
   if (!port) return;
   if (ctx.argv.length === 3) {
     const bridge = findBridge(ctx, ctx.argv[1]!, true);
-    if (port.bridge !== bridge) fatal(`bridge ${ctx.argv[1]} does not have a port ${ctx.argv[2]}`);
+    if (port.bridge !== bridge) {
+      if (port.bridge.parent === bridge) {
+        fatal(`bridge ${ctx.argv[1]} does not have a port ${ctx.argv[2]} (although its child bridge ${port.bridge.name} does)`);
+      }
+      fatal(`bridge ${ctx.argv[1]} does not have a port ${ctx.argv[2]}`);
+    }
   }
   delPort(ctx, port);
 }
 
-function brGetExternalId(ctx: Ctx): void {
-  const br = findBridge(ctx, ctx.argv[1]!, true)!;
-  ctx.txn.verify(br.cfg, 'external_ids');
-  const d = ctx.txn.read(br.cfg, 'external_ids');
-  const key = ctx.argv[2];
+/** get_external_id(): one key's value, or every KEY=VALUE whose key has the prefix (sorted by key). */
+function getExternalId(ctx: Ctx, d: Datum, prefix: string, key: string | undefined): void {
   if (key !== undefined) {
-    const i = d.keys.indexOf(key);
+    const i = d.keys.indexOf(prefix + key);
     if (i >= 0) ctx.out(`${d.values![i]}\n`);
     return;
   }
-  ctx.out(d.keys.map((k, i) => `${k}=${d.values![i]}\n`).join(''));
+  const pairs = d.keys.map((k, i) => [k as string, d.values![i] as string] as const).filter(([k]) => k.startsWith(prefix));
+  pairs.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  ctx.out(pairs.map(([k, v]) => `${k.slice(prefix.length)}=${v}\n`).join(''));
+}
+
+/** A fake bridge's external IDs are its Port's, with "fake-bridge-" before each key. */
+function externalIdsRow(ctx: Ctx, br: CachedBridge): { row: Row; prefix: string } {
+  if (br.cfg) return { row: br.cfg, prefix: '' };
+  return { row: ctx.cache.ports.get(br.name)!.cfg, prefix: 'fake-bridge-' };
+}
+
+function brGetExternalId(ctx: Ctx): void {
+  const br = findBridge(ctx, ctx.argv[1]!, true)!;
+  const { row, prefix } = externalIdsRow(ctx, br);
+  ctx.txn.verify(row, 'external_ids');
+  getExternalId(ctx, ctx.txn.read(row, 'external_ids'), prefix, ctx.argv[2]);
 }
 
 function brSetExternalId(ctx: Ctx): void {
   const br = findBridge(ctx, ctx.argv[1]!, true)!;
-  const key = ctx.argv[2]!;
+  const { row, prefix } = externalIdsRow(ctx, br);
+  const key = prefix + ctx.argv[2]!;
   const value = ctx.argv[3];
-  ctx.txn.verify(br.cfg, 'external_ids');
-  ctx.txn.mutateSet(br.cfg, 'external_ids', value === undefined ? { keys: [], values: [] } : { keys: [key], values: [value] }, { keys: [key] });
+  ctx.txn.verify(row, 'external_ids');
+  ctx.txn.mutateSet(row, 'external_ids', value === undefined ? { keys: [], values: [] } : { keys: [key], values: [value] }, { keys: [key] });
 }
 
 /** cmd_show_tables: what `show` prints for each table, and the column naming a row. */
@@ -290,10 +402,7 @@ export const bridgeCommands: CommandDef[] = [
     options: '',
     mode: 'RO',
     pre: preGetInfo,
-    run: (ctx) => {
-      findBridge(ctx, ctx.argv[1]!, true);
-      ctx.out('0\n');
-    },
+    run: (ctx) => ctx.out(`${findBridge(ctx, ctx.argv[1]!, true)!.vlan}\n`),
   },
   {
     name: 'br-to-parent',
@@ -302,7 +411,10 @@ export const bridgeCommands: CommandDef[] = [
     options: '',
     mode: 'RO',
     pre: preGetInfo,
-    run: (ctx) => ctx.out(`${findBridge(ctx, ctx.argv[1]!, true)!.name}\n`),
+    run: (ctx) => {
+      const br = findBridge(ctx, ctx.argv[1]!, true)!;
+      ctx.out(`${(br.parent ?? br).name}\n`);
+    },
   },
   {
     name: 'br-set-external-id',
@@ -333,6 +445,8 @@ export const bridgeCommands: CommandDef[] = [
     run: (ctx) => addPort(ctx, ctx.argv[1]!, ctx.argv[2]!, [ctx.argv[2]!], ctx.argv.slice(3), false),
   },
   { name: 'add-bond', minArgs: 4, maxArgs: Infinity, options: '--may-exist,--fake-iface', mode: 'RW', pre: preGetInfo, run: addBond },
+  { name: 'add-bond-iface', minArgs: 2, maxArgs: 2, options: '--may-exist', mode: 'RW', pre: preGetInfo, run: addBondIface },
+  { name: 'del-bond-iface', minArgs: 1, maxArgs: 2, options: '--if-exists', mode: 'RW', pre: preGetInfo, run: delBondIface },
   { name: 'del-port', minArgs: 1, maxArgs: 2, options: '--if-exists,--with-iface', mode: 'RW', pre: preGetInfo, run: delPortCmd },
   {
     name: 'port-to-br',

@@ -6,7 +6,7 @@
  * unreferenced).
  */
 import type { ParsedCommand } from './args.js';
-import { findBridge, preGetInfo } from './commands-bridge.js';
+import { bridgeRow, findBridge, findRealBridge, preGetInfo } from './commands-bridge.js';
 import { type CommandDef, type Ctx, type Prerequisites, fatal } from './context/context.js';
 import type { Row } from './context/txn.js';
 
@@ -56,14 +56,14 @@ function verifyControllers(ctx: Ctx, br: Row): Row[] {
 }
 
 function getController(ctx: Ctx): void {
-  const br = findBridge(ctx, ctx.argv[1]!, true)!;
-  ctx.txn.verify(br.cfg, 'controller');
-  const targets = referenced(ctx, br.cfg, 'controller', 'Controller').map((c) => ctx.txn.scalar(c, 'target') as string);
+  const br = bridgeRow(findBridge(ctx, ctx.argv[1]!, true)!);
+  ctx.txn.verify(br, 'controller');
+  const targets = referenced(ctx, br, 'controller', 'Controller').map((c) => ctx.txn.scalar(c, 'target') as string);
   ctx.out(sortedTargets(targets, false));
 }
 
 function delController(ctx: Ctx): void {
-  const br = findBridge(ctx, ctx.argv[1]!, true)!.cfg;
+  const br = findRealBridge(ctx, ctx.argv[1]!, true)!.cfg!;
   const controllers = verifyControllers(ctx, br);
   if (ctx.txn.read(br, 'controller').keys.length) {
     for (const c of controllers) ctx.txn.delete(c);
@@ -72,7 +72,7 @@ function delController(ctx: Ctx): void {
 }
 
 function setController(ctx: Ctx): void {
-  const br = findBridge(ctx, ctx.argv[1]!, true)!.cfg;
+  const br = findRealBridge(ctx, ctx.argv[1]!, true)!.cfg!;
   for (const c of verifyControllers(ctx, br)) ctx.txn.delete(c);
   const probe = ctx.option('--inactivity-probe');
   const controllers = ctx.argv.slice(2).map((target) => {
@@ -86,22 +86,22 @@ function setController(ctx: Ctx): void {
 }
 
 function getFailMode(ctx: Ctx): void {
-  const br = findBridge(ctx, ctx.argv[1]!, true)!;
-  ctx.txn.verify(br.cfg, 'fail_mode');
-  const mode = ctx.txn.scalar(br.cfg, 'fail_mode') as string | undefined;
+  const br = bridgeRow(findBridge(ctx, ctx.argv[1]!, true)!);
+  ctx.txn.verify(br, 'fail_mode');
+  const mode = ctx.txn.scalar(br, 'fail_mode') as string | undefined;
   if (mode) ctx.out(`${mode}\n`);
 }
 
 function delFailMode(ctx: Ctx): void {
-  const br = findBridge(ctx, ctx.argv[1]!, true)!;
-  ctx.txn.write(br.cfg, 'fail_mode', none);
+  const br = findRealBridge(ctx, ctx.argv[1]!, true)!.cfg!;
+  ctx.txn.write(br, 'fail_mode', none);
 }
 
 function setFailMode(ctx: Ctx): void {
-  const br = findBridge(ctx, ctx.argv[1]!, true)!;
+  const br = findRealBridge(ctx, ctx.argv[1]!, true)!.cfg!;
   const mode = ctx.argv[2]!;
   if (mode !== 'standalone' && mode !== 'secure') fatal('fail-mode must be "standalone" or "secure"');
-  ctx.txn.write(br.cfg, 'fail_mode', { keys: [mode] });
+  ctx.txn.write(br, 'fail_mode', { keys: [mode] });
 }
 
 /** pre_manager(). */

@@ -325,7 +325,10 @@ function destroy(ctx: Ctx): void {
   const all = ctx.has('--all');
   if (all && ctx.argv.length > 2) fatal('--all and records argument should not be specified together');
   if (all && !mustExist) fatal('--all and --if-exists should not be specified together');
-  if (!all && ctx.argv.length === 2) return;
+  if (!all && ctx.argv.length === 2) {
+    ctx.warn('db_ctl_base', 'either --all or records argument should be specified');
+    return;
+  }
   const rows = all ? ctx.txn.rows(t.name) : ctx.argv.slice(2).map((id) => getRow(ctx.txn, t, id, mustExist));
   for (const r of rows) if (r) ctx.txn.delete(r);
   ctx.invalidateCache();

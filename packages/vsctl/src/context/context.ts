@@ -16,7 +16,7 @@ import type { Row, Txn } from './txn.js';
 const CACHE_COLUMNS: Record<string, readonly string[]> = {
   Open_vSwitch: ['bridges'],
   Bridge: ['name', 'ports'],
-  Port: ['name', 'interfaces'],
+  Port: ['name', 'interfaces', 'fake_bridge', 'tag'],
   Interface: ['name'],
 };
 
