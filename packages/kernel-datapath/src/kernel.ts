@@ -114,16 +114,134 @@ export class Kernel {
   /** The openvswitch module's state (undefined when not loaded). */
   readonly ovs: Openvswitch | undefined;
 
-  /** The namespace of that name, created on first use. */
+  /**
+   * The namespace of that name, created on first use (as if `ip netns add`
+   * had made it, its lo up as in the init namespace: what a socket naming
+   * a namespace not yet made gets).
+   */
   netns(name: string): Netns {
-    let ns = this.namespaces.get(name);
-    if (ns === undefined) {
-      ns = new Netns(name, this.nsSeed++, { addrconf: this.addrconf, ftrace: this.ftrace, nCpus: this.nCpus, linkOps: rtnlLinkOpsGet });
-      this.namespaces.set(name, ns);
-      for (const hook of this.netnsHooks) hook(ns);
-    }
+    return this.namespaces.get(name) ?? this.copyNetNs(name, true);
+  }
+
+  /** copy_net_ns() and the pernet init of every subsystem; the namespace mounted under its name. */
+  private copyNetNs(name: string, loopbackUp: boolean): Netns {
+    const ns = new Netns(name, this.nsSeed++, { addrconf: this.addrconf, ftrace: this.ftrace, nCpus: this.nCpus, linkOps: rtnlLinkOpsGet, loopbackUp });
+    this.namespaces.set(name, ns);
+    this.live.add(ns);
+    for (const hook of this.netnsHooks) hook(ns);
     return ns;
   }
+
+  // -------------------------------------------------------------------------
+  // Namespaces as processes and files name them. In Linux a namespace has
+  // no name: `ip netns add NAME` bind-mounts its nsfs file on
+  // /run/netns/NAME, tools open that file and hand the kernel its descriptor
+  // (IFLA_NET_NS_FD, NETNSA_FD, setns()), or name a process in it
+  // (IFLA_NET_NS_PID). Here the names are the kernel's own table (the
+  // mounts), an open nsfs file is a number from one table for the whole
+  // model (nsfsOpen: what open() of the mount gives), and the processes it
+  // knows are `tasks` (pid 1, init, in the init namespace). A namespace
+  // lives while it is mounted, a socket is in it, or a file or task refers
+  // to it (its refcount); then cleanup_net() dismantles it.
+
+  /** /run/netns: the mounted namespaces by name (never the init namespace, which is no file there). */
+  get netnsMounts(): ReadonlyMap<string, Netns> {
+    return new Map([...this.namespaces].filter(([, ns]) => ns !== this.initNet));
+  }
+
+  /** `ip netns add NAME`: a new namespace (its lo down), mounted as NAME; EEXIST if the name is taken. */
+  netnsAdd(name: string): Netns | number {
+    if (name === '' || name.includes('/') || name === '.' || name === '..') return -Errno.EINVAL;
+    if (this.namespaces.has(name)) return -Errno.EEXIST;
+    return this.copyNetNs(name, false);
+  }
+
+  /** `ip netns del NAME`: the mount removed (ENOENT if none); the namespace goes once nothing else holds it. */
+  netnsDel(name: string): number {
+    const ns = this.namespaces.get(name);
+    if (ns === undefined || ns === this.initNet) return -Errno.ENOENT;
+    this.namespaces.delete(name);
+    this.putNet(ns);
+    return 0;
+  }
+
+  /** open("/run/netns/NAME"): an nsfs file descriptor, or ENOENT. */
+  nsfsOpen(name: string): number {
+    const ns = name === 'init' ? this.initNet : this.namespaces.get(name);
+    if (ns === undefined) return -Errno.ENOENT;
+    const fd = this.nextNsfsFd++;
+    this.nsfsFiles.set(fd, ns);
+    return fd;
+  }
+
+  /** close() of an nsfs file. */
+  nsfsClose(fd: number): void {
+    const ns = this.nsfsFiles.get(fd);
+    if (ns === undefined) return;
+    this.nsfsFiles.delete(fd);
+    this.putNet(ns);
+  }
+
+  /** get_net_ns_by_fd(): EBADF for no open file of that number (the model has no other kind of file). */
+  getNetNsByFd(fd: number): Netns | number {
+    return this.nsfsFiles.get(fd) ?? -Errno.EBADF;
+  }
+
+  /** get_net_ns_by_pid(): ESRCH for a process the model does not know. */
+  getNetNsByPid(pid: number): Netns | number {
+    if (pid === 1) return this.initNet;
+    const ns = this.tasks.get(pid);
+    return ns !== undefined && this.live.has(ns) ? ns : -Errno.ESRCH;
+  }
+
+  /** The mount name of a namespace ('init' for the init namespace), if it has one. */
+  netnsName(ns: Netns): string | undefined {
+    if (ns === this.initNet) return 'init';
+    return this.namespaces.get(ns.name) === ns ? ns.name : undefined;
+  }
+
+  /** Processes the model knows, and the namespace each is in (a daemon's clients). */
+  readonly tasks = new Map<number, Netns>();
+
+  /** Namespaces not yet dismantled (mounted or not). */
+  private readonly live = new Set<Netns>();
+  private readonly nsfsFiles = new Map<number, Netns>();
+  private nextNsfsFd = 3;
+
+  /** Whether anything still holds the namespace: its mount, a socket, an open file, a task. */
+  private netHeld(ns: Netns): boolean {
+    if (ns === this.initNet || this.namespaces.get(ns.name) === ns) return true;
+    for (const s of this.sockets.values()) if (s.netns === ns) return true;
+    for (const n of this.nsfsFiles.values()) if (n === ns) return true;
+    for (const n of this.tasks.values()) if (n === ns) return true;
+    return false;
+  }
+
+  /** put_net(): dismantle the namespace once nothing holds it. */
+  private putNet(ns: Netns): void {
+    if (!this.live.has(ns) || this.netHeld(ns)) return;
+    this.live.delete(ns);
+    this.cleanupNet(ns);
+  }
+
+  /**
+   * cleanup_net(): the namespace's ids in every other namespace go
+   * (unhash_nsid: RTM_DELNSID in each), then the pernet exit methods in
+   * reverse order of registration (the openvswitch module's datapaths, then
+   * the devices: default_device_exit).
+   */
+  private cleanupNet(ns: Netns): void {
+    this.ftrace.event('kernel', 'cleanup_net', ns.name);
+    for (const other of this.live) other.forgetPeer(ns);
+    for (const exit of [...this.netnsExitHooks].reverse()) exit(ns);
+  }
+
+  /** register_pernet_device()'s exit method: called as a namespace is dismantled. */
+  onNetnsExit(hook: (ns: Netns) => void): void {
+    this.netnsExitHooks.push(hook);
+  }
+
+  private readonly netnsExitHooks: Array<(ns: Netns) => void> = [];
 
   /** Called for every namespace, existing and future (register_pernet_subsys). */
   onNetns(hook: (ns: Netns) => void): void {
@@ -133,8 +251,9 @@ export class Kernel {
 
   private readonly netnsHooks: Array<(ns: Netns) => void> = [];
 
+  /** Every namespace not yet dismantled. */
   get allNamespaces(): Iterable<Netns> {
-    return this.namespaces.values();
+    return this.live.values();
   }
 
   /** Install the handler for a netlink protocol (rtnetlink registers NETLINK_ROUTE). */
@@ -178,6 +297,7 @@ export class Kernel {
   /** Called by a socket when it closes. */
   release(sock: KernelSocket): void {
     if (this.sockets.get(sock.portId) === sock) this.sockets.delete(sock.portId);
+    if (sock.netns !== this.initNet) this.putNet(sock.netns);
   }
 
   joinGroup(sock: KernelSocket, group: number): void {

@@ -80,16 +80,15 @@ export const vethLinkOps: RtnlLinkOps = {
     }
     const nameAttr = peerIfm !== undefined ? peerTb[IFLA.IFNAME] : undefined;
     const peerName = nameAttr !== undefined ? nlaStrscpy(nameAttr, IFNAMSIZ) : 'veth%d';
-    if (peerIfm !== undefined) {
-      const netnsErr = rtnl.linkGetNetCapable(peerTb);
-      if (netnsErr !== undefined) return netnsErr;
-    }
+    // rtnl_link_get_net(src_net, tbp): the peer's IFLA_NET_NS_PID / IFLA_NET_NS_FD (the device's own without VETH_INFO_PEER).
+    const net = rtnl.linkGetNet(r.srcNet, peerTb);
+    if (typeof net === 'number') return net;
     const peerProto = rtnl.createLink(vethLinkOps, peerTb, peerName, peerIfm !== undefined && r.ifm.index > 0 ? peerIfm.index : 0, r.extack);
     if (typeof peerProto === 'number') return peerProto;
     // netif_inherit_tso_max(peer, dev)
     peerProto.tsoMaxSize = proto.tsoMaxSize;
     if (peerIfm === undefined) peerProto.mac = undefined;
-    const peer = registerNetdevice(rtnl, r.ns, peerProto);
+    const peer = registerNetdevice(rtnl, net, peerProto);
     if (typeof peer === 'number') return peer;
     netifCarrierOff(rtnl, peer);
     const err = rtnl.configureLink(peer, peerIfm);

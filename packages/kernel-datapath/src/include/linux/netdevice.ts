@@ -53,9 +53,11 @@ export interface NetDeviceInit {
 }
 
 export class NetDevice {
-  readonly netns: Netns;
+  /** dev_net(): changed only by dev_change_net_namespace(). */
+  netns: Netns;
   name: string;
-  readonly ifindex: number;
+  /** Changed only by dev_change_net_namespace() (a number taken in the new namespace). */
+  ifindex: number;
   readonly kind: string;
   /** ARPHRD_* */
   readonly type: number;

@@ -70,7 +70,10 @@ export interface LinkProto {
 
 /** An RTM_NEWLINK being handled, as the driver sees it. */
 export interface NewlinkRequest {
+  /** Where the device is made (dev_net(dev)). */
   readonly ns: Netns;
+  /** The namespace ops->newlink() is given (src_net: the requester's, or the IFLA_LINK_NETNSID one). */
+  readonly srcNet: Netns;
   /** ifinfomsg's ifi_index, ifi_flags, ifi_change. */
   readonly ifm: { index: number; flags: number; change: number };
   readonly tb: AttrTable;
@@ -101,6 +104,8 @@ export interface RtnlLinkOps {
   dellink?(dev: NetDevice): NetDevice[];
   /** ops->fill_info(): IFLA_INFO_DATA. */
   fillInfo?(dev: NetDevice): InfoData | undefined;
+  /** ops->netns_refund: a device of the kind goes back to the init namespace when its namespace is dismantled, instead of being deleted. */
+  readonly netnsRefund?: boolean;
   /** ops->get_link_net(): the namespace of the device's link (a veth's peer). */
   getLinkNet?(dev: NetDevice): Netns;
   /**

@@ -11,6 +11,7 @@ import type { HandlerResult } from '../netlink/genetlink.js';
 import { ETH_ALEN, isValidEtherAddr } from '../ethernet/eth.js';
 import { type ExtAck, errMsg } from '../netlink/extack.js';
 import type { Netns } from './net_namespace.js';
+import { linkwatchForgetDev, linkwatchRunQueue } from './link_watch.js';
 import type { NotifyCtx, Rtnetlink } from './rtnetlink.js';
 
 /** IFF_VOLATILE: the flags userspace cannot set (include/uapi/linux/if.h). */
@@ -179,6 +180,84 @@ export function devChangeName(rtnl: Rtnetlink, dev: NetDevice, name: string): Ha
 /** dev_get_iflink(): the driver's ndo_get_iflink, else the device itself. */
 export function devGetIflink(dev: NetDevice, deleting = false): number {
   return dev.setup.getIflink?.(dev, deleting) ?? dev.ifindex;
+}
+
+/**
+ * dev_change_net_namespace() (6.1's: no new ifindex can be asked for):
+ * EINVAL for a device bound to its namespace (NETIF_F_NETNS_LOCAL: lo, a
+ * datapath's own port) or not registered; nothing for the namespace it is
+ * in; EEXIST when its name is taken there, unless `pat` (the request's
+ * IFLA_IFNAME) gives one that is free. Then a mini unregister/register:
+ * closed (RTM_NEWLINK), unlisted, its qdisc gone, NETDEV_UNREGISTER in the
+ * old namespace (its addresses and routes go; an OVS port's vport is
+ * detached), RTM_DELLINK there carrying IFLA_NEW_NETNSID (the new
+ * namespace's id in the old, allocated if need be) and IFLA_NEW_IFINDEX;
+ * its ifindex kept unless taken in the new namespace (then dev_new_index()
+ * there); listed in the new namespace, NETDEV_REGISTER, RTM_NEWLINK there.
+ */
+export function devChangeNetNamespace(rtnl: Rtnetlink, dev: NetDevice, net: Netns, pat: string | undefined): HandlerResult {
+  if (dev.features & featureMask(NETIF_F_BIT.NETNS_LOCAL)) return -Errno.EINVAL;
+  if (!isRegistered(dev)) return -Errno.EINVAL;
+  const old = dev.netns;
+  if (old === net) return 0;
+  let name = dev.name;
+  if (net.byIfname(dev.name) !== undefined) {
+    if (pat === undefined) return -Errno.EEXIST;
+    const valid = devGetValidName(net, pat);
+    if (typeof valid !== 'string') return valid;
+    name = valid;
+  }
+  rtnl.attachNamespaces();
+  old.ftrace.event('kernel', 'dev_change_net_namespace', `${dev.name} -> ${net.name}`);
+  linkwatchForgetDev(rtnl, dev);
+  if (dev.isUp) {
+    devClose(rtnl, dev);
+    rtnl.notify(dev, RTM.NEWLINK, IFF.UP | IFF.RUNNING);
+  }
+  old.unlistNetdevice(dev);
+  // dev_shutdown(): the root qdisc becomes noop.
+  dev.qdiscAttached = false;
+  // NETDEV_UNREGISTER (reg_state stays NETREG_REGISTERED: it is a move).
+  old.addrconf.unregister(dev);
+  dev.unregisterNotified = false;
+  old.unregisterNotify(dev);
+  dev.unregisterNotified = false;
+  const newNsid = old.peernet2idAlloc(net);
+  const newIfindex = net.byIfindex(dev.ifindex) !== undefined ? net.devNewIndex() : dev.ifindex;
+  rtnl.notify(dev, RTM.DELLINK, 0xffffffff, undefined, false, undefined, { newNetnsid: newNsid, newIfindex });
+  dev.netns = net;
+  dev.ifindex = newIfindex;
+  dev.name = name;
+  net.listNetdevice(dev);
+  // NETDEV_REGISTER, then the device announced where it now is.
+  notifyIpLayer(dev);
+  rtnl.notify(dev, RTM.NEWLINK, 0xffffffff);
+  // A veth's peer lost its carrier.
+  linkwatchRunQueue(rtnl);
+  return 0;
+}
+
+/**
+ * default_device_exit_net() and default_device_exit_batch(), for a
+ * namespace being dismantled: a device that may go back (no rtnl_link_ops,
+ * or ops->netns_refund) and is not bound to it moves to the init namespace
+ * (named devN after its ifindex, or dev%d, if its name is taken there); the
+ * others are unregistered, each driver's dellink taking its companions (a
+ * veth's peer in another namespace, which hears RTM_DELLINK).
+ */
+export function defaultDeviceExit(rtnl: Rtnetlink, net: Netns, initNet: Netns): void {
+  for (const dev of [...net.devices]) {
+    if (dev.features & featureMask(NETIF_F_BIT.NETNS_LOCAL)) continue;
+    if (dev.rtnlLinkOps !== undefined && !dev.rtnlLinkOps.netnsRefund) continue;
+    const fb = `dev${dev.ifindex}`;
+    devChangeNetNamespace(rtnl, dev, initNet, initNet.byIfname(fb) !== undefined ? 'dev%d' : fb);
+  }
+  const kill: NetDevice[] = [];
+  for (const dev of [...net.devices].reverse()) {
+    const list = dev.rtnlLinkOps?.dellink?.(dev) ?? [dev];
+    for (const d of list) if (!kill.includes(d)) kill.push(d);
+  }
+  unregisterNetdeviceMany(rtnl, kill, undefined);
 }
 
 /** register_netdevice() of a device rtnl_create_link() prepared: the name resolved and checked, the ifindex taken; no notification yet. */

@@ -758,7 +758,10 @@ describe('changing links (RTM_NEWLINK without NLM_F_CREATE, RTM_SETLINK)', () =>
     expect(set(9, { ifname: 'v0', protoDown: 1 })).toEqual({ error: -Errno.EOPNOTSUPP, msg: 'Protodown not supported by device' });
     expect(set(10, { ifname: 'v0', master: 1 })).toEqual({ error: -Errno.EOPNOTSUPP });
     expect(set(11, { ifname: 'v0', master: 99 })).toEqual({ error: -Errno.EINVAL });
-    expect(set(12, { ifname: 'v0', netNsPid: 1 })).toEqual({ error: -Errno.ESRCH });
+    // A namespace that cannot be found: get_net_ns_by_pid(), get_net_ns_by_fd(), get_net_ns_by_id().
+    expect(set(12, { ifname: 'v0', netNsPid: 424242 })).toEqual({ error: -Errno.ESRCH });
+    expect(set(19, { ifname: 'v0', netNsFd: 99 })).toEqual({ error: -Errno.EBADF });
+    expect(set(20, { ifname: 'v0', ifNetnsid: 5 })).toEqual({ error: -Errno.EINVAL });
     expect(set(13, { ifname: 'v0', netNsPid: 1, netNsFd: 3 })).toEqual({ error: -Errno.EINVAL, msg: 'multiple netns identifying attributes specified' });
     expect(set(14, { ifname: 'v0', gsoMaxSize: 100 })).toMatchObject({ error: -Errno.ERANGE, msg: 'integer out of range' });
     expect(set(15, { ifname: 'v0', gsoMaxSize: 600000 })).toEqual({ error: -Errno.EINVAL });

@@ -40,6 +40,7 @@ import {
   NetlinkProtocol,
   type ParsedAttr,
   RTM,
+  RTNLGRP,
   RTNLGRP_LINK,
   type RtnlLinkMessage,
   type ValidationFailure,
@@ -80,6 +81,8 @@ import {
   changeFlags,
   devChangeFlags,
   devChangeName,
+  defaultDeviceExit,
+  devChangeNetNamespace,
   devClose,
   devGetFlags,
   devGetIflink,
@@ -94,7 +97,7 @@ import {
   unregisterNetdeviceMany,
 } from './dev.js';
 import { defaultOperstate, linkwatchForgetDev, linkwatchRunQueue } from './link_watch.js';
-import type { Netns, NetnsListener } from './net_namespace.js';
+import { type Netns, type NetnsListener, rtnlNetDumpid, rtnlNetFill, rtnlNetGetid, rtnlNetNewid } from './net_namespace.js';
 
 /** do_setlink()'s status bits. */
 const DO_SETLINK_MODIFIED = 1;
@@ -154,6 +157,8 @@ const RTNL_DOIT_NAMES: Readonly<Record<number, string>> = {
   [RTM.DELADDR]: 'inet_rtm_deladdr',
   [RTM.NEWROUTE]: 'inet_rtm_newroute',
   [RTM.DELROUTE]: 'inet_rtm_delroute',
+  [RTM.NEWNSID]: 'rtnl_net_newid',
+  [RTM.GETNSID]: 'rtnl_net_getid',
 };
 const RTNL_DUMPIT_NAMES: Readonly<Record<number, string>> = {
   [RTM.GETLINK]: 'rtnl_dump_ifinfo',
@@ -161,6 +166,7 @@ const RTNL_DUMPIT_NAMES: Readonly<Record<number, string>> = {
   [RTM.GETADDR]: 'rtnl_dump_all',
   [RTM.GETROUTE]: 'rtnl_dump_all',
   [RTM.GETNETCONF]: 'rtnl_dump_all',
+  [RTM.GETNSID]: 'rtnl_net_dumpid',
 };
 
 /** Who a notification is for: the requester (port id, seq, NLM_F_ECHO) of the change, if any. */
@@ -234,6 +240,17 @@ export class Rtnetlink {
 
   constructor(private readonly kernel: Kernel) {
     this.inet = new InetRtnetlink(kernel);
+    // default_device_ops' exit: a dismantled namespace's devices go back to init_net or are deleted.
+    kernel.onNetnsExit((ns) => defaultDeviceExit(this, ns, kernel.initNet));
+  }
+
+  /** rtnl_net_notifyid(): RTM_NEWNSID / RTM_DELNSID to RTNLGRP_NSID of `ns` (and the requester with NLM_F_ECHO). */
+  private notifyNsid(ns: Netns, type: 'new' | 'del', id: number, requester: unknown): void {
+    const ctx = requester as NotifyCtx | undefined;
+    const bytes = rtnlNetFill(type === 'new' ? RTM.NEWNSID : RTM.DELNSID, ctx?.sock.portId ?? 0, ctx?.seq ?? 0, 0, id);
+    const echo = ctx !== undefined && (ctx.flags & NLM_F.ECHO) !== 0;
+    this.kernel.multicast(NetlinkProtocol.NETLINK_ROUTE, ns, RTNLGRP.NSID, bytes, echo ? ctx.sock.portId : 0);
+    if (echo) ctx.sock.deliver(bytes);
   }
 
   /** Listen to every namespace not yet listened to. */
@@ -242,6 +259,7 @@ export class Rtnetlink {
       if (this.attached.has(ns)) continue;
       this.attached.add(ns);
       ns.listeners.push(this.listener);
+      ns.nsidListeners.push((type, id, _peer, requester) => this.notifyNsid(ns, type, id, requester));
       this.inet.attach(ns);
       for (const dev of ns.devices) {
         this.adopt(dev);
@@ -348,10 +366,20 @@ export class Rtnetlink {
   // Notifications (rtmsg_ifinfo -> rtnl_notify)
 
   /** rtmsg_ifinfo(): RTM_NEWLINK / RTM_DELLINK to RTNLGRP_LINK (and the requester, with NLM_F_ECHO). */
-  notify(dev: NetDevice, type: number, change: number, ctx?: NotifyCtx, deleting = false, promiscuity?: number): void {
+  notify(
+    dev: NetDevice,
+    type: number,
+    change: number,
+    ctx?: NotifyCtx,
+    deleting = false,
+    promiscuity?: number,
+    newnet?: { newNetnsid: number; newIfindex: number },
+  ): void {
     syncFlags(dev);
     const msg = this.fillLink(dev, dev.netns, type, ctx?.sock.portId ?? 0, ctx?.seq ?? 0, change, 0, deleting);
     if (promiscuity !== undefined) msg.attrs.promiscuity = promiscuity;
+    // rtmsg_ifinfo_newnet(): where a device moving to another namespace goes.
+    if (newnet !== undefined) Object.assign(msg.attrs, newnet);
     const bytes = encode(msg);
     const echo = ctx !== undefined && (ctx.flags & NLM_F.ECHO) !== 0;
     this.kernel.multicast(NetlinkProtocol.NETLINK_ROUTE, dev.netns, RTNLGRP_LINK, bytes, echo ? ctx.sock.portId : 0);
@@ -493,6 +521,14 @@ export class Rtnetlink {
       // rtnl_dump_all(): the per-family dumps; the model has no netconf to show.
       case RTM.GETNETCONF:
         return this.kernel.startDump(req.sock, req.seq, () => ({ done: true, error: 0 }));
+      case RTM.GETNSID: {
+        // rtnl_net_dumpid(): the whole idr in one go.
+        const parts = rtnlNetDumpid(req.sock.netns, req.sock.portId, req.seq);
+        return this.kernel.startDump(req.sock, req.seq, (out) => {
+          out.push(...parts.splice(0));
+          return out.length > 0 ? { done: false } : { done: true, error: 0 };
+        });
+      }
       default:
         return -Errno.EOPNOTSUPP;
     }
@@ -514,6 +550,10 @@ export class Rtnetlink {
       case RTM.DELQDISC:
       case RTM.GETQDISC:
         return tcGetQdisc(req);
+      case RTM.NEWNSID:
+        return rtnlNetNewid(this.kernel, req.sock.netns, req.bytes, req.extack, { sock: req.sock, seq: req.seq, flags: req.flags } satisfies NotifyCtx);
+      case RTM.GETNSID:
+        return rtnlNetGetid(this.kernel, req.sock.netns, req.bytes, req.extack, (m) => this.kernel.unicast(req.sock, m), req.sock.portId, req.seq);
       case RTM.NEWADDR:
       case RTM.DELADDR:
       case RTM.NEWROUTE:
@@ -558,14 +598,31 @@ export class Rtnetlink {
   }
 
   /**
-   * rtnl_link_get_net_capable(): the model names namespaces and has no
-   * processes, descriptors or namespace ids to find one by.
+   * rtnl_link_get_net_capable() (with rtnl_link_get_net_by_nlattr()): the
+   * namespace IFLA_NET_NS_PID, IFLA_NET_NS_FD or IFLA_TARGET_NETNSID (an id
+   * in `srcNet`) names, in that order, else `srcNet`; ESRCH, EBADF or EINVAL
+   * when it names none. The model's namespaces share one user namespace, so
+   * CAP_NET_ADMIN there is the socket's own (checked before the doit).
    */
-  linkGetNetCapable(tb: AttrTable): HandlerResult | undefined {
-    if (tb[IFLA.NET_NS_PID]) return -Errno.ESRCH;
-    if (tb[IFLA.NET_NS_FD]) return -Errno.EBADF;
-    if (tb[IFLA.TARGET_NETNSID]) return -Errno.EINVAL;
-    return undefined;
+  linkGetNetCapable(srcNet: Netns, tb: AttrTable): Netns | HandlerResult {
+    if (tb[IFLA.NET_NS_PID] || tb[IFLA.NET_NS_FD]) return this.linkGetNet(srcNet, tb);
+    const id = tb[IFLA.TARGET_NETNSID];
+    if (id) return srcNet.getNetNsById(nlaGetS32(id)) ?? -Errno.EINVAL;
+    return srcNet;
+  }
+
+  /** rtnl_link_get_net(): the namespace of IFLA_NET_NS_PID, else of IFLA_NET_NS_FD, else `srcNet`. */
+  linkGetNet(srcNet: Netns, tb: AttrTable): Netns | HandlerResult {
+    const pid = tb[IFLA.NET_NS_PID];
+    if (pid) return this.kernel.getNetNsByPid(nlaGetU32(pid));
+    const fd = tb[IFLA.NET_NS_FD];
+    if (fd) return this.kernel.getNetNsByFd(nlaGetU32(fd));
+    return srcNet;
+  }
+
+  /** rtnl_get_net_ns_capable(): the namespace of a target netnsid in the socket's, else EINVAL. */
+  private getNetNsCapable(sock: KernelSocket, netnsid: number): Netns | HandlerResult {
+    return sock.netns.getNetNsById(netnsid) ?? -Errno.EINVAL;
   }
 
   /** rtnl_dev_get() and __dev_get_by_index(). */
@@ -581,14 +638,23 @@ export class Rtnetlink {
     if (req.bytes.length < NLMSG_HDRLEN + IFINFOMSG_LEN) return errMsg(req.extack, Errno.EINVAL, 'Invalid header for get link');
     const tb = this.linkAttrs(req, true);
     if (typeof tb === 'number') return tb;
-    if (tb[IFLA.TARGET_NETNSID]) return -Errno.EINVAL;
-    const ifm = this.ifinfo(req);
-    const ns = req.sock.netns;
-    if (ifm.index <= 0 && !tb[IFLA.IFNAME] && !tb[IFLA.ALT_IFNAME]) return -Errno.EINVAL;
-    const dev = this.lookup(ns, ifm.index, tb);
-    if (dev === undefined) return -Errno.ENODEV;
     const sock = req.sock;
-    this.kernel.unicast(sock, encode(this.fillLink(dev, ns, RTM.NEWLINK, sock.portId, req.seq, 0, 0)));
+    let tgt = sock.netns;
+    let netnsid = -1;
+    const t = tb[IFLA.TARGET_NETNSID];
+    if (t) {
+      netnsid = nlaGetS32(t);
+      const n = this.getNetNsCapable(sock, netnsid);
+      if (typeof n === 'number') return n;
+      tgt = n;
+    }
+    const ifm = this.ifinfo(req);
+    if (ifm.index <= 0 && !tb[IFLA.IFNAME] && !tb[IFLA.ALT_IFNAME]) return -Errno.EINVAL;
+    const dev = this.lookup(tgt, ifm.index, tb);
+    if (dev === undefined) return -Errno.ENODEV;
+    const msg = this.fillLink(dev, sock.netns, RTM.NEWLINK, sock.portId, req.seq, 0, 0);
+    if (netnsid >= 0) msg.attrs.ifNetnsid = netnsid;
+    this.kernel.unicast(sock, encode(msg));
     return 0;
   }
 
@@ -597,12 +663,20 @@ export class Rtnetlink {
     // rtnl_valid_dump_ifinfo_req() without strict checking: a bare struct rtgenmsg is accepted, and a
     // request whose attributes do not parse is dumped unfiltered.
     const hdrlen = req.bytes.length - NLMSG_HDRLEN < IFINFOMSG_LEN ? 4 : IFINFOMSG_LEN;
+    let tgt = req.sock.netns;
+    let netnsid = -1;
     let master = 0;
     let kindOps: string | undefined;
     if (req.bytes.length >= NLMSG_HDRLEN + hdrlen) {
       const r = nlaParse(iflaRequestPolicy, req.bytes, NLMSG_HDRLEN + hdrlen, req.bytes.length, NL_VALIDATE.LIBERAL);
       if ('tb' in r) {
-        if (r.tb[IFLA.TARGET_NETNSID]) return this.kernel.startDump(req.sock, req.seq, () => ({ done: true, error: -Errno.EINVAL }));
+        const t = r.tb[IFLA.TARGET_NETNSID];
+        if (t) {
+          netnsid = nlaGetS32(t);
+          const n = this.getNetNsCapable(req.sock, netnsid);
+          if (typeof n === 'number') return this.kernel.startDump(req.sock, req.seq, () => ({ done: true, error: n }));
+          tgt = n;
+        }
         const mst = r.tb[IFLA.MASTER];
         if (mst) master = nlaGetU32(mst);
         const li = r.tb[IFLA.LINKINFO];
@@ -618,7 +692,7 @@ export class Rtnetlink {
     }
     const nlFlags = NLM_F.MULTI | (master || kindOps !== undefined ? NLM_F.DUMP_FILTERED : 0);
     const sock = req.sock;
-    const ns = sock.netns;
+    const ns = tgt;
     const seq = req.seq;
     const args = { h: 0, idx: 0, prevSeq: 0 };
     const filtered = (dev: NetDevice): boolean => {
@@ -649,7 +723,9 @@ export class Rtnetlink {
         idx = 0;
         for (const dev of buckets.get(h) ?? []) {
           if (!filtered(dev) && idx >= sIdx) {
-            const b = encode(this.fillLink(dev, ns, RTM.NEWLINK, sock.portId, seq, 0, nlFlags));
+            const msg = this.fillLink(dev, sock.netns, RTM.NEWLINK, sock.portId, seq, 0, nlFlags);
+            if (netnsid >= 0) msg.attrs.ifNetnsid = netnsid;
+            const b = encode(msg);
             if (used > 0 && used + ((b.length + 3) & ~3) > budget) {
               full = true;
               break;
@@ -720,9 +796,12 @@ export class Rtnetlink {
   ): HandlerResult {
     const ifnameAttr = tb[IFLA.IFNAME];
     const ifname = ifnameAttr !== undefined ? nlaStrscpy(ifnameAttr, IFNAMSIZ) : '';
-    const netnsErr = this.linkGetNetCapable(tb);
-    if (netnsErr !== undefined) {
-      return netnsErr;
+    if (tb[IFLA.NET_NS_PID] || tb[IFLA.NET_NS_FD] || tb[IFLA.TARGET_NETNSID]) {
+      const net = this.linkGetNetCapable(dev.netns, tb);
+      if (typeof net === 'number') return net;
+      const err = devChangeNetNamespace(this, dev, net, ifname !== '' ? ifname : undefined);
+      if (err) return err;
+      change.status |= DO_SETLINK_MODIFIED;
     }
     if (tb[IFLA.MAP]) {
       // No ndo_set_config on any modelled device.
@@ -1030,18 +1109,32 @@ export class Rtnetlink {
     data: AttrTable | undefined,
   ): HandlerResult {
     if (ops.newlink === undefined) return -Errno.EOPNOTSUPP;
-    const ns = req.sock.netns;
+    const srcNet = req.sock.netns;
     const nameAttr = tb[IFLA.IFNAME];
     const name = nameAttr !== undefined ? nlaStrscpy(nameAttr, IFNAMSIZ) : `${ops.kind}%d`;
-    const netnsErr = this.linkGetNetCapable(tb);
-    if (netnsErr !== undefined) return netnsErr;
-    if (tb[IFLA.LINK_NETNSID]) return errMsg(req.extack, Errno.EINVAL, 'Unknown network namespace id');
+    const destNet = this.linkGetNetCapable(srcNet, tb);
+    if (typeof destNet === 'number') return destNet;
+    // IFLA_LINK_NETNSID: the device is made in that namespace (an id of dest_net's), then moved to dest_net.
+    let linkNet: Netns | undefined;
+    const lnid = tb[IFLA.LINK_NETNSID];
+    if (lnid) {
+      linkNet = destNet.getNetNsById(nlaGetS32(lnid));
+      if (linkNet === undefined) return errMsg(req.extack, Errno.EINVAL, 'Unknown network namespace id');
+    }
     const proto = this.createLink(ops, tb, name, ifm.index, req.extack);
     if (typeof proto === 'number') return proto;
-    const dev = ops.newlink(this, { ns, ifm, tb, data, extack: req.extack }, proto);
+    this.attachNamespaces();
+    const dev = ops.newlink(this, { ns: linkNet ?? destNet, srcNet: linkNet ?? srcNet, ifm, tb, data, extack: req.extack }, proto);
     if (!(dev instanceof NetDevice)) return dev;
     const r = this.configureLink(dev, ifm);
     if (r) return r;
+    if (linkNet !== undefined) {
+      const err = devChangeNetNamespace(this, dev, destNet, name);
+      if (err) {
+        unregisterNetdeviceMany(this, dellinkList(dev), undefined);
+        return err;
+      }
+    }
     return this.afterCreate(dev, tb, dellinkList(dev));
   }
 
@@ -1143,9 +1236,14 @@ export class Rtnetlink {
   private delLink(req: Request): HandlerResult {
     const tb = this.linkAttrs(req, true);
     if (typeof tb === 'number') return tb;
-    if (tb[IFLA.TARGET_NETNSID]) return -Errno.EINVAL;
+    let ns = req.sock.netns;
+    const t = tb[IFLA.TARGET_NETNSID];
+    if (t) {
+      const n = this.getNetNsCapable(req.sock, nlaGetS32(t));
+      if (typeof n === 'number') return n;
+      ns = n;
+    }
     const ifm = this.ifinfo(req);
-    const ns = req.sock.netns;
     const ctx: NotifyCtx = { sock: req.sock, seq: req.seq, flags: req.flags };
     let dev: NetDevice | undefined;
     if (ifm.index > 0 || tb[IFLA.IFNAME] || tb[IFLA.ALT_IFNAME]) {

@@ -165,6 +165,8 @@ export class Openvswitch {
         unregister: (dev) => this.deviceGone(dev),
       }),
     );
+    // ovs_net_ops' exit: a dismantled namespace's datapaths go, and internal ports of others whose device is in it.
+    kernel.onNetnsExit((ns) => this.exitNet(ns));
     // Registered so userspace finds them; their commands are not modelled.
     kernel.genl.register({
       def: ovsFlowFamily,
@@ -365,13 +367,33 @@ export class Openvswitch {
     const dp = this.lookupDatapath(info);
     if (dp === undefined) return -Errno.ENODEV;
     const reply = this.dpFill(dp, info.sock.portId, info.header.seq, 0, OVS_DP_CMD.DEL);
-    // __dp_destroy(): every port but the local one, then the local one; no vport notifications.
+    this.dpDestroy(dp);
+    info.notify(reply, this.families.datapath.mcgrps[0]!.id);
+    return 0;
+  }
+
+  /** __dp_destroy(): every port but the local one, then the local one; no vport notifications. */
+  private dpDestroy(dp: Datapath): void {
     for (const portNo of [...dp.ports.keys()]) if (portNo !== OVSP_LOCAL) this.detachPort(dp.ports.get(portNo)!);
     const list = this.dps.get(dp.netns)!;
     list.splice(list.indexOf(dp), 1);
     this.detachPort(dp.local!);
-    info.notify(reply, this.families.datapath.mcgrps[0]!.id);
-    return 0;
+  }
+
+  /**
+   * ovs_exit_net(): the datapaths of a namespace being dismantled, then the
+   * internal ports of other namespaces' datapaths whose device is there
+   * (list_vports_from_net()).
+   */
+  private exitNet(dnet: Netns): void {
+    for (const dp of [...(this.dps.get(dnet) ?? [])]) this.dpDestroy(dp);
+    for (const dps of this.dps.values()) {
+      for (const dp of dps) {
+        for (const vport of dp.buckets.flat()) {
+          if (vport.ops.type === OVS_VPORT_TYPE.INTERNAL && vport.dev.netns === dnet) this.detachPort(vport);
+        }
+      }
+    }
   }
 
   private dpCmdSet(info: GenlInfo): HandlerResult {

@@ -3,7 +3,8 @@
  * the datapath makes ("openvswitch" to rtnetlink, which cannot make or
  * delete one: no setup in its rtnl_link_ops, so no dellink either).
  */
-import { OVS_VPORT_TYPE } from '@ovs/genl-codec';
+import { NETIF_F_BIT, OVSP_LOCAL, OVS_VPORT_TYPE } from '@ovs/genl-codec';
+import { featureMask } from '../../include/linux/netdev_features.js';
 import type { NetDevice } from '../../include/linux/netdevice.js';
 import type { RtnlLinkOps } from '../../include/net/rtnetlink.js';
 import { ETH_MAX_MTU, etherSetup } from '../ethernet/eth.js';
@@ -13,6 +14,7 @@ export const internalDevLinkOps: RtnlLinkOps = {
   kind: 'openvswitch',
   // do_setup(): ether_setup with max_mtu ETH_MAX_MTU.
   setup: { ...etherSetup, maxMtu: ETH_MAX_MTU },
+  netnsRefund: true,
 };
 
 /** ovs_internal_dev_get_vport(): the vport of an internal device, undefined for any other device. */
@@ -41,6 +43,8 @@ export const internalVportOps: VportOps = {
       priv: { kind: 'openvswitch', vport },
     });
     if (typeof dev === 'number') return dev;
+    // Restrict bridge port to current netns: the datapath's own port cannot be moved (EINVAL).
+    if (parms.portNo === OVSP_LOCAL) dev.features |= featureMask(NETIF_F_BIT.NETNS_LOCAL);
     // dev_set_promiscuity(dev, 1); an internal device has no master and no rx_handler:
     // its packets reach the datapath through its own transmit function.
     dev.promiscuity = 1;
