@@ -21,7 +21,7 @@ import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSy
 import { dirname } from 'node:path';
 import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefault } from './datum.js';
 import { type ChangeSet, Database, type Row, newRowFields } from './db.js';
-import { OvsdbError } from './errors.js';
+import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid } from './json.js';
 import { type DatabaseSchema, parseSchema } from './schema.js';
 
@@ -35,37 +35,48 @@ export function encodeRecord(json: Json): Buffer {
 
 export interface ReadResult {
   records: Json[];
+  /** Where each record starts. */
+  offsets: number[];
   /** Bytes of valid records; anything after is garbage. */
   validLength: number;
-  /** Why reading stopped early, if it did. */
+  /** Why reading stopped early, if it did: ovsdb_log_read()'s error, as ovsdb_error_to_string() prints it. */
   problem?: string;
 }
 
-/** Splits a file's bytes into records, stopping at the first bad one. */
-export function readRecords(buf: Buffer): ReadResult {
+/** Splits a file's bytes into records, stopping at the first bad one (ovsdb_log_read()'s checks and texts). */
+export function readRecords(buf: Buffer, name = 'file'): ReadResult {
   const records: Json[] = [];
+  const offsets: number[] = [];
   let off = 0;
   while (off < buf.length) {
+    const stop = (problem: string): ReadResult => ({ records, offsets, validLength: off, problem });
     const nl = buf.indexOf(0x0a, off);
-    const stop = (problem: string): ReadResult => ({ records, validLength: off, problem });
-    if (nl < 0 || nl - off > 200) return stop(`record header at offset ${off} is incomplete`);
-    const m = /^OVSDB JSON (\d+) ([0-9a-f]{40})$/.exec(buf.toString('latin1', off, nl));
-    if (!m) return stop(`record at offset ${off} has a bad header`);
+    const headerEnd = nl < 0 ? buf.length : nl;
+    const m = headerEnd - off <= 127 ? /^OVSDB JSON (\d+) ([0-9a-f]{40})$/.exec(buf.toString('latin1', off, headerEnd)) : null;
+    if (!m || nl < 0) {
+      const line = buf.toString('latin1', off, Math.min(headerEnd, off + 127));
+      return stop(`syntax error: ${name}: parse error at offset ${off} in header line "${line}"`);
+    }
     const len = Number(m[1]);
     const start = nl + 1;
-    if (start + len > buf.length) return stop(`record at offset ${off} is truncated (${buf.length - start} of ${len} bytes)`);
+    if (start + len > buf.length) return stop(`I/O error: ${name}: error reading ${len} bytes starting at offset ${start} (End of file)`);
     const data = buf.subarray(start, start + len);
-    if (createHash('sha1').update(data).digest('hex') !== m[2]) return stop(`record at offset ${off} fails its SHA-1 check`);
+    const sha1 = createHash('sha1').update(data).digest('hex');
+    if (sha1 !== m[2]) {
+      return stop(`syntax error: ${name}: ${len} bytes starting at offset ${start} have SHA-1 hash ${sha1} but should have hash ${m[2]}`);
+    }
     let json: Json;
     try {
       json = JSON.parse(data.toString('utf8')) as Json;
-    } catch {
-      return stop(`record at offset ${off} is not valid JSON`);
+    } catch (e) {
+      return stop(`syntax error: ${name}: ${len} bytes starting at offset ${start} are not valid JSON (${(e as Error).message})`);
     }
+    if (!isObject(json)) return stop(`syntax error: ${name}: ${len} bytes starting at offset ${start} are not a JSON object`);
     records.push(json);
+    offsets.push(off);
     off = start + len;
   }
-  return { records, validLength: off };
+  return { records, offsets, validLength: off };
 }
 
 export function writeAll(fd: number, buf: Buffer): void {
@@ -142,7 +153,7 @@ export function replayRecord(db: Database, rec: Json): void {
   for (const [tname, rows] of Object.entries(rec)) {
     if (tname.startsWith('_')) continue;
     const table = db.table(tname);
-    if (!table) throw new OvsdbError('syntax error', `No table named ${tname}.`);
+    if (!table) throw syntaxError(rec, 'unknown table', `No table named ${tname}.`);
     if (!isObject(rows)) throw new OvsdbError('syntax error', `table ${tname} must be an object`);
     for (const [uuid, row] of Object.entries(rows)) {
       if (!isUuid(uuid)) throw new OvsdbError('syntax error', `"${uuid}" is not a valid UUID`);
@@ -185,6 +196,8 @@ export interface LogOptions {
   /** Compact when the file exceeds this and 4× its size after the last compaction. Default 10 MiB. */
   compactMinBytes?: number;
   onWarning?: (msg: string) => void;
+  /** The error that ended the log early (ovsdb-server logs it at ERR); onWarning when not given. */
+  onError?: (msg: string) => void;
 }
 
 /** An open database file, appended to as transactions commit. */
@@ -219,21 +232,38 @@ export class DbFile {
     return schema;
   }
 
-  /** Opens a file, replaying its transactions; a bad tail is cut off with a warning. */
+  /**
+   * Opens a file, replaying its transactions. As ovsdb-server's read_db(), the first record
+   * that cannot be read or applied ends the log: its error is reported (onError, else
+   * onWarning) and the file is truncated there, keeping what came before.
+   */
   static open(path: string, opts: LogOptions = {}): DbFile {
     const buf = readFileSync(path);
-    const { records, validLength, problem } = readRecords(buf);
+    const read = readRecords(buf, path);
+    let { problem, validLength } = read;
+    const { records, offsets } = read;
     if (!records.length) throw new OvsdbError('syntax error', `${path}: ${problem ?? 'empty file'}`);
     const db = new Database(parseSchema(records[0]));
-    for (const rec of records.slice(1)) replayRecord(db, rec);
-    if (problem) {
-      (opts.onWarning ?? ((m) => process.emitWarning(m)))(`${path}: ${problem}; dropping ${buf.length - validLength} bytes after the last good record`);
-      const fd = openSync(path, 'r+');
+    for (let i = 1; i < records.length; i++) {
       try {
-        ftruncateSync(fd, validLength);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
+        replayRecord(db, records[i]!);
+      } catch (e) {
+        if (!(e instanceof OvsdbError)) throw e;
+        problem = `${e.syntax !== undefined ? `syntax "${e.syntax}": ` : ''}${e.tag}${e.details !== undefined ? `: ${e.details}` : ''}`;
+        validLength = offsets[i]!;
+        break;
+      }
+    }
+    if (problem) {
+      (opts.onError ?? opts.onWarning ?? ((m) => process.emitWarning(m)))(problem);
+      if (validLength < buf.length) {
+        const fd = openSync(path, 'r+');
+        try {
+          ftruncateSync(fd, validLength);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
       }
     }
     return new DbFile(path, db, opts);

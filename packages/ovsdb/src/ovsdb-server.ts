@@ -132,7 +132,7 @@ export class OvsdbServerProgram {
     }
     let file: DbFile;
     try {
-      file = DbFile.open(filename, { onWarning: (m) => this.log('warn', 'ovsdb_log', m) });
+      file = DbFile.open(filename, { onError: (m) => this.log('err', 'ovsdb_server', m) });
     } catch (e) {
       if (e instanceof OvsdbError) return ovsdbErrorToString(e);
       const code = (e as NodeJS.ErrnoException).code;

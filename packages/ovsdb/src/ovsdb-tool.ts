@@ -128,8 +128,8 @@ function requireStandalone(name: string): void {
 /** The records of a standalone file (the first is the schema). */
 function readStandalone(name: string): Json[] {
   requireStandalone(name);
-  const { records, problem } = readRecords(readFileSync(name));
-  if (!records.length) throw new Fatal(`syntax error: ${name}: ${problem ?? 'empty file'}`);
+  const { records, problem } = readRecords(readFileSync(name), name);
+  if (!records.length) throw new Fatal(problem ?? `syntax error: ${name}: empty file`);
   return records;
 }
 
@@ -295,7 +295,7 @@ function formatDate(ms: number): string {
 
 function showLog(name: string, verbosity: number, io: Io): void {
   if (fileMagic(name) === RAFT_MAGIC) throw new Fatal(`ovsdb error: ${name}: clustered database files are not supported`);
-  const { records, problem } = readRecords(readFileSync(name));
+  const { records, problem } = readRecords(readFileSync(name), name);
   const names = new Map<string, string>();
   let schema: DatabaseSchema | null = null;
   records.forEach((rec, i) => {
@@ -311,7 +311,7 @@ function showLog(name: string, verbosity: number, io: Io): void {
     // Every record ends with a newline of its own (putchar('\n')).
     io.out(text);
   });
-  if (problem) throw new Fatal(`syntax error: ${name}: ${problem}`);
+  if (problem) throw new Fatal(problem);
 }
 
 const USAGE = (env: NodeJS.ProcessEnv) => `ovsdb-tool: Open vSwitch database management utility
