@@ -1,18 +1,21 @@
 /**
- * The native addon, found with node-gyp-build and loaded on first use.
+ * The native addon, loaded on first use.
  *
  * Where it is looked for, in order: $OVS_POSIX_ADDON (a path to the .node
- * file); this package's directory (build/Release from a source build, then
- * prebuilds/<platform>-<arch>/); the @ovs/posix package that resolves from
- * here (when this code was bundled into another file); the bundle's own
- * directory (prebuilds/ copied beside a bundle). It is opened with
+ * file); this package's directory; the @ovs/posix package that resolves
+ * from here (when this code was bundled into another file); the bundle's own
+ * directory (prebuilds/ copied beside a bundle). In each, as node-gyp-build
+ * looks (its load.path(), which the install script uses): build/Release/ of
+ * a source build, then prebuilds/<platform>-<arch>/ (prebuildify's layout).
+ * The lookup is done here rather than by calling node-gyp-build at run time
+ * because node-gyp-build is CommonJS that require()s Node's builtins, which
+ * an ESM bundle (esbuild --format=esm) cannot do; it is opened with
  * process.dlopen, so a bundler's rewriting of require() does not matter.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import nodeGypBuild from 'node-gyp-build';
 
 /** What the addon exports (native/*.c). A negative number result is -errno. */
 export interface Addon {
@@ -47,12 +50,13 @@ let loaded: Addon | undefined;
 
 /** The directory of this module's file, in ESM and CJS builds alike (and in a bundle: the bundle's). */
 function here(): string | undefined {
-  if (typeof __dirname === 'string') return __dirname;
+  // import.meta.url first: a global __dirname may exist in ESM too (node -e defines one, '.').
   try {
     return dirname(fileURLToPath(import.meta.url));
   } catch {
-    return undefined;
+    // the CJS build: no import.meta.url
   }
+  return typeof __dirname === 'string' ? __dirname : undefined;
 }
 
 function isPosixPackage(dir: string): boolean {
@@ -80,26 +84,55 @@ function candidates(): string[] {
   return [...new Set(dirs)];
 }
 
+/** This process's C library, as node-gyp-build tells them apart (musl on Alpine, else glibc). */
+function libc(): string {
+  if (process.env.LIBC) return process.env.LIBC;
+  return process.platform === 'linux' && existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
+}
+
+/**
+ * The addon file in the package directory `dir`, as node-gyp-build's
+ * load.path() finds it for a node-api addon: build/Release/*.node, then
+ * prebuilds/<platform>-<arch>/ — a file whose dot-separated tags name this
+ * runtime (node) or napi, and this libc if they name one.
+ */
+export function findAddon(dir: string): string | undefined {
+  for (const sub of ['build/Release', 'build/Debug']) {
+    const d = join(dir, sub);
+    const file = list(d).find((f) => f.endsWith('.node'));
+    if (file !== undefined) return join(d, file);
+  }
+  const tuple = join(dir, 'prebuilds', `${process.platform}-${process.arch}`);
+  const mine = libc();
+  const fits = list(tuple)
+    .filter((f) => f.endsWith('.node'))
+    .map((f) => ({ f, tags: f.split('.').slice(0, -1) }))
+    .filter(({ tags }) => (tags.includes('napi') || tags.includes('node')) && !tags.some((t) => (t === 'glibc' || t === 'musl') && t !== mine))
+    // The most specific first: one naming the libc before one that does not.
+    .sort((a, b) => Number(b.tags.includes(mine)) - Number(a.tags.includes(mine)));
+  return fits[0] && join(tuple, fits[0].f);
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** The addon's exports, loaded on the first call (throws, with where it looked, if none is found). */
 export function addon(): Addon {
   if (loaded !== undefined) return loaded;
-  const explicit = process.env.OVS_POSIX_ADDON;
-  let file: string | undefined;
-  const errors: string[] = [];
-  if (explicit) file = explicit;
-  else
-    for (const dir of candidates()) {
-      if (!existsSync(join(dir, 'prebuilds')) && !existsSync(join(dir, 'build'))) continue;
-      try {
-        file = nodeGypBuild.path(dir);
-        break;
-      } catch (err) {
-        errors.push(err instanceof Error ? err.message.split('\n')[0]! : String(err));
-      }
-    }
+  let file = process.env.OVS_POSIX_ADDON || undefined;
+  const looked = candidates();
+  for (const dir of looked) {
+    if (file !== undefined) break;
+    file = findAddon(dir);
+  }
   if (file === undefined)
     throw new Error(
-      `@ovs/posix: no native build of the addon for ${process.platform}-${process.arch} (${errors.join('; ') || 'no prebuilds/ or build/ found'}); build it from source with \`npx node-gyp rebuild\` in the @ovs/posix package directory, or set OVS_POSIX_ADDON to its .node file`,
+      `@ovs/posix: no native build of the addon for ${process.platform}-${process.arch} (${libc()}) in ${looked.join(', ') || 'no directory'}; build it from source with \`npx node-gyp rebuild\` in the @ovs/posix package directory, or set OVS_POSIX_ADDON to its .node file`,
     );
   const mod = { exports: {} as Addon };
   process.dlopen(mod, file);

@@ -8,10 +8,12 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as posix from '../dist/index.js';
-import { addon } from './addon.js';
+import { addon, findAddon } from './addon.js';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const NETLINK_ROUTE = 0;
@@ -366,5 +368,14 @@ describe('FdWatcher: readiness without blocking the event loop', () => {
       for (let i = 0; i < 4; i++) { const w = new posix.FdWatcher(fd, () => {}); w.ref(); w.arm(); }
       setTimeout(() => { console.log('bye'); process.exit(3); }, 20);`);
     expect(r).toEqual({ code: 3, out: 'bye\n' });
+  });
+});
+
+describe('finding the addon', () => {
+  it("findAddon() picks the file node-gyp-build's load.path() picks (the lookup the install script makes)", () => {
+    const pkg = fileURLToPath(new URL('..', import.meta.url));
+    const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string };
+    expect(findAddon(pkg)).toBe(nodeGypBuild.path(pkg));
+    expect(findAddon(join(pkg, 'no-such-dir'))).toBeUndefined();
   });
 });
