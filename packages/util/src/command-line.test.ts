@@ -81,6 +81,11 @@ describe('getoptLong', () => {
         ['db', 'b'],
         ['more', undefined],
       ]),
+      options: [
+        { option: OPTIONS[0], value: 'a' },
+        { option: OPTIONS[7], value: undefined },
+        { option: OPTIONS[0], value: 'b' },
+      ],
       operands: ['show', 'br0'],
     });
   });

@@ -35,6 +35,8 @@ export const DAEMON_LONG_OPTIONS: readonly LongOption[] = [
 /** The environment variable that tells a re-run program which forked process it is, and that fd 3 is its readiness pipe. */
 export const ROLE_ENV = 'OVS_TS_DAEMON_ROLE';
 type Role = 'detached' | 'monitored';
+/** The message number the process before it had reached, for the re-run one's Vlog to carry on from. */
+const SEQ_ENV = 'OVS_TS_VLOG_SEQ';
 
 /** The signals after which the monitor restarts the daemon (should_restart(); documented in daemon.man). */
 const ERROR_SIGNALS: ReadonlySet<string> = new Set(['SIGABRT', 'SIGALRM', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGPIPE', 'SIGSEGV', 'SIGXCPU', 'SIGXFSZ']);
@@ -388,6 +390,7 @@ export class Daemon {
     if (this.role) {
       // Not for whatever this daemon runs in its turn.
       delete (this.opts.env ?? process.env)[ROLE_ENV];
+      delete (this.opts.env ?? process.env)[SEQ_ENV];
       // Whatever the foreground process and the monitor relay must not crash us once they are gone.
       process.stdout.on('error', () => {});
       process.stderr.on('error', () => {});
@@ -443,7 +446,7 @@ export class Daemon {
     const child = spawn(command!, args, {
       detached: role === 'detached',
       stdio: ['ignore', stdio, stdio, 'pipe'],
-      env: { ...(this.opts.env ?? process.env), [ROLE_ENV]: role },
+      env: { ...(this.opts.env ?? process.env), [ROLE_ENV]: role, [SEQ_ENV]: String(this.opts.vlog?.sequence ?? 0) },
     });
     if (stdio === 'pipe') {
       child.stdout!.on('data', (b: Buffer) => process.stdout.write(b));
@@ -462,7 +465,6 @@ export class Daemon {
             child.stdout!.destroy();
             child.stderr!.destroy();
           }
-          child.unref();
           resolve({ ready: true, child });
         });
       });

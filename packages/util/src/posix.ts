@@ -18,7 +18,9 @@ let loaded: PosixLocks | null | undefined;
 export function posixLocks(): PosixLocks | null {
   if (loaded === undefined) {
     try {
-      const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+      // The ESM build has import.meta.url; the CJS build (where import.meta is empty) has require.
+      const url: string | undefined = import.meta.url;
+      const req = url ? createRequire(url) : require;
       loaded = req('@ovs/posix') as PosixLocks;
     } catch {
       loaded = null;

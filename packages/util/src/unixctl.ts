@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
-import { readPidfile } from './daemon-unix.js';
+import { addFileToUnlink, readPidfile, removeFileToUnlink } from './daemon-unix.js';
 import { absFileName, ovsRundir } from './dirs.js';
 import { Connection, JsonSplitter, type Message, ProtocolError, type Request } from './jsonrpc.js';
 import { chmodUnixSocket } from './socket-util-unix.js';
@@ -78,6 +78,8 @@ export class UnixctlServer {
     });
     chmodUnixSocket(path);
     this.path = path;
+    // bind_unix_socket(): the socket file goes when the process does.
+    addFileToUnlink(path);
   }
 
   /**
@@ -123,7 +125,10 @@ export class UnixctlServer {
   /** Stops listening; removes the socket file (the path given, else the one it listens on). */
   async close(path: string | undefined = this.path): Promise<void> {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    if (path) rmSync(path, { force: true });
+    if (path) {
+      rmSync(path, { force: true });
+      removeFileToUnlink(path);
+    }
   }
 }
 

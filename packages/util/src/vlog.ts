@@ -156,7 +156,8 @@ export class Vlog {
   private logFileName: string | undefined;
   private logFd = -1;
   private facility = 0;
-  private syslogTarget: { host: string; port: number; socket: ReturnType<typeof createSocket> } | undefined;
+  private syslogTarget: UdpPeer | undefined;
+  private syslogDirect: UdpPeer | undefined;
   private syslogMethod: string | undefined;
   private readonly bootMs = Date.now();
   /** The program, for %A and the default log file. */
@@ -173,10 +174,18 @@ export class Vlog {
 
   constructor(private readonly opts: VlogOptions = {}) {
     this.program = opts.program ?? 'ovs';
-    this.quietReopen = (opts.env ?? process.env).OVS_TS_DAEMON_ROLE !== undefined;
+    const env = opts.env ?? process.env;
+    this.quietReopen = env.OVS_TS_DAEMON_ROLE !== undefined;
+    // A forked process carries on its parent's message numbers: so does one run again in its place.
+    if (this.quietReopen) this.msgNum = Number(env.OVS_TS_VLOG_SEQ) || 0;
     this.defaults = { syslog: opts.syslog ?? 'INFO', console: opts.console ?? 'OFF', file: opts.fileLevel ?? 'INFO' };
     for (const m of ['vlog', ...(opts.modules ?? [])]) this.module(m);
     if (opts.file !== undefined) this.setLogFile(opts.file);
+  }
+
+  /** The number of the last message logged (%N). */
+  get sequence(): number {
+    return this.msgNum;
   }
 
   /** vlog_insert_module() / VLOG_DEFINE_THIS_MODULE: the module named `name` (any case), registered on first use. */
@@ -278,8 +287,9 @@ export class Vlog {
 
   /**
    * vlog_set_syslog_method(): only the first one counts. "null", "libc",
-   * "unix:FILE", "udp:IP:PORT". Node has no datagram unix socket, so "libc"
-   * and "unix:" messages are not delivered; "udp:" sends as --syslog-target.
+   * "unix:FILE", "udp:IP[:PORT]" (lib/syslog-direct.c: "<PRI>" and the syslog
+   * pattern's line in one datagram). Node has no datagram unix socket, so
+   * "libc" (the default) and "unix:" deliver nothing.
    */
   setSyslogMethod(method: string): void {
     if (this.syslogMethod !== undefined) return;
@@ -287,20 +297,14 @@ export class Vlog {
       throw new OvsError(`unsupported syslog method '${method}'`, 'EINVAL');
     }
     this.syslogMethod = method;
-    if (method.startsWith('udp:')) this.setSyslogTarget(method.slice(4));
+    if (method.startsWith('udp:')) this.syslogDirect = openUdp(method.slice(4), 514);
   }
 
   /** vlog_set_syslog_target(): also send each syslog message, RFC 5424 formatted, to HOST:PORT over UDP. */
   setSyslogTarget(target: string): void {
-    const colon = target.lastIndexOf(':');
-    const host = (colon < 0 ? target : target.slice(0, colon)).replace(/^\[(.*)\]$/, '$1');
-    const port = colon < 0 ? Number.NaN : Number(target.slice(colon + 1));
-    if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) throw new OvsError(`${target}: bad peer name format`, 'EAFNOSUPPORT');
+    const next = openUdp(target, undefined);
     this.syslogTarget?.socket.close();
-    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    socket.on('error', () => {});
-    socket.unref();
-    this.syslogTarget = { host, port, socket };
+    this.syslogTarget = next;
   }
 
   /** vlog_get_log_file(). */
@@ -370,6 +374,12 @@ export class Vlog {
     this.msgNum++;
     const now = this.opts.now?.() ?? new Date();
     if (toConsole) (this.opts.stderr ?? process.stderr).write(`${this.format(m, level, this.patterns.console, text, now)}\n`);
+    if (toSyslog && this.syslogDirect) {
+      const pri = SYSLOG_LEVELS[level] | (this.facility || FACILITIES.daemon!);
+      for (const line of this.format(m, level, this.patterns.syslog, text, now).split('\n')) {
+        if (line) this.syslogDirect.socket.send(`<${pri}>${line}`, this.syslogDirect.port, this.syslogDirect.host);
+      }
+    }
     if (toSyslog && this.syslogTarget) {
       const line = this.format(m, level, '<%B>1 %D{%Y-%m-%dT%H:%M:%S.###Z} %E %A %P %c - \u{feff}%m', text, now);
       this.syslogTarget.socket.send(line, this.syslogTarget.port, this.syslogTarget.host);
@@ -527,12 +537,12 @@ export class Vlog {
     return this.getLevels().replace(/\n$/, '');
   }
 
-  /** vlog_get_patterns(): the `vlog/list-pattern` table. */
+  /** vlog_get_patterns(): the `vlog/list-pattern` table (the syslog prefix is the syslog method's). */
   getPatterns(): string {
     let s = '         prefix                            format\n         ------                            ------\n';
     for (const d of VLOG_DESTINATIONS) {
-      const prefix = d === 'syslog' && this.syslogMethod?.startsWith('udp:') ? '<%B>1 %D{%Y-%m-%dT%H:%M:%S.###Z} %E %A %P %c - \u{feff}' : 'none';
-      s += `${d.padEnd(7)}  ${prefix.padEnd(32)}  ${this.patterns[d]}\n`;
+      const prefix = d === 'syslog' ? syslogPrefix(this.syslogMethod ?? 'libc') : 'none';
+      s += `${d.toUpperCase().padEnd(7)}  ${prefix.padEnd(32)}  ${this.patterns[d]}\n`;
     }
     return s;
   }
@@ -555,8 +565,9 @@ export class Vlog {
   /**
    * VLOG_OPTION_HANDLERS: acts on one of VLOG_LONG_OPTIONS and returns true,
    * or returns false for any other option. Throws OvsError with the text the
-   * program prints after "PROGRAM: " before exiting 1 (a bad -v spec, an
-   * explicit --log-file=FILE that cannot be opened, a bad syslog option).
+   * program prints after "PROGRAM: " before exiting 1 (a bad -v spec, a bad
+   * syslog option); for an explicit --log-file=FILE that cannot be opened its
+   * message is empty (OVS logs the warning and exits 1 saying nothing more).
    */
   handleOption(name: string, value: string | undefined): boolean {
     switch (name) {
@@ -565,7 +576,8 @@ export class Vlog {
         return true;
       case 'log-file': {
         const err = this.setLogFile(value);
-        if (err !== undefined && value !== undefined) throw new OvsError(`failed to open ${value} for logging: ${ovsStrerror(err)}`, err);
+        // OVS exits 1 with nothing more than the warning setLogFile() logged: an OvsError without a message.
+        if (err !== undefined && value !== undefined) throw new OvsError('', err);
         return true;
       }
       case 'syslog-method':
@@ -617,7 +629,34 @@ export class Vlog {
     this.logFd = -1;
     this.syslogTarget?.socket.close();
     this.syslogTarget = undefined;
+    this.syslogDirect?.socket.close();
+    this.syslogDirect = undefined;
   }
+}
+
+interface UdpPeer {
+  host: string;
+  port: number;
+  socket: ReturnType<typeof createSocket>;
+}
+
+/** inet_open_active(SOCK_DGRAM, "HOST[:PORT]"): a UDP socket to send to the peer. Throws OvsError for a bad name. */
+function openUdp(target: string, defaultPort: number | undefined): UdpPeer {
+  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(target);
+  const host = m?.[1] ?? m?.[2];
+  const port = m?.[3] !== undefined ? Number(m[3]) : defaultPort;
+  if (!host || port === undefined || port <= 0 || port > 65535) throw new OvsError(`${target}: bad peer name format`, 'EAFNOSUPPORT');
+  const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  socket.on('error', () => {});
+  socket.unref();
+  return { host, port, socket };
+}
+
+/** The syslogger's prefix for vlog/list-pattern (lib/syslog-libc.c, syslog-direct.c, syslog-null.c). */
+function syslogPrefix(method: string): string {
+  if (method === 'libc') return '<%B> %D{%h %e %T} %E %A:';
+  if (method === 'null') return '';
+  return '<%B>';
 }
 
 /** strtok_r() over `s` with `delims`: tokens, and the rest of the string after the last token's delimiter. */
