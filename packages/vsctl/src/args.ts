@@ -6,6 +6,7 @@
  * options. Errors carry the real tool's texts.
  */
 import { Getopt, GetoptError, type LongOption, type ParsedOption } from '@ovs/util';
+import type { SslOptions } from './stream.js';
 
 export class UsageError extends Error {}
 
@@ -31,6 +32,8 @@ export interface GlobalOptions {
   help: boolean;
   version: boolean;
   style: Style;
+  /** --private-key, --certificate, --ca-cert, --bootstrap-ca-cert, --peer-ca-cert (for ssl: and pssl: remotes). */
+  ssl: SslOptions;
   /** -v/--verbose specs, in order (null: a bare -v). */
   verbose: (string | null)[];
   /** --trace[=tree|json|html FILE]: show the call path ovs-vswitchd took for this change. */
@@ -78,6 +81,14 @@ const GLOBAL: LongOption[] = [
   { name: 'bare', arg: 'no' },
   { name: 'max-column-width', arg: 'required' },
   { name: 'trace', arg: 'optional' },
+  // STREAM_SSL_LONG_OPTIONS, --peer-ca-cert, --bootstrap-ca-cert.
+  { name: 'private-key', arg: 'required', short: 'p' },
+  { name: 'certificate', arg: 'required', short: 'c' },
+  { name: 'ca-cert', arg: 'required', short: 'C' },
+  { name: 'ssl-protocols', arg: 'required' },
+  { name: 'ssl-ciphers', arg: 'required' },
+  { name: 'peer-ca-cert', arg: 'required' },
+  { name: 'bootstrap-ca-cert', arg: 'required' },
 ];
 
 function commandOptionSpecs(commands: Iterable<CommandSyntax>): LongOption[] {
@@ -112,6 +123,7 @@ export function parseArgs(argv: string[], syntaxes: Map<string, CommandSyntax>):
     help: false,
     version: false,
     verbose: [],
+    ssl: {},
     style: { format: 'list', cell: 'string', headings: true, pretty: false, maxColumnWidth: 0 },
   };
   const cmdSpecs = commandOptionSpecs(syntaxes.values());
@@ -188,6 +200,21 @@ export function parseArgs(argv: string[], syntaxes: Map<string, CommandSyntax>):
         break;
       case 'verbose':
         global.verbose.push(value);
+        break;
+      case 'private-key':
+        global.ssl.privateKey = value!;
+        break;
+      case 'certificate':
+        global.ssl.certificate = value!;
+        break;
+      case 'ca-cert':
+        global.ssl.caCert = value!;
+        break;
+      case 'bootstrap-ca-cert':
+        global.ssl.bootstrapCaCert = value!;
+        break;
+      case 'peer-ca-cert':
+        global.ssl.peerCaCert = value!;
         break;
       case 'max-column-width':
         global.style.maxColumnWidth = Number.parseInt(value!, 10) || 0;

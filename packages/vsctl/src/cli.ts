@@ -20,6 +20,7 @@ import { type CommitResult, type Row, Txn } from './context/txn.js';
 import { TablePrinter } from './format.js';
 import { armTrace, collectTrace, emitTrace } from './trace.js';
 import { ConsoleLog, VlogError } from './vlog.js';
+import { type OpenedRemote, type SslOptions, openRemote } from './stream.js';
 
 export const VERSION = '3.1.0';
 export const DB_SCHEMA_VERSION = '8.3.1';
@@ -53,6 +54,10 @@ const STRERROR: Record<string, string> = {
   ETIMEDOUT: 'Connection timed out',
   EHOSTUNREACH: 'No route to host',
   ECONNRESET: 'Connection reset by peer',
+  EPROTO: 'Protocol error',
+  ENOPROTOOPT: 'Protocol not available',
+  EINVAL: 'Invalid argument',
+  EADDRINUSE: 'Address already in use',
 };
 
 class Output {
@@ -67,6 +72,11 @@ class Output {
   /** A VLOG_WARN, on the console as the -v options have it (by default "TIME|SEQ|MODULE|WARN|message"). */
   warn(module: string, msg: string): void {
     this.stderr += this.log.format(module, 'warn', msg);
+  }
+
+  /** A VLOG_ERR on the console. */
+  err(module: string, msg: string): void {
+    this.stderr += this.log.format(module, 'err', msg);
   }
 
   /** Messages logged elsewhere (the INFO "Called as ..." of a read-write invocation) still take a sequence number. */
@@ -113,18 +123,23 @@ Options:
 
 /**
  * ovsdb_idl_set_remote(idl, db, retry): with --retry, the connection is made
- * and re-made forever (with reconnect.c's backoff); without it, once.
+ * and re-made forever (with reconnect.c's backoff); without it, once. A
+ * passive remote (punix:, ptcp:, pssl:) waits for the server to connect.
  */
-async function connect(db: string, pre: Prerequisites, retry: boolean): Promise<Idl> {
+async function connect(db: string, pre: Prerequisites, retry: boolean, ssl: SslOptions, live: Live, out: Output): Promise<{ idl: Idl; stream: OpenedRemote }> {
   const tables: Record<string, string[]> = {};
   for (const [t, cols] of pre.tables) tables[t] = [...cols];
   for (;;) {
+    let stream: OpenedRemote | undefined;
     try {
-      return await Idl.open({ remote: db, tables, reconnect: retry ? { minMs: 1000, maxMs: 8000 } : false });
+      stream = await openRemote(db, ssl, (module, msg) => out.err(module, msg));
+      live.stream = stream;
+      return { idl: await Idl.open({ remote: stream.remote, tables, reconnect: retry ? { minMs: 1000, maxMs: 8000 } : false }), stream };
     } catch (e) {
+      stream?.close();
       const code = (e as NodeJS.ErrnoException).code;
       if (retry && code) {
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
       throw new FatalError(`${db}: database connection failed (${(code && STRERROR[code]) ?? (e as Error).message})`);
@@ -201,7 +216,11 @@ async function attempt(idl: Idl, commands: Command[], g: GlobalOptions, args: st
   const operations = txn.operations() ?? [];
   const result: CommitResult = g.dryRun ? { status: 'unchanged' } : await txn.commit();
   if (result.status === 'try-again') return null;
-  if (result.status === 'error') throw new FatalError(`transaction error: ${result.error}`);
+  if (result.status === 'error') {
+    // The IDL logs an operation's error (ovsdb_idl_txn_process_reply(), all but "not allowed"), then ovs-vsctl dies of it.
+    if (result.logged) out.warn('ovsdb_idl', `transaction error: ${result.error}`);
+    throw new FatalError(`transaction error: ${result.error}`);
+  }
   const uuids = result.status === 'success' ? result.uuids : new Map<string, string>();
   for (const c of commands) {
     if (!c.syntax.post) continue;
@@ -256,7 +275,13 @@ function printOutputs(commands: Command[], g: GlobalOptions, out: Output): void 
   }
 }
 
-async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, onIdl: (idl: Idl) => void): Promise<number> {
+/** What a run has open, for the --timeout alarm to close. */
+interface Live {
+  idl?: Idl;
+  stream?: OpenedRemote;
+}
+
+async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, live: Live): Promise<number> {
   const syntaxes = new Map<string, CommandSyntax>(COMMANDS);
   const { global: g, commands: parsed } = parseArgs(argv, syntaxes);
   if (g.help) {
@@ -293,8 +318,8 @@ async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, 
   if (g.trace && (g.noWait || g.dryRun)) throw new FatalError('--trace follows the change into ovs-vswitchd: it cannot be used with --no-wait or --dry-run');
   const db = g.db ?? defaultDb(env);
   if (g.trace) await armTrace(env);
-  const idl = await connect(db, pre, g.retry);
-  onIdl(idl);
+  const { idl, stream } = await connect(db, pre, g.retry, g.ssl, live, out);
+  live.idl = idl;
   try {
     const args = escapeArgs(argv);
     let done: Attempt | null = null;
@@ -316,6 +341,7 @@ async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, 
     return 0;
   } finally {
     idl.close();
+    stream.close();
   }
 }
 
@@ -323,8 +349,8 @@ async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, 
 export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const env = opts.env ?? process.env;
   const out = new Output();
-  let idl: Idl | undefined;
-  const main = runCommands(argv, env, out, (i) => (idl = i)).then(
+  const live: Live = {};
+  const main = runCommands(argv, env, out, live).then(
     (status) => status,
     (e: unknown) => {
       if (e instanceof ExitRequest) return e.status;
@@ -358,7 +384,8 @@ export async function run(argv: string[], opts: RunOptions = {}): Promise<RunRes
   clearTimeout(timer);
   if (winner !== 'expired') return { status: winner, stdout: out.stdout, stderr: out.stderr };
   // The real tool's alarm: fatal_signal logs this, then the process dies of SIGALRM (shell status 142).
-  (idl as Idl | undefined)?.close();
+  live.idl?.close();
+  live.stream?.close();
   main.catch(() => {});
   out.warn('fatal_signal', 'terminating with signal 14 (Alarm clock)');
   return { status: 142, stdout: out.stdout, stderr: out.stderr, signal: 'SIGALRM' };

@@ -304,8 +304,12 @@ function create(ctx: Ctx): void {
   const t = getTable(schema, ctx.argv[1]!);
   const id = ctx.option('--id');
   let uuid: string | undefined;
-  if (id !== undefined) {
-    if (isUuid(id)) fatal('--id=UUID (a persistent UUID) is not supported by this ovs-vsctl');
+  let persist = false;
+  if (id !== undefined && isUuid(id)) {
+    // A UUID (not an @name): the row is inserted with that UUID, kept by the server.
+    uuid = id.toLowerCase();
+    persist = true;
+  } else if (id !== undefined) {
     if (!id.startsWith('@')) fatal(`row id "${id}" does not begin with "@"`);
     const sym = ctx.symtab.insert(id);
     if (sym.created) fatal(`row id "${id}" may only be specified on one --id option`);
@@ -314,7 +318,7 @@ function create(ctx: Ctx): void {
     if (t.isRoot) sym.strongRef = true;
     uuid = sym.uuid;
   }
-  const row = ctx.txn.insert(t.name, uuid);
+  const row = ctx.txn.insert(t.name, uuid, persist);
   for (const a of ctx.argv.slice(2)) setColumn(ctx.txn, row, a, ctx.symtab);
   ctx.out(row.uuid);
 }

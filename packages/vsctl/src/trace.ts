@@ -10,7 +10,8 @@
  * applied ours).
  */
 import { writeFileSync } from 'node:fs';
-import { type Json, unixctlTargetSocket, unixctlTransact } from '@ovs/ovsdb';
+import type { Json } from '@ovs/ovsdb';
+import { unixctlTargetSocket, unixctlTransact } from '@ovs/util';
 import { type Trace, type TraceNode, formatTraceTree, parseTrace, renderTraceHtml } from '@ovs/trace';
 import type { TraceOutput } from './args.js';
 import { FatalError } from './context/context.js';

@@ -32,10 +32,12 @@ export type CommitResult =
   | { status: 'success'; uuids: Map<string, string>; nextCfg?: number }
   | { status: 'unchanged' }
   | { status: 'try-again' }
-  | { status: 'error'; error: string };
+  | { status: 'error'; error: string; logged?: boolean };
 
 export class Txn {
   private readonly inserted = new Map<string, Row>();
+  /** Inserted rows whose UUID the server is to keep (ovsdb_idl_txn_insert_persist_uuid(): `create --id=UUID`). */
+  private readonly persistUuid = new Set<string>();
   private readonly deleted = new Map<string, Row>();
   private readonly writes = new Map<string, { row: Row; cols: Map<string, Write> }>();
   /** Per row: each verified column's replica value when it was read. */
@@ -121,14 +123,17 @@ export class Txn {
     return this.read(row, column).keys[0];
   }
 
-  insert(table: string, uuid: string = crypto.randomUUID()): Row {
+  /** A new row; with `persist`, the server is asked to give it this very UUID (an "insert" with "uuid"). */
+  insert(table: string, uuid: string = crypto.randomUUID(), persist = false): Row {
     const row: Row = { table: this.table(table), uuid };
     this.inserted.set(uuid, row);
+    if (persist) this.persistUuid.add(uuid);
     return row;
   }
 
   delete(row: Row): void {
     this.writes.delete(row.uuid);
+    this.persistUuid.delete(row.uuid);
     if (this.inserted.delete(row.uuid)) return;
     this.deleted.set(row.uuid, row);
   }
@@ -196,7 +201,7 @@ export class Txn {
   private readonly encodeAtom = (a: Atom, type: string): Json => {
     if (type !== 'uuid') return a;
     const u = a as string;
-    return this.inserted.has(u) ? ['named-uuid', namedUuid(u)] : ['uuid', u];
+    return this.inserted.has(u) && !this.persistUuid.has(u) ? ['named-uuid', namedUuid(u)] : ['uuid', u];
   };
 
   private datumJson(d: Datum, t: ColumnType, forceSet = false): Json {
@@ -233,7 +238,8 @@ export class Txn {
     }
     for (const row of this.inserted.values()) {
       const cols = this.writes.get(row.uuid)?.cols ?? new Map<string, Write>();
-      ops.push({ op: 'insert', table: row.table.name, 'uuid-name': namedUuid(row.uuid), row: this.rowJson(row, cols, false) });
+      const id: JsonObject = this.persistUuid.has(row.uuid) ? { uuid: row.uuid } : { 'uuid-name': namedUuid(row.uuid) };
+      ops.push({ op: 'insert', table: row.table.name, ...id, row: this.rowJson(row, cols, false) });
     }
     for (const [uuid, { row, cols }] of this.writes) {
       if (this.inserted.has(uuid)) continue;
@@ -252,7 +258,7 @@ export class Txn {
     for (const [uuid, row] of this.deleted) ops.push({ op: 'delete', table: row.table.name, where: where(uuid) });
     if (this.increment) {
       const { row, column } = this.increment;
-      const w: Json = this.inserted.has(row.uuid) ? [['_uuid', '==', ['named-uuid', namedUuid(row.uuid)]]] : where(row.uuid);
+      const w: Json = this.inserted.has(row.uuid) && !this.persistUuid.has(row.uuid) ? [['_uuid', '==', ['named-uuid', namedUuid(row.uuid)]]] : where(row.uuid);
       ops.push({ op: 'mutate', table: row.table.name, where: w, mutations: [[column, '+=', 1]] });
       ops.push({ op: 'select', table: row.table.name, where: w, columns: [column] });
     }
@@ -277,7 +283,7 @@ export class Txn {
       if (r && typeof r.error === 'string') {
         const isWait = (ops[i] as JsonObject | undefined)?.op === 'wait';
         if (isWait && r.error === 'timed out') return { status: 'try-again' };
-        return { status: 'error', error: sortedJsonText(OvsdbError.fromJson(r).toJson()) };
+        return { status: 'error', error: sortedJsonText(OvsdbError.fromJson(r).toJson()), logged: r.error !== 'not allowed' && r.error !== 'aborted' };
       }
     }
     const uuids = new Map<string, string>();
@@ -286,7 +292,7 @@ export class Txn {
       const o = op as JsonObject;
       if (o.op !== 'insert') return;
       const u = (results[i] as JsonObject | undefined)?.uuid;
-      const placeholder = byName.get(o['uuid-name'] as string);
+      const placeholder = typeof o.uuid === 'string' ? o.uuid : byName.get(o['uuid-name'] as string);
       if (placeholder && Array.isArray(u)) uuids.set(placeholder, u[1] as string);
     });
     let nextCfg: number | undefined;
