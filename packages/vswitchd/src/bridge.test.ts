@@ -11,9 +11,8 @@ import { IFF } from '@ovs/genl-codec';
 import { Kernel } from '@ovs/kernel-datapath';
 import { Database, Idl, type IdlRow, OvsdbServer, ServedDatabase, type VswitchTables, vswitchDatabaseSchema } from '@ovs/ovsdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { unixctlTransact } from '@ovs/ovsdb';
 import { type TraceNode, parseTrace } from '@ovs/trace';
-import { Vlog } from '@ovs/util';
+import { Vlog, unixctlTransact } from '@ovs/util';
 import { Vswitchd } from './vswitchd.js';
 
 /**

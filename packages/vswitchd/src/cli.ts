@@ -8,10 +8,8 @@
  */
 import { join } from 'node:path';
 import { openSocketFactory } from '@ovs/netlink-socket';
-import { installDir } from '@ovs/ovsdb';
-import { type LongOption, getoptLong } from '@ovs/util';
+import { type LongOption, Vlog, getoptLong, installDir } from '@ovs/util';
 import { dbSocket, rundir } from './paths.js';
-import { Vlog } from '@ovs/util';
 import { VERSION, Vswitchd } from './vswitchd.js';
 
 const USAGE = `ovs-vswitchd: Open vSwitch daemon (TypeScript)

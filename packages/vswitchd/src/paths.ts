@@ -4,7 +4,7 @@
  * directory the ovs-kernel daemon and ovs-vsctl use.
  */
 import { join } from 'node:path';
-import { rundir } from '@ovs/ovsdb';
+import { ovsRundir as rundir } from '@ovs/util';
 
 export { rundir };
 
