@@ -441,7 +441,7 @@ export class Daemon {
   private forkAndWaitForStartup(
     role: Role,
     stdio: 'pipe' | 'inherit' | 'ignore',
-  ): Promise<{ ready: true; child: ChildProcess } | { ready: false; code: number | null; signal: NodeJS.Signals | null }> {
+  ): Promise<{ ready: true; child: ChildProcess } | { ready: false; pid: number | undefined; code: number | null; signal: NodeJS.Signals | null }> {
     const [command, ...args] = this.opts.respawn ?? [process.execPath, ...process.execArgv, ...process.argv.slice(1)];
     const child = spawn(command!, args, {
       detached: role === 'detached',
@@ -472,7 +472,7 @@ export class Daemon {
         if (settled) return;
         settled = true;
         process.stderr.write(`${this.opts.program}: ${err.message}\n`);
-        resolve({ ready: false, code: 1, signal: null });
+        resolve({ ready: false, pid: child.pid, code: 1, signal: null });
       });
       child.once('exit', (code, signal) => {
         if (settled) return;
@@ -480,7 +480,7 @@ export class Daemon {
         const done = () => {
           if (settled) return;
           settled = true;
-          resolve({ ready: false, code, signal });
+          resolve({ ready: false, pid: child.pid, code, signal });
         };
         child.once('close', done);
         setTimeout(done, 1000).unref();
@@ -548,14 +548,17 @@ export class Daemon {
           child = next.child;
           break;
         }
-        // !child_ready: the restarted daemon died before it was ready; judged as any other death.
+        // fork_and_wait_for_startup(): a restarted daemon that exits with an error before it is ready takes the monitor with it;
+        // one killed before it is ready is another crash (!child_ready).
+        if (next.code !== null && next.code !== 0) return exitWhenFlushed(next.code);
         const again = processStatusMsg(next.code, next.signal);
         if (next.signal === null || !ERROR_SIGNALS.has(next.signal)) {
-          vlog?.log('INFO', THIS_MODULE, `pid died, ${again}, exiting`);
+          vlog?.log('INFO', THIS_MODULE, `pid ${next.pid} died, ${again}, exiting`);
           return exitWhenFlushed(0);
         }
-        vlog?.log('ERR', THIS_MODULE, `${++crashes} crashes: pid died, ${again}, restarting`);
+        vlog?.log('WARN', THIS_MODULE, `${++crashes} crashes: pid ${next.pid} died, ${again}, waiting until 10 seconds since last restart`);
         await new Promise((r) => setTimeout(r, 10_000));
+        vlog?.log('ERR', THIS_MODULE, `${crashes} crashes: pid ${next.pid} died, ${again}, restarting`);
       }
     }
   }
