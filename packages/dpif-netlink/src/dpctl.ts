@@ -26,7 +26,7 @@ import {
   netdevTurnFlagsOn,
   registerNetdevClasses,
 } from '@ovs/netdev';
-import { DpifError, type DpifPort, dpifClose, dpifOpen, dpifPortAdd } from './dpif.js';
+import { DpifError, type DpifPort, dpifClose, dpifFlowFlush, dpifOpen, dpifPortAdd } from './dpif.js';
 import type { SocketFactory } from '@ovs/netlink-socket';
 import { type DpifNetlink, DpifNetlinkProvider } from './dpif-netlink.js';
 
@@ -43,6 +43,14 @@ export interface DpctlIo {
    * (`ovs-appctl dpctl/show`): its netdevs and port map are the daemon's.
    */
   provider?: DpifNetlinkProvider;
+  /** The program named in error messages (program_name): ovs-dpctl, or the daemon running the command (ovs-vswitchd). */
+  program?: string;
+  /** Where the log lines go: the daemon's log inside a daemon; by default stderr in the console format. */
+  log?: LogFn;
+  /** -m/--more: how many times given (dpctl_params.verbosity). */
+  verbosity?: number;
+  /** Run by `ovs-appctl dpctl/...` (dpctl_params.is_appctl): list-commands names them so. */
+  appctl?: boolean;
 }
 
 /** The console format of OVS's vlog: 2026-11-22T03:55:52Z|00001|dpif_netlink|INFO|text. */
@@ -68,12 +76,12 @@ class Dpctl {
   readonly log: LogFn;
 
   constructor(readonly io: DpctlIo) {
-    this.log = makeLogger(io);
+    this.log = io.log ?? makeLogger(io);
   }
 
   /** dpctl_error(): "ovs-dpctl: MESSAGE (strerror)" on stderr. */
   error(errno: number, text: string): Reported {
-    this.io.err(`ovs-dpctl: ${text}${errno ? ` (${strerror(errno)})` : ''}`);
+    this.io.err(`${this.io.program ?? 'ovs-dpctl'}: ${text}${errno ? ` (${strerror(errno)})` : ''}`);
     return new Reported(errno || Errno.EINVAL);
   }
 
@@ -111,16 +119,66 @@ class Dpctl {
 
 type Handler = (ctx: Dpctl, args: string[], stats: boolean) => Promise<void>;
 
-/** The command table: name, min and max argument counts, handler. */
-const COMMANDS: Record<string, [number, number, Handler]> = {
-  'add-dp': [1, Infinity, addDp],
-  'del-dp': [1, 1, delDp],
-  'add-if': [2, Infinity, addIf],
-  'set-if': [2, Infinity, setIf],
-  'del-if': [2, Infinity, delIf],
-  'dump-dps': [0, 0, dumpDps],
-  show: [0, Infinity, show],
-};
+/** One entry of lib/dpctl.c's all_commands[]: name, usage, argument counts, handler. */
+export interface DpctlCommand {
+  readonly name: string;
+  readonly usage: string;
+  readonly min: number;
+  readonly max: number;
+  readonly handler: Handler;
+}
+
+const cmd = (name: string, usage: string, min: number, max: number, handler: Handler): DpctlCommand => ({ name, usage, min, max, handler });
+
+/**
+ * all_commands[] of lib/dpctl.c 3.1, in its order (list-commands prints them so). The flow,
+ * conntrack and fragmentation commands need a datapath flow table, which neither this switch
+ * (it installs no flows) nor the kernel model has: dump-flows lists none and del-flows has
+ * none to delete; the others fail with EOPNOTSUPP.
+ */
+export const DPCTL_COMMANDS: readonly DpctlCommand[] = [
+  cmd('add-dp', 'dp [iface...]', 1, Infinity, addDp),
+  cmd('del-dp', 'dp', 1, 1, delDp),
+  cmd('add-if', 'dp iface...', 2, Infinity, addIf),
+  cmd('del-if', 'dp iface...', 2, Infinity, delIf),
+  cmd('set-if', 'dp iface...', 2, Infinity, setIf),
+  cmd('dump-dps', '', 0, 0, dumpDps),
+  cmd('show', '[-s] [dp...]', 0, Infinity, show),
+  cmd('dump-flows', '[-m] [--names] [dp] [filter=..] [type=..] [pmd=..]', 0, 6, dumpFlows),
+  cmd('add-flow', '[dp] flow actions', 2, 3, unsupported('adding flow')),
+  cmd('mod-flow', '[dp] flow actions', 2, 3, unsupported('modifying flow')),
+  cmd('get-flow', '[dp] ufid', 1, 2, unsupported('getting flow')),
+  cmd('del-flow', '[dp] flow', 1, 2, unsupported('deleting flow')),
+  cmd('add-flows', '[dp] file', 1, 2, unsupported('adding flows')),
+  cmd('mod-flows', '[dp] file', 1, 2, unsupported('modifying flows')),
+  cmd('del-flows', '[dp] [file]', 0, 2, delFlows),
+  cmd('offload-stats-show', '[dp]', 0, 1, unsupported('getting offload statistics')),
+  cmd('dump-conntrack', '[-m] [-s] [dp] [zone=N]', 0, 4, unsupported('starting conntrack dump')),
+  cmd('flush-conntrack', '[dp] [zone=N] [ct-orig-tuple] [ct-reply-tuple]', 0, 4, unsupported('flushing conntrack')),
+  cmd('cache-get-size', '[dp]', 0, 1, cacheGetSize),
+  cmd('cache-set-size', 'dp cache <size>', 3, 3, unsupported('setting cache size')),
+  cmd('ct-stats-show', '[dp] [zone=N]', 0, 3, unsupported('starting conntrack dump')),
+  cmd('ct-bkts', '[dp] [gt=N]', 0, 2, unsupported('starting conntrack dump')),
+  cmd('ct-set-maxconns', '[dp] maxconns', 1, 2, unsupported('ct_set_maxconns failed')),
+  cmd('ct-get-maxconns', '[dp]', 0, 1, unsupported('ct_get_maxconns failed')),
+  cmd('ct-get-nconns', '[dp]', 0, 1, unsupported('ct_get_nconns failed')),
+  cmd('ct-enable-tcp-seq-chk', '[dp]', 0, 1, unsupported('ct_set_tcp_seq_chk failed')),
+  cmd('ct-disable-tcp-seq-chk', '[dp]', 0, 1, unsupported('ct_set_tcp_seq_chk failed')),
+  cmd('ct-get-tcp-seq-chk', '[dp]', 0, 1, unsupported('ct_get_tcp_seq_chk failed')),
+  cmd('ct-set-limits', '[dp] [default=L] [zone=N,limit=L]...', 1, Infinity, unsupported('failed to set conntrack limit')),
+  cmd('ct-del-limits', '[dp] zone=N1[,N2]...', 1, 2, unsupported('failed to delete conntrack limit')),
+  cmd('ct-get-limits', '[dp] [zone=N1[,N2]...]', 0, 2, unsupported('failed to get conntrack limit')),
+  cmd('ipf-set-enabled', '[dp] v4|v6', 1, 2, unsupported('ipf-set-enabled')),
+  cmd('ipf-set-disabled', '[dp] v4|v6', 1, 2, unsupported('ipf-set-disabled')),
+  cmd('ipf-set-min-frag', '[dp] v4|v6 minfragment', 2, 3, unsupported('ipf-set-min-frag')),
+  cmd('ipf-set-max-nfrags', '[dp] maxfrags', 1, 2, unsupported('ipf-set-max-nfrags')),
+  cmd('ipf-get-status', '[dp]', 0, 1, unsupported('ipf-get-status')),
+  cmd('list-commands', '', 0, Infinity, listCommands),
+  cmd('parse-actions', 'actions', 1, Infinity, unsupported('parse-actions')),
+  cmd('normalize-actions', 'actions', 2, Infinity, unsupported('normalize-actions')),
+];
+
+const COMMANDS = new Map(DPCTL_COMMANDS.map((c) => [c.name, c]));
 
 export async function runDpctl(argv: string[], io: DpctlIo): Promise<number> {
   const stats = argv.some((a) => a === '-s' || a === '--statistics');
@@ -129,12 +187,12 @@ export async function runDpctl(argv: string[], io: DpctlIo): Promise<number> {
     io.err('ovs-dpctl: missing command name; use --help for help');
     return 1;
   }
-  const entry = COMMANDS[cmd];
+  const entry = COMMANDS.get(cmd);
   if (entry === undefined) {
     io.err(`ovs-dpctl: unknown command '${cmd}'; use --help for help`);
     return 1;
   }
-  const [min, max, handler] = entry;
+  const { min, max } = entry;
   if (args.length < min) {
     io.err(`ovs-dpctl: '${cmd}' command requires at least ${min} arguments`);
     return 1;
@@ -143,19 +201,99 @@ export async function runDpctl(argv: string[], io: DpctlIo): Promise<number> {
     io.err(`ovs-dpctl: '${cmd}' command takes at most ${max} arguments`);
     return 1;
   }
+  return dpctlRun(entry, args, stats, io);
+}
+
+/** Run one command of the table: 0, or 1 once its error has been printed. */
+async function dpctlRun(entry: DpctlCommand, args: string[], stats: boolean, io: DpctlIo): Promise<number> {
   const ctx = new Dpctl(io);
   try {
-    await handler(ctx, args, stats);
+    await entry.handler(ctx, args, stats);
     return 0;
   } catch (err) {
     if (err instanceof Reported) return 1;
     if (err instanceof DpifError) {
-      io.err(`ovs-dpctl: ${err.message}`);
+      io.err(`${io.program ?? 'ovs-dpctl'}: ${err.message}`);
       return 1;
     }
     throw err;
   } finally {
     await ctx.end();
+  }
+}
+
+/** What a daemon gives its dpctl/* commands: its datapath sockets and provider, its name and log. */
+export type DpctlUnixctlContext = Omit<DpctlIo, 'out' | 'err' | 'json' | 'appctl' | 'verbosity'>;
+
+/**
+ * dpctl_unixctl_handler(): `ovs-appctl dpctl/COMMAND [OPTION...] ARG...` inside a daemon. The
+ * leading options are parsed as the C does it (--statistics, --clear, --may-create, --more,
+ * --names, --no-names, clusters of -m and -s; anything else is "Unrecognized option"), the
+ * command's output and its errors ("ovs-vswitchd: ...") go into one text, which is the reply,
+ * or the error reply if the command failed.
+ */
+export async function dpctlUnixctlHandler(name: string, params: readonly string[], ctx: DpctlUnixctlContext): Promise<{ error: boolean; text: string }> {
+  const entry = COMMANDS.get(name);
+  if (entry === undefined) return { error: true, text: `unknown command '${name}'` };
+  let text = '';
+  let stats = false;
+  let verbosity = 0;
+  let args = [...params];
+  let error: string | undefined;
+  while (args.length && error === undefined) {
+    const arg = args[0]!;
+    if (arg.startsWith('--')) {
+      if (arg === '--statistics') stats = true;
+      else if (arg === '--more') verbosity++;
+      else if (!['--clear', '--may-create', '--names', '--no-names'].includes(arg)) error = `Unrecognized option ${arg}`;
+    } else if (arg.length > 1 && arg.startsWith('-')) {
+      for (const c of arg.slice(1)) {
+        if (c === 'm') verbosity++;
+        else if (c === 's') stats = true;
+        else {
+          error = `Unrecognized option -${c}`;
+          break;
+        }
+      }
+    } else break;
+    if (error === undefined) args = args.slice(1);
+  }
+  if (error !== undefined) return { error: true, text: error };
+  const io: DpctlIo = {
+    ...ctx,
+    appctl: true,
+    verbosity,
+    out: (line) => {
+      text += `${line}\n`;
+    },
+    err: (line) => {
+      text += `${line}\n`;
+    },
+  };
+  const status = await dpctlRun(entry, args, stats, io);
+  return { error: status !== 0, text };
+}
+
+/** What dpctl_unixctl_register() needs of a control socket: unixctl_command_register(). */
+export interface DpctlUnixctlServer {
+  register(name: string, usage: string, min: number, max: number, handler: (args: string[]) => Promise<string>): void;
+}
+
+/**
+ * dpctl_unixctl_register(): every command of the table but help as `dpctl/NAME`, with its usage
+ * and argument counts; `fail` makes the error reply from the command's text.
+ */
+export function dpctlUnixctlRegister(
+  server: DpctlUnixctlServer,
+  ctx: () => DpctlUnixctlContext | Promise<DpctlUnixctlContext>,
+  fail: (text: string) => Error,
+): void {
+  for (const c of DPCTL_COMMANDS) {
+    server.register(`dpctl/${c.name}`, c.usage, c.min, c.max === Infinity ? Number.MAX_SAFE_INTEGER : c.max, async (args) => {
+      const r = await dpctlUnixctlHandler(c.name, args, await ctx());
+      if (r.error) throw fail(r.text);
+      return r.text;
+    });
   }
 }
 
@@ -501,4 +639,99 @@ async function showDpif(ctx: Dpctl, dpif: DpifNetlink, withStats: boolean): Prom
     json.ports.push(entry);
   }
   return json;
+}
+
+/** dp_exists(): DP names a datapath that exists. */
+async function dpExists(ctx: Dpctl, arg: string): Promise<boolean> {
+  const at = arg.indexOf('@');
+  const type = at < 0 ? 'system' : arg.slice(0, at) || 'system';
+  if (type !== 'system') return false;
+  const provider = await ctx.provider();
+  await provider.dpInitialize();
+  return (await provider.enumerate()).includes(at < 0 ? arg : arg.slice(at + 1));
+}
+
+/** get_one_dp(): the only datapath, or an error if there are none or several. */
+async function getOneDp(ctx: Dpctl): Promise<string | undefined> {
+  const provider = await ctx.provider();
+  await provider.dpInitialize();
+  const names = await provider.enumerate();
+  if (names.length === 0) ctx.error(0, 'no datapaths exist');
+  else if (names.length > 1) ctx.error(0, 'multiple datapaths, specify one');
+  return names.length === 1 ? `system@${names[0]}` : undefined;
+}
+
+/**
+ * opt_dpif_open(): the datapath named by the first argument if it exists, else the only one
+ * (unless all `maxArgs` arguments were given, which leaves no room for it).
+ */
+async function optDpifOpen(ctx: Dpctl, args: string[], maxArgs: number): Promise<DpifNetlink> {
+  let name: string | undefined;
+  if (args.length > 0 && (await dpExists(ctx, args[0]!))) name = args[0];
+  else if (args.length + 1 !== maxArgs) name = await getOneDp(ctx);
+  if (name === undefined) throw ctx.error(Errno.EINVAL, 'datapath not found');
+  return openOrReport(ctx, name);
+}
+
+/**
+ * dpctl_dump_flows(): the datapath's flows. This switch installs none (it has no upcall
+ * handling) and the kernel model keeps no flow table, so once the datapath is open there is
+ * nothing to list — what the real tool prints for a datapath without flows.
+ */
+async function dumpFlows(ctx: Dpctl, args: string[]): Promise<void> {
+  const dpif = await optDpifOpen(ctx, args, 6);
+  await ctx.close(dpif);
+}
+
+/** dpctl_del_flows(): dpif_flow_flush() — with no flows installed, nothing to delete; a FILE of flows is refused. */
+async function delFlows(ctx: Dpctl, args: string[]): Promise<void> {
+  if ((args.length === 1 && !(await dpExists(ctx, args[0]!))) || args.length > 1) throw ctx.error(Errno.EOPNOTSUPP, 'deleting flows from a file');
+  const dpif = await optDpifOpen(ctx, args, 2);
+  dpifFlowFlush(dpif);
+  await ctx.close(dpif);
+}
+
+/** dpctl_cache_get_size(): show_dpif_cache() of DP, or of every datapath. */
+async function cacheGetSize(ctx: Dpctl, args: string[]): Promise<void> {
+  const each = async (dpif: DpifNetlink) => {
+    ctx.io.out(`${dpif.fullName}:`);
+    const levels = await dpif.cacheGetSupportedLevels().catch(() => 0);
+    if (levels === 0) return;
+    ctx.io.out('  caches:');
+    for (let i = 0; i < levels; i++) {
+      const size = await dpif.cacheGetSize(i).catch(() => undefined);
+      if (size !== undefined) ctx.io.out(`    masks-cache: size:${size}`);
+    }
+  };
+  if (args.length === 0) return dpsForEach(ctx, each);
+  let dpif: DpifNetlink;
+  try {
+    dpif = await ctx.open(args[0]!, false);
+  } catch (err) {
+    if (err instanceof DpifError) throw ctx.error(err.errno, `Opening datapath ${args[0]} failed`);
+    throw err;
+  }
+  try {
+    await each(dpif);
+  } finally {
+    await ctx.close(dpif);
+  }
+}
+
+/** dpctl_list_commands(): the table, each name as `dpctl/NAME` when run through ovs-appctl (help left out there). */
+async function listCommands(ctx: Dpctl): Promise<void> {
+  const lines = ['The available commands are:'];
+  for (const c of DPCTL_COMMANDS) {
+    // The C's table has help (usage "") just before list-commands.
+    if (c.name === 'list-commands' && !ctx.io.appctl) lines.push(`  ${'help'.padEnd(23)} `);
+    lines.push(`  ${ctx.io.appctl ? 'dpctl/' : ''}${c.name.padEnd(23)} ${c.usage}`);
+  }
+  for (const l of lines) ctx.io.out(l);
+}
+
+/** A command that needs the datapath's flow table, conntrack or fragment reassembly: the error the C gives when the datapath lacks it. */
+function unsupported(what: string): Handler {
+  return async (ctx) => {
+    throw ctx.error(Errno.EOPNOTSUPP, what);
+  };
 }

@@ -45,7 +45,16 @@ import {
   netdevVportTypeFromName,
 } from '@ovs/netdev';
 import { NlSock, type SocketFactory } from '@ovs/netlink-socket';
-import { type Dpif, DpifError, type DpifPort, type DpifProvider, type DpifStats, type PortPollResult } from './dpif.js';
+import {
+  COVERAGE_DPIF_DESTROY,
+  COVERAGE_DPIF_PORT_DEL,
+  type Dpif,
+  DpifError,
+  type DpifPort,
+  type DpifProvider,
+  type DpifStats,
+  type PortPollResult,
+} from './dpif.js';
 import { reconnectingSocketFactory } from './reconnect.js';
 
 export interface DpifNetlinkOptions {
@@ -517,6 +526,7 @@ export class DpifNetlink implements Dpif {
 
   /** dpif_netlink_destroy(): OVS_DP_CMD_DEL. */
   async destroy(): Promise<void> {
+    COVERAGE_DPIF_DESTROY.inc();
     await this.sock.transact(genl(ovsDatapathFamily, this.dpId, OVS_DP_CMD.DEL, {}, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
   }
 
@@ -826,6 +836,7 @@ export class DpifNetlink implements Dpif {
    */
   portDel(portNo: number): Promise<void> {
     return span('dpif', 'dpif_netlink_port_del', `port ${portNo}`, async () => {
+      COVERAGE_DPIF_PORT_DEL.inc();
       const port = await this.portQueryByNumber(portNo);
       await this.sock.transact(genl(ovsVportFamily, this.vportId, OVS_VPORT_CMD.DEL, { portNo }, NLM_F.REQUEST | NLM_F.ECHO, undefined, this.dpIfindex));
       const socks = this.channels.get(portNo);

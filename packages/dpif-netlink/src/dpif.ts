@@ -6,6 +6,13 @@
  */
 import { type Netdev, type NetdevRegistry, type NetdevSpec, type VportStats, netdevGetIfindex } from '@ovs/netdev';
 import { span } from '@ovs/trace';
+import { coverageDefine } from '@ovs/util';
+
+// lib/dpif.c's coverage counters (those this datapath interface has events for).
+export const COVERAGE_DPIF_DESTROY = coverageDefine('dpif_destroy');
+export const COVERAGE_DPIF_PORT_ADD = coverageDefine('dpif_port_add');
+export const COVERAGE_DPIF_PORT_DEL = coverageDefine('dpif_port_del');
+export const COVERAGE_DPIF_FLOW_FLUSH = coverageDefine('dpif_flow_flush');
 
 /**
  * A datapath operation's error: the Linux errno and the kernel's extack
@@ -139,6 +146,7 @@ export function dpifPortAdd<D extends Dpif>(provider: DpifProvider<D>, dpif: D, 
     'dpif_port_add',
     `${dpif.fullName} ${netdev.name}${portNo !== undefined ? ` port ${portNo}` : ''}`,
     async () => {
+      COVERAGE_DPIF_PORT_ADD.inc();
       let assigned: number;
       try {
         assigned = await dpif.portAdd(spec, portNo);
@@ -151,6 +159,14 @@ export function dpifPortAdd<D extends Dpif>(provider: DpifProvider<D>, dpif: D, 
     },
     (n) => `port ${n}`,
   );
+}
+
+/**
+ * dpif_flow_flush(): delete every flow of the datapath. This stack installs none (no upcall
+ * handling, and the kernel model has no flow table), so there is nothing to send.
+ */
+export function dpifFlowFlush(_dpif: Dpif): void {
+  COVERAGE_DPIF_FLOW_FLUSH.inc();
 }
 
 function errText(err: unknown): string {

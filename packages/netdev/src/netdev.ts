@@ -23,6 +23,7 @@
 import { AF_INET, AF_INET6, Errno, IFF, NLM_F, NetlinkProtocol, type Message, RTM, strerror } from '@ovs/genl-codec';
 import { type NlSock, NlSockError } from '@ovs/netlink-socket';
 import { span } from '@ovs/trace';
+import { coverageDefine } from '@ovs/util';
 import { NetdevConfigError } from './errors.js';
 import { mapIpv4 } from './packets.js';
 import {
@@ -481,8 +482,12 @@ export function netdevGetStatus(registry: NetdevRegistry, netdev: Netdev): Promi
   return span('netdev', 'netdev_get_status', netdev.name, () => (netdev.isLinux ? netdevLinuxGetStatus(registry, netdev) : Promise.resolve({})));
 }
 
+/** lib/netdev.c's COVERAGE_DEFINE(netdev_get_stats). */
+const COVERAGE_NETDEV_GET_STATS = coverageDefine('netdev_get_stats');
+
 /** netdev_get_stats(): a Linux device's (netdev-linux), a vport's userspace counters; EOPNOTSUPP for other classes. */
 export function netdevGetStats(registry: NetdevRegistry, netdev: Netdev): Promise<NetdevStats> {
+  COVERAGE_NETDEV_GET_STATS.inc();
   const vport = tunnelState(netdev);
   if (vport) return Promise.resolve({ ...vport.stats });
   return netdev.isLinux ? netdevLinuxGetStats(registry, netdev) : Promise.reject(new NlSockError(Errno.EOPNOTSUPP));

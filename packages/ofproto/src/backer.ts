@@ -7,6 +7,7 @@
  */
 import { type DpifNetlink, type DpifNetlinkProvider, DpifError, dpifClose, dpifOpen } from '@ovs/dpif-netlink';
 import { netdevToSpec, netdevVportGetDpifPort } from '@ovs/netdev';
+import { type DpifBackerSupport, LINUX_6_1_SUPPORT } from './dp-features.js';
 import type { Ofport, OfprotoLog } from './ofport.js';
 import { TunnelPorts } from './tunnel.js';
 
@@ -72,6 +73,8 @@ export class DpifBacker {
   readonly tnlBackers = new Map<string, number>();
   readonly tunnels: TunnelPorts;
   readonly clients = new Set<BackerClient>();
+  /** bt_support: what the datapath supports (see dp-features.ts: Linux 6.1's module, not probed). */
+  readonly btSupport: DpifBackerSupport = LINUX_6_1_SUPPORT;
   /** need_revalidate: ports changed; tunnel backers are reconciled on the next run(). */
   needRevalidate = false;
   private refcount = 0;

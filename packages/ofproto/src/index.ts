@@ -6,10 +6,13 @@
  */
 export { DpifBacker } from './backer.js';
 export type { BackerClient, IfaceHint, OfprotoEnv } from './backer.js';
+export { LINUX_6_1_SUPPORT, dpSupport, dpifShowSupport } from './dp-features.js';
+export type { DpFeature, DpifBackerSupport } from './dp-features.js';
 export { dpifShowBacker } from './dpif-show.js';
-export { Ofproto } from './ofproto.js';
+export { Ofproto, simapIncrease } from './ofproto.js';
 export type { OfprotoPort } from './ofproto.js';
 export { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, OfprotoError } from './ofport.js';
 export type { Ofport, OfprotoLog } from './ofport.js';
+export { TnlPorts } from './tnl-ports.js';
 export { TunnelPorts, tnlMatch, tnlMatchFormat } from './tunnel.js';
 export type { TnlMatch } from './tunnel.js';

@@ -23,6 +23,7 @@ import {
   netdevVportIsPatch,
 } from '@ovs/netdev';
 import { span, spanSync } from '@ovs/trace';
+import { coverageDefine } from '@ovs/util';
 import { type BackerClient, DpifBacker, type OfprotoEnv } from './backer.js';
 import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, type Ofport, OfprotoError } from './ofport.js';
 
@@ -32,6 +33,10 @@ export interface OfprotoPort {
   type: string;
   ofpPort: number;
 }
+
+// ofproto/ofproto.c's coverage counters (those this ofproto has events for).
+const COVERAGE_OFPROTO_REINIT_PORTS = coverageDefine('ofproto_reinit_ports');
+const COVERAGE_OFPROTO_UPDATE_PORT = coverageDefine('ofproto_update_port');
 
 /** ETH_PAYLOAD_MAX: find_min_mtu()'s answer when no port counts. */
 const ETH_PAYLOAD_MAX = 1500;
@@ -231,6 +236,7 @@ export class Ofproto implements BackerClient {
    */
   updatePort(name: string): Promise<void> {
     return span('ofproto', 'update_port', name, async () => {
+      COVERAGE_OFPROTO_UPDATE_PORT.inc();
       let query: OfprotoPort | undefined;
       try {
         query = await this.portQueryByName(name);
@@ -542,6 +548,7 @@ export class Ofproto implements BackerClient {
   run(): Promise<string[]> {
     return span('ofproto', 'ofproto_run', this.name, async () => {
       await this.backer.run();
+      if (this.pollResync) COVERAGE_OFPROTO_REINIT_PORTS.inc();
       const names = this.pollResync ? new Set([...this.portByName.keys(), ...this.dpPorts, ...this.ghostPorts]) : new Set(this.pollSet);
       this.pollResync = false;
       this.pollSet.clear();
@@ -555,6 +562,14 @@ export class Ofproto implements BackerClient {
     });
   }
 
+  /**
+   * ofproto_get_memory_usage(): "ports" (the LOCAL port included) into `usage`; "rules" would
+   * count the flow tables' rules, which this ofproto has none of (no OpenFlow tables yet).
+   */
+  getMemoryUsage(usage: Map<string, number>): void {
+    simapIncrease(usage, 'ports', this.ports.size);
+  }
+
   /** ofproto_destroy(): every ofport goes (with its datapath port when `del`), then the backer reference. */
   async destroy(del = true): Promise<void> {
     for (const port of [...this.ports.values()]) {
@@ -566,4 +581,9 @@ export class Ofproto implements BackerClient {
     // The last bridge of a datapath takes the datapath with it when deleted (del-br), not when the daemon exits.
     await this.backer.close(this, del);
   }
+}
+
+/** simap_increase(): add `amount` to `name`'s count, creating it only for a non-zero amount. */
+export function simapIncrease(usage: Map<string, number>, name: string, amount: number): void {
+  if (amount) usage.set(name, (usage.get(name) ?? 0) + amount);
 }

@@ -46,7 +46,10 @@ import {
   statsUpdateInterval,
 } from './bridge-status.js';
 import { shashOrder } from './ovs-hash.js';
-import type { Vlog } from '@ovs/util';
+import { type Vlog, coverageDefine } from '@ovs/util';
+
+/** vswitchd/bridge.c's COVERAGE_DEFINE(bridge_reconfigure). */
+const COVERAGE_BRIDGE_RECONFIGURE = coverageDefine('bridge_reconfigure');
 
 type Row<K extends keyof VswitchTables> = IdlRow<VswitchTables[K]>;
 
@@ -312,6 +315,7 @@ export class BridgeLayer {
    */
   private reconfigure(ovs: Row<'Open_vSwitch'> | undefined, sweep: boolean): Promise<void> {
     return span('bridge', 'bridge_reconfigure', `next_cfg ${ovs?.get('next_cfg') ?? 0}`, async () => {
+      COVERAGE_BRIDGE_RECONFIGURE.inc();
       const full = this.full;
       this.full = false;
       // At start-up the datapath may hold ports from an earlier run: those the database still configures are kept.

@@ -2,19 +2,23 @@
  * ovs-vswitchd (vswitchd/ovs-vswitchd.c): the daemon that connects the
  * database (through the IDL) to the datapath (through dpif-netlink), runs
  * the bridge layer whenever either changes, and answers `ovs-appctl` on its
- * control socket (dpif/show, dpctl/show, vlog/list, version, exit, and
- * trace/arm + trace/last: the call path of an operation through every layer).
+ * control socket: ovs-vswitchd's ovs-appctl commands (dpif/show,
+ * dpif/show-dp-features, dpctl/*, ofproto/list, memory/show, coverage/show,
+ * tnl/ports/show, bridge/reconnect, vlog/*, version, exit [--cleanup],
+ * list-commands), and trace/arm + trace/last: the call path of an operation
+ * through every layer.
  */
-import { writeFileSync, rmSync } from 'node:fs';
-import { DpifNetlinkProvider, runDpctl } from '@ovs/dpif-netlink';
+import { rmSync, writeFileSync } from 'node:fs';
+import { DpifNetlinkProvider, dpctlUnixctlRegister } from '@ovs/dpif-netlink';
 import { registerNetdevClasses } from '@ovs/netdev';
 import type { SocketFactory } from '@ovs/netlink-socket';
-import { dpifShowBacker } from '@ovs/ofproto';
-import { Idl, UnixctlError, UnixctlServer, type VswitchTables } from '@ovs/ovsdb';
+import { TnlPorts, dpifShowBacker, dpifShowSupport, simapIncrease } from '@ovs/ofproto';
+import { Idl, type VswitchTables } from '@ovs/ovsdb';
 import { type Trace, formatTraceTree, renderTraceHtml, traceRecord } from '@ovs/trace';
+import { UnixctlError, UnixctlServer, Vlog, coverageInit, coverageRun } from '@ovs/util';
 import { BridgeLayer } from './bridge.js';
+import { shashOrder } from './ovs-hash.js';
 import { VERSION } from './version.js';
-import { Vlog } from '@ovs/util';
 
 export { VERSION };
 
@@ -57,6 +61,13 @@ export class Vswitchd {
   private traceUntilCfg: number | undefined;
   /** The last traced run that reconfigured something. */
   private lastTrace: Trace | undefined;
+  /** lib/tnl-ports.c's listening ports (none with the kernel datapath). */
+  private readonly tnlPorts = new TnlPorts();
+  /** Bridge names in the order their ofprotos were created (all_ofprotos' insertion order). */
+  private readonly ofprotoOrder: string[] = [];
+  /** ofproto/ofproto.c's all_ofprotos: the names' hmap order, recomputed when the bridges change. */
+  private ofprotoList: { key: string; names: string[] } = { key: '', names: [] };
+  private coverageTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly opts: VswitchdOptions,
@@ -82,6 +93,9 @@ export class Vswitchd {
     vlog.log('INFO', 'vswitchd', `ovs-vswitchd (Open vSwitch in TypeScript) ${VERSION}`);
     idl.onChange(() => d.wake());
     d.wake();
+    // coverage_run() from the main loop: the counters' 5-second slots.
+    d.coverageTimer = setInterval(() => coverageRun(), 1000);
+    d.coverageTimer.unref?.();
     return d;
   }
 
@@ -139,14 +153,6 @@ export class Vswitchd {
       for (const backer of backers) lines.push(...(await dpifShowBacker(backer, [...this.bridges.bridges.values()].map((b) => b.ofproto!).filter(Boolean))));
       return lines.length ? `${lines.join('\n')}\n` : '';
     });
-    u.register('dpctl/show', '[-s] [DP...]', 0, 10, async (args) => {
-      await this.settle();
-      const out: string[] = [];
-      const err: string[] = [];
-      const code = await runDpctl(['show', ...args], { out: (l) => out.push(l), err: (l) => err.push(l), socket: this.opts.socket, provider: this.provider });
-      if (code !== 0) throw new UnixctlError(err.join('\n').replace(/^ovs-dpctl: /gm, ''));
-      return out.length ? `${out.join('\n')}\n` : '';
-    });
     u.register('trace/arm', '[CFG]', 0, 1, (args) => {
       const next = this.idl.first('Open_vSwitch')?.get('next_cfg') ?? 0;
       const cfg = args[0] === undefined ? next + 1 : Number(args[0]);
@@ -172,13 +178,76 @@ export class Vswitchd {
           throw new UnixctlError(`unknown option "${args[0]}" (--all-lines, --json or --html)`);
       }
     });
-    u.register('vlog/list', '', 0, 0, () => `${this.vlog.list()}\n`);
-    u.register('version', '', 0, 0, () => `ovs-vswitchd (Open vSwitch in TypeScript) ${VERSION}\n`);
+    this.vlog.registerUnixctl(u);
+    u.register('version', '', 0, 0, () => `ovs-vswitchd (Open vSwitch) ${VERSION}\n`);
+    // ovs_vswitchd_exit(): --cleanup only as the one argument; anything else is a plain exit.
     u.register('exit', '[--cleanup]', 0, 1, async (args) => {
-      const cleanup = args[0] === '--cleanup';
+      const cleanup = args.length === 1 && args[0] === '--cleanup';
       setImmediate(() => void this.stop(cleanup));
       return '';
     });
+    coverageInit(u);
+    u.register('memory/show', '', 0, 0, async () => {
+      await this.settle();
+      return this.memoryReport();
+    });
+    u.register('ofproto/list', '', 0, 0, () =>
+      this.ofprotoNames()
+        .map((n) => `${n}\n`)
+        .join(''),
+    );
+    u.register('dpif/show-dp-features', 'bridge', 1, 1, async (args) => {
+      await this.settle();
+      const ofproto = this.bridges.bridges.get(args[args.length - 1]!)?.ofproto;
+      if (!ofproto) throw new UnixctlError('no such bridge');
+      return `${dpifShowSupport(ofproto.backer.btSupport).join('\n')}\n`;
+    });
+    u.register('tnl/ports/show', '-v', 0, 1, (args) => this.tnlPorts.show(args));
+    u.register('bridge/reconnect', '[bridge]', 0, 1, async (args) => {
+      await this.settle();
+      // ofproto_reconnect_controllers(): no bridge has a controller connection yet (OpenFlow is not wired in).
+      if (args.length > 0 && !this.bridges.bridges.has(args[0]!)) throw new UnixctlError('Unknown bridge');
+      return '';
+    });
+    dpctlUnixctlRegister(
+      u,
+      async () => {
+        await this.settle();
+        return { socket: this.opts.socket, provider: this.provider, program: 'ovs-vswitchd', log: this.vlog.fn };
+      },
+      (text) => new UnixctlError(text),
+    );
+  }
+
+  /**
+   * bridge_get_memory_usage() as memory_report() shows it: "NAME:COUNT" pairs sorted by name.
+   * Each bridge's ofproto counts its ports (ofproto_get_memory_usage); the IDL its cells
+   * (ovsdb_idl_get_memory_usage: rows times the table's columns, per replicated table). OVS also
+   * counts its upcall handler and revalidator threads and its flow rules: this switch has none.
+   */
+  memoryReport(): string {
+    const usage = new Map<string, number>();
+    for (const br of this.bridges.bridges.values()) br.ofproto?.getMemoryUsage(usage);
+    let cells = 0;
+    for (const table of Object.keys(TABLES)) {
+      const columns = this.idl.schema.tables.get(table)?.userColumns.length ?? 0;
+      cells += [...this.idl.rows(table as keyof VswitchTables & string)].length * columns;
+    }
+    simapIncrease(usage, `idl-cells-${this.idl.schema.name}`, cells);
+    return [...usage]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${k}:${v}`)
+      .join(' ');
+  }
+
+  /** HMAP_FOR_EACH over all_ofprotos: the bridges with an ofproto, in OVS's hash order of their names. */
+  private ofprotoNames(): string[] {
+    const live = new Set([...this.bridges.bridges.values()].filter((b) => b.ofproto).map((b) => b.name));
+    for (let i = this.ofprotoOrder.length - 1; i >= 0; i--) if (!live.has(this.ofprotoOrder[i]!)) this.ofprotoOrder.splice(i, 1);
+    for (const name of live) if (!this.ofprotoOrder.includes(name)) this.ofprotoOrder.push(name);
+    const key = this.ofprotoOrder.join('/');
+    if (this.ofprotoList.key !== key) this.ofprotoList = { key, names: shashOrder(this.ofprotoOrder) };
+    return this.ofprotoList.names;
   }
 
   /** Stop: bridges are left in the datapath unless `cleanup` (ovs-appctl exit --cleanup). */
@@ -186,6 +255,7 @@ export class Vswitchd {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.coverageTimer);
     await this.settle();
     await this.bridges.close(cleanup);
     this.idl.close();
