@@ -1,7 +1,7 @@
 /**
  * ovs-vsctl's controller, fail-mode and manager commands and emer-reset
  * (utilities/ovs-vsctl.c): set-/get-/del-controller, set-/get-/del-fail-mode,
- * set-/get-/del-manager, emer-reset. Controller and Manager rows are deleted
+ * set-/get-/del-manager, set-/get-/del-ssl, emer-reset. Controller and Manager rows are deleted
  * explicitly, as the real tool does (the server would also collect them once
  * unreferenced).
  */
@@ -180,6 +180,57 @@ function emerReset(ctx: Ctx): void {
   ctx.invalidateCache();
 }
 
+/** pre_cmd_get_ssl(). */
+function preGetSsl(_cmd: ParsedCommand, pre: Prerequisites): void {
+  pre.add('Open_vSwitch', 'ssl');
+  pre.add('SSL', 'private_key', 'certificate', 'ca_cert', 'bootstrap_ca_cert');
+}
+
+/** pre_cmd_set_ssl() / pre_cmd_del_ssl(): only the reference; the SSL row itself is not replicated. */
+function preSetSsl(_cmd: ParsedCommand, pre: Prerequisites): void {
+  pre.add('Open_vSwitch', 'ssl');
+}
+
+/**
+ * The SSL row Open_vSwitch.ssl points to, when this invocation replicates it.
+ * Deleting one it does not replicate is a no-op in the real IDL (the server
+ * collects the unreferenced row).
+ */
+function currentSsl(ctx: Ctx): Row | undefined {
+  const u = ctx.txn.scalar(ctx.ovs, 'ssl') as string | undefined;
+  return u === undefined ? undefined : ctx.txn.get('SSL', u);
+}
+
+function getSsl(ctx: Ctx): void {
+  ctx.txn.verify(ctx.ovs, 'ssl');
+  const ssl = currentSsl(ctx);
+  if (!ssl) return;
+  for (const c of ['private_key', 'certificate', 'ca_cert', 'bootstrap_ca_cert']) ctx.txn.verify(ssl, c);
+  const v = (c: string) => String(ctx.txn.scalar(ssl, c) ?? '');
+  ctx.out(`Private key: ${v('private_key')}\nCertificate: ${v('certificate')}\nCA Certificate: ${v('ca_cert')}\n`);
+  ctx.out(`Bootstrap: ${ctx.txn.scalar(ssl, 'bootstrap_ca_cert') === true ? 'true' : 'false'}\n`);
+}
+
+function delSsl(ctx: Ctx): void {
+  if (ctx.txn.scalar(ctx.ovs, 'ssl') === undefined) return;
+  ctx.txn.verify(ctx.ovs, 'ssl');
+  const ssl = currentSsl(ctx);
+  if (ssl) ctx.txn.delete(ssl);
+  ctx.txn.write(ctx.ovs, 'ssl', none);
+}
+
+function setSsl(ctx: Ctx): void {
+  ctx.txn.verify(ctx.ovs, 'ssl');
+  const old = currentSsl(ctx);
+  if (old) ctx.txn.delete(old);
+  const ssl = ctx.txn.insert('SSL');
+  ctx.txn.write(ssl, 'private_key', { keys: [ctx.argv[1]!] });
+  ctx.txn.write(ssl, 'certificate', { keys: [ctx.argv[2]!] });
+  ctx.txn.write(ssl, 'ca_cert', { keys: [ctx.argv[3]!] });
+  ctx.txn.write(ssl, 'bootstrap_ca_cert', { keys: [ctx.has('--bootstrap')] });
+  ctx.txn.write(ctx.ovs, 'ssl', { keys: [ssl.uuid] });
+}
+
 export const ctlCommands: CommandDef[] = [
   { name: 'get-controller', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preController, run: getController },
   { name: 'del-controller', minArgs: 1, maxArgs: 1, options: '', mode: 'RW', pre: preController, run: delController },
@@ -190,5 +241,8 @@ export const ctlCommands: CommandDef[] = [
   { name: 'get-manager', minArgs: 0, maxArgs: 0, options: '', mode: 'RO', pre: preManager, run: getManager },
   { name: 'del-manager', minArgs: 0, maxArgs: 0, options: '', mode: 'RW', pre: preManager, run: (ctx) => deleteManagers(ctx, verifyManagers(ctx)) },
   { name: 'set-manager', minArgs: 1, maxArgs: Infinity, options: '--inactivity-probe=', mode: 'RW', pre: preManager, run: setManager },
+  { name: 'get-ssl', minArgs: 0, maxArgs: 0, options: '', mode: 'RO', pre: preGetSsl, run: getSsl },
+  { name: 'del-ssl', minArgs: 0, maxArgs: 0, options: '', mode: 'RW', pre: preSetSsl, run: delSsl },
+  { name: 'set-ssl', minArgs: 3, maxArgs: 3, options: '--bootstrap', mode: 'RW', pre: preSetSsl, run: setSsl },
   { name: 'emer-reset', minArgs: 0, maxArgs: 0, options: '', mode: 'RW', pre: preEmerReset, run: emerReset },
 ];

@@ -14,6 +14,9 @@ import { DbFile, OvsdbClient, OvsdbServer, ServedDatabase, vswitchSchema } from 
 import { ensureRealOvs, run as spawnRun } from '@ovs/ovsdb/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from './cli.js';
+import { preferRealOvsOnPath } from './testing.js';
+
+preferRealOvsOnPath();
 
 const DB = 'Open_vSwitch';
 

@@ -8,6 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, type Json, type JsonObject, OvsdbClient, OvsdbServer, ServedDatabase, vswitchDatabaseSchema } from '@ovs/ovsdb';
 
+/**
+ * The workspace's own bins (ovs-vsctl, ovsdb-server, ovsdb-tool) are on the
+ * PATH vitest runs with (node_modules/.bin): the real tools' directories go
+ * first, so that "the real ovs-vsctl" and "the real ovsdb-server" of these
+ * tests are Debian's and not ours.
+ */
+export function preferRealOvsOnPath(): void {
+  const path = (process.env.PATH ?? '').split(':').filter((d) => d !== '/usr/sbin' && d !== '/usr/bin');
+  process.env.PATH = ['/usr/sbin', '/usr/bin', ...path].join(':');
+}
+
 export interface Served {
   remote: string;
   served: ServedDatabase;

@@ -16,7 +16,9 @@ import { type Trace, parseTrace } from '@ovs/trace';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureRealOvs, run as spawnRun } from '@ovs/ovsdb/testing';
 import { run } from './cli.js';
-import { type Served, dumpDb, normaliseStderr, startOurServer } from './testing.js';
+import { dumpDb, normaliseStderr, preferRealOvsOnPath, startOurServer, type Served } from './testing.js';
+
+preferRealOvsOnPath();
 
 /** Reconfigures on every next_cfg change: ofport for good interfaces, ofport -1 (+ error) for names starting "bad"/"silent". */
 async function fakeVswitchd(remote: string): Promise<Idl> {
