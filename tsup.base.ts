@@ -1,6 +1,100 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Options, defineConfig } from 'tsup';
 
-/** Every package's build: ESM and CJS with declarations, for Node 20; `entry` names what it publishes. */
-export function packageBuild(entry: Options['entry']) {
-  return defineConfig({ entry, format: ['esm', 'cjs'], dts: true, sourcemap: true, clean: true, target: 'node20' });
+type Plugin = NonNullable<Options['esbuildPlugins']>[number];
+
+/**
+ * A package's build, for Node 20:
+ * - `entry`: what it publishes as a library — ESM and CJS with declarations;
+ * - `cli`: its command-line entries (`{ name: 'src/file.ts' }` → `dist/name.js`, what `bin/*.js` load) —
+ *   ESM only, each one file with the workspace's `@ovs/*` packages inlined and tree-shaken, minified
+ *   (with a source map beside it). Every `node bin/ovs-vsctl.js` pays for what it loads and compiles
+ *   before it does anything; see the root README, "Fast tools", for the figures. Code a command reaches
+ *   only through `await import()` goes to a `cli-chunk-*.js` file loaded when that command runs.
+ *
+ * Both builds write to `dist/`, so `dist/` is emptied here once, before either starts (tsup runs the
+ * two configurations side by side and its own `clean` in one would race the other's output).
+ */
+export function packageBuild(entry: Options['entry'], cli?: Record<string, string>) {
+  rmSync('dist', { recursive: true, force: true });
+  const shared = { sourcemap: true, clean: false, target: 'node20', esbuildPlugins: [jsonParsePlugin] } satisfies Options;
+  const lib: Options = { ...shared, entry, format: ['esm', 'cjs'], dts: true };
+  if (!cli) return defineConfig(lib);
+  return defineConfig([
+    lib,
+    {
+      ...shared,
+      entry: cli,
+      format: ['esm'],
+      dts: false,
+      splitting: true,
+      noExternal: [WORKSPACE_INLINED],
+      minify: true,
+      keepNames: true,
+      esbuildPlugins: [jsonParsePlugin, declaredExternals()],
+      esbuildOptions(options) {
+        options.chunkNames = 'cli-chunk-[hash]';
+      },
+    },
+  ]);
+}
+
+/**
+ * The workspace packages a CLI bundle inlines: all but @ovs/posix, whose native addon is found from its
+ * own package directory (a bundle imports it, or requires it at run time, by name).
+ */
+const WORKSPACE_INLINED = /^@ovs\/(?!posix(?:\/|$))/;
+
+/**
+ * A JSON module as `JSON.parse('…')` instead of an object literal: V8 parses a JSON string several
+ * times faster than the same data as JavaScript (the 27 KB vswitch schema is loaded by every tool).
+ */
+const jsonParsePlugin: Plugin = {
+  name: 'json-parse',
+  setup(build) {
+    build.onLoad({ filter: /\.json$/ }, (args) => {
+      const text = JSON.stringify(JSON.parse(readFileSync(args.path, 'utf8')));
+      return { contents: `export default JSON.parse(${JSON.stringify(text)});\n`, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * A bundle's packages from outside it — imported, or named in a string (`createRequire(...)('@ovs/posix')`)
+ * — must be dependencies of the package that ships the bundle, or it fails once installed with npm.
+ */
+function declaredExternals(): Plugin {
+  return {
+    name: 'declared-externals',
+    setup(build) {
+      build.onEnd((result) => {
+        if (result.errors.length) return;
+        const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as {
+          name: string;
+          dependencies?: Record<string, string>;
+          peerDependencies?: Record<string, string>;
+        };
+        const declared = new Set([pkg.name, ...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
+        const used = new Set<string>();
+        for (const out of Object.values(result.metafile?.outputs ?? {})) {
+          for (const i of out.imports) if (i.external && !i.path.startsWith('.') && !i.path.startsWith('node:')) used.add(i.path);
+        }
+        for (const file of result.outputFiles ?? []) {
+          if (file.path.endsWith('.js')) for (const m of file.text.matchAll(/["'`](@ovs\/[\w-]+)(?:\/[\w./-]*)?["'`]/g)) used.add(m[1] as string);
+        }
+        const BUILTIN =
+          /^(?:assert|async_hooks|buffer|child_process|crypto|dgram|dns|events|fs|fs\/promises|module|net|os|path|perf_hooks|process|readline|stream|string_decoder|timers|tls|tty|url|util|v8|vm|worker_threads|zlib)$/;
+        const missing = [...used]
+          .filter((p) => !BUILTIN.test(p))
+          .map((p) => (p.startsWith('@') ? p.split('/').slice(0, 2).join('/') : (p.split('/')[0] as string)))
+          .filter((name) => !declared.has(name));
+        if (missing.length) {
+          return {
+            errors: [{ text: `${pkg.name}: its CLI bundle needs ${[...new Set(missing)].join(', ')} at run time; declare it in "dependencies"` }],
+          };
+        }
+      });
+    },
+  };
 }

@@ -1,3 +1,4 @@
 import { packageBuild } from '../../tsup.base';
 
-export default packageBuild(['src/index.ts', 'src/cli.ts', 'src/transport/unix.ts', 'src/testing/index.ts']);
+// The library (ESM + CJS + types), then the command-line entries bin/ loads (one ESM file each).
+export default packageBuild(['src/index.ts', 'src/transport/unix.ts', 'src/testing/index.ts'], { cli: 'src/cli.ts' });

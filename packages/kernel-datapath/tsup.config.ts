@@ -1,4 +1,4 @@
 import { packageBuild } from '../../tsup.base';
 
-// Named entries keep dist/cli.js where bin/ovs-kernel.js loads it.
-export default packageBuild({ index: 'src/index.ts', cli: 'src/tools/cli.ts', testing: 'src/testing/index.ts' });
+// Named entries: dist/cli.js is where bin/ovs-kernel.js loads it.
+export default packageBuild({ index: 'src/index.ts', testing: 'src/testing/index.ts' }, { cli: 'src/tools/cli.ts' });

@@ -1,3 +1,4 @@
 import { packageBuild } from '../../tsup.base';
 
-export default packageBuild(['src/index.ts', 'src/cli.ts']);
+// The library (ESM + CJS + types), then the command-line entries bin/ loads (one ESM file each).
+export default packageBuild(['src/index.ts'], { cli: 'src/cli.ts' });
