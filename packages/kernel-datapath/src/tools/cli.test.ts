@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CTRL_CMD, GENL_ID_CTRL, type GenlMessage, NLM_F, NetlinkProtocol, ctrlFamily, decode, encode } from '@ovs/genl-codec';
 import { connectUnixNetlink } from '@ovs/genl-codec/unix';
+import { unixctlTargetSocket, unixctlTransact } from '@ovs/util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { besideSocket, main, parseIp, socketPathFor } from './cli.js';
 import { type Daemon, startDaemon } from './daemon.js';
@@ -101,7 +102,8 @@ describe('ovs-kernel usage', () => {
     [[], 'missing command'],
     [['frobnicate'], 'unknown command "frobnicate"'],
     [['--bogus'], 'unknown option "--bogus"'],
-    [['start', '--bogus'], "Unknown option '--bogus'"],
+    [['start', '--bogus'], "start: unrecognized option '--bogus'"],
+    [['start', '--pidfile=x', '--user'], "start: option '--user' requires an argument"],
     [['start', '--profile', 'linux-2.4'], 'unknown profile "linux-2.4"'],
     [['start', '--cpus', '0'], '--cpus wants a number'],
     [['start', '--cpus', 'two'], '--cpus wants a number'],
@@ -253,6 +255,54 @@ describe('ovs-kernel start / stop', () => {
     expect(r.code).toBe(1);
     expect(r.err[0]).toContain(`removed the stale pidfile of pid ${dead.stdout}`);
     expect(existsSync(join(dir, 'ovs-kernel.pid'))).toBe(false);
+  }, 60_000);
+});
+
+describe("ovs-kernel start with an OVS daemon's options", () => {
+  it('--detach returns once the kernel listens; --pidfile, --log-file, -v, the control socket; exit through it', async () => {
+    const dir = rundir();
+    const env = { OVS_RUNDIR: dir };
+    const start = cli(['start', '--detach', '--pidfile', '--log-file', '-vconsole:off', '-vfile:info', '--no-chdir'], env);
+    // As the real ovsdb-server 3.1 with these options: the one console line before -vconsole:off applies.
+    expect(start.code).toBe(0);
+    expect(start.out).toBe('');
+    expect(start.err).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|00001\|vlog\|INFO\|opened log file .*\/ovs-kernel\.log\n$/);
+    const pidfile = join(dir, 'ovs-kernel.pid');
+    pidfiles.push(pidfile);
+    const pid = Number(readFileSync(pidfile, 'utf8').trim());
+    // Ready when start returned: the socket answers at once.
+    const s = await connectUnixNetlink(join(dir, 'ovs-kernel.sock'), { protocol: NetlinkProtocol.NETLINK_GENERIC });
+    await s.send(getFamily(1));
+    expect(decode(await s.recv()).messages[0]).toMatchObject({ kind: 'genl', attrs: { familyName: 'nlctrl' } });
+    await s.close();
+    expect(readFileSync(join(dir, 'ovs-kernel.log'), 'utf8')).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\|\d+\|ovs_kernel\|INFO\|kernel linux-6\.1 with 2 CPUs listening on .*ovs-kernel\.sock$/m,
+    );
+    // What ovs-appctl -t ovs-kernel does: the pid file names the control socket.
+    const ctl = unixctlTargetSocket('ovs-kernel', { ...process.env, OVS_RUNDIR: dir });
+    expect(ctl).toBe(join(dir, `ovs-kernel.${pid}.ctl`));
+    expect(await unixctlTransact(ctl, 'version', [])).toBe('ovs-kernel (Open vSwitch) 3.1.0\n');
+    expect(await unixctlTransact(ctl, 'exit', [])).toBe('');
+    const deadline = Date.now() + 10_000;
+    while (!gone(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(gone(pid)).toBe(true);
+    expect(existsSync(pidfile)).toBe(false);
+    expect(existsSync(join(dir, 'ovs-kernel.sock'))).toBe(false);
+    expect(readFileSync(join(dir, 'ovs-kernel.log'), 'utf8')).toMatch(/\|ovs_kernel\|INFO\|exit requested: shutting down$/m);
+  }, 60_000);
+
+  it('a second --detach on the same pid file fails as OVS does, the first one still running', async () => {
+    const dir = rundir();
+    const env = { OVS_RUNDIR: dir };
+    expect(cli(['start', '--detach', '--pidfile'], env).code).toBe(0);
+    const pidfile = join(dir, 'ovs-kernel.pid');
+    pidfiles.push(pidfile);
+    const pid = Number(readFileSync(pidfile, 'utf8').trim());
+    const again = cli(['start', '--detach', '--pidfile', '--socket', join(dir, 'other.sock')], env);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain(`already running as pid ${pid}`);
+    expect(gone(pid)).toBe(false);
+    expect(cli(['stop'], env)).toEqual({ code: 0, out: '', err: '' });
   }, 60_000);
 });
 
@@ -468,5 +518,126 @@ describe('ovs-kernel ip link set name / address / mtu', () => {
     expect((await run(['ip', 'link', 'add', 'd1', 'type', 'dummy'], env)).code).toBe(0);
     expect(await run(['ip', 'link', 'set', 'd1', 'name', 'lo'], env)).toEqual({ code: 2, out: [], err: ['RTNETLINK answers: File exists'] });
     expect((await run(['ip', 'link', 'set', 'd1', 'address', 'zz'], env)).code).toBe(2);
+  });
+});
+
+describe('ovs-kernel ip netns, ip link ... netns, ip addr, against an in-process kernel', () => {
+  // The steps of src/testing/lab/netns.sh, which Debian's 6.1 kernel and
+  // iproute2 6.1 ran in the kernel lab: every line and status below is what
+  // they printed there (addresses aside, which are random; the lab's IPv6
+  // link-local was still "tentative": DAD is instantaneous here).
+  const { env, daemon: d } = inProcessDaemon('netns.sock');
+  const mac = (line: string | undefined): string => /link\/ether (\S+) /.exec(line ?? '')![1]!;
+
+  it('ip netns add / list: newest first, the id a namespace has here beside it', async () => {
+    expect(await run(['ip', 'netns', 'add', 'a'], env)).toEqual({ code: 0, out: [], err: [] });
+    expect(await run(['ip', 'netns', 'add', 'b'], env)).toEqual({ code: 0, out: [], err: [] });
+    expect(await run(['ip', 'netns', 'list'], env)).toEqual({ code: 0, out: ['b', 'a'], err: [] });
+    expect(await run(['ip', 'netns', 'add', 'a'], env)).toEqual({ code: 1, out: [], err: ['Cannot create namespace file "/run/netns/a": File exists'] });
+    expect(await run(['ip', 'netns', 'del', 'nosuch'], env)).toEqual({
+      code: 1,
+      out: [],
+      err: ['Cannot remove namespace file "/run/netns/nosuch": No such file or directory'],
+    });
+  });
+
+  it('ip link set v1 netns a: the end moves, keeps its index; each side names the other by namespace', async () => {
+    expect((await run(['ip', 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1'], env)).code).toBe(0);
+    const k = d().kernel;
+    const [i0, i1] = [k.initNet.byIfname('v0')!.ifindex, k.initNet.byIfname('v1')!.ifindex];
+    expect(await run(['ip', 'link', 'set', 'v1', 'netns', 'a'], env)).toEqual({ code: 0, out: [], err: [] });
+    const v0 = await run(['ip', 'link', 'show', 'v0'], env);
+    expect(v0.out[0]).toBe(`${i0}: v0@if${i1}: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000`);
+    expect(v0.out[1]).toMatch(/^ {4}link\/ether \S+ brd ff:ff:ff:ff:ff:ff link-netns a$/);
+    const inA = await run(['ip', '-n', 'a', 'link', 'show'], env);
+    expect(inA.out).toEqual([
+      '1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN mode DEFAULT group default qlen 1000',
+      '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00',
+      `${i1}: v1@if${i0}: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000`,
+      `    link/ether ${mac(inA.out[3])} brd ff:ff:ff:ff:ff:ff link-netnsid 0`,
+    ]);
+    expect(await run(['ip', 'netns', 'list'], env)).toEqual({ code: 0, out: ['b', 'a (id: 0)'], err: [] });
+    expect(await run(['ip', '-n', 'a', 'link', 'set', 'lo', 'netns', 'b'], env)).toEqual({ code: 2, out: [], err: ['RTNETLINK answers: Invalid argument'] });
+  });
+
+  it('ip link add w0 type veth peer name w1 netns b; ip addr add / show in both namespaces', async () => {
+    expect(await run(['ip', 'link', 'add', 'w0', 'type', 'veth', 'peer', 'name', 'w1', 'netns', 'b'], env)).toEqual({ code: 0, out: [], err: [] });
+    const w0 = d().kernel.initNet.byIfname('w0')!.ifindex;
+    const inB = await run(['ip', '-n', 'b', 'link', 'show'], env);
+    expect(inB.out[2]).toBe(`2: w1@if${w0}: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000`);
+    expect(await run(['ip', 'link', 'set', 'w0', 'address', '02:00:00:00:00:01'], env)).toEqual({ code: 0, out: [], err: [] });
+    expect((await run(['ip', 'link', 'show', 'w0'], env)).out).toEqual([
+      `${w0}: w0@if2: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000`,
+      '    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netns b',
+    ]);
+    expect(await run(['ip', '-n', 'b', 'addr', 'add', '10.9.0.2/24', 'dev', 'w1'], env)).toEqual({ code: 0, out: [], err: [] });
+    expect((await run(['ip', '-n', 'b', 'link', 'set', 'w1', 'up'], env)).code).toBe(0);
+    expect((await run(['ip', 'link', 'set', 'w0', 'up'], env)).code).toBe(0);
+    const w1mac = mac(inB.out[3]);
+    const eui64 = (m: string): string => {
+      const b = m.split(':').map((x) => Number.parseInt(x, 16));
+      const w = [(b[0]! ^ 2) * 256 + b[1]!, b[2]! * 256 + 0xff, 0xfe00 + b[3]!, b[4]! * 256 + b[5]!];
+      return `fe80::${w.map((x) => x.toString(16)).join(':')}`;
+    };
+    const w1 = [
+      `2: w1@if${w0}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000`,
+      `    link/ether ${w1mac} brd ff:ff:ff:ff:ff:ff link-netnsid 0`,
+      '    inet 10.9.0.2/24 scope global w1',
+      '       valid_lft forever preferred_lft forever',
+      `    inet6 ${eui64(w1mac)}/64 scope link `,
+      '       valid_lft forever preferred_lft forever',
+    ];
+    expect(await run(['ip', '-n', 'b', 'addr', 'show', 'dev', 'w1'], env)).toEqual({ code: 0, out: w1, err: [] });
+    expect(await run(['ip', '-n', 'b', 'addr', 'show'], env)).toEqual({
+      code: 0,
+      out: ['1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN group default qlen 1000', '    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00', ...w1],
+      err: [],
+    });
+    expect(await run(['ip', 'addr', 'show', 'dev', 'w0'], env)).toEqual({
+      code: 0,
+      out: [
+        `${w0}: w0@if2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000`,
+        '    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff link-netns b',
+        '    inet6 fe80::ff:fe00:1/64 scope link ',
+        '       valid_lft forever preferred_lft forever',
+      ],
+      err: [],
+    });
+  });
+
+  it('errors in iproute2 words and statuses', async () => {
+    expect(await run(['ip', '-n', 'b', 'addr', 'add', '10.9.0.2/24', 'dev', 'w1'], env)).toEqual({ code: 2, out: [], err: ['RTNETLINK answers: File exists'] });
+    expect(await run(['ip', 'addr', 'add', '1.2.3.4/8', 'dev', 'nosuch'], env)).toEqual({ code: 1, out: [], err: ['Cannot find device "nosuch"'] });
+    expect(await run(['ip', 'addr', 'show', 'dev', 'nosuch'], env)).toEqual({ code: 1, out: [], err: ['Device "nosuch" does not exist.'] });
+    expect(await run(['ip', 'link', 'set', 'nosuch', 'netns', 'a'], env)).toEqual({ code: 1, out: [], err: ['Cannot find device "nosuch"'] });
+    expect(await run(['ip', 'link', 'set', 'w0', 'netns', 'nosuch'], env)).toEqual({
+      code: 255,
+      out: [],
+      err: ['Error: argument "nosuch" is wrong: Invalid "netns" value', ''],
+    });
+    const noNs = { code: 255, out: [], err: ['Cannot open network namespace "nosuch": No such file or directory'] };
+    expect(await run(['ip', 'netns', 'exec', 'nosuch', 'true'], env)).toEqual(noNs);
+    expect(await run(['ip', '-n', 'nosuch', 'link'], env)).toEqual(noNs);
+    expect(await run(['ip', 'netns', 'exec', 'a', 'nosuchcmd'], env)).toEqual({
+      code: 1,
+      out: [],
+      err: ['exec of "nosuchcmd" failed: No such file or directory'],
+    });
+  });
+
+  it('ip netns exec runs the command in the namespace (OVS_KERNEL_NETNS) with its exit status', async () => {
+    expect(await run(['ip', 'netns', 'exec', 'b', 'sh', '-c', 'echo "$OVS_KERNEL_NETNS"; exit 3'], env)).toEqual({ code: 3, out: ['b'], err: [] });
+    const inA = await run(['ip', 'netns', 'exec', 'a', process.execPath, BIN, 'ip', 'link', 'show'], env);
+    expect(inA.code).toBe(0);
+    expect(inA.out.filter((l) => !l.startsWith(' '))).toEqual([
+      '1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN mode DEFAULT group default qlen 1000',
+      expect.stringMatching(/^\d+: v1@if\d+: /),
+    ]);
+  }, 30_000);
+
+  it('ip netns del b: the namespace goes, and the veth with an end in it', async () => {
+    expect(await run(['ip', 'netns', 'del', 'b'], env)).toEqual({ code: 0, out: [], err: [] });
+    expect(await run(['ip', 'netns', 'list'], env)).toEqual({ code: 0, out: ['a (id: 0)'], err: [] });
+    expect(await run(['ip', 'link', 'show', 'w0'], env)).toEqual({ code: 1, out: [], err: ['Device "w0" does not exist.'] });
   });
 });

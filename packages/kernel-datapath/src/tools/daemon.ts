@@ -1,7 +1,9 @@
 /**
  * The ovs-kernel daemon: one Kernel served over a unix-domain socket, one
  * KernelSocket per connection, in the framing of @ovs/genl-codec's unix
- * transport (see the comment at the top of transport/unix.ts).
+ * transport (see the comment at the top of transport/unix.ts), plus one
+ * control frame of its own, NETNS (12): the model's /run/netns (see
+ * tools/ipnetns.ts).
  *
  * Datagrams are forwarded as soon as the kernel queues them: after every
  * request (from any connection) each connection's socket is drained with
@@ -31,6 +33,7 @@ import {
 } from '@ovs/genl-codec/unix';
 import { Kernel, type KernelOptions } from '../kernel.js';
 import type { KernelSocket } from '../net/netlink/af_netlink.js';
+import { type NetnsRequest, UNIX_FRAME_NETNS, decodeNetnsRequest } from './ipnetns.js';
 import { PeerCredError, unixPeerCred } from './peercred.js';
 
 /** Whether the process at the other end of a connection holds CAP_NET_ADMIN over the model. */
@@ -321,6 +324,11 @@ class Connection {
       await this.fault(f);
       return;
     }
+    if (f.type === UNIX_FRAME_NETNS && this.state !== 'open') {
+      if (this.state === 'hello') this.state = 'control';
+      await this.netns(f);
+      return;
+    }
     if (this.state === 'hello') {
       if (f.type !== UNIX_FRAME.HELLO) throw new UnixFrameError(`frame type ${f.type} before HELLO`);
       await this.hello(f);
@@ -419,6 +427,54 @@ class Connection {
     if (!this.stream.destroyed) this.stream.write(encodeUnixResult(0, 0, JSON.stringify(faults.show())));
   }
 
+  /** The nsfs descriptors this connection opened (closed with it). */
+  private readonly nsfsFds = new Set<number>();
+
+  /** NETNS: the model's /run/netns (tools/ipnetns.ts describes the frame). */
+  private async netns(f: UnixFrame): Promise<void> {
+    let req: NetnsRequest;
+    try {
+      req = decodeNetnsRequest(f.payload);
+    } catch (err) {
+      throw new UnixFrameError((err as Error).message);
+    }
+    const answer = (errno: number, value = 0, message?: string): void => {
+      if (!this.stream.destroyed) this.stream.write(encodeUnixResult(errno, value, message));
+    };
+    const k = this.kernel;
+    switch (req.op) {
+      case 'list':
+        answer(0, 0, JSON.stringify([...k.netnsMounts.keys()].reverse()));
+        return;
+      case 'add':
+      case 'del': {
+        if (this.peerPrivilege !== undefined && !(await this.peerPrivilege(this.stream))) {
+          answer(Errno.EPERM, 0, `ip netns ${req.op} needs CAP_NET_ADMIN`);
+          return;
+        }
+        const r = req.op === 'add' ? k.netnsAdd(req.name) : k.netnsDel(req.name);
+        answer(typeof r === 'number' ? -r : 0);
+        this.drainAll();
+        return;
+      }
+      case 'open': {
+        const fd = k.nsfsOpen(req.name);
+        if (fd < 0) {
+          answer(-fd);
+          return;
+        }
+        this.nsfsFds.add(fd);
+        answer(0, fd);
+        return;
+      }
+      case 'close':
+        if (this.nsfsFds.delete(req.fd)) k.nsfsClose(req.fd);
+        answer(0);
+        this.drainAll();
+        return;
+    }
+  }
+
   private result(errno: number): void {
     if (!this.stream.destroyed) this.stream.write(encodeUnixResult(errno));
     if (this.stream.writableLength >= MAX_UNSENT) this.stream.pause();
@@ -456,12 +512,19 @@ class Connection {
   /** Close the kernel socket and end the stream (after what is written). */
   private finish(): void {
     this.state = 'done';
+    this.closeNsfs();
     this.sock?.closeSync();
     if (!this.stream.destroyed) this.stream.destroySoon();
   }
 
+  private closeNsfs(): void {
+    for (const fd of this.nsfsFds) this.kernel.nsfsClose(fd);
+    this.nsfsFds.clear();
+  }
+
   private gone(): void {
     this.state = 'done';
+    this.closeNsfs();
     this.sock?.closeSync();
     this.onGone();
   }

@@ -64,6 +64,18 @@ export interface IpLink {
   attrs: IflaAttrs;
 }
 
+/**
+ * A namespace as a request names it: an nsfs descriptor (IFLA_NET_NS_FD,
+ * what iproute2 sends for a name under /run/netns) or a process in it
+ * (IFLA_NET_NS_PID, for a number).
+ */
+export type NetnsRef = { fd: number } | { pid: number };
+
+function netnsAttrs(ref: NetnsRef | undefined): IflaAttrs {
+  if (ref === undefined) return {};
+  return 'fd' in ref ? { netNsFd: ref.fd } : { netNsPid: ref.pid };
+}
+
 /** RTEXT_FILTER_VF: what iproute2 puts in IFLA_EXT_MASK. */
 const RTEXT_FILTER_VF = 1;
 
@@ -136,19 +148,32 @@ async function transact(sock: NetlinkSocket, msg: RtnlLinkMessage): Promise<Rtnl
 }
 
 /**
- * `ip link add NAME type KIND [peer name PEER]`: RTM_NEWLINK with
- * NLM_F_CREATE | NLM_F_EXCL and IFLA_LINKINFO (VETH_INFO_PEER for a veth
- * peer's name; without it the kernel names the peer vethN).
+ * `ip link add NAME [netns NS] type KIND [peer name PEER [netns NS]]`:
+ * RTM_NEWLINK with NLM_F_CREATE | NLM_F_EXCL and IFLA_LINKINFO
+ * (VETH_INFO_PEER for a veth peer's name and namespace; without a peer
+ * name the kernel names the peer vethN). `netns` makes the device in that
+ * namespace, `peerNetns` the peer.
  */
-export async function ipLinkAdd(sock: NetlinkSocket, name: string, kind: IpLinkKind, opts: { peer?: string } = {}): Promise<void> {
+export async function ipLinkAdd(
+  sock: NetlinkSocket,
+  name: string,
+  kind: IpLinkKind,
+  opts: { peer?: string; netns?: NetnsRef; peerNetns?: NetnsRef } = {},
+): Promise<void> {
   const linkinfo: NonNullable<IflaAttrs['linkinfo']> = { kind };
-  if (kind === 'veth' && opts.peer !== undefined) {
+  if (kind === 'veth' && (opts.peer !== undefined || opts.peerNetns !== undefined)) {
     linkinfo.data = {
       set: 'veth',
-      attrs: { peer: { ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 }, attrs: { ifname: opts.peer } } },
+      attrs: {
+        peer: {
+          ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: 0, change: 0 },
+          attrs: { ...(opts.peer !== undefined ? { ifname: opts.peer } : {}), ...netnsAttrs(opts.peerNetns) },
+        },
+      },
     };
   }
-  await transact(sock, linkRequest(RTM.NEWLINK, NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, seqFor(sock), { ifname: name, linkinfo }));
+  const attrs: IflaAttrs = { ifname: name, ...netnsAttrs(opts.netns), linkinfo };
+  await transact(sock, linkRequest(RTM.NEWLINK, NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, seqFor(sock), attrs));
 }
 
 /** `ip link del NAME`: RTM_DELLINK by name (a veth takes its peer). */
@@ -157,22 +182,25 @@ export async function ipLinkDel(sock: NetlinkSocket, name: string): Promise<void
 }
 
 /**
- * `ip link set NAME [up|down] [mtu N] [address MAC] [name NEWNAME]`:
- * RTM_NEWLINK without NLM_F_CREATE, IFF_UP through ifi_change, IFLA_ADDRESS.
- * A rename goes by ifindex (looked up first, as iproute2's ll_name_to_index)
- * with the new name in IFLA_IFNAME: ENODEV if NAME does not exist.
+ * `ip link set NAME [up|down] [mtu N] [address MAC] [name NEWNAME] [netns NS]`:
+ * RTM_NEWLINK without NLM_F_CREATE, IFF_UP through ifi_change, IFLA_ADDRESS,
+ * IFLA_NET_NS_FD / IFLA_NET_NS_PID. A rename or a move goes by ifindex
+ * (looked up first, as iproute2's ll_name_to_index), the new name in
+ * IFLA_IFNAME: ENODEV if NAME does not exist.
  */
 export async function ipLinkSet(
   sock: NetlinkSocket,
   name: string,
-  opts: { up?: boolean; mtu?: number; address?: Uint8Array; newName?: string },
+  opts: { up?: boolean; mtu?: number; address?: Uint8Array; newName?: string; netns?: NetnsRef },
 ): Promise<void> {
   let index = 0;
-  if (opts.newName !== undefined) {
+  if (opts.newName !== undefined || opts.netns !== undefined) {
     const [link] = await transact(sock, linkRequest(RTM.GETLINK, 0, seqFor(sock), { ifname: name, extMask: RTEXT_FILTER_VF }));
     index = link!.ifinfomsg.index;
   }
-  const attrs: IflaAttrs = { ifname: opts.newName ?? name };
+  // By ifindex, the name goes only with a rename (iproute2 drops it when it names the device itself).
+  const attrs: IflaAttrs = index === 0 || opts.newName !== undefined ? { ifname: opts.newName ?? name } : {};
+  Object.assign(attrs, netnsAttrs(opts.netns));
   if (opts.mtu !== undefined) attrs.mtu = opts.mtu;
   if (opts.address !== undefined) attrs.address = opts.address;
   const ifi = { index, ...(opts.up !== undefined ? { flags: opts.up ? IFF.UP : 0, change: IFF.UP } : {}) };
@@ -292,7 +320,16 @@ function linkFlags(flags: number, mdown: boolean): string {
  * `opts.names` for links not among them; an unknown one prints as ifN, as
  * iproute2 prints an index it cannot name.
  */
-export function formatIpLink(links: readonly IpLink[], opts: { names?: ReadonlyMap<number, string> } = {}): string {
+export function formatIpLink(
+  links: readonly IpLink[],
+  opts: {
+    names?: ReadonlyMap<number, string>;
+    /** The names under /run/netns of the namespaces ids name (get_name_from_nsid()): link-netns NAME instead of link-netnsid N. */
+    netnsNames?: ReadonlyMap<number, string>;
+    /** `ip addr`: no "mode", and each link's addresses after it. */
+    addresses?: ReadonlyMap<number, string[]>;
+  } = {},
+): string {
   const byIndex = new Map<number, IpLink>(links.map((l) => [l.ifindex, l]));
   const nameOf = (ifindex: number): string => byIndex.get(ifindex)?.name ?? opts.names?.get(ifindex) ?? `if${ifindex}`;
   let out = '';
@@ -315,14 +352,18 @@ export function formatIpLink(links: readonly IpLink[], opts: { names?: ReadonlyM
     if (l.qdisc !== undefined) line += `qdisc ${l.qdisc} `;
     if (l.master !== undefined) line += `master ${nameOf(l.master)} `;
     if (l.operstate !== undefined) line += `state ${OPER_STATES[l.operstate] ?? `0x${l.operstate.toString(16)}`} `;
-    if (l.linkmode !== undefined) line += `mode ${LINK_MODES[l.linkmode] ?? 'none'} `;
+    if (l.linkmode !== undefined && opts.addresses === undefined) line += `mode ${LINK_MODES[l.linkmode] ?? 'none'} `;
     if (l.group !== undefined) line += `group ${l.group === 0 ? 'default' : String(l.group)} `;
     if (l.txqlen !== undefined) line += `qlen ${l.txqlen}`;
     line += `\n    link/${linkType(l.type)} `;
     if (l.address !== undefined) line += linkAddr(l.address, l.type);
     if (l.broadcast !== undefined) line += `${l.flags & IFF.POINTOPOINT ? ' peer ' : ' brd '}${linkAddr(l.broadcast, l.type)}`;
-    if (l.linkNetnsid !== undefined) line += ` link-netnsid ${l.linkNetnsid}`;
+    if (l.linkNetnsid !== undefined) {
+      const ns = l.linkNetnsid >= 0 ? opts.netnsNames?.get(l.linkNetnsid) : undefined;
+      line += ns !== undefined ? ` link-netns ${ns}` : ` link-netnsid ${l.linkNetnsid >= 0 ? l.linkNetnsid : 'unknown'}`;
+    }
     if (l.ifalias !== undefined) line += `\n    alias ${l.ifalias}`;
+    for (const a of opts.addresses?.get(l.ifindex) ?? []) line += `\n${a}`;
     out += `${line}\n`;
   }
   return out;
