@@ -525,7 +525,7 @@ export class UnixNetlinkSocket implements NetlinkSocket {
         this.request(
           encodeUnixHello({
             protocol: opts.protocol,
-            netns: opts.netns ?? 'init',
+            netns: opts.netns ?? (process.env.OVS_KERNEL_NETNS || 'init'),
             capNetAdmin: opts.capNetAdmin ?? true,
             portId: opts.portId ?? 0,
             rcvbuf: opts.rcvbuf ?? 0,
