@@ -1,84 +1,134 @@
 /**
- * ovs-vswitchd [DATABASE] [--system | --kernel-socket=PATH] [--unixctl=PATH]
- *              [--pidfile[=FILE]] [--log-file[=FILE]] [-v|--verbose]
+ * ovs-vswitchd [OPTIONS] [DATABASE] (vswitchd/ovs-vswitchd.c): the daemon
+ * options of lib/daemon-unix.c (--detach, --pidfile[=FILE], --monitor,
+ * --no-chdir, --overwrite-pidfile, --user), lib/vlog.c's (-v/--verbose[=SPEC],
+ * --log-file[=FILE], --syslog-*), --unixctl=SOCKET, and this port's datapath
+ * choice: the ovs-kernel daemon by default, the real kernel with --system.
  *
  * DATABASE: unix:PATH or tcp:HOST:PORT (default unix:$OVS_RUNDIR/db.sock).
- * The datapath: the ovs-kernel daemon by default, the real kernel with
- * --system. Runs in the foreground until SIGTERM/SIGINT or `ovs-appctl exit`.
+ * With --detach the command returns once the daemon serves its control
+ * socket. Runs until SIGTERM/SIGINT or `ovs-appctl exit`.
  */
-import { join } from 'node:path';
 import { openSocketFactory } from '@ovs/netlink-socket';
-import { type LongOption, Vlog, getoptLong, installDir } from '@ovs/util';
+import {
+  DAEMON_LONG_OPTIONS,
+  Daemon,
+  type LongOption,
+  OvsError,
+  UNIXCTL_LONG_OPTIONS,
+  VLOG_LONG_OPTIONS,
+  Vlog,
+  absFileName,
+  daemonUsage,
+  getoptLong,
+  installDir,
+  vlogUsage,
+} from '@ovs/util';
 import { dbSocket, rundir } from './paths.js';
 import { VERSION, Vswitchd } from './vswitchd.js';
 
-const USAGE = `ovs-vswitchd: Open vSwitch daemon (TypeScript)
-usage: ovs-vswitchd [OPTIONS] [DATABASE]
-where DATABASE is a socket on which ovsdb-server is listening
-      (default: "unix:$OVS_RUNDIR/db.sock").
-Datapath options:
-  --system                the real kernel (AF_NETLINK) instead of the ovs-kernel daemon
-  --kernel-socket PATH    the ovs-kernel daemon's socket
-Daemon options:
-  --unixctl=SOCKET        override default control socket name
-  --pidfile[=FILE]        create pidfile (default: $OVS_RUNDIR/ovs-vswitchd.pid)
-  --log-file[=FILE]       enable logging to FILE (default: $OVS_RUNDIR/ovs-vswitchd.log)
-  -v, --verbose           log to the console too
-  -h, --help              display this help message
-  -V, --version           display version information`;
+const PROGRAM = 'ovs-vswitchd';
 
-/** ovs-vswitchd's long options (vswitchd/ovs-vswitchd.c parse_options()) that this port acts on, with its --system and --kernel-socket. */
+/** usage(). */
+function usage(env: NodeJS.ProcessEnv): string {
+  return `${PROGRAM}: Open vSwitch daemon
+usage: ${PROGRAM} [OPTIONS] [DATABASE]
+where DATABASE is a socket on which ovsdb-server is listening
+      (default: "unix:${rundir(env)}/db.sock").
+${daemonUsage(PROGRAM, env)}${vlogUsage(PROGRAM, env)}
+Datapath options:
+  --system                  the real kernel (AF_NETLINK) instead of the ovs-kernel daemon
+  --kernel-socket=PATH      the ovs-kernel daemon's socket
+
+Other options:
+  --unixctl=SOCKET          override default control socket name
+  -h, --help                display this help message
+  -V, --version             display version information
+`;
+}
+
+/** parse_options()'s long options: ovs-vswitchd's own, the daemon's, vlog's, with this port's --system and --kernel-socket. */
 const LONG_OPTIONS: readonly LongOption[] = [
   { name: 'help', arg: 'no', short: 'h' },
   { name: 'version', arg: 'no', short: 'V' },
-  { name: 'verbose', arg: 'optional', short: 'v' },
-  { name: 'log-file', arg: 'optional' },
-  { name: 'pidfile', arg: 'optional' },
-  { name: 'unixctl', arg: 'required' },
+  ...UNIXCTL_LONG_OPTIONS,
+  ...DAEMON_LONG_OPTIONS,
+  ...VLOG_LONG_OPTIONS,
   { name: 'system', arg: 'no' },
   { name: 'kernel-socket', arg: 'required' },
 ];
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const cmdline = getoptLong(argv, LONG_OPTIONS);
   if ('error' in cmdline) {
-    console.error(`ovs-vswitchd: ${cmdline.error}`);
+    process.stderr.write(`${PROGRAM}: ${cmdline.error}\n`);
     return 1;
   }
-  const { values, operands: positionals } = cmdline;
-  if (values.has('help')) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (values.has('version')) {
-    console.log(`ovs-vswitchd (Open vSwitch in TypeScript) ${VERSION}`);
-    return 0;
-  }
-  const dir = rundir();
-  installDir(dir);
-  const socket = openSocketFactory({ system: values.has('system'), path: values.get('kernel-socket') });
-  const vlog = new Vlog({
-    ...(values.has('log-file') ? { file: values.get('log-file') || join(dir, 'ovs-vswitchd.log') } : {}),
-    // Only a bare -v raises the console level; a vlog spec (-vconsole:off, ...) is accepted but not yet applied.
-    console: values.has('verbose') && values.get('verbose') === undefined ? ('INFO' as const) : ('WARN' as const),
-  });
-  const unixctl = values.get('unixctl') ?? join(dir, `ovs-vswitchd.${process.pid}.ctl`);
-  let d: Vswitchd;
+  // OVS's defaults: every module at INFO on the console, syslog and (with --log-file) the file.
+  const vlog = new Vlog({ program: PROGRAM, console: 'INFO', env });
+  const daemon = new Daemon({ program: PROGRAM, vlog, env });
+  let unixctlPath: string | undefined;
+  let system = false;
+  let kernelSocket: string | undefined;
   try {
-    d = await Vswitchd.start({
-      db: positionals[0] ?? `unix:${dbSocket()}`,
-      socket,
-      unixctl,
-      pidfile: values.get('pidfile') || join(dir, 'ovs-vswitchd.pid'),
-      vlog,
-    });
+    for (const { option, value } of cmdline.options) {
+      if (daemon.handleOption(option.name, value) || vlog.handleOption(option.name, value)) continue;
+      switch (option.name) {
+        case 'help':
+          process.stdout.write(usage(env));
+          return 0;
+        case 'version':
+          process.stdout.write(`${PROGRAM} (Open vSwitch) ${VERSION}\n`);
+          return 0;
+        case 'unixctl':
+          unixctlPath = value;
+          break;
+        case 'system':
+          system = true;
+          break;
+        case 'kernel-socket':
+          kernelSocket = value;
+          break;
+      }
+    }
+    if (cmdline.operands.length > 1) {
+      process.stderr.write(`${PROGRAM}: at most one non-option argument accepted; use --help for usage\n`);
+      return 1;
+    }
+    const dir = rundir(env);
+    installDir(dir);
+    // Without --pidfile this port still writes the default one (ovs-sandbox and the scripts of this
+    // project find the daemon by it); OVS writes none then.
+    daemon.settings.pidfile ??= daemon.makePidfileName(undefined);
+    // daemonize_start(): with --detach the foreground process waits here for complete(), then exits.
+    await daemon.start();
+    // unixctl_server_create(): RUNDIR/ovs-vswitchd.PID.ctl, a name in RUNDIR, an absolute path, or "none".
+    const unixctl = unixctlPath === 'none' ? undefined : unixctlPath !== undefined ? absFileName(dir, unixctlPath) : `${dir}/${PROGRAM}.${process.pid}.ctl`;
+    let d: Vswitchd;
+    try {
+      d = await Vswitchd.start({
+        db: cmdline.operands[0] ?? `unix:${dbSocket(env)}`,
+        socket: openSocketFactory({ system, path: kernelSocket }),
+        ...(unixctl !== undefined ? { unixctl } : {}),
+        vlog,
+      });
+    } catch (err) {
+      vlog.log('EMER', 'vswitchd', (err as Error).message);
+      process.stderr.write(`${PROGRAM}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    daemon.complete();
+    const stop = () => void d.stop(false);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    await d.exited;
+    return 0;
   } catch (err) {
-    console.error(`ovs-vswitchd: ${(err as Error).message}`);
-    return 1;
+    // ovs_fatal() / VLOG_FATAL(): "ovs-vswitchd: TEXT", exit status 1.
+    if (err instanceof OvsError) {
+      process.stderr.write(`${PROGRAM}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
   }
-  const stop = () => void d.stop(false);
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  await d.exited;
-  return 0;
 }
