@@ -202,7 +202,9 @@ describe('--monitor (monitor_daemon(), tests/daemon.at "daemon --monitor")', () 
     const child = readPid();
     const monitor = Number(readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
     pids.push(monitor);
-    expect(readFileSync(`/proc/${monitor}/cmdline`, 'utf8')).toContain('test-unixctl.mjs');
+    // daemon.at's check_process_name: both named after the program, not "node".
+    expect(readFileSync(`/proc/${monitor}/comm`, 'utf8')).toBe('test-unixctl\n');
+    expect(readFileSync(`/proc/${child}/comm`, 'utf8')).toBe('test-unixctl\n');
     expect((await appctl('test-unixctl', 'version')).code).toBe(0);
     process.kill(child, 'SIGSEGV');
     await waitUntil(() => existsSync(pidfile()) && readFileSync(pidfile(), 'utf8') !== `${child}\n` && readFileSync(pidfile(), 'utf8') !== '');

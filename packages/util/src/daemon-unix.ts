@@ -395,6 +395,8 @@ export class Daemon {
       process.stdout.on('error', () => {});
       process.stderr.on('error', () => {});
     }
+    // A forked OVS daemon (and its monitor) keeps its program's name: the one run again here is "node" until told.
+    if (this.role || s.monitor) process.title = this.opts.program;
     if (s.user) this.becomeNewUser(s.user);
     if (s.detach && this.role === undefined) {
       const outcome = await this.forkAndWaitForStartup('detached', 'pipe');

@@ -5,13 +5,15 @@
 // makes it exit N before it is ready, `--ready-delay=MS` waits before saying it is ready.
 import { DAEMON_LONG_OPTIONS, Daemon, OvsError, UNIXCTL_LONG_OPTIONS, VLOG_LONG_OPTIONS, Vlog, getoptLong, unixctlServerCreate } from '../dist/index.js';
 
-const program = 'test-unixctl';
+// TEST_UNIXCTL_PROGRAM: another program name (tests/daemon.at runs `ovsdb-server --no-db` the same way).
+const program = process.env.TEST_UNIXCTL_PROGRAM || 'test-unixctl';
 const OPTIONS = [
   ...UNIXCTL_LONG_OPTIONS,
   { name: 'help', arg: 'no', short: 'h' },
   { name: 'version', arg: 'no', short: 'V' },
   { name: 'fail-before-ready', arg: 'required' },
   { name: 'ready-delay', arg: 'required' },
+  { name: 'no-db', arg: 'no' },
   ...DAEMON_LONG_OPTIONS,
   ...VLOG_LONG_OPTIONS,
 ];
