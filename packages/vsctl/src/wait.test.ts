@@ -7,7 +7,7 @@
  * after the real tool's log line; checked in-process, through our bin and
  * against the real ovs-vsctl.
  */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +100,24 @@ describe('waiting for ovs-vswitchd', () => {
   });
 });
 
+/** A child process that writes its pid to PATH and holds an fcntl write lock on it until killed. */
+function holdPidfile(path: string): Promise<ChildProcess> {
+  const script = `
+    const { openSync, writeSync } = require('node:fs');
+    const { setLock } = require('@ovs/posix');
+    const fd = openSync(${JSON.stringify(path)}, 'w');
+    setLock(fd, 'write');
+    writeSync(fd, process.pid + '\\n');
+    process.stdout.write('locked\\n');
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['-e', script], { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`pid file holder exited (${code})`)));
+  });
+}
+
 describe('--trace', () => {
   // What ovs-vswitchd's control socket would answer: trace/arm noted, trace/last a recorded bridge run.
   const recorded: Trace = {
@@ -109,6 +127,7 @@ describe('--trace', () => {
   let rundir: string;
   let unixctl: UnixctlServer;
   let calls: string[];
+  let holder: ChildProcess;
   beforeEach(async () => {
     rundir = mkdtempSync(join(tmpdir(), 'vsctl-trace-'));
     calls = [];
@@ -121,10 +140,13 @@ describe('--trace', () => {
       calls.push(`last ${args.join(' ')}`);
       return `${JSON.stringify(recorded)}\n`;
     });
-    writeFileSync(join(rundir, 'ovs-vswitchd.pid'), '4242\n');
-    await unixctl.listen(join(rundir, 'ovs-vswitchd.4242.ctl'));
+    // The pid file, write-locked for its life by the process it names, as a daemon's is (lib/daemon-unix.c):
+    // ovs-vsctl finds ovs-vswitchd's control socket through it.
+    holder = await holdPidfile(join(rundir, 'ovs-vswitchd.pid'));
+    await unixctl.listen(join(rundir, `ovs-vswitchd.${holder.pid}.ctl`));
   });
   afterEach(async () => {
+    holder.kill('SIGKILL');
     await unixctl.close();
     rmSync(rundir, { recursive: true, force: true });
   });
@@ -134,6 +156,7 @@ describe('--trace', () => {
     const vswitchd = await fakeVswitchd(server.remote);
     try {
       const r = await traced('--trace=json', 'add-br', 'br0');
+      expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(calls).toEqual(['arm', 'last --json']);
       const trace = parseTrace(JSON.parse(r.stdout));
