@@ -6,7 +6,8 @@
  * ConnectionClosedError; the caller decides whether to resend).
  */
 import { EventEmitter } from 'node:events';
-import { type Socket, connect as netConnect } from 'node:net';
+import { rmSync } from 'node:fs';
+import { type Socket, connect as netConnect, createServer } from 'node:net';
 import { OvsdbError } from './errors.js';
 import type { Json } from './json.js';
 import { Connection, type Message } from './jsonrpc.js';
@@ -41,16 +42,34 @@ export interface ClientOptions {
   maxMessageBytes?: number;
 }
 
-/** "unix:PATH" or "tcp:HOST:PORT" (HOST may be [IPv6]). */
-export function parseRemote(remote: string): { path: string } | { host: string; port: number } {
+/** "unix:PATH" or "tcp:HOST:PORT" (HOST may be [IPv6]); passive "punix:PATH" or "ptcp:PORT[:IP]", where the server connects to us. */
+export function parseRemote(remote: string): { path: string; passive?: boolean } | { host: string; port: number; passive?: boolean } {
   if (remote.startsWith('unix:')) return { path: remote.slice(5) };
+  if (remote.startsWith('punix:')) return { path: remote.slice(6), passive: true };
   const m = /^tcp:(\[[^\]]+\]|[^:]+):(\d+)$/.exec(remote);
   if (m) return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
-  throw new Error(`${remote}: unsupported remote (use unix:PATH or tcp:HOST:PORT)`);
+  const p = /^ptcp:(\d*)(?::(.+))?$/.exec(remote);
+  if (p) return { host: p[2]?.replace(/^\[|\]$/g, '') ?? '0.0.0.0', port: p[1] ? Number(p[1]) : 6640, passive: true };
+  throw new Error(`${remote}: unsupported remote (use unix:PATH, tcp:HOST:PORT, punix:PATH or ptcp:PORT[:IP])`);
 }
 
 function openSocket(remote: string): Promise<Socket> {
   const target = parseRemote(remote);
+  if (target.passive) {
+    // jsonrpc_session_open() of a passive remote: listen, and talk to the first peer that connects.
+    return new Promise((resolve, reject) => {
+      const server = createServer((sock) => {
+        server.close();
+        if ('path' in target) rmSync(target.path, { force: true });
+        resolve(sock);
+      });
+      server.once('error', reject);
+      if ('path' in target) {
+        rmSync(target.path, { force: true });
+        server.listen(target.path);
+      } else server.listen(target.port, target.host);
+    });
+  }
   return new Promise((resolve, reject) => {
     const sock = 'path' in target ? netConnect(target.path) : netConnect(target.port, target.host);
     sock.once('connect', () => {

@@ -66,7 +66,9 @@ describe('the database file', () => {
       const warnings: string[] = [];
       const f = DbFile.open(path, { onWarning: (w) => warnings.push(w) });
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(damage === 'torn' ? /error reading \d+ bytes starting at offset \d+ \(End of file\)/ : /have SHA-1 hash [0-9a-f]{40} but should have hash/);
+      expect(warnings[0]).toMatch(
+        damage === 'torn' ? /error reading \d+ bytes starting at offset \d+ \(End of file\)/ : /have SHA-1 hash [0-9a-f]{40} but should have hash/,
+      );
       expect(qosNames(f)).toEqual(['1']);
       expect(statSync(path).size).toBe(good);
       f.close();

@@ -8,9 +8,21 @@
  * update_remote_status() does, and its unixctl commands.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
-import { Getopt, GetoptError, type LongOption } from '@ovs/util';
+import { realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  DAEMON_LONG_OPTIONS,
+  Daemon,
+  type LongOption,
+  OvsError,
+  UNIXCTL_LONG_OPTIONS,
+  type UnixctlServer,
+  VLOG_LONG_OPTIONS,
+  Vlog,
+  getoptLong,
+  processStatusMsg,
+  unixctlServerCreate,
+} from '@ovs/util';
 import { type Datum, datumFromJson } from './datum.js';
 import type { Row, Table } from './db.js';
 import { OvsdbError } from './errors.js';
@@ -18,14 +30,13 @@ import type { Json } from './json.js';
 import { DbFile } from './log.js';
 import { ovsdbErrorToString, OVS_VERSION, dbdir } from './ovsdb-tool.js';
 import { type RemoteOptions, type RemoteStatus, OvsdbServer, ServedDatabase, type VlogLevel } from './server.js';
-import { type DaemonOptions, Daemon, DAEMON_LONG_OPTIONS, VLOG_LONG_OPTIONS, Vlog } from './ovsdb-server-daemon.js';
-import { UnixctlServer, rundir } from './unixctl.js';
+import { rundir } from './unixctl.js';
 
 const PROGRAM = 'ovsdb-server';
 
 const LONG_OPTIONS: LongOption[] = [
   { name: 'remote', arg: 'required' },
-  { name: 'unixctl', arg: 'required' },
+  ...UNIXCTL_LONG_OPTIONS,
   { name: 'run', arg: 'required' },
   { name: 'help', arg: 'no', short: 'h' },
   { name: 'version', arg: 'no', short: 'V' },
@@ -98,7 +109,7 @@ function readColumn(row: Row, table: Table, column: string, type: 'string' | 'in
 
 function readMapStringColumn(row: Row, table: Table, column: string, key: string): string | undefined {
   const c = table.schema.columns.get(column);
-  if (!c || c.type.key.type !== 'string' || c.type.value?.type !== 'string') return undefined;
+  if (c?.type.key.type !== 'string' || c.type.value?.type !== 'string') return undefined;
   const d = row.fields[column]!;
   const i = d.keys.indexOf(key);
   return i < 0 ? undefined : (d.values![i] as string);
@@ -122,7 +133,7 @@ export class OvsdbServerProgram {
   constructor(readonly vlog: Vlog) {}
 
   log(level: VlogLevel, module: string, msg: string): void {
-    this.vlog.log(level, module, msg);
+    this.vlog.log(level.toUpperCase() as Uppercase<VlogLevel>, module, msg);
   }
 
   /** open_db(): the error text, or null. */
@@ -430,22 +441,32 @@ interface Io {
   err: (s: string) => void;
 }
 
+/** The modules ovsdb-server logs as (vlog/list lists them from the start). */
+const MODULES = ['ovsdb_server', 'jsonrpc_server', 'jsonrpc', 'reconnect', 'socket_util', 'stream_unix', 'ovsdb_log', 'unixctl', 'fatal_signal', 'daemon_unix'];
+
 export async function main(
   argv: string[],
   io: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const g = new Getopt(argv, LONG_OPTIONS);
+  const cmdline = getoptLong(argv, LONG_OPTIONS);
+  if ('error' in cmdline) {
+    io.err(`${PROGRAM}: ${cmdline.error}`);
+    return 1;
+  }
   const remotes: string[] = [];
   let unixctlPath: string | undefined;
   let runCommand: string | undefined;
   let addDefaultDb = true;
-  const daemonOpts: DaemonOptions = {};
-  const vlog = new Vlog(PROGRAM, env);
+  // OVS's defaults for a daemon: every module at INFO on the console, syslog and file.
+  const vlog = new Vlog({ program: PROGRAM, console: 'INFO', modules: MODULES, env });
+  const daemon = new Daemon({ program: PROGRAM, vlog, env });
+  const prog = new OvsdbServerProgram(vlog);
+  let ctl: UnixctlServer | undefined;
   try {
-    for (let o = g.next(); o; o = g.next()) {
-      const v = o.value;
-      switch (o.option.name) {
+    for (const { option, value: v } of cmdline.options) {
+      if (daemon.handleOption(option.name, v) || vlog.handleOption(option.name, v)) continue;
+      switch (option.name) {
         case 'remote':
           if (!remotes.includes(v!)) remotes.push(v!);
           break;
@@ -464,118 +485,85 @@ export async function main(
         case 'no-dbs':
           addDefaultDb = false;
           break;
-        case 'private-key':
-        case 'certificate':
-        case 'ca-cert':
-        case 'bootstrap-ca-cert':
-        case 'peer-ca-cert':
-        case 'ssl-protocols':
-        case 'ssl-ciphers':
-          // Accepted for command lines written for OVS; SSL remotes themselves are refused.
-          break;
         case 'sync-from':
         case 'sync-exclude-tables':
         case 'active':
-          throw new Fatal(`--${o.option.name}: replication is not supported by this ovsdb-server`);
-        case 'disable-file-column-diff':
+          throw new Fatal(`--${option.name}: replication is not supported by this ovsdb-server`);
+        default:
+          // SSL key options (SSL remotes themselves are refused), --disable-file-column-diff: accepted.
           break;
-        default: {
-          const err = Daemon.handleOption(daemonOpts, o.option.name, v) === false ? vlog.handleOption(o.option.name, v) : undefined;
-          if (err === false) throw new Error(`unhandled option --${o.option.name}`);
-          if (typeof err === 'string') throw new Fatal(err);
-        }
       }
     }
-  } catch (e) {
-    if (e instanceof GetoptError) {
-      io.err(`${PROGRAM}: ${e.message}`);
-      return 1;
+    const dbFiles = cmdline.operands.length ? [...new Set(cmdline.operands)] : addDefaultDb ? [join(dbdir(env), 'conf.db')] : [];
+
+    // daemonize_start(): with --detach the foreground process waits here for the daemon to be ready, then exits.
+    await daemon.start();
+
+    for (const f of dbFiles) {
+      const error = prog.openDb(f);
+      if (error) throw new Fatal(error);
     }
-    if (e instanceof Fatal) {
-      io.err(`${PROGRAM}: ${e.message}`);
+    for (const r of remotes) prog.remotes.add(r);
+    prog.server = await OvsdbServer.start({ databases: [...prog.dbs.values()].map((d) => d.served), vlog: (l, m, t) => prog.log(l, m, t) });
+    const remotesError = await prog.reconfigureRemotes();
+    if (remotesError) throw new Fatal(remotesError.trimEnd());
+
+    ctl = await unixctlServerCreate(unixctlPath, {
+      program: PROGRAM,
+      version: `${PROGRAM} (Open vSwitch) ${OVS_VERSION}`,
+      env,
+      log: (m) => prog.log('warn', 'unixctl', m),
+    });
+    prog.unixctl = ctl;
+    if (ctl) {
+      prog.registerCommands(ctl);
+      vlog.registerUnixctl(ctl);
+    }
+  } catch (e) {
+    if (e instanceof Fatal || e instanceof OvsError) {
+      if (e.message) {
+        prog.log('emer', 'util', e.message);
+        io.err(`${PROGRAM}: ${e.message}`);
+      }
+      await prog.shutdown();
       return 1;
     }
     throw e;
   }
-  const dbFiles = g.operands.length ? [...new Set(g.operands)] : addDefaultDb ? [join(dbdir(env), 'conf.db')] : [];
 
-  const daemon = new Daemon(PROGRAM, daemonOpts, env, vlog);
-  // daemonize_start(): with --detach, the parent waits here for the child to be ready.
-  const parentStatus = await daemon.start(argv);
-  if (parentStatus !== undefined) return parentStatus;
-
-  const prog = new OvsdbServerProgram(vlog);
-  const fatal = (msg: string): number => {
-    vlog.log('emer', 'util', msg);
-    daemon.fail(`${PROGRAM}: ${msg}`);
-    io.err(`${PROGRAM}: ${msg}`);
-    return 1;
-  };
-  for (const f of dbFiles) {
-    const error = prog.openDb(f);
-    if (error) return fatal(error);
-  }
-  for (const r of remotes) prog.remotes.add(r);
-  prog.server = await OvsdbServer.start({ databases: [...prog.dbs.values()].map((d) => d.served), vlog: (l, m, s) => vlog.log(l, m, s) });
-  const remotesError = await prog.reconfigureRemotes();
-  if (remotesError) return fatal(remotesError.trimEnd());
-
-  const unixctl = new UnixctlServer((m) => vlog.log('warn', 'unixctl', m));
-  let ctlPath: string | undefined;
-  if (unixctlPath !== 'none') {
-    ctlPath = unixctlPath ? (isAbsolute(unixctlPath) ? unixctlPath : join(rundir(env), unixctlPath)) : join(rundir(env), `${PROGRAM}.${process.pid}.ctl`);
-    try {
-      await unixctl.listen(ctlPath);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const text = code === 'ENOENT' ? 'No such file or directory' : code === 'EACCES' ? 'Permission denied' : (e as Error).message;
-      vlog.log('err', 'stream_unix', `${ctlPath}: binding failed: ${text}`);
-      io.err(`${PROGRAM}: ${ctlPath}: could not initialize control socket (${text})`);
-      daemon.fail(`${PROGRAM}: ${ctlPath}: could not initialize control socket (${text})`);
-      await prog.shutdown();
-      return 1;
-    }
-    prog.unixctl = unixctl;
-  }
-  prog.registerCommands(unixctl);
-  vlog.registerCommands(unixctl);
-
-  let child: ReturnType<typeof spawn> | undefined;
   let childStatus: string | undefined;
   if (runCommand !== undefined) {
-    child = spawn('/bin/sh', ['-c', runCommand], { stdio: 'inherit' });
+    const child = spawn('/bin/sh', ['-c', runCommand], { stdio: 'inherit' });
     child.on('exit', (code, signal) => {
-      if (signal) childStatus = `killed (${signal})`;
-      else if (code) childStatus = `exit status ${code}`;
+      if (code !== 0) childStatus = processStatusMsg(code, signal);
       prog.exit();
     });
     child.on('error', () => prog.exit());
   }
 
-  await daemon.complete();
-  if (runCommand === undefined) vlog.log('info', 'ovsdb_server', `${PROGRAM} (Open vSwitch) ${OVS_VERSION}`);
+  daemon.complete();
+  if (runCommand === undefined) prog.log('info', 'ovsdb_server', `${PROGRAM} (Open vSwitch) ${OVS_VERSION}`);
   prog.startStatusTimer();
 
+  // fatal_signal_run(): logged, then the process dies of the signal (the pid file and sockets removed on the way).
   const onSignal = (sig: NodeJS.Signals) => {
-    vlog.log('warn', 'fatal_signal', `terminating with signal ${sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1} (${sig === 'SIGTERM' ? 'Terminated' : sig === 'SIGINT' ? 'Interrupt' : 'Hangup'})`);
-    void (async () => {
-      if (ctlPath) await unixctl.close(ctlPath);
-      daemon.cleanup();
-      process.removeAllListeners(sig);
-      process.kill(process.pid, sig);
-    })();
+    const num = { SIGTERM: 15, SIGINT: 2, SIGHUP: 1, SIGALRM: 14 }[sig as string] ?? 0;
+    const name = { SIGTERM: 'Terminated', SIGINT: 'Interrupt', SIGHUP: 'Hangup', SIGALRM: 'Alarm clock' }[sig as string] ?? sig;
+    prog.log('warn', 'fatal_signal', `terminating with signal ${num} (${name})`);
+    void ctl?.close();
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
+    process.kill(process.pid, sig);
   };
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, onSignal);
+  const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM'] as const;
+  for (const s of SIGNALS) process.on(s, onSignal);
 
   await prog.exited;
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(sig, onSignal);
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
   await prog.shutdown();
-  if (ctlPath) await unixctl.close(ctlPath);
-  daemon.cleanup();
+  await ctl?.close();
   if (childStatus) {
     io.err(`${PROGRAM}: ${runCommand}: child exited, ${childStatus}`);
     return 1;
   }
-  void existsSync;
   return 0;
 }

@@ -202,7 +202,12 @@ function compactOrConvert(src_: string, dst_: string | undefined, newSchema: Dat
   const src = followSymlinks(src_);
   const dst = dst_ === undefined ? `${src}.tmp` : followSymlinks(dst_);
   const records = readStandalone(src);
-  const db = newSchema ? readAsSchema(records, newSchema) : readAsSchema(records, check(() => parseSchema(records[0])));
+  const db = newSchema
+    ? readAsSchema(records, newSchema)
+    : readAsSchema(
+        records,
+        check(() => parseSchema(records[0])),
+      );
   writeStandaloneDb(dst, comment, db);
   if (dst_ === undefined) {
     try {
@@ -497,7 +502,12 @@ export async function main(
     'list-commands': {
       min: 0,
       max: Number.POSITIVE_INFINITY,
-      run: () => io.out(`The available commands are:\n${Object.keys(commands).map((c) => `  ${c}`).join('\n')}`),
+      run: () =>
+        io.out(
+          `The available commands are:\n${Object.keys(commands)
+            .map((c) => `  ${c}`)
+            .join('\n')}`,
+        ),
     },
   };
   try {

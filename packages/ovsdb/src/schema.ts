@@ -223,7 +223,13 @@ export function parseSchema(json: unknown): DatabaseSchema {
 /** ovsdb_base_type_to_json(). */
 function baseTypeToJson(b: BaseType): Json {
   const o: JsonObject = { type: b.type };
-  if (b.enum) o.enum = b.enum.length === 1 ? (b.type === 'uuid' ? ['uuid', b.enum[0] as string] : b.enum[0]!) : ['set', b.enum.map((a) => (b.type === 'uuid' ? ['uuid', a as string] : a))];
+  if (b.enum)
+    o.enum =
+      b.enum.length === 1
+        ? b.type === 'uuid'
+          ? ['uuid', b.enum[0] as string]
+          : b.enum[0]!
+        : ['set', b.enum.map((a) => (b.type === 'uuid' ? ['uuid', a as string] : a))];
   for (const k of ['minInteger', 'maxInteger', 'minReal', 'maxReal', 'minLength', 'maxLength'] as const) if (b[k] !== undefined) o[k] = b[k]!;
   if (b.refTable) {
     o.refTable = b.refTable;

@@ -180,7 +180,7 @@ export function parseRemoteName(name: string): RemoteAddress {
     case 'tcp': {
       // tcp:IP[:PORT]
       const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(rest);
-      if (!m || !m[1]) return { kind: 'unknown', name };
+      if (!m?.[1]) return { kind: 'unknown', name };
       return { kind: 'tcp', host: unbracket(m[1]), port: m[2] ? Number(m[2]) : OVSDB_PORT };
     }
     case 'ssl':

@@ -1,0 +1,165 @@
+/**
+ * bin/ovsdb-server.js run as OVS's scripts and test suite run ovsdb-server,
+ * side by side with Debian's real ovsdb-server 3.1 doing the same: --detach
+ * with a pid file the real ovs-appctl finds, --remote=db:Open_vSwitch,
+ * Open_vSwitch,manager_options (a Manager row set by the real ovs-vsctl
+ * opens its listener, which the real ovsdb-client uses; del-manager closes
+ * it), the Manager rows' is_connected and status, unixctl commands, --run.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PKG, ensureBuilt, tempDir } from './testing/helpers.js';
+import { REAL_SCHEMA, ensureRealOvs } from './testing/real-ovs.js';
+
+const OURS = join(PKG, 'bin', 'ovsdb-server.js');
+const t = tempDir('ovsdb-server-test-');
+const real = ensureRealOvs();
+const children: ChildProcess[] = [];
+
+type Which = 'ours' | 'real';
+
+function setup(which: Which, name: string) {
+  const dir = join(t.dir, `${name}-${which}`);
+  mkdirSync(dir, { recursive: true });
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir };
+  const sh = (cmd: string, args: string[], timeout = 60_000) => spawnSync(cmd, args, { cwd: dir, env, encoding: 'utf8', timeout });
+  const server = (args: string[]) => (which === 'ours' ? sh(process.execPath, [OURS, ...args]) : sh('ovsdb-server', args));
+  copyFileSync(REAL_SCHEMA, join(dir, 'vswitch.ovsschema'));
+  expect(sh('ovsdb-tool', ['create', 'conf.db', 'vswitch.ovsschema']).status).toBe(0);
+  const vsctl = (...a: string[]) => sh('ovs-vsctl', ['--no-wait', '--db=unix:db.sock', '-vreconnect:emer', ...a]);
+  const appctl = (...a: string[]) => sh('ovs-appctl', ['-t', 'ovsdb-server', ...a]);
+  return { dir, env, sh, server, vsctl, appctl };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` every 100 ms for at most `ms`; the last value. */
+async function until<T>(fn: () => T, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
+  let v = fn();
+  for (let waited = 0; !ok(v) && waited < ms; waited += 100) {
+    await sleep(100);
+    v = fn();
+  }
+  return v;
+}
+
+beforeAll(() => ensureBuilt(), 180_000);
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  t.cleanup();
+});
+
+/** The status map with the port masked. */
+const maskStatus = (s: string) => s.trim().replace(/bound_port="\d+"/, 'bound_port=<port>');
+
+async function managerScenario(which: Which) {
+  const s = setup(which, 'manager');
+  const log: string[] = [];
+  const start = s.server([
+    '--detach',
+    '--no-chdir',
+    '--pidfile',
+    '--log-file',
+    '--remote=punix:db.sock',
+    '--remote=db:Open_vSwitch,Open_vSwitch,manager_options',
+    'conf.db',
+  ]);
+  log.push(`start: ${start.status}`);
+  log.push(`pidfile: ${existsSync(join(s.dir, 'ovsdb-server.pid'))}`);
+  log.push(`list-remotes: ${s.appctl('ovsdb-server/list-remotes').stdout}`);
+  log.push(`init: ${s.vsctl('init').status}`);
+  log.push(`set-manager: ${s.vsctl('set-manager', 'ptcp:0:127.0.0.1').status}`);
+  // The listener opens at once; its status is written within 2.5 s.
+  const status = await until(
+    () => s.vsctl('get', 'Manager', '.', 'status').stdout,
+    (v) => v.includes('bound_port'),
+  );
+  log.push(`status: ${maskStatus(status)}`);
+  const port = /bound_port="(\d+)"/.exec(status)?.[1];
+  const dump = s.sh('ovsdb-client', ['dump', `tcp:127.0.0.1:${port}`, 'Open_vSwitch', 'Manager', 'target']);
+  log.push(`dump: ${dump.status} ${dump.stdout.replace(/[0-9a-f-]{36}/, '<uuid>').replace(/ +\n/g, '\n')}`);
+  // A manager that stays connected: is_connected turns true.
+  const mon = spawn('ovsdb-client', ['monitor', `tcp:127.0.0.1:${port}`, 'Open_vSwitch', 'Manager', 'target'], { cwd: s.dir, env: s.env, stdio: 'ignore' });
+  children.push(mon);
+  const connected = await until(
+    () => s.vsctl('get', 'Manager', '.', 'is_connected').stdout.trim(),
+    (v) => v === 'true',
+  );
+  log.push(`is_connected: ${connected}`);
+  mon.kill('SIGTERM');
+  const disconnected = await until(
+    () => s.vsctl('get', 'Manager', '.', 'is_connected').stdout.trim(),
+    (v) => v === 'false',
+  );
+  log.push(`after disconnect: ${disconnected}`);
+  log.push(`del-manager: ${s.vsctl('del-manager').status}`);
+  const refused = await until(
+    () => s.sh('ovsdb-client', ['list-dbs', `tcp:127.0.0.1:${port}`]),
+    (r) => r.status !== 0,
+  );
+  log.push(`after del-manager: ${refused.status} ${refused.stderr.trim().replace(port ?? '?', '<port>')}`);
+  log.push(`add-remote bad: ${s.appctl('ovsdb-server/add-remote', 'db:Open_vSwitch,Nope,target').stderr.trim()}`);
+  log.push(`remove-remote bad: ${s.appctl('ovsdb-server/remove-remote', 'punix:nope').stderr.trim()}`);
+  log.push(`add-remote: ${s.appctl('ovsdb-server/add-remote', 'punix:db2.sock').status}`);
+  log.push(
+    `db2: ${(
+      await until(
+        () => s.sh('ovsdb-client', ['list-dbs', 'unix:db2.sock']).stdout,
+        (v) => v !== '',
+      )
+    ).trim()}`,
+  );
+  log.push(`list-remotes: ${s.appctl('ovsdb-server/list-remotes').stdout}`);
+  log.push(`remove-remote: ${s.appctl('ovsdb-server/remove-remote', 'punix:db2.sock').status}`);
+  log.push(`list-dbs: ${s.appctl('ovsdb-server/list-dbs').stdout.replace('_Server\n', '')}`);
+  log.push(`remove-db bad: ${s.appctl('ovsdb-server/remove-db', 'nope').stderr.trim()}`);
+  const pid = Number(s.sh('cat', ['ovsdb-server.pid']).stdout);
+  log.push(`exit: ${s.appctl('exit').status}`);
+  const gone = await until(
+    () => spawnSync('kill', ['-0', String(pid)]).status,
+    (st) => st !== 0,
+  );
+  log.push(`gone: ${gone !== 0}, pidfile: ${existsSync(join(s.dir, 'ovsdb-server.pid'))}`);
+  return log;
+}
+
+describe.runIf(real.ok)('ovsdb-server, side by side with the real one', { timeout: 600_000 }, () => {
+  it('db: remotes from the Manager table, their status, unixctl, exit', async () => {
+    const ours = await managerScenario('ours');
+    const theirs = await managerScenario('real');
+    expect(ours).toEqual(theirs);
+  });
+
+  it('--run runs a command against the served database and exits with it', () => {
+    const out: Record<Which, string[]> = { ours: [], real: [] };
+    for (const which of ['ours', 'real'] as const) {
+      const s = setup(which, 'run');
+      const txn = JSON.stringify(['Open_vSwitch', { op: 'insert', table: 'Open_vSwitch', row: {} }]);
+      for (const cmd of [`ovsdb-client transact unix:db.sock '${txn}'`, 'ovsdb-client list-dbs unix:db.sock; exit 3']) {
+        const r = s.server(['--remote=punix:db.sock', 'conf.db', `--run=${cmd}`]);
+        out[which].push(`${r.status}|${r.stdout.replace(/[0-9a-f-]{36}/g, '<uuid>')}|${r.stderr}`);
+      }
+    }
+    expect(out.ours).toEqual(out.real);
+  });
+
+  it('refuses what it cannot serve, with the real texts', () => {
+    const out: Record<Which, string[]> = { ours: [], real: [] };
+    for (const which of ['ours', 'real'] as const) {
+      const s = setup(which, 'errors');
+      for (const args of [
+        ['--remote=db:Open_vSwitch,Nope,target', 'conf.db'],
+        ['--remote=db:Nodb,Open_vSwitch,manager_options', 'conf.db'],
+        ['--remote=db:Open_vSwitch', 'conf.db'],
+        ['nosuch.db'],
+        ['--frob'],
+      ]) {
+        const r = s.server([...args, '--unixctl=ctl', '-vconsole:off']);
+        out[which].push(`${r.status}|${r.stderr}`);
+      }
+    }
+    expect(out.ours).toEqual(out.real);
+  });
+});
