@@ -668,6 +668,9 @@ function closeStandardFds(vlog: Vlog | undefined): void {
 
 /** exit(status), once what this process wrote to stdout/stderr has gone out. */
 function exitWhenFlushed(status: number): Promise<never> {
+  // Whoever reads our output may be gone: that must not change the status.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   let pending = 2;
   const done = () => {
     if (--pending === 0) process.exit(status);
