@@ -7,7 +7,7 @@
  * and the sandbox's exit status is the command's.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +47,67 @@ describe('ovs-sandbox', () => {
     // The daemons' pid files are gone with them.
     expect(spawnSync('sh', ['-c', `ls ${dir}/*.pid 2>/dev/null | wc -l`], { encoding: 'utf8' }).stdout.trim()).toBe('0');
   }, 120_000);
+});
+
+describe('the ovs-sandbox shell', () => {
+  /** The sandbox with a shell reading `script` (its stdin), as a user at a terminal would type it. */
+  const session = (script: string, ...args: string[]) =>
+    spawnSync(process.execPath, [`${PKG}bin/ovs-sandbox.js`, ...args], {
+      encoding: 'utf8',
+      cwd: PKG,
+      input: script,
+      env: { ...process.env, SHELL: '/bin/sh' },
+      timeout: 120_000,
+    });
+
+  it('starts in the sandbox directory after a banner saying where the logs are, and removes the directory at the end', () => {
+    const r = session('pwd\nls ovs-vswitchd.log ovs-db.log ovs-kernel.log conf.db\nexit 4\n');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(4);
+    const lines = r.stdout.split('\n');
+    // OVS's banner, then the shell's own output: its working directory is the one the banner names.
+    const i = lines.indexOf('directory, where this shell starts:');
+    expect(i).toBeGreaterThan(0);
+    const dir = lines[i + 1]!.trim();
+    expect(lines.slice(0, 3)).toEqual(['', '-'.repeat(70), 'You are running in a sandboxed Open vSwitch (TypeScript) environment: the']);
+    expect(lines[i - 1]).toBe('Log files, pidfiles, and the configuration database are in the sandbox');
+    expect(lines[i + 2]).toBe('  (ovs-vswitchd.log, ovs-db.log, ovs-kernel.log)');
+    expect(lines.slice(i + 3, i + 9)).toEqual([
+      '',
+      'Exit the shell to kill the running daemons and remove the directory.',
+      dir,
+      'conf.db',
+      'ovs-db.log',
+      'ovs-kernel.log',
+    ]);
+    // ... and OVS's closing line.
+    expect(r.stdout.endsWith(`ovs-vswitchd.log\n${'-'.repeat(70)}\n\n\n\n`)).toBe(true);
+    expect(existsSync(dir)).toBe(false);
+  }, 120_000);
+
+  it('--keep keeps the temporary directory, and says so', () => {
+    const r = spawnSync(process.execPath, [`${PKG}bin/ovs-sandbox.js`, '--keep', 'sh', '-c', 'echo "$OVS_RUNDIR"; pwd'], {
+      encoding: 'utf8',
+      cwd: PKG,
+      timeout: 120_000,
+    });
+    const [dir, cwd] = r.stdout.trim().split('\n');
+    try {
+      expect(r.status).toBe(0);
+      // A command runs where the sandbox was started (a script's relative paths hold).
+      expect(cwd).toBe(PKG.replace(/\/$/, ''));
+      expect(r.stderr).toBe(`ovs-sandbox: kept ${dir}\n`);
+      expect(existsSync(`${dir}/ovs-vswitchd.log`)).toBe(true);
+      expect(spawnSync('sh', ['-c', `ls ${dir}/*.pid 2>/dev/null | wc -l`], { encoding: 'utf8' }).stdout.trim()).toBe('0');
+    } finally {
+      if (dir?.includes('ovs-sandbox-')) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("refuses an option it does not know, as OVS's ovs-sandbox does", () => {
+    const r = sandbox('--bogus');
+    expect(r).toMatchObject({ status: 1, stdout: '', stderr: 'unrecognized option --bogus (use --help for help)\n' });
+  });
 });
 
 /**

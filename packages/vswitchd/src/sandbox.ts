@@ -1,10 +1,13 @@
 /**
- * ovs-sandbox [--dir DIR] [COMMAND [ARG...]] (like OVS's tutorial/ovs-sandbox):
- * a whole switch in a fresh private state directory — the kernel model
- * (ovs-kernel daemon), the database server (ovs-db serve) and ovs-vswitchd —
- * with the tools on PATH; runs COMMAND there (an interactive shell when none
- * is given), then stops everything it started, by pid. Its exit status is
- * COMMAND's.
+ * ovs-sandbox [-k|--keep] [--dir=DIR] [COMMAND [ARG...]] (like OVS's
+ * tutorial/ovs-sandbox): a whole switch in a fresh private state directory —
+ * the kernel model (ovs-kernel daemon), the database server (ovs-db serve)
+ * and ovs-vswitchd — with the tools on PATH; runs COMMAND (in the caller's
+ * directory, so a script's relative paths hold) or, when none is given, an
+ * interactive shell that starts in the sandbox directory, after a banner
+ * saying where the logs are, as OVS's does; then stops everything it
+ * started, by pid, and removes the directory unless it was given (--dir) or
+ * kept (--keep). Its exit status is COMMAND's.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
@@ -118,19 +121,69 @@ function watchStop(): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
+const USAGE = `ovs-sandbox, for starting a sandboxed Open vSwitch (TypeScript) environment
+usage: ovs-sandbox [OPTION...] [COMMAND [ARG...]]
+
+Starts ovs-kernel (the kernel model), ovs-db and ovs-vswitchd in a private
+directory with the tools on PATH, runs COMMAND there (in the current
+directory), or without one an interactive shell that starts in the sandbox
+directory, then stops the daemons.
+
+Options:
+  --dir=DIR            use DIR (created if need be, kept at the end) instead
+                       of a new temporary directory
+  -k, --keep           keep the temporary directory at the end (it is kept
+                       anyway, with its logs, when start-up fails)
+  -h, --help           Print this usage message.`;
+
+/** The options before COMMAND, parsed as OVS's ovs-sandbox reads its own (unknown ones refused). */
+export function parseSandboxArgs(argv: readonly string[]): { dir?: string; keep: boolean; help: boolean; command: string[] } | { error: string } {
   const args = [...argv];
   let dir: string | undefined;
-  if (args[0] === '--dir') {
-    args.shift();
-    dir = args.shift();
+  let keep = false;
+  let help = false;
+  while (args.length > 0 && args[0]!.startsWith('-')) {
+    const a = args.shift()!;
+    if (a === '--') break;
+    if (a === '-h' || a === '--help') help = true;
+    else if (a === '-k' || a === '--keep') keep = true;
+    else if (a.startsWith('--dir=')) dir = a.slice('--dir='.length);
+    else if (a === '--dir') {
+      dir = args.shift();
+      if (dir === undefined) return { error: 'option --dir requires an argument (use --help for help)' };
+    } else return { error: `unrecognized option ${a} (use --help for help)` };
   }
-  if (args[0] === '-h' || args[0] === '--help') {
-    console.log(
-      'usage: ovs-sandbox [--dir DIR] [COMMAND [ARG...]]\nStarts ovs-kernel, ovs-db and ovs-vswitchd in a private directory, runs COMMAND (default: a shell) there, then stops them.\nWithout --dir the directory is a new temporary one, removed at the end (kept if start-up fails, for its logs).',
-    );
+  return { ...(dir !== undefined ? { dir } : {}), keep, help, command: args };
+}
+
+/** What the shell session prints first: OVS's banner, with where this sandbox's logs are. */
+function banner(dir: string, keep: boolean): string {
+  return `
+----------------------------------------------------------------------
+You are running in a sandboxed Open vSwitch (TypeScript) environment: the
+kernel model, ovs-db and ovs-vswitchd.  You can use ovs-vsctl, ovs-appctl,
+ovs-dpctl, ovs-kernel ip, and other tools to work with the switch.
+
+Log files, pidfiles, and the configuration database are in the sandbox
+directory, where this shell starts:
+  ${dir}
+  (ovs-vswitchd.log, ovs-db.log, ovs-kernel.log)
+
+Exit the shell to kill the running daemons${keep ? '; the directory is kept.' : ' and remove the directory.'}`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const parsed = parseSandboxArgs(argv);
+  if ('error' in parsed) {
+    console.error(parsed.error);
+    return 1;
+  }
+  if (parsed.help) {
+    console.log(USAGE);
     return 0;
   }
+  const args = parsed.command;
+  let dir = parsed.dir;
   const stop = watchStop();
   const ownDir = dir === undefined;
   dir ??= mkdtempSync(join(tmpdir(), 'ovs-sandbox-'));
@@ -149,10 +202,10 @@ export async function main(argv: string[]): Promise<number> {
   /** The pid file a child removes itself on a clean exit. */
   const pidfiles = new Map<ChildProcess, string>();
   const log = (name: string) => openSync(join(dir!, `${name}.log`), 'a');
-  let keepDir = !ownDir;
+  let keepDir = !ownDir || parsed.keep;
   try {
-    // The kernel: the ovs-kernel daemon, which backgrounds itself once it accepts connections.
-    run(tool('ovs-kernel'), ['start'], env);
+    // The kernel: the ovs-kernel daemon, started as OVS's sandbox starts its daemons (--detach returns once it listens).
+    run(tool('ovs-kernel'), ['start', '--detach', '--no-chdir', '--pidfile', '-vconsole:off', '--log-file'], env);
     // The database.
     const db = join(dir, 'conf.db');
     const dbSock = join(dir, 'db.sock');
@@ -177,13 +230,12 @@ export async function main(argv: string[]): Promise<number> {
     const ctl = () => (existsSync(pidfile) ? join(dir!, `ovs-vswitchd.${readFileSync(pidfile, 'utf8').trim()}.ctl`) : undefined);
     await waitFor('ovs-vswitchd', async () => ctl() !== undefined && (await accepts(ctl()!)), stop.signal, vswitchd);
     // The user's command (or a shell), in the sandbox's environment.
-    const [cmd, ...cmdArgs] = args.length ? args : [process.env.SHELL || '/bin/sh'];
-    if (!args.length)
-      console.log(
-        `----------------------------------------------------------------------\nYou are running in an Open vSwitch (TypeScript) sandbox in ${dir}.\nThe tools (ovs-vsctl, ovs-appctl, ovs-dpctl, ovs-kernel ip link...) are on PATH.\nExit the shell to stop the sandbox.\n----------------------------------------------------------------------`,
-      );
-    const user = spawn(cmd!, cmdArgs, { env, stdio: 'inherit' });
-    return await new Promise<number>((resolve) => {
+    const session = args.length === 0;
+    const [cmd, ...cmdArgs] = session ? [process.env.SHELL || '/bin/sh'] : args;
+    if (session) console.log(banner(dir, keepDir));
+    // The shell starts in the sandbox directory; a command runs where it was asked for.
+    const user = spawn(cmd!, cmdArgs, { env, stdio: 'inherit', ...(session ? { cwd: dir } : {}) });
+    const status = await new Promise<number>((resolve) => {
       user.on('error', (err) => {
         console.error(`ovs-sandbox: ${cmd}: ${err.message}`);
         resolve(127);
@@ -199,6 +251,8 @@ export async function main(argv: string[]): Promise<number> {
         user.once('exit', () => resolve(128 + osSignals[sig]!));
       });
     });
+    if (session) console.log('----------------------------------------------------------------------\n\n\n');
+    return status;
   } catch (err) {
     if (err instanceof Interrupted) return 128 + osSignals[stop.signal.reason as StopSignal]!;
     keepDir = true;
@@ -208,6 +262,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const child of [...children].reverse()) await stopChild(child, pidfiles.get(child));
     spawnSync(tool('ovs-kernel'), ['stop'], { env });
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
+    else if (ownDir && parsed.keep) console.error(`ovs-sandbox: kept ${dir}`);
     stop.dispose();
   }
 }
