@@ -139,3 +139,13 @@ export function addon(): Addon {
   loaded = mod.exports;
   return loaded;
 }
+
+/** Whether the addon loads here (it is loaded by this call if it was not yet): false where no build fits this platform. */
+export function addonAvailable(): boolean {
+  try {
+    addon();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -3,6 +3,7 @@
  * AF_NETLINK sockets, fd readiness), as a small node-api addon, prebuilt for
  * linux-x64 and linux-arm64 and loaded on the first call.
  */
+export { addonAvailable } from './addon.js';
 export { getLock, setLock } from './fcntl.js';
 export type { LockType } from './fcntl.js';
 export { FdWatcher, POLLERR, POLLHUP, POLLIN, POLLNVAL } from './fd-watcher.js';

@@ -379,3 +379,9 @@ describe('finding the addon', () => {
     expect(findAddon(join(pkg, 'no-such-dir'))).toBeUndefined();
   });
 });
+
+describe('addonAvailable', () => {
+  it('is true here, where a prebuild fits', () => {
+    expect(posix.addonAvailable()).toBe(true);
+  });
+});
