@@ -24,10 +24,11 @@ import {
   unixctlServerCreate,
 } from '@ovs/util';
 import { type Datum, datumFromJson } from './datum.js';
-import type { Row, Table } from './db.js';
+import { Database, type Row, type Table } from './db.js';
 import { OvsdbError } from './errors.js';
-import type { Json } from './json.js';
+import { type Json, type JsonObject, sortedJson } from './json.js';
 import { DbFile } from './log.js';
+import { parseSchema, schemaToJson } from './schema.js';
 import { ovsdbErrorToString, OVS_VERSION, dbdir } from './ovsdb-tool.js';
 import { type RemoteOptions, type RemoteStatus, OvsdbServer, ServedDatabase, type VlogLevel } from './server.js';
 import { rundir } from './unixctl.js';
@@ -89,6 +90,28 @@ Other options:
 
 Not supported here: SSL (pssl:/ssl: remotes and their key options),
 replication (--sync-from, --active), clustered and relay databases.`;
+
+/** ovsdb/_server.ovsschema: the _Server database, one Database row per database served. */
+const SERVER_SCHEMA: JsonObject = {
+  name: '_Server',
+  version: '1.2.0',
+  cksum: '3009684573 744',
+  tables: {
+    Database: {
+      columns: {
+        name: { type: 'string' },
+        model: { type: { key: { type: 'string', enum: ['set', ['standalone', 'clustered', 'relay']] } } },
+        connected: { type: 'boolean' },
+        leader: { type: 'boolean' },
+        schema: { type: { key: { type: 'string' }, min: 0, max: 1 } },
+        cid: { type: { key: { type: 'uuid' }, min: 0, max: 1 } },
+        sid: { type: { key: { type: 'uuid' }, min: 0, max: 1 } },
+        index: { type: { key: { type: 'integer' }, min: 0, max: 1 } },
+      },
+      isRoot: true,
+    },
+  },
+};
 
 /** struct db: a database this server serves and the file it came from. */
 interface Db {
@@ -165,7 +188,53 @@ export class OvsdbServerProgram {
     this.dbs.set(name, { filename, served });
     this.server?.addDatabase(served);
     if (this.server) this.server.reconnect(false, `adding ${name} database`);
+    this.updateServerStatus();
     return null;
+  }
+
+  /** add_server_db(): the _Server database, in memory. */
+  addServerDb(): void {
+    const served = new ServedDatabase(new Database(parseSchema(SERVER_SCHEMA)));
+    this.dbs.set('_Server', { filename: '<internal>', served });
+    this.server?.addDatabase(served);
+  }
+
+  /**
+   * update_server_status(): _Server's Database table made to list the databases served
+   * (standalone, connected, leader, their schema as sorted JSON), rows of removed ones deleted.
+   */
+  updateServerStatus(): void {
+    const server = this.dbs.get('_Server');
+    if (!server) return;
+    const db = server.served.db;
+    const table = db.table('Database')!;
+    const txn = db.begin();
+    const status = (name: string, d: Db) => ({
+      name: { keys: [name] },
+      model: { keys: ['standalone'] },
+      connected: { keys: [true] },
+      leader: { keys: [true] },
+      schema: { keys: [sortedJson(schemaToJson(d.served.db.schema))] },
+      cid: { keys: [] },
+      sid: { keys: [] },
+      index: { keys: [] },
+    });
+    const seen = new Set<string>();
+    for (const row of table.rows.values()) {
+      const name = row.fields.name!.keys[0] as string;
+      const d = this.dbs.get(name);
+      if (!d) {
+        txn.delete(table, row.uuid);
+        continue;
+      }
+      seen.add(name);
+      const fields = txn.modify(table, row.uuid);
+      const { schema: _schema, ...rest } = status(name, d);
+      Object.assign(fields, rest);
+    }
+    for (const [name, d] of this.dbs) if (!seen.has(name)) txn.insert(table, crypto.randomUUID(), status(name, d));
+    const err = txn.precommit() ?? server.served.commitTxn(txn);
+    if (err) this.log('warn', 'ovsdb_server', `_Server: ${ovsdbErrorToString(err)}`);
   }
 
   /** remove_db(). */
@@ -175,6 +244,7 @@ export class OvsdbServerProgram {
     this.server.removeDatabase(name, comment);
     this.dbs.delete(name);
     d.served.file?.close();
+    this.updateServerStatus();
     this.queueReconfigure();
   }
 
@@ -378,7 +448,7 @@ export class OvsdbServerProgram {
       this.queueReconfigure();
       return '';
     });
-    u.register('ovsdb-server/remove-db', 'DB', 1, 1, ([name]) => {
+    u.register('ovsdb-server/remove-db', 'DB', 1, 1, ([name]: string[]) => {
       if (!this.dbs.has(name!)) throw new Error('Failed to find the database.');
       if (name!.startsWith('_')) throw new Error('Cannot remove reserved database.');
       this.removeDb(name!, `removing ${name} database by user request`);
@@ -503,6 +573,8 @@ export async function main(
       const error = prog.openDb(f);
       if (error) throw new Fatal(error);
     }
+    prog.addServerDb();
+    prog.updateServerStatus();
     for (const r of remotes) prog.remotes.add(r);
     prog.server = await OvsdbServer.start({ databases: [...prog.dbs.values()].map((d) => d.served), vlog: (l, m, t) => prog.log(l, m, t) });
     const remotesError = await prog.reconfigureRemotes();
