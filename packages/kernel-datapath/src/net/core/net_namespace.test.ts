@@ -12,6 +12,7 @@
  * away taking its netdev vport with it, `ip netns del` taking a veth pair
  * with an end inside.
  */
+import { readFileSync } from 'node:fs';
 import { Errno, IFF, type Message, NLMSG_HDRLEN, NLM_F, NetlinkProtocol, OVS_VPORT_TYPE, RTM, type RtnlLinkMessage, decode, encode } from '@ovs/genl-codec';
 import { describe, expect, it } from 'vitest';
 import { Kernel } from '../../kernel.js';
@@ -188,6 +189,62 @@ describe('moving a device to another namespace', () => {
     expect(k.ovs!.datapaths()[0]!.ports.length).toBe(1);
     expect(watcher.drain().map((m) => (m.kind === 'genl' ? [m.cmd, m.attrs.name] : m.kind))).toEqual([[2, 'w0']]);
     expect([w0.netns.name, w0.master, w0.promiscuity, w0.flags & IFF.UP]).toEqual(['a', undefined, 0, 0]);
+  });
+});
+
+describe('what a move announces, as Linux 6.1 did in the kernel lab', () => {
+  // testing/lab/netns-move.py on Debian 6.1.0-57: v0/v1 up, listeners on RTNLGRP_LINK and
+  // RTNLGRP_NSID in init and in a, then `ip link set v1 netns a`.
+  const lab = JSON.parse(readFileSync(new URL('../../testing/lab/netns-move.json', import.meta.url), 'utf8')) as Record<'init' | 'a', string[]>;
+  /** What a message says about the move: its type, and for a link what changed and where it points. */
+  const summary = (datagrams: Uint8Array[]): unknown[] =>
+    datagrams.flatMap((d) => {
+      const r = decode(d, { protocol: ROUTE });
+      if (!r.ok) throw r.error;
+      return r.messages.map((m) => {
+        if (m.kind === 'raw') return [m.header.type, Buffer.from(m.payload).toString('hex')];
+        if (m.kind !== 'rtnl' || m.family !== 'link') return [m.kind];
+        // Every attribute but the random addresses, the counters and IFLA_AF_SPEC (not modelled), in order.
+        const { address: _a, broadcast: _b, stats: _s, stats64: _s64, afSpec: _af, ...rest } = m.attrs;
+        return [m.header.type, m.header.flags, m.ifinfomsg, rest];
+      });
+    });
+
+  it('init: RTM_NEWLINK (closed), RTM_NEWNSID, RTM_DELLINK with NEW_NETNSID / NEW_IFINDEX, the peer losing its carrier; a: RTM_NEWNSID, RTM_NEWLINK', () => {
+    const k = new Kernel();
+    k.netnsAdd('a');
+    // The lab's dummy module made dummy0 (ifindex 2) at load.
+    k.initNet.addDevice({ name: 'dummy0', kind: 'dummy' });
+    const s = k.socket({ protocol: ROUTE });
+    ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK | NLM_F.CREATE | NLM_F.EXCL, 1, veth('v0', 'v1')));
+    for (const [seq, name] of [
+      [2, 'v0'],
+      [3, 'v1'],
+    ] as const) {
+      s.sendSync(
+        Uint8Array.from(
+          encode({
+            kind: 'rtnl',
+            protocol: ROUTE,
+            header: { len: 0, type: RTM.NEWLINK, flags: NLM_F.REQUEST | NLM_F.ACK, seq, pid: 0 },
+            family: 'link',
+            ifinfomsg: { family: 0, pad: 0, type: 0, index: 0, flags: IFF.UP, change: IFF.UP },
+            attrs: { ifname: name },
+          }),
+        ),
+      );
+    }
+    drain(s);
+    const listeners = (['init', 'a'] as const).map((ns) => {
+      const l = k.socket({ protocol: ROUTE, netns: ns });
+      k.joinGroup(l, RTNLGRP_LINK);
+      k.joinGroup(l, RTNLGRP_NSID);
+      return l;
+    });
+    expect(errorOf(ask(s, linkMsg(RTM.NEWLINK, NLM_F.ACK, 4, { netNsFd: k.nsfsOpen('a') }, 3)))).toEqual({ error: 0 });
+    const want = (ns: 'init' | 'a') => summary(lab[ns].map((h) => Uint8Array.from(Buffer.from(h, 'hex'))));
+    expect(summary(datagrams(listeners[0]!))).toEqual(want('init'));
+    expect(summary(datagrams(listeners[1]!))).toEqual(want('a'));
   });
 });
 
