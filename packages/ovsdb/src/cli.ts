@@ -22,7 +22,7 @@ import type { Json, JsonObject } from './json.js';
 import { DbFile } from './log.js';
 import { OvsdbServer, ServedDatabase } from './server.js';
 import { vswitchSchema } from './vswitch.js';
-import { installDir, rundir } from './unixctl.js';
+import { installDir, ovsRundir as rundir } from '@ovs/util';
 
 const USAGE = `usage: ovs-db create FILE [SCHEMA]
        ovs-db serve FILE... [--remote punix:PATH|ptcp:PORT[:IP]]...

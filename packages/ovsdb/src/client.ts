@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { type Socket, connect as netConnect, createServer } from 'node:net';
 import { OvsdbError } from './errors.js';
 import type { Json } from './json.js';
-import { Connection, type Message } from './jsonrpc.js';
+import { Connection, type Message } from '@ovs/util';
 
 export class ConnectionClosedError extends Error {
   override name = 'ConnectionClosedError';

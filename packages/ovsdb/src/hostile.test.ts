@@ -11,10 +11,9 @@ import { type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JsonSplitter } from './jsonrpc.js';
+import { JsonSplitter, UnixctlServer, unixctlTransact } from '@ovs/util';
 import { RawPeer, type TestServer, startTestServer, tempDir } from './testing/helpers.js';
 import { ensureRealOvs, startRealServer } from './testing/real-ovs.js';
-import { UnixctlServer, unixctlTransact } from './unixctl.js';
 
 const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
 /** An echo request whose params nest `n` arrays deep inside the message object. */

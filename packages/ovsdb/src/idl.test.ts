@@ -7,7 +7,7 @@ import { OvsdbServer, ServedDatabase } from './server.js';
 import { Idl } from './idl.js';
 import { type TestServer, startTestServer, tempDir } from './testing/helpers.js';
 import type { Json } from './json.js';
-import { JsonSplitter } from './jsonrpc.js';
+import { JsonSplitter } from '@ovs/util';
 import { vswitchSchema } from './vswitch.js';
 import type { VswitchTables } from './vswitch-types.js';
 

@@ -25,8 +25,9 @@ export { Database, Table, Transaction, type Row, type RowChange, type ChangeSet 
 export { execute, type ExecContext, type ExecOutcome } from './execution.js';
 export { Monitor, type MonitorVersion } from './monitor.js';
 export { DbFile, type LogOptions, encodeRecord, readRecords } from './log.js';
-export { JsonSplitter, ProtocolError, Connection, type Message, type Request, type Reply } from './jsonrpc.js';
-export { type UnixctlHandler, UnixctlError, UnixctlServer, installDir, rundir, unixctlTargetSocket, unixctlTransact } from './unixctl.js';
+// lib/jsonrpc.c and lib/unixctl.c live in @ovs/util; re-exported for users of @ovs/ovsdb's names.
+export { JsonSplitter, ProtocolError, Connection, type Message, type Request, type Reply } from '@ovs/util';
+export { type UnixctlHandler, UnixctlError, UnixctlServer, installDir, ovsRundir as rundir, unixctlTargetSocket, unixctlTransact } from '@ovs/util';
 export { OvsdbServer, ServedDatabase, Session, type ServerOptions } from './server.js';
 export {
   OvsdbClient,

@@ -20,6 +20,7 @@ import {
   VLOG_LONG_OPTIONS,
   Vlog,
   getoptLong,
+  ovsRundir as rundir,
   processStatusMsg,
   unixctlServerCreate,
 } from '@ovs/util';
@@ -31,7 +32,6 @@ import { DbFile } from './log.js';
 import { parseSchema, schemaToJson } from './schema.js';
 import { ovsdbErrorToString, OVS_VERSION, dbdir } from './ovsdb-tool.js';
 import { type RemoteOptions, type RemoteStatus, OvsdbServer, ServedDatabase, type VlogLevel } from './server.js';
-import { rundir } from './unixctl.js';
 
 const PROGRAM = 'ovsdb-server';
 

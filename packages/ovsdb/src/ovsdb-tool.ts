@@ -10,7 +10,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, readlinkSync, renameSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { Getopt, GetoptError } from '@ovs/util';
+import { Getopt, GetoptError, ovsRundir as rundir } from '@ovs/util';
 import { type Datum, datumFromJson, datumToJson, datumToString } from './datum.js';
 import { Database, newRowFields } from './db.js';
 import { OvsdbError } from './errors.js';
@@ -18,7 +18,6 @@ import { type Json, type JsonObject, isObject, sortedJson } from './json.js';
 import { DbFile, encodeRecord, fsyncDir, readRecords, replayRecord, snapshotRecord, writeAll } from './log.js';
 import { type DatabaseSchema, parseSchema, schemaEqual } from './schema.js';
 import { ServedDatabase } from './server.js';
-import { rundir } from './unixctl.js';
 import { vswitchSchema } from './vswitch.js';
 
 export const OVS_VERSION = '3.1.0';

@@ -16,9 +16,8 @@ import type { ChangeSet, Database, Transaction } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type ExecOutcome, execute } from './execution.js';
 import { type Json, type JsonObject, ZERO_UUID, isId, isUuid } from './json.js';
-import { Connection, ProtocolError, type Request } from './jsonrpc.js';
+import { Connection, ProtocolError, type Request, chmodUnixSocket } from '@ovs/util';
 import type { DbFile } from './log.js';
-import { chmodUnixSocket } from './socket-util-unix.js';
 import { Monitor, type MonitorVersion, mergeChangeSets } from './monitor.js';
 
 /** A database being served, with its file if it has one. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../db.js';
 import type { Json } from '../json.js';
-import { JsonSplitter } from '../jsonrpc.js';
+import { JsonSplitter } from '@ovs/util';
 import { DbFile } from '../log.js';
 import { parseSchema } from '../schema.js';
 import { OvsdbServer, ServedDatabase } from '../server.js';
