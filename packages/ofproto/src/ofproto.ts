@@ -576,8 +576,12 @@ export class Ofproto implements BackerClient {
       await this.portDestruct(port, del);
       this.ofportDestroyInner(port);
     }
-    this.backer.needRevalidate = true;
-    await this.backer.run();
+    // Deleting a bridge reconciles the tunnel backers (one no tunnel needs goes); on exit without
+    // --cleanup the datapath is left as it is, vxlan_sys_4789 and the like included, as OVS leaves it.
+    if (del) {
+      this.backer.needRevalidate = true;
+      await this.backer.run();
+    }
     // The last bridge of a datapath takes the datapath with it when deleted (del-br), not when the daemon exits.
     await this.backer.close(this, del);
   }

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runDpctl } from '@ovs/dpif-netlink';
 import { Kernel } from '@ovs/kernel-datapath';
 import { Database, Idl, OvsdbServer, ServedDatabase, type VswitchTables, vswitchDatabaseSchema } from '@ovs/ovsdb';
 import { Vlog } from '@ovs/util';
@@ -234,6 +235,95 @@ describe('ovs-vswitchd commands through ovs-appctl (the kernel lab scenario)', (
     expect((await run('version')).out).toMatch(/^ovs-vswitchd \(Open vSwitch\) \d+\.\d+\.\d+\n$/);
     expect(await run('exit --cleanup extra')).toEqual(real('exit --cleanup extra'));
   });
+});
+
+describe('ovs-appctl exit [--cleanup]: the log and the datapath as real OVS leaves them (fixtures/appctl/kernel-lab-exit-real.txt)', () => {
+  const REAL_EXIT = fixture('kernel-lab-exit-real.txt');
+  /** The real run's section for EXIT_ARGS=args: the "deleted interface" lines (as a set: hash order) and the kernel's ports. */
+  const realRun = (args: string) => {
+    const part = REAL_EXIT.split(/^=== EXIT_ARGS=/m).find((p) => p.startsWith(`${args}\n`))!;
+    const log = part.slice(part.indexOf('--- log after exit\n'), part.indexOf('--- kernel after exit'));
+    const kernel = part.slice(part.indexOf('--- kernel after exit\n'), part.indexOf('--- ip link after exit'));
+    return {
+      deleted: log
+        .split('\n')
+        .filter((l) => l.includes('deleted interface'))
+        .sort(),
+      other: log.split('\n').filter((l) => l && !l.startsWith('---') && !l.includes('deleted interface')),
+      ports: kernel
+        .split('\n')
+        .filter((l) => /^ {2}port \d+: /.test(l))
+        .map((l) => l.replace(/^ {2}port \d+: /, ''))
+        .sort(),
+    };
+  };
+
+  for (const args of ['', '--cleanup']) {
+    it(`exit ${args || '(no --cleanup)'}`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'appctl-exit-'));
+      const kernel = new Kernel();
+      const server = await OvsdbServer.start({
+        databases: [new ServedDatabase(new Database(vswitchDatabaseSchema()))],
+        remotes: [`punix:${join(dir, 'db.sock')}`],
+      });
+      const idl = await Idl.open<VswitchTables>({ remote: `unix:${join(dir, 'db.sock')}` });
+      const init = idl.transaction();
+      init.insert('Open_vSwitch', {});
+      await init.commit();
+      const vlog = new Vlog({ now: () => new Date(0) });
+      const ctl = join(dir, 'ovs-vswitchd.ctl');
+      const socket = async (protocol: number) => kernel.socket({ protocol });
+      const d = await Vswitchd.start({ db: `unix:${join(dir, 'db.sock')}`, socket, unixctl: ctl, vlog, pollIntervalMs: 50 });
+      try {
+        // The lab's exit.sh: v0, internal i0, vx0 on br0; br1.
+        kernel.initNet.addDevice({ name: 'v0', kind: 'dummy' });
+        const txn = idl.transaction();
+        const port = (name: string, iface: Partial<VswitchTables['Interface']> = {}) =>
+          txn.insert('Port', { name, interfaces: [txn.insert('Interface', { name, ...iface }).uuid] }).uuid;
+        const br0 = txn.insert('Bridge', {
+          name: 'br0',
+          ports: [
+            port('br0', { type: 'internal' }),
+            port('v0'),
+            port('i0', { type: 'internal' }),
+            port('vx0', { type: 'vxlan', options: new Map([['remote_ip', '192.0.2.1']]) }),
+          ],
+        });
+        const br1 = txn.insert('Bridge', { name: 'br1', ports: [port('br1', { type: 'internal' })] });
+        txn.mutate(idl.first('Open_vSwitch')!, 'bridges', 'insert', [br0.uuid, br1.uuid]);
+        txn.increment(idl.first('Open_vSwitch')!, 'next_cfg');
+        const r = await txn.commit();
+        for (let i = 0; i < 400 && (idl.first('Open_vSwitch')!.get('cur_cfg') ?? 0) < r.increment!; i++) await idl.waitForChange();
+        await d.settle();
+        const before = vlog.recent.length;
+        expect(await appctl(['-t', ctl, 'exit', ...(args ? [args] : [])])).toEqual({ out: '', err: '', exit: 0 });
+        await d.exited;
+        const logged = vlog.recent.slice(before).map((l) => l.replace(/^[^|]*\|\d+\|/, ''));
+        const want = realRun(args);
+        expect(
+          logged
+            .filter((l) => l.includes('deleted interface'))
+            .sort()
+            // OpenFlow port numbers of v0, i0 and vx0 follow the rows' hash order (random UUIDs): compared without them.
+            .map((l) => l.replace(/ on port \d+$/, '')),
+        ).toEqual(want.deleted.map((l) => l.replace(/ on port \d+$/, '')));
+        expect(logged.filter((l) => !l.includes('deleted interface'))).toEqual(want.other);
+        const shown: string[] = [];
+        await runDpctl(['show'], { out: (l) => shown.push(l), err: () => {}, socket });
+        expect(
+          shown
+            .filter((l) => /^ {2}port \d+: /.test(l))
+            .map((l) => l.replace(/^ {2}port \d+: /, ''))
+            .sort(),
+        ).toEqual(want.ports);
+      } finally {
+        await d.stop(true);
+        idl.close();
+        await server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
+  }
 });
 
 describe('ovs-appctl: options and errors as utilities/ovs-appctl.c', () => {

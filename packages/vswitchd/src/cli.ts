@@ -29,6 +29,26 @@ import { VERSION, Vswitchd } from './vswitchd.js';
 
 const PROGRAM = 'ovs-vswitchd';
 
+/** The modules this port logs as (OVS registers all of a program's modules at start, so vlog/set and vlog/list know them before they log). */
+const VLOG_MODULES = [
+  'bridge',
+  'coverage',
+  'daemon_unix',
+  'dpif',
+  'dpif_netlink',
+  'memory',
+  'netdev',
+  'netdev_linux',
+  'netdev_vport',
+  'ofproto',
+  'ofproto_dpif',
+  'reconnect',
+  'tunnel',
+  'unixctl',
+  'vlog',
+  'vswitchd',
+];
+
 /** usage(). */
 function usage(env: NodeJS.ProcessEnv): string {
   return `${PROGRAM}: Open vSwitch daemon
@@ -65,7 +85,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return 1;
   }
   // OVS's defaults: every module at INFO on the console, syslog and (with --log-file) the file.
-  const vlog = new Vlog({ program: PROGRAM, console: 'INFO', env });
+  const vlog = new Vlog({ program: PROGRAM, console: 'INFO', env, modules: VLOG_MODULES });
   const daemon = new Daemon({ program: PROGRAM, vlog, env });
   let unixctlPath: string | undefined;
   let system = false;

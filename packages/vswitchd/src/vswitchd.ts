@@ -262,7 +262,6 @@ export class Vswitchd {
     await this.provider.close();
     await this.unixctl.close(this.opts.unixctl);
     if (this.opts.pidfile) rmSync(this.opts.pidfile, { force: true });
-    this.vlog.log('INFO', 'vswitchd', 'exiting');
     this.resolveExited();
   }
 }
