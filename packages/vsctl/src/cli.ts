@@ -99,12 +99,80 @@ function usage(env: NodeJS.ProcessEnv): string {
   return `ovs-vsctl: ovs-vswitchd management utility
 usage: ovs-vsctl [OPTIONS] COMMAND [ARG...]
 
-Commands: ${[...COMMANDS.keys()].join(', ')}
-Chain commands with "--"; each may be preceded by its options (--may-exist, --if-exists, --columns=, --id=@NAME, ...).
+Open vSwitch commands:
+  init                        initialize the database if it is empty
+  show                        print an overview of the database
+  emer-reset                  reset the configuration to a clean state
+
+Bridge commands:
+  add-br BRIDGE               create bridge BRIDGE
+  add-br BRIDGE PARENT VLAN   create fake bridge BRIDGE on VLAN of bridge PARENT
+  del-br BRIDGE               delete BRIDGE (its fake bridges, ports and interfaces)
+  list-br                     print every bridge's name (--real, --fake: only those)
+  br-exists BRIDGE            exit 2 if BRIDGE does not exist
+  br-to-vlan BRIDGE           print BRIDGE's VLAN (0 for a real bridge)
+  br-to-parent BRIDGE         print BRIDGE's parent (itself for a real bridge)
+  br-set-external-id BRIDGE KEY [VALUE]  set (or, without VALUE, unset) KEY on BRIDGE
+  br-get-external-id BRIDGE [KEY]  print KEY's value, or every KEY=VALUE, of BRIDGE
+
+Port commands (a bond is one port):
+  list-ports BRIDGE           print the names of BRIDGE's ports
+  add-port BRIDGE PORT [COLUMN[:KEY]=VALUE]...  add network device PORT to BRIDGE
+  add-bond BRIDGE PORT IFACE... [COLUMN[:KEY]=VALUE]...  add bond PORT of IFACEs
+  add-bond-iface BOND IFACE   add interface IFACE to bond BOND
+  del-bond-iface [BOND] IFACE delete interface IFACE from its bond
+  del-port [BRIDGE] PORT      delete PORT (a bond: all its interfaces) from BRIDGE
+  port-to-br PORT             print the name of the bridge holding PORT
+
+Interface commands (a bond has several interfaces):
+  list-ifaces BRIDGE          print the names of BRIDGE's interfaces
+  iface-to-br IFACE           print the name of the bridge holding IFACE
+
+Controller commands:
+  get-controller BRIDGE       print BRIDGE's controllers
+  del-controller BRIDGE       delete BRIDGE's controllers
+  [--inactivity-probe=MSECS]
+  set-controller BRIDGE TARGET...  set BRIDGE's controllers
+  get-fail-mode BRIDGE        print BRIDGE's fail mode
+  del-fail-mode BRIDGE        delete BRIDGE's fail mode
+  set-fail-mode BRIDGE MODE   set BRIDGE's fail mode (standalone or secure)
+
+Manager commands:
+  get-manager                 print the managers
+  del-manager                 delete the managers
+  [--inactivity-probe=MSECS]
+  set-manager TARGET...       set the managers
+
+SSL commands:
+  get-ssl                     print the SSL configuration
+  del-ssl                     delete the SSL configuration
+  [--bootstrap] set-ssl PRIV-KEY CERT CA-CERT  set the SSL configuration
+
+Conntrack zone and datapath commands:
+  add-zone-tp DP zone=ZONE POLICY...  set ZONE's timeout policy (KEY=SECS...) on DP
+  del-zone-tp DP zone=ZONE    delete ZONE's timeout policy on DP
+  list-zone-tp DP             print DP's zones and their timeout policies
+  list-dp-cap DP              print DP's capabilities
+
+Database commands:
+  list TBL [REC]              list RECord (or all records) in TBL
+  find TBL CONDITION...       list records satisfying CONDITION in TBL
+  get TBL REC COL[:KEY]       print values of COLumns in RECord in TBL
+  set TBL REC COL[:KEY]=VALUE set COLumn values in RECord in TBL
+  add TBL REC COL [KEY=]VALUE add (KEY=)VALUE to COLumn in RECord in TBL
+  remove TBL REC COL [KEY=]VALUE  remove (KEY=)VALUE from COLumn
+  clear TBL REC COL           clear values from COLumn in RECord in TBL
+  create TBL COL[:KEY]=VALUE  create a record (--id=@NAME to refer to it, --id=UUID to choose its UUID)
+  destroy TBL REC             delete RECord from TBL (--all: every record)
+  wait-until TBL REC [COL[:KEY]=VALUE]  wait until the condition is true
+  comment [ARG]...            do nothing (recorded in the transaction)
+Chain commands with "--"; each may be preceded by its options (--may-exist, --if-exists, ...).
 
 Options:
   --db=DATABASE               connect to DATABASE
                               (default: ${defaultDb(env)})
+                              unix:PATH, tcp:IP:PORT, ssl:IP:PORT, or passive
+                              punix:PATH, ptcp:PORT[:IP], pssl:PORT[:IP]
   --no-wait                   do not wait for ovs-vswitchd to reconfigure
   --retry                     keep trying to connect to server forever
   -t, --timeout=SECS          wait at most SECS seconds for ovs-vswitchd
@@ -116,7 +184,22 @@ Options:
   --trace[=tree|json|html FILE]
                               show the call path ovs-vswitchd takes for the
                               change, down to the kernel's functions
-  -h, --help, -V, --version
+
+SSL options (for ssl: and pssl: remotes):
+  -p, --private-key=FILE      file with private key
+  -c, --certificate=FILE      file with certificate for private key
+  -C, --ca-cert=FILE          file with peer CA's certificate
+  --bootstrap-ca-cert=FILE    file with peer CA's certificate; when it does not
+                              exist, the peer's own CA certificate is saved there
+
+Logging options:
+  -vSPEC, --verbose=SPEC      set logging levels (MODULE[:DESTINATION[:LEVEL]],
+                              PATTERN:console:PATTERN); only the console is used
+  -v, --verbose               set maximum verbosity level
+
+Other options:
+  -h, --help                  display this help message
+  -V, --version               display version information
 `;
 }
 

@@ -11,11 +11,13 @@ import { checkMutable, getColumn, getRow, getTable, parseColumnKeyValue, rowIdCo
 import { atomFromString, atomToString, compareAtoms, datumFromString, datumSubtract, datumToString, datumUnion, isUuid, parseToken } from './datum.js';
 import { Table } from './format.js';
 
-const schema = vswitchDatabaseSchema();
+// Parsed when a database command first needs it, not when ovs-vsctl starts (most calls never do).
+let parsedSchema: ReturnType<typeof vswitchDatabaseSchema> | undefined;
+const schema = () => (parsedSchema ??= vswitchDatabaseSchema());
 
 /** pre_get_table(): the table and the columns that name its rows. */
 function preTable(pre: Prerequisites, name: string): TableSchema {
-  const t = getTable(schema, name);
+  const t = getTable(schema(), name);
   pre.add(t.name);
   for (const [table, column] of rowIdColumns(t.name)) pre.add(table, column);
   return t;
@@ -52,7 +54,7 @@ function preList(cmd: ParsedCommand, pre: Prerequisites): void {
 }
 
 function list(ctx: Ctx): void {
-  const t = getTable(schema, ctx.argv[1]!);
+  const t = getTable(schema(), ctx.argv[1]!);
   const cols = columnList(t, ctx.option('--columns'));
   const table = (ctx.cmd.table = new Table(cols.map((c) => (c ? c.name : '_uuid'))));
   if (ctx.argv.length > 2) {
@@ -143,12 +145,12 @@ function checkCondition(ctx: Ctx, t: TableSchema, row: Row, arg: string): boolea
 
 function preFind(cmd: ParsedCommand, pre: Prerequisites): void {
   preList(cmd, pre);
-  const t = getTable(schema, cmd.argv[1]!);
+  const t = getTable(schema(), cmd.argv[1]!);
   for (const a of cmd.argv.slice(2)) preColumnArg(pre, t, a);
 }
 
 function find(ctx: Ctx): void {
-  const t = getTable(schema, ctx.argv[1]!);
+  const t = getTable(schema(), ctx.argv[1]!);
   const cols = columnList(t, ctx.option('--columns'));
   const table = (ctx.cmd.table = new Table(cols.map((c) => (c ? c.name : '_uuid'))));
   for (const row of ctx.txn.rows(t.name)) {
@@ -165,7 +167,7 @@ function get(ctx: Ctx): void {
   const id = ctx.option('--id');
   const mustExist = !ctx.has('--if-exists');
   if (id !== undefined && !mustExist) fatal('--if-exists and --id may not be specified together');
-  const t = getTable(schema, ctx.argv[1]!);
+  const t = getTable(schema(), ctx.argv[1]!);
   const recordId = ctx.argv[2]!;
   const row = getRow(ctx.txn, t, recordId, mustExist);
   if (!row) return;
@@ -207,7 +209,7 @@ function preSet(cmd: ParsedCommand, pre: Prerequisites): void {
 
 /** The row of a modifying command (set/add/remove/clear), or undefined with --if-exists. */
 function targetRow(ctx: Ctx): { t: TableSchema; row?: Row } {
-  const t = getTable(schema, ctx.argv[1]!);
+  const t = getTable(schema(), ctx.argv[1]!);
   return { t, row: getRow(ctx.txn, t, ctx.argv[2]!, !ctx.has('--if-exists')) };
 }
 
@@ -228,7 +230,7 @@ function preColumn(cmd: ParsedCommand, pre: Prerequisites): void {
 }
 
 function add(ctx: Ctx): void {
-  const t = getTable(schema, ctx.argv[1]!);
+  const t = getTable(schema(), ctx.argv[1]!);
   const column = getColumn(t, ctx.argv[3]!);
   const row = getRow(ctx.txn, t, ctx.argv[2]!, !ctx.has('--if-exists'));
   if (!row) return;
@@ -237,24 +239,21 @@ function add(ctx: Ctx): void {
   const map = ct.value !== undefined;
   let added: Datum = map ? { keys: [], values: [] } : { keys: [] };
   for (const a of ctx.argv.slice(4)) added = datumUnion(added, datumFromString(a, unbounded(ct, 1), ctx.symtab), map);
-  if (ctx.last) {
-    // Nothing reads the column after the last command: a "mutate" (write_partial_set/map) is enough.
-    ctx.txn.mutateSet(row, column.name, added, { keys: [] });
-  } else {
-    const next = datumUnion(ctx.txn.read(row, column.name), added, map);
-    if (next.keys.length > ct.max) {
-      fatal(
-        `"add" operation would put ${next.keys.length} ${map ? 'pairs' : 'values'} in column ${column.name} of table ${t.name} but the maximum number is ${ct.max}`,
-      );
-    }
-    ctx.txn.verify(row, column.name);
-    ctx.txn.write(row, column.name, next);
+  // As branch-3.1 since 3.1.2 (037e2d916, "Partially revert b8bf410a5"): the whole column, verified, never a
+  // partial update — 3.1.0's partial update for a last "add" replaced the values of keys already there.
+  const next = datumUnion(ctx.txn.read(row, column.name), added, map);
+  if (next.keys.length > ct.max) {
+    fatal(
+      `"add" operation would put ${next.keys.length} ${map ? 'pairs' : 'values'} in column ${column.name} of table ${t.name} but the maximum number is ${ct.max}`,
+    );
   }
+  ctx.txn.verify(row, column.name);
+  ctx.txn.write(row, column.name, next);
   ctx.invalidateCache();
 }
 
 function remove(ctx: Ctx): void {
-  const t = getTable(schema, ctx.argv[1]!);
+  const t = getTable(schema(), ctx.argv[1]!);
   const column = getColumn(t, ctx.argv[3]!);
   const row = getRow(ctx.txn, t, ctx.argv[2]!, !ctx.has('--if-exists'));
   if (!row) return;
@@ -301,7 +300,7 @@ function clear(ctx: Ctx): void {
 }
 
 function create(ctx: Ctx): void {
-  const t = getTable(schema, ctx.argv[1]!);
+  const t = getTable(schema(), ctx.argv[1]!);
   const id = ctx.option('--id');
   let uuid: string | undefined;
   let persist = false;
@@ -324,7 +323,7 @@ function create(ctx: Ctx): void {
 }
 
 function destroy(ctx: Ctx): void {
-  const t = getTable(schema, ctx.argv[1]!);
+  const t = getTable(schema(), ctx.argv[1]!);
   const mustExist = !ctx.has('--if-exists');
   const all = ctx.has('--all');
   if (all && ctx.argv.length > 2) fatal('--all and records argument should not be specified together');
@@ -339,7 +338,7 @@ function destroy(ctx: Ctx): void {
 }
 
 function waitUntil(ctx: Ctx): void {
-  const t = getTable(schema, ctx.argv[1]!);
+  const t = getTable(schema(), ctx.argv[1]!);
   const row = getRow(ctx.txn, t, ctx.argv[2]!, false);
   if (!row || !ctx.argv.slice(3).every((a) => checkCondition(ctx, t, row, a))) ctx.tryAgain = true;
 }
@@ -360,7 +359,7 @@ export const dbCommands: CommandDef[] = [
     options: '--id=',
     mode: 'RW',
     pre: (cmd, pre) => {
-      const t = getTable(schema, cmd.argv[1]!);
+      const t = getTable(schema(), cmd.argv[1]!);
       if (!cmd.options.has('--id') && !t.isRoot) {
         pre.warnings.push({ module: 'db_ctl_base', message: `applying "create" command to table ${t.name} without --id option will have no effect` });
       }

@@ -8,7 +8,7 @@
  * against the real ovs-vsctl.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Idl, UnixctlServer } from '@ovs/ovsdb';
@@ -218,7 +218,8 @@ describe('the ovs-vsctl executable', () => {
     const theirs = await spawnRun('ovs-vsctl', [`--db=${server.remote}`, '--timeout=1', 'add-br', 'br1']);
     expect(theirs.status).toBeNull();
     expect(normaliseStderr(theirs.stderr)).toBe(normaliseStderr(ours.stderr));
-  });
+    // Two processes, each alive for its 1 s alarm plus its start-up: more than vitest's 5 s default on a loaded machine.
+  }, 30_000);
 
   it('prints the same "Error detected" report as the real ovs-vsctl', async () => {
     if (!real.ok) {
