@@ -21,6 +21,7 @@ import {
   encodeAll,
   newFamilyTable,
 } from '@ovs/genl-codec';
+import * as posix from '@ovs/posix';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { NlSockError as DpifError, NlSock } from './netlink-socket.js';
 import {
@@ -29,6 +30,8 @@ import {
   type RawErrnoException,
   type RawNetlinkLike,
   NETLINK_SOCKOPT,
+  NL_SOCK_RCVBUF,
+  type PosixNetlinkRaw,
   SOL_NETLINK,
   closeAllNetlinkSockets,
   openNetlinkSocket,
@@ -152,6 +155,18 @@ describe("AF_NETLINK on this machine's kernel", () => {
     expect(reply.ext?.msg).toBe('Attribute failed policy validation');
     expect(reply.ext?.offs).toBe(20); // the attribute, counted from the request's nlmsghdr
     expect(reply.request.length).toBe(req.length); // NETLINK_CAP_ACK off: the whole request echoed
+  });
+
+  it('a 1 MiB receive buffer by default, as nl_sock_create() asks with SO_RCVBUFFORCE (root); SO_RCVBUF if given', async () => {
+    const fdOf = (s: NetlinkSocket): number => (s as unknown as { raw: PosixNetlinkRaw }).raw.fd;
+    const rcvbuf = (s: NetlinkSocket): number => posix.getsockopt(fdOf(s), posix.SOL_SOCKET, posix.SO_RCVBUF);
+    const root = process.getuid?.() === 0;
+    const dflt = await open();
+    if (root)
+      expect(rcvbuf(dflt)).toBe(2 * NL_SOCK_RCVBUF); // the kernel doubles what is asked (socket(7))
+    else expect(rcvbuf(dflt)).toBeLessThanOrEqual(2 * NL_SOCK_RCVBUF);
+    const small = await open(GENERIC, 16384);
+    expect(rcvbuf(small)).toBe(32768);
   });
 
   it('answers the messages of one datagram one datagram each, in order', async () => {

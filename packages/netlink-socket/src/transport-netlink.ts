@@ -11,7 +11,7 @@
  *
  * What a socket is (nl_sock_create(), nl_sock_send(), nl_sock_recv()):
  * - socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
- *   SO_RCVBUF if asked; NETLINK_EXT_ACK on, as OVS does, so errors carry the
+ *   SO_RCVBUF if asked, else 1 MiB with SO_RCVBUFFORCE as OVS does (root only); NETLINK_EXT_ACK on, as OVS does, so errors carry the
  *   kernel's extended-ack message (a kernel before 4.12 refuses: then off);
  *   NETLINK_CAP_ACK stays off, the kernel's default (an error echoes the
  *   whole request); connect() to the kernel (port 0), which binds the socket
@@ -106,9 +106,15 @@ export class NetlinkBindingUnavailableError extends NlSockError {
 }
 
 export interface OpenNetlinkSocketOptions {
-  /** SO_RCVBUF in bytes (the kernel doubles it and caps it at net.core.rmem_max); default: the kernel's. */
+  /**
+   * SO_RCVBUF in bytes (the kernel doubles it and caps it at net.core.rmem_max); default: 1 MiB with
+   * SO_RCVBUFFORCE as OVS asks (the kernel keeps 2 MiB), or the kernel's default without CAP_NET_ADMIN.
+   */
   rcvbuf?: number;
 }
+
+/** The receive buffer nl_sock_create() asks for. */
+export const NL_SOCK_RCVBUF = 1024 * 1024;
 
 /** The errno of something a socket call threw, if it carries one. */
 function errnoOf(err: unknown): number | undefined {
@@ -200,6 +206,15 @@ export async function openNetlinkSocket(protocol: number, options: OpenNetlinkSo
   let step = 'setsockopt(SO_RCVBUF)';
   try {
     if (options.rcvbuf !== undefined) posix.setsockopt(fd, posix.SOL_SOCKET, posix.SO_RCVBUF, options.rcvbuf);
+    else {
+      // nl_sock_create(): a 1 MiB receive buffer, past net.core.rmem_max (SO_RCVBUFFORCE); only
+      // CAP_NET_ADMIN may, everyone else gets EPERM and keeps the kernel's default.
+      try {
+        posix.setsockopt(fd, posix.SOL_SOCKET, posix.SO_RCVBUFFORCE, NL_SOCK_RCVBUF);
+      } catch {
+        // EPERM: the default stays
+      }
+    }
     // nl_sock_create(): extended acks on (a kernel before 4.12 refuses: go on without).
     let extAck = true;
     try {
