@@ -3,7 +3,7 @@
 // tests/daemon.at and tests/vlog.at, Debian's real ovsdb-server 3.1.0's texts for the same
 // mistakes, and Debian's real ovs-appctl 3.1.0, which must find the daemon by its pid file.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -192,6 +192,31 @@ describe('option errors (the texts of the real ovsdb-server 3.1.0 for the same o
     if (process.getuid?.() !== 0) expect((await daemon('--user=nobody')).stderr).toBe('test-unixctl: (null): only root can use --user option\n');
     else
       expect((await daemon('--pidfile', '--user=no-such-user-here')).stderr).toBe(`test-unixctl: ${pidfile()}: user no-such-user-here not found, aborting.\n`);
+  }, 30_000);
+});
+
+describe('--user', () => {
+  it('as root: the daemon (run again for --detach) is that user; as anyone else: "only root can use --user option"', async () => {
+    if (process.getuid?.() !== 0) {
+      expect(await daemon('--pidfile', '--user=nobody')).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `test-unixctl: ${pidfile()}: only root can use --user option\n`,
+      });
+      return;
+    }
+    chmodSync(dir, 0o777); // for the pid file and socket of the user it becomes
+    const nobody = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .map((l) => l.split(':'))
+      .find((f) => f[0] === 'nobody')!;
+    expect((await daemon('--pidfile', '--detach', '--no-chdir', '--user=nobody')).code).toBe(0);
+    const pid = readPid();
+    const uids = /^Uid:\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))!;
+    expect([uids[1], uids[2]]).toEqual([nobody[2], nobody[2]]);
+    expect((await appctl('test-unixctl', 'exit')).code).toBe(0);
+    await waitUntil(() => !alive(pid));
+    expect(existsSync(pidfile())).toBe(false);
   }, 30_000);
 });
 

@@ -333,7 +333,8 @@ export class Daemon {
    */
   private setNewUser(spec: string): { uid: number; gid: number; name: string } {
     const pidfile = this.settings.pidfile ?? '(null)';
-    if (process.geteuid?.() !== 0 || process.getuid?.() !== 0) this.fatal(`${pidfile}: only root can use --user option`);
+    // Run again for --detach/--monitor, this process already is that user (the first one switched before starting it).
+    if (!this.role && (process.geteuid?.() !== 0 || process.getuid?.() !== 0)) this.fatal(`${pidfile}: only root can use --user option`);
     const trimmed = spec.replace(/^[ \t\r\n]+/, '');
     const colon = trimmed.indexOf(':');
     const userName = colon < 0 ? trimmed : trimmed.slice(0, colon);
@@ -397,7 +398,7 @@ export class Daemon {
     }
     // A forked OVS daemon (and its monitor) keeps its program's name: the one run again here is "node" until told.
     if (this.role || s.monitor) process.title = this.opts.program;
-    if (s.user) this.becomeNewUser(s.user);
+    if (s.user && !this.role) this.becomeNewUser(s.user);
     if (s.detach && this.role === undefined) {
       const outcome = await this.forkAndWaitForStartup('detached', 'pipe');
       if (outcome.ready) return exitWhenFlushed(0);
