@@ -6,16 +6,20 @@
 // comes along. Then, with Node 20 and Node 22: ESM import and CJS require of every
 // export path (the same names both ways), each bin's --help; and `tsc` type-checks
 // a consumer of every export path (ESM and CJS files) under moduleResolution
-// nodenext, node16 and bundler, the packages' own .d.ts files included.
+// nodenext, node16 and bundler, the packages' own .d.ts files included. Every
+// bare import or require in the package's dist/ and bin/ must be a dependency.
 //
-//   node scripts/consumer/consumer-test.mjs [--keep] [@ovs/NAME ...]
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+//   node scripts/consumer/consumer-test.mjs [--keep] [--packs=DIR] [@ovs/NAME ...]
+// --packs=DIR packs into DIR, or takes the tarballs already there.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { attempt, closure, envFor, exportPaths, freshProject, npmInstall, packAll, root, startRegistry, tools } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const keep = argv.includes('--keep');
+const packsArg = argv.find((a) => a.startsWith('--packs='))?.slice('--packs='.length);
 const only = argv.filter((a) => !a.startsWith('--'));
 const TYPES_NODE = '@types/node@20';
 
@@ -34,7 +38,7 @@ const indent = (s) =>
     .map((l) => `       ${l}`)
     .join('\n');
 
-const packed = packAll(join(work, 'packs'));
+const packed = packAll(packsArg ?? join(work, 'packs'), { reuse: packsArg !== undefined });
 const registry = await startRegistry(packed);
 const { nodes, tsc } = tools(join(root, 'node_modules', '.cache', 'ovs-consumer-tools'));
 console.log(`registry for @ovs at ${registry.url}; ${nodes.map((n) => n.label).join(', ')}; work in ${work}`);
@@ -47,7 +51,7 @@ try {
     const dir = join(work, name.replace('@ovs/', ''));
     freshProject(dir, registry.url);
     try {
-      npmInstall(dir, [`${name}@${pkg.version}`, TYPES_NODE]);
+      await npmInstall(dir, [`${name}@${pkg.version}`, TYPES_NODE]);
     } catch (err) {
       fail(name, 'npm install', err.message);
       continue;
@@ -59,6 +63,11 @@ try {
       .sort();
     if (want.join() !== got.join()) fail(name, 'installed @ovs packages', `want ${want.join(' ')}\ngot  ${got.join(' ')}`);
     else console.log(`  ok   npm install: ${got.join(' ')}`);
+
+    // Run-time dependencies: every package its built files import or require is declared.
+    const undeclared = undeclaredImports(join(dir, 'node_modules', name), pkg);
+    if (undeclared.length > 0) fail(name, 'imports what package.json does not declare', undeclared.join('\n'));
+    else console.log('  ok   every package dist/ and bin/ import or require is a dependency');
 
     const entries = exportPaths(pkg).map(([sub, target]) => ({
       spec: sub === '.' ? name : `${name}/${sub.slice(2)}`,
@@ -115,6 +124,31 @@ if (failures.length > 0) {
   console.log(`\nconsumer test: ${failures.length} failure(s) in ${secs} s:\n  ${failures.join('\n  ')}`);
   process.exitCode = 1;
 } else console.log(`\nconsumer test: every package installs and works as a consumer gets it (${secs} s)`);
+
+/** `file: package` for each bare import/require in the package's dist/ and bin/ that is neither a builtin nor declared. */
+function undeclaredImports(pkgDir, pkg) {
+  const declared = new Set([pkg.name, ...Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies })]);
+  const out = new Set();
+  const walk = (d) => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const f = join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (/\.(c|m)?js$/.test(e.name)) {
+        const text = readFileSync(f, 'utf8');
+        for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"'./][^"']*)["']/g)) {
+          const spec = m[1];
+          if (spec.startsWith('node:') || isBuiltin(spec)) continue;
+          const base = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+          if (!declared.has(base)) out.add(`${relative(pkgDir, f)}: ${spec}`);
+        }
+      }
+    }
+  };
+  walk(join(pkgDir, 'dist'));
+  walk(join(pkgDir, 'bin'));
+  return [...out];
+}
 
 function esmLoader(code, json) {
   return `const out = [];

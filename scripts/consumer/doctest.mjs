@@ -18,7 +18,7 @@
 // blocks run in order, in the project's directory. The root README runs in the
 // repository (its commands are the workspace's).
 //
-//   node scripts/consumer/doctest.mjs [--keep] [--no-root] [--workspace] [README.md ...]
+//   node scripts/consumer/doctest.mjs [--keep] [--no-root] [--workspace] [--packs=DIR] [README.md ...]
 // --workspace runs a package's blocks in packages/NAME/node_modules/.doctest with
 // the workspace's builds instead (quick, to work on an example; it cannot see a
 // missing dependency: only the consumer project can).
@@ -30,6 +30,7 @@ import { envFor, freshProject, npmInstall, packAll, root, startRegistry, tools, 
 
 const argv = process.argv.slice(2);
 const keep = argv.includes('--keep');
+const packsArg = argv.find((a) => a.startsWith('--packs='))?.slice('--packs='.length);
 const inWorkspace = argv.includes('--workspace');
 const only = argv.filter((a) => !a.startsWith('--')).map((a) => relative(root, join(process.cwd(), a)));
 const RUN = new Set(['ts', 'typescript', 'js', 'javascript', 'sh', 'bash']);
@@ -73,7 +74,7 @@ try {
     tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     node = { bin: process.execPath, dir: dirname(process.execPath) };
   } else if (needsPacks) {
-    const packed = packAll(join(work, 'packs'));
+    const packed = packAll(packsArg ?? join(work, 'packs'), { reuse: packsArg !== undefined });
     registry = await startRegistry(packed);
     const t = tools(join(root, 'node_modules', '.cache', 'ovs-consumer-tools'));
     node = t.nodes[0];
@@ -97,7 +98,7 @@ try {
     } else if (pkg) {
       dir = join(work, pkg.short);
       freshProject(dir, registry.url);
-      npmInstall(dir, [`${pkg.name}@${pkg.version}`, '@types/node@20']);
+      await npmInstall(dir, [`${pkg.name}@${pkg.version}`, '@types/node@20']);
       mkdirSync(join(dir, 'run'), { recursive: true });
       env = envFor(node, dir, { OVS_RUNDIR: join(dir, 'run') });
     }

@@ -62,15 +62,25 @@ export function tarFile(tgz, path) {
  * `pnpm pack` of every package into `outDir` (each package's prepack builds it),
  * then checks each tarball: no `workspace:` left, and every file its package.json
  * points at (main, module, types, exports, bin) is in it.
- * Returns Map(name -> { tgz, pkg, files }).
+ * Returns Map(name -> { tgz, pkg, files }). With `reuse`, a tarball already in
+ * `outDir` is taken as it is (to work on the tests without packing again).
  */
-export function packAll(outDir, { log = console.log } = {}) {
+export function packAll(outDir, { log = console.log, reuse = false } = {}) {
   mkdirSync(outDir, { recursive: true });
   const packed = new Map();
   const problems = [];
   for (const p of workspacePackages()) {
     const t0 = Date.now();
-    const out = run('npx', [...PNPM, 'pack', '--pack-destination', outDir], { cwd: p.dir, capture: true });
+    let out;
+    const previous = join(outDir, `${p.name.replace('@', '').replace('/', '-')}-${p.version}.tgz`);
+    if (reuse && existsSync(previous)) out = previous;
+    else
+      try {
+        out = run('npx', [...PNPM, 'pack', '--pack-destination', outDir], { cwd: p.dir, capture: true });
+      } catch (err) {
+        const lines = `${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n');
+        throw new Error(`${p.name}: pnpm pack failed (its prepack builds it):\n  ${lines.slice(-30).join('\n  ')}`);
+      }
     const tgz = out
       .trim()
       .split('\n')
@@ -176,14 +186,14 @@ export function freshProject(dir, registry, { cache } = {}) {
   writeFileSync(join(dir, '.npmrc'), `${npmrc.join('\n')}\n`);
 }
 
-/** npm install in a project (npm, not pnpm), quietly; throws with npm's output on failure. */
-export function npmInstall(dir, specs, { dev = false } = {}) {
+/**
+ * npm install in a project (npm, not pnpm), quietly; throws with npm's output on failure.
+ * Asynchronous: the registry answering npm runs in this process.
+ */
+export async function npmInstall(dir, specs, { dev = false } = {}) {
   const args = ['install', '--no-audit', '--no-fund', '--loglevel=error', ...(dev ? ['--save-dev'] : []), ...specs];
-  try {
-    run('npm', args, { cwd: dir, capture: true });
-  } catch (err) {
-    throw new Error(`npm ${args.join(' ')} in ${dir} failed:\n${err.stdout ?? ''}${err.stderr ?? err.message}`);
-  }
+  const r = await attempt('npm', args, { cwd: dir, timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`npm ${args.join(' ')} in ${dir} failed:\n${r.stdout}${r.stderr}`);
 }
 
 /**
