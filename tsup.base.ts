@@ -1,4 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { type Options, defineConfig } from 'tsup';
 
@@ -9,7 +10,7 @@ type Plugin = NonNullable<Options['esbuildPlugins']>[number];
  * - `entry`: what it publishes as a library — ESM and CJS with declarations;
  * - `cli`: its command-line entries (`{ name: 'src/file.ts' }` → `dist/name.js`, what `bin/*.js` load) —
  *   ESM only, each one file with the workspace's `@ovs/*` packages inlined and tree-shaken, minified
- *   (with a source map beside it). Every `node bin/ovs-vsctl.js` pays for what it loads and compiles
+ *   (with a source map beside it), Node's own modules loaded when first used (lazyBuiltins). Every `node bin/ovs-vsctl.js` pays for what it loads and compiles
  *   before it does anything; see the root README, "Fast tools", for the figures. Code a command reaches
  *   only through `await import()` goes to a `cli-chunk-*.js` file loaded when that command runs.
  *
@@ -31,8 +32,8 @@ export function packageBuild(entry: Options['entry'], cli?: Record<string, strin
       splitting: true,
       noExternal: [WORKSPACE_INLINED],
       minify: true,
-      keepNames: true,
-      esbuildPlugins: [jsonParsePlugin, declaredExternals()],
+      removeNodeProtocol: false,
+      esbuildPlugins: [lazyBuiltins, jsonParsePlugin, declaredExternals()],
       esbuildOptions(options) {
         options.chunkNames = 'cli-chunk-[hash]';
       },
@@ -56,6 +57,46 @@ const jsonParsePlugin: Plugin = {
     build.onLoad({ filter: /\.json$/ }, (args) => {
       const text = JSON.stringify(JSON.parse(readFileSync(args.path, 'utf8')));
       return { contents: `export default JSON.parse(${JSON.stringify(text)});\n`, loader: 'js' };
+    });
+  },
+};
+
+const LAZY = 'lazy-builtin';
+const LAZY_REQUIRE = '#lazy-builtin-require';
+
+/**
+ * Node's built-in modules, each loaded the first time one of its exports is used rather than when the
+ * CLI starts: `import { connect } from 'node:tls'` costs a tool that never opens an SSL connection
+ * nothing. (Imported as ESM, a built-in is loaded at once, and Node builds its ESM facade by reading
+ * every export — `fs`'s lazy `ReadStream` getter loads all of Node's streams.) Each built-in becomes a
+ * small CommonJS module whose exports `require()` the real one when first read; esbuild reads a
+ * CommonJS module's exports where they are used, so `new`, `instanceof`, `extends` and constants keep
+ * their meaning — only the moment of loading moves.
+ */
+const lazyBuiltins: Plugin = {
+  name: 'lazy-builtins',
+  setup(build) {
+    build.onResolve({ filter: /^#lazy-builtin-require$/ }, () => ({ path: LAZY_REQUIRE, namespace: LAZY }));
+    build.onResolve({ filter: /^(?:node:)?[a-z_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (args.namespace === LAZY || name === 'module' || !isBuiltin(name)) return undefined;
+      return { path: name, namespace: LAZY };
+    });
+    build.onLoad({ filter: /.*/, namespace: LAZY }, (args) => {
+      if (args.path === LAZY_REQUIRE) {
+        return { contents: "import { createRequire } from 'node:module';\nexport const req = createRequire(import.meta.url);\n", loader: 'js' };
+      }
+      // No export is read before it is used: esbuild's interop object inherits from the exports, whose
+      // prototype is a proxy that loads the module on the first property read (`__esModule` excepted).
+      return {
+        contents: [
+          `const { req } = require('${LAZY_REQUIRE}');`,
+          'let real;',
+          `const load = () => (real ??= req(${JSON.stringify(`node:${args.path}`)}));`,
+          "module.exports = Object.create(new Proxy({}, { get: (_, key) => (key === '__esModule' ? undefined : load()[key]), has: (_, key) => key in load() }));",
+        ].join('\n'),
+        loader: 'js',
+      };
     });
   },
 };
