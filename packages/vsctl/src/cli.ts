@@ -148,6 +148,11 @@ SSL commands:
   del-ssl                     delete the SSL configuration
   [--bootstrap] set-ssl PRIV-KEY CERT CA-CERT  set the SSL configuration
 
+Auto Attach commands:
+  add-aa-mapping BRIDGE I-SID VLAN   add an Auto Attach mapping to BRIDGE
+  del-aa-mapping BRIDGE I-SID VLAN   delete an Auto Attach mapping from BRIDGE
+  get-aa-mapping BRIDGE              print BRIDGE's Auto Attach mappings
+
 Conntrack zone and datapath commands:
   add-zone-tp DP zone=ZONE POLICY...  set ZONE's timeout policy (KEY=SECS...) on DP
   del-zone-tp DP zone=ZONE    delete ZONE's timeout policy on DP

@@ -1,7 +1,7 @@
 /**
  * ovs-vsctl's controller, fail-mode and manager commands and emer-reset
  * (utilities/ovs-vsctl.c): set-/get-/del-controller, set-/get-/del-fail-mode,
- * set-/get-/del-manager, set-/get-/del-ssl, emer-reset. Controller and Manager rows are deleted
+ * set-/get-/del-manager, set-/get-/del-ssl, add-/del-/get-aa-mapping, emer-reset. Controller and Manager rows are deleted
  * explicitly, as the real tool does (the server would also collect them once
  * unreferenced).
  */
@@ -231,6 +231,72 @@ function setSsl(ctx: Ctx): void {
   ctx.txn.write(ctx.ovs, 'ssl', { keys: [ssl.uuid] });
 }
 
+/** pre_aa_mapping(). */
+function preAaMapping(cmd: ParsedCommand, pre: Prerequisites): void {
+  preGetInfo(cmd, pre);
+  pre.add('Bridge', 'auto_attach');
+  pre.add('AutoAttach', 'mappings');
+}
+
+/** strtoull(S, &end, 10) as cmd_add_aa_mapping() checks it: digits must start S (after blanks and a sign); the value wraps to int64. */
+function parseAaNumber(s: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)/.exec(s);
+  if (!m) fatal(`Invalid argument ${s}`);
+  let v = BigInt.asUintN(64, BigInt(m![2]!));
+  if (m![1] === '-') v = BigInt.asUintN(64, -v);
+  return Number(BigInt.asIntN(64, v));
+}
+
+/** The Bridge row an auto-attach command works on: a fake bridge's parent's. */
+function aaBridge(ctx: Ctx): Row {
+  return bridgeRow(findBridge(ctx, ctx.argv[1]!, true)!);
+}
+
+function aaRow(ctx: Ctx, br: Row): Row | undefined {
+  const u = ctx.txn.scalar(br, 'auto_attach') as string | undefined;
+  return u === undefined ? undefined : ctx.txn.get('AutoAttach', u);
+}
+
+function addAaMapping(ctx: Ctx): void {
+  const isid = parseAaNumber(ctx.argv[2]!);
+  const vlan = parseAaNumber(ctx.argv[3]!);
+  const br = aaBridge(ctx);
+  let aa = aaRow(ctx, br);
+  if (!aa) {
+    aa = ctx.txn.insert('AutoAttach');
+    ctx.txn.write(br, 'auto_attach', { keys: [aa.uuid] });
+  }
+  // autoattach_insert_mapping(): the mappings set again with the new pair (a key already there keeps its value).
+  const cur = ctx.txn.read(aa, 'mappings');
+  if (cur.keys.includes(isid)) return;
+  const pairs = cur.keys.map((k, i) => [k as number, cur.values![i] as number] as const).concat([[isid, vlan] as const]);
+  pairs.sort((a, b) => a[0] - b[0]);
+  ctx.txn.write(aa, 'mappings', { keys: pairs.map((p) => p[0]), values: pairs.map((p) => p[1]) });
+}
+
+function delAaMapping(ctx: Ctx): void {
+  const isid = parseAaNumber(ctx.argv[2]!);
+  const vlan = parseAaNumber(ctx.argv[3]!);
+  const aa = aaRow(ctx, aaBridge(ctx));
+  if (!aa) return;
+  const cur = ctx.txn.read(aa, 'mappings');
+  if (!cur.keys.some((k, i) => k === isid && cur.values![i] === vlan)) return;
+  // del_aa_mapping() keeps only the pairs whose key and value both differ from the one deleted.
+  const keep = cur.keys.map((k, i) => [k as number, cur.values![i] as number] as const).filter(([k, v]) => k !== isid && v !== vlan);
+  ctx.txn.write(aa, 'mappings', { keys: keep.map((p) => p[0]), values: keep.map((p) => p[1]) });
+}
+
+function getAaMapping(ctx: Ctx): void {
+  const br = aaBridge(ctx);
+  // verify_auto_attach().
+  ctx.txn.verify(br, 'auto_attach');
+  const aa = aaRow(ctx, br);
+  if (!aa) return;
+  ctx.txn.verify(aa, 'mappings');
+  const cur = ctx.txn.read(aa, 'mappings');
+  ctx.out(cur.keys.map((k, i) => `${k} ${cur.values![i]}\n`).join(''));
+}
+
 export const ctlCommands: CommandDef[] = [
   { name: 'get-controller', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preController, run: getController },
   { name: 'del-controller', minArgs: 1, maxArgs: 1, options: '', mode: 'RW', pre: preController, run: delController },
@@ -244,5 +310,8 @@ export const ctlCommands: CommandDef[] = [
   { name: 'get-ssl', minArgs: 0, maxArgs: 0, options: '', mode: 'RO', pre: preGetSsl, run: getSsl },
   { name: 'del-ssl', minArgs: 0, maxArgs: 0, options: '', mode: 'RW', pre: preSetSsl, run: delSsl },
   { name: 'set-ssl', minArgs: 3, maxArgs: 3, options: '--bootstrap', mode: 'RW', pre: preSetSsl, run: setSsl },
+  { name: 'add-aa-mapping', minArgs: 3, maxArgs: 3, options: '', mode: 'RW', pre: preAaMapping, run: addAaMapping },
+  { name: 'del-aa-mapping', minArgs: 3, maxArgs: 3, options: '', mode: 'RW', pre: preAaMapping, run: delAaMapping },
+  { name: 'get-aa-mapping', minArgs: 1, maxArgs: 1, options: '', mode: 'RO', pre: preAaMapping, run: getAaMapping },
   { name: 'emer-reset', minArgs: 0, maxArgs: 0, options: '', mode: 'RW', pre: preEmerReset, run: emerReset },
 ];
