@@ -32,6 +32,13 @@ describe('ovs-sandbox', () => {
     expect(r.status).toBe(0);
   }, 120_000);
 
+  it("runs the CNI scenario: a pod end in its namespace, then the port's device moved away (real OVS 3.1 on Linux 6.1 printed the same)", () => {
+    const r = sandbox('sh', 'scenarios/cni-netns.sh');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(readFileSync(`${PKG}scenarios/cni-netns.expected`, 'utf8'));
+    expect(r.status).toBe(0);
+  }, 120_000);
+
   it('initialises the database as ovs-ctl does (db-version, ovs-version, system ids from /etc/os-release)', () => {
     const r = sandbox('ovs-vsctl', 'get', 'Open_vSwitch', '.', 'db_version', 'ovs_version', 'system_type', 'system_version', 'external_ids:system-id');
     const os = Object.fromEntries([...readFileSync('/etc/os-release', 'utf8').matchAll(/^([A-Z_]+)="?([^"\n]*)"?$/gm)].map((m) => [m[1], m[2]]));
