@@ -7,15 +7,16 @@
 // export path (the same names both ways), each bin's --help; and `tsc` type-checks
 // a consumer of every export path (ESM and CJS files) under moduleResolution
 // nodenext, node16 and bundler, the packages' own .d.ts files included. Every
-// bare import or require in the package's dist/ and bin/ must be a dependency.
+// bare import or require in the package's dist/ and bin/ must be a dependency,
+// and every .js/.cjs file in dist/ reachable from an export path or a bin.
 //
 //   node scripts/consumer/consumer-test.mjs [--keep] [--packs=DIR] [@ovs/NAME ...]
 // --packs=DIR packs into DIR, or takes the tarballs already there.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { attempt, closure, envFor, exportPaths, freshProject, npmInstall, packAll, root, startRegistry, tools } from './lib.mjs';
+import { dirname, join, relative } from 'node:path';
+import { attempt, closure, envFor, exportPaths, freshProject, npmInstall, packAll, referencedFiles, root, startRegistry, tools } from './lib.mjs';
 
 const argv = process.argv.slice(2);
 const keep = argv.includes('--keep');
@@ -68,6 +69,11 @@ try {
     const undeclared = undeclaredImports(join(dir, 'node_modules', name), pkg);
     if (undeclared.length > 0) fail(name, 'imports what package.json does not declare', undeclared.join('\n'));
     else console.log('  ok   every package dist/ and bin/ import or require is a dependency');
+
+    // dist/ holds only what an export path or a bin reaches (no build nothing can load).
+    const unreachable = unreachableFiles(join(dir, 'node_modules', name), pkg);
+    if (unreachable.length > 0) fail(name, 'files in the package that no export or bin reaches', unreachable.join('\n'));
+    else console.log('  ok   every .js/.cjs file is reached from an export path or a bin');
 
     const entries = exportPaths(pkg).map(([sub, target]) => ({
       spec: sub === '.' ? name : `${name}/${sub.slice(2)}`,
@@ -148,6 +154,30 @@ function undeclaredImports(pkgDir, pkg) {
   walk(join(pkgDir, 'dist'));
   walk(join(pkgDir, 'bin'));
   return [...out];
+}
+
+/** The package's .js/.cjs/.mjs files that no export path, main or bin reaches through relative imports and requires. */
+function unreachableFiles(pkgDir, pkg) {
+  const seen = new Set();
+  const stack = [...referencedFiles(pkg)].filter((f) => /\.(c|m)?js$/.test(f)).map((f) => join(pkgDir, f));
+  while (stack.length > 0) {
+    const f = stack.pop();
+    if (seen.has(f) || !existsSync(f)) continue;
+    seen.add(f);
+    const text = readFileSync(f, 'utf8');
+    for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']+)["']/g)) stack.push(join(dirname(f), m[1]));
+  }
+  const out = [];
+  const walk = (d) => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const f = join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (/\.(c|m)?js$/.test(e.name) && !seen.has(f)) out.push(relative(pkgDir, f));
+    }
+  };
+  walk(join(pkgDir, 'dist'));
+  return out;
 }
 
 function esmLoader(code, json) {
