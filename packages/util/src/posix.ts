@@ -21,7 +21,9 @@ export function posixLocks(): PosixLocks | null {
       // The ESM build has import.meta.url; the CJS build (where import.meta is empty) has require.
       const url: string | undefined = import.meta.url;
       const req = url ? createRequire(url) : require;
-      loaded = req('@ovs/posix') as PosixLocks;
+      const mod = req('@ovs/posix') as PosixLocks & { addonAvailable?: () => boolean };
+      // The addon itself loads on first use: a platform without a prebuild or a compiler is "no locks" too.
+      loaded = mod.addonAvailable && !mod.addonAvailable() ? null : mod;
     } catch {
       loaded = null;
     }
