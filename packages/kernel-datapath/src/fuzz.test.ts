@@ -146,7 +146,7 @@ describe('fuzz', () => {
       }),
       { numRuns: 250 },
     );
-  });
+  }, 60_000);
 
   it('random bytes are never fatal', () => {
     fc.assert(
@@ -161,7 +161,7 @@ describe('fuzz', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('an unprivileged socket can never change anything', () => {
     fc.assert(
@@ -180,5 +180,5 @@ describe('fuzz', () => {
       }),
       { numRuns: 100 },
     );
-  });
+  }, 60_000);
 });

@@ -29,7 +29,7 @@ describe('PortMap', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 60_000);
 
   it('fills every number up to size - 1, then has none free', () => {
     const map = new PortMap<number>(65535);
@@ -41,5 +41,5 @@ describe('PortMap', () => {
     expect(map.lowestFree(0)).toBe(-1);
     map.delete(40000);
     expect(map.lowestFree(1)).toBe(40000);
-  });
+  }, 60_000);
 });
