@@ -98,6 +98,7 @@ describe('ovs-vswitchd commands through ovs-appctl (the kernel lab scenario)', (
     txn.mutate(idl.first('Open_vSwitch')!, 'bridges', 'insert', [br0.uuid, br1.uuid]);
     txn.increment(idl.first('Open_vSwitch')!, 'next_cfg');
     const r = await txn.commit();
+    if (r.status !== 'success') throw new Error(`transaction ${r.status}`);
     for (let i = 0; i < 400 && (idl.first('Open_vSwitch')!.get('cur_cfg') ?? 0) < r.increment!; i++) await idl.waitForChange();
     await vswitchd.settle();
   }, 60_000);
@@ -293,6 +294,7 @@ describe('ovs-appctl exit [--cleanup]: the log and the datapath as real OVS leav
         txn.mutate(idl.first('Open_vSwitch')!, 'bridges', 'insert', [br0.uuid, br1.uuid]);
         txn.increment(idl.first('Open_vSwitch')!, 'next_cfg');
         const r = await txn.commit();
+        if (r.status !== 'success') throw new Error(`transaction ${r.status}`);
         for (let i = 0; i < 400 && (idl.first('Open_vSwitch')!.get('cur_cfg') ?? 0) < r.increment!; i++) await idl.waitForChange();
         await d.settle();
         const before = vlog.recent.length;
