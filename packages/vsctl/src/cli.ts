@@ -78,9 +78,9 @@ class Output {
     this.stderr += this.log.format(module, 'err', msg);
   }
 
-  /** Messages logged elsewhere (the INFO "Called as ..." of a read-write invocation) still take a sequence number. */
-  skipSeq(): void {
-    this.log.skipSeq();
+  /** Any VLOG: on the console if its level there allows (a message syslog takes still uses a sequence number). */
+  vlog(module: string, level: 'info' | 'dbg', msg: string): void {
+    this.stderr += this.log.format(module, level, msg);
   }
 }
 
@@ -388,7 +388,8 @@ async function runCommands(argv: string[], env: NodeJS.ProcessEnv, out: Output, 
     }
   }
   const commands: Command[] = parsed.map((p) => ({ ...p, syntax: COMMANDS.get(p.argv[0]!)!, output: '' }));
-  if (commands.some((c) => c.syntax.mode === 'RW')) out.skipSeq();
+  // main()'s "Called as": INFO when a command may write (syslog takes it: a sequence number), else DBG.
+  out.vlog('vsctl', commands.some((c) => c.syntax.mode === 'RW') ? 'info' : 'dbg', `Called as ${escapeArgs(['ovs-vsctl', ...argv])}`);
 
   const pre = new Prerequisites();
   pre.add('Open_vSwitch');

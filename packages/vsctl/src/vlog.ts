@@ -16,9 +16,25 @@ const DEFAULT_CONSOLE_PATTERN = '%D{%Y-%m-%dT%H:%M:%SZ}|%05N|%c%T|%p|%m';
 
 export class VlogError extends Error {}
 
+type Dest = 'console' | 'syslog';
+
 export class ConsoleLog {
-  /** Console level by module (lower case); `*` for modules not named. */
-  private readonly levels = new Map<string, VlogLevel>([['*', 'warn']]);
+  /**
+   * Levels by destination and module (lower case; `*` for the others). The
+   * console starts at WARN (ovs-vsctl's vlog_set_levels(NULL, VLF_CONSOLE,
+   * VLL_WARN)), syslog at INFO; `reconnect` is at WARN everywhere. The log
+   * file, never opened here, does not count.
+   */
+  private readonly levels: Record<Dest, Map<string, VlogLevel>> = {
+    console: new Map([
+      ['*', 'warn'],
+      ['reconnect', 'warn'],
+    ]),
+    syslog: new Map([
+      ['*', 'info'],
+      ['reconnect', 'warn'],
+    ]),
+  };
   private pattern = DEFAULT_CONSOLE_PATTERN;
   private seq = 0;
 
@@ -30,11 +46,21 @@ export class ConsoleLog {
   /** vlog_set_verbosity(): a bare -v (null) makes every module DBG everywhere. */
   setVerbosity(spec: string | null): void {
     if (spec === null || spec === '') {
-      this.levels.clear();
-      this.levels.set('*', 'dbg');
+      this.set(undefined, undefined, 'dbg');
       return;
     }
     this.setLevelsFromString(spec);
+  }
+
+  /** vlog_set_levels(): MODULE (undefined: every one) on DEST (undefined: every one). */
+  private set(module: string | undefined, dest: Dest | 'file' | undefined, level: VlogLevel): void {
+    for (const d of ['console', 'syslog'] as const) {
+      if (dest !== undefined && dest !== d) continue;
+      if (module === undefined) {
+        this.levels[d].clear();
+        this.levels[d].set('*', level);
+      } else this.levels[d].set(module, level);
+    }
   }
 
   /** vlog_set_levels_from_string(). */
@@ -60,44 +86,36 @@ export class ConsoleLog {
     for (const w of words) {
       const lw = w.toLowerCase();
       if (lw === 'any' || (DESTINATIONS as readonly string[]).includes(lw)) {
-        if (dest !== undefined) throw new VlogError(`cannot specify multiple destinations`);
+        if (dest !== undefined) throw new VlogError('cannot specify multiple destinations');
         dest = lw;
       } else if ((LEVELS as readonly string[]).includes(lw)) {
-        if (level !== undefined) throw new VlogError(`cannot specify multiple levels`);
+        if (level !== undefined) throw new VlogError('cannot specify multiple levels');
         level = lw as VlogLevel;
       } else {
         // Any other word names a module (ovs-vsctl's modules are not enumerated here).
-        if (module !== undefined) throw new VlogError(`cannot specify multiple modules`);
+        if (module !== undefined) throw new VlogError('cannot specify multiple modules');
         module = lw;
       }
     }
-    if (dest !== undefined && dest !== 'any' && dest !== 'console') return;
-    const l = level ?? 'dbg';
-    if (module === undefined) {
-      this.levels.clear();
-      this.levels.set('*', l);
-    } else this.levels.set(module, l);
+    this.set(module, dest === 'any' ? undefined : (dest as Dest | 'file' | undefined), level ?? 'dbg');
   }
 
-  private enabled(module: string, level: VlogLevel): boolean {
-    const max = this.levels.get(module.toLowerCase()) ?? this.levels.get('*')!;
+  private enabled(dest: Dest, module: string, level: VlogLevel): boolean {
+    const max = this.levels[dest].get(module.toLowerCase()) ?? this.levels[dest].get('*')!;
     return LEVELS.indexOf(level) <= LEVELS.indexOf(max);
   }
 
   /**
-   * vlog(): the console line, or '' when the console does not show it. The
-   * message takes a sequence number either way (the real tool's syslog
-   * destination, at INFO, sees it).
+   * vlog(): the console line, or '' when the console does not show it. A
+   * message some destination takes (here, syslog) uses a sequence number
+   * either way.
    */
   format(module: string, level: Exclude<VlogLevel, 'off'>, message: string): string {
+    const console = this.enabled('console', module, level);
+    if (!console && !this.enabled('syslog', module, level)) return '';
     const seq = ++this.seq;
-    if (!this.enabled(module, level)) return '';
+    if (!console) return '';
     return `${formatLogMessage(this.pattern, { module, level, message, seq, program: this.program, now: this.now() })}\n`;
-  }
-
-  /** A message logged to syslog only (the INFO "Called as ..."): it still takes a sequence number. */
-  skipSeq(): void {
-    this.seq++;
   }
 }
 
