@@ -1,47 +1,13 @@
 /**
- * The iteration order of OVS's string-keyed hash maps (lib/hash.h's
- * Murmur-based hash_string, lib/hmap.c's buckets and resizing), for the
+ * The iteration order of OVS's string-keyed hash maps (@ovs/util's
+ * hash_string, lib/hmap.c's buckets and resizing), for the
  * places where that order is visible: which of several interfaces added in
  * one transaction gets the lower OpenFlow port number.
  */
+import { hashString } from '@ovs/util';
 
-const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
-
-/** mhash_add(). */
-function mhashAdd(hash: number, data: number): number {
-  if (data !== 0) {
-    let d = Math.imul(data, 0xcc9e2d51) >>> 0;
-    d = rotl(d, 15);
-    d = Math.imul(d, 0x1b873593) >>> 0;
-    hash = (hash ^ d) >>> 0;
-  }
-  hash = rotl(hash, 13);
-  return (Math.imul(hash, 5) + 0xe6546b64) >>> 0;
-}
-
-/** mhash_finish(). */
-function mhashFinish(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** hash_string(s, basis): hash_bytes over the UTF-8 bytes, 4 at a time little-endian. */
-export function hashString(s: string, basis = 0): number {
-  const b = Buffer.from(s, 'utf8');
-  let h = basis >>> 0;
-  let i = 0;
-  for (; i + 4 <= b.length; i += 4) h = mhashAdd(h, b.readUInt32LE(i));
-  if (i < b.length) {
-    let tail = 0;
-    for (let j = 0; i + j < b.length; j++) tail |= b[i + j]! << (8 * j);
-    h = mhashAdd(h, tail >>> 0);
-  }
-  return mhashFinish((h ^ b.length) >>> 0);
-}
+/** lib/hash.h's hash_string(), from @ovs/util (its one home), for this module's users. */
+export { hashString };
 
 /** calc_mask(): buckets for `capacity` nodes (at least 4 once any are allocated). */
 function calcMask(capacity: number): number {
