@@ -203,6 +203,31 @@ export class Kernel {
   /** Processes the model knows, and the namespace each is in (a daemon's clients). */
   readonly tasks = new Map<number, Netns>();
 
+  /** How many of a task's connections hold it in its namespace. */
+  private readonly taskRefs = new Map<number, number>();
+
+  /** A process is in `ns` (setns()): get_net_ns_by_pid() finds it there while it is. */
+  taskEnter(pid: number, ns: Netns): void {
+    const old = this.tasks.get(pid);
+    this.taskRefs.set(pid, old === ns ? (this.taskRefs.get(pid) ?? 0) + 1 : 1);
+    this.tasks.set(pid, ns);
+    if (old !== undefined && old !== ns) this.putNet(old);
+  }
+
+  /** One of the process's holds on `ns` is gone (a connection closed); with the last, it is no longer known there. */
+  taskExit(pid: number, ns?: Netns): void {
+    const cur = this.tasks.get(pid);
+    if (cur === undefined || (ns !== undefined && cur !== ns)) return;
+    const n = (this.taskRefs.get(pid) ?? 1) - 1;
+    if (n > 0) {
+      this.taskRefs.set(pid, n);
+      return;
+    }
+    this.taskRefs.delete(pid);
+    this.tasks.delete(pid);
+    this.putNet(cur);
+  }
+
   /** Namespaces not yet dismantled (mounted or not). */
   private readonly live = new Set<Netns>();
   private readonly nsfsFiles = new Map<number, Netns>();

@@ -635,6 +635,35 @@ describe('ovs-kernel ip netns, ip link ... netns, ip addr, against an in-process
     ]);
   }, 30_000);
 
+  it('ip link set X netns PID: the namespace a client process of the daemon is in (needs ss to find it)', async () => {
+    // A process that entered a (OVS_KERNEL_NETNS, as ip netns exec leaves it) and holds a netlink socket there.
+    const unix = fileURLToPath(new URL('../../node_modules/@ovs/genl-codec/dist/transport/unix.js', import.meta.url));
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { connectUnixNetlink } = await import(${JSON.stringify(unix)}); const s = await connectUnixNetlink(process.env.OVS_KERNEL_SOCKET, { protocol: 0 }); console.log('ready'); process.stdin.on('end', () => s.close()); process.stdin.resume();`,
+      ],
+      { env: { ...process.env, ...env, OVS_KERNEL_NETNS: 'a' }, stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    expect((await run(['ip', 'link', 'add', 'p0', 'type', 'dummy'], env)).code).toBe(0);
+    expect(await run(['ip', 'link', 'set', 'p0', 'netns', String(holder.pid)], env)).toEqual({ code: 0, out: [], err: [] });
+    expect(d().kernel.netns('a').byIfname('p0')).toBeDefined();
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    holder.stdin!.end();
+    await exited;
+    // Gone: get_net_ns_by_pid() finds no such process.
+    expect(await run(['ip', '-n', 'a', 'link', 'set', 'p0', 'netns', String(holder.pid)], env)).toEqual({
+      code: 2,
+      out: [],
+      err: ['RTNETLINK answers: No such process'],
+    });
+    expect(await run(['ip', '-n', 'a', 'link', 'set', 'p0', 'netns', '1'], env)).toEqual({ code: 0, out: [], err: [] });
+    expect(await run(['ip', 'link', 'del', 'p0'], env)).toEqual({ code: 0, out: [], err: [] });
+  }, 30_000);
+
   it('ip netns del b: the namespace goes, and the veth with an end in it', async () => {
     expect(await run(['ip', 'netns', 'del', 'b'], env)).toEqual({ code: 0, out: [], err: [] });
     expect(await run(['ip', 'netns', 'list'], env)).toEqual({ code: 0, out: ['a (id: 0)'], err: [] });

@@ -147,13 +147,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const path = opts.socketPath;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const conns = new Set<Connection>();
+  /** The processes at the other end of each connection, when peercred.ts found them. */
+  const peerPids = new WeakMap<Socket, number[]>();
   let warnedNoCredentials = false;
   const credentials: PeerPrivilege | undefined =
     opts.peerCredentials === false
       ? undefined
       : async (stream) => {
           try {
-            return (await unixPeerCred(stream)).capNetAdmin;
+            const cred = await unixPeerCred(stream);
+            peerPids.set(stream, cred.pids);
+            return cred.capNetAdmin;
           } catch (err) {
             if (!(err instanceof PeerCredError) || !err.unavailable) return false;
             if (!warnedNoCredentials) log(`ovs-kernel: ${err.message}: clients' CAP_NET_ADMIN taken from their HELLO`);
@@ -165,7 +169,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     for (const c of conns) c.drain();
   };
   const server = createServer((stream) => {
-    const c = new Connection(stream, kernel, log, drainAll, () => conns.delete(c), credentials);
+    const c = new Connection(
+      stream,
+      kernel,
+      log,
+      drainAll,
+      () => conns.delete(c),
+      credentials,
+      () => peerPids.get(stream) ?? [],
+    );
     conns.add(c);
   });
 
@@ -248,6 +260,8 @@ class Connection {
     private readonly onGone: () => void,
     /** The peer's own CAP_NET_ADMIN (undefined: the HELLO decides). */
     private readonly peerPrivilege?: PeerPrivilege,
+    /** The pids of the peer's processes, once peerPrivilege has looked (none without it). */
+    private readonly peerPids: () => number[] = () => [],
   ) {
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('drain', () => {
@@ -401,6 +415,10 @@ class Connection {
       return;
     }
     this.state = 'open';
+    // The client's processes are in the namespace of their socket (they entered it: OVS_KERNEL_NETNS),
+    // which IFLA_NET_NS_PID / NETNSA_PID can then name by their pid.
+    this.tasks = this.peerPids();
+    for (const pid of this.tasks) this.kernel.taskEnter(pid, this.sock.netns);
     this.stream.write(encodeUnixResult(0, this.sock.portId));
   }
 
@@ -517,7 +535,11 @@ class Connection {
     if (!this.stream.destroyed) this.stream.destroySoon();
   }
 
+  /** The client processes this connection told the kernel about (taskEnter). */
+  private tasks: number[] = [];
+
   private closeNsfs(): void {
+    for (const pid of this.tasks.splice(0)) this.kernel.taskExit(pid, this.sock?.netns);
     for (const fd of this.nsfsFds) this.kernel.nsfsClose(fd);
     this.nsfsFds.clear();
   }
