@@ -55,6 +55,8 @@ export interface TxnRow {
   nRefs: number;
   /** Set by precommit: the columns that differ from `old`. */
   changed: Set<string>;
+  /** An inserted row's _version, given at insertion (ovsdb_execute_insert()) and kept at commit. */
+  version?: string;
 }
 
 /** A committed change to one row, as monitors and the log see it. */
@@ -134,6 +136,8 @@ export class Transaction {
 
   /** Version of a row as seen by this transaction (its old version if modified). */
   version(table: Table, uuid: string): string {
+    const tr = this.find(table, uuid);
+    if (tr && !tr.old && tr.version) return tr.version;
     return table.rows.get(uuid)?.version ?? ZERO_UUID;
   }
 
@@ -154,7 +158,7 @@ export class Transaction {
   }
 
   insert(table: Table, uuid: string, fields: Record<string, Datum>): void {
-    this.add({ table, uuid, old: null, fields, shared: false, nRefs: 0, changed: new Set() });
+    this.add({ table, uuid, old: null, fields, shared: false, nRefs: 0, changed: new Set(), version: crypto.randomUUID() });
   }
 
   /** The writable fields of an existing row (made part of the transaction). */
@@ -416,7 +420,8 @@ export class Transaction {
       for (const tr of rows.values()) {
         const { old } = tr;
         const modified = tr.fields !== null && (!old || tr.changed.size > 0);
-        const next: Row | null = tr.fields ? (modified ? { uuid: tr.uuid, version: crypto.randomUUID(), fields: tr.fields } : old) : null;
+        const version = !old && tr.version ? tr.version : crypto.randomUUID();
+        const next: Row | null = tr.fields ? (modified ? { uuid: tr.uuid, version, fields: tr.fields } : old) : null;
         plan.push({ tr, next, modified });
         if ((modified || !next) && (old || next)) {
           changes.push({ table: table.schema.name, uuid: tr.uuid, old, new: next, changed: tr.changed });

@@ -5,7 +5,7 @@
  * operation (null after an error), plus one more for a commit-time error.
  */
 import { type Condition, evaluate, parseCondition, pinnedUuid } from './condition.js';
-import { type Datum, type SymbolTable, checkDatum, datumEquals, datumFromJson, datumToJson } from './datum.js';
+import { type Datum, type SymbolTable, checkDatum, compareAtoms, datumEquals, datumFromJson, datumToJson } from './datum.js';
 import { type Database, type Table, type Transaction, newRowFields } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
@@ -154,23 +154,52 @@ function opInsert(x: Exec, p: OpParser): JsonObject {
   return { uuid: ['uuid', uuid] };
 }
 
+/** ovsdb_datum_compare_3way(): fewer elements first, then element by element (keys, then values). */
+function compareDatums(a: Datum, b: Datum): number {
+  if (a.keys.length !== b.keys.length) return a.keys.length < b.keys.length ? -1 : 1;
+  for (let i = 0; i < a.keys.length; i++) {
+    const c = compareAtoms(a.keys[i]!, b.keys[i]!);
+    if (c) return c;
+  }
+  for (let i = 0; a.values && b.values && i < a.values.length; i++) {
+    const c = compareAtoms(a.values[i]!, b.values[i]!);
+    if (c) return c;
+  }
+  return 0;
+}
+
 function opSelect(x: Exec, p: OpParser): JsonObject {
   const t = table(x, p);
   const where = p.member('where', ['array']);
   const columnsJson = p.member('columns', ['array'], true);
+  // "sort", an OVS extension of RFC 7047: the rows ordered by these columns (ovsdb_row_set_sort()).
+  const sortJson = p.member('sort', ['array'], true);
   if (p.error || !t) fail(p);
   const cond = parseCondition(t.schema, where, x.symtab);
   const columns = parseColumns(t.schema, columnsJson);
+  const sort = sortJson === undefined ? [] : parseColumns(t.schema, sortJson);
   // Distinct rows: a select that names columns returns each distinct combination once.
-  const rows = query(x, t, cond).map(([uuid, f]) => rowToJson(x, t, uuid, f, columns));
   const seen = new Set<string>();
-  const distinct = rows.filter((r) => {
-    const key = sortedJson(r);
-    if (seen.has(key)) return false;
+  const rows: { uuid: string; fields: Readonly<Record<string, Datum>>; json: JsonObject }[] = [];
+  for (const [uuid, fields] of query(x, t, cond)) {
+    const json = rowToJson(x, t, uuid, fields, columns);
+    const key = sortedJson(json);
+    if (seen.has(key)) continue;
     seen.add(key);
-    return true;
-  });
-  return { rows: distinct };
+    rows.push({ uuid, fields, json });
+  }
+  if (sort.length) {
+    const value = (r: (typeof rows)[number], c: ColumnSchema): Datum =>
+      c.name === '_uuid' ? { keys: [r.uuid] } : c.name === '_version' ? { keys: [x.txn.version(t, r.uuid)] } : r.fields[c.name]!;
+    rows.sort((a, b) => {
+      for (const c of sort) {
+        const d = compareDatums(value(a, c), value(b, c));
+        if (d) return d;
+      }
+      return 0;
+    });
+  }
+  return { rows: rows.map((r) => r.json) };
 }
 
 function opUpdate(x: Exec, p: OpParser): JsonObject {
