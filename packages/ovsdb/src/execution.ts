@@ -336,12 +336,14 @@ export function execute(db: Database, params: readonly unknown[], ctx: ExecConte
     const p = new OpParser(params[i], `ovsdb operation ${i} of ${n}`);
     let result: JsonObject | null = null;
     const op = p.member('op', ['id']);
+    // ovsdb_execute_compose(): a read-only session may not write; the operation is not parsed further.
+    const denied = ctx.readOnly && (op === 'insert' || op === 'update' || op === 'mutate' || op === 'delete');
     try {
+      if (denied) {
+        throw new OvsdbError('not allowed', `${op} operation not allowed when database server is in read only mode`);
+      }
       if (typeof op === 'string') {
         const ex = EXECUTORS[op];
-        if (ex && ctx.readOnly && (op === 'insert' || op === 'update' || op === 'mutate' || op === 'delete')) {
-          throw new OvsdbError('not allowed', `${op} operation not allowed when database server is in read only mode`);
-        }
         if (ex) result = ex(x, p);
         else p.raise(`No operation "${op}"`);
       }
@@ -349,7 +351,7 @@ export function execute(db: Database, params: readonly unknown[], ctx: ExecConte
       if (!(e instanceof OvsdbError)) throw e;
       error = e;
     }
-    const parseError = p.finish();
+    const parseError = denied ? null : p.finish();
     if (parseError) error = parseError;
     if (error) {
       if (error.tag === 'not supported' && x.blockedFor !== null && ctx.triggers !== false) return { kind: 'blocked', timeoutMs: x.blockedFor };

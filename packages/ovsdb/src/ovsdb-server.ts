@@ -8,7 +8,8 @@
  * update_remote_status() does, and its unixctl commands.
  */
 import { spawn } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   DAEMON_LONG_OPTIONS,
@@ -34,6 +35,8 @@ import { ovsdbErrorToString, OVS_VERSION, dbdir } from './ovsdb-tool.js';
 import { type RemoteOptions, type RemoteStatus, OvsdbServer, ServedDatabase, type VlogLevel } from './server.js';
 
 const PROGRAM = 'ovsdb-server';
+/** The environment variable naming the saved configuration a restarted daemon starts from. */
+const CONFIG_ENV = 'OVS_TS_OVSDB_SERVER_CONFIG';
 
 const LONG_OPTIONS: LongOption[] = [
   { name: 'remote', arg: 'required' },
@@ -192,6 +195,23 @@ export class OvsdbServerProgram {
     return null;
   }
 
+  /** Where save_config() keeps the configuration a --monitor restart starts from. */
+  configFile?: string;
+
+  /**
+   * save_config(): the remotes and database files as they are now (after add-remote,
+   * remove-db...), so that a daemon restarted by --monitor after a crash comes back with them.
+   */
+  saveConfig(): void {
+    if (!this.configFile) return;
+    const dbs = [...this.dbs.values()].filter((d) => d.filename !== '<internal>').map((d) => d.filename);
+    try {
+      writeFileSync(this.configFile, JSON.stringify({ remotes: [...this.remotes], dbs }));
+    } catch (e) {
+      this.log('warn', 'ovsdb_server', `failed to save configuration: ${(e as Error).message}`);
+    }
+  }
+
   /** add_server_db(): the _Server database, in memory. */
   addServerDb(): void {
     const served = new ServedDatabase(new Database(parseSchema(SERVER_SCHEMA)));
@@ -244,6 +264,7 @@ export class OvsdbServerProgram {
     this.server.removeDatabase(name, comment);
     this.dbs.delete(name);
     d.served.file?.close();
+    this.saveConfig();
     this.updateServerStatus();
     this.queueReconfigure();
   }
@@ -428,11 +449,13 @@ export class OvsdbServerProgram {
         if (typeof p === 'string') throw new Error(p);
       }
       this.remotes.add(remote!);
+      this.saveConfig();
       this.queueReconfigure();
       return '';
     });
     u.register('ovsdb-server/remove-remote', 'REMOTE', 1, 1, ([remote]) => {
       if (!this.remotes.delete(remote!)) throw new Error('no such remote');
+      this.saveConfig();
       this.queueReconfigure();
       return '';
     });
@@ -445,6 +468,7 @@ export class OvsdbServerProgram {
     u.register('ovsdb-server/add-db', 'DB', 1, 1, ([file]) => {
       const error = this.openDb(file!);
       if (error) throw new Error(error);
+      this.saveConfig();
       this.queueReconfigure();
       return '';
     });
@@ -564,10 +588,25 @@ export async function main(
           break;
       }
     }
-    const dbFiles = cmdline.operands.length ? [...new Set(cmdline.operands)] : addDefaultDb ? [join(dbdir(env), 'conf.db')] : [];
+    let dbFiles = cmdline.operands.length ? [...new Set(cmdline.operands)] : addDefaultDb ? [join(dbdir(env), 'conf.db')] : [];
+
+    // The configuration in a file that outlives a crash (ovsdb-server's config_tmpfile): the
+    // daemon a --monitor runs again inherits its name and starts from what it says.
+    if (!env[CONFIG_ENV]) {
+      env[CONFIG_ENV] = join(tmpdir(), `ovsdb-server.${process.pid}.${crypto.randomUUID().slice(0, 8)}.config`);
+      writeFileSync(env[CONFIG_ENV], JSON.stringify({ remotes, dbs: dbFiles }));
+    }
+    prog.configFile = env[CONFIG_ENV];
 
     // daemonize_start(): with --detach the foreground process waits here for the daemon to be ready, then exits.
     await daemon.start();
+    try {
+      const saved = JSON.parse(readFileSync(prog.configFile, 'utf8')) as { remotes: string[]; dbs: string[] };
+      remotes.splice(0, remotes.length, ...saved.remotes);
+      dbFiles = saved.dbs;
+    } catch {
+      // No saved configuration: the command line's.
+    }
 
     for (const f of dbFiles) {
       const error = prog.openDb(f);
@@ -597,6 +636,7 @@ export async function main(
         prog.log('emer', 'util', e.message);
         io.err(`${PROGRAM}: ${e.message}`);
       }
+      if (prog.configFile) rmSync(prog.configFile, { force: true });
       await prog.shutdown();
       return 1;
     }
@@ -631,6 +671,7 @@ export async function main(
 
   await prog.exited;
   for (const s of SIGNALS) process.removeListener(s, onSignal);
+  if (prog.configFile) rmSync(prog.configFile, { force: true });
   await prog.shutdown();
   await ctl?.close();
   if (childStatus) {
