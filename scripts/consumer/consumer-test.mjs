@@ -131,6 +131,8 @@ if (failures.length > 0) {
   process.exitCode = 1;
 } else console.log(`\nconsumer test: every package installs and works as a consumer gets it (${secs} s)`);
 
+const PACKAGE_NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w.@/-]*)?$/i;
+
 /** `file: package` for each bare import/require in the package's dist/ and bin/ that is neither a builtin nor declared. */
 function undeclaredImports(pkgDir, pkg) {
   const declared = new Set([pkg.name, ...Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies })]);
@@ -142,9 +144,15 @@ function undeclaredImports(pkgDir, pkg) {
       if (e.isDirectory()) walk(f);
       else if (/\.(c|m)?js$/.test(e.name)) {
         const text = readFileSync(f, 'utf8');
-        for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"'./][^"']*)["']/g)) {
+        // import/require of a bare name, and any scoped name in quotes (createRequire(...)('@ovs/posix')).
+        const specs = [
+          ...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)["']([^"'./][^"']*)["']/g),
+          ...text.matchAll(/["'](@[a-z0-9][\w.-]*\/[a-z0-9][\w.-]*)["']/g),
+        ];
+        for (const m of specs) {
           const spec = m[1];
-          if (spec.startsWith('node:') || isBuiltin(spec)) continue;
+          if (spec.startsWith('node:') || isBuiltin(spec) || !PACKAGE_NAME.test(spec)) continue; // minified data: from",arg:"
+
           const base = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
           if (!declared.has(base)) out.add(`${relative(pkgDir, f)}: ${spec}`);
         }

@@ -125,7 +125,7 @@ export function exportPaths(pkg) {
   return Object.entries(e);
 }
 
-/** The @ovs packages a package needs at run time, transitively (itself included). */
+/** The @ovs packages installing a package brings (dependencies, optional and peer ones), transitively, itself included. */
 export function closure(name, packed) {
   const seen = new Set();
   const visit = (n) => {
@@ -133,7 +133,7 @@ export function closure(name, packed) {
     const entry = packed.get(n);
     if (!entry) throw new Error(`${n} is not a package of this workspace`);
     seen.add(n);
-    for (const d of Object.keys({ ...entry.pkg.dependencies, ...entry.pkg.peerDependencies })) if (packed.has(d)) visit(d);
+    for (const d of Object.keys({ ...entry.pkg.dependencies, ...entry.pkg.optionalDependencies, ...entry.pkg.peerDependencies })) if (packed.has(d)) visit(d);
   };
   visit(name);
   return seen;
