@@ -23,6 +23,7 @@ const keep = argv.includes('--keep');
 const packsArg = argv.find((a) => a.startsWith('--packs='))?.slice('--packs='.length);
 const only = argv.filter((a) => !a.startsWith('--'));
 const TYPES_NODE = '@types/node@20';
+const PACKAGE_NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w.@/-]*)?$/i;
 
 const t0 = Date.now();
 const work = mkdtempSync(join(tmpdir(), 'ovs-consumer-'));
@@ -130,8 +131,6 @@ if (failures.length > 0) {
   console.log(`\nconsumer test: ${failures.length} failure(s) in ${secs} s:\n  ${failures.join('\n  ')}`);
   process.exitCode = 1;
 } else console.log(`\nconsumer test: every package installs and works as a consumer gets it (${secs} s)`);
-
-const PACKAGE_NAME = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w.@/-]*)?$/i;
 
 /** `file: package` for each bare import/require in the package's dist/ and bin/ that is neither a builtin nor declared. */
 function undeclaredImports(pkgDir, pkg) {
