@@ -9,7 +9,8 @@
  * holds: reference counts, indexes and the weak-reference reverse index are
  * kept up to date incrementally.
  */
-import { type Atom, type Datum, datumEquals, datumToString, defaultDatum, filterWeakRefs, forEachRef } from './datum.js';
+import { type Atom, type Datum, compareAtoms, datumEquals, datumToString, defaultDatum, filterWeakRefs, forEachRef } from './datum.js';
+import { shashOrder } from './shash.js';
 import { OvsdbError, constraintViolation } from './errors.js';
 import { ZERO_UUID } from './json.js';
 import type { ColumnSchema, DatabaseSchema, TableSchema } from './schema.js';
@@ -76,6 +77,34 @@ export interface ChangeSet {
 }
 
 const weakKey = (table: string, uuid: string) => `${table}\u0000${uuid}`;
+
+/**
+ * The order SHASH_FOR_EACH visits a table's columns in ovsdb-server: _uuid and _version
+ * added first, then the schema's columns in the order its JSON object iterates.
+ */
+const columnOrders = new WeakMap<Table, string[]>();
+function columnOrder(table: Table): string[] {
+  let order = columnOrders.get(table);
+  if (!order) {
+    order = shashOrder(['_uuid', '_version', ...shashOrder(table.schema.userColumns.map((c) => c.name))]);
+    columnOrders.set(table, order);
+  }
+  return order;
+}
+
+/** ovsdb_datum_compare_3way(): fewer elements first, then element by element (keys, then values). */
+export function datumCompare3way(a: Datum, b: Datum): number {
+  if (a.keys.length !== b.keys.length) return a.keys.length < b.keys.length ? -1 : 1;
+  for (let i = 0; i < a.keys.length; i++) {
+    const c = compareAtoms(a.keys[i]!, b.keys[i]!);
+    if (c) return c;
+  }
+  for (let i = 0; a.values && b.values && i < a.values.length; i++) {
+    const c = compareAtoms(a.values[i]!, b.values[i]!);
+    if (c) return c;
+  }
+  return 0;
+}
 
 export class Database {
   readonly tables = new Map<string, Table>();
@@ -361,6 +390,19 @@ export class Transaction {
     }
   }
 
+  /** ovsdb_row_compare_columns_3way() over every column of the table, as this transaction sees the rows. */
+  private compareRows(table: Table, a: string, b: string): number {
+    const fa = this.get(table, a)!;
+    const fb = this.get(table, b)!;
+    for (const c of columnOrder(table)) {
+      const value = (uuid: string, f: Readonly<Record<string, Datum>>): Datum =>
+        c === '_uuid' ? { keys: [uuid] } : c === '_version' ? { keys: [this.version(table, uuid)] } : f[c]!;
+      const d = datumCompare3way(value(a, fa), value(b, fb));
+      if (d) return d;
+    }
+    return 0;
+  }
+
   private describeIndexRow(table: Table, i: number, uuid: string, title: string): string {
     const tr = this.find(table, uuid);
     const head = `${title} row, with UUID ${uuid}, `;
@@ -392,11 +434,9 @@ export class Transaction {
           }
           if (other !== undefined) {
             const cols = table.schema.indexes[i]!;
-            // ovsdb-server orders the two by comparing their columns, in which a row that
-            // existed before (a real _version) beats an inserted one, then the larger _uuid wins.
-            const existed = (u: string) => table.rows.has(u);
-            const firstIsOther = existed(other) !== existed(tr.uuid) ? existed(other) : other > tr.uuid;
-            const [first, second] = firstIsOther ? [other, tr.uuid] : [tr.uuid, other];
+            // duplicate_index_row(): the two in a predictable order, the greater first, comparing every
+            // column (_uuid and _version too) in the order the table's column shash iterates.
+            const [first, second] = this.compareRows(table, other, tr.uuid) < 0 ? [tr.uuid, other] : [other, tr.uuid];
             const colsText = `column${cols.length > 1 ? 's' : ''} ${englishList(cols.map((c) => `"${c}"`))}`;
             throw constraintViolation(
               `Transaction causes multiple rows in "${table.schema.name}" table to have identical values (${this.indexValues(table, i, tr.fields)}) for index on ${colsText}.  ${this.describeIndexRow(table, i, first, 'First')}  ${this.describeIndexRow(table, i, second, 'Second')}`,

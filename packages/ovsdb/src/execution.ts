@@ -5,8 +5,8 @@
  * operation (null after an error), plus one more for a commit-time error.
  */
 import { type Condition, evaluate, parseCondition, pinnedUuid } from './condition.js';
-import { type Datum, type SymbolTable, checkDatum, compareAtoms, datumEquals, datumFromJson, datumToJson } from './datum.js';
-import { type Database, type Table, type Transaction, newRowFields } from './db.js';
+import { type Datum, type SymbolTable, checkDatum, datumEquals, datumFromJson, datumToJson } from './datum.js';
+import { type Database, type Table, type Transaction, datumCompare3way, newRowFields } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
 import { OpParser } from './parser.js';
@@ -154,20 +154,6 @@ function opInsert(x: Exec, p: OpParser): JsonObject {
   return { uuid: ['uuid', uuid] };
 }
 
-/** ovsdb_datum_compare_3way(): fewer elements first, then element by element (keys, then values). */
-function compareDatums(a: Datum, b: Datum): number {
-  if (a.keys.length !== b.keys.length) return a.keys.length < b.keys.length ? -1 : 1;
-  for (let i = 0; i < a.keys.length; i++) {
-    const c = compareAtoms(a.keys[i]!, b.keys[i]!);
-    if (c) return c;
-  }
-  for (let i = 0; a.values && b.values && i < a.values.length; i++) {
-    const c = compareAtoms(a.values[i]!, b.values[i]!);
-    if (c) return c;
-  }
-  return 0;
-}
-
 function opSelect(x: Exec, p: OpParser): JsonObject {
   const t = table(x, p);
   const where = p.member('where', ['array']);
@@ -193,7 +179,7 @@ function opSelect(x: Exec, p: OpParser): JsonObject {
       c.name === '_uuid' ? { keys: [r.uuid] } : c.name === '_version' ? { keys: [x.txn.version(t, r.uuid)] } : r.fields[c.name]!;
     rows.sort((a, b) => {
       for (const c of sort) {
-        const d = compareDatums(value(a, c), value(b, c));
+        const d = datumCompare3way(value(a, c), value(b, c));
         if (d) return d;
       }
       return 0;
