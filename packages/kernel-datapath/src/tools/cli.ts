@@ -34,13 +34,14 @@ import { gunzipSync } from 'node:zlib';
 import { constants as osConstants } from 'node:os';
 import { Errno, NetlinkErrnoError, NetlinkProtocol, errnoNumber, strerror } from '@ovs/genl-codec';
 import { UnixNetlinkConnectionError, type UnixNetlinkSocket, connectUnixNetlink, kernelSocketPath, unixFaultRequest } from '@ovs/genl-codec/unix';
-import { type Daemon as Daemon_, DaemonError, probeSocket, startDaemon } from './daemon.js';
+import type { Daemon as Daemon_ } from './daemon.js';
 import type { FaultPointState } from '../lib/fault-inject.js';
 import { type IpLink, type IpLinkKind, type NetnsRef, formatIpLink, ipLinkAdd, ipLinkDel, ipLinkSet, ipLinkShow } from './iplink.js';
 import { formatIpAddr, ipAddrAdd, ipAddrDump, parsePrefix } from './ipaddress.js';
 import { NetnsControl, OVS_KERNEL_NETNS, netnsIds } from './ipnetns.js';
 import type { KernelOptions, KernelProfile } from '../kernel.js';
-import { replayCapture } from './replay.js';
+// The kernel model (daemon.js, replay.js) is loaded by the commands that run it, not by every client call.
+const daemonJs = () => import('./daemon.js');
 
 const SYNOPSIS = `usage: ovs-kernel start [--socket PATH] [--profile linux-6.1|ovs-2.5] [--cpus N] [--foreground]
                          [--detach] [--pidfile[=FILE]] [--log-file[=FILE]] [--no-chdir] [--monitor]
@@ -162,7 +163,7 @@ export async function main(argv: string[], ioArg: Partial<CliIo> = {}): Promise<
       case 'ip':
         return await cmdIp(rest, socket, io);
       case 'replay':
-        return cmdReplay(rest, io);
+        return await cmdReplay(rest, io);
       case 'fault':
         return await cmdFault(rest, socket, io);
       default:
@@ -316,7 +317,7 @@ async function cmdStart(args: string[], socketOpt: string | undefined, io: CliIo
   if (values.has('foreground')) return runForeground(path, kernelOptions, io);
 
   const pidfile = besideSocket(path, '.pid');
-  if (await probeSocket(path)) {
+  if (await (await daemonJs()).probeSocket(path)) {
     const pid = readPid(pidfile);
     throw new Failure(`a kernel is already running at ${path}${pid !== undefined ? ` (pid ${pid})` : ''}`);
   }
@@ -345,7 +346,7 @@ async function cmdStart(args: string[], socketOpt: string | undefined, io: CliIo
   while (Date.now() < deadline) {
     await sleep(25);
     if (exited !== undefined) throw new Failure(`the kernel did not start (${exited})${logTail(logfile)}`);
-    if (child.pid !== undefined && readPid(pidfile) === child.pid && (await probeSocket(path))) {
+    if (child.pid !== undefined && readPid(pidfile) === child.pid && (await (await daemonJs()).probeSocket(path))) {
       io.out(`ovs-kernel: kernel running (pid ${child.pid}), socket ${path}`);
       return 0;
     }
@@ -394,6 +395,7 @@ async function runOvsDaemon(path: string, kernelOptions: KernelOptions, options:
       });
     }
     let kd: Daemon_;
+    const { startDaemon, DaemonError } = await daemonJs();
     try {
       kd = await startDaemon({ socketPath: path, kernelOptions, log: (line) => vlog.log('INFO', THIS_MODULE, line.replace(/^ovs-kernel: /, '')) });
     } catch (err) {
@@ -449,6 +451,7 @@ async function runForeground(path: string, kernelOptions: KernelOptions, io: Cli
   const pidfile = besideSocket(path, '.pid');
   const log = (line: string): void => io.err(`${new Date().toISOString()} ${line}`);
   let daemon: Daemon_;
+  const { startDaemon, DaemonError } = await daemonJs();
   try {
     daemon = await startDaemon({ socketPath: path, kernelOptions, log });
   } catch (err) {
@@ -485,7 +488,7 @@ async function cmdStop(args: string[], socketOpt: string | undefined, io: CliIo)
   const path = socketPathFor(io.env, values.socket ?? socketOpt);
   const pidfile = besideSocket(path, '.pid');
   const pid = readPid(pidfile);
-  const listening = await probeSocket(path).catch(() => false);
+  const listening = await (await daemonJs()).probeSocket(path).catch(() => false);
   if (pid === undefined) {
     if (listening) throw new Failure(`a kernel is listening at ${path} but ${pidfile} is missing; stop it by hand`);
     throw new Failure(`no kernel running at ${path}`);
@@ -1077,7 +1080,7 @@ function ipError(err: NetlinkErrnoError, cmd: IpCommand, io: CliIo): number {
 // ---------------------------------------------------------------------------
 // replay
 
-function cmdReplay(args: string[], io: CliIo): number {
+async function cmdReplay(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parsing(() =>
     parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean', short: 'v' }, help: { type: 'boolean', short: 'h' } } }),
   );
@@ -1096,6 +1099,7 @@ function cmdReplay(args: string[], io: CliIo): number {
     const e = err as NodeJS.ErrnoException;
     throw new Failure(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e instanceof SyntaxError ? `invalid JSON: ${e.message}` : e.message}`);
   }
+  const { replayCapture } = await import('./replay.js');
   let report: ReturnType<typeof replayCapture>;
   try {
     report = replayCapture(capture, values.verbose ? { verbose: true } : {});
