@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PosixError, getLock, setLock } from '../dist/index.js';
+import { PosixError, getLock, setLock } from './index.js';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const cleanup: (() => void)[] = [];

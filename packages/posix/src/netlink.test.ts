@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import * as posix from '../dist/index.js';
+import * as posix from './index.js';
 import { addon, findAddon } from './addon.js';
 
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
