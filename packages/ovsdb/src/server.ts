@@ -127,6 +127,8 @@ interface Trigger {
   params: Json[];
   start: number;
   timer?: NodeJS.Timeout;
+  /** Run before (then blocked on a "wait"). */
+  retried?: boolean;
 }
 
 /** strerror() texts of the errors a remote reports in its status and log. */
@@ -699,7 +701,10 @@ export class Session {
   private runTrigger(t: Trigger): void {
     const key = jsonKey(t.id);
     this.triggers.delete(key); // not retried from within its own commit
-    const outcome = t.db.transact(t.params, { ownsLock: (n) => this.ownsLock(n), elapsedMs: Date.now() - t.start, readOnly: this.readOnly });
+    // The first run is at the time the request came in (ovsdb-server's cached time_msec()): 0 ms elapsed.
+    const elapsedMs = t.retried ? Date.now() - t.start : 0;
+    t.retried = true;
+    const outcome = t.db.transact(t.params, { ownsLock: (n) => this.ownsLock(n), elapsedMs, readOnly: this.readOnly });
     if (outcome.kind === 'blocked') {
       this.triggers.set(key, t);
       if (!t.timer && Number.isFinite(outcome.timeoutMs)) {
