@@ -8,14 +8,14 @@
  * list-commands), and trace/arm + trace/last: the call path of an operation
  * through every layer.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { DpifNetlinkProvider, dpctlUnixctlRegister } from '@ovs/dpif-netlink';
 import { registerNetdevClasses } from '@ovs/netdev';
 import type { SocketFactory } from '@ovs/netlink-socket';
 import { TnlPorts, dpifShowBacker, dpifShowSupport, simapIncrease } from '@ovs/ofproto';
 import { Idl, type VswitchTables } from '@ovs/ovsdb';
 import { type Trace, formatTraceTree, renderTraceHtml, traceRecord } from '@ovs/trace';
-import { UnixctlError, UnixctlServer, Vlog, coverageInit, coverageRun } from '@ovs/util';
+import { Daemon, UnixctlError, UnixctlServer, Vlog, coverageInit, coverageRun } from '@ovs/util';
 import { BridgeLayer } from './bridge.js';
 import { shashOrder } from './ovs-hash.js';
 import { VERSION } from './version.js';
@@ -29,6 +29,7 @@ export interface VswitchdOptions {
   socket: SocketFactory;
   /** Control socket path (ovs-appctl's target); none if absent. */
   unixctl?: string;
+  /** A pid file written and fcntl-locked as a daemon's (make_pidfile()), so ovs-appctl finds this switch by it. */
   pidfile?: string;
   logFile?: string;
   /** How often the datapath and devices are looked at when nothing else wakes the daemon (ms). */
@@ -89,7 +90,12 @@ export class Vswitchd {
     const d = new Vswitchd(opts, idl, provider, bridges, new UnixctlServer());
     d.registerCommands();
     if (opts.unixctl) await d.unixctl.listen(opts.unixctl);
-    if (opts.pidfile) writeFileSync(opts.pidfile, `${process.pid}\n`);
+    if (opts.pidfile) {
+      // The CLI's Daemon writes its own; this is for a switch run inside another program (tests, embedding).
+      const daemon = new Daemon({ program: 'ovs-vswitchd', vlog });
+      daemon.settings.pidfile = opts.pidfile;
+      await daemon.start();
+    }
     vlog.log('INFO', 'vswitchd', `ovs-vswitchd (Open vSwitch in TypeScript) ${VERSION}`);
     idl.onChange(() => d.wake());
     d.wake();
