@@ -617,7 +617,8 @@ export async function main(
     for (const r of remotes) prog.remotes.add(r);
     prog.server = await OvsdbServer.start({ databases: [...prog.dbs.values()].map((d) => d.served), vlog: (l, m, t) => prog.log(l, m, t) });
     const remotesError = await prog.reconfigureRemotes();
-    if (remotesError) throw new Fatal(remotesError.trimEnd());
+    // reconfigure_remotes() ends each error with a newline, and ovs_fatal() adds its own: the real one prints a blank line after.
+    if (remotesError) throw new Fatal(remotesError);
 
     ctl = await unixctlServerCreate(unixctlPath, {
       program: PROGRAM,

@@ -117,7 +117,13 @@ describe.runIf(real.ok)('ovsdb-tool, side by side with the real one', { timeout:
       const ours = run('ours', name.replace(/\W+/g, '-'), steps);
       const theirs = run('real', name.replace(/\W+/g, '-'), steps);
       // The JSON parser's own words for bad input differ (lib/json.c vs V8): only where they are compared.
-      const norm = (s: string) => s.replace(/^(ovsdb-tool: "\[": ).*$/m, '$1<json error>');
+      // And a `query` that writes: 3.1.0 commits it to its read-only log and appends an I/O error
+      // ("db: cannot truncate to length N") to the results; the query is aborted either way (the
+      // select after it finds no row three), so only that element is left out.
+      const norm = (s: string) =>
+        s
+          .replace(/^(ovsdb-tool: "\[": ).*$/m, '$1<json error>')
+          .replace(/,\{"details":"db: cannot truncate to length \d+","error":"I\/O error","io-error":"Invalid argument"\}\]$/m, ']');
       expect(ours.map(norm)).toEqual(theirs.map(norm));
     });
   }

@@ -10,7 +10,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, readlinkSync, renameSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { Getopt, GetoptError, ovsRundir as rundir } from '@ovs/util';
+import { Getopt, GetoptError, ovsStrerror, ovsRundir as rundir } from '@ovs/util';
 import { type Datum, datumFromJson, datumToJson, datumToString } from './datum.js';
 import { Database, newRowFields } from './db.js';
 import { OvsdbError } from './errors.js';
@@ -86,17 +86,19 @@ function schemaFromFile(file: string | undefined, env: NodeJS.ProcessEnv): { jso
     const json = vswitchSchema();
     return { json, schema: parseSchema(json) };
   }
+  // ovsdb_schema_from_file(): json_from_file()'s error, wrapped as the real tool words it.
+  const unreadable = (why: string) => new Fatal(`failed to read schema: "${name}" could not be read as JSON (${why})`);
   let text: string;
   try {
     text = readFileSync(name, 'utf8');
   } catch (e) {
-    throw ioError(e, `${name}: open failed`);
+    throw unreadable(`error opening "${name}": ${ovsStrerror((e as NodeJS.ErrnoException).code ?? 'EIO')}`);
   }
   let json: Json;
   try {
     json = JSON.parse(text) as Json;
   } catch (e) {
-    throw new Fatal(`${name}: ${(e as Error).message}`);
+    throw unreadable((e as Error).message);
   }
   return { json, schema: check(() => parseSchema(json)) };
 }
@@ -234,10 +236,11 @@ function transact(args: string[], rw: boolean, io: Io, env: NodeJS.ProcessEnv): 
   try {
     const served = new ServedDatabase(file.db, rw ? file : undefined);
     let results: Json;
-    if (!Array.isArray(request) || typeof request[0] !== 'string') {
-      results = new OvsdbError('syntax error', 'database name expected', sortedJson(request)).toJson();
+    // ovsdb_execute_compose()'s first check: an array whose first element names this database.
+    if (!Array.isArray(request)) {
+      results = new OvsdbError('syntax error', 'array expected', sortedJson(request)).toJson();
     } else if (request[0] !== file.db.schema.name) {
-      results = new OvsdbError('unknown database', `${request[0]}`).toJson();
+      results = new OvsdbError('syntax error', 'database name expected as first parameter', sortedJson(request)).toJson();
     } else {
       const outcome = served.transact(request, { triggers: false });
       results = outcome.kind === 'done' ? outcome.results : [];
