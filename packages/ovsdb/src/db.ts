@@ -10,7 +10,7 @@
  * kept up to date incrementally.
  */
 import { type Atom, type Datum, compareAtoms, datumEquals, datumToString, defaultDatum, filterWeakRefs, forEachRef } from './datum.js';
-import { shashOrder } from './shash.js';
+import { shashOrder } from '@ovs/util';
 import { OvsdbError, constraintViolation } from './errors.js';
 import { ZERO_UUID } from './json.js';
 import type { ColumnSchema, DatabaseSchema, TableSchema } from './schema.js';

@@ -43,3 +43,4 @@ export {
 } from './coverage.js';
 export type { CoverageUnixctl } from './coverage.js';
 export { hash2Words, hashBytes, hashInt, hashString, mhashAdd, mhashFinish } from './hash.js';
+export { shashOrder } from './shash.js';

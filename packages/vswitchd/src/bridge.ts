@@ -45,8 +45,8 @@ import {
   ifaceRefreshStats,
   statsUpdateInterval,
 } from './bridge-status.js';
-import { shashOrder } from './ovs-hash.js';
-import { type Vlog, coverageDefine } from '@ovs/util';
+
+import { type Vlog, coverageDefine, shashOrder } from '@ovs/util';
 
 /** vswitchd/bridge.c's COVERAGE_DEFINE(bridge_reconfigure). */
 const COVERAGE_BRIDGE_RECONFIGURE = coverageDefine('bridge_reconfigure');

@@ -5,7 +5,7 @@
  */
 export { Bridge, BridgeLayer } from './bridge.js';
 export type { Iface, Port } from './bridge.js';
-export { hashString, shashOrder } from './ovs-hash.js';
+export { hashString, shashOrder } from '@ovs/util';
 export { VERSION, Vswitchd } from './vswitchd.js';
 export type { VswitchdOptions } from './vswitchd.js';
 export { Vlog } from '@ovs/util';

@@ -15,9 +15,9 @@ import type { SocketFactory } from '@ovs/netlink-socket';
 import { TnlPorts, dpifShowBacker, dpifShowSupport, simapIncrease } from '@ovs/ofproto';
 import { Idl, type VswitchTables } from '@ovs/ovsdb';
 import { type Trace, formatTraceTree, renderTraceHtml, traceRecord } from '@ovs/trace';
-import { Daemon, UnixctlError, UnixctlServer, Vlog, coverageInit, coverageRun } from '@ovs/util';
+import { Daemon, UnixctlError, UnixctlServer, Vlog, coverageInit, coverageRun, shashOrder } from '@ovs/util';
 import { BridgeLayer } from './bridge.js';
-import { shashOrder } from './ovs-hash.js';
+
 import { VERSION } from './version.js';
 
 export { VERSION };

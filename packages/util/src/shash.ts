@@ -1,13 +1,13 @@
 /**
  * lib/shash.c over lib/hmap.c: the order in which SHASH_FOR_EACH visits the
- * names of a string hash map, which OVS's messages inherit wherever they
- * walk one (ovsdb_column_set_add_all(), hence duplicate_index_row()'s choice
- * of "First" row). Buckets in index order, each bucket's nodes newest first,
- * as hmap_insert() and its resize() leave them.
+ * names of a string hash map. OVS's output inherits it wherever it walks one:
+ * which of several interfaces added in one transaction gets the lower
+ * OpenFlow port number (vswitchd), which row a duplicate-index error calls
+ * "First" (ovsdb_column_set_add_all(), hence duplicate_index_row()).
  */
-import { hashString } from '@ovs/util';
+import { hashString } from './hash.js';
 
-/** calc_mask(). */
+/** calc_mask(): buckets for `capacity` nodes. */
 function calcMask(capacity: number): number {
   let mask = Math.floor(capacity / 2);
   mask |= mask >>> 1;
@@ -19,13 +19,17 @@ function calcMask(capacity: number): number {
   return mask;
 }
 
-/** The iteration order of an shash after shash_add() of `names`, in this order. */
+/**
+ * The iteration order of an shash after shash_add() of `names`, in this
+ * order: buckets in index order, each bucket's nodes newest first, with the
+ * reshuffles of every expansion, as hmap_insert() and its resize() leave them.
+ */
 export function shashOrder(names: readonly string[]): string[] {
   let mask = 0;
   let buckets: { name: string; hash: number }[][] = [[]];
   let n = 0;
   for (const name of names) {
-    const hash = hashString(name, 0);
+    const hash = hashString(name);
     // hmap_insert_fast(): at the head of its bucket.
     buckets[hash & mask]!.unshift({ name, hash });
     n++;
