@@ -44,3 +44,4 @@ export {
 export type { CoverageUnixctl } from './coverage.js';
 export { hash2Words, hashBytes, hashInt, hashString, mhashAdd, mhashFinish } from './hash.js';
 export { shashOrder } from './shash.js';
+export { STREAM_SSL_LONG_OPTIONS } from './stream-ssl.js';

@@ -5,7 +5,7 @@
  * command), then commands separated by `--`, each with its own leading
  * options. Errors carry the real tool's texts.
  */
-import { Getopt, GetoptError, type LongOption, type ParsedOption } from '@ovs/util';
+import { Getopt, GetoptError, type LongOption, type ParsedOption, STREAM_SSL_LONG_OPTIONS } from '@ovs/util';
 import type { SslOptions } from './stream.js';
 
 export class UsageError extends Error {}
@@ -81,14 +81,7 @@ const GLOBAL: LongOption[] = [
   { name: 'bare', arg: 'no' },
   { name: 'max-column-width', arg: 'required' },
   { name: 'trace', arg: 'optional' },
-  // STREAM_SSL_LONG_OPTIONS, --peer-ca-cert, --bootstrap-ca-cert.
-  { name: 'private-key', arg: 'required', short: 'p' },
-  { name: 'certificate', arg: 'required', short: 'c' },
-  { name: 'ca-cert', arg: 'required', short: 'C' },
-  { name: 'ssl-protocols', arg: 'required' },
-  { name: 'ssl-ciphers', arg: 'required' },
-  { name: 'peer-ca-cert', arg: 'required' },
-  { name: 'bootstrap-ca-cert', arg: 'required' },
+  ...STREAM_SSL_LONG_OPTIONS,
 ];
 
 function commandOptionSpecs(commands: Iterable<CommandSyntax>): LongOption[] {
