@@ -8,6 +8,7 @@ import { decodeHeader, decodeMessage, encodeHelloFor, encodeMessage, helloVersio
 import { leftmost1BitIdx } from './constants.js';
 import { encodeErrorMessage, versionBitmapToString } from './ofproto.js';
 import { formatMessage, hexDump } from './print.js';
+import { ovsStrerror } from '@ovs/util';
 
 /** An errno-style failure: `code` is the errno name (ENOENT, ECONNREFUSED, EPROTO, EOF...). */
 export class VconnError extends Error {
@@ -20,28 +21,9 @@ export class VconnError extends Error {
   }
 }
 
-/** glibc's strerror() for the errnos a unix-socket client meets, and OVS's "End of file" for EOF. */
-const STRERROR: Readonly<Record<string, string>> = {
-  EOF: 'End of file',
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  ENOTDIR: 'Not a directory',
-  ECONNREFUSED: 'Connection refused',
-  ECONNRESET: 'Connection reset by peer',
-  EPIPE: 'Broken pipe',
-  EPROTO: 'Protocol error',
-  ETIMEDOUT: 'Connection timed out',
-  EAFNOSUPPORT: 'Address family not supported by protocol',
-  ENAMETOOLONG: 'File name too long',
-  ENOTSOCK: 'Socket operation on non-socket',
-  EINVAL: 'Invalid argument',
-  EAGAIN: 'Resource temporarily unavailable',
-  ELOOP: 'Too many levels of symbolic links',
-};
-
+/** ovs_retval_to_string() of an errno name: glibc's strerror() text, and OVS's "End of file" for EOF. */
 export function strerror(code: string): string {
-  return STRERROR[code] ?? code;
+  return code === 'EOF' ? 'End of file' : ovsStrerror(code);
 }
 
 /** alloc_xid(): one counter per program run, starting at 1. */

@@ -4,10 +4,12 @@
  * with a pid file the real ovs-appctl finds, --remote=db:Open_vSwitch,
  * Open_vSwitch,manager_options (a Manager row set by the real ovs-vsctl
  * opens its listener, which the real ovsdb-client uses; del-manager closes
- * it), the Manager rows' is_connected and status, unixctl commands, --run.
+ * it), the Manager rows' is_connected and status, unixctl commands, --run,
+ * and SSL configured as OVS's start-up scripts configure it (the SSL table
+ * through db: references, a pssl: Manager), used by the real ovs-vsctl.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PKG, ensureBuilt, tempDir } from './testing/helpers.js';
@@ -125,7 +127,87 @@ async function managerScenario(which: Which) {
   return log;
 }
 
+/**
+ * A PKI made by the real ovs-pki (the switch CA signs the server's and a
+ * client's certificate; the controller CA signs a client the server must
+ * refuse), shared by both runs.
+ */
+function makePki(): string {
+  const dir = join(t.dir, 'pki');
+  mkdirSync(dir, { recursive: true });
+  const pki = (...a: string[]) => {
+    const r = spawnSync('ovs-pki', [`--dir=${join(dir, 'pki')}`, `--log=${join(dir, 'ovs-pki.log')}`, ...a], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+  };
+  pki('init');
+  pki('req+sign', 'server', 'switch');
+  pki('req+sign', 'client', 'switch');
+  pki('req+sign', 'stranger', 'controller');
+  return dir;
+}
+
+async function sslScenario(which: Which, pki: string) {
+  const s = setup(which, 'ssl');
+  const log: string[] = [];
+  const start = s.server([
+    '--detach',
+    '--no-chdir',
+    '--pidfile',
+    '--log-file',
+    '--remote=punix:db.sock',
+    '--remote=db:Open_vSwitch,Open_vSwitch,manager_options',
+    // What ovs-ctl passes: the SSL table names the files.
+    '--private-key=db:Open_vSwitch,SSL,private_key',
+    '--certificate=db:Open_vSwitch,SSL,certificate',
+    '--bootstrap-ca-cert=db:Open_vSwitch,SSL,ca_cert',
+    'conf.db',
+  ]);
+  log.push(`start: ${start.status}`);
+  log.push(`init: ${s.vsctl('init').status}`);
+  log.push(`set-ssl: ${s.vsctl('set-ssl', join(pki, 'server-privkey.pem'), join(pki, 'server-cert.pem'), join(pki, 'pki/switchca/cacert.pem')).status}`);
+  log.push(`set-manager: ${s.vsctl('set-manager', 'pssl:0:127.0.0.1').status}`);
+  const status = await until(
+    () => s.vsctl('get', 'Manager', '.', 'status').stdout,
+    (v) => v.includes('bound_port'),
+  );
+  const port = /bound_port="(\d+)"/.exec(status)?.[1] ?? '?';
+  const remote = `ssl:127.0.0.1:${port}`;
+  const client = (name: string, ca: string, ...a: string[]) => {
+    const r = s.sh('ovs-vsctl', [
+      '-t',
+      '10',
+      `--db=${remote}`,
+      `--private-key=${join(pki, `${name}-privkey.pem`)}`,
+      `--certificate=${join(pki, `${name}-cert.pem`)}`,
+      ca,
+      '-vreconnect:emer',
+      ...a,
+    ]);
+    return `${r.status}|${r.stdout}|${r.stderr.replaceAll(port, '<port>')}`;
+  };
+  const bootstrapped = join(s.dir, 'bootstrapped-ca.pem');
+  // First contact: the server's CA is saved and the connection dropped.
+  log.push(`bootstrap: ${client('client', `--bootstrap-ca-cert=${bootstrapped}`, '--no-wait', 'list-br')}`);
+  log.push(`bootstrapped: ${existsSync(bootstrapped) && readFileSync(bootstrapped, 'utf8') === readFileSync(join(pki, 'pki/switchca/cacert.pem'), 'utf8')}`);
+  log.push(`add-br: ${client('client', `--bootstrap-ca-cert=${bootstrapped}`, '--no-wait', 'add-br', 'br0')}`);
+  log.push(`list-br: ${client('client', `--ca-cert=${bootstrapped}`, '--no-wait', 'list-br')}`);
+  // A client whose certificate the switch CA did not sign is refused.
+  log.push(`stranger: ${client('stranger', `--ca-cert=${bootstrapped}`, '--no-wait', 'list-br').split('|')[0]}`);
+  log.push(`del-ssl: ${s.vsctl('del-ssl').status}`);
+  // Without a key configured, new SSL connections fail; the listener stays.
+  log.push(`after del-ssl: ${client('client', `--ca-cert=${bootstrapped}`, '--no-wait', 'list-br').split('|')[0]}`);
+  log.push(`exit: ${s.appctl('exit').status}`);
+  return log;
+}
+
 describe.runIf(real.ok)('ovsdb-server, side by side with the real one', { timeout: 600_000 }, () => {
+  it('SSL: the SSL table by db: references, a pssl: manager, CA bootstrap, refused peers', async () => {
+    const pki = makePki();
+    const ours = await sslScenario('ours', pki);
+    const theirs = await sslScenario('real', pki);
+    expect(ours).toEqual(theirs);
+  });
+
   it('db: remotes from the Manager table, their status, unixctl, exit', async () => {
     const ours = await managerScenario('ours');
     const theirs = await managerScenario('real');

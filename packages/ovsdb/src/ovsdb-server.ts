@@ -17,6 +17,7 @@ import {
   type LongOption,
   OvsError,
   STREAM_SSL_LONG_OPTIONS,
+  type SslSettings,
   UNIXCTL_LONG_OPTIONS,
   type UnixctlServer,
   VLOG_LONG_OPTIONS,
@@ -24,6 +25,7 @@ import {
   getoptLong,
   ovsRundir as rundir,
   processStatusMsg,
+  sslHandleOption,
   unixctlServerCreate,
 } from '@ovs/util';
 import { type Datum, datumFromJson } from './datum.js';
@@ -63,8 +65,26 @@ ${join(dbdir(env), 'conf.db')}.
 
 JSON-RPC options (may be specified any number of times):
   --remote=REMOTE         connect or listen to REMOTE
-    punix:PATH, ptcp:[PORT][:IP], unix:PATH, tcp:IP[:PORT],
-    db:DB,TABLE,COLUMN (the targets, or Manager-like rows, in COLUMN)
+
+Active JSON-RPC connection methods:
+  tcp:HOST:PORT           PORT at remote HOST
+  ssl:HOST:PORT           SSL PORT at remote HOST
+  unix:FILE               Unix domain socket named FILE
+Passive JSON-RPC connection methods:
+  ptcp:PORT[:IP]          listen to TCP PORT on IP
+  pssl:PORT[:IP]          listen for SSL on PORT on IP
+  punix:FILE              listen on Unix domain socket FILE
+  db:DB,TABLE,COLUMN      the targets, or Manager-like rows, in COLUMN
+PKI configuration (required to use SSL):
+  -p, --private-key=FILE  file with private key
+  -c, --certificate=FILE  file with certificate for private key
+  -C, --ca-cert=FILE      file with peer CA certificate
+  --bootstrap-ca-cert=FILE  file with peer CA certificate to read or create
+  --peer-ca-cert=FILE     CA certificate sent to peers after our own
+  (each FILE may also be db:DB,TABLE,COLUMN, read from the database)
+SSL options:
+  --ssl-protocols=PROTOS  list of SSL protocols to enable
+  --ssl-ciphers=CIPHERS   list of SSL ciphers to enable
 
 Daemon options:
   --detach                run in background as daemon
@@ -86,8 +106,7 @@ Other options:
   -h, --help              display this help message
   -V, --version           display version information
 
-Not supported here: SSL (pssl:/ssl: remotes and their key options),
-replication (--sync-from, --active), clustered and relay databases.`;
+Not supported here: replication (--sync-from, --active), clustered and relay databases.`;
 
 /** ovsdb/_server.ovsschema: the _Server database, one Database row per database served. */
 const SERVER_SCHEMA: JsonObject = {
@@ -143,6 +162,9 @@ export class OvsdbServerProgram {
   server!: OvsdbServer;
   unixctl?: UnixctlServer;
   private remotesError: string | null = null;
+  private sslError: string | null = null;
+  /** The SSL options as given: files, or db:DB,TABLE,COLUMN references resolved on every pass. */
+  readonly ssl: SslSettings = {};
   private statusTimer?: NodeJS.Timeout;
   private reconfigureQueued = false;
   exiting = false;
@@ -335,18 +357,54 @@ export class OvsdbServerProgram {
     return errors.length ? `${errors.join('\n')}\n` : null;
   }
 
-  /** What ovsdb-server's main loop does after anything happened: remotes re-read, a change of error logged. */
+  /** query_db_string(): a setting's value, or the first non-empty string in the db: column it names. */
+  private queryDbString(name: string | undefined, errors: string[]): string | undefined {
+    if (name === undefined || !name.startsWith('db:')) return name;
+    const p = this.parseDbColumn(name);
+    if (typeof p !== 'string') {
+      const c = p.table.schema.columns.get(p.column)!;
+      if (c.type.key.type === 'string' && !c.type.value) {
+        for (const row of p.table.rows.values()) for (const k of row.fields[p.column]!.keys) if (k !== '') return k as string;
+        return undefined;
+      }
+    }
+    errors.push(typeof p === 'string' ? p : `"${name}": table "${p.table.schema.name}" column "${p.column}" is not string or set of strings`);
+    return undefined;
+  }
+
+  /** reconfigure_ssl(): the SSL settings resolved and put in force; the errors text, or null. */
+  reconfigureSsl(): string | null {
+    const errors: string[] = [];
+    const s = this.ssl;
+    this.server.setSsl({
+      privateKey: this.queryDbString(s.privateKey, errors),
+      certificate: this.queryDbString(s.certificate, errors),
+      caCert: this.queryDbString(s.caCert, errors),
+      bootstrap: s.bootstrap,
+      peerCaCert: s.peerCaCert,
+      protocols: this.queryDbString(s.protocols, errors),
+      ciphers: this.queryDbString(s.ciphers, errors),
+    });
+    return errors.length ? `${errors.join('\n')}\n` : null;
+  }
+
+  /** What ovsdb-server's main loop does after anything happened: remotes and SSL re-read, a change of error logged. */
   queueReconfigure(): void {
     if (this.reconfigureQueued || this.exiting || !this.server) return;
     this.reconfigureQueued = true;
     queueMicrotask(() => {
       this.reconfigureQueued = false;
       void this.reconfigureRemotes().then((error) => {
-        // report_error_if_changed()
-        if (error && error !== this.remotesError) this.log('warn', 'ovsdb_server', error.trimEnd());
-        this.remotesError = error;
+        this.remotesError = this.reportErrorIfChanged(error, this.remotesError);
+        this.sslError = this.reportErrorIfChanged(this.reconfigureSsl(), this.sslError);
       });
     });
+  }
+
+  /** report_error_if_changed(): an error logged when it differs from the last one; the one to remember. */
+  private reportErrorIfChanged(error: string | null, last: string | null): string | null {
+    if (error && error !== last) this.log('warn', 'ovsdb_server', error.trimEnd());
+    return error;
   }
 
   /** update_remote_row(): one Manager-like row's is_connected and status, from its remote's status. */
@@ -579,7 +637,8 @@ export async function main(
         case 'active':
           throw new Fatal(`--${option.name}: replication is not supported by this ovsdb-server`);
         default:
-          // SSL key options (SSL remotes themselves are refused), --disable-file-column-diff: accepted.
+          // SSL options set prog.ssl; --disable-file-column-diff: accepted.
+          sslHandleOption(prog.ssl, option.name, v);
           break;
       }
     }
@@ -611,9 +670,9 @@ export async function main(
     prog.updateServerStatus();
     for (const r of remotes) prog.remotes.add(r);
     prog.server = await OvsdbServer.start({ databases: [...prog.dbs.values()].map((d) => d.served), vlog: (l, m, t) => prog.log(l, m, t) });
-    const remotesError = await prog.reconfigureRemotes();
+    const error = (await prog.reconfigureRemotes()) ?? prog.reconfigureSsl();
     // reconfigure_remotes() ends each error with a newline, and ovs_fatal() adds its own: the real one prints a blank line after.
-    if (remotesError) throw new Fatal(remotesError);
+    if (error) throw new Fatal(error);
 
     ctl = await unixctlServerCreate(unixctlPath, {
       program: PROGRAM,

@@ -12,11 +12,24 @@
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import { type AddressInfo, type Server as NetServer, type Socket, connect as netConnect, createServer } from 'node:net';
+import { type Server as TlsServer, type TLSSocket, connect as tlsConnect, createServer as tlsCreateServer } from 'node:tls';
 import type { ChangeSet, Database, Transaction } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type ExecOutcome, execute } from './execution.js';
 import { type Json, type JsonObject, ZERO_UUID, isId, isUuid } from './json.js';
-import { Connection, ProtocolError, type Request, chmodUnixSocket } from '@ovs/util';
+import {
+  Connection,
+  ProtocolError,
+  type Request,
+  type SslContext,
+  type SslSettings,
+  chmodUnixSocket,
+  doCaCertBootstrap,
+  errorText,
+  sslClientOptions,
+  sslInit,
+  sslServerOptions,
+} from '@ovs/util';
 import type { DbFile } from './log.js';
 import { Monitor, type MonitorVersion, mergeChangeSets } from './monitor.js';
 
@@ -131,23 +144,8 @@ interface Trigger {
   retried?: boolean;
 }
 
-/** strerror() texts of the errors a remote reports in its status and log. */
-const STRERROR: Record<string, string> = {
-  ECONNREFUSED: 'Connection refused',
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EADDRINUSE: 'Address already in use',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-  ECONNRESET: 'Connection reset by peer',
-  ETIMEDOUT: 'Connection timed out',
-  EHOSTUNREACH: 'No route to host',
-  ENETUNREACH: 'Network is unreachable',
-  EPIPE: 'Broken pipe',
-  EAFNOSUPPORT: 'Address family not supported by protocol',
-  EPROTONOSUPPORT: 'Protocol not supported',
-  EINVAL: 'Invalid argument',
-};
-export const strerror = (e: unknown): string => STRERROR[(e as NodeJS.ErrnoException)?.code ?? ''] ?? (e as Error)?.message ?? String(e);
+/** strerror() text of an error a remote reports in its status and log. */
+export const strerror = errorText;
 
 /** A parsed remote name: passive (a listener) or active (a connection this server makes). */
 type RemoteAddress =
@@ -155,13 +153,20 @@ type RemoteAddress =
   | { kind: 'unix'; path: string }
   | { kind: 'ptcp'; port: number; host: string }
   | { kind: 'tcp'; port: number; host: string }
-  | { kind: 'ssl'; name: string }
+  | { kind: 'pssl'; port: number; host: string }
+  | { kind: 'ssl'; port: number; host: string }
   | { kind: 'unknown'; name: string };
+
+/** What an SSL context was made of: equal keys, the same context. */
+function sslContextKey(ctx: SslContext): string {
+  const o = ctx.options;
+  return JSON.stringify([String(o.key), String(o.cert), String(o.ca), o.minVersion, o.maxVersion, o.ciphers, ctx.bootstrapFile, ctx.verifyPeer]);
+}
 
 /** OVS's default OVSDB port (OVSDB_PORT). */
 export const OVSDB_PORT = 6640;
 
-/** Parses "punix:PATH", "ptcp:[PORT][:IP]", "unix:PATH", "tcp:IP[:PORT]" as lib/stream.c's classes do. */
+/** Parses "punix:PATH", "ptcp:[PORT][:IP]", "pssl:[PORT][:IP]", "unix:PATH", "tcp:IP[:PORT]", "ssl:IP[:PORT]" as lib/stream.c's classes do. */
 export function parseRemoteName(name: string): RemoteAddress {
   const colon = name.indexOf(':');
   const type = colon < 0 ? name : name.slice(0, colon);
@@ -172,21 +177,20 @@ export function parseRemoteName(name: string): RemoteAddress {
       return { kind: 'punix', path: rest };
     case 'unix':
       return { kind: 'unix', path: rest };
-    case 'ptcp': {
+    case 'ptcp':
+    case 'pssl': {
       // ptcp:[PORT][:IP], IPv6 in brackets.
       const m = /^(\d*)(?::(.*))?$/.exec(rest);
       if (!m) return { kind: 'unknown', name };
-      return { kind: 'ptcp', port: m[1] ? Number(m[1]) : OVSDB_PORT, host: m[2] ? unbracket(m[2]) : '0.0.0.0' };
+      return { kind: type, port: m[1] ? Number(m[1]) : OVSDB_PORT, host: m[2] ? unbracket(m[2]) : '0.0.0.0' };
     }
-    case 'tcp': {
+    case 'tcp':
+    case 'ssl': {
       // tcp:IP[:PORT]
       const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(rest);
       if (!m?.[1]) return { kind: 'unknown', name };
-      return { kind: 'tcp', host: unbracket(m[1]), port: m[2] ? Number(m[2]) : OVSDB_PORT };
+      return { kind: type, host: unbracket(m[1]), port: m[2] ? Number(m[2]) : OVSDB_PORT };
     }
-    case 'ssl':
-    case 'pssl':
-      return { kind: 'ssl', name };
     default:
       return { kind: 'unknown', name };
   }
@@ -203,6 +207,8 @@ class Remote {
   path?: string;
   boundPort?: number;
   active?: ActiveSession;
+  /** A pssl: listener's TLS server, and what its context was made of. */
+  tls?: { key: string; server: TlsServer };
 
   constructor(
     readonly name: string,
@@ -225,7 +231,7 @@ class ActiveSession {
   constructor(
     private readonly server: OvsdbServer,
     private readonly remote: Remote,
-    private readonly address: { kind: 'unix'; path: string } | { kind: 'tcp'; port: number; host: string },
+    private readonly address: { kind: 'unix'; path: string } | { kind: 'tcp' | 'ssl'; port: number; host: string },
   ) {
     this.connect();
   }
@@ -233,24 +239,38 @@ class ActiveSession {
   private connect(): void {
     if (this.stopped) return;
     this.state = 'CONNECTING';
-    const sock = this.address.kind === 'unix' ? netConnect(this.address.path) : netConnect(this.address.port, this.address.host);
-    this.socket = sock;
-    const onError = (e: Error) => {
+    const a = this.address;
+    let ssl: SslContext | undefined;
+    const failed = (e: Error) => {
       this.lastError = strerror(e);
       this.server.vlog('info', 'reconnect', `${this.remote.name}: connection attempt failed (${this.lastError})`);
       this.socket = undefined;
-      sock.destroy();
       this.backOff();
     };
+    if (a.kind === 'ssl') {
+      try {
+        ssl = this.server.sslContext();
+      } catch (e) {
+        return failed(e as Error);
+      }
+    }
+    const sock =
+      a.kind === 'unix' ? netConnect(a.path) : ssl ? tlsConnect({ port: a.port, host: a.host, ...sslClientOptions(ssl) }) : netConnect(a.port, a.host);
+    this.socket = sock;
+    const onError = (e: Error) => {
+      sock.destroy();
+      failed(e);
+    };
     sock.once('error', onError);
-    sock.once('connect', () => {
+    sock.once(ssl ? 'secureConnect' : 'connect', () => {
       sock.off('error', onError);
       if (this.stopped) return sock.destroy();
+      if (ssl?.bootstrapFile) return onError(doCaCertBootstrap(sock as TLSSocket, ssl.bootstrapFile, (m) => this.server.vlog('info', 'stream_ssl', m)));
       this.server.vlog('info', 'reconnect', `${this.remote.name}: connected`);
       this.state = 'ACTIVE';
       this.lastConnected = Date.now();
       this.lastError = undefined;
-      const s = this.server.accept(sock, this.address.kind === 'tcp', this.remote, this.remote.name);
+      const s = this.server.accept(sock, a.kind !== 'unix', this.remote, this.remote.name);
       this.session = s;
       s.conn.once('close', (why?: Error) => {
         this.session = undefined;
@@ -330,7 +350,7 @@ export class OvsdbServer {
       if (r.path) out.push(`unix:${r.path}`);
       else {
         const a = r.listener.address() as AddressInfo;
-        out.push(`tcp:${a.address}:${a.port}`);
+        out.push(`${r.name.startsWith('pssl:') ? 'ssl' : 'tcp'}:${a.address}:${a.port}`);
       }
     }
     return out;
@@ -349,19 +369,18 @@ export class OvsdbServer {
   }
 
   /**
-   * ovsdb_jsonrpc_server_add_remote(): a listener for punix:/ptcp:, a
-   * reconnecting session for unix:/tcp:. Throws the listen error.
+   * ovsdb_jsonrpc_server_add_remote(): a listener for punix:/ptcp:/pssl:, a
+   * reconnecting session for unix:/tcp:/ssl:. Throws the listen error.
    */
   private async openRemote(name: string, options: RemoteOptions): Promise<Remote> {
     const r = new Remote(name, options);
     const a = parseRemoteName(name);
-    if (a.kind === 'ssl') throw Object.assign(new Error('SSL remotes are not supported by this ovsdb-server'), { code: 'EPROTONOSUPPORT' });
     if (a.kind === 'unknown') throw Object.assign(new Error('Address family not supported by protocol'), { code: 'EAFNOSUPPORT' });
-    if (a.kind === 'unix' || a.kind === 'tcp') {
+    if (a.kind === 'unix' || a.kind === 'tcp' || a.kind === 'ssl') {
       r.active = new ActiveSession(this, r, a);
       return r;
     }
-    const server = createServer((sock) => this.accept(sock, a.kind === 'ptcp', r));
+    const server = createServer((sock) => (a.kind === 'pssl' ? this.acceptSsl(sock, r) : this.accept(sock, a.kind === 'ptcp', r)));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       if (a.kind === 'punix') {
@@ -378,12 +397,60 @@ export class OvsdbServer {
     });
     server.on('error', (e) => this.log(`listener ${name}: ${e.message}`));
     r.listener = server;
-    if (a.kind === 'ptcp') {
+    if (a.kind !== 'punix') {
       r.boundPort = (server.address() as AddressInfo).port;
       // inet_open_passive(): the port the kernel chose is logged.
       if (a.port === 0) this.vlog('info', 'socket_util', `${name.slice(5)}: listening on port ${r.boundPort}`);
     }
     return r;
+  }
+
+  /**
+   * stream_ssl_set_*(): the SSL configuration used by each SSL connection made
+   * or accepted from now on. A setting left undefined keeps the one in force,
+   * as OVS's do.
+   */
+  setSsl(settings: SslSettings): void {
+    const defined = Object.entries(settings).filter(([, v]) => v !== undefined);
+    if (settings.caCert === 'none' && this.ssl.caCert !== 'none')
+      this.vlog('warn', 'stream_ssl', 'Peer certificate validation disabled (this is a security risk)');
+    this.ssl = { ...this.ssl, ...Object.fromEntries(defined) };
+  }
+
+  private ssl: SslSettings = {};
+
+  /** ssl_init()'s checks and the context, read from the configured files now (throws ENOPROTOOPT, logged). */
+  sslContext(): SslContext {
+    return sslInit(this.ssl, (m) => this.vlog('err', 'stream_ssl', m));
+  }
+
+  /**
+   * pssl_accept() + new_ssl_stream(): the connection's TLS handshake made with
+   * the configuration in force now. A remote keeps one TLS server (its
+   * handshake machinery), made again when the key, certificates or CA change.
+   */
+  private acceptSsl(raw: Socket, r: Remote): void {
+    let ctx: SslContext;
+    try {
+      ctx = this.sslContext();
+    } catch {
+      raw.destroy();
+      return;
+    }
+    const key = sslContextKey(ctx);
+    if (r.tls?.key !== key) {
+      const server = tlsCreateServer(sslServerOptions(ctx), (sock) => {
+        if (ctx.bootstrapFile) {
+          doCaCertBootstrap(sock, ctx.bootstrapFile, (m) => this.vlog('info', 'stream_ssl', m));
+          sock.destroy();
+          return;
+        }
+        this.accept(sock, true, r, `ssl:${sock.remoteAddress}:${sock.remotePort}`);
+      });
+      server.on('tlsClientError', (e) => this.vlog('warn', 'stream_ssl', `SSL_accept: ${e.message}`));
+      r.tls = { key, server };
+    }
+    r.tls.server.emit('connection', raw);
   }
 
   /** ovsdb_jsonrpc_server_del_remote(). */

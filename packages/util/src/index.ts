@@ -13,7 +13,7 @@ export { Connection, DEFAULT_MAX_MESSAGE_BYTES, JSON_MAX_HEIGHT, JsonSplitter, P
 export type { ConnectionOptions, Json, Message, Reply, Request } from './jsonrpc.js';
 export { processStatusMsg, signalName } from './process.js';
 export { chmodUnixSocket } from './socket-util-unix.js';
-export { OvsError, errnoName, ovsStrerror } from './strerror.js';
+export { OvsError, errnoName, errorText, ovsStrerror } from './strerror.js';
 export { UNIXCTL_LONG_OPTIONS, UnixctlError, UnixctlServer, unixctlServerCreate, unixctlTargetSocket, unixctlTransact } from './unixctl.js';
 export type { UnixctlHandler, UnixctlServerCreateOptions, UnixctlServerOptions } from './unixctl.js';
 export {
@@ -44,4 +44,5 @@ export {
 export type { CoverageUnixctl } from './coverage.js';
 export { hash2Words, hashBytes, hashInt, hashString, mhashAdd, mhashFinish } from './hash.js';
 export { shashOrder } from './shash.js';
-export { STREAM_SSL_LONG_OPTIONS } from './stream-ssl.js';
+export { STREAM_SSL_LONG_OPTIONS, doCaCertBootstrap, sslClientOptions, sslHandleOption, sslInit, sslServerOptions } from './stream-ssl.js';
+export type { SslContext, SslSettings } from './stream-ssl.js';

@@ -35,6 +35,13 @@ const TEXTS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'Connection refused',
   EALREADY: 'Operation already in progress',
   ETIMEDOUT: 'Connection timed out',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  EAFNOSUPPORT: 'Address family not supported by protocol',
+  EPROTONOSUPPORT: 'Protocol not supported',
+  EPROTO: 'Protocol error',
+  ENOPROTOOPT: 'Protocol not available',
+  ELOOP: 'Too many levels of symbolic links',
 };
 
 /** The errno name of a number ('ESRCH' for 3). */
@@ -47,6 +54,17 @@ export function errnoName(errno: number): string {
 export function ovsStrerror(errno: string | number): string {
   const name = typeof errno === 'number' ? errnoName(errno) : errno;
   return TEXTS[name] ?? (typeof errno === 'number' ? `Unknown error ${errno}` : name);
+}
+
+/**
+ * ovs_retval_to_string() of what a Node call threw: the strerror() text of its
+ * errno code ("End of file" for EOF), or its own message when the code has none here.
+ */
+export function errorText(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === 'EOF') return 'End of file';
+  if (typeof code === 'string' && TEXTS[code]) return TEXTS[code];
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** An Error that carries its errno the way Node's own do (code, errno), with OVS's message text. */

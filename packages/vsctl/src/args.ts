@@ -5,8 +5,7 @@
  * command), then commands separated by `--`, each with its own leading
  * options. Errors carry the real tool's texts.
  */
-import { Getopt, GetoptError, type LongOption, type ParsedOption, STREAM_SSL_LONG_OPTIONS } from '@ovs/util';
-import type { SslOptions } from './stream.js';
+import { Getopt, GetoptError, type LongOption, type ParsedOption, STREAM_SSL_LONG_OPTIONS, type SslSettings, sslHandleOption } from '@ovs/util';
 
 export class UsageError extends Error {}
 
@@ -33,7 +32,7 @@ export interface GlobalOptions {
   version: boolean;
   style: Style;
   /** --private-key, --certificate, --ca-cert, --bootstrap-ca-cert, --peer-ca-cert (for ssl: and pssl: remotes). */
-  ssl: SslOptions;
+  ssl: SslSettings;
   /** -v/--verbose specs, in order (null: a bare -v). */
   verbose: (string | null)[];
   /** --trace[=tree|json|html FILE]: show the call path ovs-vswitchd took for this change. */
@@ -194,26 +193,12 @@ export function parseArgs(argv: string[], syntaxes: Map<string, CommandSyntax>):
       case 'verbose':
         global.verbose.push(value);
         break;
-      case 'private-key':
-        global.ssl.privateKey = value!;
-        break;
-      case 'certificate':
-        global.ssl.certificate = value!;
-        break;
-      case 'ca-cert':
-        global.ssl.caCert = value!;
-        break;
-      case 'bootstrap-ca-cert':
-        global.ssl.bootstrapCaCert = value!;
-        break;
-      case 'peer-ca-cert':
-        global.ssl.peerCaCert = value!;
-        break;
       case 'max-column-width':
         global.style.maxColumnWidth = Number.parseInt(value!, 10) || 0;
         break;
       default:
-        // Logging, syslog and cluster options: accepted, no effect here.
+        // SSL options set global.ssl; logging, syslog and cluster options: accepted, no effect here.
+        sslHandleOption(global.ssl, spec.name, value ?? undefined);
         break;
     }
   }

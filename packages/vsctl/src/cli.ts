@@ -19,7 +19,8 @@ import { type Command, type CommandDef, Ctx, ExitRequest, FatalError, Prerequisi
 import { type CommitResult, type Row, Txn } from './context/txn.js';
 import { TablePrinter } from './format.js';
 import { ConsoleLog, VlogError } from './vlog.js';
-import { type OpenedRemote, type SslOptions, openRemote } from './stream.js';
+import { type OpenedRemote, openRemote } from './stream.js';
+import { type SslSettings, errorText } from '@ovs/util';
 
 export const VERSION = '3.1.0';
 export const DB_SCHEMA_VERSION = '8.3.1';
@@ -44,20 +45,6 @@ export { rundir };
 export function defaultDb(env: NodeJS.ProcessEnv = process.env): string {
   return `unix:${rundir(env)}/db.sock`;
 }
-
-const STRERROR: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  ECONNREFUSED: 'Connection refused',
-  EACCES: 'Permission denied',
-  ENOTSOCK: 'Socket operation on non-socket',
-  ETIMEDOUT: 'Connection timed out',
-  EHOSTUNREACH: 'No route to host',
-  ECONNRESET: 'Connection reset by peer',
-  EPROTO: 'Protocol error',
-  ENOPROTOOPT: 'Protocol not available',
-  EINVAL: 'Invalid argument',
-  EADDRINUSE: 'Address already in use',
-};
 
 class Output {
   stdout = '';
@@ -213,7 +200,7 @@ Other options:
  * and re-made forever (with reconnect.c's backoff); without it, once. A
  * passive remote (punix:, ptcp:, pssl:) waits for the server to connect.
  */
-async function connect(db: string, pre: Prerequisites, retry: boolean, ssl: SslOptions, live: Live, out: Output): Promise<{ idl: Idl; stream: OpenedRemote }> {
+async function connect(db: string, pre: Prerequisites, retry: boolean, ssl: SslSettings, live: Live, out: Output): Promise<{ idl: Idl; stream: OpenedRemote }> {
   const tables: Record<string, string[]> = {};
   for (const [t, cols] of pre.tables) tables[t] = [...cols];
   for (;;) {
@@ -229,7 +216,7 @@ async function connect(db: string, pre: Prerequisites, retry: boolean, ssl: SslO
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      throw new FatalError(`${db}: database connection failed (${(code && STRERROR[code]) ?? (e as Error).message})`);
+      throw new FatalError(`${db}: database connection failed (${errorText(e)})`);
     }
   }
 }
@@ -237,7 +224,7 @@ async function connect(db: string, pre: Prerequisites, retry: boolean, ssl: SslO
 /** main()'s check of ovsdb_idl_is_alive(): the reason the connection ended, as ovs_retval_to_string() words it. */
 function connectionFailed(db: string, idl: Idl): FatalError {
   const e = idl.client.lastError as NodeJS.ErrnoException | undefined;
-  const why = !e ? 'End of file' : ((e.code && STRERROR[e.code]) ?? e.message);
+  const why = !e ? 'End of file' : errorText(e);
   return new FatalError(`${db}: database connection failed (${why})`);
 }
 

@@ -8,23 +8,15 @@
  * the IDL connects there, and each of its connections is piped to a TLS
  * connection or to the next connection accepted on the passive remote.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ConnectionOptions, type PeerCertificate, type TLSSocket, connect as tlsConnect, createServer as tlsCreateServer } from 'node:tls';
+import { type ConnectionOptions, connect as tlsConnect, createServer as tlsCreateServer } from 'node:tls';
+import { type SslSettings, doCaCertBootstrap, sslClientOptions, sslInit, sslServerOptions } from '@ovs/util';
 
 /** VLOG_ERR(module, message). */
 export type LogErr = (module: string, message: string) => void;
-
-export interface SslOptions {
-  privateKey?: string;
-  certificate?: string;
-  caCert?: string;
-  /** --bootstrap-ca-cert=FILE: FILE is the CA certificate; when it does not exist, fetched from the peer. */
-  bootstrapCaCert?: string;
-  peerCaCert?: string;
-}
 
 /** An error as a failed system call reports it (its errno name in `code`). */
 function errnoError(code: string, message: string): NodeJS.ErrnoException {
@@ -47,70 +39,18 @@ function parsePassive(rest: string): { port: number; host?: string } {
   return { port: Number(m[1] || 0), host: m[2]?.replace(/^\[|\]$/g, '') };
 }
 
-const toPem = (der: Buffer) =>
-  `-----BEGIN CERTIFICATE-----\n${der
-    .toString('base64')
-    .match(/.{1,64}/g)!
-    .join('\n')}\n-----END CERTIFICATE-----\n`;
-
-/**
- * stream-ssl.c's context: the key and certificate (both required, as
- * "Private key must be configured to use SSL"), and the CA certificate.
- */
-function sslContext(ssl: SslOptions, log: LogErr): { key: Buffer; cert: Buffer; bootstrap?: string; ca?: Buffer } {
-  const caFile = ssl.caCert ?? ssl.bootstrapCaCert;
-  const missing = [
-    ssl.privateKey ? '' : 'Private key must be configured to use SSL',
-    ssl.certificate ? '' : 'Certificate must be configured to use SSL',
-    caFile ? '' : 'CA certificate must be configured to use SSL',
-  ].filter(Boolean);
-  for (const m of missing) log('stream_ssl', m);
-  if (missing.length || !ssl.privateKey || !ssl.certificate || !caFile) throw errnoError('ENOPROTOOPT', missing[0]!);
-  const key = readFileSync(ssl.privateKey);
-  const cert = readFileSync(ssl.certificate);
-  if (ssl.caCert === undefined && !existsSync(caFile)) return { key, cert, bootstrap: caFile };
-  return { key, cert, ca: readFileSync(caFile) };
-}
-
-/**
- * do_ca_cert_bootstrap(): the top of the peer's chain, if self-signed, becomes
- * the CA certificate file; the connection is then dropped (EPROTO), so that
- * the next one verifies the peer against it.
- */
-function bootstrapCaCert(sock: TLSSocket, file: string): NodeJS.ErrnoException {
-  let top = sock.getPeerCertificate(true) as PeerCertificate & { issuerCertificate?: PeerCertificate };
-  while (top?.issuerCertificate && top.issuerCertificate !== top && top.issuerCertificate.fingerprint256 !== top.fingerprint256) top = top.issuerCertificate;
-  if (!top?.raw || top.issuerCertificate?.fingerprint256 !== top.fingerprint256) {
-    return errnoError('EPROTO', "peer's certificate chain top is not self-signed; cannot bootstrap trust");
-  }
-  try {
-    writeFileSync(file, toPem(top.raw), { flag: 'wx' });
-  } catch (e) {
-    return e as NodeJS.ErrnoException;
-  }
-  return errnoError('EPROTO', `successfully bootstrapped CA cert to ${file}`);
-}
-
 /** An ssl: connection, verified (against the CA certificate; OVS checks the chain, not the host name), or the bootstrap. */
-function sslConnect(name: string, rest: string, ssl: SslOptions, log: LogErr): Promise<Socket> {
+function sslConnect(name: string, rest: string, ssl: SslSettings, log: LogErr): Promise<Socket> {
   const { host, port } = parseActive(name, rest);
-  const ctx = sslContext(ssl, log);
-  const opts: ConnectionOptions = {
-    host,
-    port,
-    key: ctx.key,
-    cert: ctx.cert,
-    ca: ctx.ca,
-    rejectUnauthorized: !ctx.bootstrap,
-    checkServerIdentity: () => undefined,
-  };
+  const ctx = sslInit(ssl, (m) => log('stream_ssl', m));
+  const opts: ConnectionOptions = { host, port, ...sslClientOptions(ctx) };
   if (/^[A-Za-z]/.test(host) && !host.includes(':')) opts.servername = host;
   return new Promise((resolve, reject) => {
     const sock = tlsConnect(opts);
     sock.once('secureConnect', () => {
       sock.removeListener('error', fail);
-      if (!ctx.bootstrap) return resolve(sock);
-      const err = bootstrapCaCert(sock, ctx.bootstrap);
+      if (!ctx.bootstrapFile) return resolve(sock);
+      const err = doCaCertBootstrap(sock, ctx.bootstrapFile);
       sock.destroy();
       reject(err);
     });
@@ -124,7 +64,7 @@ function sslConnect(name: string, rest: string, ssl: SslOptions, log: LogErr): P
 }
 
 /** A pstream: listening; each call of next() is the next connection accepted. */
-function listen(name: string, rest: string, ssl: SslOptions, log: LogErr): Promise<{ server: Server; next: () => Promise<Socket> }> {
+function listen(name: string, rest: string, ssl: SslSettings, log: LogErr): Promise<{ server: Server; next: () => Promise<Socket> }> {
   const queue: Socket[] = [];
   const waiting: ((s: Socket) => void)[] = [];
   const accept = (s: Socket) => {
@@ -134,8 +74,7 @@ function listen(name: string, rest: string, ssl: SslOptions, log: LogErr): Promi
   };
   let server: Server;
   if (name === 'pssl') {
-    const ctx = sslContext(ssl, log);
-    server = tlsCreateServer({ key: ctx.key, cert: ctx.cert, ca: ctx.ca, requestCert: true, rejectUnauthorized: !!ctx.ca }, accept);
+    server = tlsCreateServer(sslServerOptions(sslInit(ssl, (m) => log('stream_ssl', m))), accept);
   } else server = createServer(accept);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -170,7 +109,7 @@ export interface OpenedRemote {
  * the others bridged through a private socket. An active ssl: remote is
  * connected before this returns, so its failure is the connection's.
  */
-export async function openRemote(db: string, ssl: SslOptions, log: LogErr = () => {}): Promise<OpenedRemote> {
+export async function openRemote(db: string, ssl: SslSettings, log: LogErr = () => {}): Promise<OpenedRemote> {
   const colon = db.indexOf(':');
   const name = colon < 0 ? db : db.slice(0, colon);
   const rest = colon < 0 ? '' : db.slice(colon + 1);
