@@ -10,7 +10,10 @@
  * "_is_diff": true} (a modified row's columns are diffs, as OVS ≥ 2.15
  * writes them; records without "_is_diff" hold whole values).
  *
- * Every commit is appended and fsynced before it is acknowledged. A record
+ * Every commit is appended (written to the kernel) before it is acknowledged,
+ * and fsynced first when the transaction asked to be durable ("durable":
+ * true), as ovsdb_storage_write() does: a commit outlives the server's crash
+ * either way, and a power loss only when durable. A record
  * that is cut short or fails its checksum (a crash mid-write) ends the log:
  * it is dropped with a warning and the file truncated there. Compaction
  * writes a snapshot (schema + one record with every row) to FILE.tmp and
@@ -269,8 +272,8 @@ export class DbFile {
     return new DbFile(path, db, opts);
   }
 
-  /** Appends a committed transaction and fsyncs it. Throws on I/O errors. */
-  append(cs: ChangeSet): void {
+  /** Appends a committed transaction, fsynced when `durable` (ovsdb_log_commit_block()). Throws on I/O errors. */
+  append(cs: ChangeSet, durable = false): void {
     const rec = changeRecord(this.db, cs);
     if (!rec) return;
     const buf = encodeRecord(rec);
@@ -278,7 +281,7 @@ export class DbFile {
       writeAll(this.fd, buf);
       // fdatasync flushes the data and the new file size (all a reader needs), not
       // the timestamps: a third of fsync's cost for an append.
-      fdatasyncSync(this.fd);
+      if (durable) fdatasyncSync(this.fd);
     } catch (e) {
       // Cut off whatever part was written so the file stays a valid log.
       try {

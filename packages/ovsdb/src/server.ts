@@ -59,21 +59,22 @@ export class ServedDatabase {
   transact(params: readonly unknown[], ctx: Parameters<typeof execute>[2] = {}): ExecOutcome {
     const outcome = execute(this.db, params, ctx);
     if (outcome.kind === 'blocked' || !outcome.txn) return outcome;
-    const error = this.commitTxn(outcome.txn);
+    const error = this.commitTxn(outcome.txn, outcome.durable);
     if (error) return { kind: 'done', results: [...outcome.results, error.toJson()], txn: null, durable: false };
     return { ...outcome, txn: null };
   }
 
   /**
    * Commits a precommitted transaction: written to the file (when it changes anything
-   * persistent), applied, then seen by every onCommit listener. An empty transaction
-   * commits nothing. The error of a failed write, with nothing applied.
+   * persistent; fsynced first if `durable`), applied, then seen by every onCommit
+   * listener. An empty transaction commits nothing. The error of a failed write, with
+   * nothing applied.
    */
-  commitTxn(txn: Transaction): OvsdbError | null {
+  commitTxn(txn: Transaction, durable = false): OvsdbError | null {
     if (txn.isEmpty()) return null;
     let cs: ChangeSet;
     try {
-      cs = txn.commit(crypto.randomUUID(), (c) => this.file?.append(c));
+      cs = txn.commit(crypto.randomUUID(), (c) => this.file?.append(c, durable));
     } catch (e) {
       if (!(e instanceof OvsdbError)) throw e;
       return e;
