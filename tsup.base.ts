@@ -8,11 +8,13 @@ type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 /**
  * A package's build, for Node 20:
  * - `entry`: what it publishes as a library — ESM and CJS with declarations;
- * - `cli`: its command-line entries (`{ name: 'src/file.ts' }` → `dist/name.js`, what `bin/*.js` load) —
- *   ESM only, each one file with the workspace's `@ovs/*` packages inlined and tree-shaken, minified
- *   (with a source map beside it), Node's own modules loaded when first used (lazyBuiltins). Every `node bin/ovs-vsctl.js` pays for what it loads and compiles
- *   before it does anything; see the root README, "Fast tools", for the figures. Code a command reaches
- *   only through `await import()` goes to a `cli-chunk-*.js` file loaded when that command runs.
+ * - `cli`: its command-line entries (`{ name: 'src/file.ts' }` → `dist/name.cjs`, what `bin/*.js` require) —
+ *   each one CommonJS file with the workspace's `@ovs/*` packages inlined and tree-shaken, minified (with
+ *   a source map beside it), Node's own modules loaded when first used (lazyBuiltins). Every
+ *   `ovs-vsctl` call pays for what it loads and compiles before it does anything, and CommonJS spares
+ *   it Node's ES module loader (about 10 ms a call here); see the root README, "Fast tools". Code a
+ *   command reaches only through `await import()` is in the same file, evaluated when that command
+ *   runs. `import.meta.url` is shimmed from `__filename` (tsup's `shims`).
  *
  * Both builds write to `dist/`, so `dist/` is emptied here once, before either starts (tsup runs the
  * two configurations side by side and its own `clean` in one would race the other's output).
@@ -27,16 +29,14 @@ export function packageBuild(entry: Options['entry'], cli?: Record<string, strin
     {
       ...shared,
       entry: cli,
-      format: ['esm'],
+      format: ['cjs'],
       dts: false,
-      splitting: true,
+      splitting: false,
+      shims: true,
       noExternal: [WORKSPACE_INLINED],
       minify: true,
       removeNodeProtocol: false,
       esbuildPlugins: [lazyBuiltins, jsonParsePlugin, declaredExternals()],
-      esbuildOptions(options) {
-        options.chunkNames = 'cli-chunk-[hash]';
-      },
     },
   ]);
 }
@@ -122,7 +122,7 @@ function declaredExternals(): Plugin {
           for (const i of out.imports) if (i.external && !i.path.startsWith('.') && !i.path.startsWith('node:')) used.add(i.path);
         }
         for (const file of result.outputFiles ?? []) {
-          if (file.path.endsWith('.js')) for (const m of file.text.matchAll(/["'`](@ovs\/[\w-]+)(?:\/[\w./-]*)?["'`]/g)) used.add(m[1] as string);
+          if (/\.c?js$/.test(file.path)) for (const m of file.text.matchAll(/["'`](@ovs\/[\w-]+)(?:\/[\w./-]*)?["'`]/g)) used.add(m[1] as string);
         }
         const BUILTIN =
           /^(?:assert|async_hooks|buffer|child_process|crypto|dgram|dns|events|fs|fs\/promises|module|net|os|path|perf_hooks|process|readline|stream|string_decoder|timers|tls|tty|url|util|v8|vm|worker_threads|zlib)$/;

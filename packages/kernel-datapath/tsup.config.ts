@@ -1,4 +1,4 @@
 import { packageBuild } from '../../tsup.base';
 
-// Named entries: dist/cli.js is where bin/ovs-kernel.js loads it.
+// Named entries: dist/cli.cjs is what bin/ovs-kernel.js requires.
 export default packageBuild({ index: 'src/index.ts', testing: 'src/testing/index.ts' }, { cli: 'src/tools/cli.ts' });

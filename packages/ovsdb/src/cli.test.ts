@@ -1,4 +1,4 @@
-/** ovs-db as a user runs it: node bin/ovs-db.js (dist/cli.js, built first when stale). */
+/** ovs-db as a user runs it: node bin/ovs-db.js (dist/cli.cjs, built first when stale). */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

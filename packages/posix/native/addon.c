@@ -71,6 +71,7 @@ static napi_value init(napi_env env, napi_value exports)
     if (!posix_fcntl_init(env, exports)) return NULL;
     if (!posix_netlink_init(env, exports)) return NULL;
     if (!posix_fd_watcher_init(env, exports)) return NULL;
+    if (!posix_peercred_init(env, exports)) return NULL;
     return exports;
 }
 

@@ -46,5 +46,6 @@ napi_value posix_errno(napi_env env, int err);
 napi_value posix_fcntl_init(napi_env env, napi_value exports);
 napi_value posix_netlink_init(napi_env env, napi_value exports);
 napi_value posix_fd_watcher_init(napi_env env, napi_value exports);
+napi_value posix_peercred_init(napi_env env, napi_value exports);
 
 #endif

@@ -33,6 +33,8 @@ export interface Addon {
   sendto(fd: number, data: Uint8Array, pid: number, groups: number, flags: number): number;
   recv(fd: number, flags: number): [Uint8Array, number, number] | number;
   close(fd: number): number;
+  /** SO_PEERCRED (native/peercred.c); absent from addons built before it. */
+  getpeercred?(fd: number): [number, number, number] | number;
   readonly consts: Readonly<Record<string, number>>;
   /** A poll thread for `fd` (native/fd-watcher.c): unreferenced and disarmed to begin with. */
   watch(fd: number, onReady: (revents: number) => void): WatcherHandle | number;

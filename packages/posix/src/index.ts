@@ -1,12 +1,14 @@
 /**
  * @ovs/posix: the few POSIX calls Node has no API for (fcntl record locks,
- * AF_NETLINK sockets, fd readiness), as a small node-api addon, prebuilt for
+ * AF_NETLINK sockets, fd readiness, a unix socket's peer credentials), as a small node-api addon, prebuilt for
  * linux-x64 and linux-arm64 and loaded on the first call.
  */
 export { addonAvailable } from './addon.js';
 export { getLock, setLock } from './fcntl.js';
 export type { LockType } from './fcntl.js';
 export { FdWatcher, POLLERR, POLLHUP, POLLIN, POLLNVAL } from './fd-watcher.js';
+export { getPeerCred } from './peercred.js';
+export type { PeerCred } from './peercred.js';
 export { PosixError, errnoName } from './posix-error.js';
 export {
   AF_NETLINK,

@@ -48,7 +48,12 @@ export interface Trace {
   roots: TraceNode[];
 }
 
-const current = new AsyncLocalStorage<TraceNode>();
+/** Made on the first traceRecord(): a tool that never traces does not load async_hooks. */
+let storage: AsyncLocalStorage<TraceNode> | undefined;
+const current = {
+  getStore: (): TraceNode | undefined => storage?.getStore(),
+  run: <R>(node: TraceNode, fn: () => R): R => (storage ??= new AsyncLocalStorage<TraceNode>()).run(node, fn),
+};
 
 /** Whether the code running now is part of an operation being traced. */
 export function tracing(): boolean {

@@ -202,7 +202,7 @@ describe('--trace', () => {
 describe('the ovs-vsctl executable', () => {
   const pkg = join(__dirname, '..');
   beforeAll(() => {
-    if (!existsSync(join(pkg, 'dist', 'cli.js'))) execFileSync(join(pkg, '..', '..', 'node_modules', '.bin', 'tsup'), ['--silent'], { cwd: pkg });
+    if (!existsSync(join(pkg, 'dist', 'cli.cjs'))) execFileSync(join(pkg, '..', '..', 'node_modules', '.bin', 'tsup'), ['--silent'], { cwd: pkg });
   }, 60_000);
 
   const real = ensureRealOvs();

@@ -41,7 +41,7 @@ const OURS = {
   // Not a dependency of this package: the workspace's copy, when it is built.
   ofctl: join(HERE, '../../openflow/bin/ovs-ofctl.js'),
 };
-const ofctlBuilt = existsSync(join(HERE, '../../openflow/dist/cli.js'));
+const ofctlBuilt = existsSync(join(HERE, '../../openflow/dist/cli.cjs'));
 
 // The real tools by absolute path: pnpm puts the workspace's own bins (ovs-vsctl, ovsdb-server...) first on PATH.
 const real = (name) => ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin'].map((d) => join(d, name)).find((p) => existsSync(p));

@@ -1,7 +1,7 @@
 /**
  * The ovs-kernel command: argument handling and ip link in-process (ip
  * against a daemon started here), start/stop and replay as real processes
- * (node bin/ovs-kernel.js, which runs dist/cli.js: built here first when the
+ * (node bin/ovs-kernel.js, which runs dist/cli.cjs: built here first when the
  * dist is missing or older than the sources).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -82,7 +82,7 @@ function getFamily(seq: number): Uint8Array {
 }
 
 beforeAll(() => {
-  const dist = join(PKG, 'dist/cli.js');
+  const dist = join(PKG, 'dist/cli.cjs');
   const newest = (dir: string): number => Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => statSync(join(dir, f)).mtimeMs));
   const sources = Math.max(newest(join(PKG, 'src')), newest(join(PKG, '../genl-codec/dist')));
   if (!existsSync(dist) || statSync(dist).mtimeMs < sources) {

@@ -429,7 +429,7 @@ async function runOvsDaemon(path: string, kernelOptions: KernelOptions, options:
 /** The script that runs this CLI (bin/ovs-kernel.js), for the detached child. */
 function selfScript(): string {
   try {
-    // dist/cli.js in the package, src/tools/cli.ts under a test runner.
+    // dist/cli.cjs in the package (import.meta.url shimmed), src/tools/cli.ts under a test runner.
     const here = import.meta.url;
     return fileURLToPath(new URL(here.includes('/src/tools/') ? '../../bin/ovs-kernel.js' : '../bin/ovs-kernel.js', here));
   } catch {

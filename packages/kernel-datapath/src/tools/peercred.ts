@@ -3,19 +3,21 @@
  * kernel would grant the sender (netlink_ns_capable(skb, user_ns,
  * CAP_NET_ADMIN) for GENL_ADMIN_PERM / GENL_UNS_ADMIN_PERM).
  *
- * Node has no SO_PEERCRED, and nothing here may be compiled, so the peer is
- * found the way ss(8) finds it: the kernel's own unix socket diagnostics
- * (NETLINK_SOCK_DIAG, UDIAG_SHOW_PEER) name the peer socket of ours, and the
- * processes holding that socket are read from /proc; each one's effective
- * uid and capabilities come from /proc/PID/status. iproute2's `ss -xpnH` does
- * the netlink part (it is on every Debian system; Node cannot open an
- * AF_NETLINK socket without a native module).
+ * The peer is the process the kernel recorded when it connected: SO_PEERCRED,
+ * through @ovs/posix's addon (Node has no API for it). Where that addon
+ * cannot load, it is found the way ss(8) finds it: the kernel's own unix
+ * socket diagnostics (NETLINK_SOCK_DIAG, UDIAG_SHOW_PEER) name the peer socket
+ * of ours, and the processes holding that socket are read from /proc —
+ * iproute2's `ss -xpnH`, a process spawned per connection (some 15 ms here,
+ * where SO_PEERCRED costs microseconds). Each process's effective uid and
+ * capabilities come from /proc/PID/status.
  *
  * The modelled kernel belongs to the daemon's user, as a user namespace
  * belongs to its creator: a process of that effective uid holds
  * CAP_NET_ADMIN in it; any other needs CAP_NET_ADMIN itself (CapEff bit 12).
  */
 import { execFile } from 'node:child_process';
+import { getPeerCred } from '@ovs/posix';
 import { fstatSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 
@@ -40,11 +42,20 @@ export class PeerCredError extends Error {
   }
 }
 
-/** The inode of the daemon's end of a connection (the fd Node keeps in its handle). */
-function localInode(stream: Socket): number {
+/** The daemon's end of a connection: the fd Node keeps in its handle. */
+function streamFd(stream: Socket): number {
   const fd = (stream as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) throw new PeerCredError('the connection has no file descriptor');
-  return fstatSync(fd).ino;
+  return fd;
+}
+
+/** SO_PEERCRED's pid, or undefined where @ovs/posix's addon cannot load here (or predates the call). */
+function soPeerCredPid(fd: number): number | undefined {
+  try {
+    return getPeerCred(fd).pid;
+  } catch {
+    return undefined;
+  }
 }
 
 function runSs(timeoutMs: number): Promise<string> {
@@ -81,6 +92,16 @@ export function parseSs(out: string): { peerOf: Map<number, number>; pidsOf: Map
   return { peerOf, pidsOf };
 }
 
+/** The processes `ss -xpnH` shows holding the peer of our socket `ino`. */
+async function ssPeerPids(ino: number, timeoutMs: number): Promise<number[]> {
+  const { peerOf, pidsOf } = parseSs(await runSs(timeoutMs));
+  const peer = peerOf.get(ino);
+  if (peer === undefined) throw new PeerCredError(`socket ${ino} is not in the kernel's unix socket table`);
+  const pids = pidsOf.get(peer) ?? [];
+  if (pids.length === 0) throw new PeerCredError(`no visible process holds the peer socket ${peer}`);
+  return pids;
+}
+
 /** Whether a process holds CAP_NET_ADMIN over a kernel owned by `ownerUid` (undefined: it is gone). */
 export function processCapNetAdmin(pid: number, ownerUid: number): boolean | undefined {
   let status: string;
@@ -96,12 +117,9 @@ export function processCapNetAdmin(pid: number, ownerUid: number): boolean | und
 
 /** The peer of a unix connection accepted by this process, and its privilege. */
 export async function unixPeerCred(stream: Socket, timeoutMs = 5000): Promise<PeerCred> {
-  const ino = localInode(stream);
-  const { peerOf, pidsOf } = parseSs(await runSs(timeoutMs));
-  const peer = peerOf.get(ino);
-  if (peer === undefined) throw new PeerCredError(`socket ${ino} is not in the kernel's unix socket table`);
-  const pids = pidsOf.get(peer) ?? [];
-  if (pids.length === 0) throw new PeerCredError(`no visible process holds the peer socket ${peer}`);
+  const fd = streamFd(stream);
+  const pid = soPeerCredPid(fd);
+  const pids = pid !== undefined ? [pid] : await ssPeerPids(fstatSync(fd).ino, timeoutMs);
   const owner = process.geteuid?.() ?? -1;
   const caps = pids.map((pid) => processCapNetAdmin(pid, owner));
   if (caps.some((c) => c === undefined)) throw new PeerCredError('the peer process is gone');

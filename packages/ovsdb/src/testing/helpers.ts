@@ -142,7 +142,7 @@ export function ensureBuilt(): void {
   const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
   const newest = (dir: string): number =>
     Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-  const dist = join(PKG, 'dist', 'cli.js');
+  const dist = join(PKG, 'dist', 'cli.cjs');
   if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(PKG, 'src'))) {
     execFileSync(join(PKG, '..', '..', 'node_modules', '.bin', 'tsup'), ['--silent'], { cwd: PKG, stdio: 'ignore' });
   }
