@@ -139,6 +139,29 @@ describe('JsonSplitter', () => {
   });
 });
 
+describe('JsonSplitter framing', () => {
+  it('returns each message whole, wherever the chunks are cut, whatever its strings hold (quotes, backslashes, braces, UTF-8)', () => {
+    const obj = fc.dictionary(
+      fc.string({ unit: 'binary' }),
+      fc.oneof(fc.string({ unit: 'binary' }), fc.integer(), fc.array(fc.string({ unit: 'binary' }), { maxLength: 3 })),
+      {
+        maxKeys: 4,
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(obj, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 6 }), (msgs, cuts) => {
+        const bytes = Buffer.from(msgs.map((m) => JSON.stringify(m)).join('\n'));
+        const bounds = [0, ...cuts.map((c) => c % (bytes.length + 1)).sort((a, b) => a - b), bytes.length];
+        const sp = new JsonSplitter();
+        const out: unknown[] = [];
+        for (let i = 1; i < bounds.length; i++) out.push(...sp.push(bytes.subarray(bounds[i - 1], bounds[i])).map((t) => JSON.parse(t)));
+        expect(out).toEqual(msgs);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('unixctl server', () => {
   let ctl: UnixctlServer | undefined;
   let cleanup = () => {};

@@ -84,6 +84,8 @@ export class JsonSplitter {
   push(chunk: Buffer): string[] {
     const out: string[] = [];
     let start = 0;
+    // The next backslash at or after i (chunk.length: none), found once per run, not once per string.
+    let backslash = -1;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i]!;
       if (this.depth === 0) {
@@ -98,9 +100,21 @@ export class JsonSplitter {
         continue;
       }
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (c === 0x5c) this.escaped = true;
-        else if (c === 0x22) this.inString = false;
+        if (this.escaped) {
+          this.escaped = false;
+          continue;
+        }
+        // Strings are most of the text (the schema, row values): jump to the next quote or
+        // backslash with indexOf instead of looking at every byte.
+        if (backslash < i) backslash = indexFrom(chunk, 0x5c, i);
+        const quote = indexFrom(chunk, 0x22, i);
+        if (backslash < quote) {
+          i = backslash;
+          this.escaped = true;
+        } else if (quote < chunk.length) {
+          i = quote;
+          this.inString = false;
+        } else i = chunk.length;
         continue;
       }
       if (c === 0x22) this.inString = true;
@@ -132,6 +146,12 @@ export class JsonSplitter {
     this.chunkAt += chunk.length;
     return out;
   }
+}
+
+/** The index of `byte` in `chunk` at or after `from`, or chunk.length if there is none. */
+function indexFrom(chunk: Buffer, byte: number, from: number): number {
+  const at = chunk.indexOf(byte, from);
+  return at < 0 ? chunk.length : at;
 }
 
 /** Classifies a parsed JSON value as a JSON-RPC message, or throws ProtocolError. */
