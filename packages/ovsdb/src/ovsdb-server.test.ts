@@ -53,21 +53,16 @@ afterAll(() => {
   t.cleanup();
 });
 
+/** How OVS's start-up scripts (ovs-ctl) start the database server, as a daemon serving managers. */
+const AS_OVS_CTL = ['--detach', '--no-chdir', '--pidfile', '--log-file', '--remote=punix:db.sock', '--remote=db:Open_vSwitch,Open_vSwitch,manager_options'];
+
 /** The status map with the port masked. */
 const maskStatus = (s: string) => s.trim().replace(/bound_port="\d+"/, 'bound_port=<port>');
 
 async function managerScenario(which: Which) {
   const s = setup(which, 'manager');
   const log: string[] = [];
-  const start = s.server([
-    '--detach',
-    '--no-chdir',
-    '--pidfile',
-    '--log-file',
-    '--remote=punix:db.sock',
-    '--remote=db:Open_vSwitch,Open_vSwitch,manager_options',
-    'conf.db',
-  ]);
+  const start = s.server([...AS_OVS_CTL, 'conf.db']);
   log.push(`start: ${start.status}`);
   log.push(`pidfile: ${existsSync(join(s.dir, 'ovsdb-server.pid'))}`);
   log.push(`list-remotes: ${s.appctl('ovsdb-server/list-remotes').stdout}`);
@@ -150,12 +145,7 @@ async function sslScenario(which: Which, pki: string) {
   const s = setup(which, 'ssl');
   const log: string[] = [];
   const start = s.server([
-    '--detach',
-    '--no-chdir',
-    '--pidfile',
-    '--log-file',
-    '--remote=punix:db.sock',
-    '--remote=db:Open_vSwitch,Open_vSwitch,manager_options',
+    ...AS_OVS_CTL,
     // What ovs-ctl passes: the SSL table names the files.
     '--private-key=db:Open_vSwitch,SSL,private_key',
     '--certificate=db:Open_vSwitch,SSL,certificate',
