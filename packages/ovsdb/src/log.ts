@@ -28,12 +28,13 @@ import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid } from './json.js';
 import { type DatabaseSchema, parseSchema } from './schema.js';
 
-const MAGIC = 'OVSDB JSON';
+/** A standalone database's magic (OVSDB_MAGIC); a clustered one's is raft.ts's RAFT_MAGIC. */
+export const OVSDB_MAGIC = 'OVSDB JSON';
 
-export function encodeRecord(json: Json): Buffer {
+export function encodeRecord(json: Json, magic = OVSDB_MAGIC): Buffer {
   const data = Buffer.from(`${JSON.stringify(json)}\n`, 'utf8');
   const sha1 = createHash('sha1').update(data).digest('hex');
-  return Buffer.concat([Buffer.from(`${MAGIC} ${data.length} ${sha1}\n`, 'ascii'), data]);
+  return Buffer.concat([Buffer.from(`${magic} ${data.length} ${sha1}\n`, 'ascii'), data]);
 }
 
 export interface ReadResult {
@@ -47,7 +48,8 @@ export interface ReadResult {
 }
 
 /** Splits a file's bytes into records, stopping at the first bad one (ovsdb_log_read()'s checks and texts). */
-export function readRecords(buf: Buffer, name = 'file'): ReadResult {
+export function readRecords(buf: Buffer, name = 'file', magic = OVSDB_MAGIC): ReadResult {
+  const header = new RegExp(`^${magic} (\\d+) ([0-9a-f]{40})$`);
   const records: Json[] = [];
   const offsets: number[] = [];
   let off = 0;
@@ -55,7 +57,7 @@ export function readRecords(buf: Buffer, name = 'file'): ReadResult {
     const stop = (problem: string): ReadResult => ({ records, offsets, validLength: off, problem });
     const nl = buf.indexOf(0x0a, off);
     const headerEnd = nl < 0 ? buf.length : nl;
-    const m = headerEnd - off <= 127 ? /^OVSDB JSON (\d+) ([0-9a-f]{40})$/.exec(buf.toString('latin1', off, headerEnd)) : null;
+    const m = headerEnd - off <= 127 ? header.exec(buf.toString('latin1', off, headerEnd)) : null;
     if (!m || nl < 0) {
       const line = buf.toString('latin1', off, Math.min(headerEnd, off + 127));
       return stop(`syntax error: ${name}: parse error at offset ${off} in header line "${line}"`);

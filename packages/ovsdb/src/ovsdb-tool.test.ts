@@ -30,7 +30,8 @@ function mask(s: string): string {
       return uuids.get(u)!;
     })
     .replace(/\b[0-9a-f]{8}\b(?=[:)])/g, '<short>')
-    .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}/g, '<date>');
+    .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}/g, '<date>')
+    .replace(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\|/gm, '<time>|');
 }
 
 type Step = string[];
@@ -95,6 +96,42 @@ const SEQUENCES: Record<string, Step[]> = {
     ['compact', 'db', 'db2'],
     ['db-version', 'db2'],
   ],
+  // tests/ovsdb-tool.at's cluster tests, and the errors around them.
+  'clustered files: create-cluster, join-cluster, inspection, refusals': [
+    ['create-cluster', 'db', 'schema', 'unix:s1.raft'],
+    ['create-cluster', 'db', 'schema', 'unix:s1.raft'],
+    ['create-cluster', 'vs', 'vswitch.ovsschema', 'tcp:1.2.3.4:1234'],
+    ['create-cluster', 'x1', 'schema', 'tcp:1.2.3.4'],
+    ['create-cluster', 'x2', 'schema', 'foo:1'],
+    ['create-cluster', 'x3', 'schema', 'tcp:[::1]:99'],
+    ['create-cluster', 'x4', 'nosuchfile', 'unix:x'],
+    ['--election-timer=5', 'create-cluster', 'x5', 'schema', 'unix:x'],
+    ['--election-timer=1000', 'create-cluster', 'et', 'schema', 'unix:x'],
+    ['create', 'sa', 'schema'],
+    ['transact', 'sa', insert(1, 'one')],
+    ['create-cluster', 'fromdb', 'sa', 'unix:y'],
+    ['join-cluster', 'j1', 'ordinals', 'tcp:1.2.3.4:1234', 'tcp:2.3.4.5:1234'],
+    ['--cid=520cf525-3772-43cc-8268-23bf5b548cf4', 'join-cluster', 'j2', 'ordinals', 'tcp:1.2.3.4:1234', 'tcp:2.3.4.5:1234', 'tcp:3.3.3.3:5'],
+    ['join-cluster', 'x6', 'ordinals', 'tcp:1.2.3.4:1', 'tcp:1.2.3.4:1'],
+    ['join-cluster', 'x7', '9bad', 'tcp:1.2.3.4:1', 'tcp:1.2.3.4:2'],
+    ['--cid=00000000-0000-0000-0000-000000000000', 'join-cluster', 'x8', 'X', 'tcp:1.2.3.4:1', 'tcp:1.2.3.4:2'],
+    ['join-cluster', 'x9', 'X', 'tcp:1.2.3.4:1'],
+    ...['db', 'vs', 'et', 'fromdb', 'j1', 'j2', 'sa', 'schema'].flatMap((f) => [
+      ['db-name', f],
+      ['db-cid', f],
+      ['db-sid', f],
+      ['db-local-address', f],
+      ['db-version', f],
+      ['db-cksum', f],
+      ['db-is-clustered', f],
+      ['db-is-standalone', f],
+    ]),
+    ['compact', 'db'],
+    ['convert', 'db', 'schema'],
+    ['needs-conversion', 'db', 'schema'],
+    ['query', 'db', '[]'],
+    ['transact', 'db', '[]'],
+  ],
   'usage errors': [
     [],
     ['frob'],
@@ -127,6 +164,34 @@ describe.runIf(real.ok)('ovsdb-tool, side by side with the real one', { timeout:
       expect(ours.map(norm)).toEqual(theirs.map(norm));
     });
   }
+
+  it("writes clustered files as the real one does, and each reads the other's", () => {
+    const dirs = { ours: join(t.dir, 'clustered-files-ours'), real: join(t.dir, 'clustered-files-real') };
+    const steps: Step[] = [
+      ['create-cluster', 'c', 'vswitch.ovsschema', 'tcp:1.2.3.4:1234'],
+      ['--election-timer=1000', 'create-cluster', 'e', 'schema', 'unix:s1.raft'],
+      ['--cid=520cf525-3772-43cc-8268-23bf5b548cf4', 'join-cluster', 'j', 'ordinals', 'tcp:1.2.3.4:1234', 'tcp:2.3.4.5:1234'],
+    ];
+    run('ours', 'clustered-files', steps);
+    run('real', 'clustered-files', steps);
+    // Byte for byte but for the random UUIDs (and so the record lengths and hashes).
+    const file = (d: string, f: string) => mask(readFileSync(join(d, f), 'utf8')).replace(/^OVSDB CLUSTER \d+ [0-9a-f]{40}$/gm, 'OVSDB CLUSTER <len> <sha1>');
+    for (const f of ['c', 'e', 'j']) expect(file(dirs.ours, f)).toBe(file(dirs.real, f));
+    // The real tool reads ours, and ours the real one's.
+    const tool = (which: 'ours' | 'real', dir: string, ...a: string[]) =>
+      (which === 'ours'
+        ? spawnSync(process.execPath, [OURS, ...a], { cwd: dir, encoding: 'utf8' })
+        : spawnSync('ovsdb-tool', a, { cwd: dir, encoding: 'utf8' })
+      ).stdout;
+    for (const [reader, writer] of [
+      ['real', 'ours'],
+      ['ours', 'real'],
+    ] as const) {
+      for (const f of ['c', 'j']) {
+        for (const c of ['db-name', 'db-cid', 'db-sid', 'db-local-address']) expect(tool(reader, dirs[writer], c, f)).toBe(tool(writer, dirs[writer], c, f));
+      }
+    }
+  });
 
   it('compact keeps a dangling symlink a symlink and writes the schema and one record', () => {
     const dir = join(t.dir, 'symlink');

@@ -3,26 +3,27 @@
  * suite and start-up scripts use it — create, compact, convert,
  * needs-conversion, db-name/db-version/db-cksum, schema-name/version/cksum,
  * query, transact, show-log, db-is-standalone/db-is-clustered — on
- * standalone database files (clustered files are recognised and refused).
+ * standalone database files; create-cluster, join-cluster, db-name, db-cid,
+ * db-sid and db-local-address on clustered ones (raft.ts), the other
+ * commands refusing them as the real tool does.
  *
  * Messages, exit codes and output are the real tool's: results printed as
  * json_to_string(JSSF_SORT) does, errors as "ovsdb-tool: ..." with status 1.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, readlinkSync, renameSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { Getopt, GetoptError, ovsStrerror, ovsRundir as rundir } from '@ovs/util';
+import { Getopt, GetoptError, OvsError, Vlog, ovsStrerror, ovsRundir as rundir, shashOrder } from '@ovs/util';
 import { type Datum, datumFromJson, datumToJson, datumToString } from './datum.js';
 import { Database, newRowFields } from './db.js';
 import { OvsdbError } from './errors.js';
-import { type Json, type JsonObject, isObject, sortedJson } from './json.js';
-import { DbFile, encodeRecord, fsyncDir, readRecords, replayRecord, snapshotRecord, writeAll } from './log.js';
-import { type DatabaseSchema, parseSchema, schemaEqual } from './schema.js';
+import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
+import { DbFile, OVSDB_MAGIC, encodeRecord, fsyncDir, readRecords, replayRecord, snapshotRecord, writeAll } from './log.js';
+import { RAFT_MAGIC, type RaftHeader, raftCreateCluster, raftJoinCluster, raftReadMetadata, raftValidateElectionTimer } from './raft.js';
+import { type DatabaseSchema, parseSchema, schemaEqual, schemaToJson } from './schema.js';
 import { ServedDatabase } from './server.js';
 import { vswitchSchema } from './vswitch.js';
 
 export const OVS_VERSION = '3.1.0';
-const OVSDB_MAGIC = 'OVSDB JSON';
-const RAFT_MAGIC = 'OVSDB CLUSTER';
 
 interface Io {
   out: (s: string) => void;
@@ -118,7 +119,7 @@ function fileMagic(name: string): string {
   if (head.startsWith(`${OVSDB_MAGIC} `)) return OVSDB_MAGIC;
   if (head.startsWith(`${RAFT_MAGIC} `)) return RAFT_MAGIC;
   if (n === 0) throw new Fatal(`ovsdb error: ${name}: cannot identify file type`);
-  throw new Fatal(`syntax error: ${name}: unexpected file format`);
+  throw new Fatal(`ovsdb error: ${name}: unexpected file format`);
 }
 
 /** ovsdb_storage_open_standalone(): refuses a clustered file as the real tool does. */
@@ -300,6 +301,59 @@ function formatDate(ms: number): string {
   return ` ${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`;
 }
 
+/** read_cluster_metadata(): the Raft header of a clustered file. */
+function readClusterMetadata(name: string): RaftHeader {
+  if (fileMagic(name) !== RAFT_MAGIC) throw new Fatal(`${name}: not a clustered database`);
+  return check(() => raftReadMetadata(name));
+}
+
+/**
+ * ovsdb_schema_persist_ephemeral_columns(): a cluster keeps every column, so
+ * the ephemeral ones become persistent, with a warning naming the last one
+ * changed in OVS's (shash) order of tables and columns.
+ */
+function persistEphemeralColumns(schemaJson: JsonObject, schema: DatabaseSchema, file: string, vlog: Vlog): void {
+  let n = 0;
+  let example: [string, string] | undefined;
+  const tables = schemaJson.tables as Record<string, { columns: Record<string, JsonObject> }>;
+  for (const t of shashOrder(shashOrder([...schema.tables.keys()]))) {
+    const table = schema.tables.get(t)!;
+    for (const c of shashOrder(['_uuid', '_version', ...shashOrder(table.userColumns.map((col) => col.name))])) {
+      if (c.startsWith('_') || !table.columns.get(c)!.ephemeral) continue;
+      delete tables[t]!.columns[c]!.ephemeral;
+      example = [t, c];
+      n++;
+    }
+  }
+  if (example) {
+    vlog.log(
+      'WARN',
+      'ovsdb',
+      `${file}: changed ${n} columns in '${schema.name}' database from ephemeral to persistent, including '${example[1]}' column in '${example[0]}' table, because clusters do not support ephemeral columns`,
+    );
+  }
+}
+
+/** do_create_cluster(): from a schema file (no data) or a standalone database (its rows). */
+function createCluster(file: string, src: string, local: string, electionTimer: number, vlog: Vlog, env: NodeJS.ProcessEnv): void {
+  let schema: DatabaseSchema;
+  let data: JsonObject;
+  try {
+    schema = schemaFromFile(src, env).schema;
+    data = {};
+  } catch {
+    // Not a schema file: a standalone database, read as ovsdb_file_read() does.
+    const records = readStandalone(src);
+    const db = new Database(check(() => parseSchema(records[0])));
+    for (const rec of records.slice(1)) check(() => replayRecord(db, rec));
+    schema = db.schema;
+    data = snapshotRecord(db, Date.now(), `created from ${src}`);
+  }
+  const schemaJson = schemaToJson(schema);
+  persistEphemeralColumns(schemaJson, schema, src, vlog);
+  check(() => raftCreateCluster(file, schema.name, local, [schemaJson, data], electionTimer, (m, t) => vlog.log('ERR', m, t)));
+}
+
 function showLog(name: string, verbosity: number, io: Io): void {
   if (fileMagic(name) === RAFT_MAGIC) throw new Fatal(`ovsdb error: ${name}: clustered database files are not supported`);
   const { records, problem } = readRecords(readFileSync(name), name);
@@ -324,11 +378,18 @@ function showLog(name: string, verbosity: number, io: Io): void {
 const USAGE = (env: NodeJS.ProcessEnv) => `ovsdb-tool: Open vSwitch database management utility
 usage: ovsdb-tool [OPTIONS] COMMAND [ARG...]
   create [DB [SCHEMA]]    create DB with the given SCHEMA
+  [--election-timer=ms] create-cluster DB CONTENTS LOCAL
+    create clustered DB with given CONTENTS and LOCAL address
+  [--cid=UUID] join-cluster DB NAME LOCAL REMOTE...
+    join clustered DB with given NAME and LOCAL and REMOTE addrs
   compact [DB [DST]]      compact DB in-place (or to DST)
   convert [DB [SCHEMA [DST]]]   convert DB to SCHEMA (to DST)
   db-name [DB]            report name of schema used by DB
   db-version [DB]         report version of schema used by DB
   db-cksum [DB]           report checksum of schema used by DB
+  db-cid DB               report cluster ID of clustered DB
+  db-sid DB               report server ID of clustered DB
+  db-local-address DB     report local address of clustered DB
   db-is-clustered DB      test whether DB is clustered
   db-is-standalone DB     test whether DB is standalone
   schema-name [SCHEMA]    report SCHEMA's name
@@ -341,8 +402,8 @@ usage: ovsdb-tool [OPTIONS] COMMAND [ARG...]
 The default DB is ${defaultDb(env)}.
 The default SCHEMA is ${defaultSchema(env)}.
 
-Clustered databases (create-cluster, join-cluster, db-cid, db-sid,
-db-local-address, cluster-to-standalone, check-cluster) are not supported.
+Clustered database files are made and inspected; serving them (Raft), and
+cluster-to-standalone and check-cluster, are not supported.
 
 Other options:
   -m, --more                  increase show-log verbosity
@@ -363,6 +424,16 @@ export async function main(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   let verbosity = 0;
+  let cid: string | undefined;
+  let electionTimer = 0;
+  // Console logging as OVS's programs start it (every module at INFO); -v changes it.
+  const vlog = new Vlog({
+    program: 'ovsdb-tool',
+    console: 'INFO',
+    modules: ['ovsdb', 'socket_util'],
+    stderr: { write: (s) => io.err(s.replace(/\n$/, '')) },
+    env,
+  });
   const options = [
     { name: 'more', arg: 'no', short: 'm' },
     { name: 'rbac-role', arg: 'required' },
@@ -389,12 +460,26 @@ export async function main(
         case 'version':
           io.out(`ovsdb-tool (Open vSwitch) ${OVS_VERSION}`);
           return 0;
+        case 'cid':
+          if (!isUuid(o.value!) || /^[0-]*$/.test(o.value!)) throw new Fatal(`${o.value}: not a valid UUID`);
+          cid = o.value!.toLowerCase();
+          break;
+        case 'election-timer': {
+          // atoll(): the leading digits, 0 when there are none.
+          electionTimer = Number.parseInt(o.value!, 10) || 0;
+          const error = raftValidateElectionTimer(electionTimer);
+          if (error) throw new Fatal(`ovsdb error: ${error}`);
+          break;
+        }
+        case 'verbose':
+          vlog.setVerbosity(o.value);
+          break;
         default:
           break;
       }
     }
   } catch (e) {
-    if (e instanceof GetoptError) {
+    if (e instanceof GetoptError || e instanceof Fatal || e instanceof OvsError) {
       io.err(`ovsdb-tool: ${e.message}`);
       return 1;
     }
@@ -438,26 +523,21 @@ export async function main(
     'db-name': {
       min: 0,
       max: 1,
-      run: () => {
-        if (fileMagic(db(0)) === RAFT_MAGIC) throw new Fatal(`ovsdb error: ${db(0)}: clustered database files are not supported`);
-        io.out(readStandaloneSchema(db(0)).name);
-      },
+      run: () => io.out(fileMagic(db(0)) === RAFT_MAGIC ? check(() => raftReadMetadata(db(0))).name : readStandaloneSchema(db(0)).name),
     },
     'db-version': { min: 0, max: 1, run: () => io.out(readStandaloneSchema(db(0)).version) },
     'db-cksum': { min: 0, max: 1, run: () => io.out(readStandaloneSchema(db(0)).cksum ?? '') },
-    ...Object.fromEntries(
-      ['db-cid', 'db-sid', 'db-local-address'].map((c) => [
-        c,
-        {
-          min: 1,
-          max: 1,
-          run: (a: string[]) => {
-            if (fileMagic(a[0]!) !== RAFT_MAGIC) throw new Fatal(`${a[0]}: not a clustered database`);
-            throw new Fatal(`${a[0]}: clustered database files are not supported`);
-          },
-        },
-      ]),
-    ),
+    'db-cid': {
+      min: 1,
+      max: 1,
+      run: (a) => {
+        const md = readClusterMetadata(a[0]!);
+        if (md.cid === undefined) throw new Fatal(`${a[0]}: cluster ID not yet known`, 2, true);
+        io.out(md.cid);
+      },
+    },
+    'db-sid': { min: 1, max: 1, run: (a) => io.out(readClusterMetadata(a[0]!).sid) },
+    'db-local-address': { min: 1, max: 1, run: (a) => io.out(readClusterMetadata(a[0]!).localAddress) },
     'db-is-clustered': { min: 1, max: 1, run: (a) => void (fileMagic(a[0]!) !== RAFT_MAGIC && exitWith(2)) },
     'db-is-standalone': { min: 1, max: 1, run: (a) => void (fileMagic(a[0]!) !== OVSDB_MAGIC && exitWith(2)) },
     'schema-name': { min: 0, max: 1, run: () => io.out(schemaFromFile(schemaArg(0), env).schema.name) },
@@ -466,8 +546,19 @@ export async function main(
     query: { min: 1, max: 2, run: (a) => transact(a, false, io, env) },
     transact: { min: 1, max: 2, run: (a) => transact(a, true, io, env) },
     'show-log': { min: 0, max: 1, run: () => showLog(db(0), verbosity, io) },
+    'create-cluster': { min: 3, max: 3, run: (a) => createCluster(a[0]!, a[1]!, a[2]!, electionTimer, vlog, env) },
+    'join-cluster': {
+      min: 4,
+      max: Number.POSITIVE_INFINITY,
+      run: ([file, name, local, ...remotes]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name!)) {
+          throw new Fatal(`${name}: not a valid schema name (use "schema-name" command to find the correct name)`);
+        }
+        check(() => raftJoinCluster(file!, name!, local!, remotes, cid, (m, t) => vlog.log('ERR', m, t)));
+      },
+    },
     ...Object.fromEntries(
-      ['create-cluster', 'join-cluster', 'check-cluster', 'cluster-to-standalone'].map((c) => [
+      ['check-cluster', 'cluster-to-standalone'].map((c) => [
         c,
         {
           min: 0,

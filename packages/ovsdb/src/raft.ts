@@ -1,0 +1,196 @@
+/**
+ * The clustered database file as ovsdb/raft.c and ovsdb/raft-private.c write
+ * and read it offline — what `ovsdb-tool create-cluster`, `join-cluster`,
+ * `db-name`, `db-cid`, `db-sid` and `db-local-address` do: a log of
+ * "OVSDB CLUSTER" records whose first is the Raft header. A new cluster's
+ * header holds its first snapshot (index 1, term 1: the schema and the
+ * data, serialized with sorted members as json_serialized_object_create()
+ * does) and its one server; a joining server's header holds the addresses it
+ * is to contact instead. Member order is lib/shash.c's, as OVS's JSON
+ * objects have it, so the files are byte-for-byte of the real tool's shape.
+ * Serving a clustered database (Raft itself) is not implemented here.
+ */
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { shashOrder } from '@ovs/util';
+import { OvsdbError, syntaxError } from './errors.js';
+import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
+import { encodeRecord, fsyncDir, readRecords, writeAll } from './log.js';
+
+export const RAFT_MAGIC = 'OVSDB CLUSTER';
+
+/** VLOG_ERR(module, message). */
+export type LogErr = (module: string, message: string) => void;
+
+/** ELECTION_MIN_MSEC, ELECTION_MAX_MSEC. */
+const ELECTION_MIN_MSEC = 100;
+const ELECTION_MAX_MSEC = 600000;
+
+/** struct raft_header, as much of it as a file made offline has. */
+export interface RaftHeader {
+  sid: string;
+  /** Unknown (joining without --cid): undefined. */
+  cid?: string;
+  name: string;
+  localAddress: string;
+  /** A server that has not joined yet: the servers to ask. */
+  remoteAddresses?: string[];
+  /** The snapshot a new cluster starts from. */
+  snap?: { index: number; term: number; eid: string; servers: Record<string, string>; data?: Json; electionTimer?: number };
+}
+
+/** A JSON object with its members in the order OVS's json_object_put() calls leave them (an shash). */
+function shashObject(members: [string, Json | undefined][]): JsonObject {
+  const given = new Map(members.filter((m): m is [string, Json] => m[1] !== undefined));
+  const out: JsonObject = {};
+  for (const k of shashOrder([...given.keys()])) out[k] = given.get(k)!;
+  return out;
+}
+
+/**
+ * raft_address_validate(): "unix:PATH", or "tcp:"/"ssl:" with HOST:PORT
+ * (inet_parse_active() with no default port; a name is taken as it is, as a
+ * failed name lookup is). The error text, or null.
+ */
+export function raftAddressValidate(address: string, logErr: LogErr = () => {}): string | null {
+  if (address.startsWith('unix:')) return null;
+  if (!address.startsWith('tcp:') && !address.startsWith('ssl:')) return `${address}: expected "tcp" or "ssl" address`;
+  const target = address.slice(4);
+  const m = /^(?:\[([^\]]*)\]|([^:]*))(?::(.*))?$/.exec(target);
+  const host = m?.[1] ?? m?.[2] ?? '';
+  const port = m?.[3];
+  // inet_parse_active() logs why (socket_util, ERR); the caller gets the syntax error.
+  const bad = (why: string) => {
+    logErr('socket_util', why);
+    return `${address}: syntax error in address`;
+  };
+  if (port === undefined || port === '') return bad(`${target}: port must be specified`);
+  if (!/^\d+$/.test(port) || Number(port) > 65535) return bad(`${target}: bad port number "${port}"`);
+  if (m?.[1] !== undefined && isIP(host) !== 6) return bad(`${target}: bad IP address "${host}"`);
+  return null;
+}
+
+/** raft_validate_election_timer(): the error text, or null. */
+export function raftValidateElectionTimer(ms: number): string | null {
+  return ms < ELECTION_MIN_MSEC || ms > ELECTION_MAX_MSEC || !Number.isFinite(ms)
+    ? `election timer must be between ${ELECTION_MIN_MSEC} and ${ELECTION_MAX_MSEC}, in msec.`
+    : null;
+}
+
+/** raft_header_to_json(). */
+export function raftHeaderToJson(h: RaftHeader): JsonObject {
+  const s = h.snap;
+  return shashObject([
+    ['server_id', h.sid],
+    ['cluster_id', h.cid],
+    ['local_address', h.localAddress],
+    ['name', h.name],
+    ['remote_addresses', h.remoteAddresses && shashOrder([...new Set(h.remoteAddresses)])],
+    ['prev_servers', s?.servers],
+    ['prev_index', s?.index],
+    ['prev_term', s?.term],
+    // json_serialized_object_create(): the data with every object's members sorted.
+    ['prev_data', s?.data === undefined ? undefined : (JSON.parse(sortedJson(s.data)) as Json)],
+    ['prev_eid', s?.eid],
+    ['prev_election_timer', s?.electionTimer || undefined],
+  ]);
+}
+
+/** raft_header_from_json(): what a Raft header record says; OvsdbError (syntax error) if it is not one. */
+export function raftHeaderFromJson(json: Json): RaftHeader {
+  const fail = (msg: string): never => {
+    throw syntaxError(json, null, `Parsing raft header failed: ${msg}`);
+  };
+  if (!isObject(json)) return fail('Object expected.');
+  const str = (k: string, required: boolean): string | undefined => {
+    const v = json[k];
+    if (v === undefined) return required ? fail(`Required '${k}' member is missing.`) : undefined;
+    if (typeof v !== 'string') return fail(`Type mismatch for member '${k}'.`);
+    return v;
+  };
+  const uuid = (k: string, required: boolean): string | undefined => {
+    const v = str(k, required);
+    if (v !== undefined && !isUuid(v)) fail(`"${k}" is not a valid UUID`);
+    return v;
+  };
+  const h: RaftHeader = { sid: uuid('server_id', true)!, name: str('name', true)!, localAddress: str('local_address', true)! };
+  const remotes = json.remote_addresses;
+  if (remotes !== undefined) {
+    if (!Array.isArray(remotes) || !remotes.every((a) => typeof a === 'string')) return fail("Type mismatch for member 'remote_addresses'.");
+    const others = (remotes as string[]).filter((a) => a !== h.localAddress);
+    if (others.length === 0) fail('at least one remote address (other than the local address) is required');
+    h.remoteAddresses = others;
+  }
+  const cid = uuid('cluster_id', remotes === undefined);
+  if (cid !== undefined) h.cid = cid;
+  return h;
+}
+
+/** Writes a new Raft log whose records are `records` (ovsdb_log_open(OVSDB_LOG_CREATE_EXCL), writes, commit_block). */
+function createLog(file: string, records: JsonObject[]): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o644);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OvsdbError('I/O error', `${file}: create failed (${code === 'EEXIST' ? 'File exists' : (e as Error).message})`);
+  }
+  try {
+    for (const r of records) writeAll(fd, encodeRecord(r, RAFT_MAGIC));
+  } finally {
+    closeSync(fd);
+  }
+  fsyncDir(file);
+}
+
+/** raft_create_cluster(): a new one-server cluster whose first snapshot is `data` ([schema, contents]). */
+export function raftCreateCluster(file: string, name: string, localAddress: string, data: Json, electionTimer = 0, logErr?: LogErr): void {
+  const addr = raftAddressValidate(localAddress, logErr);
+  if (addr) throw new OvsdbError('ovsdb error', addr);
+  if (electionTimer > 0) {
+    const e = raftValidateElectionTimer(electionTimer);
+    if (e) throw new OvsdbError('ovsdb error', e);
+  }
+  const sid = crypto.randomUUID();
+  const header = raftHeaderToJson({
+    sid,
+    cid: crypto.randomUUID(),
+    name,
+    localAddress,
+    snap: { index: 1, term: 1, eid: crypto.randomUUID(), servers: { [sid]: localAddress }, data },
+  });
+  // The election timer, when given, is the log's first entry (index 2).
+  const records = [header];
+  if (electionTimer > 0) {
+    records.push(
+      shashObject([
+        ['term', 1],
+        ['index', 2],
+        ['election_timer', electionTimer],
+      ]),
+    );
+  }
+  createLog(file, records);
+}
+
+/** raft_join_cluster(): a server to join the cluster of `remotes` (whose ID, `cid`, may be known already). */
+export function raftJoinCluster(file: string, name: string, localAddress: string, remotes: readonly string[], cid?: string, logErr?: LogErr): void {
+  const invalid = (a: string) => {
+    const e = raftAddressValidate(a, logErr);
+    if (e) throw new OvsdbError('ovsdb error', e);
+  };
+  invalid(localAddress);
+  for (const a of shashOrder([...new Set(remotes)])) {
+    invalid(a);
+    if (a === localAddress) throw new OvsdbError('ovsdb error', 'remote addresses cannot be the same as the local address');
+  }
+  if (cid === '00000000-0000-0000-0000-000000000000') throw new OvsdbError('ovsdb error', 'all-zero UUID is not valid cluster ID');
+  createLog(file, [raftHeaderToJson({ sid: crypto.randomUUID(), cid, name, localAddress, remoteAddresses: [...remotes] })]);
+}
+
+/** raft_read_metadata(): the header of a clustered file (the caller has checked its magic). */
+export function raftReadMetadata(file: string): RaftHeader {
+  const { records, problem } = readRecords(readFileSync(file), file, RAFT_MAGIC);
+  if (records.length === 0) throw new OvsdbError('ovsdb error', problem ?? `${file}: unexpected end of file`);
+  return raftHeaderFromJson(records[0]!);
+}
