@@ -4,13 +4,13 @@
  * needs-conversion, db-name/db-version/db-cksum, schema-name/version/cksum,
  * query, transact, show-log, db-is-standalone/db-is-clustered — on
  * standalone database files; create-cluster, join-cluster, db-name, db-cid,
- * db-sid and db-local-address on clustered ones (raft.ts), the other
- * commands refusing them as the real tool does.
+ * db-sid, db-local-address and cluster-to-standalone on clustered ones
+ * (raft.ts), the other commands refusing them as the real tool does.
  *
  * Messages, exit codes and output are the real tool's: results printed as
  * json_to_string(JSSF_SORT) does, errors as "ovsdb-tool: ..." with status 1.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, readlinkSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, readlinkSync, renameSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Getopt, GetoptError, OvsError, Vlog, ovsStrerror, ovsRundir as rundir, shashOrder } from '@ovs/util';
 import { type Datum, datumFromJson, datumToJson, datumToString } from './datum.js';
@@ -18,7 +18,15 @@ import { Database, newRowFields } from './db.js';
 import { OvsdbError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
 import { DbFile, OVSDB_MAGIC, encodeRecord, fsyncDir, readRecords, replayRecord, snapshotRecord, writeAll } from './log.js';
-import { RAFT_MAGIC, type RaftHeader, raftCreateCluster, raftJoinCluster, raftReadMetadata, raftValidateElectionTimer } from './raft.js';
+import {
+  RAFT_MAGIC,
+  type RaftHeader,
+  raftCreateCluster,
+  raftJoinCluster,
+  raftReadMetadata,
+  raftToStandaloneRecords,
+  raftValidateElectionTimer,
+} from './raft.js';
 import { type DatabaseSchema, parseSchema, schemaEqual, schemaToJson } from './schema.js';
 import { ServedDatabase } from './server.js';
 import { vswitchSchema } from './vswitch.js';
@@ -354,6 +362,27 @@ function createCluster(file: string, src: string, local: string, electionTimer: 
   check(() => raftCreateCluster(file, schema.name, local, [schemaJson, data], electionTimer, (m, t) => vlog.log('ERR', m, t)));
 }
 
+/** do_cluster_standalone(): the clustered file `cluster` written out as the standalone file `out` (created, never overwritten). */
+function clusterToStandalone(out: string, cluster: string): void {
+  const magic = fileMagic(cluster);
+  let fd: number;
+  try {
+    fd = openSync(out, 'wx', 0o644);
+  } catch (e) {
+    throw ioError(e, `${out}: create failed`);
+  }
+  try {
+    // As the real tool, the new file exists (empty) before the source is found not to be clustered.
+    if (magic !== RAFT_MAGIC) throw new Fatal('Database is not clustered db.\n');
+    const records = check(() => raftToStandaloneRecords(cluster));
+    if (records.length > 0) check(() => parseSchema(records[0]));
+    for (const r of records) writeAll(fd, encodeRecord(r));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function showLog(name: string, verbosity: number, io: Io): void {
   if (fileMagic(name) === RAFT_MAGIC) throw new Fatal(`ovsdb error: ${name}: clustered database files are not supported`);
   const { records, problem } = readRecords(readFileSync(name), name);
@@ -398,12 +427,15 @@ usage: ovsdb-tool [OPTIONS] COMMAND [ARG...]
   needs-conversion [DB [SCHEMA]]  report whether DB needs conversion to SCHEMA
   query [DB] TRNS         execute read-only transaction on DB
   transact [DB] TRNS      execute read/write transaction on DB
+  cluster-to-standalone DB DB    Convert clustered DB to
+      standalone DB when cluster is down and cannot be
+        revived
   [-m]... show-log [DB]   print DB's log entries
 The default DB is ${defaultDb(env)}.
 The default SCHEMA is ${defaultSchema(env)}.
 
-Clustered database files are made and inspected; serving them (Raft), and
-cluster-to-standalone and check-cluster, are not supported.
+Clustered database files are made, inspected and converted to standalone
+ones; serving them (Raft) and check-cluster are not supported.
 
 Other options:
   -m, --more                  increase show-log verbosity
@@ -557,8 +589,9 @@ export async function main(
         check(() => raftJoinCluster(file!, name!, local!, remotes, cid, (m, t) => vlog.log('ERR', m, t)));
       },
     },
+    'cluster-to-standalone': { min: 2, max: 2, run: ([out, cluster]) => clusterToStandalone(out!, cluster!) },
     ...Object.fromEntries(
-      ['check-cluster', 'cluster-to-standalone'].map((c) => [
+      ['check-cluster'].map((c) => [
         c,
         {
           min: 0,

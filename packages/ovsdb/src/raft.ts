@@ -194,3 +194,40 @@ export function raftReadMetadata(file: string): RaftHeader {
   if (records.length === 0) throw new OvsdbError('ovsdb error', problem ?? `${file}: unexpected end of file`);
   return raftHeaderFromJson(records[0]!);
 }
+
+/** JSON as OVS writes back what it parsed: every object's members in shash order (lib/json.c keeps objects in an shash). */
+function reparsed(v: Json): Json {
+  if (Array.isArray(v)) return v.map(reparsed);
+  if (!isObject(v)) return v;
+  const out: JsonObject = {};
+  for (const k of shashOrder(Object.keys(v))) out[k] = reparsed(v[k]!);
+  return out;
+}
+
+/**
+ * do_convert_to_standalone(): a clustered file's contents as standalone log
+ * records — the header's snapshot (schema, then data) and the data of every
+ * log entry after it, in order — for `ovsdb-tool cluster-to-standalone`.
+ */
+export function raftToStandaloneRecords(file: string): Json[] {
+  const { records, problem } = readRecords(readFileSync(file), file, RAFT_MAGIC);
+  if (problem) throw new OvsdbError('ovsdb error', problem);
+  const out: Json[] = [];
+  const push = (j: Json) => out.push(reparsed(j));
+  records.forEach((rec, i) => {
+    if (i === 0) {
+      raftHeaderFromJson(rec);
+      if (!isObject(rec) || rec.prev_index === undefined) return;
+      const data = rec.prev_data;
+      if (!Array.isArray(data) || data.length !== 2) throw new OvsdbError('ovsdb error', 'Incorrect raft header data array length');
+      if (data[0] !== null) push(data[0]!);
+      if (!isObject(data[1])) throw new OvsdbError('ovsdb error', 'Invalid raft header data');
+      push(data[1]);
+    } else if (isObject(rec) && rec.index !== undefined && rec.data !== undefined) {
+      // raft_record_to_standalone_log(): an entry's [schema, data]; only the data is kept.
+      if (!Array.isArray(rec.data) || rec.data.length !== 2) throw new OvsdbError('ovsdb error', 'Incorrect raft record array length');
+      if (rec.data[1] !== null) push(rec.data[1]!);
+    }
+  });
+  return out;
+}
