@@ -197,6 +197,15 @@ export function snapshotRecord(db: Database, date = Date.now(), comment = 'compa
   return out;
 }
 
+/** Where a served database is kept: a standalone file (DbFile) or a clustered one (raft.ts's RaftStorage). */
+export interface DbStorage {
+  readonly db: Database;
+  append(cs: ChangeSet, durable?: boolean): void;
+  shouldCompact(): boolean;
+  compact(): void;
+  close(): void;
+}
+
 export interface LogOptions {
   /** Compact when the file exceeds this and 4× its size after the last compaction. Default 10 MiB. */
   compactMinBytes?: number;

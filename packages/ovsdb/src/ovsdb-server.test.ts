@@ -190,7 +190,64 @@ async function sslScenario(which: Which, pki: string) {
   return log;
 }
 
+/**
+ * A cluster of one (ovsdb-tool create-cluster) served by ours, then by the
+ * real ovsdb-server, then by ours again: each reads the log the other wrote;
+ * the real ovsdb-tool converts the result to a standalone file holding every
+ * row; the real ovsdb-client sees the _Server row of a clustered database.
+ */
+async function clusterScenario(): Promise<{ rows: string; server: string; cid: string }> {
+  const dir = join(t.dir, 'cluster-of-one');
+  mkdirSync(dir, { recursive: true });
+  const schema = { name: 'ordinals', tables: { ordinals: { columns: { number: { type: 'integer' }, name: { type: 'string' } } } } };
+  const sh = (cmd: string, ...a: string[]) => spawnSync(cmd, a, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  const writeSchema = sh('sh', '-c', `echo '${JSON.stringify(schema)}' > schema`);
+  expect(writeSchema.status).toBe(0);
+  expect(sh('ovsdb-tool', 'create-cluster', 'db', 'schema', 'unix:s1.raft').status).toBe(0);
+  const sock = `unix:${join(dir, 'sock')}`;
+  let n = 0;
+  let serverRow = '';
+  for (const which of ['ours', 'real', 'ours'] as const) {
+    const args = ['--detach', '--no-chdir', `--pidfile=${join(dir, 'pid')}`, `--remote=p${sock}`, `--unixctl=${join(dir, 'ctl')}`, '-vconsole:off', 'db'];
+    expect((which === 'ours' ? sh(process.execPath, OURS, ...args) : sh('ovsdb-server', ...args)).status).toBe(0);
+    expect(sh('ovsdb-client', '--timeout=30', 'wait', sock, 'ordinals', 'connected').status).toBe(0);
+    for (let i = 0; i < 2; i++, n++) {
+      const r = sh(
+        'ovsdb-client',
+        'transact',
+        sock,
+        JSON.stringify(['ordinals', { op: 'insert', table: 'ordinals', row: { number: n, name: `${which}${i}` } }]),
+      );
+      expect(r.stdout).toContain('"uuid"');
+    }
+    if (which === 'ours') serverRow = sh('ovsdb-client', 'dump', sock, '_Server', 'Database', 'name', 'model', 'connected', 'leader', 'cid').stdout;
+    const pid = Number(sh('cat', 'pid').stdout);
+    sh('ovs-appctl', '-t', join(dir, 'ctl'), 'exit');
+    await until(
+      () => spawnSync('kill', ['-0', String(pid)]).status,
+      (st) => st !== 0,
+    );
+  }
+  expect(sh('ovsdb-tool', 'cluster-to-standalone', 'standalone.db', 'db').status).toBe(0);
+  const q = sh(
+    'ovsdb-tool',
+    'query',
+    'standalone.db',
+    JSON.stringify(['ordinals', { op: 'select', table: 'ordinals', where: [], columns: ['number', 'name'], sort: ['number'] }]),
+  );
+  return { rows: q.stdout, server: serverRow, cid: sh('ovsdb-tool', 'db-cid', 'db').stdout.trim() };
+}
+
 describe.runIf(real.ok)('ovsdb-server, side by side with the real one', { timeout: 600_000 }, () => {
+  it('a clustered database of one server: served by ours and the real one in turn, each reading the log of the other', async () => {
+    const { rows, server, cid } = await clusterScenario();
+    const numbers = [...rows.matchAll(/"number":(\d+)/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+    expect(numbers).toEqual([0, 1, 2, 3, 4, 5]);
+    for (const name of ['ours0', 'ours1', 'real0', 'real1']) expect(rows).toContain(`"${name}"`);
+    const line = server.split('\n').find((l) => l.includes('ordinals'))!;
+    expect(line.split(/\s+/).filter(Boolean)).toEqual([cid, 'true', 'true', 'clustered', 'ordinals']);
+  });
+
   it('SSL: the SSL table by db: references, a pssl: manager, CA bootstrap, refused peers', async () => {
     const pki = makePki();
     const ours = await sslScenario('ours', pki);

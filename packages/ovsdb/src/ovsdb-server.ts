@@ -8,7 +8,7 @@
  * update_remote_status() does, and its unixctl commands.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -33,6 +33,7 @@ import { Database, type Row, type Table } from './db.js';
 import { OvsdbError } from './errors.js';
 import { type Json, type JsonObject, sortedJson } from './json.js';
 import { DbFile } from './log.js';
+import { RAFT_MAGIC, RaftStorage } from './raft.js';
 import { parseSchema, schemaToJson } from './schema.js';
 import { ovsdbErrorToString, OVS_VERSION, dbdir } from './ovsdb-tool.js';
 import { type RemoteOptions, type RemoteStatus, OvsdbServer, ServedDatabase, type VlogLevel } from './server.js';
@@ -106,7 +107,9 @@ Other options:
   -h, --help              display this help message
   -V, --version           display version information
 
-Not supported here: replication (--sync-from, --active), clustered and relay databases.`;
+Not supported here: replication (--sync-from, --active), relay databases, and clustered
+databases of more than one server (a cluster of one, as ovsdb-tool create-cluster makes it,
+is served).`;
 
 /** ovsdb/_server.ovsschema: the _Server database, one Database row per database served. */
 const SERVER_SCHEMA: JsonObject = {
@@ -184,9 +187,11 @@ export class OvsdbServerProgram {
     for (const d of this.dbs.values()) {
       if (d.filename === filename || safeRealpath(d.filename) === safeRealpath(filename)) return `ovsdb error: ${filename}: already open`;
     }
-    let file: DbFile;
+    let file: DbFile | RaftStorage;
     try {
-      file = DbFile.open(filename, { onError: (m) => this.log('err', 'ovsdb_server', m) });
+      file = isClustered(filename)
+        ? RaftStorage.open(filename, (level, module, msg) => this.log(level, module, msg))
+        : DbFile.open(filename, { onError: (m) => this.log('err', 'ovsdb_server', m) });
     } catch (e) {
       if (e instanceof OvsdbError) return ovsdbErrorToString(e);
       const code = (e as NodeJS.ErrnoException).code;
@@ -204,7 +209,11 @@ export class OvsdbServerProgram {
       return error;
     }
     const served = new ServedDatabase(file.db, file);
-    served.onCommit(() => this.queueReconfigure());
+    served.onCommit(() => {
+      this.queueReconfigure();
+      // A clustered database's _Server row shows its log index, which each commit advances.
+      if (file instanceof RaftStorage) this.updateServerStatus();
+    });
     this.dbs.set(name, { filename, served });
     this.server?.addDatabase(served);
     if (this.server) this.server.reconnect(false, `adding ${name} database`);
@@ -246,16 +255,20 @@ export class OvsdbServerProgram {
     const db = server.served.db;
     const table = db.table('Database')!;
     const txn = db.begin();
-    const status = (name: string, d: Db) => ({
-      name: { keys: [name] },
-      model: { keys: ['standalone'] },
-      connected: { keys: [true] },
-      leader: { keys: [true] },
-      schema: { keys: [sortedJson(schemaToJson(d.served.db.schema))] },
-      cid: { keys: [] },
-      sid: { keys: [] },
-      index: { keys: [] },
-    });
+    const status = (name: string, d: Db) => {
+      // A clustered database: this server is its cluster's one server, so its leader.
+      const raft = d.served.file instanceof RaftStorage ? d.served.file.status : undefined;
+      return {
+        name: { keys: [name] },
+        model: { keys: [raft ? 'clustered' : 'standalone'] },
+        connected: { keys: [true] },
+        leader: { keys: [true] },
+        schema: { keys: [sortedJson(schemaToJson(d.served.db.schema))] },
+        cid: { keys: raft ? [raft.cid] : [] },
+        sid: { keys: raft ? [raft.sid] : [] },
+        index: { keys: raft ? [raft.index] : [] },
+      };
+    };
     const seen = new Set<string>();
     for (const row of table.rows.values()) {
       const name = row.fields.name!.keys[0] as string;
@@ -538,8 +551,9 @@ export class OvsdbServerProgram {
         .join(''),
     );
     u.register('ovsdb-server/get-db-storage-status', 'DB', 1, 1, ([name]) => {
-      if (!this.dbs.has(name!)) throw new Error('Failed to find the database.');
-      return 'status: standalone';
+      const d = this.dbs.get(name!);
+      if (!d) throw new Error('Failed to find the database.');
+      return d.served.file instanceof RaftStorage ? 'status: ok' : 'status: standalone';
     });
     for (const [cmd, usage, min, max] of [
       ['ovsdb-server/tlog-set', 'DB:TABLE on|off', 2, 2],
@@ -573,6 +587,22 @@ export class OvsdbServerProgram {
     clearInterval(this.statusTimer);
     await this.server?.close();
   }
+}
+
+/** Whether a file starts with the magic of a clustered database (ovsdb_log_open()'s OVSDB_MAGIC"|"RAFT_MAGIC). */
+function isClustered(filename: string): boolean {
+  const head = Buffer.alloc(RAFT_MAGIC.length + 1);
+  try {
+    const fd = openSync(filename, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  return head.toString('latin1') === `${RAFT_MAGIC} `;
 }
 
 function safeRealpath(p: string): string {

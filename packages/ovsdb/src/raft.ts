@@ -8,14 +8,16 @@
  * does) and its one server; a joining server's header holds the addresses it
  * is to contact instead. Member order is lib/shash.c's, as OVS's JSON
  * objects have it, so the files are byte-for-byte of the real tool's shape.
- * Serving a clustered database (Raft itself) is not implemented here.
+ * RaftStorage serves such a file when this server is its cluster's only one.
  */
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { shashOrder } from '@ovs/util';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
-import { encodeRecord, fsyncDir, readRecords, writeAll } from './log.js';
+import { type ChangeSet, Database } from './db.js';
+import { changeRecord, encodeRecord, fsyncDir, readRecords, replayRecord, writeAll } from './log.js';
+import { parseSchema } from './schema.js';
 
 export const RAFT_MAGIC = 'OVSDB CLUSTER';
 
@@ -230,4 +232,135 @@ export function raftToStandaloneRecords(file: string): Json[] {
     }
   });
   return out;
+}
+
+/** VLOG(level, module, message). */
+export type RaftLog = (level: 'info' | 'warn' | 'err', module: string, message: string) => void;
+
+/**
+ * A clustered database file served by this process as the one server of
+ * its cluster (ovsdb/raft.c reduced to that case): opened, it replays the
+ * snapshot and log, wins the election of the next term (its vote, its
+ * leadership and the new term's first entry written as raft.c writes them)
+ * and then appends each commit as a log entry, committed at once. A file of
+ * a cluster with other servers, or of a server still joining one, is
+ * refused: that needs Raft's messaging, which is not implemented here.
+ */
+export class RaftStorage {
+  private fd: number;
+  private index: number;
+
+  private constructor(
+    readonly path: string,
+    readonly db: Database,
+    readonly header: RaftHeader,
+    private readonly term: number,
+    lastIndex: number,
+  ) {
+    this.fd = openSync(path, 'a');
+    this.index = lastIndex;
+  }
+
+  /** The cluster ID, this server's ID, and the last applied log index (what _Server's Database row shows). */
+  get status(): { cid: string; sid: string; index: number } {
+    return { cid: this.header.cid!, sid: this.header.sid, index: this.index };
+  }
+
+  static open(path: string, log: RaftLog = () => {}): RaftStorage {
+    const { records, problem } = readRecords(readFileSync(path), path, RAFT_MAGIC);
+    if (records.length === 0) throw new OvsdbError('ovsdb error', problem ?? `${path}: unexpected end of file`);
+    if (problem) log('err', 'raft', problem);
+    const header = raftHeaderFromJson(records[0]!);
+    if (header.remoteAddresses) throw new OvsdbError('ovsdb error', `${path}: joining a cluster is not supported by this ovsdb-server`);
+    const first = records[0] as JsonObject;
+    let servers = first.prev_servers as JsonObject;
+    const data = first.prev_data;
+    if (!Array.isArray(data) || data.length !== 2 || !isObject(data[0])) throw new OvsdbError('ovsdb error', `${path}: the cluster's snapshot has no schema`);
+    let db = new Database(parseSchema(data[0]));
+    replayRecord(db, data[1]!);
+    let lastIndex = Number(first.prev_index);
+    let term = 0;
+    for (const rec of records.slice(1)) {
+      if (!isObject(rec)) continue;
+      if (rec.index === undefined) {
+        // Term, vote and leader records: the term the server was in.
+        if (typeof rec.term === 'number') term = Math.max(term, rec.term);
+        continue;
+      }
+      lastIndex = Number(rec.index);
+      if (isObject(rec.servers)) servers = rec.servers;
+      if (!Array.isArray(rec.data) || rec.data.length !== 2) continue;
+      const [schema, txn] = rec.data;
+      // An entry with a schema replaces the database (a conversion): its data is the whole of it.
+      if (isObject(schema)) db = new Database(parseSchema(schema));
+      if (txn !== null) replayRecord(db, txn!);
+    }
+    if (Object.keys(servers).length !== 1 || servers[header.sid] === undefined) {
+      throw new OvsdbError('ovsdb error', `${path}: clusters of more than one server are not supported by this ovsdb-server`);
+    }
+    const storage = new RaftStorage(path, db, header, term + 1, lastIndex);
+    storage.becomeLeader(log);
+    return storage;
+  }
+
+  /** raft_start_election() won at once (one server of one), then raft_become_leader(): the new term's records. */
+  private becomeLeader(log: RaftLog): void {
+    log('info', 'raft', `term ${this.term}: ${Math.round(performance.now())} ms timeout expired, starting election`);
+    log('info', 'raft', `term ${this.term}: elected leader by 1+ of 1 servers`);
+    log('info', 'raft', `local server ID is ${this.header.sid.slice(0, 4)}`);
+    this.write([
+      shashObject([
+        ['term', this.term],
+        ['vote', this.header.sid],
+      ]),
+      shashObject([
+        ['term', this.term],
+        ['leader', this.header.sid],
+      ]),
+      ...this.entry(undefined),
+    ]);
+  }
+
+  /** A log entry (with `data`, a transaction) and the commit of it: what a leader of one writes. */
+  private entry(txn: JsonObject | undefined): JsonObject[] {
+    this.index++;
+    const e = shashObject([
+      ['term', this.term],
+      ['index', this.index],
+      ['data', txn && (JSON.parse(sortedJson([null, txn])) as Json)],
+      ['eid', txn && crypto.randomUUID()],
+    ]);
+    return [e, { commit_index: this.index }];
+  }
+
+  /** Raft syncs its log before anything counts as committed. */
+  private write(records: JsonObject[]): void {
+    try {
+      writeAll(this.fd, Buffer.concat(records.map((r) => encodeRecord(r, RAFT_MAGIC))));
+      fdatasyncSync(this.fd);
+    } catch (e) {
+      throw new OvsdbError('I/O error', `${this.path}: ${(e as Error).message}`);
+    }
+  }
+
+  /** A committed transaction, as the next log entry (always durable). */
+  append(cs: ChangeSet): void {
+    const rec = changeRecord(this.db, cs);
+    if (rec) this.write(this.entry(rec));
+  }
+
+  /** Raft snapshots (compaction of the log) are not implemented: the log only grows. */
+  shouldCompact(): boolean {
+    return false;
+  }
+
+  compact(): void {
+    throw new OvsdbError('not supported', `${this.path}: compacting a clustered database is not supported by this ovsdb-server`);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
+  }
 }

@@ -30,7 +30,7 @@ import {
   sslInit,
   sslServerOptions,
 } from '@ovs/util';
-import type { DbFile } from './log.js';
+import type { DbStorage } from './log.js';
 import { Monitor, type MonitorVersion, mergeChangeSets } from './monitor.js';
 
 /** A database being served, with its file if it has one. */
@@ -39,7 +39,7 @@ export class ServedDatabase {
 
   constructor(
     readonly db: Database,
-    readonly file?: DbFile,
+    readonly file?: DbStorage,
   ) {}
 
   get name(): string {
