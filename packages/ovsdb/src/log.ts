@@ -22,11 +22,25 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Lockfile, OvsError, followSymlinks } from '@ovs/util';
 import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefault } from './datum.js';
 import { type ChangeSet, Database, type Row, newRowFields } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid } from './json.js';
 import { type DatabaseSchema, parseSchema } from './schema.js';
+
+/**
+ * lockfile_lock() as ovsdb_log_open() calls it for a file it may write: the
+ * lock, or an OvsdbError "NAME: failed to lock lockfile (strerror)".
+ */
+export function lockDbFile(path: string, warn?: (msg: string) => void): Lockfile {
+  try {
+    return Lockfile.lock(path, warn);
+  } catch (e) {
+    if (!(e instanceof OvsError)) throw e;
+    throw new OvsdbError('I/O error', `${path}: failed to lock lockfile (${e.message})`);
+  }
+}
 
 /** A standalone database's magic (OVSDB_MAGIC); a clustered one's is raft.ts's RAFT_MAGIC. */
 export const OVSDB_MAGIC = 'OVSDB JSON';
@@ -212,6 +226,10 @@ export interface LogOptions {
   onWarning?: (msg: string) => void;
   /** The error that ended the log early (ovsdb-server logs it at ERR); onWarning when not given. */
   onError?: (msg: string) => void;
+  /** Take the file's lock (lib/lockfile.c) while it is open: default true; false for a read-only use. */
+  lock?: boolean;
+  /** Why the lock could not be taken (VLOG_WARN of module "lockfile"). */
+  onLockWarning?: (msg: string) => void;
 }
 
 /** An open database file, appended to as transactions commit. */
@@ -224,6 +242,7 @@ export class DbFile {
     readonly path: string,
     readonly db: Database,
     private readonly opts: LogOptions,
+    private readonly lock?: Lockfile,
   ) {
     // O_APPEND: every write lands at the end, whatever the file offset.
     this.fd = openSync(path, 'a');
@@ -235,6 +254,8 @@ export class DbFile {
   static create(path: string, schemaJson: Json): DatabaseSchema {
     const schema = parseSchema(schemaJson);
     if (existsSync(path)) throw new OvsdbError('I/O error', `${path}: file already exists`);
+    // The lock of a file being created (its lock file stays, as OVS leaves it).
+    lockDbFile(path).unlock();
     const fd = openSync(path, 'wx', 0o644);
     try {
       writeAll(fd, encodeRecord(schemaJson));
@@ -253,6 +274,16 @@ export class DbFile {
    */
   static open(path: string, opts: LogOptions = {}): DbFile {
     const buf = readFileSync(path);
+    const lock = opts.lock === false ? undefined : lockDbFile(path, opts.onLockWarning);
+    try {
+      return DbFile.read(path, buf, opts, lock);
+    } catch (e) {
+      lock?.unlock();
+      throw e;
+    }
+  }
+
+  private static read(path: string, buf: Buffer, opts: LogOptions, lock: Lockfile | undefined): DbFile {
     const read = readRecords(buf, path);
     let { problem, validLength } = read;
     const { records, offsets } = read;
@@ -280,7 +311,7 @@ export class DbFile {
         }
       }
     }
-    return new DbFile(path, db, opts);
+    return new DbFile(path, db, opts, lock);
   }
 
   /** Appends a committed transaction, fsynced when `durable` (ovsdb_log_commit_block()). Throws on I/O errors. */
@@ -313,7 +344,9 @@ export class DbFile {
 
   /** Rewrites the file as the schema plus one snapshot record. */
   compact(): void {
-    const tmp = `${this.path}.tmp`;
+    // The file a symlink leads to is replaced, and the symlink stays (ovsdb_log_replace()).
+    const target = followSymlinks(this.path);
+    const tmp = `${target}.tmp`;
     const fd = openSync(tmp, 'w', 0o644);
     let size = 0;
     try {
@@ -326,8 +359,8 @@ export class DbFile {
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, this.path);
-    fsyncDir(this.path);
+    renameSync(tmp, target);
+    fsyncDir(target);
     closeSync(this.fd);
     this.fd = openSync(this.path, 'a');
     this.size = size;
@@ -342,5 +375,6 @@ export class DbFile {
     if (this.fd < 0) return;
     closeSync(this.fd);
     this.fd = -1;
+    this.lock?.unlock();
   }
 }

@@ -191,7 +191,7 @@ export class OvsdbServerProgram {
     try {
       file = isClustered(filename)
         ? RaftStorage.open(filename, (level, module, msg) => this.log(level, module, msg))
-        : DbFile.open(filename, { onError: (m) => this.log('err', 'ovsdb_server', m) });
+        : DbFile.open(filename, { onError: (m) => this.log('err', 'ovsdb_server', m), onLockWarning: (m) => this.log('warn', 'lockfile', m) });
     } catch (e) {
       if (e instanceof OvsdbError) return ovsdbErrorToString(e);
       const code = (e as NodeJS.ErrnoException).code;
@@ -619,7 +619,21 @@ interface Io {
 }
 
 /** The modules ovsdb-server logs as (vlog/list lists them from the start). */
-const MODULES = ['ovsdb_server', 'jsonrpc_server', 'jsonrpc', 'reconnect', 'socket_util', 'stream_unix', 'ovsdb_log', 'unixctl', 'fatal_signal', 'daemon_unix'];
+const MODULES = [
+  'ovsdb_server',
+  'jsonrpc_server',
+  'jsonrpc',
+  'reconnect',
+  'socket_util',
+  'stream_unix',
+  'stream_ssl',
+  'ovsdb_log',
+  'unixctl',
+  'fatal_signal',
+  'daemon_unix',
+  'lockfile',
+  'raft',
+];
 
 export async function main(
   argv: string[],

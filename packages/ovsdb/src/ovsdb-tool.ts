@@ -10,9 +10,9 @@
  * Messages, exit codes and output are the real tool's: results printed as
  * json_to_string(JSSF_SORT) does, errors as "ovsdb-tool: ..." with status 1.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, readlinkSync, renameSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
-import { Getopt, GetoptError, OvsError, Vlog, ovsStrerror, ovsRundir as rundir, shashOrder } from '@ovs/util';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { Getopt, GetoptError, OvsError, Vlog, followSymlinks, ovsStrerror, ovsRundir as rundir, shashOrder } from '@ovs/util';
 import { type Datum, datumFromJson, datumToJson, datumToString } from './datum.js';
 import { Database, newRowFields } from './db.js';
 import { OvsdbError } from './errors.js';
@@ -147,21 +147,6 @@ function readStandaloneSchema(name: string): DatabaseSchema {
   return check(() => parseSchema(readStandalone(name)[0]));
 }
 
-/** follow_symlinks(): the file a (possibly dangling) symlink names, relative links resolved from the link's directory. */
-function followSymlinks(name: string): string {
-  let cur = name;
-  for (let i = 0; i < 10; i++) {
-    let target: string;
-    try {
-      target = readlinkSync(cur);
-    } catch {
-      return cur;
-    }
-    cur = isAbsolute(target) ? target : join(dirname(cur), target);
-  }
-  return cur;
-}
-
 /**
  * ovsdb_file_read_as_schema(): the rows of the file, each column the new
  * schema keeps converted to its new type (ovsdb_datum_convert()), tables and
@@ -241,7 +226,7 @@ function transact(args: string[], rw: boolean, io: Io, env: NodeJS.ProcessEnv): 
     throw new Fatal(`"${text}": ${(e as Error).message}`);
   }
   if (typeof request === 'string') throw new Fatal(`"${text}": ${request}`);
-  const file = check(() => DbFile.open(name, { onWarning: (m) => io.err(`ovsdb-tool: ${m}`) }));
+  const file = check(() => DbFile.open(name, { onWarning: (m) => io.err(`ovsdb-tool: ${m}`), lock: rw }));
   try {
     const served = new ServedDatabase(file.db, rw ? file : undefined);
     let results: Json;
@@ -367,7 +352,7 @@ function clusterToStandalone(out: string, cluster: string): void {
   const magic = fileMagic(cluster);
   let fd: number;
   try {
-    fd = openSync(out, 'wx', 0o644);
+    fd = openSync(followSymlinks(out), 'wx', 0o644);
   } catch (e) {
     throw ioError(e, `${out}: create failed`);
   }

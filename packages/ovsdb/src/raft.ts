@@ -10,13 +10,14 @@
  * objects have it, so the files are byte-for-byte of the real tool's shape.
  * RaftStorage serves such a file when this server is its cluster's only one.
  */
-import { closeSync, fdatasyncSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { shashOrder } from '@ovs/util';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
 import { type ChangeSet, Database } from './db.js';
-import { changeRecord, encodeRecord, fsyncDir, readRecords, replayRecord, writeAll } from './log.js';
+import { type Lockfile, followSymlinks } from '@ovs/util';
+import { changeRecord, encodeRecord, fsyncDir, lockDbFile, readRecords, replayRecord, snapshotRecord, writeAll } from './log.js';
 import { parseSchema } from './schema.js';
 
 export const RAFT_MAGIC = 'OVSDB CLUSTER';
@@ -130,9 +131,11 @@ export function raftHeaderFromJson(json: Json): RaftHeader {
 
 /** Writes a new Raft log whose records are `records` (ovsdb_log_open(OVSDB_LOG_CREATE_EXCL), writes, commit_block). */
 function createLog(file: string, records: JsonObject[]): void {
+  // The lock of a file being created (its lock file stays, as OVS leaves it).
+  lockDbFile(file).unlock();
   let fd: number;
   try {
-    fd = openSync(file, 'wx', 0o644);
+    fd = openSync(followSymlinks(file), 'wx', 0o644);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new OvsdbError('I/O error', `${file}: create failed (${code === 'EEXIST' ? 'File exists' : (e as Error).message})`);
@@ -256,6 +259,10 @@ export class RaftStorage {
     readonly header: RaftHeader,
     private readonly term: number,
     lastIndex: number,
+    private readonly lock: Lockfile,
+    /** The cluster's configuration (its one server) and the eid of the last entry with data (raft_get_eid()). */
+    private readonly servers: JsonObject,
+    private lastEid: string,
   ) {
     this.fd = openSync(path, 'a');
     this.index = lastIndex;
@@ -267,6 +274,16 @@ export class RaftStorage {
   }
 
   static open(path: string, log: RaftLog = () => {}): RaftStorage {
+    const lock = lockDbFile(path, (m) => log('warn', 'lockfile', m));
+    try {
+      return RaftStorage.read(path, log, lock);
+    } catch (e) {
+      lock.unlock();
+      throw e;
+    }
+  }
+
+  private static read(path: string, log: RaftLog, lock: Lockfile): RaftStorage {
     const { records, problem } = readRecords(readFileSync(path), path, RAFT_MAGIC);
     if (records.length === 0) throw new OvsdbError('ovsdb error', problem ?? `${path}: unexpected end of file`);
     if (problem) log('err', 'raft', problem);
@@ -279,6 +296,7 @@ export class RaftStorage {
     let db = new Database(parseSchema(data[0]));
     replayRecord(db, data[1]!);
     let lastIndex = Number(first.prev_index);
+    let lastEid = String(first.prev_eid);
     let term = 0;
     for (const rec of records.slice(1)) {
       if (!isObject(rec)) continue;
@@ -288,6 +306,7 @@ export class RaftStorage {
         continue;
       }
       lastIndex = Number(rec.index);
+      if (typeof rec.eid === 'string') lastEid = rec.eid;
       if (isObject(rec.servers)) servers = rec.servers;
       if (!Array.isArray(rec.data) || rec.data.length !== 2) continue;
       const [schema, txn] = rec.data;
@@ -298,7 +317,7 @@ export class RaftStorage {
     if (Object.keys(servers).length !== 1 || servers[header.sid] === undefined) {
       throw new OvsdbError('ovsdb error', `${path}: clusters of more than one server are not supported by this ovsdb-server`);
     }
-    const storage = new RaftStorage(path, db, header, term + 1, lastIndex);
+    const storage = new RaftStorage(path, db, header, term + 1, lastIndex, lock, servers, lastEid);
     storage.becomeLeader(log);
     return storage;
   }
@@ -324,11 +343,12 @@ export class RaftStorage {
   /** A log entry (with `data`, a transaction) and the commit of it: what a leader of one writes. */
   private entry(txn: JsonObject | undefined): JsonObject[] {
     this.index++;
+    if (txn) this.lastEid = crypto.randomUUID();
     const e = shashObject([
       ['term', this.term],
       ['index', this.index],
       ['data', txn && (JSON.parse(sortedJson([null, txn])) as Json)],
-      ['eid', txn && crypto.randomUUID()],
+      ['eid', txn && this.lastEid],
     ]);
     return [e, { commit_index: this.index }];
   }
@@ -349,18 +369,51 @@ export class RaftStorage {
     if (rec) this.write(this.entry(rec));
   }
 
-  /** Raft snapshots (compaction of the log) are not implemented: the log only grows. */
+  /** The log is compacted on request (ovsdb-server/compact) only. */
   shouldCompact(): boolean {
     return false;
   }
 
+  /**
+   * raft_store_snapshot() + raft_write_snapshot(), with every entry applied:
+   * a new file whose header's snapshot is the database now (at the last
+   * index, term and eid), then the term and vote (raft_write_state()),
+   * replacing the file a symlink leads to.
+   */
   compact(): void {
-    throw new OvsdbError('not supported', `${this.path}: compacting a clustered database is not supported by this ovsdb-server`);
+    const target = followSymlinks(this.path);
+    const tmp = `${target}.tmp`;
+    const header = raftHeaderToJson({
+      ...this.header,
+      snap: {
+        index: this.index,
+        term: this.term,
+        eid: this.lastEid,
+        servers: this.servers as Record<string, string>,
+        data: [this.db.schema.json, snapshotRecord(this.db, Date.now(), 'compacting database online')],
+      },
+    });
+    const vote = shashObject([
+      ['term', this.term],
+      ['vote', this.header.sid],
+    ]);
+    const fd = openSync(tmp, 'w', 0o644);
+    try {
+      writeAll(fd, Buffer.concat([encodeRecord(header, RAFT_MAGIC), encodeRecord(vote, RAFT_MAGIC)]));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, target);
+    fsyncDir(target);
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'a');
   }
 
   close(): void {
     if (this.fd < 0) return;
     closeSync(this.fd);
     this.fd = -1;
+    this.lock.unlock();
   }
 }

@@ -44,5 +44,7 @@ export {
 export type { CoverageUnixctl } from './coverage.js';
 export { hash2Words, hashBytes, hashInt, hashString, mhashAdd, mhashFinish } from './hash.js';
 export { shashOrder } from './shash.js';
+export { Lockfile, lockfileName } from './lockfile.js';
+export { followSymlinks } from './util.js';
 export { STREAM_SSL_LONG_OPTIONS, doCaCertBootstrap, sslClientOptions, sslHandleOption, sslInit, sslServerOptions } from './stream-ssl.js';
 export type { SslContext, SslSettings } from './stream-ssl.js';
