@@ -20,7 +20,7 @@
  * renames it over FILE.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Lockfile, OvsError, followSymlinks } from '@ovs/util';
 import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefault } from './datum.js';
@@ -42,8 +42,69 @@ export function lockDbFile(path: string, warn?: (msg: string) => void): Lockfile
   }
 }
 
-/** A standalone database's magic (OVSDB_MAGIC); a clustered one's is raft.ts's RAFT_MAGIC. */
+/** The magic of a standalone database's records (OVSDB_MAGIC) and of a clustered one's (RAFT_MAGIC). */
 export const OVSDB_MAGIC = 'OVSDB JSON';
+export const RAFT_MAGIC = 'OVSDB CLUSTER';
+
+/**
+ * ovsdb_log_open()'s look at the first header line: which magic the file has,
+ * '' for an empty file, undefined for anything else. fs errors are thrown.
+ */
+export function logMagic(path: string): string | undefined {
+  const fd = openSync(path, 'r');
+  const head = Buffer.alloc(RAFT_MAGIC.length + 1);
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const text = head.toString('latin1', 0, n);
+  if (n === 0) return '';
+  return [OVSDB_MAGIC, RAFT_MAGIC].find((m) => text.startsWith(`${m} `));
+}
+
+/**
+ * ovsdb_log_open(OVSDB_LOG_CREATE_EXCL), the writes, ovsdb_log_commit_block():
+ * a new log file (the one a symlink leads to) holding `data`, synced, its lock
+ * file left beside it as OVS leaves it. "NAME: create failed (File exists)" if
+ * it exists.
+ */
+export function createLogFile(path: string, data: Buffer): void {
+  lockDbFile(path).unlock();
+  let fd: number;
+  try {
+    fd = openSync(followSymlinks(path), 'wx', 0o644);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new OvsdbError('I/O error', `${path}: create failed (${code === 'EEXIST' ? 'File exists' : (e as Error).message})`);
+  }
+  try {
+    writeAll(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  fsyncDir(path);
+}
+
+/**
+ * ovsdb_log_replace(): `data` as the whole new file, written beside the file a
+ * symlink leads to, synced and renamed over it (the symlink stays).
+ */
+export function replaceLogFile(path: string, data: Buffer): void {
+  const target = followSymlinks(path);
+  const tmp = `${target}.tmp`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    writeAll(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, target);
+  fsyncDir(target);
+}
 
 export function encodeRecord(json: Json, magic = OVSDB_MAGIC): Buffer {
   const data = Buffer.from(`${JSON.stringify(json)}\n`, 'utf8');
@@ -254,16 +315,7 @@ export class DbFile {
   static create(path: string, schemaJson: Json): DatabaseSchema {
     const schema = parseSchema(schemaJson);
     if (existsSync(path)) throw new OvsdbError('I/O error', `${path}: file already exists`);
-    // The lock of a file being created (its lock file stays, as OVS leaves it).
-    lockDbFile(path).unlock();
-    const fd = openSync(path, 'wx', 0o644);
-    try {
-      writeAll(fd, encodeRecord(schemaJson));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    fsyncDir(path);
+    createLogFile(path, encodeRecord(schemaJson));
     return schema;
   }
 
@@ -344,25 +396,11 @@ export class DbFile {
 
   /** Rewrites the file as the schema plus one snapshot record. */
   compact(): void {
-    // The file a symlink leads to is replaced, and the symlink stays (ovsdb_log_replace()).
-    const target = followSymlinks(this.path);
-    const tmp = `${target}.tmp`;
-    const fd = openSync(tmp, 'w', 0o644);
-    let size = 0;
-    try {
-      const a = encodeRecord(this.db.schema.json);
-      const b = encodeRecord(snapshotRecord(this.db));
-      writeAll(fd, a);
-      writeAll(fd, b);
-      fsyncSync(fd);
-      size = a.length + b.length;
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, target);
-    fsyncDir(target);
+    const data = Buffer.concat([encodeRecord(this.db.schema.json), encodeRecord(snapshotRecord(this.db))]);
+    replaceLogFile(this.path, data);
     closeSync(this.fd);
     this.fd = openSync(this.path, 'a');
+    const size = data.length;
     this.size = size;
     this.sizeAfterCompaction = size;
   }

@@ -8,7 +8,7 @@
  * update_remote_status() does, and its unixctl commands.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -32,8 +32,8 @@ import { type Datum, datumFromJson } from './datum.js';
 import { Database, type Row, type Table } from './db.js';
 import { OvsdbError } from './errors.js';
 import { type Json, type JsonObject, sortedJson } from './json.js';
-import { DbFile } from './log.js';
-import { RAFT_MAGIC, RaftStorage } from './raft.js';
+import { DbFile, RAFT_MAGIC, logMagic } from './log.js';
+import { RaftStorage } from './raft.js';
 import { parseSchema, schemaToJson } from './schema.js';
 import { ovsdbErrorToString, OVS_VERSION, dbdir } from './ovsdb-tool.js';
 import { type RemoteOptions, type RemoteStatus, OvsdbServer, ServedDatabase, type VlogLevel } from './server.js';
@@ -589,20 +589,13 @@ export class OvsdbServerProgram {
   }
 }
 
-/** Whether a file starts with the magic of a clustered database (ovsdb_log_open()'s OVSDB_MAGIC"|"RAFT_MAGIC). */
+/** Whether a file has a clustered database's magic (ovsdb_log_open() with OVSDB_MAGIC"|"RAFT_MAGIC). */
 function isClustered(filename: string): boolean {
-  const head = Buffer.alloc(RAFT_MAGIC.length + 1);
   try {
-    const fd = openSync(filename, 'r');
-    try {
-      readSync(fd, head, 0, head.length, 0);
-    } finally {
-      closeSync(fd);
-    }
+    return logMagic(filename) === RAFT_MAGIC;
   } catch {
     return false;
   }
-  return head.toString('latin1') === `${RAFT_MAGIC} `;
 }
 
 function safeRealpath(p: string): string {

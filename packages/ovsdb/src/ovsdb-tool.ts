@@ -10,14 +10,14 @@
  * Messages, exit codes and output are the real tool's: results printed as
  * json_to_string(JSSF_SORT) does, errors as "ovsdb-tool: ..." with status 1.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Getopt, GetoptError, OvsError, Vlog, followSymlinks, ovsStrerror, ovsRundir as rundir, shashOrder } from '@ovs/util';
 import { type Datum, datumFromJson, datumToJson, datumToString } from './datum.js';
 import { Database, newRowFields } from './db.js';
 import { OvsdbError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
-import { DbFile, OVSDB_MAGIC, encodeRecord, fsyncDir, readRecords, replayRecord, snapshotRecord, writeAll } from './log.js';
+import { DbFile, OVSDB_MAGIC, encodeRecord, fsyncDir, logMagic, readRecords, replayRecord, snapshotRecord, writeAll } from './log.js';
 import {
   RAFT_MAGIC,
   type RaftHeader,
@@ -114,20 +114,15 @@ function schemaFromFile(file: string | undefined, env: NodeJS.ProcessEnv): { jso
 
 /** ovsdb_log_open()'s check of the magic: which kind of file this is. */
 function fileMagic(name: string): string {
-  let fd: number;
+  let magic: string | undefined;
   try {
-    fd = openSync(name, 'r');
+    magic = logMagic(name);
   } catch (e) {
     throw ioError(e, `${name}: open failed`);
   }
-  const buf = Buffer.alloc(64);
-  const n = readSync(fd, buf, 0, buf.length, 0);
-  closeSync(fd);
-  const head = buf.toString('latin1', 0, n);
-  if (head.startsWith(`${OVSDB_MAGIC} `)) return OVSDB_MAGIC;
-  if (head.startsWith(`${RAFT_MAGIC} `)) return RAFT_MAGIC;
-  if (n === 0) throw new Fatal(`ovsdb error: ${name}: cannot identify file type`);
-  throw new Fatal(`ovsdb error: ${name}: unexpected file format`);
+  if (magic === '') throw new Fatal(`ovsdb error: ${name}: cannot identify file type`);
+  if (magic === undefined) throw new Fatal(`ovsdb error: ${name}: unexpected file format`);
+  return magic;
 }
 
 /** ovsdb_storage_open_standalone(): refuses a clustered file as the real tool does. */
@@ -147,14 +142,20 @@ function readStandaloneSchema(name: string): DatabaseSchema {
   return check(() => parseSchema(readStandalone(name)[0]));
 }
 
+/** ovsdb_file_read(): the database a standalone file's records (schema first) make. */
+function replayStandalone(records: Json[]): Database {
+  const db = new Database(check(() => parseSchema(records[0])));
+  for (const rec of records.slice(1)) check(() => replayRecord(db, rec));
+  return db;
+}
+
 /**
  * ovsdb_file_read_as_schema(): the rows of the file, each column the new
  * schema keeps converted to its new type (ovsdb_datum_convert()), tables and
  * columns it drops left behind, new columns at their defaults.
  */
 function readAsSchema(records: Json[], newSchema: DatabaseSchema): Database {
-  const old = new Database(check(() => parseSchema(records[0])));
-  for (const rec of records.slice(1)) check(() => replayRecord(old, rec));
+  const old = replayStandalone(records);
   const db = new Database(newSchema);
   const txn = db.begin();
   for (const [name, table] of db.tables) {
@@ -336,9 +337,7 @@ function createCluster(file: string, src: string, local: string, electionTimer: 
     data = {};
   } catch {
     // Not a schema file: a standalone database, read as ovsdb_file_read() does.
-    const records = readStandalone(src);
-    const db = new Database(check(() => parseSchema(records[0])));
-    for (const rec of records.slice(1)) check(() => replayRecord(db, rec));
+    const db = replayStandalone(readStandalone(src));
     schema = db.schema;
     data = snapshotRecord(db, Date.now(), `created from ${src}`);
   }

@@ -10,17 +10,27 @@
  * objects have it, so the files are byte-for-byte of the real tool's shape.
  * RaftStorage serves such a file when this server is its cluster's only one.
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { shashOrder } from '@ovs/util';
+import { type Lockfile, shashOrder } from '@ovs/util';
+import { type ChangeSet, Database } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
-import { type ChangeSet, Database } from './db.js';
-import { type Lockfile, followSymlinks } from '@ovs/util';
-import { changeRecord, encodeRecord, fsyncDir, lockDbFile, readRecords, replayRecord, snapshotRecord, writeAll } from './log.js';
+import {
+  RAFT_MAGIC,
+  changeRecord,
+  createLogFile,
+  encodeRecord,
+  lockDbFile,
+  readRecords,
+  replaceLogFile,
+  replayRecord,
+  snapshotRecord,
+  writeAll,
+} from './log.js';
 import { parseSchema } from './schema.js';
 
-export const RAFT_MAGIC = 'OVSDB CLUSTER';
+export { RAFT_MAGIC };
 
 /** VLOG_ERR(module, message). */
 export type LogErr = (module: string, message: string) => void;
@@ -129,23 +139,9 @@ export function raftHeaderFromJson(json: Json): RaftHeader {
   return h;
 }
 
-/** Writes a new Raft log whose records are `records` (ovsdb_log_open(OVSDB_LOG_CREATE_EXCL), writes, commit_block). */
+/** A new Raft log whose records are `records`. */
 function createLog(file: string, records: JsonObject[]): void {
-  // The lock of a file being created (its lock file stays, as OVS leaves it).
-  lockDbFile(file).unlock();
-  let fd: number;
-  try {
-    fd = openSync(followSymlinks(file), 'wx', 0o644);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new OvsdbError('I/O error', `${file}: create failed (${code === 'EEXIST' ? 'File exists' : (e as Error).message})`);
-  }
-  try {
-    for (const r of records) writeAll(fd, encodeRecord(r, RAFT_MAGIC));
-  } finally {
-    closeSync(fd);
-  }
-  fsyncDir(file);
+  createLogFile(file, Buffer.concat(records.map((r) => encodeRecord(r, RAFT_MAGIC))));
 }
 
 /** raft_create_cluster(): a new one-server cluster whose first snapshot is `data` ([schema, contents]). */
@@ -381,8 +377,6 @@ export class RaftStorage {
    * replacing the file a symlink leads to.
    */
   compact(): void {
-    const target = followSymlinks(this.path);
-    const tmp = `${target}.tmp`;
     const header = raftHeaderToJson({
       ...this.header,
       snap: {
@@ -397,15 +391,7 @@ export class RaftStorage {
       ['term', this.term],
       ['vote', this.header.sid],
     ]);
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      writeAll(fd, Buffer.concat([encodeRecord(header, RAFT_MAGIC), encodeRecord(vote, RAFT_MAGIC)]));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, target);
-    fsyncDir(target);
+    replaceLogFile(this.path, Buffer.concat([encodeRecord(header, RAFT_MAGIC), encodeRecord(vote, RAFT_MAGIC)]));
     closeSync(this.fd);
     this.fd = openSync(this.path, 'a');
   }

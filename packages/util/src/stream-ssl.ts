@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ConnectionOptions, PeerCertificate, SecureContextOptions, SecureVersion, TLSSocket, TlsOptions } from 'node:tls';
 import type { LongOption } from './command-line.js';
+import { OvsError } from './strerror.js';
 
 export const STREAM_SSL_LONG_OPTIONS: readonly LongOption[] = [
   { name: 'private-key', arg: 'required', short: 'p' },
@@ -70,11 +71,6 @@ export function sslHandleOption(s: SslSettings, name: string, value: string | un
   }
 }
 
-/** An error as a failed system call reports it: its errno name in `code`. */
-function errnoError(code: string, message: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(message), { code });
-}
-
 /** The context an SSL stream is made with: Node's TLS options, and the file a bootstrap writes. */
 export interface SslContext {
   options: SecureContextOptions;
@@ -99,13 +95,13 @@ export function sslInit(s: SslSettings, logErr: (message: string) => void = () =
     s.caCert ? '' : 'CA certificate must be configured to use SSL',
   ].filter(Boolean);
   for (const m of missing) logErr(m);
-  if (missing.length || !s.privateKey || !s.certificate || !s.caCert) throw errnoError('ENOPROTOOPT', missing[0]!);
+  if (missing.length || !s.privateKey || !s.certificate || !s.caCert) throw new OvsError(missing[0]!, 'ENOPROTOOPT');
   const read = (file: string) => {
     try {
       return readFileSync(file);
     } catch (e) {
       logErr(`${file}: ${(e as Error).message}`);
-      throw errnoError('ENOPROTOOPT', `${file}: could not be read`);
+      throw new OvsError(`${file}: could not be read`, 'ENOPROTOOPT');
     }
   };
   // stream_ssl_set_peer_ca_cert_file(): an extra certificate of our chain.
@@ -152,7 +148,7 @@ export function doCaCertBootstrap(sock: TLSSocket, file: string, logInfo: (messa
   let top = sock.getPeerCertificate(true) as PeerCertificate & { issuerCertificate?: PeerCertificate };
   while (top?.issuerCertificate && top.issuerCertificate !== top && top.issuerCertificate.fingerprint256 !== top.fingerprint256) top = top.issuerCertificate;
   if (!top?.raw || top.issuerCertificate?.fingerprint256 !== top.fingerprint256) {
-    return errnoError('EPROTO', "peer's certificate chain top is not self-signed; cannot bootstrap trust");
+    return new OvsError("peer's certificate chain top is not self-signed; cannot bootstrap trust", 'EPROTO');
   }
   try {
     writeFileSync(file, toPem(top.raw), { flag: 'wx' });
@@ -160,5 +156,5 @@ export function doCaCertBootstrap(sock: TLSSocket, file: string, logInfo: (messa
     return e as NodeJS.ErrnoException;
   }
   logInfo(`successfully bootstrapped CA cert to ${file}`);
-  return errnoError('EPROTO', `successfully bootstrapped CA cert to ${file}`);
+  return new OvsError(`successfully bootstrapped CA cert to ${file}`, 'EPROTO');
 }

@@ -13,29 +13,22 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ConnectionOptions, connect as tlsConnect, createServer as tlsCreateServer } from 'node:tls';
-import { type SslSettings, doCaCertBootstrap, sslClientOptions, sslInit, sslServerOptions } from '@ovs/util';
+import { OvsError, type SslSettings, doCaCertBootstrap, sslClientOptions, sslInit, sslServerOptions } from '@ovs/util';
 
 /** VLOG_ERR(module, message). */
 export type LogErr = (module: string, message: string) => void;
 
-/** An error as a failed system call reports it (its errno name in `code`). */
-function errnoError(code: string, message: string): NodeJS.ErrnoException {
-  const e = new Error(message) as NodeJS.ErrnoException;
-  e.code = code;
-  return e;
-}
-
 /** "HOST:PORT" (HOST may be [IPv6]) of an active remote. */
 function parseActive(name: string, rest: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(rest);
-  if (!m) throw errnoError('EINVAL', `${name}: bad peer name format`);
+  if (!m) throw new OvsError(`${name}: bad peer name format`, 'EINVAL');
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
 /** "PORT[:IP]" of a passive remote (IP defaults to every address). */
 function parsePassive(rest: string): { port: number; host?: string } {
   const m = /^(\d*)(?::(\[[^\]]+\]|[^:]+))?$/.exec(rest);
-  if (!m) throw errnoError('EINVAL', `${rest}: bad port or address`);
+  if (!m) throw new OvsError(`${rest}: bad port or address`, 'EINVAL');
   return { port: Number(m[1] || 0), host: m[2]?.replace(/^\[|\]$/g, '') };
 }
 
