@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Options, defineConfig } from 'tsup';
 
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
@@ -14,7 +14,9 @@ type Plugin = NonNullable<Options['esbuildPlugins']>[number];
  *   `ovs-vsctl` call pays for what it loads and compiles before it does anything, and CommonJS spares
  *   it Node's ES module loader (about 10 ms a call here); see the root README, "Fast tools". Code a
  *   command reaches only through `await import()` is in the same file, evaluated when that command
- *   runs. `import.meta.url` is shimmed from `__filename` (tsup's `shims`).
+ *   runs — unless that module is itself one of the `cli` entries: then it stays a file of its own,
+ *   required when the command runs (cliChunks), so that the commands that do not need it do not
+ *   compile it either. `import.meta.url` is shimmed from `__filename` (tsup's `shims`).
  *
  * Both builds write to `dist/`, so `dist/` is emptied here once, before either starts (tsup runs the
  * two configurations side by side and its own `clean` in one would race the other's output).
@@ -36,16 +38,42 @@ export function packageBuild(entry: Options['entry'], cli?: Record<string, strin
       noExternal: [WORKSPACE_INLINED],
       minify: true,
       removeNodeProtocol: false,
-      esbuildPlugins: [lazyBuiltins, jsonParsePlugin, declaredExternals()],
+      // import() of a chunk becomes require(): no ES module loader for a CommonJS file.
+      esbuildOptions: (options) => {
+        options.supported = { ...options.supported, 'dynamic-import': false };
+      },
+      esbuildPlugins: [cliChunks(cli), lazyBuiltins, jsonParsePlugin, declaredExternals()],
     },
   ]);
 }
 
 /**
- * The workspace packages a CLI bundle inlines: all but @ovs/posix, whose native addon is found from its
- * own package directory (a bundle imports it, or requires it at run time, by name).
+ * `await import('./daemon.js')` where src/…/daemon.ts is itself a CLI entry: the bundle requires that
+ * entry's own file (`./daemon.cjs`) when the import runs instead of inlining it. `ovs-kernel ip link
+ * show` then compiles the client, not the kernel model it talks to. The chunk has its own copies of
+ * the modules both use, so what crosses between them is plain data, functions and the chunk's own
+ * classes.
  */
-const WORKSPACE_INLINED = /^@ovs\/(?!posix(?:\/|$))/;
+function cliChunks(cli: Record<string, string>): Plugin {
+  const chunkOf = new Map(Object.entries(cli).map(([name, file]) => [resolve(file), name]));
+  return {
+    name: 'cli-chunks',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.kind !== 'dynamic-import') return undefined;
+        const name = chunkOf.get(resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')));
+        return name === undefined ? undefined : { path: `./${name}.cjs`, external: true };
+      });
+    },
+  };
+}
+
+/**
+ * The workspace packages a CLI bundle inlines: all but @ovs/posix, whose native addon is found from its
+ * own package directory: lazyBuiltins makes it a `require('@ovs/posix')` at first use (it is listed
+ * here so that tsup's own external rule does not take it before that plugin sees it).
+ */
+const WORKSPACE_INLINED = /^@ovs\//;
 
 /**
  * A JSON module as `JSON.parse('…')` instead of an object literal: V8 parses a JSON string several
@@ -62,10 +90,12 @@ const jsonParsePlugin: Plugin = {
 };
 
 const LAZY = 'lazy-builtin';
+/** The one package outside the bundle, loaded lazily too: finding it and loading its addon is a few ms. */
+const POSIX = '@ovs/posix';
 const LAZY_REQUIRE = '#lazy-builtin-require';
 
 /**
- * Node's built-in modules, each loaded the first time one of its exports is used rather than when the
+ * Node's built-in modules (and @ovs/posix), each loaded the first time one of its exports is used rather than when the
  * CLI starts: `import { connect } from 'node:tls'` costs a tool that never opens an SSL connection
  * nothing. (Imported as ESM, a built-in is loaded at once, and Node builds its ESM facade by reading
  * every export — `fs`'s lazy `ReadStream` getter loads all of Node's streams.) Each built-in becomes a
@@ -77,9 +107,9 @@ const lazyBuiltins: Plugin = {
   name: 'lazy-builtins',
   setup(build) {
     build.onResolve({ filter: /^#lazy-builtin-require$/ }, () => ({ path: LAZY_REQUIRE, namespace: LAZY }));
-    build.onResolve({ filter: /^(?:node:)?[a-z_/]+$/ }, (args) => {
+    build.onResolve({ filter: /^(?:node:)?[a-z_/]+$|^@ovs\/posix$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
-      if (args.namespace === LAZY || name === 'module' || !isBuiltin(name)) return undefined;
+      if (args.namespace === LAZY || name === 'module' || !(isBuiltin(name) || name === POSIX)) return undefined;
       return { path: name, namespace: LAZY };
     });
     build.onLoad({ filter: /.*/, namespace: LAZY }, (args) => {
@@ -92,7 +122,7 @@ const lazyBuiltins: Plugin = {
         contents: [
           `const { req } = require('${LAZY_REQUIRE}');`,
           'let real;',
-          `const load = () => (real ??= req(${JSON.stringify(`node:${args.path}`)}));`,
+          `const load = () => (real ??= req(${JSON.stringify(args.path === POSIX ? POSIX : `node:${args.path}`)}));`,
           "module.exports = Object.create(new Proxy({}, { get: (_, key) => (key === '__esModule' ? undefined : load()[key]), has: (_, key) => key in load() }));",
         ].join('\n'),
         loader: 'js',
