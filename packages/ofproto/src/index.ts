@@ -9,7 +9,7 @@ export type { BackerClient, IfaceHint, OfprotoEnv } from './backer.js';
 export { LINUX_6_1_SUPPORT, dpSupport, dpifShowSupport } from './dp-features.js';
 export type { DpFeature, DpifBackerSupport } from './dp-features.js';
 export { dpifShowBacker } from './dpif-show.js';
-export { Ofproto, simapIncrease } from './ofproto.js';
+export { Ofproto } from './ofproto.js';
 export type { OfprotoPort } from './ofproto.js';
 export { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, OfprotoError } from './ofport.js';
 export type { Ofport, OfprotoLog } from './ofport.js';

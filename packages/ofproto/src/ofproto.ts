@@ -23,7 +23,7 @@ import {
   netdevVportIsPatch,
 } from '@ovs/netdev';
 import { span, spanSync } from '@ovs/trace';
-import { coverageDefine } from '@ovs/util';
+import { coverageDefine, simapIncrease } from '@ovs/util';
 import { type BackerClient, DpifBacker, type OfprotoEnv } from './backer.js';
 import { OFPP_LOCAL, OFPP_MAX, OFPP_NONE, type Ofport, OfprotoError } from './ofport.js';
 
@@ -585,9 +585,4 @@ export class Ofproto implements BackerClient {
     // The last bridge of a datapath takes the datapath with it when deleted (del-br), not when the daemon exits.
     await this.backer.close(this, del);
   }
-}
-
-/** simap_increase(): add `amount` to `name`'s count, creating it only for a non-zero amount. */
-export function simapIncrease(usage: Map<string, number>, name: string, amount: number): void {
-  if (amount) usage.set(name, (usage.get(name) ?? 0) + amount);
 }

@@ -74,6 +74,18 @@ export interface ChangeSet {
   readonly id: string;
   readonly changes: RowChange[];
   readonly comment?: string;
+  /** The atoms of the changed rows, before and after (count_atoms()'s txn->n_atoms), as committed. */
+  readonly nAtoms?: number;
+}
+
+/**
+ * A row's atoms as count_atoms() counts them: each column's elements, a map's twice (keys and
+ * values), and one each for _uuid and _version.
+ */
+function rowAtoms(schema: TableSchema, fields: Readonly<Record<string, Datum>>): number {
+  let n = 2;
+  for (const c of schema.userColumns) n += (fields[c.name]?.keys.length ?? 0) * (c.type.value ? 2 : 1);
+  return n;
 }
 
 const weakKey = (table: string, uuid: string) => `${table}\u0000${uuid}`;
@@ -112,6 +124,8 @@ export class Database {
   readonly weakReferrers = new Map<string, Set<string>>();
   /** The UUID of the last committed transaction (monitor_cond_since). */
   lastTxnId = ZERO_UUID;
+  /** The atoms of every row (ovsdb's n_atoms, kept up to date by each commit), for memory/show. */
+  nAtoms = 0;
 
   constructor(readonly schema: DatabaseSchema) {
     for (const ts of schema.tables.values()) this.tables.set(ts.name, new Table(ts));
@@ -469,10 +483,20 @@ export class Transaction {
       }
     }
     const comment = this.comments.length ? this.comments.join('\n') : undefined;
-    const cs: ChangeSet = { id, changes, ...(comment !== undefined ? { comment } : {}) };
+    let nAtoms = 0;
+    let atomsDiff = 0;
+    for (const ch of changes) {
+      const ts = this.db.tables.get(ch.table)!.schema;
+      const before = ch.old ? rowAtoms(ts, ch.old.fields) : 0;
+      const after = ch.new ? rowAtoms(ts, ch.new.fields) : 0;
+      nAtoms += before + after;
+      atomsDiff += after - before;
+    }
+    const cs: ChangeSet = { id, changes, ...(comment !== undefined ? { comment } : {}), nAtoms };
     beforeApply?.(cs);
     for (const { tr, next, modified } of plan) this.apply(tr, next, modified);
     this.db.lastTxnId = id;
+    this.db.nAtoms += atomsDiff;
     this.txnRows.clear();
     return cs;
   }

@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Lockfile, OvsError, followSymlinks } from '@ovs/util';
-import { applyDiff, datumDiff, datumFromJson, datumToJson, isDefault } from './datum.js';
+import { type Datum, applyDiff, datumDiff, datumFromJson, datumToJson, isDefault } from './datum.js';
 import { type ChangeSet, Database, type Row, newRowFields } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid } from './json.js';
@@ -226,7 +226,7 @@ export function changeRecord(db: Database, cs: ChangeSet, date = Date.now()): Js
 }
 
 /** Applies one transaction record of the file to the database. */
-export function replayRecord(db: Database, rec: Json): void {
+export function replayRecord(db: Database, rec: Json, id?: string): ChangeSet {
   if (!isObject(rec)) throw new OvsdbError('syntax error', 'transaction record must be an object');
   const isDiff = rec._is_diff === true;
   const txn = db.begin();
@@ -255,7 +255,7 @@ export function replayRecord(db: Database, rec: Json): void {
   }
   const err = txn.precommit();
   if (err) throw err;
-  txn.commit();
+  return txn.commit(id);
 }
 
 /** A snapshot record: every row of the database. */
@@ -272,12 +272,50 @@ export function snapshotRecord(db: Database, date = Date.now(), comment = 'compa
   return out;
 }
 
+/**
+ * ovsdb_convert() (ovsdb/file.c): a copy of `src` under `newSchema`, each column both schemas have
+ * converted to its new type (ovsdb_datum_convert()), the tables and columns the new schema drops left
+ * behind, new columns at their defaults. Throws the OvsdbError of a value the new type cannot hold or
+ * of a constraint the copy breaks; `src` is left as it was.
+ */
+export function ovsdbConvert(src: Database, newSchema: DatabaseSchema): Database {
+  const db = new Database(newSchema);
+  const txn = db.begin();
+  for (const [name, table] of db.tables) {
+    const old = src.table(name);
+    if (!old) continue;
+    for (const row of old.rows.values()) {
+      const fields = newRowFields(table.schema);
+      for (const c of table.schema.userColumns) {
+        const oc = old.schema.columns.get(c.name);
+        if (oc) fields[c.name] = datumFromJson(c.type, datumToJson(row.fields[c.name] as Datum, oc.type));
+      }
+      txn.insert(table, row.uuid, fields);
+    }
+  }
+  const err = txn.precommit();
+  if (err) throw err;
+  txn.commit();
+  return db;
+}
+
 /** Where a served database is kept: a standalone file (DbFile) or a clustered one (raft.ts's RaftStorage). */
 export interface DbStorage {
+  /** ovsdb_storage_get_model(). */
+  readonly model: 'standalone' | 'clustered';
   readonly db: Database;
+  /** A clustered log's transactions as read at open, oldest first, each with its entry's eid: the history it starts with. */
+  readonly replayed?: readonly ChangeSet[];
+  /** ovsdb_storage_get_memory_usage(). */
+  getMemoryUsage?(usage: Map<string, number>): void;
   append(cs: ChangeSet, durable?: boolean): void;
   shouldCompact(): boolean;
   compact(): void;
+  /**
+   * ovsdb_storage_write_schema_change(): `db` (a converted copy, ovsdbConvert()) becomes what is
+   * stored, its schema and every row; throws the OvsdbError of a failed write, storing nothing then.
+   */
+  writeSchemaChange(db: Database): void;
   close(): void;
 }
 
@@ -294,14 +332,15 @@ export interface LogOptions {
 }
 
 /** An open database file, appended to as transactions commit. */
-export class DbFile {
+export class DbFile implements DbStorage {
+  readonly model = 'standalone';
   private fd: number;
   private size: number;
   private sizeAfterCompaction: number;
 
   private constructor(
     readonly path: string,
-    readonly db: Database,
+    private database: Database,
     private readonly opts: LogOptions,
     private readonly lock?: Lockfile,
   ) {
@@ -366,6 +405,11 @@ export class DbFile {
     return new DbFile(path, db, opts, lock);
   }
 
+  /** The database the file holds (another one after a schema change). */
+  get db(): Database {
+    return this.database;
+  }
+
   /** Appends a committed transaction, fsynced when `durable` (ovsdb_log_commit_block()). Throws on I/O errors. */
   append(cs: ChangeSet, durable = false): void {
     const rec = changeRecord(this.db, cs);
@@ -396,7 +440,18 @@ export class DbFile {
 
   /** Rewrites the file as the schema plus one snapshot record. */
   compact(): void {
-    const data = Buffer.concat([encodeRecord(this.db.schema.json), encodeRecord(snapshotRecord(this.db))]);
+    this.rewrite(this.db, 'compacting database online');
+  }
+
+  /** ovsdb_storage_store_snapshot(), as a standalone file takes a schema change: the file becomes the new schema and data. */
+  writeSchemaChange(db: Database): void {
+    this.rewrite(db, 'converted by ovsdb-server');
+    this.database = db;
+  }
+
+  /** The file replaced by `db`'s schema and one record holding every row. */
+  private rewrite(db: Database, comment: string): void {
+    const data = Buffer.concat([encodeRecord(db.schema.json), encodeRecord(snapshotRecord(db, Date.now(), comment))]);
     replaceLogFile(this.path, data);
     closeSync(this.fd);
     this.fd = openSync(this.path, 'a');

@@ -22,7 +22,9 @@ import {
   type UnixctlServer,
   VLOG_LONG_OPTIONS,
   Vlog,
+  coverageInit,
   getoptLong,
+  memoryReport,
   ovsRundir as rundir,
   processStatusMsg,
   sslHandleOption,
@@ -214,6 +216,12 @@ export class OvsdbServerProgram {
       // A clustered database's _Server row shows its log index, which each commit advances.
       if (file instanceof RaftStorage) this.updateServerStatus();
     });
+    // A conversion advances a cluster's index; a cluster's also rewrites _Server's schema column
+    // (update_schema() forgets the row, and a new row gets the schema).
+    served.onReplace(() => {
+      this.updateServerStatus(file.model === 'clustered' ? name : undefined);
+      this.queueReconfigure();
+    });
     this.dbs.set(name, { filename, served });
     this.server?.addDatabase(served);
     if (this.server) this.server.reconnect(false, `adding ${name} database`);
@@ -249,7 +257,7 @@ export class OvsdbServerProgram {
    * update_server_status(): _Server's Database table made to list the databases served
    * (standalone, connected, leader, their schema as sorted JSON), rows of removed ones deleted.
    */
-  updateServerStatus(): void {
+  updateServerStatus(schemaOf?: string): void {
     const server = this.dbs.get('_Server');
     if (!server) return;
     const db = server.served.db;
@@ -278,9 +286,9 @@ export class OvsdbServerProgram {
         continue;
       }
       seen.add(name);
-      const fields = txn.modify(table, row.uuid);
-      const { schema: _schema, ...rest } = status(name, d);
-      Object.assign(fields, rest);
+      // The schema column is written with the row (update_database_status()), or for `schemaOf`.
+      const { schema, ...rest } = status(name, d);
+      Object.assign(txn.modify(table, row.uuid), name === schemaOf ? { ...rest, schema } : rest);
     }
     for (const [name, d] of this.dbs) if (!seen.has(name)) txn.insert(table, crypto.randomUUID(), status(name, d));
     const err = txn.precommit() ?? server.served.commitTxn(txn);
@@ -476,8 +484,26 @@ export class OvsdbServerProgram {
     this.statusTimer = setInterval(() => this.updateRemoteStatus(), 2500);
   }
 
+  /**
+   * What ovsdb-server's main loop hands memory_report(): the JSON-RPC server's sessions and
+   * monitors, each database's cells, atoms, history and storage, and the weak references.
+   */
+  memoryUsage(): Map<string, number> {
+    const usage = new Map<string, number>();
+    this.server?.getMemoryUsage(usage);
+    let weakRefs = 0;
+    for (const d of this.dbs.values()) {
+      d.served.getMemoryUsage(usage);
+      for (const referrers of d.served.db.weakReferrers.values()) weakRefs += referrers.size;
+    }
+    usage.set('n-weak-refs', weakRefs);
+    return usage;
+  }
+
   /** The unixctl commands ovsdb-server registers. */
   registerCommands(u: UnixctlServer): void {
+    coverageInit(u);
+    u.register('memory/show', '', 0, 0, () => memoryReport(this.memoryUsage()));
     u.register('exit', '', 0, 0, () => {
       this.exit();
       return '';

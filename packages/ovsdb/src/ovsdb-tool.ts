@@ -13,11 +13,11 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Getopt, GetoptError, OvsError, Vlog, followSymlinks, ovsStrerror, ovsRundir as rundir, shashOrder } from '@ovs/util';
-import { type Datum, datumFromJson, datumToJson, datumToString } from './datum.js';
-import { Database, newRowFields } from './db.js';
+import { datumFromJson, datumToString } from './datum.js';
+import { Database } from './db.js';
 import { OvsdbError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
-import { DbFile, OVSDB_MAGIC, encodeRecord, fsyncDir, logMagic, readRecords, replayRecord, snapshotRecord, writeAll } from './log.js';
+import { DbFile, OVSDB_MAGIC, encodeRecord, fsyncDir, logMagic, ovsdbConvert, readRecords, replayRecord, snapshotRecord, writeAll } from './log.js';
 import {
   RAFT_MAGIC,
   type RaftHeader,
@@ -149,32 +149,9 @@ function replayStandalone(records: Json[]): Database {
   return db;
 }
 
-/**
- * ovsdb_file_read_as_schema(): the rows of the file, each column the new
- * schema keeps converted to its new type (ovsdb_datum_convert()), tables and
- * columns it drops left behind, new columns at their defaults.
- */
+/** ovsdb_file_read_as_schema(): the file's rows, converted to the new schema (ovsdbConvert()). */
 function readAsSchema(records: Json[], newSchema: DatabaseSchema): Database {
-  const old = replayStandalone(records);
-  const db = new Database(newSchema);
-  const txn = db.begin();
-  for (const [name, table] of db.tables) {
-    const src = old.table(name);
-    if (!src) continue;
-    for (const row of src.rows.values()) {
-      const fields = newRowFields(table.schema);
-      for (const c of table.schema.userColumns) {
-        const oc = src.schema.columns.get(c.name);
-        if (!oc) continue;
-        fields[c.name] = check(() => datumFromJson(c.type, datumToJson(row.fields[c.name] as Datum, oc.type)));
-      }
-      txn.insert(table, row.uuid, fields);
-    }
-  }
-  const err = txn.precommit();
-  if (err) throw new Fatal(ovsdbErrorToString(err));
-  txn.commit();
-  return db;
+  return check(() => ovsdbConvert(replayStandalone(records), newSchema));
 }
 
 /** write_standalone_db(): the schema and one record holding every row. */

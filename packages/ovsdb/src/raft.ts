@@ -12,7 +12,7 @@
  */
 import { closeSync, fdatasyncSync, openSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { type Lockfile, shashOrder } from '@ovs/util';
+import { type Lockfile, shashOrder, simapIncrease } from '@ovs/util';
 import { type ChangeSet, Database } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type Json, type JsonObject, isObject, isUuid, sortedJson } from './json.js';
@@ -246,25 +246,34 @@ export type RaftLog = (level: 'info' | 'warn' | 'err', module: string, message: 
  * refused: that needs Raft's messaging, which is not implemented here.
  */
 export class RaftStorage {
+  readonly model = 'clustered';
   private fd: number;
   private index: number;
 
   private constructor(
     readonly path: string,
-    readonly db: Database,
+    private database: Database,
     readonly header: RaftHeader,
     private readonly term: number,
     lastIndex: number,
+    /** The index of the snapshot the log starts after (log_start - 1). */
+    private snapIndex: number,
     private readonly lock: Lockfile,
     /** The cluster's configuration (its one server) and the eid of the last entry with data (raft_get_eid()). */
     private readonly servers: JsonObject,
     private lastEid: string,
+    readonly replayed: readonly ChangeSet[],
   ) {
     this.fd = openSync(path, 'a');
     this.index = lastIndex;
   }
 
   /** The cluster ID, this server's ID, and the last applied log index (what _Server's Database row shows). */
+  /** raft_get_memory_usage(): the entries after the snapshot (log_end - log_start); one server, so no connections. */
+  getMemoryUsage(usage: Map<string, number>): void {
+    simapIncrease(usage, 'raft-log', this.index - this.snapIndex);
+  }
+
   get status(): { cid: string; sid: string; index: number } {
     return { cid: this.header.cid!, sid: this.header.sid, index: this.index };
   }
@@ -290,9 +299,10 @@ export class RaftStorage {
     const data = first.prev_data;
     if (!Array.isArray(data) || data.length !== 2 || !isObject(data[0])) throw new OvsdbError('ovsdb error', `${path}: the cluster's snapshot has no schema`);
     let db = new Database(parseSchema(data[0]));
-    replayRecord(db, data[1]!);
     let lastIndex = Number(first.prev_index);
     let lastEid = String(first.prev_eid);
+    // The snapshot is the first transaction of the history, as OVS reads it back.
+    const replayed = [replayRecord(db, data[1]!, lastEid)];
     let term = 0;
     for (const rec of records.slice(1)) {
       if (!isObject(rec)) continue;
@@ -307,13 +317,16 @@ export class RaftStorage {
       if (!Array.isArray(rec.data) || rec.data.length !== 2) continue;
       const [schema, txn] = rec.data;
       // An entry with a schema replaces the database (a conversion): its data is the whole of it.
-      if (isObject(schema)) db = new Database(parseSchema(schema));
-      if (txn !== null) replayRecord(db, txn!);
+      if (isObject(schema)) {
+        db = new Database(parseSchema(schema));
+        replayed.length = 0;
+      }
+      if (txn !== null) replayed.push(replayRecord(db, txn!, lastEid));
     }
     if (Object.keys(servers).length !== 1 || servers[header.sid] === undefined) {
       throw new OvsdbError('ovsdb error', `${path}: clusters of more than one server are not supported by this ovsdb-server`);
     }
-    const storage = new RaftStorage(path, db, header, term + 1, lastIndex, lock, servers, lastEid);
+    const storage = new RaftStorage(path, db, header, term + 1, lastIndex, Number(first.prev_index), lock, servers, lastEid, replayed);
     storage.becomeLeader(log);
     return storage;
   }
@@ -336,14 +349,22 @@ export class RaftStorage {
     ]);
   }
 
-  /** A log entry (with `data`, a transaction) and the commit of it: what a leader of one writes. */
-  private entry(txn: JsonObject | undefined): JsonObject[] {
+  /** The database the cluster holds (another one after a schema change). */
+  get db(): Database {
+    return this.database;
+  }
+
+  /**
+   * A log entry (with `data`: a transaction, and the new schema of a conversion) and the commit of
+   * it: what a leader of one writes.
+   */
+  private entry(txn: JsonObject | undefined, schema: Json = null, eid: string = crypto.randomUUID()): JsonObject[] {
     this.index++;
-    if (txn) this.lastEid = crypto.randomUUID();
+    if (txn) this.lastEid = eid;
     const e = shashObject([
       ['term', this.term],
       ['index', this.index],
-      ['data', txn && (JSON.parse(sortedJson([null, txn])) as Json)],
+      ['data', txn && (JSON.parse(sortedJson([schema, txn])) as Json)],
       ['eid', txn && this.lastEid],
     ]);
     return [e, { commit_index: this.index }];
@@ -359,10 +380,16 @@ export class RaftStorage {
     }
   }
 
-  /** A committed transaction, as the next log entry (always durable). */
+  /** A committed transaction, as the next log entry (always durable); its eid is the transaction's id (monitor_cond_since). */
   append(cs: ChangeSet): void {
     const rec = changeRecord(this.db, cs);
-    if (rec) this.write(this.entry(rec));
+    if (rec) this.write(this.entry(rec, null, cs.id));
+  }
+
+  /** A conversion, as raft_command_execute() of [schema, data] appends it: an entry replacing the whole database. */
+  writeSchemaChange(db: Database): void {
+    this.write(this.entry(snapshotRecord(db, Date.now(), 'converted by ovsdb-server'), db.schema.json, db.lastTxnId));
+    this.database = db;
   }
 
   /** The log is compacted on request (ovsdb-server/compact) only. */
@@ -392,6 +419,7 @@ export class RaftStorage {
       ['vote', this.header.sid],
     ]);
     replaceLogFile(this.path, Buffer.concat([encodeRecord(header, RAFT_MAGIC), encodeRecord(vote, RAFT_MAGIC)]));
+    this.snapIndex = this.index;
     closeSync(this.fd);
     this.fd = openSync(this.path, 'a');
   }

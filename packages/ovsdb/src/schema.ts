@@ -212,7 +212,8 @@ export function parseSchema(json: unknown): DatabaseSchema {
   }
   return {
     name,
-    version: typeof version === 'string' ? version : '0.0.0',
+    // A schema without a version has the empty one (ovsdb-tool schema-version prints an empty line).
+    version: typeof version === 'string' ? version : '',
     ...(typeof cksum === 'string' ? { cksum } : {}),
     tables: out,
     json: json as Json,

@@ -13,10 +13,11 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { type AddressInfo, type Server as NetServer, type Socket, connect as netConnect, createServer } from 'node:net';
 import { type Server as TlsServer, type TLSSocket, connect as tlsConnect, createServer as tlsCreateServer } from 'node:tls';
-import type { ChangeSet, Database, Transaction } from './db.js';
+import type { ChangeSet, Database, RowChange, Transaction } from './db.js';
 import { OvsdbError, syntaxError } from './errors.js';
 import { type ExecOutcome, execute } from './execution.js';
 import { type Json, type JsonObject, ZERO_UUID, isId, isUuid } from './json.js';
+import { type DatabaseSchema, parseSchema } from './schema.js';
 import {
   Connection,
   ProtocolError,
@@ -28,19 +29,40 @@ import {
   errorText,
   sslClientOptions,
   sslInit,
+  simapIncrease,
   sslServerOptions,
 } from '@ovs/util';
-import type { DbStorage } from './log.js';
+import { type DbStorage, ovsdbConvert } from './log.js';
 import { Monitor, type MonitorVersion, mergeChangeSets } from './monitor.js';
 
 /** A database being served, with its file if it has one. */
 export class ServedDatabase {
   private readonly listeners = new Set<(cs: ChangeSet) => void>();
+  private readonly replaceListeners = new Set<(old: DatabaseSchema) => void>();
+
+  /**
+   * The transaction history (ovsdb's txn_history) a clustered database keeps so that a client
+   * reconnecting with monitor_cond_since gets what it missed rather than everything: the last
+   * commits, oldest first, at most 100 and, beyond the newest, no more atoms than the database
+   * holds (ovsdb_txn_history_run()). A standalone database keeps none.
+   */
+  private readonly history: ChangeSet[] | undefined;
+  private historyAtoms = 0;
 
   constructor(
-    readonly db: Database,
+    private current: Database,
     readonly file?: DbStorage,
-  ) {}
+  ) {
+    if (file?.model === 'clustered') {
+      this.history = [];
+      for (const cs of file.replayed ?? []) this.addToHistory(cs);
+    }
+  }
+
+  /** The database served (another one once a "convert" has replaced it). */
+  get db(): Database {
+    return this.current;
+  }
 
   get name(): string {
     return this.db.schema.name;
@@ -50,6 +72,84 @@ export class ServedDatabase {
   onCommit(fn: (cs: ChangeSet) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** ovsdb_monitor_get_last_txnid(): the newest transaction of the history, else the zero UUID. */
+  get lastTxnId(): string {
+    return this.history?.at(-1)?.id ?? ZERO_UUID;
+  }
+
+  /**
+   * ovsdb_monitor_get_changes_after(): every change committed after transaction `id`, merged, if the
+   * history still holds `id` (an empty change set when nothing came after); undefined if not.
+   */
+  changesAfter(id: string): ChangeSet | undefined {
+    const i = this.history?.findIndex((cs) => cs.id === id) ?? -1;
+    if (i < 0) return undefined;
+    return this.history!.slice(i + 1).reduce<ChangeSet>((all, cs) => mergeChangeSets(all, cs), { id, changes: [] });
+  }
+
+  /** ovsdb_get_memory_usage(): cells, atoms and the history's size. */
+  getMemoryUsage(usage: Map<string, number>): void {
+    let cells = 0;
+    for (const t of this.db.tables.values()) cells += t.rows.size * t.schema.columns.size;
+    simapIncrease(usage, 'cells', cells);
+    simapIncrease(usage, 'atoms', this.db.nAtoms);
+    simapIncrease(usage, 'txn-history', this.history?.length ?? 0);
+    simapIncrease(usage, 'txn-history-atoms', this.historyAtoms);
+    this.file?.getMemoryUsage?.(usage);
+  }
+
+  /** ovsdb_txn_add_to_history(), then ovsdb_txn_history_run()'s trimming. */
+  private addToHistory(cs: ChangeSet): void {
+    if (!this.history) return;
+    this.history.push(cs);
+    this.historyAtoms += cs.nAtoms ?? 0;
+    while (this.history.length > 1 && (this.history.length > 100 || this.historyAtoms > this.db.nAtoms)) {
+      this.historyAtoms -= this.history.shift()!.nAtoms ?? 0;
+    }
+  }
+
+  /** Called when a conversion has replaced the database (ovsdb_replace()), with the schema it had. */
+  onReplace(fn: (old: DatabaseSchema) => void): () => void {
+    this.replaceListeners.add(fn);
+    return () => this.replaceListeners.delete(fn);
+  }
+
+  /**
+   * The "convert" request's work (ovsdb_trigger_try()): the data converted to `schema`
+   * (ovsdbConvert()) and stored as one schema change. Returns the new database for replace();
+   * throws the OvsdbError of a schema of another name, of data the new schema cannot hold or of
+   * a failed write, changing nothing.
+   */
+  convert(schema: DatabaseSchema): Database {
+    if (schema.name !== this.name) {
+      throw new OvsdbError('invalid parameters', `new schema name (${schema.name}) does not match database name (${this.name})`);
+    }
+    const db = ovsdbConvert(this.db, schema);
+    db.lastTxnId = crypto.randomUUID();
+    this.file?.writeSchemaChange(db);
+    return db;
+  }
+
+  /**
+   * ovsdb_replace(): `db` is served from now on; the onReplace listeners, given the schema
+   * replaced, cancel what depended on the old one.
+   */
+  replace(db: Database): void {
+    const old = this.current.schema;
+    this.current = db;
+    if (this.history) {
+      // The history starts again with the conversion, a transaction inserting every row.
+      this.history.length = 0;
+      this.historyAtoms = 0;
+      const changes: RowChange[] = [];
+      for (const [table, t] of db.tables) {
+        for (const row of t.rows.values()) changes.push({ table, uuid: row.uuid, old: null, new: row, changed: new Set(Object.keys(row.fields)) });
+      }
+      this.addToHistory({ id: db.lastTxnId, changes, nAtoms: db.nAtoms });
+    }
+    for (const fn of this.replaceListeners) fn(old);
   }
 
   /**
@@ -79,6 +179,7 @@ export class ServedDatabase {
       if (!(e instanceof OvsdbError)) throw e;
       return e;
     }
+    this.addToHistory(cs);
     for (const fn of this.listeners) fn(cs);
     if (this.file?.shouldCompact()) {
       try {
@@ -539,10 +640,46 @@ export class OvsdbServer {
   /** ovsdb_jsonrpc_server_add_db(). */
   addDatabase(d: ServedDatabase): void {
     this.dbs.set(d.name, d);
-    this.unsubscribe.set(
-      d,
-      d.onCommit((cs) => this.afterCommit(d, cs)),
-    );
+    const unsubscribe = [d.onCommit((cs) => this.afterCommit(d, cs)), d.onReplace((old) => this.afterReplace(d, old))];
+    this.unsubscribe.set(d, () => {
+      for (const fn of unsubscribe) fn();
+    });
+  }
+
+  /**
+   * After a schema conversion, the monitors and waiting transactions of the database are canceled
+   * as for its removal (ovsdb_monitor_prereplace_db(), ovsdb_trigger_prereplace_db()), and the
+   * clients that do not cope with database changes are disconnected — in the order OVS has them:
+   * - a clustered database is replaced as its log is read back (update_schema()): the unaware
+   *   clients are dropped first, and only if the schema's version changed; the others' waiting
+   *   transactions are all canceled;
+   * - a standalone one at once (ovsdb_trigger_try()), then every unaware client is dropped
+   *   (ovsdb-server's main loop) before its "canceled" reply could go out: it sees the
+   *   connection end.
+   */
+  private afterReplace(d: ServedDatabase, old: DatabaseSchema): void {
+    if (d.file?.model === 'clustered') {
+      if (old.version !== d.db.schema.version) this.reconnect(false, `database ${d.name} schema changed`);
+      for (const s of [...this.sessions]) s.preremoveDb(d);
+      return;
+    }
+    for (const s of [...this.sessions]) if (s.dbChangeAware) s.preremoveDb(d);
+    this.reconnect(false, `committed ${d.name} database schema conversion`);
+  }
+
+  /**
+   * ovsdb_jsonrpc_server_get_memory_usage() and ovsdb_monitor_get_memory_usage(): sessions, their
+   * waiting transactions and unsent bytes, and the monitors (here every client's, where OVS counts
+   * the ones clients with the same request share once).
+   */
+  getMemoryUsage(usage: Map<string, number>): void {
+    simapIncrease(usage, 'sessions', this.sessions.size);
+    let monitors = 0;
+    for (const s of this.sessions) {
+      s.getMemoryUsage(usage);
+      monitors += s.monitors.size;
+    }
+    usage.set('monitors', monitors);
   }
 
   /** ovsdb_jsonrpc_server_remove_db(): monitors of it canceled, sessions unaware of database changes dropped. */
@@ -658,6 +795,12 @@ export class Session {
     for (const name of [...this.lockNames]) this.unlock(name);
   }
 
+  /** ovsdb_jsonrpc_session_get_memory_usage(). */
+  getMemoryUsage(usage: Map<string, number>): void {
+    simapIncrease(usage, 'triggers', this.triggers.size);
+    simapIncrease(usage, 'backlog', this.conn.backlog);
+  }
+
   /** The locks part of ovsdb_jsonrpc_session_get_status(): names held and waited for, space-separated. */
   lockStatus(): { locksHeld?: string; locksWaiting?: string } {
     const held: string[] = [];
@@ -731,6 +874,21 @@ export class Session {
         const d = this.lookupDb(req);
         if (id === null) return; // a notification gets no reply, and runs nothing
         return this.runTrigger({ id, db: d, params, start: Date.now() });
+      }
+      case 'convert': {
+        const d = this.lookupDb(req);
+        if (params.length !== 2) throw syntaxError(params, null, 'array expected');
+        const db = d.convert(parseSchema(params[1]!));
+        // A standalone database is replaced once the reply is queued (ovsdb_trigger_try()); a
+        // clustered one as its log is read back, before the request completes.
+        if (d.file?.model === 'clustered') {
+          d.replace(db);
+          reply({});
+        } else {
+          reply({});
+          d.replace(db);
+        }
+        return;
       }
       case 'cancel': {
         const t = params.length === 1 ? this.triggers.get(jsonKey(params[0]!)) : undefined;
@@ -808,17 +966,16 @@ export class Session {
     const id = params[1]!;
     if (this.monitors.has(jsonKey(id))) throw syntaxError(id, null, 'duplicate monitor ID');
     const m = Monitor.parse(d.db, id, version, params[2]);
-    let found = false;
+    let since: ChangeSet | undefined;
     if (version === 3) {
       const last = params[3];
       if (typeof last !== 'string') throw syntaxError(last, null, 'last-txn-id must be string');
       if (!isUuid(last)) throw syntaxError(last, null, 'last-txn-id must be UUID format.');
-      // This server keeps no transaction history: only "nothing happened since" is a hit.
-      found = last !== ZERO_UUID && last === d.db.lastTxnId;
+      since = last === ZERO_UUID ? undefined : d.changesAfter(last);
     }
     this.monitors.set(jsonKey(id), { db: d, monitor: m });
-    const updates = found ? {} : m.initial();
-    return version === 3 ? [found, d.db.lastTxnId, updates] : updates;
+    const updates = since ? (m.update(since) ?? {}) : m.initial();
+    return version === 3 ? [since !== undefined, d.lastTxnId, updates] : updates;
   }
 
   private monitorCondChange(params: Json[]): Json {
@@ -841,7 +998,7 @@ export class Session {
   private sendUpdate(d: ServedDatabase, m: Monitor, updates: JsonObject): void {
     if (m.version === 1) this.out().notify('update', [m.id, updates]);
     else if (m.version === 2) this.out().notify('update2', [m.id, updates]);
-    else this.out().notify('update3', [m.id, d.db.lastTxnId, updates]);
+    else this.out().notify('update3', [m.id, d.lastTxnId, updates]);
   }
 
   sendUpdates(d: ServedDatabase, cs: ChangeSet): void {

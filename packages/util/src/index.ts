@@ -42,6 +42,7 @@ export {
   coverageRun,
 } from './coverage.js';
 export type { CoverageUnixctl } from './coverage.js';
+export { memoryReport, simapIncrease } from './memory.js';
 export { hash2Words, hashBytes, hashInt, hashString, mhashAdd, mhashFinish } from './hash.js';
 export { shashOrder } from './shash.js';
 export { Lockfile, lockfileName } from './lockfile.js';

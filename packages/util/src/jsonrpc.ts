@@ -227,6 +227,11 @@ export class Connection extends EventEmitter {
     return !this.closed;
   }
 
+  /** jsonrpc_get_backlog(): the bytes sent that the peer has not yet read. */
+  get backlog(): number {
+    return this.socket.writableLength;
+  }
+
   /** Something sent is still waiting for the peer to read (jsonrpc_get_backlog() > 0). */
   get backlogged(): boolean {
     return this.queued;

@@ -12,10 +12,10 @@ import { rmSync } from 'node:fs';
 import { DpifNetlinkProvider, dpctlUnixctlRegister } from '@ovs/dpif-netlink';
 import { registerNetdevClasses } from '@ovs/netdev';
 import type { SocketFactory } from '@ovs/netlink-socket';
-import { TnlPorts, dpifShowBacker, dpifShowSupport, simapIncrease } from '@ovs/ofproto';
+import { TnlPorts, dpifShowBacker, dpifShowSupport } from '@ovs/ofproto';
 import { Idl, type VswitchTables } from '@ovs/ovsdb';
 import { type Trace, formatTraceTree, renderTraceHtml, traceRecord } from '@ovs/trace';
-import { Daemon, UnixctlError, UnixctlServer, Vlog, coverageInit, coverageRun, shashOrder } from '@ovs/util';
+import { Daemon, UnixctlError, UnixctlServer, Vlog, coverageInit, coverageRun, memoryReport, shashOrder, simapIncrease } from '@ovs/util';
 import { BridgeLayer } from './bridge.js';
 
 import { VERSION } from './version.js';
@@ -240,10 +240,7 @@ export class Vswitchd {
       cells += [...this.idl.rows(table as keyof VswitchTables & string)].length * columns;
     }
     simapIncrease(usage, `idl-cells-${this.idl.schema.name}`, cells);
-    return [...usage]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => `${k}:${v}`)
-      .join(' ');
+    return memoryReport(usage);
   }
 
   /** HMAP_FOR_EACH over all_ofprotos: the bridges with an ofproto, in OVS's hash order of their names. */
