@@ -368,11 +368,13 @@ async function historyScenario(which: Which, model: 'standalone' | 'clustered'):
     const args = ['--detach', '--no-chdir', `--pidfile=${join(dir, 'pid')}`, `--remote=punix:${path}`, `--unixctl=${join(dir, 'ctl')}`, '-vconsole:off', 'db'];
     expect((which === 'ours' ? sh(process.execPath, OURS, ...args) : sh('ovsdb-server', ...args)).status).toBe(0);
   };
-  const stop = () =>
-    until(
-      () => (sh('ovs-appctl', '-t', join(dir, 'ctl'), 'exit'), existsSync(join(dir, 'pid'))),
+  const stop = () => {
+    sh('ovs-appctl', '-t', join(dir, 'ctl'), 'exit');
+    return until(
+      () => existsSync(join(dir, 'pid')),
       (e) => !e,
     );
+  };
   const transact = (op: object) => expect(sh('ovsdb-client', 'transact', `unix:${path}`, JSON.stringify(['ordinals', op])).status).toBe(0);
   // A reply as: found, whether the last id is zero, and the rows' updates sorted (their UUIDs are random).
   const mask = (r: [boolean, string, Record<string, Record<string, Json>>]) => {
