@@ -48,17 +48,28 @@ export function attr<T, N extends string, Ty extends number>(
   policy?: Partial<Policy>,
   nlaFlags = 0,
 ): AttrDef<T, N, Ty> {
-  let merged: Policy | undefined;
-  // Lazy: a nested codec may point at a set that is still being declared (OVS_KEY_ATTR_ENCAP).
-  return {
-    type,
-    name,
-    codec,
-    nlaFlags,
-    get policy(): Policy {
-      return (merged ??= { ...codec.policy, ...policy });
-    },
-  };
+  return new Attr(type, name, codec, policy, nlaFlags);
+}
+
+/**
+ * An attribute's declaration. A class, not an object literal with a getter: the codecs declare
+ * some 400 attributes at load, and a literal with an accessor costs each one its own closure,
+ * context and accessor pair — a garbage collection in every short-lived process.
+ */
+class Attr<T, N extends string, Ty extends number> implements AttrDef<T, N, Ty> {
+  private merged: Policy | undefined;
+  constructor(
+    readonly type: Ty,
+    readonly name: N,
+    readonly codec: ValueCodec<T>,
+    private readonly override: Partial<Policy> | undefined,
+    readonly nlaFlags: number,
+  ) {}
+
+  /** Lazy: a nested codec may point at a set that is still being declared (OVS_KEY_ATTR_ENCAP). */
+  get policy(): Policy {
+    return (this.merged ??= { ...this.codec.policy, ...this.override });
+  }
 }
 
 export type DefsRecord = Record<string, AttrDef<unknown>>;
@@ -81,28 +92,46 @@ export interface Entry {
   readonly write: (w: Writer, value: unknown, path: string) => void;
 }
 
-export class AttrSet<D extends DefsRecord = DefsRecord> {
+/** What an AttrSet looks attributes up by, built the first time it is used. */
+interface AttrIndex {
   readonly entries: readonly Entry[];
   readonly byType: ReadonlyArray<Entry | undefined>;
   readonly byName: ReadonlyMap<string, Entry>;
   readonly maxType: number;
+  readonly namePrefix: string;
+}
+
+export class AttrSet<D extends DefsRecord = DefsRecord> {
   private policyTable: ReadonlyArray<Policy | undefined> | undefined;
   /** Policy table for validate(), indexed by attribute type. */
   get policies(): ReadonlyArray<Policy | undefined> {
     return (this.policyTable ??= this.byType.map((e) => e?.def.policy));
   }
 
+  private index: AttrIndex | undefined;
+
+  /**
+   * A set of attributes. Its lookup tables are built when it is first used, not here: a tool
+   * that loads every family's declarations uses a few of them (a duplicate attribute type is
+   * reported then).
+   */
   constructor(
     /** The C enum name, e.g. ovs_vport_attr. */
     readonly name: string,
     readonly defs: D,
-    opts: { maxType?: number; namePrefix?: string } = {},
-  ) {
+    private readonly opts: { maxType?: number; namePrefix?: string } = {},
+  ) {}
+
+  private get built(): AttrIndex {
+    return (this.index ??= this.build());
+  }
+
+  private build(): AttrIndex {
     const entries: Entry[] = [];
     const byType: Array<Entry | undefined> = [];
     const byName = new Map<string, Entry>();
     let max = 0;
-    for (const [key, def] of Object.entries(defs)) {
+    for (const [key, def] of Object.entries(this.defs)) {
       const codec = def.codec;
       const entry: Entry = {
         key,
@@ -112,21 +141,41 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
         write: (w, value, path) => codec.write(w, value, path),
       };
       entries.push(entry);
-      if (byType[def.type]) throw new Error(`${name}: attribute type ${def.type} declared twice`);
+      if (byType[def.type]) throw new Error(`${this.name}: attribute type ${def.type} declared twice`);
       byType[def.type] = entry;
       byName.set(def.name, entry);
       if (def.type > max) max = def.type;
     }
     for (let i = 0; i <= max; i++) if (byType[i] === undefined) byType[i] = undefined;
-    this.entries = entries;
-    this.byType = byType;
-    this.byName = byName;
-    this.maxType = opts.maxType ?? max;
-    this.namePrefix = opts.namePrefix ?? commonPrefix(entries.map((e) => e.def.name));
+    return {
+      entries,
+      byType,
+      byName,
+      maxType: this.opts.maxType ?? max,
+      namePrefix: this.opts.namePrefix ?? commonPrefix(entries.map((e) => e.def.name)),
+    };
+  }
+
+  get entries(): readonly Entry[] {
+    return this.built.entries;
+  }
+
+  get byType(): ReadonlyArray<Entry | undefined> {
+    return this.built.byType;
+  }
+
+  get byName(): ReadonlyMap<string, Entry> {
+    return this.built.byName;
+  }
+
+  get maxType(): number {
+    return this.built.maxType;
   }
 
   /** Prefix used to name unknown attributes in JSON, e.g. OVS_VPORT_ATTR_. */
-  readonly namePrefix: string;
+  get namePrefix(): string {
+    return this.built.namePrefix;
+  }
 
   /** The attribute number of a declared key: `iflaAttrs.type('mtu')` is IFLA_MTU (4). */
   type<K extends keyof D & string>(key: K): D[K]['type'] {
@@ -309,7 +358,8 @@ export class AttrSet<D extends DefsRecord = DefsRecord> {
  */
 export function attrTypes<D extends DefsRecord, P extends string>(set: AttrSet<D>, prefix: P): AttrTypes<D, P> {
   const out: Record<string, number> = {};
-  for (const e of set.entries) if (e.def.name.startsWith(prefix)) out[e.def.name.slice(prefix.length)] = e.def.type;
+  // From the declarations, so that the table costs the set no lookup tables.
+  for (const def of Object.values(set.defs)) if (def.name.startsWith(prefix)) out[def.name.slice(prefix.length)] = def.type;
   return Object.freeze(out) as AttrTypes<D, P>;
 }
 
