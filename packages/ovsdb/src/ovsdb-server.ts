@@ -101,19 +101,19 @@ Logging options:
   --log-file[=FILE]        enable logging to specified FILE
                            (default: ${rundir(env)}/${PROGRAM}.log)
 
-Other options:
-  --run COMMAND           run COMMAND as subprocess then exit
-  --unixctl=SOCKET        override default control socket name
-  --no-dbs                do not add default database
-  -h, --help              display this help message
-  -V, --version           display version information
-
 Syncing options:
   --sync-from=SERVER      sync DATABASE from active SERVER and start in
                           backup mode (except with --active)
   --sync-exclude-tables=DB:TABLE,...
                           exclude the TABLE in DB from syncing
   --active                with --sync-from, start in active mode
+
+Other options:
+  --run COMMAND           run COMMAND as subprocess then exit
+  --unixctl=SOCKET        override default control socket name
+  --no-dbs                do not add default database
+  -h, --help              display this help message
+  -V, --version           display version information
 
 Not supported here: relay databases, and clustered databases of more than one server (a
 cluster of one, as ovsdb-tool create-cluster makes it, is served).`;

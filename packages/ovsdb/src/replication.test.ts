@@ -6,12 +6,15 @@
  * sync-status, the backup's copy (same UUIDs, excluded table left alone, its
  * own rows gone), writes and locks refused on the backup, the switch to active,
  * set/get-sync-exclude-tables, self-replication refused — must be the same.
+ * Then the schema check: a backup whose schema has more than the active
+ * server's replicates it, one with less gives up and stays active.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OvsdbClient, type RpcError } from './client.js';
 import { PKG, ensureBuilt, tempDir } from './testing/helpers.js';
 import { ensureRealOvs } from './testing/real-ovs.js';
 
@@ -49,8 +52,16 @@ async function sh(cwd: string, cmd: string, args: string[]): Promise<string> {
 /** A server in the foreground, as our child, on NAME.sock with control socket NAME.ctl and log NAME.log. */
 async function startServer(which: Which, dir: string, name: string, args: string[]): Promise<void> {
   const sock = join(dir, `${name}.sock`);
-  const all = [`--remote=punix:${sock}`, `--unixctl=${join(dir, `${name}.ctl`)}`, `--log-file=${join(dir, `${name}.log`)}`, '-vconsole:off', '--no-chdir', ...args];
-  const proc = which === 'ours' ? spawn(process.execPath, [OURS, ...all], { cwd: dir, stdio: 'ignore' }) : spawn('ovsdb-server', all, { cwd: dir, stdio: 'ignore' });
+  const all = [
+    `--remote=punix:${sock}`,
+    `--unixctl=${join(dir, `${name}.ctl`)}`,
+    `--log-file=${join(dir, `${name}.log`)}`,
+    '-vconsole:off',
+    '--no-chdir',
+    ...args,
+  ];
+  const proc =
+    which === 'ours' ? spawn(process.execPath, [OURS, ...all], { cwd: dir, stdio: 'ignore' }) : spawn('ovsdb-server', all, { cwd: dir, stdio: 'ignore' });
   children.push(proc);
   for (let i = 0; i < 400 && !(existsSync(sock) && existsSync(join(dir, `${name}.ctl`))); i++) await sleep(25);
 }
@@ -99,7 +110,13 @@ async function scenario(active: Which, backup: Which): Promise<string[]> {
 
   await startServer(active, dir, 'active', ['db1']);
   await startServer(backup, dir, 'backup', [`--sync-from=unix:${join(dir, 'active.sock')}`, '--sync-exclude-tables=mydb:b', 'db2']);
-  note('backup status', await until(() => appctl('backup', 'ovsdb-server/sync-status'), (s) => s.includes('replicating')));
+  note(
+    'backup status',
+    await until(
+      () => appctl('backup', 'ovsdb-server/sync-status'),
+      (s) => s.includes('replicating'),
+    ),
+  );
   note('active status', await appctl('active', 'ovsdb-server/sync-status'));
   note('get-active', await appctl('backup', 'ovsdb-server/get-active-ovsdb-server'));
   note('get-exclude', await appctl('backup', 'ovsdb-server/get-sync-exclude-tables'));
@@ -123,13 +140,27 @@ async function scenario(active: Which, backup: Which): Promise<string[]> {
   note('backup insert', await transact('backup', { op: 'insert', table: 'a', row: { number: 5 } }));
   note('backup bad table', await transact('backup', { op: 'insert', table: 'zz', row: {} }));
   note('backup select', await transact('backup', { op: 'select', table: 'a', where: [], columns: ['name'] }));
-  note('backup _Server', await client('transact', `unix:${join(dir, 'backup.sock')}`, JSON.stringify(['_Server', { op: 'delete', table: 'Database', where: [] }])));
+  const peer = await OvsdbClient.connect(`unix:${join(dir, 'backup.sock')}`);
+  for (const method of ['lock', 'unlock']) {
+    note(`backup ${method}`, await peer.request(method, ['x']).then(JSON.stringify, (e: RpcError) => `error ${JSON.stringify(e.error)}`));
+  }
+  peer.close();
+  note(
+    'backup _Server',
+    await client('transact', `unix:${join(dir, 'backup.sock')}`, JSON.stringify(['_Server', { op: 'delete', table: 'Database', where: [] }])),
+  );
 
   // The backup becomes active: writable, no longer following.
   note('disconnect', await appctl('backup', 'ovsdb-server/disconnect-active-ovsdb-server'));
   note('backup status after', await appctl('backup', 'ovsdb-server/sync-status'));
-  note('backup insert after', await transact('backup', { op: 'insert', table: 'a', row: { number: 5, name: 'five' } }).then((s) => s.replace(/"uuid",".*"/, '"uuid",<uuid>')));
-  note('active _Server', await client('transact', `unix:${join(dir, 'active.sock')}`, JSON.stringify(['_Server', { op: 'delete', table: 'Database', where: [] }])));
+  note(
+    'backup insert after',
+    await transact('backup', { op: 'insert', table: 'a', row: { number: 5, name: 'five' } }).then((s) => s.replace(/"uuid",".*"/, '"uuid",<uuid>')),
+  );
+  note(
+    'active _Server',
+    await client('transact', `unix:${join(dir, 'active.sock')}`, JSON.stringify(['_Server', { op: 'delete', table: 'Database', where: [] }])),
+  );
 
   // Exclusions as set-sync-exclude-tables parses them (never an error: glibc's strtok_r).
   for (const arg of ['foo', ':x', 'a:b:c', 'mydb:b,mydb:a  ,, x:y']) {
@@ -148,8 +179,89 @@ async function scenario(active: Which, backup: Which): Promise<string[]> {
     (s) => s.includes('Self replicating is not allowed'),
   );
   log.push(`self refused: ${/\|ovsdb_error\|ERR\|unexpected ovsdb error: Server ID check failed: Self replicating is not allowed/.test(self)}`);
-  note('self status', await until(() => appctl('active', 'ovsdb-server/sync-status'), (s) => s.includes('active')));
+  note(
+    'self status',
+    await until(
+      () => appctl('active', 'ovsdb-server/sync-status'),
+      (s) => s.includes('active'),
+    ),
+  );
   log.push(`self data kept: ${before === (await dump('active'))}`);
+  return log;
+}
+
+/** The replication module's log lines of a server, without their time stamps. */
+const replicationLog = (dir: string, name: string) =>
+  readFileSync(join(dir, `${name}.log`), 'utf8')
+    .split('\n')
+    .filter((l) => /\|(replication|ovsdb_error)\|/.test(l))
+    .map((l) => l.replace(/^[^|]*\|\d+\|/, ''));
+
+/** ovsdb-server.at's "replication with schema mismatch": server 1 has SCHEMA, server 2 SCHEMA and a table more. */
+async function schemaMismatch(one: Which, two: Which): Promise<string[]> {
+  const dir = join(t.dir, `mismatch-${one}-${two}`);
+  await run('mkdir', ['-p', dir]);
+  writeFileSync(join(dir, 'subset'), JSON.stringify(SCHEMA));
+  writeFileSync(join(dir, 'superset'), JSON.stringify({ ...SCHEMA, tables: { ...SCHEMA.tables, c: { columns: { x: { type: 'integer' } } } } }));
+  const log: string[] = [];
+  const note = (what: string, v: string | string[]) => log.push(`${what}: ${filter(Array.isArray(v) ? v.join('\n') : v, dir)}`);
+  const appctl = (name: string, ...a: string[]) => sh(dir, 'ovs-appctl', ['-t', join(dir, `${name}.ctl`), ...a]);
+  const dumpA = (name: string) => sh(dir, 'ovsdb-client', ['dump', `unix:${join(dir, `${name}.sock`)}`, 'a', 'number', 'name']);
+  await sh(dir, 'ovsdb-tool', ['create', 'db1', 'subset']);
+  await sh(dir, 'ovsdb-tool', ['create', 'db2', 'superset']);
+  await sh(dir, 'ovsdb-tool', ['transact', 'db1', JSON.stringify(['mydb', { op: 'insert', table: 'a', row: { number: 9, name: 'nine' } }])]);
+  await sh(dir, 'ovsdb-tool', ['transact', 'db2', JSON.stringify(['mydb', { op: 'insert', table: 'a', row: { number: 10, name: 'ten' } }])]);
+  await startServer(one, dir, 'one', ['--active', 'db1']);
+  await startServer(two, dir, 'two', ['db2']);
+
+  // One cannot follow two: two has a table one lacks. It gives up and stays active.
+  await appctl('one', 'ovsdb-server/set-active-ovsdb-server', `unix:${join(dir, 'two.sock')}`);
+  await appctl('one', 'ovsdb-server/connect-active-ovsdb-server');
+  await until(
+    async () => replicationLog(dir, 'one').join('\n'),
+    (s) => s.includes('Nothing to replicate'),
+  );
+  note(
+    'one status',
+    await until(
+      () => appctl('one', 'ovsdb-server/sync-status'),
+      (s) => s.includes('active'),
+    ),
+  );
+  note('one log', replicationLog(dir, 'one'));
+  note('one a', await dumpA('one'));
+
+  // Two can follow one: its schema has all of one's.
+  await appctl('one', 'ovsdb-server/disconnect-active-ovsdb-server');
+  await appctl('two', 'ovsdb-server/set-active-ovsdb-server', `unix:${join(dir, 'one.sock')}`);
+  await appctl('two', 'ovsdb-server/connect-active-ovsdb-server');
+  note(
+    'two status',
+    await until(
+      () => appctl('two', 'ovsdb-server/sync-status'),
+      (s) => s.includes('replicating'),
+    ),
+  );
+  note(
+    'two a',
+    await until(
+      () => dumpA('two'),
+      (s) => s.includes('nine') && !s.includes('ten'),
+    ),
+  );
+  await sh(dir, 'ovsdb-client', [
+    'transact',
+    `unix:${join(dir, 'one.sock')}`,
+    JSON.stringify(['mydb', { op: 'insert', table: 'a', row: { number: 6, name: 'six' } }]),
+  ]);
+  note(
+    'two a after',
+    await until(
+      () => dumpA('two'),
+      (s) => s.includes('six'),
+    ),
+  );
+  note('two log', replicationLog(dir, 'two'));
   return log;
 }
 
@@ -176,5 +288,22 @@ suite('replication, as the real ovsdb-server replicates', () => {
 
   it('a real backup follows our active server', async () => {
     expect(await scenario('ours', 'real')).toEqual(expected);
+  }, 120_000);
+});
+
+suite('replication with schema mismatch, as the real ovsdb-server', () => {
+  let expected: string[];
+  beforeAll(async () => {
+    expected = await schemaMismatch('real', 'real');
+  }, 120_000);
+
+  it('ours refuses a larger schema and follows a smaller one', async () => {
+    expect(expected.join('\n')).toContain('mydb cannot be replicated.');
+    expect(await schemaMismatch('ours', 'ours')).toEqual(expected);
+  }, 120_000);
+
+  it('ours with the real one on the other side', async () => {
+    expect(await schemaMismatch('ours', 'real')).toEqual(expected);
+    expect(await schemaMismatch('real', 'ours')).toEqual(expected);
   }, 120_000);
 });
