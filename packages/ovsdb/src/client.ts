@@ -55,7 +55,10 @@ export function parseRemote(remote: string): { path: string; passive?: boolean }
   if (m) return { host: m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3]), ...(m[1] === 'ssl' ? { ssl: true } : {}) };
   const p = /^ptcp:(\d*)(?::(.+))?$/.exec(remote);
   if (p) return { host: p[2]?.replace(/^\[|\]$/g, '') ?? '0.0.0.0', port: p[1] ? Number(p[1]) : 6640, passive: true };
-  throw new Error(`${remote}: unsupported remote (use unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT, punix:PATH or ptcp:PORT[:IP])`);
+  // EAFNOSUPPORT, as stream_open() fails on a name of no known class.
+  throw Object.assign(new Error(`${remote}: unsupported remote (use unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT, punix:PATH or ptcp:PORT[:IP])`), {
+    code: 'EAFNOSUPPORT',
+  });
 }
 
 function openSocket(remote: string, ssl?: () => SslContext): Promise<Socket> {

@@ -153,6 +153,15 @@ export class Replication {
     this.opts.onError?.();
   }
 
+  /** Whatever the active server sends, nothing it sends throws out of here: a fault of ours in handling it ends replication. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(e instanceof OvsdbError ? e : new OvsdbError('internal error', (e as Error).message));
+    }
+  }
+
   // ---- The session with the active server (jsonrpc_session_open(sync_from, true)). ----
 
   private connect(): void {
@@ -168,7 +177,7 @@ export class Replication {
         this.log('info', `${this.syncFrom}: connected`, 'reconnect');
         // Replies are handled in .then() callbacks and notifications one microtask after they
         // arrive: both go through the microtask queue, in the order the messages came.
-        client.on('notification', (method: string, params: Json) => queueMicrotask(() => this.onNotification(seqno, method, params)));
+        client.on('notification', (method: string, params: Json) => queueMicrotask(() => this.guard(() => this.onNotification(seqno, method, params))));
         client.on('close', () => this.disconnected(seqno, client.lastError));
         this.sessionStarted(seqno);
       },
@@ -242,7 +251,7 @@ export class Replication {
       (result) => {
         if (seqno !== this.seqno) return;
         this.pending--;
-        then(result);
+        this.guard(() => then(result));
       },
       (e: Error) => {
         // An error reply is not a reply replication.c acts on: the step waits on, as the real one does.
