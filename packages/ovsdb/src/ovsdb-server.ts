@@ -651,7 +651,7 @@ export class OvsdbServerProgram {
     });
     u.register('ovsdb-server/set-active-ovsdb-server-probe-interval', '', 1, 1, ([arg]) => {
       // str_to_int(): a whole decimal int; the complaint is a success reply, as in OVS.
-      const n = /^[-+]?\d+$/.test(arg!) ? Number(arg) : Number.NaN;
+      const n = /^\s*[-+]?\d+$/.test(arg!) ? Number(arg) : Number.NaN;
       if (!Number.isSafeInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) return 'Invalid probe interval, integer value expected';
       this.replicationProbeInterval = n;
       this.saveConfig();

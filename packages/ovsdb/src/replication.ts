@@ -126,18 +126,15 @@ export class Replication {
   /** Bumped on each connection and on close: replies from an older one are dropped. */
   private seqno = 0;
   private closed = false;
-  private probeIntervalMs: number;
+  private probeIntervalMs = 0;
   // lib/reconnect.c's state, for its log lines and backoff.
   private backoff = 0;
-  private backoffFreeTries = 1;
   private connectedAt = 0;
   private retryTimer?: NodeJS.Timeout;
-  /** jsonrpc_session_get_last_error(): why the last connection or attempt ended ('EOF' for an end of stream). */
-  lastError?: string;
 
   constructor(private readonly opts: ReplicationOptions) {
     this.syncFrom = opts.syncFrom;
-    this.probeIntervalMs = opts.probeIntervalMs ?? REPLICATION_DEFAULT_PROBE_INTERVAL;
+    this.setProbeInterval(opts.probeIntervalMs ?? REPLICATION_DEFAULT_PROBE_INTERVAL);
     for (const d of opts.localDbs) if (!d.name.startsWith('_')) this.localDbs.set(d.name, d);
     this.connect();
   }
@@ -147,8 +144,8 @@ export class Replication {
   }
 
   /** ovsdb_error_assert(): an error that ends replication, logged as OVS logs it. */
-  private fail(error: OvsdbError | string): void {
-    if (error instanceof OvsdbError) this.log('err', `unexpected ovsdb error: ${ovsdbErrorToString(error)}`, 'ovsdb_error');
+  private fail(error?: OvsdbError): void {
+    if (error) this.log('err', `unexpected ovsdb error: ${ovsdbErrorToString(error)}`, 'ovsdb_error');
     this.state = 'ERR';
     this.opts.onError?.();
   }
@@ -183,7 +180,6 @@ export class Replication {
       },
       (e: Error) => {
         if (this.closed || seqno !== this.seqno) return;
-        this.lastError = errorCode(e);
         if (this.backoff < MAX_BACKOFF_MS) {
           this.log('info', `${this.syncFrom}: ${passive ? 'listen' : 'connection'} attempt failed (${strerror(e)})`, 'reconnect');
         }
@@ -196,7 +192,6 @@ export class Replication {
   private disconnected(seqno: number, why: Error | undefined): void {
     if (this.closed || seqno !== this.seqno) return;
     this.client = undefined;
-    this.lastError = why ? errorCode(why) : 'EOF';
     if (!why) this.log('info', `${this.syncFrom}: connection closed by peer`, 'reconnect');
     else if (why instanceof ProtocolError) {
       // Dropped by us (an unanswered probe, a bad message): why, then a plain "dropped".
@@ -206,12 +201,12 @@ export class Replication {
     this.backOff(Date.now() - this.connectedAt >= this.backoff);
   }
 
-  /** reconnect.c's backoff: none for the first retry, then 1, 2, 4, 8 seconds, logged until the maximum. */
+  /**
+   * reconnect_disconnected()'s backoff: 1 s after a connection that lasted or
+   * a first failure, then 2, 4, 8 s, logged until the maximum.
+   */
   private backOff(lasted: boolean): void {
-    if (this.backoffFreeTries > 1) {
-      this.backoffFreeTries--;
-      this.backoff = 0;
-    } else if (lasted) {
+    if (lasted) {
       this.backoff = MIN_BACKOFF_MS;
     } else if (this.backoff < MIN_BACKOFF_MS) {
       this.backoff = MIN_BACKOFF_MS;
@@ -227,9 +222,9 @@ export class Replication {
     this.retryTimer = setTimeout(() => this.connect(), this.backoff);
   }
 
-  /** jsonrpc_session_set_probe_interval(): for the connections made from now on. */
+  /** jsonrpc_session_set_probe_interval(): for the connections made from now on; 0 for none, else at least 1 s (reconnect.c). */
   setProbeInterval(ms: number): void {
-    this.probeIntervalMs = ms;
+    this.probeIntervalMs = ms ? Math.max(1000, ms) : 0;
   }
 
   /** disconnect_active_server(). */
@@ -309,7 +304,7 @@ export class Replication {
     const rdb = this.replicationDbs.get(schema.name);
     if (!rdb) {
       this.log('warn', `unexpected schema ${schema.name}`);
-      return this.fail('unexpected schema');
+      return this.fail();
     }
     if (!schemaEqual(schema, rdb.served.db.schema)) {
       this.log('info', `Schema version mismatch, checking if ${schema.name} can still be replicated or not.`);
@@ -325,7 +320,7 @@ export class Replication {
     // Every schema is in: monitor the databases left.
     if (!this.replicationDbs.size) {
       this.log('warn', 'Nothing to replicate.');
-      return this.fail('Nothing to replicate.');
+      return this.fail();
     }
     for (const rdb of this.replicationDbs.values()) {
       const request = this.createMonitorRequest(rdb.activeSchema ?? rdb.served.db.schema);
@@ -459,11 +454,6 @@ export class Replication {
     return !this.closed && this.state !== 'ERR';
   }
 
-  /** replication_get_last_error(): the errno name of the last connection's error, ENOENT once failed, or undefined. */
-  getLastError(): string | undefined {
-    return this.lastError ?? (this.state === 'ERR' ? 'ENOENT' : undefined);
-  }
-
   /** replication_status(): what ovsdb-server/sync-status says after "state: backup". */
   status(): string {
     if (this.closed) return `not connected to ${this.syncFrom}`;
@@ -493,8 +483,4 @@ function rowFromJson(table: Table, json: Json): Record<string, Datum> {
     if (!name.startsWith('_')) fields[name] = datum;
   }
   return fields;
-}
-
-function errorCode(e: Error): string {
-  return (e as NodeJS.ErrnoException).code ?? e.message;
 }
