@@ -135,6 +135,9 @@ async function scenario(active: Which, backup: Which): Promise<string[]> {
   );
   // Same rows under the same UUIDs in the table replicated.
   log.push(`same a: ${(await dump('active', 'a')) === (await dump('backup', 'a'))}`);
+  // The rows' _version: the backup's own (ovsdb_txn_row_insert() and update_version() make new ones).
+  const versions = (name: string) => transact(name, { op: 'select', table: 'a', where: [], columns: ['_uuid', '_version'] });
+  log.push(`same versions: ${(await versions('active')) === (await versions('backup'))}`);
   note('backup dump', copied);
 
   note('backup insert', await transact('backup', { op: 'insert', table: 'a', row: { number: 5 } }));

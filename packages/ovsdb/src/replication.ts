@@ -479,7 +479,7 @@ function rowFromJson(table: Table, json: Json): Record<string, Datum> {
     const column = table.schema.columns.get(name);
     if (!column) throw syntaxError(json, 'unknown column', `No column ${name} in table ${table.schema.name}.`);
     const datum = datumFromJson(column.type, value);
-    // _uuid and _version are this server's own: the row keeps the UUID it is filed under and gets a version of ours.
+    // The row stays filed under the UUID its update names; its _version is made anew at commit, as OVS's is.
     if (!name.startsWith('_')) fields[name] = datum;
   }
   return fields;
