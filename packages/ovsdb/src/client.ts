@@ -8,9 +8,10 @@
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { type Socket, connect as netConnect, createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { OvsdbError } from './errors.js';
 import type { Json } from './json.js';
-import { Connection, type Message } from '@ovs/util';
+import { Connection, type Message, type SslContext, sslClientOptions } from '@ovs/util';
 
 export class ConnectionClosedError extends Error {
   override name = 'ConnectionClosedError';
@@ -40,20 +41,27 @@ export interface ReconnectOptions {
 export interface ClientOptions {
   reconnect?: boolean | ReconnectOptions;
   maxMessageBytes?: number;
+  /** Inactivity probe (jsonrpc_session_set_probe_interval()): an echo after this long silent, dropped one interval later. */
+  probeIntervalMs?: number;
+  /** The SSL configuration an "ssl:HOST:PORT" remote connects with (stream-ssl's, read when connecting). */
+  ssl?: () => SslContext;
 }
 
-/** "unix:PATH" or "tcp:HOST:PORT" (HOST may be [IPv6]); passive "punix:PATH" or "ptcp:PORT[:IP]", where the server connects to us. */
-export function parseRemote(remote: string): { path: string; passive?: boolean } | { host: string; port: number; passive?: boolean } {
+/** "unix:PATH" or "tcp:HOST:PORT" / "ssl:HOST:PORT" (HOST may be [IPv6]); passive "punix:PATH" or "ptcp:PORT[:IP]", where the server connects to us. */
+export function parseRemote(remote: string): { path: string; passive?: boolean } | { host: string; port: number; passive?: boolean; ssl?: boolean } {
   if (remote.startsWith('unix:')) return { path: remote.slice(5) };
   if (remote.startsWith('punix:')) return { path: remote.slice(6), passive: true };
-  const m = /^tcp:(\[[^\]]+\]|[^:]+):(\d+)$/.exec(remote);
-  if (m) return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  const m = /^(tcp|ssl):(\[[^\]]+\]|[^:]+):(\d+)$/.exec(remote);
+  if (m) return { host: m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3]), ...(m[1] === 'ssl' ? { ssl: true } : {}) };
   const p = /^ptcp:(\d*)(?::(.+))?$/.exec(remote);
   if (p) return { host: p[2]?.replace(/^\[|\]$/g, '') ?? '0.0.0.0', port: p[1] ? Number(p[1]) : 6640, passive: true };
-  throw new Error(`${remote}: unsupported remote (use unix:PATH, tcp:HOST:PORT, punix:PATH or ptcp:PORT[:IP])`);
+  // EAFNOSUPPORT, as stream_open() fails on a name of no known class.
+  throw Object.assign(new Error(`${remote}: unsupported remote (use unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT, punix:PATH or ptcp:PORT[:IP])`), {
+    code: 'EAFNOSUPPORT',
+  });
 }
 
-function openSocket(remote: string): Promise<Socket> {
+function openSocket(remote: string, ssl?: () => SslContext): Promise<Socket> {
   const target = parseRemote(remote);
   if (target.passive) {
     // jsonrpc_session_open() of a passive remote: listen, and talk to the first peer that connects.
@@ -71,8 +79,11 @@ function openSocket(remote: string): Promise<Socket> {
     });
   }
   return new Promise((resolve, reject) => {
-    const sock = 'path' in target ? netConnect(target.path) : netConnect(target.port, target.host);
-    sock.once('connect', () => {
+    if ('ssl' in target && !ssl) throw new Error(`${remote}: SSL is not configured`);
+    const tls = 'ssl' in target ? sslClientOptions(ssl!()) : undefined;
+    const sock =
+      'path' in target ? netConnect(target.path) : tls ? tlsConnect({ host: target.host, port: target.port, ...tls }) : netConnect(target.port, target.host);
+    sock.once(tls ? 'secureConnect' : 'connect', () => {
       sock.removeListener('error', reject);
       resolve(sock);
     });
@@ -113,7 +124,7 @@ export class OvsdbClient extends EventEmitter {
 
   static async connect(remote: string, opts: ClientOptions = {}): Promise<OvsdbClient> {
     const c = new OvsdbClient(remote, opts);
-    c.attach(await openSocket(remote));
+    c.attach(await openSocket(remote, opts.ssl));
     return c;
   }
 
@@ -122,7 +133,7 @@ export class OvsdbClient extends EventEmitter {
   }
 
   private attach(sock: Socket): void {
-    this.conn = new Connection(sock, { maxMessageBytes: this.opts.maxMessageBytes });
+    this.conn = new Connection(sock, { maxMessageBytes: this.opts.maxMessageBytes, probeIntervalMs: this.opts.probeIntervalMs });
     this.conn.on('message', (m: Message) => this.onMessage(m));
     this.conn.on('close', (why?: Error) => {
       this.lastError = why;
@@ -162,7 +173,7 @@ export class OvsdbClient extends EventEmitter {
     const r = typeof this.opts.reconnect === 'object' ? this.opts.reconnect : {};
     const delay = attempt === 0 ? 0 : Math.min(r.maxMs ?? 8000, (r.minMs ?? 100) * 2 ** (attempt - 1));
     this.retryTimer = setTimeout(() => {
-      openSocket(this.remote).then(
+      openSocket(this.remote, this.opts.ssl).then(
         (sock) => {
           if (this.closed) {
             sock.destroy();

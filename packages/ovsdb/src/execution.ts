@@ -313,6 +313,9 @@ const EXECUTORS: Record<string, (x: Exec, p: OpParser) => JsonObject> = {
 };
 
 /** Runs the operations of a transact request whose params[0] names `db`. */
+/** lookup_executor()'s read-only operations: the others write (and "commit" counts as writing). */
+const READ_ONLY_OPS = new Set(['select', 'wait', 'abort', 'comment', 'assert']);
+
 export function execute(db: Database, params: readonly unknown[], ctx: ExecContext = {}): ExecOutcome {
   const x: Exec = { db, txn: db.begin(), symtab: new Map(), ctx, durable: false, blockedFor: null };
   const n = params.length - 1;
@@ -322,12 +325,7 @@ export function execute(db: Database, params: readonly unknown[], ctx: ExecConte
     const p = new OpParser(params[i], `ovsdb operation ${i} of ${n}`);
     let result: JsonObject | null = null;
     const op = p.member('op', ['id']);
-    // ovsdb_execute_compose(): a read-only session may not write; the operation is not parsed further.
-    const denied = ctx.readOnly && (op === 'insert' || op === 'update' || op === 'mutate' || op === 'delete');
     try {
-      if (denied) {
-        throw new OvsdbError('not allowed', `${op} operation not allowed when database server is in read only mode`);
-      }
       if (typeof op === 'string') {
         const ex = EXECUTORS[op];
         if (ex) result = ex(x, p);
@@ -337,8 +335,16 @@ export function execute(db: Database, params: readonly unknown[], ctx: ExecConte
       if (!(e instanceof OvsdbError)) throw e;
       error = e;
     }
-    const parseError = denied ? null : p.finish();
+    const parseError = p.finish();
     if (parseError) error = parseError;
+    // ovsdb_execute_compose(): an operation that writes, run without error, is refused afterwards
+    // on a read-only session and in a reserved ("_") database (nothing of the transaction is kept).
+    if (!error && typeof op === 'string' && !READ_ONLY_OPS.has(op)) {
+      if (ctx.readOnly) error = new OvsdbError('not allowed', `${op} operation not allowed when database server is in read only mode`);
+      else if (db.schema.name.startsWith('_')) {
+        error = new OvsdbError('not allowed', `${op} operation not allowed on table in reserved database ${db.schema.name}`);
+      }
+    }
     if (error) {
       if (error.tag === 'not supported' && x.blockedFor !== null && ctx.triggers !== false) return { kind: 'blocked', timeoutMs: x.blockedFor };
       results.push(error.toJson());

@@ -36,6 +36,7 @@ import { OvsdbError } from './errors.js';
 import { type Json, type JsonObject, sortedJson } from './json.js';
 import { DbFile, RAFT_MAGIC, logMagic } from './log.js';
 import { RaftStorage } from './raft.js';
+import { ExcludedTables, REPLICATION_DEFAULT_PROBE_INTERVAL, Replication } from './replication.js';
 import { parseSchema, schemaToJson } from './schema.js';
 import { ovsdbErrorToString, OVS_VERSION, dbdir } from './ovsdb-tool.js';
 import { type RemoteOptions, type RemoteStatus, OvsdbServer, ServedDatabase, type VlogLevel } from './server.js';
@@ -102,6 +103,13 @@ Logging options:
   --log-file[=FILE]        enable logging to specified FILE
                            (default: ${rundir(env)}/${PROGRAM}.log)
 
+Syncing options:
+  --sync-from=SERVER      sync DATABASE from active SERVER and start in
+                          backup mode (except with --active)
+  --sync-exclude-tables=DB:TABLE,...
+                          exclude the TABLE in DB from syncing
+  --active                with --sync-from, start in active mode
+
 Other options:
   --run COMMAND           run COMMAND as subprocess then exit
   --unixctl=SOCKET        override default control socket name
@@ -109,9 +117,8 @@ Other options:
   -h, --help              display this help message
   -V, --version           display version information
 
-Not supported here: replication (--sync-from, --active), relay databases, and clustered
-databases of more than one server (a cluster of one, as ovsdb-tool create-cluster makes it,
-is served).`;
+Not supported here: relay databases, and clustered databases of more than one server (a
+cluster of one, as ovsdb-tool create-cluster makes it, is served).`;
 
 /** ovsdb/_server.ovsschema: the _Server database, one Database row per database served. */
 const SERVER_SCHEMA: JsonObject = {
@@ -178,6 +185,18 @@ export class OvsdbServerProgram {
     this.exitResolve = r;
   });
 
+  // Active-backup replication (ovsdb/replication.c), as struct server_config holds it.
+  /** --sync-from / set-active-ovsdb-server: the active server to back up. */
+  syncFrom?: string;
+  /** --sync-exclude-tables / set-sync-exclude-tables, as given. */
+  syncExclude?: string;
+  /** A backup: replicating from syncFrom, clients may only read. */
+  isBackup = false;
+  replicationProbeInterval = REPLICATION_DEFAULT_PROBE_INTERVAL;
+  /** replication.c's excluded_tables: set whether or not this server is a backup. */
+  readonly excludedTables = new ExcludedTables();
+  replication?: Replication;
+
   constructor(readonly vlog: Vlog) {}
 
   log(level: VlogLevel, module: string, msg: string): void {
@@ -239,8 +258,9 @@ export class OvsdbServerProgram {
   saveConfig(): void {
     if (!this.configFile) return;
     const dbs = [...this.dbs.values()].filter((d) => d.filename !== '<internal>').map((d) => d.filename);
+    const config: SavedConfig = { remotes: [...this.remotes], dbs, syncFrom: this.syncFrom, syncExclude: this.syncExclude, isBackup: this.isBackup };
     try {
-      writeFileSync(this.configFile, JSON.stringify({ remotes: [...this.remotes], dbs }));
+      writeFileSync(this.configFile, JSON.stringify(config));
     } catch (e) {
       this.log('warn', 'ovsdb_server', `failed to save configuration: ${(e as Error).message}`);
     }
@@ -303,8 +323,46 @@ export class OvsdbServerProgram {
     this.dbs.delete(name);
     d.served.file?.close();
     this.saveConfig();
+    if (this.isBackup) this.replicationInit();
     this.updateServerStatus();
     this.queueReconfigure();
+  }
+
+  /**
+   * ovsdb_replication_init(): (re)starts replication from syncFrom of every
+   * database served but the "_" ones, with the exclusions configured.
+   */
+  replicationInit(): void {
+    this.replication?.close();
+    this.excludedTables.set(this.syncExclude);
+    const replication: Replication = new Replication({
+      syncFrom: this.syncFrom!,
+      serverId: this.server.id,
+      localDbs: [...this.dbs.values()].map((d) => d.served).filter((d) => !d.name.startsWith('_')),
+      excluded: this.excludedTables,
+      probeIntervalMs: this.replicationProbeInterval,
+      ssl: () => this.server.sslContext(),
+      log: (level, module, msg) => this.log(level, module, msg),
+      // main_loop(): replication that failed for good ends backup mode (not saved, as in OVS).
+      onError: () => {
+        if (this.replication === replication) this.disconnectActiveServer();
+      },
+    });
+    this.replication = replication;
+    this.setBackup(true);
+  }
+
+  /** disconnect_active_server(): no more replication; clients may write again. */
+  disconnectActiveServer(): void {
+    this.replication?.close();
+    this.replication = undefined;
+    this.setBackup(false);
+  }
+
+  /** A backup's clients may only read (ovsdb_jsonrpc_server_set_read_only()). */
+  private setBackup(isBackup: boolean): void {
+    this.isBackup = isBackup;
+    this.server.readOnly = isBackup;
   }
 
   /** parse_db_column(): the error text, or the database, table and column named by "db:DB,TABLE,COLUMN". */
@@ -561,6 +619,7 @@ export class OvsdbServerProgram {
       const error = this.openDb(file!);
       if (error) throw new Error(error);
       this.saveConfig();
+      if (this.isBackup) this.replicationInit();
       this.queueReconfigure();
       return '';
     });
@@ -576,6 +635,7 @@ export class OvsdbServerProgram {
         .map((n) => `${n}\n`)
         .join(''),
     );
+    this.registerReplicationCommands(u);
     u.register('ovsdb-server/get-db-storage-status', 'DB', 1, 1, ([name]) => {
       const d = this.dbs.get(name!);
       if (!d) throw new Error('Failed to find the database.');
@@ -586,20 +646,59 @@ export class OvsdbServerProgram {
       ['ovsdb-server/tlog-list', '', 0, 0],
       ['ovsdb-server/perf-counters-show', '', 0, 0],
       ['ovsdb-server/perf-counters-clear', '', 0, 0],
-      ['ovsdb-server/set-active-ovsdb-server', '', 1, 1],
-      ['ovsdb-server/get-active-ovsdb-server', '', 0, 0],
-      ['ovsdb-server/connect-active-ovsdb-server', '', 0, 0],
-      ['ovsdb-server/disconnect-active-ovsdb-server', '', 0, 0],
-      ['ovsdb-server/set-active-ovsdb-server-probe-interval', '', 1, 1],
-      ['ovsdb-server/set-sync-exclude-tables', '', 0, 1],
-      ['ovsdb-server/get-sync-exclude-tables', '', 0, 0],
-      ['ovsdb-server/sync-status', '', 0, 0],
       ['ovsdb-server/disable-monitor-cond', '', 0, 0],
     ] as const) {
       u.register(cmd, usage, min, max, () => {
         throw new Error(`${cmd}: not supported by this ovsdb-server`);
       });
     }
+  }
+
+  /** The replication commands (ovsdb_server_set_active_ovsdb_server() and the others). */
+  private registerReplicationCommands(u: UnixctlServer): void {
+    u.register('ovsdb-server/set-active-ovsdb-server', '', 1, 1, ([server]) => {
+      this.syncFrom = server!;
+      this.saveConfig();
+      return '';
+    });
+    u.register('ovsdb-server/get-active-ovsdb-server', '', 0, 0, () => this.syncFrom ?? '');
+    u.register('ovsdb-server/connect-active-ovsdb-server', '', 0, 0, () => {
+      // Not an error reply: the real one answers this with success.
+      if (!this.syncFrom) return 'Unable to connect: active server is not specified.\n';
+      const wasBackup = this.isBackup;
+      this.replicationInit();
+      if (!wasBackup) this.saveConfig();
+      return '';
+    });
+    u.register('ovsdb-server/disconnect-active-ovsdb-server', '', 0, 0, () => {
+      this.disconnectActiveServer();
+      this.saveConfig();
+      return '';
+    });
+    u.register('ovsdb-server/set-active-ovsdb-server-probe-interval', '', 1, 1, ([arg]) => {
+      // str_to_int(): a whole decimal int; the complaint is a success reply, as in OVS.
+      const n = /^\s*[-+]?\d+$/.test(arg!) ? Number(arg) : Number.NaN;
+      if (!Number.isSafeInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) return 'Invalid probe interval, integer value expected';
+      this.replicationProbeInterval = n;
+      this.saveConfig();
+      if (this.isBackup) this.replication?.setProbeInterval(n);
+      return '';
+    });
+    u.register('ovsdb-server/set-sync-exclude-tables', '', 0, 1, ([arg]) => {
+      // Without an argument (on which the real one crashes): no table excluded.
+      const excluded = arg ?? '';
+      const err = this.excludedTables.set(excluded, true);
+      if (err) return err;
+      this.syncExclude = excluded;
+      this.saveConfig();
+      if (this.isBackup) this.replicationInit();
+      return this.excludedTables.set(excluded) ?? '';
+    });
+    u.register('ovsdb-server/get-sync-exclude-tables', '', 0, 0, () => this.excludedTables.toString());
+    u.register('ovsdb-server/sync-status', '', 0, 0, () => {
+      const state = `state: ${this.isBackup ? 'backup' : 'active'}\n`;
+      return this.isBackup && this.replication ? state + this.replication.status() : state;
+    });
   }
 
   /** ovsdb_server_exit(): the main loop ends. */
@@ -611,6 +710,7 @@ export class OvsdbServerProgram {
 
   async shutdown(): Promise<void> {
     clearInterval(this.statusTimer);
+    this.replication?.close();
     await this.server?.close();
   }
 }
@@ -652,7 +752,18 @@ const MODULES = [
   'daemon_unix',
   'lockfile',
   'raft',
+  'replication',
+  'ovsdb_error',
 ];
+
+/** What save_config() keeps for a daemon restarted by --monitor. */
+interface SavedConfig {
+  remotes: string[];
+  dbs: string[];
+  syncFrom?: string;
+  syncExclude?: string;
+  isBackup?: boolean;
+}
 
 export async function main(
   argv: string[],
@@ -668,6 +779,9 @@ export async function main(
   let unixctlPath: string | undefined;
   let runCommand: string | undefined;
   let addDefaultDb = true;
+  let syncFrom: string | undefined;
+  let syncExclude: string | undefined;
+  let active = false;
   // OVS's defaults for a daemon: every module at INFO on the console, syslog and file.
   const vlog = new Vlog({ program: PROGRAM, console: 'INFO', modules: MODULES, env });
   const daemon = new Daemon({ program: PROGRAM, vlog, env });
@@ -696,9 +810,17 @@ export async function main(
           addDefaultDb = false;
           break;
         case 'sync-from':
-        case 'sync-exclude-tables':
+          syncFrom = v;
+          break;
+        case 'sync-exclude-tables': {
+          const err = prog.excludedTables.set(v);
+          if (err) throw new Fatal(err);
+          syncExclude = v;
+          break;
+        }
         case 'active':
-          throw new Fatal(`--${option.name}: replication is not supported by this ovsdb-server`);
+          active = true;
+          break;
         default:
           // SSL options set prog.ssl; --disable-file-column-diff: accepted.
           sslHandleOption(prog.ssl, option.name, v);
@@ -711,16 +833,23 @@ export async function main(
     // daemon a --monitor runs again inherits its name and starts from what it says.
     if (!env[CONFIG_ENV]) {
       env[CONFIG_ENV] = join(tmpdir(), `ovsdb-server.${process.pid}.${crypto.randomUUID().slice(0, 8)}.config`);
-      writeFileSync(env[CONFIG_ENV], JSON.stringify({ remotes, dbs: dbFiles }));
+      const config: SavedConfig = { remotes, dbs: dbFiles, syncFrom, syncExclude, isBackup: syncFrom !== undefined && !active };
+      writeFileSync(env[CONFIG_ENV], JSON.stringify(config));
     }
     prog.configFile = env[CONFIG_ENV];
 
     // daemonize_start(): with --detach the foreground process waits here for the daemon to be ready, then exits.
     await daemon.start();
+    prog.syncFrom = syncFrom;
+    prog.syncExclude = syncExclude;
+    prog.isBackup = syncFrom !== undefined && !active;
     try {
-      const saved = JSON.parse(readFileSync(prog.configFile, 'utf8')) as { remotes: string[]; dbs: string[] };
+      const saved = JSON.parse(readFileSync(prog.configFile, 'utf8')) as SavedConfig;
       remotes.splice(0, remotes.length, ...saved.remotes);
       dbFiles = saved.dbs;
+      prog.syncFrom = saved.syncFrom;
+      prog.syncExclude = saved.syncExclude;
+      prog.isBackup = saved.isBackup ?? false;
     } catch {
       // No saved configuration: the command line's.
     }
@@ -733,6 +862,8 @@ export async function main(
     prog.updateServerStatus();
     for (const r of remotes) prog.remotes.add(r);
     prog.server = await OvsdbServer.start({ databases: [...prog.dbs.values()].map((d) => d.served), vlog: (l, m, t) => prog.log(l, m, t) });
+    // ovsdb_jsonrpc_server_create(is_backup): a backup's clients only read, from the start.
+    prog.server.readOnly = prog.isBackup;
     const error = (await prog.reconfigureRemotes()) ?? prog.reconfigureSsl();
     // reconfigure_remotes() ends each error with a newline, and ovs_fatal() adds its own: the real one prints a blank line after.
     if (error) throw new Fatal(error);
@@ -773,6 +904,7 @@ export async function main(
 
   daemon.complete();
   if (runCommand === undefined) prog.log('info', 'ovsdb_server', `${PROGRAM} (Open vSwitch) ${OVS_VERSION}`);
+  if (prog.isBackup && prog.syncFrom) prog.replicationInit();
   prog.startStatusTimer();
 
   // fatal_signal_run(): logged, then the process dies of the signal (the pid file and sockets removed on the way).

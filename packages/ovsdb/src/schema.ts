@@ -249,6 +249,15 @@ function columnTypeToJson(t: ColumnType): Json {
   return o;
 }
 
+/** ovsdb_column_to_json(): a column's definition in its normal form (defaults left out). */
+export function columnToJson(c: ColumnSchema): JsonObject {
+  const cj: JsonObject = {};
+  if (!c.mutable) cj.mutable = false;
+  if (c.ephemeral) cj.ephemeral = true;
+  cj.type = columnTypeToJson(c.type);
+  return cj;
+}
+
 /** ovsdb_schema_to_json(): the schema in its normal form (defaults left out). */
 export function schemaToJson(s: DatabaseSchema): JsonObject {
   const out: JsonObject = { name: s.name };
@@ -260,13 +269,7 @@ export function schemaToJson(s: DatabaseSchema): JsonObject {
     const tj: JsonObject = {};
     if (defaultIsRoot !== t.isRoot) tj.isRoot = t.isRoot;
     const columns: JsonObject = {};
-    for (const c of t.userColumns) {
-      const cj: JsonObject = {};
-      if (!c.mutable) cj.mutable = false;
-      if (c.ephemeral) cj.ephemeral = true;
-      cj.type = columnTypeToJson(c.type);
-      columns[c.name] = cj;
-    }
+    for (const c of t.userColumns) columns[c.name] = columnToJson(c);
     tj.columns = columns;
     if (Number.isFinite(t.maxRows)) tj.maxRows = t.maxRows;
     if (t.indexes.length) tj.indexes = t.indexes;

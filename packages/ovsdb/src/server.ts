@@ -423,6 +423,11 @@ export class OvsdbServer {
   /** Serialises setRemotes(): listeners open asynchronously. */
   private remotesDone: Promise<void> = Promise.resolve();
   private closing = false;
+  /**
+   * ovsdb_jsonrpc_server_set_read_only(): every session refuses writes and
+   * locks (a backup server's clients may only read).
+   */
+  readOnly = false;
 
   private constructor(readonly opts: ServerOptions) {
     this.log = opts.log ?? ((m) => opts.vlog?.('warn', 'jsonrpc', m));
@@ -738,6 +743,9 @@ export class OvsdbServer {
 
 const jsonKey = (j: Json) => JSON.stringify(j);
 
+/** jsonrpc_create_readonly_lock_error(): a bare string as the error. */
+const READ_ONLY_LOCK_ERROR = 'lock and unlock methods not allowed, DB server is read only.';
+
 export class Session {
   readonly monitors = new Map<string, { db: ServedDatabase; monitor: Monitor }>();
   private readonly triggers = new Map<string, Trigger>();
@@ -757,7 +765,8 @@ export class Session {
     readonly server: OvsdbServer,
     readonly conn: Connection,
     readonly name = 'session',
-    readonly readOnly = false,
+    /** Its remote's read_only. */
+    private readonly remoteReadOnly = false,
   ) {
     conn.on('message', (m) => {
       if (m.kind === 'request') this.onRequest(m);
@@ -767,6 +776,11 @@ export class Session {
       if (why instanceof ProtocolError) this.server.log(`${name}: ${describeDrop(why)}`);
       this.cleanup();
     });
+  }
+
+  /** No writes, locks or unlocks: its remote is read-only, or the whole server is (a backup). */
+  get readOnly(): boolean {
+    return this.remoteReadOnly || this.server.readOnly;
   }
 
   /** The connection, once the updates held back are sent: nothing may overtake them. */
@@ -911,8 +925,10 @@ export class Session {
       }
       case 'lock':
       case 'steal':
+        if (this.readOnly) return this.out().replyError(id, READ_ONLY_LOCK_ERROR);
         return reply(this.lock(req, method));
       case 'unlock': {
+        if (this.readOnly) return this.out().replyError(id, READ_ONLY_LOCK_ERROR);
         const name = this.lockName(req);
         if (!this.lockNames.has(name)) throw syntaxError(params, null, 'unlock: "unlock" without "lock" or "steal"');
         this.unlock(name);
