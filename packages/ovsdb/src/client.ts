@@ -40,6 +40,22 @@ export interface ReconnectOptions {
 export interface ClientOptions {
   reconnect?: boolean | ReconnectOptions;
   maxMessageBytes?: number;
+  /** Sees every message sent and received, as lib/jsonrpc.c's jsonrpc_log_msg() does (its debug log). */
+  trace?: (title: 'send' | 'received', msg: Message) => void;
+}
+
+/**
+ * jsonrpc_log_msg()'s text for a message: "request, method="M", params=P, id=I",
+ * "notification, ...", "reply, result=R, id=I", "error, error=E, id=I".
+ */
+export function jsonrpcMsgToString(msg: Message): string {
+  const j = (v: Json) => JSON.stringify(v);
+  if (msg.kind === 'request') {
+    const type = msg.id === null ? 'notification' : 'request';
+    return `${type}, method="${msg.method}", params=${j(msg.params)}${msg.id === null ? '' : `, id=${j(msg.id)}`}`;
+  }
+  if (msg.error !== null && msg.error !== undefined) return `error, error=${j(msg.error)}, id=${j(msg.id)}`;
+  return `reply, result=${j(msg.result)}, id=${j(msg.id)}`;
 }
 
 /** "unix:PATH" or "tcp:HOST:PORT" (HOST may be [IPv6]); passive "punix:PATH" or "ptcp:PORT[:IP]", where the server connects to us. */
@@ -112,8 +128,13 @@ export class OvsdbClient extends EventEmitter {
   }
 
   static async connect(remote: string, opts: ClientOptions = {}): Promise<OvsdbClient> {
-    const c = new OvsdbClient(remote, opts);
-    c.attach(await openSocket(remote));
+    return OvsdbClient.fromSocket(remote, await openSocket(remote), opts);
+  }
+
+  /** A client on a socket connected elsewhere (SSL, say), named `remote`; it does not reconnect. */
+  static fromSocket(remote: string, sock: Socket, opts: ClientOptions = {}): OvsdbClient {
+    const c = new OvsdbClient(remote, { ...opts, reconnect: false });
+    c.attach(sock);
     return c;
   }
 
@@ -131,6 +152,7 @@ export class OvsdbClient extends EventEmitter {
   }
 
   private onMessage(m: Message): void {
+    this.opts.trace?.('received', m);
     if (m.kind === 'reply') {
       const p = typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
       if (!p) return;
@@ -140,6 +162,7 @@ export class OvsdbClient extends EventEmitter {
       return;
     }
     if (m.method === 'echo' && m.id !== null) {
+      this.opts.trace?.('send', { kind: 'reply', result: m.params, error: null, id: m.id });
       this.conn.reply(m.id, m.params);
       return;
     }
@@ -198,6 +221,7 @@ export class OvsdbClient extends EventEmitter {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { method, resolve, reject });
+      this.opts.trace?.('send', { kind: 'request', method, params, id });
       this.conn.request(method, params, id);
     });
   }

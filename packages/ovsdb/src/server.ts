@@ -33,12 +33,31 @@ import {
 import type { DbStorage } from './log.js';
 import { Monitor, type MonitorVersion, mergeChangeSets } from './monitor.js';
 
+/** The reply a relay's source gave to a forwarded transaction: its result, or its error. */
+export type ForwardReply = { result: Json } | { error: Json };
+
+/**
+ * What a relay's database forwards through (transaction-forward.ts): a transaction its copy
+ * may not commit is sent to the source, and `done` gets the source's reply.
+ */
+export interface TxnForwarder {
+  forward(params: Json[], done: (reply: ForwardReply) => void): { destroy(): void };
+}
+
 /** A database being served, with its file if it has one. */
 export class ServedDatabase {
   private readonly listeners = new Set<(cs: ChangeSet) => void>();
+  /**
+   * false while a relay's copy has no schema yet (ovsdb_jsonrpc_lookup_db()'s "database not
+   * available"); `db` is then an empty stand-in under the database's name.
+   */
+  available = true;
+  /** Set for a relay's copy: its write transactions go to the source. */
+  forwarder?: TxnForwarder;
 
   constructor(
-    readonly db: Database,
+    /** Replaced as a whole when a relay's source changes the schema (ovsdb_replace()). */
+    public db: Database,
     readonly file?: DbStorage,
   ) {}
 
@@ -57,8 +76,8 @@ export class ServedDatabase {
    * 'blocked' means an unsatisfied "wait" that may still be met later.
    */
   transact(params: readonly unknown[], ctx: Parameters<typeof execute>[2] = {}): ExecOutcome {
-    const outcome = execute(this.db, params, ctx);
-    if (outcome.kind === 'blocked' || !outcome.txn) return outcome;
+    const outcome = execute(this.db, params, { ...ctx, forward: this.forwarder !== undefined });
+    if (outcome.kind !== 'done' || !outcome.txn) return outcome;
     const error = this.commitTxn(outcome.txn, outcome.durable);
     if (error) return { kind: 'done', results: [...outcome.results, error.toJson()], txn: null, durable: false };
     return { ...outcome, txn: null };
@@ -70,11 +89,11 @@ export class ServedDatabase {
    * listener. An empty transaction commits nothing. The error of a failed write, with
    * nothing applied.
    */
-  commitTxn(txn: Transaction, durable = false): OvsdbError | null {
+  commitTxn(txn: Transaction, durable = false, txnId: string = crypto.randomUUID()): OvsdbError | null {
     if (txn.isEmpty()) return null;
     let cs: ChangeSet;
     try {
-      cs = txn.commit(crypto.randomUUID(), (c) => this.file?.append(c, durable));
+      cs = txn.commit(txnId, (c) => this.file?.append(c, durable));
     } catch (e) {
       if (!(e instanceof OvsdbError)) throw e;
       return e;
@@ -143,6 +162,8 @@ interface Trigger {
   timer?: NodeJS.Timeout;
   /** Run before (then blocked on a "wait"). */
   retried?: boolean;
+  /** Forwarded to a relay's source, its reply awaited (the trigger's txn_forward). */
+  forward?: { destroy(): void };
 }
 
 /** strerror() text of an error a remote reports in its status and log. */
@@ -545,6 +566,16 @@ export class OvsdbServer {
     );
   }
 
+  /**
+   * ovsdb_replace(): a database's contents swapped for `db` (a relay's source sent a new
+   * schema); its monitors are canceled and its waiting transactions end first.
+   */
+  replaceDatabase(d: ServedDatabase, db: Database): void {
+    for (const s of this.sessions) s.preremoveDb(d);
+    d.db = db;
+    d.available = true;
+  }
+
   /** ovsdb_jsonrpc_server_remove_db(): monitors of it canceled, sessions unaware of database changes dropped. */
   removeDatabase(name: string, comment?: string): ServedDatabase | undefined {
     const d = this.dbs.get(name);
@@ -651,7 +682,10 @@ export class Session {
 
   private cleanup(): void {
     if (!this.server.sessions.delete(this)) return;
-    for (const t of this.triggers.values()) clearTimeout(t.timer);
+    for (const t of this.triggers.values()) {
+      clearTimeout(t.timer);
+      t.forward?.destroy();
+    }
     this.triggers.clear();
     this.monitors.clear();
     this.held.clear();
@@ -704,6 +738,12 @@ export class Session {
     if (typeof name !== 'string') throw syntaxError(req.params, null, `${req.method} request params must begin with <db-name>`);
     const d = this.server.dbs.get(name);
     if (!d) throw syntaxError(req.params, 'unknown database', `${req.method} request specifies unknown database ${name}`);
+    if (!d.available) {
+      throw new OvsdbError(
+        'database not available',
+        `${req.method} request specifies database ${name} which is not yet available because it has not completed joining its cluster`,
+      );
+    }
     return d;
   }
 
@@ -773,6 +813,18 @@ export class Session {
     const elapsedMs = t.retried ? Date.now() - t.start : 0;
     t.retried = true;
     const outcome = t.db.transact(t.params, { ownsLock: (n) => this.ownsLock(n), elapsedMs, readOnly: this.readOnly });
+    if (outcome.kind === 'forward') {
+      // ovsdb_trigger_try()'s "forwarding" state: the source's reply, whole, is the reply.
+      clearTimeout(t.timer);
+      this.triggers.set(key, t);
+      t.forward = t.db.forwarder!.forward(t.params, (reply) => {
+        if (this.triggers.get(key) !== t) return;
+        this.triggers.delete(key);
+        if ('error' in reply) this.out().replyError(t.id, reply.error);
+        else this.out().reply(t.id, reply.result);
+      });
+      return;
+    }
     if (outcome.kind === 'blocked') {
       this.triggers.set(key, t);
       if (!t.timer && Number.isFinite(outcome.timeoutMs)) {
@@ -790,12 +842,13 @@ export class Session {
 
   private dropTrigger(t: Trigger): void {
     clearTimeout(t.timer);
+    t.forward?.destroy();
     this.triggers.delete(jsonKey(t.id));
   }
 
   retryTriggers(d: ServedDatabase): void {
     for (const t of [...this.triggers.values()]) {
-      if (t.db === d && this.triggers.get(jsonKey(t.id)) === t) this.runTrigger(t);
+      if (t.db === d && !t.forward && this.triggers.get(jsonKey(t.id)) === t) this.runTrigger(t);
     }
   }
 
