@@ -1,0 +1,244 @@
+/**
+ * Relay databases (relay.ts, transaction-forward.ts) checked against Debian's real ovsdb-server
+ * 3.1: the same transactions, through the real ovsdb-client, against a relay in front of a source
+ * — our relay before the real server, the real relay before ours, and each before its own kind —
+ * give the same replies (writes forwarded to the source, reads and failed waits answered by the
+ * relay, a commit-time error from the source), the same relay contents and the same _Server row;
+ * a relay whose source is not there has a Database row "relay", not connected, without schema,
+ * and answers "database not available", as the real one does; a write sent while the source is
+ * away waits for it to come back.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PKG, ensureBuilt, tempDir } from './testing/helpers.js';
+import { ensureRealOvs } from './testing/real-ovs.js';
+
+const OURS = join(PKG, 'bin', 'ovsdb-server.js');
+const t = tempDir('relay-test-');
+const real = ensureRealOvs();
+const daemons: string[] = [];
+
+type Which = 'ours' | 'real';
+
+const SCHEMA = {
+  name: 'relaytest',
+  version: '1.0.0',
+  tables: {
+    Parent: {
+      columns: {
+        name: { type: 'string' },
+        kids: { type: { key: { type: 'uuid', refTable: 'Child' }, min: 0, max: 'unlimited' } },
+      },
+      indexes: [['name']],
+      isRoot: true,
+    },
+    Child: { columns: { n: { type: 'integer' } } },
+  },
+};
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(dir: string, cmd: string, args: string[], timeout = 30_000): Promise<Result> {
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir };
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd: dir, env, timeout, encoding: 'utf8' }, (err, stdout, stderr) => {
+      const status = err ? (typeof err.code === 'number' ? err.code : null) : 0;
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A daemon of either kind, detached, with its own pid file and control socket in `dir`. */
+async function startServer(which: Which, dir: string, name: string, args: string[]): Promise<Result> {
+  const common = ['--detach', '--no-chdir', `--pidfile=${name}.pid`, `--log-file=${name}.log`, `--unixctl=${name}.ctl`];
+  const r = which === 'ours' ? await run(dir, process.execPath, [OURS, ...common, ...args]) : await run(dir, 'ovsdb-server', [...common, ...args]);
+  if (r.status === 0) daemons.push(join(dir, `${name}.pid`));
+  return r;
+}
+
+async function stopServer(dir: string, name: string): Promise<void> {
+  await run(dir, 'ovs-appctl', ['-t', join(dir, `${name}.ctl`), 'exit']);
+}
+
+/** UUIDs replaced by <0>, <1>... in order of appearance, as the OVS test suite's uuidfilt does. */
+function uuidfilt(s: string): string {
+  const seen = new Map<string, number>();
+  return s.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (u) => {
+    if (!seen.has(u)) seen.set(u, seen.size);
+    return `<${seen.get(u)}>`;
+  });
+}
+
+/** Polls until `ok` holds, at most `ms`; the last value. */
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  let v = await fn();
+  for (let waited = 0; !ok(v) && waited < ms; waited += 100) {
+    await sleep(100);
+    v = await fn();
+  }
+  return v;
+}
+
+const TXNS = [
+  // Written: forwarded to the source, whose reply comes back.
+  [
+    { op: 'insert', table: 'Child', row: { n: 1 }, 'uuid-name': 'c1' },
+    { op: 'insert', table: 'Parent', row: { name: 'p1', kids: ['set', [['named-uuid', 'c1']]] } },
+  ],
+  // Read from the relay's copy, which already has the insert.
+  [{ op: 'select', table: 'Parent', where: [['name', '==', 'p1']], columns: ['name', 'kids'] }],
+  [
+    { op: 'insert', table: 'Child', row: { n: 2 }, 'uuid-name': 'c2' },
+    { op: 'mutate', table: 'Parent', where: [], mutations: [['kids', 'insert', ['set', [['named-uuid', 'c2']]]]] },
+  ],
+  // A commit-time error: the source's.
+  [{ op: 'insert', table: 'Parent', row: { name: 'p1' } }],
+  // A failed wait and an abort: answered by the relay.
+  [{ op: 'wait', table: 'Child', where: [], columns: ['n'], until: '==', rows: [], timeout: 0 }],
+  [{ op: 'insert', table: 'Child', row: { n: 3 } }, { op: 'abort' }],
+  [{ op: 'update', table: 'Parent', where: [], row: { kids: ['set', []] } }],
+  // The children, unreferenced, were collected by the source; the relay sees them go.
+  [{ op: 'select', table: 'Child', where: [], columns: ['n'] }],
+  [{ op: 'delete', table: 'Parent', where: [['name', '==', 'p1']] }],
+  [{ op: 'select', table: 'Parent', where: [] }],
+];
+
+/** A source of one kind and a relay of another; the real ovsdb-client's view of the relay. */
+async function relayScenario(source: Which, relay: Which): Promise<string[]> {
+  const dir = join(t.dir, `${source}-${relay}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'schema'), JSON.stringify(SCHEMA));
+  const out: string[] = [];
+  expect((await run(dir, 'ovsdb-tool', ['create', 'db1', 'schema'])).status).toBe(0);
+  out.push(`source: ${(await startServer(source, dir, 's1', ['--remote=punix:db1.sock', 'db1'])).status}`);
+  out.push(`relay: ${(await startServer(relay, dir, 's2', ['--remote=punix:db2.sock', 'relay:relaytest:unix:db1.sock'])).status}`);
+  const client = (...a: string[]) => run(dir, 'ovsdb-client', a);
+  // ovsdb-client wait: until the relay has its source's schema and data.
+  out.push(`wait: ${(await client('--timeout=20', 'wait', 'unix:db2.sock', 'relaytest', 'connected')).status}`);
+  await until(
+    () => client('get-schema', 'unix:db2.sock', 'relaytest'),
+    (r) => r.status === 0,
+  );
+  for (const ops of TXNS) {
+    const r = await client('transact', 'unix:db2.sock', JSON.stringify(['relaytest', ...ops]));
+    out.push(`${r.status} ${r.stdout.trim()}${r.stderr.trim() ? ` ${r.stderr.trim()}` : ''}`);
+  }
+  const dump = (sock: string, ...a: string[]) => client('dump', `unix:${sock}`, ...a).then((r) => `${r.status} ${r.stdout.replace(/ +\n/g, '\n')}`);
+  // A source's copy and its relay's are equal once the last update is applied.
+  const sourceDump = await dump('db1.sock', 'relaytest');
+  out.push(`equal: ${(await until(() => dump('db2.sock', 'relaytest'), (v) => v === sourceDump)) === sourceDump}`);
+  out.push(await dump('db2.sock', '_Server', 'Database', 'name', 'model', 'connected', 'leader'));
+  out.push(`list-dbs: ${(await client('list-dbs', 'unix:db2.sock')).stdout}`);
+  await stopServer(dir, 's2');
+  await stopServer(dir, 's1');
+  return out.map(uuidfilt);
+}
+
+/** A relay whose source is not there (yet). */
+async function disconnectedScenario(relay: Which): Promise<string[]> {
+  const dir = join(t.dir, `disconnected-${relay}`);
+  mkdirSync(dir, { recursive: true });
+  const out: string[] = [];
+  out.push(`relay: ${(await startServer(relay, dir, 's2', ['--remote=punix:db2.sock', 'relay:relaytest:unix:db1.sock'])).status}`);
+  const client = (...a: string[]) => run(dir, 'ovsdb-client', a);
+  await sleep(300);
+  out.push(`list-dbs: ${(await client('list-dbs', 'unix:db2.sock')).stdout}`);
+  const dump = await client('dump', 'unix:db2.sock', '_Server', 'Database', 'name', 'model', 'connected', 'leader', 'schema');
+  out.push(dump.stdout.replace(/ +\n/g, '\n'));
+  const schema = await client('get-schema', 'unix:db2.sock', 'relaytest');
+  out.push(`${schema.status} ${schema.stderr.trim()}`);
+  const txn = await client('transact', 'unix:db2.sock', JSON.stringify(['relaytest', { op: 'select', table: 'Child', where: [] }]));
+  out.push(`${txn.status} ${txn.stdout.trim()} ${txn.stderr.trim()}`);
+  const bad = await run(dir, 'ovs-appctl', ['-t', join(dir, 's2.ctl'), 'ovsdb-server/add-db', 'relay:nocolon']);
+  out.push(`add-db: ${bad.status} ${bad.stdout}${bad.stderr.replaceAll(dir, 'DIR')}`);
+  await stopServer(dir, 's2');
+  return out;
+}
+
+/**
+ * A write sent while the relay's source is away (after it had one): queued, and answered once the
+ * source is back.
+ */
+async function sourceRestartScenario(source: Which, relay: Which): Promise<string[]> {
+  const dir = join(t.dir, `restart-${source}-${relay}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'schema'), JSON.stringify(SCHEMA));
+  const out: string[] = [];
+  await run(dir, 'ovsdb-tool', ['create', 'db1', 'schema']);
+  await startServer(source, dir, 's1', ['--remote=punix:db1.sock', 'db1']);
+  await startServer(relay, dir, 's2', ['--remote=punix:db2.sock', 'relay:relaytest:unix:db1.sock']);
+  const client = (...a: string[]) => run(dir, 'ovsdb-client', a);
+  out.push(`wait: ${(await client('--timeout=20', 'wait', 'unix:db2.sock', 'relaytest', 'connected')).status}`);
+  await until(
+    () => client('get-schema', 'unix:db2.sock', 'relaytest'),
+    (r) => r.status === 0,
+  );
+  await stopServer(dir, 's1');
+  await until(
+    async () => existsSync(join(dir, 's1.pid')),
+    (v) => !v,
+  );
+  const pending = client('transact', 'unix:db2.sock', JSON.stringify(['relaytest', { op: 'insert', table: 'Child', row: { n: 7 } }]));
+  await sleep(500);
+  // Still connected as far as _Server shows: the source has been away for less than 30 s.
+  out.push((await client('dump', 'unix:db2.sock', '_Server', 'Database', 'name', 'connected')).stdout.replace(/ +\n/g, '\n'));
+  await startServer(source, dir, 's1', ['--remote=punix:db1.sock', 'db1']);
+  const r = await pending;
+  out.push(`${r.status} ${r.stdout.trim()}`);
+  const rows = await until(
+    () => client('transact', 'unix:db2.sock', JSON.stringify(['relaytest', { op: 'select', table: 'Child', where: [], columns: ['n'] }])),
+    (v) => v.stdout.includes('7'),
+  );
+  out.push(rows.stdout.trim());
+  await stopServer(dir, 's2');
+  await stopServer(dir, 's1');
+  return out.map(uuidfilt);
+}
+
+beforeAll(() => ensureBuilt(), 180_000);
+afterAll(() => {
+  for (const pidfile of daemons) {
+    try {
+      process.kill(Number(readFileSync(pidfile, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // Exited already.
+    }
+  }
+  t.cleanup();
+});
+
+describe.skipIf(!real.ok)('relay databases, side by side with the real ovsdb-server 3.1', () => {
+  it('forwards writes, serves reads and shows the same contents and _Server row, whichever of the two is the relay or the source', async () => {
+    const [realReal, oursReal, realOurs, oursOurs] = await Promise.all([
+      relayScenario('real', 'real'),
+      relayScenario('real', 'ours'),
+      relayScenario('ours', 'real'),
+      relayScenario('ours', 'ours'),
+    ]);
+    expect(realReal).toContain('equal: true');
+    expect(realReal.join('\n')).toContain('relay      relaytest');
+    expect(oursReal).toEqual(realReal);
+    expect(realOurs).toEqual(realReal);
+    expect(oursOurs).toEqual(realReal);
+  }, 120_000);
+
+  it('without its source: not connected, no schema, "database not available"', async () => {
+    const [ours, realOut] = await Promise.all([disconnectedScenario('ours'), disconnectedScenario('real')]);
+    expect(realOut.join('\n')).toContain('database not available');
+    expect(ours).toEqual(realOut);
+  }, 60_000);
+
+  it('a write sent while the source is away is answered when it is back', async () => {
+    const [ours, realOut] = await Promise.all([sourceRestartScenario('ours', 'ours'), sourceRestartScenario('real', 'real')]);
+    expect(realOut[2]).toMatch(/^0 \[\{"uuid"/);
+    expect(ours).toEqual(realOut);
+  }, 90_000);
+});
