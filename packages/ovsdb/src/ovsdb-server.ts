@@ -694,6 +694,7 @@ const MODULES = [
   'raft',
   'relay',
   'ovsdb_cs',
+  'transaction_forward',
 ];
 
 export async function main(

@@ -311,7 +311,7 @@ export class OvsdbRelay {
         }
         if (!ok) return this.sendDataSchemaRequest(gen);
         this.state = 'server-monitor';
-        this.held = [];
+        this.held ??= [];
         this.request(
           gen,
           'monitor_cond',
@@ -331,7 +331,6 @@ export class OvsdbRelay {
   /** The source has no (usable) _Server: the schema from get_schema. */
   private sendDataSchemaRequest(gen: number): void {
     this.state = 'data-schema';
-    this.held = null;
     this.request(
       gen,
       'get_schema',
@@ -426,7 +425,8 @@ export class OvsdbRelay {
       this.lastId = ZERO_UUID;
     }
     this.state = 'data-monitor';
-    this.held = [];
+    // _Server's updates held since its monitor reply stay held, behind this reply too.
+    this.held ??= [];
     const monid: Json = ['monid', this.name];
     const onReply = (result: Json) => {
       if (this.monitorVersion === 3) {
