@@ -134,7 +134,14 @@ async function relayScenario(source: Which, relay: Which): Promise<string[]> {
   const dump = (sock: string, ...a: string[]) => client('dump', `unix:${sock}`, ...a).then((r) => `${r.status} ${r.stdout.replace(/ +\n/g, '\n')}`);
   // A source's copy and its relay's are equal once the last update is applied.
   const sourceDump = await dump('db1.sock', 'relaytest');
-  out.push(`equal: ${(await until(() => dump('db2.sock', 'relaytest'), (v) => v === sourceDump)) === sourceDump}`);
+  out.push(
+    `equal: ${
+      (await until(
+        () => dump('db2.sock', 'relaytest'),
+        (v) => v === sourceDump,
+      )) === sourceDump
+    }`,
+  );
   out.push(await dump('db2.sock', '_Server', 'Database', 'name', 'model', 'connected', 'leader'));
   out.push(`list-dbs: ${(await client('list-dbs', 'unix:db2.sock')).stdout}`);
   await stopServer(dir, 's2');

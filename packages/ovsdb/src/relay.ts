@@ -14,8 +14,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { type SslContext, errorText, sslClientOptions } from '@ovs/util';
-import { ConnectionClosedError, OvsdbClient, RpcError, jsonrpcMsgToString } from './client.js';
-import { applyDiff, datumFromJson } from './datum.js';
+import { ConnectionClosedError, OvsdbClient, type RpcError, jsonrpcMsgToString } from './client.js';
+import { applyDiff, datumFromJson, diffFromJson } from './datum.js';
 import { Database, newRowFields } from './db.js';
 import { OvsdbError } from './errors.js';
 import { type Json, type JsonObject, ZERO_UUID, isObject, isUuid } from './json.js';
@@ -555,7 +555,10 @@ export class OvsdbRelay {
       for (const [uuid, u] of Object.entries(rows)) {
         if (!isUuid(uuid)) return new OvsdbError('syntax error', `<table-update> for table "${tableName}" contains bad UUID "${uuid}" as member name`);
         if (!isObject(u) || Object.keys(u).length !== 1) {
-          return new OvsdbError('syntax error', `<table-update2> for table "${tableName}" contains <row-update2> for ${uuid} that is not an object with exactly one member`);
+          return new OvsdbError(
+            'syntax error',
+            `<table-update2> for table "${tableName}" contains <row-update2> for ${uuid} that is not an object with exactly one member`,
+          );
         }
         const [kind, body] = Object.entries(u)[0]!;
         const exists = txn.get(table, uuid) !== null;
@@ -570,7 +573,7 @@ export class OvsdbRelay {
           const c = table.schema.columns.get(cname);
           if (!c) return new OvsdbError('syntax error', `No column ${cname} in table ${tableName}.`);
           if (cname.startsWith('_')) continue;
-          values[cname] = datumFromJson(c.type, v, undefined, kind !== 'modify');
+          values[cname] = kind === 'modify' ? diffFromJson(c.type, v) : datumFromJson(c.type, v);
         }
         if (kind === 'initial' || kind === 'insert') {
           if (exists) return new OvsdbError('consistency violation', `Cannot insert duplicate row ${uuid} into table ${tableName}`);
