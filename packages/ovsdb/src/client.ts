@@ -128,7 +128,9 @@ export class OvsdbClient extends EventEmitter {
   }
 
   static async connect(remote: string, opts: ClientOptions = {}): Promise<OvsdbClient> {
-    return OvsdbClient.fromSocket(remote, await openSocket(remote), opts);
+    const c = new OvsdbClient(remote, opts);
+    c.attach(await openSocket(remote));
+    return c;
   }
 
   /** A client on a socket connected elsewhere (SSL, say), named `remote`; it does not reconnect. */
