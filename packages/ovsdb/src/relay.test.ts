@@ -12,6 +12,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OvsdbClient } from './client.js';
+import { type Json, ZERO_UUID } from './json.js';
 import { PKG, ensureBuilt, tempDir } from './testing/helpers.js';
 import { ensureRealOvs } from './testing/real-ovs.js';
 
@@ -218,6 +220,56 @@ async function sourceRestartScenario(source: Which, relay: Which): Promise<strin
   return out.map(uuidfilt);
 }
 
+/**
+ * A clustered source (the real ovsdb-server): a relay's monitors see the source's transaction ids,
+ * and a monitor_cond_since from the last of them finds it.
+ */
+async function txnIdScenario(relay: Which): Promise<string[]> {
+  const dir = join(t.dir, `txnid-${relay}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'schema'), JSON.stringify(SCHEMA));
+  await run(dir, 'ovsdb-tool', ['create-cluster', 'db1', 'schema', 'unix:s1.raft']);
+  await startServer('real', dir, 's1', ['--remote=punix:db1.sock', 'db1']);
+  await startServer(relay, dir, 's2', ['--remote=punix:db2.sock', 'relay:relaytest:unix:db1.sock']);
+  const out: string[] = [];
+  out.push(`wait: ${(await run(dir, 'ovsdb-client', ['--timeout=20', 'wait', 'unix:db2.sock', 'relaytest', 'connected'])).status}`);
+  await until(
+    () => run(dir, 'ovsdb-client', ['get-schema', 'unix:db2.sock', 'relaytest']),
+    (r) => r.status === 0,
+  );
+  const source = await OvsdbClient.connect(`unix:${join(dir, 'db1.sock')}`);
+  const copy = await OvsdbClient.connect(`unix:${join(dir, 'db2.sock')}`);
+  const seen = (c: OvsdbClient) => {
+    const ids: string[] = [];
+    c.on('notification', (method: string, params: Json[]) => {
+      if (method === 'update3') ids.push(params[1] as string);
+    });
+    return ids;
+  };
+  const sourceIds = seen(source);
+  const copyIds = seen(copy);
+  const monitor = (c: OvsdbClient, id: string, last: string) => c.request('monitor_cond_since', ['relaytest', id, { Parent: [{ columns: ['name'] }] }, last]);
+  await monitor(source, 'm', ZERO_UUID);
+  await monitor(copy, 'm', ZERO_UUID);
+  for (const name of ['a', 'b']) {
+    const r = await copy.transact('relaytest', { op: 'insert', table: 'Parent', row: { name } });
+    out.push(uuidfilt(JSON.stringify(r)));
+  }
+  await until(
+    async () => copyIds.length,
+    (n) => n >= 2,
+  );
+  out.push(`ids equal: ${JSON.stringify(copyIds) === JSON.stringify(sourceIds)}, zero: ${copyIds.includes(ZERO_UUID)}, count: ${copyIds.length}`);
+  // What the relay's copy has is up to the last id: nothing to send.
+  const since = (await monitor(copy, 'm2', copyIds[copyIds.length - 1]!)) as Json[];
+  out.push(`since last: ${since[0]} ${since[1] === copyIds[copyIds.length - 1]} ${JSON.stringify(since[2])}`);
+  source.close();
+  copy.close();
+  await stopServer(dir, 's2');
+  await stopServer(dir, 's1');
+  return out;
+}
+
 beforeAll(() => ensureBuilt(), 180_000);
 afterAll(() => {
   for (const pidfile of daemons) {
@@ -248,6 +300,12 @@ describe.skipIf(!real.ok)('relay databases, side by side with the real ovsdb-ser
   it('without its source: not connected, no schema, "database not available"', async () => {
     const [ours, realOut] = await Promise.all([disconnectedScenario('ours'), disconnectedScenario('real')]);
     expect(realOut.join('\n')).toContain('database not available');
+    expect(ours).toEqual(realOut);
+  }, 60_000);
+
+  it("in front of a clustered source, the relay's monitors see the source's transaction ids", async () => {
+    const [ours, realOut] = await Promise.all([txnIdScenario('ours'), txnIdScenario('real')]);
+    expect(realOut).toContain('ids equal: true, zero: false, count: 2');
     expect(ours).toEqual(realOut);
   }, 60_000);
 
