@@ -146,12 +146,14 @@ export class OvsdbRelay {
     this.opts.log(level, module, msg);
   }
 
-  /** The stream to a remote (stream_open()); throws what a connection attempt fails with. */
-  private openStream(remote: string): Socket {
+  /** The stream to a remote (stream_open()) and the event that says it is up; throws what a connection attempt fails with. */
+  private openStream(remote: string): { sock: Socket; ready: 'connect' | 'secureConnect' } {
     const a = parseRemoteName(remote);
-    if (a.kind === 'unix') return netConnect(a.path);
-    if (a.kind === 'tcp') return netConnect(a.port, a.host);
-    if (a.kind === 'ssl') return tlsConnect({ port: a.port, host: a.host, ...sslClientOptions(this.opts.sslContext()) });
+    if (a.kind === 'unix') return { sock: netConnect(a.path), ready: 'connect' };
+    if (a.kind === 'tcp') return { sock: netConnect(a.port, a.host), ready: 'connect' };
+    if (a.kind === 'ssl') {
+      return { sock: tlsConnect({ port: a.port, host: a.host, ...sslClientOptions(this.opts.sslContext()) }), ready: 'secureConnect' };
+    }
     throw Object.assign(new Error('Address family not supported by protocol'), { code: 'EAFNOSUPPORT' });
   }
 
@@ -162,8 +164,9 @@ export class OvsdbRelay {
     this.state = 'connecting';
     this.log('info', 'reconnect', `${remote}: connecting...`);
     let sock: Socket;
+    let ready: 'connect' | 'secureConnect';
     try {
-      sock = this.openStream(remote);
+      ({ sock, ready } = this.openStream(remote));
     } catch (e) {
       this.connectFailed(remote, e as Error);
       return;
@@ -174,7 +177,7 @@ export class OvsdbRelay {
       if (gen === this.generation) this.connectFailed(remote, e);
     };
     sock.once('error', onError);
-    sock.once(sock.constructor.name === 'TLSSocket' ? 'secureConnect' : 'connect', () => {
+    sock.once(ready, () => {
       sock.off('error', onError);
       if (gen !== this.generation) return sock.destroy();
       this.log('info', 'reconnect', `${remote}: connected`);
