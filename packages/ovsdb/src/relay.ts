@@ -40,7 +40,7 @@ export function parseRelayName(filename: string): { name: string; remotes: strin
   const prefix = 'relay:';
   if (!filename.startsWith(prefix)) return undefined;
   const colon = filename.indexOf(':', prefix.length);
-  if (colon < 0 || colon === filename.length) return `ovsdb error: ${filename}: invalid syntax`;
+  if (colon < 0) return `ovsdb error: ${filename}: invalid syntax`;
   // ovsdb_session_parse_remote(): a comma-separated list; blanks are skipped.
   const remotes = filename
     .slice(colon + 1)
