@@ -45,6 +45,22 @@ export interface ClientOptions {
   probeIntervalMs?: number;
   /** The SSL configuration an "ssl:HOST:PORT" remote connects with (stream-ssl's, read when connecting). */
   ssl?: () => SslContext;
+  /** Sees every message sent and received, as lib/jsonrpc.c's jsonrpc_log_msg() does (its debug log). */
+  trace?: (title: 'send' | 'received', msg: Message) => void;
+}
+
+/**
+ * jsonrpc_log_msg()'s text for a message: "request, method="M", params=P, id=I",
+ * "notification, ...", "reply, result=R, id=I", "error, error=E, id=I".
+ */
+export function jsonrpcMsgToString(msg: Message): string {
+  const j = (v: Json) => JSON.stringify(v);
+  if (msg.kind === 'request') {
+    const type = msg.id === null ? 'notification' : 'request';
+    return `${type}, method="${msg.method}", params=${j(msg.params)}${msg.id === null ? '' : `, id=${j(msg.id)}`}`;
+  }
+  if (msg.error !== null && msg.error !== undefined) return `error, error=${j(msg.error)}, id=${j(msg.id)}`;
+  return `reply, result=${j(msg.result)}, id=${j(msg.id)}`;
 }
 
 /** "unix:PATH" or "tcp:HOST:PORT" / "ssl:HOST:PORT" (HOST may be [IPv6]); passive "punix:PATH" or "ptcp:PORT[:IP]", where the server connects to us. */
@@ -128,6 +144,13 @@ export class OvsdbClient extends EventEmitter {
     return c;
   }
 
+  /** A client on a socket connected elsewhere (SSL, say), named `remote`; it does not reconnect. */
+  static fromSocket(remote: string, sock: Socket, opts: ClientOptions = {}): OvsdbClient {
+    const c = new OvsdbClient(remote, { ...opts, reconnect: false });
+    c.attach(sock);
+    return c;
+  }
+
   get connected(): boolean {
     return !this.closed && this.conn.isOpen;
   }
@@ -142,6 +165,7 @@ export class OvsdbClient extends EventEmitter {
   }
 
   private onMessage(m: Message): void {
+    this.opts.trace?.('received', m);
     if (m.kind === 'reply') {
       const p = typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
       if (!p) return;
@@ -151,6 +175,7 @@ export class OvsdbClient extends EventEmitter {
       return;
     }
     if (m.method === 'echo' && m.id !== null) {
+      this.opts.trace?.('send', { kind: 'reply', result: m.params, error: null, id: m.id });
       this.conn.reply(m.id, m.params);
       return;
     }
@@ -209,6 +234,7 @@ export class OvsdbClient extends EventEmitter {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { method, resolve, reject });
+      this.opts.trace?.('send', { kind: 'request', method, params, id });
       this.conn.request(method, params, id);
     });
   }

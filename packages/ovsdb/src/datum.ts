@@ -345,6 +345,14 @@ export function datumDiff(oldD: Datum, newD: Datum, t: ColumnType): Datum {
   });
 }
 
+/**
+ * A <diff> of an update2/update3 "modify" from JSON: a set's or map's diff names the elements
+ * that change, as many as they are (the column's size limits are the result's, not the diff's).
+ */
+export function diffFromJson(t: ColumnType, j: unknown): Datum {
+  return datumFromJson(t.max > 1 ? { ...t, min: 0, max: Number.POSITIVE_INFINITY } : t, j, undefined, false);
+}
+
 /** Applies a diff made by datumDiff. */
 export function applyDiff(oldD: Datum, diff: Datum, t: ColumnType): Datum {
   if (t.max <= 1) return diff;

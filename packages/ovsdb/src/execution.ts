@@ -25,12 +25,26 @@ export interface ExecContext {
   triggers?: boolean;
   /** A read-only session (a remote with read_only set): no insert, update, mutate or delete. */
   readOnly?: boolean;
+  /**
+   * A relay's copy (db->is_relay): a transaction that would write, once it runs here without
+   * error, is not committed here but forwarded to the relay's source (ovsdb_execute_compose()'s
+   * forwarding_needed).
+   */
+  forward?: boolean;
 }
 
 export type ExecOutcome =
   | { kind: 'done'; results: Json[]; txn: Transaction | null; durable: boolean }
   /** An unsatisfied "wait" with time left: retry after the next commit or at `timeoutMs`. */
-  | { kind: 'blocked'; timeoutMs: number };
+  | { kind: 'blocked'; timeoutMs: number }
+  /** A relay's transaction that writes: the source is to run it (ExecContext.forward). */
+  | { kind: 'forward' };
+
+/**
+ * lookup_executor()'s read-only operations: the ones a relay runs itself and a read-only server
+ * allows; the others write (and "commit" counts as writing).
+ */
+const READ_ONLY_OPS = new Set(['select', 'wait', 'abort', 'comment', 'assert']);
 
 interface Exec {
   db: Database;
@@ -313,14 +327,12 @@ const EXECUTORS: Record<string, (x: Exec, p: OpParser) => JsonObject> = {
 };
 
 /** Runs the operations of a transact request whose params[0] names `db`. */
-/** lookup_executor()'s read-only operations: the others write (and "commit" counts as writing). */
-const READ_ONLY_OPS = new Set(['select', 'wait', 'abort', 'comment', 'assert']);
-
 export function execute(db: Database, params: readonly unknown[], ctx: ExecContext = {}): ExecOutcome {
   const x: Exec = { db, txn: db.begin(), symtab: new Map(), ctx, durable: false, blockedFor: null };
   const n = params.length - 1;
   const results: Json[] = [];
   let error: OvsdbError | null = null;
+  let forwardingNeeded = false;
   for (let i = 1; i <= n; i++) {
     const p = new OpParser(params[i], `ovsdb operation ${i} of ${n}`);
     let result: JsonObject | null = null;
@@ -350,10 +362,13 @@ export function execute(db: Database, params: readonly unknown[], ctx: ExecConte
       results.push(error.toJson());
       break;
     }
+    if (ctx.forward && !READ_ONLY_OPS.has(op as string)) forwardingNeeded = true;
     results.push(result ?? {});
   }
   while (results.length < n) results.push(null);
   if (error) return { kind: 'done', results, txn: null, durable: false };
+  // Commit-time checks are the source's, on its copy.
+  if (forwardingNeeded) return { kind: 'forward' };
   const commitError = x.txn.precommit();
   if (commitError) {
     results.push(commitError.toJson());

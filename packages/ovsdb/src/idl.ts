@@ -10,7 +10,18 @@
  * strings.
  */
 import { type ReconnectOptions, ConnectionClosedError, OvsdbClient, RpcError } from './client.js';
-import { type Atom, type Datum, type UuidEncoder, applyDiff, atomFromJson, compareAtoms, datumFromJson, datumToJson, defaultDatum } from './datum.js';
+import {
+  type Atom,
+  type Datum,
+  type UuidEncoder,
+  applyDiff,
+  atomFromJson,
+  compareAtoms,
+  datumFromJson,
+  datumToJson,
+  defaultDatum,
+  diffFromJson,
+} from './datum.js';
 import { OvsdbError } from './errors.js';
 import type { Json, JsonObject } from './json.js';
 import { type ColumnType, type DatabaseSchema, type TableSchema, isMap, isOptionalScalar, isScalar, parseSchema } from './schema.js';
@@ -205,8 +216,7 @@ export class Idl<T extends TableTypes = AnyTables> {
         for (const [cname, v] of Object.entries(body)) {
           const c = ts.columns.get(cname);
           if (!c || cname.startsWith('_')) continue;
-          const d = datumFromJson(c.type, v, undefined, false);
-          row.fields[cname] = 'modify' in upd ? applyDiff(row.fields[cname]!, d, c.type) : d;
+          row.fields[cname] = 'modify' in upd ? applyDiff(row.fields[cname]!, diffFromJson(c.type, v), c.type) : datumFromJson(c.type, v, undefined, false);
         }
         changes.push({ table: name, uuid, kind: isNew ? 'insert' : 'modify' });
       }

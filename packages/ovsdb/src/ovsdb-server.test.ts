@@ -280,8 +280,6 @@ async function convertScenario(which: Which, model: 'standalone' | 'clustered'):
     expect(sh('ovsdb-client', 'transact', sock, JSON.stringify(['ordinals', { op: 'insert', table: 'ordinals', row: { number: n, name } }])).status).toBe(0);
   }
   const out: string[] = [];
-  const refused = sh('ovsdb-client', 'convert', sock, 'too-small');
-  out.push(`too-small: ${refused.status} ${refused.stderr.trim()}`);
   // Transactions waiting for a row that never comes, from a client aware of database changes and from one that is not.
   const wait = JSON.stringify(['ordinals', { op: 'wait', table: 'ordinals', where: [['name', '==', 'seven']], columns: ['name'], rows: [], until: '!=' }]);
   const aware = background('ovsdb-client', ['--db-change-aware', 'transact', sock, wait], dir);
@@ -303,18 +301,19 @@ async function convertScenario(which: Which, model: 'standalone' | 'clustered'):
   out.push(sh('ovsdb-client', '--no-headings', 'dump', sock, 'ordinals', 'ordinals', 'number').stdout.split('\n').sort().join('|'));
   // The real 3.1 leaves _Server's schema column as it was for a standalone database, not a clustered one.
   out.push(sh('ovsdb-client', '--no-headings', 'dump', sock, '_Server', 'Database', 'name', 'schema').stdout.replace(/\s+/g, ' '));
-  // The real server, just after a clustered conversion, has been seen to fail a first transaction after
-  // a long wait; a write is tried again (each at most 15 s) before counting as refused.
-  const insert = () =>
-    sh('ovsdb-client', '--timeout=15', 'transact', sock, JSON.stringify(['ordinals', { op: 'insert', table: 'ordinals', row: { number: 3 } }]));
-  let inserted = insert();
-  for (let i = 0; i < 2 && inserted.status !== 0; i++) inserted = insert();
+  const inserted = sh('ovsdb-client', 'transact', sock, JSON.stringify(['ordinals', { op: 'insert', table: 'ordinals', row: { number: 3 } }]));
   expect(inserted.stderr).toBe('');
   if (model === 'standalone') out.push(`lines: ${readFileSync(join(dir, 'db'), 'utf8').split('\n').length - 1}`);
+  // Last: a conversion the data does not fit is refused with the real text. (The real 3.1.0 server
+  // then often dies — a bug of that release, not copied — so nothing but exit comes after it.)
+  const refused = sh('ovsdb-client', 'convert', sock, 'too-small');
+  out.push(`too-small: ${refused.status} ${refused.stderr.trim()}`);
+  if (which === 'ours') expect(sh('ovs-appctl', '-t', join(dir, 'ctl'), 'version').status).toBe(0);
+  const pid = readFileSync(join(dir, 'pid'), 'utf8').trim();
   sh('ovs-appctl', '-t', join(dir, 'ctl'), 'exit');
   await until(
-    () => existsSync(join(dir, 'pid')),
-    (e) => !e,
+    () => spawnSync('kill', ['-0', pid]).status,
+    (st) => st !== 0,
   );
   // What was written reads back, here by the real tool (standalone) or after cluster-to-standalone.
   const file = model === 'standalone' ? 'db' : 'standalone.db';
@@ -428,6 +427,12 @@ describe.runIf(real.ok)('ovsdb-server, side by side with the real one', { timeou
   it.each(['standalone', 'clustered'] as const)('online schema conversion of a %s database', async (model) => {
     const ours = await convertScenario('ours', model);
     const theirs = await convertScenario('real', model);
+    // The refused conversion: the real 3.1.0 answers so before it dies, or dies first.
+    const refusal = (out: string[]) => out.findIndex((l) => l.startsWith('too-small:'));
+    expect(ours.splice(refusal(ours), 1)).toEqual([
+      'too-small: 1 ovsdb-client: transaction returned error: {"details":"2 is greater than maximum allowed value 1","error":"constraint violation"}',
+    ]);
+    theirs.splice(refusal(theirs), 1);
     expect(ours).toEqual(theirs);
     expect(theirs.find((l) => l.startsWith('aware:'))).toContain('"canceled"');
   });

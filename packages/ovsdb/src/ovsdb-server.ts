@@ -36,8 +36,9 @@ import { OvsdbError } from './errors.js';
 import { type Json, type JsonObject, sortedJson } from './json.js';
 import { DbFile, RAFT_MAGIC, logMagic } from './log.js';
 import { RaftStorage } from './raft.js';
+import { OvsdbRelay, parseRelayName, relayPlaceholder } from './relay.js';
 import { ExcludedTables, REPLICATION_DEFAULT_PROBE_INTERVAL, Replication } from './replication.js';
-import { parseSchema, schemaToJson } from './schema.js';
+import { type DatabaseSchema, parseSchema, schemaToJson } from './schema.js';
 import { ovsdbErrorToString, OVS_VERSION, dbdir } from './ovsdb-tool.js';
 import { type RemoteOptions, type RemoteStatus, OvsdbServer, ServedDatabase, type VlogLevel } from './server.js';
 
@@ -63,7 +64,9 @@ const LONG_OPTIONS: LongOption[] = [
 
 const USAGE = (env: NodeJS.ProcessEnv) => `${PROGRAM}: Open vSwitch database server
 usage: ${PROGRAM} [OPTIONS] [DATABASE...]
-where each DATABASE is a database file in ovsdb format.
+where each DATABASE is a database file in ovsdb format,
+or relay:DB_NAME:REMOTE[,REMOTE...], DB_NAME served as a relay
+of the database of that name on the servers at REMOTE.
 The default DATABASE, if none is given, is
 ${join(dbdir(env), 'conf.db')}.
 
@@ -117,8 +120,8 @@ Other options:
   -h, --help              display this help message
   -V, --version           display version information
 
-Not supported here: relay databases, and clustered databases of more than one server (a
-cluster of one, as ovsdb-tool create-cluster makes it, is served).`;
+Not supported here: clustered databases of more than one server (a cluster of one, as
+ovsdb-tool create-cluster makes it, is served), and --record/--replay.`;
 
 /** ovsdb/_server.ovsschema: the _Server database, one Database row per database served. */
 const SERVER_SCHEMA: JsonObject = {
@@ -146,6 +149,8 @@ const SERVER_SCHEMA: JsonObject = {
 interface Db {
   filename: string;
   served: ServedDatabase;
+  /** A relay database's connection to its source (relay.ts). */
+  relay?: OvsdbRelay;
 }
 
 /** A fatal error: ovs_fatal()'s text, printed after "ovsdb-server: ". */
@@ -180,6 +185,8 @@ export class OvsdbServerProgram {
   private statusTimer?: NodeJS.Timeout;
   private reconfigureQueued = false;
   exiting = false;
+  /** The main loop runs: relays connect (those opened before, from the command line, start then). */
+  running = false;
   private exitResolve?: () => void;
   readonly exited = new Promise<void>((r) => {
     this.exitResolve = r;
@@ -205,6 +212,8 @@ export class OvsdbServerProgram {
 
   /** open_db(): the error text, or null. */
   openDb(filename: string): string | null {
+    const relay = parseRelayName(filename);
+    if (relay !== undefined) return this.openRelayDb(filename, relay);
     for (const d of this.dbs.values()) {
       if (d.filename === filename || safeRealpath(d.filename) === safeRealpath(filename)) return `ovsdb error: ${filename}: already open`;
     }
@@ -248,6 +257,51 @@ export class OvsdbServerProgram {
     return null;
   }
 
+  /**
+   * open_db() of "relay:DB_NAME:REMOTES": a database without schema until the relay's source
+   * sends it (ovsdb_relay_add_db()).
+   */
+  private openRelayDb(filename: string, relay: ReturnType<typeof parseRelayName>): string | null {
+    if (typeof relay !== 'object') return relay ?? null;
+    const { name, remotes } = relay;
+    if (name.startsWith('_')) return `ovsdb error: ${name}: names beginning with "_" are reserved`;
+    if (this.dbs.has(name)) return `ovsdb error: ${name}: duplicate database name`;
+    const served = new ServedDatabase(relayPlaceholder(name));
+    // A relay keeps a transaction history, under its source's transaction ids (open_db()).
+    served.setHistory(true);
+    served.available = false;
+    served.onCommit(() => this.queueReconfigure());
+    const d: Db = { filename, served };
+    this.dbs.set(name, d);
+    this.server?.addDatabase(served);
+    if (this.server) this.server.reconnect(false, `adding ${name} database`);
+    d.relay = new OvsdbRelay(served, remotes, {
+      log: (level, module, msg) => this.log(level, module, msg),
+      debugEnabled: () => this.vlog.isEnabled('jsonrpc', 'DBG'),
+      sslContext: () => this.server.sslContext(),
+      schemaChanged: (s, schema) => this.updateSchema(s, schema),
+      statusChanged: () => this.updateServerStatus(),
+    });
+    if (this.running) d.relay.start();
+    this.updateServerStatus();
+    return null;
+  }
+
+  /**
+   * update_schema(): a relay's copy replaced by an empty database of its source's schema
+   * (clients that do not follow database changes disconnected when it is new or its version
+   * changed), the _Server row showing it.
+   */
+  private updateSchema(served: ServedDatabase, schema: DatabaseSchema): void {
+    if (!served.available || schema.version !== served.db.schema.version) {
+      this.server?.reconnect(false, served.available ? `database ${served.name} schema changed` : `database ${served.name} connected to storage`);
+    }
+    const db = new Database(schema);
+    if (this.server) this.server.replaceDatabase(served, db);
+    else served.replace(db);
+    this.updateServerStatus();
+  }
+
   /** Where save_config() keeps the configuration a --monitor restart starts from. */
   configFile?: string;
 
@@ -286,12 +340,13 @@ export class OvsdbServerProgram {
     const status = (name: string, d: Db) => {
       // A clustered database: this server is its cluster's one server, so its leader.
       const raft = d.served.file instanceof RaftStorage ? d.served.file.status : undefined;
+      // A relay is connected while it monitors its source (and a while after), and never the leader.
       return {
         name: { keys: [name] },
-        model: { keys: [raft ? 'clustered' : 'standalone'] },
-        connected: { keys: [true] },
-        leader: { keys: [true] },
-        schema: { keys: [sortedJson(schemaToJson(d.served.db.schema))] },
+        model: { keys: [d.relay ? 'relay' : raft ? 'clustered' : 'standalone'] },
+        connected: { keys: [d.relay ? d.relay.isConnected() : true] },
+        leader: { keys: [!d.relay] },
+        schema: { keys: d.served.available ? [sortedJson(schemaToJson(d.served.db.schema))] : [] },
         cid: { keys: raft ? [raft.cid] : [] },
         sid: { keys: raft ? [raft.sid] : [] },
         index: { keys: raft ? [raft.index] : [] },
@@ -306,9 +361,10 @@ export class OvsdbServerProgram {
         continue;
       }
       seen.add(name);
-      // The schema column is written with the row (update_database_status()), or for `schemaOf`.
+      // The schema column is written with the row (update_database_status()), or once its schema
+      // changed: a relay's source's, a clustered conversion read back (`schemaOf`).
       const { schema, ...rest } = status(name, d);
-      Object.assign(txn.modify(table, row.uuid), name === schemaOf ? { ...rest, schema } : rest);
+      Object.assign(txn.modify(table, row.uuid), name === schemaOf || d.relay ? { ...rest, schema } : rest);
     }
     for (const [name, d] of this.dbs) if (!seen.has(name)) txn.insert(table, crypto.randomUUID(), status(name, d));
     const err = txn.precommit() ?? server.served.commitTxn(txn);
@@ -321,6 +377,7 @@ export class OvsdbServerProgram {
     if (!d) return;
     this.server.removeDatabase(name, comment);
     this.dbs.delete(name);
+    d.relay?.destroy();
     d.served.file?.close();
     this.saveConfig();
     if (this.isBackup) this.replicationInit();
@@ -513,6 +570,8 @@ export class OvsdbServerProgram {
   /** update_remote_status(): every db: remote's rows, in one transaction per database. */
   updateRemoteStatus(): void {
     for (const d of this.dbs.values()) {
+      // A relay's copy is the source's to change.
+      if (d.relay) continue;
       const txn = d.served.db.begin();
       for (const name of this.remotes) {
         if (!name.startsWith('db:')) continue;
@@ -535,6 +594,12 @@ export class OvsdbServerProgram {
       const err = txn.precommit() ?? d.served.commitTxn(txn);
       if (err) this.log('warn', 'ovsdb_server', `remote status: ${ovsdbErrorToString(err)}`);
     }
+  }
+
+  /** The main loop's first pass: relays opened from the command line connect to their sources. */
+  startRelays(): void {
+    this.running = true;
+    for (const d of this.dbs.values()) d.relay?.start();
   }
 
   startStatusTimer(): void {
@@ -639,7 +704,7 @@ export class OvsdbServerProgram {
     u.register('ovsdb-server/get-db-storage-status', 'DB', 1, 1, ([name]) => {
       const d = this.dbs.get(name!);
       if (!d) throw new Error('Failed to find the database.');
-      return d.served.file instanceof RaftStorage ? 'status: ok' : 'status: standalone';
+      return d.served.file instanceof RaftStorage || d.relay ? 'status: ok' : 'status: standalone';
     });
     for (const [cmd, usage, min, max] of [
       ['ovsdb-server/tlog-set', 'DB:TABLE on|off', 2, 2],
@@ -711,6 +776,7 @@ export class OvsdbServerProgram {
   async shutdown(): Promise<void> {
     clearInterval(this.statusTimer);
     this.replication?.close();
+    for (const d of this.dbs.values()) d.relay?.destroy();
     await this.server?.close();
   }
 }
@@ -754,6 +820,9 @@ const MODULES = [
   'raft',
   'replication',
   'ovsdb_error',
+  'relay',
+  'ovsdb_cs',
+  'transaction_forward',
 ];
 
 /** What save_config() keeps for a daemon restarted by --monitor. */
@@ -905,6 +974,7 @@ export async function main(
   daemon.complete();
   if (runCommand === undefined) prog.log('info', 'ovsdb_server', `${PROGRAM} (Open vSwitch) ${OVS_VERSION}`);
   if (prog.isBackup && prog.syncFrom) prog.replicationInit();
+  prog.startRelays();
   prog.startStatusTimer();
 
   // fatal_signal_run(): logged, then the process dies of the signal (the pid file and sockets removed on the way).

@@ -35,19 +35,38 @@ import {
 import { type DbStorage, ovsdbConvert } from './log.js';
 import { Monitor, type MonitorVersion, mergeChangeSets } from './monitor.js';
 
+/** The reply a relay's source gave to a forwarded transaction: its result, or its error. */
+export type ForwardReply = { result: Json } | { error: Json };
+
+/**
+ * What a relay's database forwards through (transaction-forward.ts): a transaction its copy
+ * may not commit is sent to the source, and `done` gets the source's reply.
+ */
+export interface TxnForwarder {
+  forward(params: Json[], done: (reply: ForwardReply) => void): { destroy(): void };
+}
+
 /** A database being served, with its file if it has one. */
 export class ServedDatabase {
   private readonly listeners = new Set<(cs: ChangeSet) => void>();
   private readonly replaceListeners = new Set<(old: DatabaseSchema) => void>();
 
   /**
-   * The transaction history (ovsdb's txn_history) a clustered database keeps so that a client
-   * reconnecting with monitor_cond_since gets what it missed rather than everything: the last
-   * commits, oldest first, at most 100 and, beyond the newest, no more atoms than the database
-   * holds (ovsdb_txn_history_run()). A standalone database keeps none.
+   * The transaction history (ovsdb's txn_history) a clustered database and a relay keep so that a
+   * client reconnecting with monitor_cond_since gets what it missed rather than everything: the
+   * last commits, oldest first, at most 100 and, beyond the newest, no more atoms than the
+   * database holds (ovsdb_txn_history_run()). A standalone database keeps none.
    */
-  private readonly history: ChangeSet[] | undefined;
+  private history: ChangeSet[] | undefined;
   private historyAtoms = 0;
+
+  /**
+   * false while a relay's copy has no schema yet (ovsdb_jsonrpc_lookup_db()'s "database not
+   * available"); `db` is then an empty stand-in under the database's name.
+   */
+  available = true;
+  /** Set for a relay's copy: its write transactions go to the source. */
+  forwarder?: TxnForwarder;
 
   constructor(
     private current: Database,
@@ -59,7 +78,16 @@ export class ServedDatabase {
     }
   }
 
-  /** The database served (another one once a "convert" has replaced it). */
+  /**
+   * ovsdb_txn_history_destroy() + ovsdb_txn_history_init(): the history emptied, and kept from
+   * now on or not (a relay keeps one while its source gives transaction ids).
+   */
+  setHistory(enabled: boolean): void {
+    this.history = enabled ? [] : undefined;
+    this.historyAtoms = 0;
+  }
+
+  /** The database served (another one once a "convert" or a relay's new schema has replaced it). */
   get db(): Database {
     return this.current;
   }
@@ -133,21 +161,22 @@ export class ServedDatabase {
   }
 
   /**
-   * ovsdb_replace(): `db` is served from now on; the onReplace listeners, given the schema
-   * replaced, cancel what depended on the old one.
+   * ovsdb_replace(): `db` is served from now on (the history restarting with it), and the
+   * onReplace listeners are given the schema replaced. What depended on the old one is canceled
+   * by the server (OvsdbServer.replaceDatabase(), or the "convert" request's own order).
    */
-  replace(db: Database): void {
+  replace(db: Database, txnId?: string): void {
     const old = this.current.schema;
     this.current = db;
-    if (this.history) {
-      // The history starts again with the conversion, a transaction inserting every row.
-      this.history.length = 0;
-      this.historyAtoms = 0;
+    this.available = true;
+    if (this.history) this.setHistory(true);
+    if (this.history && txnId !== undefined) {
+      // A conversion's data is a transaction of its own, inserting every row (parse_txn() replays it).
       const changes: RowChange[] = [];
       for (const [table, t] of db.tables) {
         for (const row of t.rows.values()) changes.push({ table, uuid: row.uuid, old: null, new: row, changed: new Set(Object.keys(row.fields)) });
       }
-      this.addToHistory({ id: db.lastTxnId, changes, nAtoms: db.nAtoms });
+      this.addToHistory({ id: txnId, changes, nAtoms: db.nAtoms });
     }
     for (const fn of this.replaceListeners) fn(old);
   }
@@ -157,8 +186,8 @@ export class ServedDatabase {
    * 'blocked' means an unsatisfied "wait" that may still be met later.
    */
   transact(params: readonly unknown[], ctx: Parameters<typeof execute>[2] = {}): ExecOutcome {
-    const outcome = execute(this.db, params, ctx);
-    if (outcome.kind === 'blocked' || !outcome.txn) return outcome;
+    const outcome = execute(this.db, params, { ...ctx, forward: this.forwarder !== undefined });
+    if (outcome.kind !== 'done' || !outcome.txn) return outcome;
     const error = this.commitTxn(outcome.txn, outcome.durable);
     if (error) return { kind: 'done', results: [...outcome.results, error.toJson()], txn: null, durable: false };
     return { ...outcome, txn: null };
@@ -170,11 +199,15 @@ export class ServedDatabase {
    * listener. An empty transaction commits nothing. The error of a failed write, with
    * nothing applied.
    */
-  commitTxn(txn: Transaction, durable = false): OvsdbError | null {
-    if (txn.isEmpty()) return null;
+  commitTxn(txn: Transaction, durable = false, txnId?: string): OvsdbError | null {
+    if (txn.isEmpty()) {
+      // ovsdb_txn_replay_commit(): a transaction replayed under its id joins the history even empty.
+      if (txnId !== undefined) this.addToHistory({ id: txnId, changes: [], nAtoms: 0 });
+      return null;
+    }
     let cs: ChangeSet;
     try {
-      cs = txn.commit(crypto.randomUUID(), (c) => this.file?.append(c, durable));
+      cs = txn.commit(txnId ?? crypto.randomUUID(), (c) => this.file?.append(c, durable));
     } catch (e) {
       if (!(e instanceof OvsdbError)) throw e;
       return e;
@@ -244,6 +277,8 @@ interface Trigger {
   timer?: NodeJS.Timeout;
   /** Run before (then blocked on a "wait"). */
   retried?: boolean;
+  /** Forwarded to a relay's source, its reply awaited (the trigger's txn_forward). */
+  forward?: { destroy(): void };
 }
 
 /** strerror() text of an error a remote reports in its status and log. */
@@ -645,31 +680,10 @@ export class OvsdbServer {
   /** ovsdb_jsonrpc_server_add_db(). */
   addDatabase(d: ServedDatabase): void {
     this.dbs.set(d.name, d);
-    const unsubscribe = [d.onCommit((cs) => this.afterCommit(d, cs)), d.onReplace((old) => this.afterReplace(d, old))];
+    const unsubscribe = [d.onCommit((cs) => this.afterCommit(d, cs))];
     this.unsubscribe.set(d, () => {
       for (const fn of unsubscribe) fn();
     });
-  }
-
-  /**
-   * After a schema conversion, the monitors and waiting transactions of the database are canceled
-   * as for its removal (ovsdb_monitor_prereplace_db(), ovsdb_trigger_prereplace_db()), and the
-   * clients that do not cope with database changes are disconnected — in the order OVS has them:
-   * - a clustered database is replaced as its log is read back (update_schema()): the unaware
-   *   clients are dropped first, and only if the schema's version changed; the others' waiting
-   *   transactions are all canceled;
-   * - a standalone one at once (ovsdb_trigger_try()), then every unaware client is dropped
-   *   (ovsdb-server's main loop) before its "canceled" reply could go out: it sees the
-   *   connection end.
-   */
-  private afterReplace(d: ServedDatabase, old: DatabaseSchema): void {
-    if (d.file?.model === 'clustered') {
-      if (old.version !== d.db.schema.version) this.reconnect(false, `database ${d.name} schema changed`);
-      for (const s of [...this.sessions]) s.preremoveDb(d);
-      return;
-    }
-    for (const s of [...this.sessions]) if (s.dbChangeAware) s.preremoveDb(d);
-    this.reconnect(false, `committed ${d.name} database schema conversion`);
   }
 
   /**
@@ -685,6 +699,40 @@ export class OvsdbServer {
       monitors += s.monitors.size;
     }
     usage.set('monitors', monitors);
+  }
+
+  /**
+   * ovsdb_replace() as update_schema() does it (a relay's source sent a new schema, a clustered
+   * conversion is read back): the database's monitors are canceled (`monitor_canceled` to
+   * clients aware of database changes) and its waiting transactions end with "canceled", then
+   * `db` is served (`txnId`: the conversion's, which starts the history).
+   */
+  replaceDatabase(d: ServedDatabase, db: Database, txnId?: string): void {
+    for (const s of [...this.sessions]) s.preremoveDb(d);
+    d.replace(db, txnId);
+  }
+
+  /**
+   * A "convert" request's new database served, its reply sent, in the order OVS has them:
+   * - a clustered one as its log is read back (update_schema()): clients unaware of database
+   *   changes dropped first, and only if the schema's version changed, then replaceDatabase(),
+   *   then the reply;
+   * - a standalone one at once (ovsdb_trigger_try()): the reply, the database replaced with the
+   *   aware clients' monitors and waiting transactions canceled, then every unaware client
+   *   dropped (ovsdb-server's main loop) before its "canceled" reply could go out: it sees the
+   *   connection end.
+   */
+  convertDatabase(d: ServedDatabase, db: Database, reply: () => void): void {
+    if (d.file?.model === 'clustered') {
+      if (d.db.schema.version !== db.schema.version) this.reconnect(false, `database ${d.name} schema changed`);
+      this.replaceDatabase(d, db, db.lastTxnId);
+      reply();
+      return;
+    }
+    reply();
+    for (const s of [...this.sessions]) if (s.dbChangeAware) s.preremoveDb(d);
+    d.replace(db, db.lastTxnId);
+    this.reconnect(false, `committed ${d.name} database schema conversion`);
   }
 
   /** ovsdb_jsonrpc_server_remove_db(): monitors of it canceled, sessions unaware of database changes dropped. */
@@ -802,7 +850,10 @@ export class Session {
 
   private cleanup(): void {
     if (!this.server.sessions.delete(this)) return;
-    for (const t of this.triggers.values()) clearTimeout(t.timer);
+    for (const t of this.triggers.values()) {
+      clearTimeout(t.timer);
+      t.forward?.destroy();
+    }
     this.triggers.clear();
     this.monitors.clear();
     this.held.clear();
@@ -861,6 +912,12 @@ export class Session {
     if (typeof name !== 'string') throw syntaxError(req.params, null, `${req.method} request params must begin with <db-name>`);
     const d = this.server.dbs.get(name);
     if (!d) throw syntaxError(req.params, 'unknown database', `${req.method} request specifies unknown database ${name}`);
+    if (!d.available) {
+      throw new OvsdbError(
+        'database not available',
+        `${req.method} request specifies database ${name} which is not yet available because it has not completed joining its cluster`,
+      );
+    }
     return d;
   }
 
@@ -893,16 +950,7 @@ export class Session {
         const d = this.lookupDb(req);
         if (params.length !== 2) throw syntaxError(params, null, 'array expected');
         const db = d.convert(parseSchema(params[1]!));
-        // A standalone database is replaced once the reply is queued (ovsdb_trigger_try()); a
-        // clustered one as its log is read back, before the request completes.
-        if (d.file?.model === 'clustered') {
-          d.replace(db);
-          reply({});
-        } else {
-          reply({});
-          d.replace(db);
-        }
-        return;
+        return this.server.convertDatabase(d, db, () => reply({}));
       }
       case 'cancel': {
         const t = params.length === 1 ? this.triggers.get(jsonKey(params[0]!)) : undefined;
@@ -947,6 +995,18 @@ export class Session {
     const elapsedMs = t.retried ? Date.now() - t.start : 0;
     t.retried = true;
     const outcome = t.db.transact(t.params, { ownsLock: (n) => this.ownsLock(n), elapsedMs, readOnly: this.readOnly });
+    if (outcome.kind === 'forward') {
+      // ovsdb_trigger_try()'s "forwarding" state: the source's reply, whole, is the reply.
+      clearTimeout(t.timer);
+      this.triggers.set(key, t);
+      t.forward = t.db.forwarder!.forward(t.params, (reply) => {
+        if (this.triggers.get(key) !== t) return;
+        this.triggers.delete(key);
+        if ('error' in reply) this.out().replyError(t.id, reply.error);
+        else this.out().reply(t.id, reply.result);
+      });
+      return;
+    }
     if (outcome.kind === 'blocked') {
       this.triggers.set(key, t);
       if (!t.timer && Number.isFinite(outcome.timeoutMs)) {
@@ -964,12 +1024,13 @@ export class Session {
 
   private dropTrigger(t: Trigger): void {
     clearTimeout(t.timer);
+    t.forward?.destroy();
     this.triggers.delete(jsonKey(t.id));
   }
 
   retryTriggers(d: ServedDatabase): void {
     for (const t of [...this.triggers.values()]) {
-      if (t.db === d && this.triggers.get(jsonKey(t.id)) === t) this.runTrigger(t);
+      if (t.db === d && !t.forward && this.triggers.get(jsonKey(t.id)) === t) this.runTrigger(t);
     }
   }
 
