@@ -122,8 +122,6 @@ export class Database {
   readonly tables = new Map<string, Table>();
   /** Weak references, reversed: target "table\0uuid" → the "table\0uuid" of rows referring to it. */
   readonly weakReferrers = new Map<string, Set<string>>();
-  /** The UUID of the last committed transaction (monitor_cond_since). */
-  lastTxnId = ZERO_UUID;
   /** The atoms of every row (ovsdb's n_atoms, kept up to date by each commit), for memory/show. */
   nAtoms = 0;
 
@@ -495,7 +493,6 @@ export class Transaction {
     const cs: ChangeSet = { id, changes, ...(comment !== undefined ? { comment } : {}), nAtoms };
     beforeApply?.(cs);
     for (const { tr, next, modified } of plan) this.apply(tr, next, modified);
-    this.db.lastTxnId = id;
     this.db.nAtoms += atomsDiff;
     this.txnRows.clear();
     return cs;

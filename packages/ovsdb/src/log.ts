@@ -313,9 +313,10 @@ export interface DbStorage {
   compact(): void;
   /**
    * ovsdb_storage_write_schema_change(): `db` (a converted copy, ovsdbConvert()) becomes what is
-   * stored, its schema and every row; throws the OvsdbError of a failed write, storing nothing then.
+   * stored, its schema and every row, as transaction `txnId` (a clustered log's entry eid); throws
+   * the OvsdbError of a failed write, storing nothing then.
    */
-  writeSchemaChange(db: Database): void;
+  writeSchemaChange(db: Database, txnId: string): void;
   close(): void;
 }
 

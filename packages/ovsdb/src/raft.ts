@@ -269,13 +269,13 @@ export class RaftStorage {
   }
 
   /** The cluster ID, this server's ID, and the last applied log index (what _Server's Database row shows). */
+  get status(): { cid: string; sid: string; index: number } {
+    return { cid: this.header.cid!, sid: this.header.sid, index: this.index };
+  }
+
   /** raft_get_memory_usage(): the entries after the snapshot (log_end - log_start); one server, so no connections. */
   getMemoryUsage(usage: Map<string, number>): void {
     simapIncrease(usage, 'raft-log', this.index - this.snapIndex);
-  }
-
-  get status(): { cid: string; sid: string; index: number } {
-    return { cid: this.header.cid!, sid: this.header.sid, index: this.index };
   }
 
   static open(path: string, log: RaftLog = () => {}): RaftStorage {
@@ -387,8 +387,8 @@ export class RaftStorage {
   }
 
   /** A conversion, as raft_command_execute() of [schema, data] appends it: an entry replacing the whole database. */
-  writeSchemaChange(db: Database): void {
-    this.write(this.entry(snapshotRecord(db, Date.now(), 'converted by ovsdb-server'), db.schema.json, db.lastTxnId));
+  writeSchemaChange(db: Database, txnId: string): void {
+    this.write(this.entry(snapshotRecord(db, Date.now(), 'converted by ovsdb-server'), db.schema.json, txnId));
     this.database = db;
   }
 

@@ -146,18 +146,18 @@ export class ServedDatabase {
 
   /**
    * The "convert" request's work (ovsdb_trigger_try()): the data converted to `schema`
-   * (ovsdbConvert()) and stored as one schema change. Returns the new database for replace();
-   * throws the OvsdbError of a schema of another name, of data the new schema cannot hold or of
-   * a failed write, changing nothing.
+   * (ovsdbConvert()) and stored as one schema change, a transaction of its own. Returns the new
+   * database and that transaction's id, for replace(); throws the OvsdbError of a schema of
+   * another name, of data the new schema cannot hold or of a failed write, changing nothing.
    */
-  convert(schema: DatabaseSchema): Database {
+  convert(schema: DatabaseSchema): { db: Database; txnId: string } {
     if (schema.name !== this.name) {
       throw new OvsdbError('invalid parameters', `new schema name (${schema.name}) does not match database name (${this.name})`);
     }
     const db = ovsdbConvert(this.db, schema);
-    db.lastTxnId = crypto.randomUUID();
-    this.file?.writeSchemaChange(db);
-    return db;
+    const txnId = crypto.randomUUID();
+    this.file?.writeSchemaChange(db, txnId);
+    return { db, txnId };
   }
 
   /**
@@ -680,10 +680,10 @@ export class OvsdbServer {
   /** ovsdb_jsonrpc_server_add_db(). */
   addDatabase(d: ServedDatabase): void {
     this.dbs.set(d.name, d);
-    const unsubscribe = [d.onCommit((cs) => this.afterCommit(d, cs))];
-    this.unsubscribe.set(d, () => {
-      for (const fn of unsubscribe) fn();
-    });
+    this.unsubscribe.set(
+      d,
+      d.onCommit((cs) => this.afterCommit(d, cs)),
+    );
   }
 
   /**
@@ -722,16 +722,16 @@ export class OvsdbServer {
    *   dropped (ovsdb-server's main loop) before its "canceled" reply could go out: it sees the
    *   connection end.
    */
-  convertDatabase(d: ServedDatabase, db: Database, reply: () => void): void {
+  convertDatabase(d: ServedDatabase, { db, txnId }: { db: Database; txnId: string }, reply: () => void): void {
     if (d.file?.model === 'clustered') {
       if (d.db.schema.version !== db.schema.version) this.reconnect(false, `database ${d.name} schema changed`);
-      this.replaceDatabase(d, db, db.lastTxnId);
+      this.replaceDatabase(d, db, txnId);
       reply();
       return;
     }
     reply();
     for (const s of [...this.sessions]) if (s.dbChangeAware) s.preremoveDb(d);
-    d.replace(db, db.lastTxnId);
+    d.replace(db, txnId);
     this.reconnect(false, `committed ${d.name} database schema conversion`);
   }
 
@@ -949,8 +949,7 @@ export class Session {
       case 'convert': {
         const d = this.lookupDb(req);
         if (params.length !== 2) throw syntaxError(params, null, 'array expected');
-        const db = d.convert(parseSchema(params[1]!));
-        return this.server.convertDatabase(d, db, () => reply({}));
+        return this.server.convertDatabase(d, d.convert(parseSchema(params[1]!)), () => reply({}));
       }
       case 'cancel': {
         const t = params.length === 1 ? this.triggers.get(jsonKey(params[0]!)) : undefined;
